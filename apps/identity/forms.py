@@ -1,0 +1,73 @@
+from allauth.account.forms import SignupForm
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.tenancy.validators import validate_slug
+
+from .roles import Role
+
+
+class OrganisationSignupForm(SignupForm):
+    """allauth's sign-up form plus the organisation the new user will own."""
+
+    organisation_name = forms.CharField(max_length=100, label="Organisation name")
+    organisation_slug = forms.CharField(
+        max_length=40, label="Address", help_text="Lowercase letters, digits and hyphens; your dashboard's address."
+    )
+
+    field_order = ["organisation_name", "organisation_slug", "email", "password1", "password2"]
+
+    def clean_organisation_slug(self):
+        try:
+            return validate_slug(self.cleaned_data["organisation_slug"].strip().lower())
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Organisation name")
+
+
+class DeleteOrganisationForm(forms.Form):
+    confirm_slug = forms.CharField(label="Type the organisation's address to confirm")
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_confirm_slug(self):
+        if self.cleaned_data["confirm_slug"].strip() != self.tenant.slug:
+            raise forms.ValidationError(f"Type “{self.tenant.slug}” to confirm.")
+        return self.cleaned_data["confirm_slug"]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(max_length=150, required=False, label="Full name")
+
+
+class AcceptInvitationSignupForm(forms.Form):
+    full_name = forms.CharField(max_length=150, required=False, label="Full name")
+    password1 = forms.CharField(widget=forms.PasswordInput, label="Password")
+    password2 = forms.CharField(widget=forms.PasswordInput, label="Password (again)")
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        elif data.get("password1"):
+            try:
+                validate_password(data["password1"])
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

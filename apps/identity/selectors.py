@@ -1,0 +1,28 @@
+from django.db.models import QuerySet
+
+from apps.tenancy.models import Tenant
+
+from .models import Invitation, Membership, User
+
+
+def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("tenant", "user").filter(user=user, tenant=tenant).first()
+
+
+def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    return Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email")
+
+
+def invitation_pending_list(*, tenant: Tenant) -> QuerySet[Invitation]:
+    return Invitation.objects.pending().filter(tenant=tenant).select_related("invited_by")
+
+
+def user_tenant_list(*, user: User) -> QuerySet[Membership]:
+    """The memberships behind the tenant switcher: active tenants only."""
+    return (
+        Membership.objects.filter(user=user, tenant__status=Tenant.Status.ACTIVE)
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )

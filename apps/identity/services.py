@@ -1,0 +1,167 @@
+"""Writes on accounts, memberships and invitations. Each raises ValidationError with a message
+a person can act on, and changes nothing when it does."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.tenancy.models import Tenant
+from apps.tenancy.services import tenant_create, tenant_url
+
+from .models import Invitation, Membership, User, hash_token
+from .roles import Role, can_grant, can_manage, has_permission
+
+
+def _clean_email(email: str, field: str = "email") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({field: ["Enter a valid email address."]}) from None
+    return email
+
+
+def user_create(*, email: str, password: str | None, full_name: str = "") -> User:
+    email = _clean_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email address already exists."]})
+    return User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+
+
+def organisation_provision(
+    *, name: str, slug: str, owner: User | None = None, owner_email: str = "", owner_password: str | None = None,
+    plan: str = Tenant.Plan.FREE,
+) -> tuple[Tenant, User]:
+    """Creates a tenant with its owner (an existing user, or a new one) in one all-or-nothing step."""
+    with transaction.atomic():
+        if owner is None:
+            email = _clean_email(owner_email, "owner_email")
+            owner = User.objects.filter(email__iexact=email).first() or User.objects.create_user(
+                email=email, password=owner_password
+            )
+        tenant = tenant_create(name=name, slug=slug, plan=plan)
+        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    return tenant, owner
+
+
+def _owner_count(tenant: Tenant) -> int:
+    return Membership.objects.filter(tenant=tenant, role=Role.OWNER).count()
+
+
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Choose one of: {', '.join(Role.values)}."]})
+    if not can_manage(actor.role, membership.role) or not can_grant(actor.role, role):
+        raise PermissionDenied("Your role does not allow this change.")
+    with transaction.atomic():
+        # Lock the tenant's owners so two concurrent demotions cannot leave it without one.
+        list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
+        if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(membership.tenant) == 1:
+            raise ValidationError({"role": ["The last owner cannot be demoted. Make someone else an owner first."]})
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, actor: Membership, membership: Membership) -> None:
+    leaving = actor.pk == membership.pk
+    if not leaving and not can_manage(actor.role, membership.role):
+        raise PermissionDenied("Your role does not allow removing this member.")
+    with transaction.atomic():
+        list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
+        if membership.role == Role.OWNER and _owner_count(membership.tenant) == 1:
+            raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
+        membership.delete()
+
+
+def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
+    """Invites `email` to the actor's tenant. Returns the invitation and the token of its link."""
+    if not has_permission(actor.role, "members.invite"):
+        raise PermissionDenied("Your role does not allow inviting members.")
+    email = _clean_email(email)
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Choose one of: {', '.join(Role.values)}."]})
+    if not can_grant(actor.role, role):
+        raise ValidationError({"role": ["You cannot invite someone with a role above your own."]})
+    tenant = actor.tenant
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise ValidationError({"email": [f"{email} is already a member."]})
+    token = Invitation.new_token()
+    with transaction.atomic():
+        # A new invitation replaces any pending one for the same address.
+        Invitation.objects.pending().filter(tenant=tenant, email__iexact=email).update(revoked_at=timezone.now())
+        invitation = Invitation.objects.create(
+            tenant=tenant, email=email, role=role, token_hash=hash_token(token), invited_by=actor.user,
+            expires_at=timezone.now() + timedelta(days=settings.HUB_INVITATION_MAX_AGE_DAYS),
+        )
+        transaction.on_commit(lambda: _send_invitation(invitation, token))
+    return invitation, token
+
+
+def invitation_url(invitation: Invitation, token: str) -> str:
+    return tenant_url(invitation.tenant, f"/invitations/{token}/")
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    context = {"invitation": invitation, "url": invitation_url(invitation, token)}
+    send_mail(
+        subject=f"You are invited to join {invitation.tenant.name}",
+        message=render_to_string("identity/email/invitation.txt", context),
+        html_message=render_to_string("identity/email/invitation.html", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    if not has_permission(actor.role, "members.invite") or invitation.tenant_id != actor.tenant_id:
+        raise PermissionDenied("Your role does not allow revoking invitations.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+def invitation_for_token(*, tenant: Tenant, token: str) -> Invitation | None:
+    return Invitation.objects.filter(tenant=tenant, token_hash=hash_token(token)).first()
+
+
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Joins `user` to the invitation's tenant. A link works once and only before it expires."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at or invitation.revoked_at:
+            raise ValidationError("This invitation has already been used or was withdrawn.")
+        if invitation.is_expired:
+            raise ValidationError("This invitation has expired. Ask for a new one.")
+        if user.email.lower() != invitation.email.lower():
+            raise ValidationError(f"This invitation is for {invitation.email}. Log in with that address.")
+        membership, _ = Membership.objects.get_or_create(
+            user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_accept_new_user(*, invitation: Invitation, password: str, full_name: str = "") -> User:
+    """Creates the invited person's account and joins it to the tenant, both or neither.
+    The invitation reached the address, so the address counts as verified."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user = user_create(email=invitation.email, password=password, full_name=full_name)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+def profile_update(*, user: User, full_name: str) -> User:
+    user.full_name = (full_name or "").strip()[:150]
+    user.save(update_fields=["full_name"])
+    return user

@@ -1,0 +1,266 @@
+"""The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.registry import registry
+from apps.tenancy.models import Tenant
+from apps.tenancy.services import tenant_delete, tenant_rename
+from apps.tenancy.routing import routes
+
+from . import services
+from .decorators import tenant_member_required
+from .forms import (
+    AcceptInvitationSignupForm,
+    DeleteOrganisationForm,
+    InviteForm,
+    OrganisationForm,
+    ProfileForm,
+    RoleForm,
+)
+from .handover import handover_redeem, handover_url
+from .models import Membership
+from .roles import Role, can_grant, can_manage, has_permission
+from .selectors import invitation_pending_list, member_list, membership_get
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _apply_errors(form, exc: ValidationError):
+    """Puts a service's ValidationError on the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@tenant_member_required()
+def home(request):
+    widgets = [w for w in registry["widgets"] if has_permission(request.membership.role, w.permission)]
+    context = {
+        "widgets": sorted(widgets, key=lambda w: w.weight),
+        "can_invite": has_permission(request.membership.role, "members.invite"),
+    }
+    return render(request, "identity/home.html", context)
+
+
+def _members_page(request, invite_form=None, status=200):
+    actor = request.membership
+    members = list(member_list(tenant=request.tenant))
+    for m in members:
+        m.can_manage = m.pk != actor.pk and can_manage(actor.role, m.role)
+    grantable = [(value, label) for value, label in Role.choices if can_grant(actor.role, value)]
+    can_invite = has_permission(actor.role, "members.invite")
+    if invite_form is None and can_invite:
+        invite_form = InviteForm()
+    if invite_form is not None:
+        invite_form.fields["role"].choices = grantable
+    context = {
+        "members": members,
+        "invitations": invitation_pending_list(tenant=request.tenant) if can_invite else [],
+        "invite_form": invite_form,
+        "grantable_roles": grantable,
+        "can_invite": can_invite,
+    }
+    return render(request, "identity/members.html", context, status=status)
+
+
+@tenant_member_required("members.view")
+def members(request):
+    return _members_page(request)
+
+
+@require_POST
+@tenant_member_required("members.invite")
+def member_invite(request):
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation, _ = services.invitation_create(
+                actor=request.membership, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("members")
+    return _members_page(request, invite_form=form, status=400)
+
+
+def _membership_in_tenant(request, pk) -> Membership:
+    # Looked up inside the current tenant only: another tenant's ids are simply not found.
+    return get_object_or_404(Membership.objects.select_related("user"), pk=pk, tenant=request.tenant)
+
+
+@require_POST
+@tenant_member_required("members.manage")
+def member_change_role(request, pk):
+    membership = _membership_in_tenant(request, pk)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("role") or "Choose a role.")
+        services.membership_change_role(actor=request.membership, membership=membership, role=form.cleaned_data["role"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("members")
+    messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    return redirect("members")
+
+
+@require_POST
+@tenant_member_required("tenant.view")
+def member_remove(request, pk):
+    membership = _membership_in_tenant(request, pk)
+    try:
+        services.membership_remove(actor=request.membership, membership=membership)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("members")
+    if membership.pk == request.membership.pk:
+        messages.success(request, f"You have left {request.tenant.name}.")
+        return redirect("profile")
+    messages.success(request, f"{membership.user.email} was removed.")
+    return redirect("members")
+
+
+@require_POST
+@tenant_member_required("members.invite")
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(invitation_pending_list(tenant=request.tenant), pk=pk)
+    services.invitation_revoke(actor=request.membership, invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    return redirect("members")
+
+
+@tenant_member_required("settings.change")
+def organisation_settings(request):
+    form = OrganisationForm(initial={"name": request.tenant.name})
+    delete_form = DeleteOrganisationForm(tenant=request.tenant)
+    status = 200
+    if request.method == "POST":
+        form = OrganisationForm(request.POST)
+        if form.is_valid():
+            try:
+                tenant_rename(tenant=request.tenant, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Organisation settings saved.")
+                return redirect("organisation_settings")
+        status = 400
+    return render(
+        request, "identity/organisation_settings.html", {"form": form, "delete_form": delete_form}, status=status
+    )
+
+
+@require_POST
+@tenant_member_required("tenant.delete")
+def organisation_delete(request):
+    form = DeleteOrganisationForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        return render(
+            request,
+            "identity/organisation_settings.html",
+            {"form": OrganisationForm(initial={"name": request.tenant.name}), "delete_form": form},
+            status=400,
+        )
+    from django.conf import settings
+
+    tenant_delete(tenant=request.tenant)
+    routes.clear()
+    return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?deleted=1")
+
+
+@tenant_member_required()
+def profile(request):
+    form = ProfileForm(initial={"full_name": request.user.full_name})
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            services.profile_update(user=request.user, full_name=form.cleaned_data["full_name"])
+            messages.success(request, "Profile saved.")
+            return redirect("profile")
+    return render(request, "identity/profile.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def switch_tenant(request, slug):
+    """Sends the user to another of their organisations, logged in there by a one-time hand-over."""
+    tenant = Tenant.objects.filter(slug=slug, status=Tenant.Status.ACTIVE).first()
+    if tenant is None or membership_get(user=request.user, tenant=tenant) is None:
+        raise Http404
+    return HttpResponseRedirect(handover_url(user=request.user, tenant=tenant))
+
+
+def handover(request, token):
+    redeemed = handover_redeem(token=token, tenant=request.tenant)
+    if redeemed is None:
+        messages.error(request, "That sign-in link has expired or was already used. Please log in.")
+        return redirect("account_login")
+    user_id, next_path = redeemed
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return redirect("account_login")
+    login(request, user, backend=BACKEND)
+    return redirect(next_path)
+
+
+def invitation_accept(request, token):
+    invitation = services.invitation_for_token(tenant=request.tenant, token=token)
+    if invitation is None:
+        return render(request, "identity/invitation.html", {"problem": "This invitation link is not valid."}, status=404)
+    problem = None
+    if invitation.accepted_at or invitation.revoked_at:
+        problem = "This invitation has already been used or was withdrawn."
+    elif invitation.is_expired:
+        problem = "This invitation has expired. Ask the person who invited you for a new one."
+    if problem:
+        return render(request, "identity/invitation.html", {"problem": problem, "invitation": invitation}, status=410)
+
+    User = get_user_model()
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    form = None
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                services.invitation_accept(invitation=invitation, user=request.user)
+            except ValidationError as exc:
+                return render(
+                    request, "identity/invitation.html", {"problem": " ".join(exc.messages), "invitation": invitation},
+                    status=400,
+                )
+            messages.success(request, f"Welcome to {request.tenant.name}.")
+            return redirect("home")
+    elif existing is None:
+        form = AcceptInvitationSignupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                user = services.invitation_accept_new_user(
+                    invitation=invitation, password=form.cleaned_data["password1"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                login(request, user, backend=BACKEND)
+                messages.success(request, f"Welcome to {request.tenant.name}.")
+                return redirect("home")
+    context = {"invitation": invitation, "form": form, "existing": existing}
+    return render(request, "identity/invitation.html", context, status=400 if form and form.errors else 200)
+
+
+
+def landing(request):
+    """The public site's front page; for a logged-in user, the organisations they belong to."""
+    from .selectors import user_tenant_list
+
+    memberships = user_tenant_list(user=request.user) if request.user.is_authenticated else []
+    return render(request, "identity/landing.html", {"memberships": memberships})

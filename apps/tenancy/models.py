@@ -1,0 +1,46 @@
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Tenant(TenantMixin):
+    """An organisation. Its data lives in the PostgreSQL schema `schema_name`."""
+
+    class Plan(models.TextChoices):
+        FREE = "free", "Free"
+        TEAM = "team", "Team"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=40, unique=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created = models.DateTimeField(auto_now_add=True)
+
+    # The provisioning service creates the schema explicitly, inside its own transaction.
+    auto_create_schema = False
+    auto_drop_schema = True
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_public(self):
+        return self.schema_name == "public"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    """A host name (no port) that routes to a tenant, e.g. `acme.localhost`."""
+
+    def __str__(self):
+        return self.domain

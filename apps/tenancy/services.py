@@ -1,0 +1,68 @@
+"""Writes on tenants. Provisioning with an owner lives in apps.identity.services
+(organisation_provision), which calls tenant_create inside its own transaction."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from .models import Domain, Tenant
+from .validators import schema_name_for, validate_slug
+
+
+def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tenant:
+    """Creates the tenant row, its schema (all tenant migrations) and its primary domain.
+
+    All or nothing: PostgreSQL's DDL is transactional, so a failure anywhere leaves no schema,
+    no tenant row and no domain behind.
+    """
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Please give the organisation a name."]
+    elif len(name) > 100:
+        errors["name"] = ["Use at most 100 characters."]
+    try:
+        slug = validate_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    if plan not in Tenant.Plan.values:
+        errors["plan"] = [f"Choose one of: {', '.join(Tenant.Plan.values)}."]
+    if errors:
+        raise ValidationError(errors)
+
+    with schema_context("public"), transaction.atomic():
+        tenant = Tenant(name=name, slug=slug, plan=plan, schema_name=schema_name_for(slug))
+        tenant.save()
+        tenant.create_schema(check_if_exists=False, verbosity=0)
+        Domain.objects.create(domain=f"{slug}.{settings.HUB_BASE_HOSTNAME}", tenant=tenant, is_primary=True)
+    return tenant
+
+
+def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
+    with schema_context("public"):
+        tenant.status = status
+        tenant.save(update_fields=["status"])
+    return tenant
+
+
+def tenant_rename(*, tenant: Tenant, name: str) -> Tenant:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Please give the organisation a name."]})
+    with schema_context("public"):
+        tenant.name = name[:100]
+        tenant.save(update_fields=["name"])
+    return tenant
+
+
+def tenant_delete(*, tenant: Tenant) -> None:
+    """Drops the tenant's schema and deletes its row, domains and memberships, in one transaction."""
+    if tenant.is_public:
+        raise ValidationError("The public schema cannot be deleted.")
+    with schema_context("public"), transaction.atomic():
+        tenant.delete(force_drop=True)
+
+
+def tenant_url(tenant: Tenant, path: str = "/") -> str:
+    return f"{settings.HUB_SCHEME}://{tenant.slug}.{settings.HUB_BASE_DOMAIN}{path}"

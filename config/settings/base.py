@@ -1,0 +1,242 @@
+"""Settings shared by every environment, driven by environment variables (django-environ).
+
+`.data/services.env`, written by `scripts/services.py` when it starts the embedded PostgreSQL
+and Redis, is read too; variables set in the real environment always win.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".data" / "services.env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+
+# --- Tenancy -------------------------------------------------------------------------------
+# Tenants live at <slug>.<HUB_BASE_DOMAIN>; the public site at the bare base domain.
+HUB_BASE_DOMAIN = env("HUB_BASE_DOMAIN", default="localhost:8000")
+HUB_BASE_HOSTNAME = HUB_BASE_DOMAIN.split(":")[0]
+HUB_SCHEME = env("HUB_SCHEME", default="http")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[HUB_BASE_HOSTNAME, f".{HUB_BASE_HOSTNAME}"])
+
+SHARED_APPS = [
+    # The hub's apps come first so their management commands (create_tenant, delete_tenant)
+    # take precedence over django-tenants' commands of the same name.
+    "apps.core",
+    "apps.tenancy",
+    "apps.identity",
+    "django_tenants",
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "auditlog",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "channels",
+]
+TENANT_APPS = [
+    # Each tenant schema keeps its own audit log: changes made while serving a tenant land there.
+    "django.contrib.contenttypes",
+    "auditlog",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenancy.Tenant"
+TENANT_DOMAIN_MODEL = "tenancy.Domain"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue SET search_path only when the schema changes, not before every query.
+TENANT_LIMIT_SET_CALLS = True
+# Provisioned schemas are dropped with their tenant (delete_tenant, failed provisioning).
+RESERVED_TENANT_SLUGS = {
+    "www", "api", "admin", "public", "static", "media", "mail", "smtp", "ftp", "app", "apps",
+    "auth", "login", "signup", "accounts", "account", "help", "support", "status", "docs",
+    "blog", "dashboard", "hub", "root", "system", "assets", "cdn", "ws", "internal", "demo-template",
+}
+
+MIDDLEWARE = [
+    "apps.tenancy.middleware.TenantRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.identity.context_processors.shell",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+# --- Database --------------------------------------------------------------------------------
+DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/hub")}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# Another database on the same server (the tests' live servers and workers use the test database).
+DATABASES["default"]["NAME"] = env("DATABASE_NAME", default=DATABASES["default"]["NAME"])
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: one server, one logical database per client --------------------------------------
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list(
+    "REDIS_DBS", cast=int, default=[1, 2, 3]
+)
+
+
+def redis_url_for(client, db):
+    """The REDIS_URL spelled the way each client library wants it (they differ for unix sockets)."""
+    parts = urlsplit(REDIS_URL)
+    if parts.scheme == "unix":
+        if client == "kombu":
+            return f"redis+socket://{parts.path}?virtual_host={db}"
+        return f"unix://{parts.path}?db={db}"
+    return f"{parts.scheme}://{parts.netloc}/{db}"
+
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": redis_url_for("redis", REDIS_DB_CACHE),
+        # Every key carries the schema of the tenant being served.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]},
+    }
+}
+
+# --- Celery (tenant-schemas-celery carries the sender's schema to the worker) ----------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=redis_url_for("kombu", REDIS_DB_CELERY))
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Identity ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "identity.User"
+# Argon2id first: new and re-hashed passwords use it; PBKDF2 still verifies older hashes.
+PASSWORD_HASHERS = [
+    "apps.identity.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "apps.identity.adapters.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "apps.identity.forms.OrganisationSignupForm"}
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
+HUB_INVITATION_MAX_AGE_DAYS = env.int("HUB_INVITATION_MAX_AGE_DAYS", default=7)
+HUB_HANDOVER_MAX_AGE_SECONDS = 60
+
+# --- Sessions, cookies, security --------------------------------------------------------------
+# Cookies are per host (no SESSION_COOKIE_DOMAIN): one tenant's session never travels to another.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CSRF_TRUSTED_ORIGINS = env.list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    default=[f"{HUB_SCHEME}://{HUB_BASE_DOMAIN}", f"{HUB_SCHEME}://*.{HUB_BASE_DOMAIN}"],
+)
+HUB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+    # Sign-up and the tenant switcher post across to a tenant's own host.
+    f"form-action 'self' {HUB_SCHEME}://{HUB_BASE_DOMAIN} {HUB_SCHEME}://*.{HUB_BASE_DOMAIN}"
+)
+
+# --- Static files and e-mail ------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".data" / "media"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ReactDjango-Hub <no-reply@localhost>")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- DRF (the integrator API arrives with its own issue; the plumbing is here) ----------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+AUDITLOG_INCLUDE_ALL_MODELS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,18 @@
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
+DEBUG = False
+# Separate Redis databases so a test run never clobbers a running dev server's data.
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = 11, 12, 13
+CACHES["default"]["LOCATION"] = redis_url_for("redis", REDIS_DB_CACHE)  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]  # noqa: F405
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = redis_url_for("kombu", REDIS_DB_CELERY)  # noqa: F405
+# Fast hashing in tests; the Argon2id parameters are checked in their own test and the benchmark.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Serve static files straight from the source folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,17 @@
+"""The public site at the bare base domain: landing page, sign-up, log-in, the platform admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.identity import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "apps.core.views.not_found"
+handler403 = "apps.core.views.forbidden"
+handler500 = "apps.core.views.server_error"

@@ -1,0 +1,12 @@
+"""A tenant's site: the dashboards and the accounts pages (API and websockets join later)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.identity.urls")),
+    path("accounts/", include("allauth.urls")),
+]
+
+handler404 = "apps.core.views.not_found"
+handler403 = "apps.core.views.forbidden"
+handler500 = "apps.core.views.server_error"

@@ -1,0 +1,99 @@
+"""Shared fixtures.
+
+Two tenants, alpha and beta, each with an owner, are provisioned once per test session (their
+schemas are migrated once) and committed; each test then runs inside a transaction that is
+rolled back, so tests may change them freely.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from apps.identity.services import organisation_provision
+from apps.tenancy.models import Tenant
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def _session_tenants(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        made = {}
+        for slug in ("alpha", "beta"):
+            tenant = Tenant.objects.filter(slug=slug).first()
+            if tenant is None:
+                tenant, _ = organisation_provision(
+                    name=f"{slug.title()} Ltd", slug=slug, owner_email=f"owner@{slug}.example.com",
+                    owner_password=PASSWORD,
+                )
+            made[slug] = tenant.pk
+    return made
+
+
+@pytest.fixture
+def tenant_a(_session_tenants, db):
+    return Tenant.objects.get(pk=_session_tenants["alpha"])
+
+
+@pytest.fixture
+def tenant_b(_session_tenants, db):
+    return Tenant.objects.get(pk=_session_tenants["beta"])
+
+
+def owner_of(tenant):
+    return tenant.memberships.select_related("user").get(role="owner").user
+
+
+@pytest.fixture
+def owner_a(tenant_a):
+    return owner_of(tenant_a)
+
+
+@pytest.fixture
+def owner_b(tenant_b):
+    return owner_of(tenant_b)
+
+
+def host_of(tenant) -> str:
+    return settings.HUB_BASE_HOSTNAME if tenant is None else f"{tenant.slug}.{settings.HUB_BASE_HOSTNAME}"
+
+
+def client_for(tenant=None, user=None) -> Client:
+    """A test client on the tenant's host (the public site when tenant is None), logged in as user."""
+    client = Client(HTTP_HOST=host_of(tenant))
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    """Every test starts and ends in the public schema."""
+    yield
+    if hasattr(connection, "set_schema_to_public"):
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_routing_and_cache():
+    from django.core.cache import cache
+
+    from apps.tenancy.routing import routes
+
+    routes.clear()
+    cache.clear()
+    yield
+    routes.clear()
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment for a process the tests start (a worker, a server): same servers, test database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_NAME": connection.settings_dict["NAME"],
+        **extra,
+    }
