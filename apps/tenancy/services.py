@@ -3,7 +3,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from .models import Domain, Tenant
@@ -39,10 +39,15 @@ def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tena
     return tenant
 
 
+# Updates run in the caller's schema, so the audit entry lands in the log of whoever made the
+# change: the tenant's own log when served on its domain, the public one for operators.
+
+
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
-    with schema_context("public"):
-        tenant.status = status
-        tenant.save(update_fields=["status"])
+    if status not in Tenant.Status.values:
+        raise ValidationError({"status": [f"Choose one of: {', '.join(Tenant.Status.values)}."]})
+    tenant.status = status
+    tenant.save(update_fields=["status"])
     return tenant
 
 
@@ -50,9 +55,8 @@ def tenant_rename(*, tenant: Tenant, name: str) -> Tenant:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Please give the organisation a name."]})
-    with schema_context("public"):
-        tenant.name = name[:100]
-        tenant.save(update_fields=["name"])
+    tenant.name = name[:100]
+    tenant.save(update_fields=["name"])
     return tenant
 
 
@@ -61,6 +65,9 @@ def tenant_delete(*, tenant: Tenant) -> None:
     if tenant.is_public:
         raise ValidationError("The public schema cannot be deleted.")
     with schema_context("public"), transaction.atomic():
+        with connection.cursor() as cursor:
+            # Fire deferred constraint checks now: DROP SCHEMA refuses tables with pending ones.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         tenant.delete(force_drop=True)
 
 

@@ -1,0 +1,39 @@
+import pytest
+from auditlog.models import LogEntry
+from django_tenants.utils import schema_context
+
+from apps.identity.models import Membership
+from tests.conftest import client_for
+from tests.factories import MembershipFactory
+
+
+@pytest.mark.django_db
+def test_role_change_is_audited_with_the_acting_user(tenant_a, owner_a):
+    member = MembershipFactory(tenant=tenant_a, role="member")
+    client_for(tenant_a, owner_a).post(f"/members/{member.pk}/role/", {"role": "viewer"})
+    with schema_context(tenant_a.schema_name):
+        entry = LogEntry.objects.get_for_object(member).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
+    assert entry.actor == owner_a
+    assert entry.changes_dict["role"] == ["member", "viewer"]
+    assert entry.remote_addr == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_tenant_and_user_changes_are_audited(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    client.post("/settings/", {"name": "Alpha Audited"})
+    client.post("/profile/", {"full_name": "Audited Owner"})
+    with schema_context(tenant_a.schema_name):
+        assert LogEntry.objects.get_for_object(tenant_a).filter(changes__icontains="Alpha Audited").exists()
+        user_entry = LogEntry.objects.get_for_object(owner_a).latest("timestamp")
+    assert "password" not in user_entry.changes_dict
+    assert user_entry.actor == owner_a
+
+
+@pytest.mark.django_db
+def test_membership_created_by_command_is_audited_in_public(tenant_a):
+    from apps.identity.services import organisation_provision
+
+    tenant, owner = organisation_provision(name="Audit Co", slug="audit-co", owner_email="audit@example.com")
+    membership = Membership.objects.get(tenant=tenant, user=owner)
+    assert LogEntry.objects.get_for_object(membership).filter(action=LogEntry.Action.CREATE).exists()
