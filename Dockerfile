@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# Production image: docker build -t reactdjango-hub .   (docker-compose.yml runs the whole stack)
+# The same image runs the web server (default CMD), the Celery worker, beat and migrations.
+
+# --- builder: a virtualenv with the production requirements ---------------------------------
+FROM python:3.11-slim AS builder
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+COPY requirements/base.txt requirements/production.txt /tmp/requirements/
+RUN /opt/venv/bin/pip install -r /tmp/requirements/production.txt
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM python:3.11-slim
+# xmlsec1: SAML signing and verification (pysaml2).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends xmlsec1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --home-dir /home/hub hub
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    WEB_CONCURRENCY=2 \
+    FORWARDED_ALLOW_IPS=*
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+# Code stays root-owned (read-only for the app); only .data/ (media, beat schedule) is writable.
+COPY . .
+RUN DJANGO_SECRET_KEY=collectstatic-only \
+    python manage.py collectstatic --noinput \
+    && mkdir -p .data/media \
+    && chown -R hub:hub .data
+USER hub
+EXPOSE 8000
+# uvicorn takes its worker count from $WEB_CONCURRENCY and the proxies whose X-Forwarded-*
+# headers it trusts from $FORWARDED_ALLOW_IPS (narrow it to your reverse proxy's address).
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -1,0 +1,51 @@
+# Development tasks (GNU make). `make run` starts the whole stack on http://localhost:8000/.
+# Django reads .data/services.env (written by `make services`), so no recipe exports anything.
+
+PY := .venv/bin/python
+STAMP := .venv/.installed
+PYTEST_ARGS ?=
+ONLY ?=
+
+.PHONY: help venv services migrate run test bench lint stop clean
+
+help:
+	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
+	@echo "make test     run the tests (PYTEST_ARGS='-k foo -x' to pass options)"
+	@echo "make bench    run the benchmarks (ONLY=name for one)"
+	@echo "make lint     ruff check"
+	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
+	@echo "make migrate  migrate_schemas (public and every tenant)"
+	@echo "make stop     stop the embedded services; make clean also deletes .data/"
+
+venv: $(STAMP)
+
+# Re-install only when a requirements file changed.
+$(STAMP): $(wildcard requirements/*.txt)
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+services: venv
+	$(PY) scripts/services.py up
+
+migrate: services
+	$(PY) manage.py migrate_schemas --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) scripts/serve.py
+
+test: services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: services
+	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
+
+lint: venv
+	.venv/bin/ruff check .
+
+stop:
+	@if [ -x $(PY) ]; then $(PY) scripts/services.py down; fi
+
+clean: stop
+	rm -rf .data
