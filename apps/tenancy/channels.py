@@ -1,7 +1,6 @@
 """Tenant routing for websockets: the Host header picks the tenant, as for HTTP."""
 
 from channels.db import database_sync_to_async
-from channels.security.websocket import WebsocketDenier
 from django.db import close_old_connections
 
 from .context import activate
@@ -24,7 +23,10 @@ class TenantWebsocketMiddleware:
     async def __call__(self, scope, receive, send):
         tenant = await database_sync_to_async(routes.tenant_for_host)(_hostname(scope))
         if tenant is None or tenant.is_public or not tenant.is_active:
-            return await WebsocketDenier.as_asgi()(scope, receive, send)
+            await receive()  # websocket.connect
+            # Closing before accepting makes the server answer the handshake with 403.
+            await send({"type": "websocket.close", "code": 4403})
+            return None
         return await self.inner(dict(scope, tenant=tenant), receive, send)
 
 

@@ -3,7 +3,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from .models import Domain, Tenant
@@ -31,11 +31,14 @@ def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tena
     if errors:
         raise ValidationError(errors)
 
-    with schema_context("public"), transaction.atomic():
-        tenant = Tenant(name=name, slug=slug, plan=plan, schema_name=schema_name_for(slug))
-        tenant.save()
-        tenant.create_schema(check_if_exists=False, verbosity=0)
-        Domain.objects.create(domain=f"{slug}.{settings.HUB_BASE_HOSTNAME}", tenant=tenant, is_primary=True)
+    try:
+        with schema_context("public"), transaction.atomic():
+            tenant = Tenant(name=name, slug=slug, plan=plan, schema_name=schema_name_for(slug))
+            tenant.save()
+            tenant.create_schema(check_if_exists=False, verbosity=0)
+            Domain.objects.create(domain=f"{slug}.{settings.HUB_BASE_HOSTNAME}", tenant=tenant, is_primary=True)
+    except (IntegrityError, ValidationError):  # Someone took the slug between the check and the insert.
+        raise ValidationError({"slug": [f"“{slug}” is already taken. Please choose another address."]}) from None
     return tenant
 
 

@@ -87,3 +87,14 @@ def test_switcher_hands_over_to_another_membership(tenant_a, tenant_b, owner_a):
 @pytest.mark.django_db
 def test_switch_to_a_tenant_one_does_not_belong_to_is_404(tenant_a, tenant_b, owner_a):
     assert client_for(tenant_a, owner_a).post("/switch/beta/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_are_rate_limited(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": owner_a.email, "password": "wrong"})
+    response = client.post("/accounts/login/", {"login": owner_a.email, "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert b"Too many failed login attempts" in response.content
+    assert "_auth_user_id" not in client.session

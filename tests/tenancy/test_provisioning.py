@@ -89,3 +89,13 @@ def test_delete_drops_schema_and_rows():
 def test_public_schema_cannot_be_deleted():
     with pytest.raises(ValidationError):
         tenant_delete(tenant=Tenant.objects.get(schema_name="public"))
+
+
+@pytest.mark.django_db
+def test_slug_taken_in_a_race_is_a_validation_error(monkeypatch, tenant_a):
+    """The check passes (as if alpha were free) but the insert hits the unique index."""
+    monkeypatch.setattr("apps.tenancy.services.validate_slug", lambda slug: slug)
+    with pytest.raises(ValidationError) as exc:
+        organisation_provision(name="Racer", slug="alpha", owner_email="racer@example.com")
+    assert "already taken" in " ".join(exc.value.message_dict["slug"])
+    assert not User.objects.filter(email="racer@example.com").exists()
