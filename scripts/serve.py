@@ -7,6 +7,7 @@ Each child's output is prefixed with its name. Ctrl-C or SIGTERM stops all of th
 (SIGTERM, then SIGKILL after STOP_TIMEOUT seconds). If one child exits, the others
 are stopped and this script exits non-zero.
 """
+
 import ctypes
 import os
 import signal
@@ -20,11 +21,9 @@ BIN = Path(sys.executable).parent  # the venv's bin/
 STOP_TIMEOUT = 10
 
 COMMANDS = {
-    "web": [BIN / "uvicorn", "config.asgi:application",
-            "--host", "0.0.0.0", "--port", os.environ.get("PORT", "8000")],
+    "web": [BIN / "uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", os.environ.get("PORT", "8000")],
     "worker": [BIN / "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
-    "beat": [BIN / "celery", "-A", "config", "beat", "-l", "info",
-             "--schedule", ".data/celerybeat-schedule"],
+    "beat": [BIN / "celery", "-A", "config", "beat", "-l", "info", "--schedule", ".data/celerybeat-schedule"],
 }
 WIDTH = max(map(len, COMMANDS))
 print_lock = threading.Lock()
@@ -54,8 +53,14 @@ def pump(name, stream):
 
 def start(cmd):
     return subprocess.Popen(
-        [str(c) for c in cmd], cwd=ROOT, text=True, bufsize=1, errors="replace",
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [str(c) for c in cmd],
+        cwd=ROOT,
+        text=True,
+        bufsize=1,
+        errors="replace",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         process_group=0,  # the terminal's Ctrl-C reaches only us; we stop the children
         preexec_fn=die_with_parent,  # noqa: PLW1509 (no threads exist yet, see main)
@@ -91,8 +96,7 @@ def main():
 
     # Start every child before any thread: preexec_fn is only safe without threads.
     procs = {name: start(cmd) for name, cmd in COMMANDS.items()}
-    pumps = [threading.Thread(target=pump, args=(name, proc.stdout), daemon=True)
-             for name, proc in procs.items()]
+    pumps = [threading.Thread(target=pump, args=(name, proc.stdout), daemon=True) for name, proc in procs.items()]
     for thread in pumps:
         thread.start()
     failed = None

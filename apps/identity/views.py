@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
-from apps.tenancy.services import tenant_delete, tenant_rename
 from apps.tenancy.routing import routes
+from apps.tenancy.services import tenant_delete, tenant_rename
 
 from . import services
 from .decorators import tenant_member_required
@@ -216,7 +216,9 @@ def handover(request, token):
 def invitation_accept(request, token):
     invitation = services.invitation_for_token(tenant=request.tenant, token=token)
     if invitation is None:
-        return render(request, "identity/invitation.html", {"problem": "This invitation link is not valid."}, status=404)
+        return render(
+            request, "identity/invitation.html", {"problem": "This invitation link is not valid."}, status=404
+        )
     problem = None
     if invitation.accepted_at or invitation.revoked_at:
         problem = "This invitation has already been used or was withdrawn."
@@ -234,7 +236,9 @@ def invitation_accept(request, token):
                 services.invitation_accept(invitation=invitation, user=request.user)
             except ValidationError as exc:
                 return render(
-                    request, "identity/invitation.html", {"problem": " ".join(exc.messages), "invitation": invitation},
+                    request,
+                    "identity/invitation.html",
+                    {"problem": " ".join(exc.messages), "invitation": invitation},
                     status=400,
                 )
             messages.success(request, f"Welcome to {request.tenant.name}.")
@@ -244,7 +248,8 @@ def invitation_accept(request, token):
         if request.method == "POST" and form.is_valid():
             try:
                 user = services.invitation_accept_new_user(
-                    invitation=invitation, password=form.cleaned_data["password1"],
+                    invitation=invitation,
+                    password=form.cleaned_data["password1"],
                     full_name=form.cleaned_data["full_name"],
                 )
             except ValidationError as exc:
@@ -255,7 +260,6 @@ def invitation_accept(request, token):
                 return redirect("home")
     context = {"invitation": invitation, "form": form, "existing": existing}
     return render(request, "identity/invitation.html", context, status=400 if form and form.errors else 200)
-
 
 
 def landing(request):

@@ -63,9 +63,36 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 # Provisioned schemas are dropped with their tenant (delete_tenant, failed provisioning).
 RESERVED_TENANT_SLUGS = {
-    "www", "api", "admin", "public", "static", "media", "mail", "smtp", "ftp", "app", "apps",
-    "auth", "login", "signup", "accounts", "account", "help", "support", "status", "docs",
-    "blog", "dashboard", "hub", "root", "system", "assets", "cdn", "ws", "internal", "demo-template",
+    "www",
+    "api",
+    "admin",
+    "public",
+    "static",
+    "media",
+    "mail",
+    "smtp",
+    "ftp",
+    "app",
+    "apps",
+    "auth",
+    "login",
+    "signup",
+    "accounts",
+    "account",
+    "help",
+    "support",
+    "status",
+    "docs",
+    "blog",
+    "dashboard",
+    "hub",
+    "root",
+    "system",
+    "assets",
+    "cdn",
+    "ws",
+    "internal",
+    "demo-template",
 }
 
 MIDDLEWARE = [
@@ -113,9 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: one server, one logical database per client --------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list(
-    "REDIS_DBS", cast=int, default=[1, 2, 3]
-)
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list("REDIS_DBS", cast=int, default=[1, 2, 3])
 
 
 def redis_url_for(client, db):
@@ -138,6 +163,16 @@ CACHES = {
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+
+# Sessions get a cache of their own without the tenant prefix: a session is one per host, and
+# websockets load it from threads whose schema is not the request's.
+CACHES["sessions"] = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": CACHES["default"]["LOCATION"],
+    "KEY_PREFIX": "sessions",
+    "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+}
+SESSION_CACHE_ALIAS = "sessions"
 
 CHANNEL_LAYERS = {
     "default": {

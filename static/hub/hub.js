@@ -19,10 +19,26 @@
       navToggle.setAttribute("aria-expanded", open ? "true" : "false");
       return;
     }
+    if (event.target.closest(".nav-backdrop")) {
+      closeNav();
+      return;
+    }
     // Close open menus when clicking elsewhere.
     document.querySelectorAll("details[open]").forEach(function (d) {
       if (!d.contains(event.target)) d.removeAttribute("open");
     });
+  });
+
+  function closeNav() {
+    document.body.classList.remove("nav-open");
+    var toggle = document.querySelector("[data-nav-toggle]");
+    if (toggle) toggle.setAttribute("aria-expanded", "false");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    closeNav();
+    document.querySelectorAll("details[open]").forEach(function (d) { d.removeAttribute("open"); });
   });
 
   document.addEventListener("submit", function (event) {

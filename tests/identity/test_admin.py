@@ -5,8 +5,16 @@ from tests.factories import UserFactory
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/admin/", "/admin/tenancy/tenant/", "/admin/identity/user/",
-                                  "/admin/identity/membership/", "/admin/identity/invitation/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/tenancy/tenant/",
+        "/admin/identity/user/",
+        "/admin/identity/membership/",
+        "/admin/identity/invitation/",
+    ],
+)
 def test_platform_staff_use_the_admin_on_the_public_domain(tenant_a, path):
     staff = UserFactory(is_staff=True, is_superuser=True)
     response = client_for(None, staff).get(path)
@@ -16,9 +24,7 @@ def test_platform_staff_use_the_admin_on_the_public_domain(tenant_a, path):
 @pytest.mark.django_db
 def test_admin_suspends_tenant_through_the_service(tenant_a):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client_for(None, staff).post(
-        "/admin/tenancy/tenant/", {"action": "suspend", "_selected_action": [tenant_a.pk]}
-    )
+    client_for(None, staff).post("/admin/tenancy/tenant/", {"action": "suspend", "_selected_action": [tenant_a.pk]})
     tenant_a.refresh_from_db()
     assert tenant_a.status == "suspended"
 

@@ -10,15 +10,32 @@ from tests.conftest import client_for
 
 # Every page of the tenant URLconf, with sample arguments.
 GET_PAGES = ["/", "/members/", "/settings/", "/profile/"]
-POST_PAGES = ["/members/invite/", "/members/1/role/", "/members/1/remove/", "/invitations/1/revoke/", "/settings/delete/"]
+POST_PAGES = [
+    "/members/invite/",
+    "/members/1/role/",
+    "/members/1/remove/",
+    "/invitations/1/revoke/",
+    "/settings/delete/",
+]
 
 
 def test_the_page_lists_cover_the_tenant_urlconf():
     names = {p.name for p in get_resolver("apps.identity.urls").url_patterns}
-    covered = {"home", "members", "organisation_settings", "profile", "member_invite", "member_change_role",
-               "member_remove", "invitation_revoke", "organisation_delete",
-               # These three are reachable without membership by design: they check their own token/membership.
-               "invitation_accept", "handover", "switch_tenant"}
+    covered = {
+        "home",
+        "members",
+        "organisation_settings",
+        "profile",
+        "member_invite",
+        "member_change_role",
+        "member_remove",
+        "invitation_revoke",
+        "organisation_delete",
+        # These three are reachable without membership by design: they check their own token/membership.
+        "invitation_accept",
+        "handover",
+        "switch_tenant",
+    }
     assert names == covered
 
 
@@ -34,7 +51,9 @@ def test_member_of_other_tenant_gets_403_on_every_page(tenant_a, tenant_b, owner
 @pytest.mark.parametrize("path", POST_PAGES)
 def test_member_of_other_tenant_gets_403_on_every_action(tenant_a, tenant_b, owner_a, owner_b, path):
     before = list(Membership.objects.filter(tenant=tenant_b).values_list("pk", "role"))
-    response = client_for(tenant_b, owner_a).post(path, {"email": "x@example.com", "role": "owner", "confirm_slug": "beta"})
+    response = client_for(tenant_b, owner_a).post(
+        path, {"email": "x@example.com", "role": "owner", "confirm_slug": "beta"}
+    )
     assert response.status_code == 403
     assert list(Membership.objects.filter(tenant=tenant_b).values_list("pk", "role")) == before
 

@@ -40,8 +40,10 @@ def test_password_reset_flow(tenant_a, owner_a):
     link = re.search(r"http://alpha\.localhost(?::\d+)?(/accounts/password/reset/key/\S+)", body).group(1)
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
-    client.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
-                {"password1": "brand-new-password-7", "password2": "brand-new-password-7"})
+    client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": "brand-new-password-7", "password2": "brand-new-password-7"},
+    )
     owner_a.refresh_from_db()
     assert owner_a.check_password("brand-new-password-7")
 

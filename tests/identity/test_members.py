@@ -52,7 +52,9 @@ def test_invite_new_user_who_signs_up_through_the_link(tenant_a, owner_a, django
 
     guest = client_for(tenant_a)
     assert b"Create account and join" in guest.get(path).content
-    response = guest.post(path, {"full_name": "New Person", "password1": "fresh-password-42", "password2": "fresh-password-42"})
+    response = guest.post(
+        path, {"full_name": "New Person", "password1": "fresh-password-42", "password2": "fresh-password-42"}
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(tenant=tenant_a, user__email="new.person@example.com")
     assert membership.role == "admin"

@@ -66,7 +66,9 @@ def test_command_line_errors_exit_1_with_one_line():
     """Through manage.py itself: missing arguments and validation errors both exit 1 with one line."""
     for args in (["create_tenant"], ["suspend_tenant", "no-such-tenant"]):
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], capture_output=True, text=True,
+            [sys.executable, "manage.py", *args],
+            capture_output=True,
+            text=True,
             env=subprocess_env(),
         )
         assert result.returncode == 1, result.stderr

@@ -1,3 +1,12 @@
+"""Websockets are routed by host, like HTTP, and their database work runs in the tenant's schema.
+
+The connections are driven with asyncio.run, not async_to_sync: under async_to_sync Channels
+would run the consumer's database work on the test's own thread, whose connection is inside the
+test transaction (and close_old_connections would close it). With asyncio.run it runs on asgiref's
+shared sync thread with its own connection, as under a real ASGI server: it sees committed rows
+only (the session tenants, and sessions made by _committed()).
+"""
+
 import asyncio
 import threading
 
@@ -9,7 +18,8 @@ from django.test import Client
 from config.asgi import application
 
 
-def _whoami(host, cookie=None):
+def whoami(host, cookie=None):
+    """(accepted, first message) of a connection to /ws/whoami/ on `host`."""
     headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
@@ -24,33 +34,57 @@ def _whoami(host, cookie=None):
     return asyncio.run(talk())
 
 
-def _committed_login(user, host):
-    out = {}
-    def run():
-        c = Client(HTTP_HOST=host)
-        c.force_login(user)
-        out["c"] = c
-        connection.close()
-    t = threading.Thread(target=run); t.start(); t.join()
-    return out["c"]
+def _committed(work):
+    """Runs work() on a thread of its own, so its writes commit outside the test transaction."""
+    thread = threading.Thread(target=lambda: (work(), connection.close()))
+    thread.start()
+    thread.join()
+
+
+def logged_in_client(user, host):
+    client = Client(HTTP_HOST=host)
+    _committed(lambda: client.force_login(user))
+    return client
 
 
 @pytest.mark.django_db(transaction=False)
-def test_probe(tenant_a, tenant_b, owner_a):
-    print(_whoami("alpha.localhost"))
-    print(_whoami("beta.localhost"))
-    c = _committed_login(owner_a, "alpha.localhost")
-    cookie = f"sessionid={c.cookies['sessionid'].value}"
-    print(_whoami("alpha.localhost", cookie))
-    print(_whoami("beta.localhost", cookie))
-    print(_whoami("localhost", cookie))
-    print(_whoami("nobody.localhost", cookie))
-    import redis
-    r = redis.Redis(db=11)
-    print(r.keys("*"))
-    def logout():
-        c.post("/accounts/logout/")
-        connection.close()
-    t = threading.Thread(target=logout); t.start(); t.join()
-    print(r.keys("*"))
-    print("after logout", _whoami("alpha.localhost", cookie))
+def test_each_tenant_host_reports_its_own_tenant_and_schema(tenant_a, tenant_b):
+    # One after the other, and back: the shared sync thread must not keep the previous schema.
+    for host, slug, schema in [
+        ("alpha.localhost", "alpha", "t_alpha"),
+        ("beta.localhost", "beta", "t_beta"),
+        ("alpha.localhost", "alpha", "t_alpha"),
+    ]:
+        accepted, reply = whoami(host)
+        assert accepted
+        assert reply == {"tenant": slug, "schema": schema, "user": None}
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("host", ["nobody.localhost", "localhost"])
+def test_unknown_and_public_hosts_are_refused(tenant_a, host):
+    accepted, reply = whoami(host)
+    assert not accepted
+    assert reply is None
+
+
+@pytest.mark.django_db(transaction=False)
+def test_session_cookie_authenticates_the_websocket(tenant_a, owner_a):
+    client = logged_in_client(owner_a, "alpha.localhost")
+    accepted, reply = whoami("alpha.localhost", f"sessionid={client.cookies['sessionid'].value}")
+    assert accepted
+    assert reply["user"] == owner_a.email
+    assert reply["schema"] == "t_alpha"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_logging_out_ends_websocket_authentication(tenant_a, tenant_b, owner_a):
+    client = logged_in_client(owner_a, "alpha.localhost")
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    whoami("beta.localhost")  # leaves the shared sync thread in t_beta
+    assert whoami("alpha.localhost", cookie)[1]["user"] == owner_a.email
+
+    _committed(lambda: client.post("/accounts/logout/"))
+
+    whoami("beta.localhost")
+    assert whoami("alpha.localhost", cookie)[1]["user"] is None

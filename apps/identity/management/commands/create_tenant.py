@@ -29,4 +29,6 @@ class Command(HubCommand):
         except ValidationError as exc:
             raise self.fail(exc) from None
         self.stdout.write(self.style.SUCCESS(f"Created {tenant.name} at {tenant_url(tenant)}"))
-        self.stdout.write(f"Owner: {owner.email}" + (f"  password: {password}" if is_new_owner else " (existing account)"))
+        self.stdout.write(
+            f"Owner: {owner.email}" + (f"  password: {password}" if is_new_owner else " (existing account)")
+        )

@@ -1,7 +1,6 @@
 from django.core.management.base import CommandError
 
 from apps.core.management import HubCommand
-
 from apps.tenancy.selectors import tenant_get
 from apps.tenancy.services import tenant_set_status
 
@@ -18,6 +17,3 @@ class SetStatusCommand(HubCommand):
             raise CommandError(f"No tenant with the slug “{slug}”.")
         tenant_set_status(tenant=tenant, status=self.status)
         self.stdout.write(self.style.SUCCESS(f"{tenant.slug} is now {self.status}."))
-
-
-

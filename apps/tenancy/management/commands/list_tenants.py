@@ -11,5 +11,5 @@ class Command(HubCommand):
             rows.append((t.slug, t.name, t.status, t.plan, str(t.member_count), t.created.strftime("%Y-%m-%d %H:%M")))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         self.stdout.write(f"{len(rows) - 1} tenant(s)")
