@@ -1,9 +1,11 @@
 from .base import *  # noqa: F403
+from .base import env
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 DEBUG = False
 # Separate Redis databases so a test run never clobbers a running dev server's data.
-REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = 11, 12, 13
+# (TEST_REDIS_DBS lets two test runs share one Redis server.)
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list("TEST_REDIS_DBS", cast=int, default=[11, 12, 13])
 CACHES["default"]["LOCATION"] = CACHES["sessions"]["LOCATION"] = redis_url_for("redis", REDIS_DB_CACHE)  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]  # noqa: F405
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = redis_url_for("kombu", REDIS_DB_CELERY)  # noqa: F405
