@@ -223,6 +223,9 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 HUB_INVITATION_MAX_AGE_DAYS = env.int("HUB_INVITATION_MAX_AGE_DAYS", default=7)
 HUB_HANDOVER_MAX_AGE_SECONDS = 60
 
+# Fernet keys for secrets stored in the database (apps/core/crypto.py), newest first.
+HUB_FIELD_ENCRYPTION_KEYS = env.list("HUB_FIELD_ENCRYPTION_KEYS", default=[])
+
 # --- Sessions, cookies, security --------------------------------------------------------------
 # Cookies are per host (no SESSION_COOKIE_DOMAIN): one tenant's session never travels to another.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -7,3 +7,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # Serve static files straight from the source folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# A fixed key for development and tests only; production must set HUB_FIELD_ENCRYPTION_KEYS.
+HUB_FIELD_ENCRYPTION_KEYS = env.list(
+    "HUB_FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="]
+)

@@ -18,3 +18,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Serve static files straight from the source folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# A fixed key for development and tests only; production must set HUB_FIELD_ENCRYPTION_KEYS.
+HUB_FIELD_ENCRYPTION_KEYS = env.list(
+    "HUB_FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="]
+)
