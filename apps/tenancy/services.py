@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from .models import Domain, Tenant
+from .schemas import schema_create
 from .validators import schema_name_for, validate_slug
 
 
@@ -35,7 +36,7 @@ def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tena
         with schema_context("public"), transaction.atomic():
             tenant = Tenant(name=name, slug=slug, plan=plan, schema_name=schema_name_for(slug))
             tenant.save()
-            tenant.create_schema(check_if_exists=False, verbosity=0)
+            schema_create(tenant.schema_name)
             Domain.objects.create(domain=f"{slug}.{settings.HUB_BASE_HOSTNAME}", tenant=tenant, is_primary=True)
     except (IntegrityError, ValidationError):  # Someone took the slug between the check and the insert.
         raise ValidationError({"slug": [f"“{slug}” is already taken. Please choose another address."]}) from None
