@@ -1,12 +1,20 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
 from django.db import transaction
+from django.shortcuts import redirect
 
+from . import lockout
+from .audit import audit_event, client_ip
 from .handover import handover_url
+from .models import User
 from .services import organisation_provision
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Sign-up happens on the public site only, and creates the user's organisation with it."""
+    """Sign-up happens on the public site only, and creates the user's organisation with it.
+
+    Log-in adds: the (email, IP) lock-out, audit of failures, refusal of password log-in where
+    the tenant makes SSO mandatory, and the second-factor stage."""
 
     def is_open_for_signup(self, request):
         tenant = getattr(request, "tenant", None)
@@ -26,3 +34,58 @@ class AccountAdapter(DefaultAccountAdapter):
         if tenant is not None and request.user.is_authenticated:
             return handover_url(user=request.user, tenant=tenant)
         return super().get_signup_redirect_url(request)
+
+    # --- log-in ---------------------------------------------------------------------------
+
+    def get_login_stages(self):
+        return [*super().get_login_stages(), "apps.identity.stages.SecondFactorStage"]
+
+    @staticmethod
+    def _login_email(credentials) -> str:
+        return (credentials.get("email") or credentials.get("username") or "").strip().lower()
+
+    def pre_authenticate(self, request, **credentials):
+        from django.core.exceptions import ValidationError
+
+        email = self._login_email(credentials)
+        remaining = lockout.lock_remaining(email=email, ip=client_ip(request))
+        if remaining:
+            minutes = max(1, round(remaining / 60))
+            raise ValidationError(
+                f"Too many failed login attempts for this account from your address. "
+                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+        from .sso import sso_required_for_email
+
+        if sso_required_for_email(request=request, email=email):
+            raise ValidationError(
+                "Your organisation requires single sign-on for this address. Use “Log in with single sign-on”."
+            )
+        super().pre_authenticate(request, **credentials)
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.failures_clear(email=self._login_email(credentials), ip=client_ip(request))
+        return user
+
+    def authentication_failed(self, request, **credentials):
+        email = self._login_email(credentials)
+        known = User.objects.filter(email__iexact=email).first() if email else None
+        audit_event(request=request, event="login.failed", user=known, email=email)
+        seconds = lockout.failure_record(email=email, ip=client_ip(request))
+        if seconds:
+            audit_event(request=request, event="login.locked", user=known, email=email, seconds=seconds)
+
+    def pre_login(self, request, user, **kwargs):
+        from .sso import sso_required_for_email
+
+        if getattr(request, "hub_sso_login", False) is False and sso_required_for_email(
+            request=request, email=user.email
+        ):
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            messages.error(request, "Your organisation requires single sign-on for this address.")
+            return redirect("sso_login")
+        return super().pre_login(request, user, **kwargs)

@@ -71,3 +71,36 @@ class AcceptInvitationSignupForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=32,
+        label="Code",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(
+        max_length=32, label="Mobile number", help_text="International form, e.g. +44 7700 900123."
+    )
+
+
+class MFAPolicyForm(forms.Form):
+    mfa_required = forms.BooleanField(required=False, label="Require a second factor for every member")
+
+
+class SSOSettingsForm(forms.Form):
+    sso_enabled = forms.BooleanField(required=False, label="Allow log-in through our identity provider")
+    idp_metadata_url = forms.URLField(required=False, label="IdP metadata URL", assume_scheme="https")
+    idp_metadata_xml = forms.CharField(
+        required=False, label="…or IdP metadata XML", widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"})
+    )
+    sso_domains = forms.CharField(
+        required=False, label="Email domains", help_text="Comma-separated, e.g. example.com, example.org."
+    )
+    sso_enforced = forms.BooleanField(required=False, label="Make SSO mandatory for these domains")
+    sso_default_role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in Role if r != Role.OWNER], initial=Role.MEMBER, label="Role of new users"
+    )

@@ -1,11 +1,17 @@
 import hashlib
+import hmac
 import secrets
+import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin
+from django_otp.oath import TOTP
 
+from apps.core.crypto import EncryptedTextField
 from apps.tenancy.models import Tenant
 
 from .roles import Role
@@ -117,3 +123,215 @@ class Invitation(models.Model):
     @property
     def is_expired(self):
         return self.expires_at <= timezone.now()
+
+
+# --- Multi-factor authentication (django-otp devices) ------------------------------------------
+# All in the public schema with the user: a person's factors work in every tenant they belong to.
+
+
+def hash_code(code: str) -> str:
+    """Codes a person types (recovery, email, SMS) are stored as salted-with-SECRET_KEY hashes."""
+    normalised = "".join(code.split()).replace("-", "").lower()
+    return hmac.new(settings.SECRET_KEY.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+class TOTPDevice(ThrottlingMixin, Device):
+    """An authenticator app (RFC 6238). The shared key is encrypted at rest (see crypto.py).
+
+    Created unconfirmed at enrolment; confirmed by the first valid code.
+    """
+
+    key = EncryptedTextField(help_text="Hex-encoded secret key, encrypted at rest.")
+    step = models.PositiveSmallIntegerField(default=30)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1, help_text="The last time step used: a code works once.")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+
+    kind = "totp"
+
+    @property
+    def bin_key(self) -> bytes:
+        return bytes.fromhex(self.key)
+
+    def get_throttle_factor(self):
+        return 1
+
+    def config_url(self, *, issuer: str) -> str:
+        from base64 import b32encode
+        from urllib.parse import quote, urlencode
+
+        secret = b32encode(self.bin_key).decode().rstrip("=")
+        label = quote(f"{issuer}:{self.user.email}")
+        query = urlencode({"secret": secret, "issuer": issuer, "digits": self.digits, "period": self.step})
+        return f"otpauth://totp/{label}?{query}"
+
+    def verify_token(self, token):
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        token = "".join(str(token).split())
+        if not token.isdigit() or len(token) != self.digits:
+            self.throttle_increment()
+            return False
+        totp = TOTP(self.bin_key, self.step, 0, self.digits, self.drift)
+        totp.time = time.time()
+        verified = totp.verify(int(token), self.tolerance, self.last_t + 1)
+        if verified:
+            self.last_t = totp.t()
+            self.last_used_at = timezone.now()
+            self.throttle_reset(commit=False)
+            self.save()
+        else:
+            self.throttle_increment()
+        return verified
+
+
+class RecoveryCodeDevice(Device):
+    """A set of one-time recovery codes; only their hashes are stored."""
+
+    created = models.DateTimeField(auto_now_add=True)
+
+    kind = "recovery"
+
+    class Meta(Device.Meta):
+        verbose_name = "recovery codes"
+
+    def verify_token(self, token):
+        code = self.codes.filter(code_hash=hash_code(str(token)), used_at__isnull=True).first()
+        if code is None:
+            return False
+        updated = RecoveryCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now())
+        return updated == 1
+
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"recovery code of {self.device.user_id} ({'used' if self.used_at else 'unused'})"
+
+
+class CodeByMessageDevice(ThrottlingMixin, Device):
+    """A six-digit code sent on demand; the code's hash and expiry are stored, never the code."""
+
+    code_hash = models.CharField(max_length=64, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    CODE_VALID_SECONDS = 300
+
+    class Meta(Device.Meta):
+        abstract = True
+
+    def get_throttle_factor(self):
+        return 1
+
+    def new_code(self) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        self.code_hash = hash_code(code)
+        self.valid_until = timezone.now() + timedelta(seconds=self.CODE_VALID_SECONDS)
+        self.save(update_fields=["code_hash", "valid_until"])
+        return code
+
+    def verify_token(self, token):
+        allowed, _ = self.verify_is_allowed()
+        if not allowed or not self.code_hash or self.valid_until is None:
+            return False
+        if self.valid_until > timezone.now() and hmac.compare_digest(self.code_hash, hash_code(str(token))):
+            self.code_hash, self.valid_until = "", None
+            self.throttle_reset(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+
+class EmailDevice(CodeByMessageDevice):
+    """Codes sent to the account's email address."""
+
+    kind = "email"
+
+    class Meta(Device.Meta):
+        verbose_name = "codes by email"
+
+    def generate_challenge(self):
+        from .mfa import send_email_code
+
+        send_email_code(device=self, code=self.new_code())
+        return "We sent a code to your email address."
+
+
+class SMSDevice(CodeByMessageDevice):
+    """Codes sent by text message through the configured SMS provider (apps/identity/sms.py)."""
+
+    number = models.CharField(max_length=20)
+
+    kind = "sms"
+
+    class Meta(Device.Meta):
+        verbose_name = "codes by text message"
+
+    def generate_challenge(self):
+        from .sms import sms_send
+
+        sms_send(to=self.number, body=f"Your ReactDjango-Hub code is {self.new_code()}")
+        return f"We sent a code to {self.masked_number}."
+
+    @property
+    def masked_number(self) -> str:
+        return f"…{self.number[-3:]}"
+
+
+# --- Tenant security policy and single sign-on -------------------------------------------------
+
+
+class TenantSecurity(models.Model):
+    """A tenant's log-in policy and SAML connection. Public schema (one row per tenant), so the
+    log-in pages and the MFA-policy middleware read it without switching schemas."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="security")
+    mfa_required = models.BooleanField(default=False, help_text="Every member must use a second factor.")
+    sso_enabled = models.BooleanField(default=False)
+    idp_metadata_url = models.URLField(blank=True)
+    idp_metadata_xml = models.TextField(blank=True)
+    idp_entity_id = models.CharField(max_length=500, blank=True)
+    sso_enforced = models.BooleanField(
+        default=False, help_text="Emails of the SSO domains must log in through the identity provider."
+    )
+    sso_domains = models.JSONField(default=list, blank=True)
+    sso_default_role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"security of {self.tenant}"
+
+
+class UserSession(models.Model):
+    """One row per logged-in browser session: what the Sessions page lists and ends."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_activity = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_activity"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.user} from {self.ip_address}"

@@ -15,7 +15,7 @@ RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 _VIEWER = {"tenant.view", "members.view"}
 _MEMBER = _VIEWER | {"content.edit"}
 _ADMIN = _MEMBER | {"members.invite", "members.manage", "settings.change", "audit.view", "api_keys.manage"}
-_OWNER = _ADMIN | {"owners.manage", "tenant.delete"}
+_OWNER = _ADMIN | {"owners.manage", "tenant.delete", "security.policy"}
 
 PERMISSIONS = {Role.VIEWER: _VIEWER, Role.MEMBER: _MEMBER, Role.ADMIN: _ADMIN, Role.OWNER: _OWNER}
 

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import views, views_security
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
     path("accounts/handover/<str:token>/", views.handover, name="handover"),
+    path("settings/security/", views_security.security_settings, name="security_settings"),
+    path("sso/login/", views_security.sso_login, name="sso_login"),
+    # djangosaml2 per tenant: /saml2/login/, /saml2/acs/, /saml2/metadata/ (the SP metadata).
+    path("saml2/", include("djangosaml2.urls")),
+    path("", include("apps.identity.urls_accounts")),
 ]

@@ -41,6 +41,8 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "django_otp",
+    "djangosaml2",
     "auditlog",
     "rest_framework",
     "django_filters",
@@ -103,9 +105,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "apps.identity.middleware.SecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -207,6 +212,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    "apps.identity.sso.TenantSAMLBackend",
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
@@ -222,6 +228,29 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 HUB_INVITATION_MAX_AGE_DAYS = env.int("HUB_INVITATION_MAX_AGE_DAYS", default=7)
 HUB_HANDOVER_MAX_AGE_SECONDS = 60
+
+# --- MFA, passwordless log-in, SSO, brute force (issue 4; see apps/identity) -----------------
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="ReactDjango-Hub")
+# Passwordless: a one-time code by email (allauth's login by code), rate-limited below.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 300
+ACCOUNT_RATE_LIMITS["request_login_code"] = "10/m/ip,3/5m/key"
+HUB_LOGIN_LOCK_THRESHOLD = env.int("HUB_LOGIN_LOCK_THRESHOLD", default=5)
+HUB_LOGIN_LOCK_BASE_SECONDS = env.int("HUB_LOGIN_LOCK_BASE_SECONDS", default=30)
+HUB_LOGIN_LOCK_MAX_SECONDS = env.int("HUB_LOGIN_LOCK_MAX_SECONDS", default=3600)
+HUB_SMS_BACKEND = env("HUB_SMS_BACKEND", default="apps.identity.sms.ConsoleSMSBackend")
+HUB_TWILIO_ACCOUNT_SID = env("HUB_TWILIO_ACCOUNT_SID", default="")
+HUB_TWILIO_AUTH_TOKEN = env("HUB_TWILIO_AUTH_TOKEN", default="")
+HUB_TWILIO_FROM = env("HUB_TWILIO_FROM", default="")
+HUB_TWILIO_API_BASE = env("HUB_TWILIO_API_BASE", default="https://api.twilio.com")
+# SAML: each tenant is its own SP, configured per request from its SSO settings.
+SAML_CONFIG_LOADER = "apps.identity.sso.saml_config_for_request"
+SAML_ACS_FAILURE_RESPONSE_FUNCTION = "apps.identity.sso.acs_failure"
+SAML_CREATE_UNKNOWN_USER = True
+SAML_SESSION_COOKIE_NAME = "saml_session"
+SAML_CSP_HANDLER = ""  # the hub sends its own Content-Security-Policy
+SAML_SESSION_COOKIE_SAMESITE = env("SAML_SESSION_COOKIE_SAMESITE", default="Lax" if HUB_SCHEME == "http" else "None")
 
 # Fernet keys for secrets stored in the database (apps/core/crypto.py), newest first.
 HUB_FIELD_ENCRYPTION_KEYS = env.list("HUB_FIELD_ENCRYPTION_KEYS", default=[])

@@ -1,0 +1,56 @@
+"""SecurityPolicyMiddleware: what a logged-in session may reach before its second factor.
+
+- A session whose user has a factor that was not checked ("pending", e.g. after a hand-over)
+  reaches only the verification page and log-out.
+- On a tenant that requires MFA, a member without a factor reaches only the Security page
+  (to enrol) and log-out, until a factor is confirmed.
+It also refreshes the session's last activity for the Sessions page (at most once a minute).
+
+Cost on a warm request: reads from the already-loaded session; the tenant policy (one cached
+read) only for sessions without a factor.
+"""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import mfa, sessions
+from .selectors import membership_get
+
+ALWAYS_OPEN = ("/static/", "/accounts/logout/", "/saml2/")
+
+
+class SecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            response = self._check(request, user)
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+    def _check(self, request, user):
+        path = request.path_info
+        if path.startswith(ALWAYS_OPEN):
+            return None
+        session = request.session
+        sessions.session_touch(request=request)
+        state = session.get(mfa.MFA_STATE_KEY)
+        if state is None:
+            state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
+            session[mfa.MFA_STATE_KEY] = state
+        if state == mfa.PENDING:
+            verify = reverse("mfa_verify")
+            if path != verify:
+                return redirect(f"{verify}?next={path}")
+            return None
+        if state == mfa.NONE:
+            tenant = getattr(request, "tenant", None)
+            if tenant is not None and not tenant.is_public and mfa.tenant_security_get(tenant=tenant).mfa_required:
+                security = reverse("security")
+                # Only the tenant's members are held to its policy (others get its 403 pages).
+                if not path.startswith(security) and membership_get(user=user, tenant=tenant) is not None:
+                    return redirect(security)
+        return None

@@ -1,0 +1,110 @@
+"""Browser sessions a user can see and end (the Sessions page), kept beside Django's sessions.
+
+A UserSession row is written at log-in, its last activity refreshed at most once a minute by
+SecurityPolicyMiddleware, and it is deleted with the session (log-out, "end", password change).
+"""
+
+import re
+from importlib import import_module
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .audit import client_ip, user_agent
+from .models import User, UserSession
+
+ACTIVITY_KEY = "hub_seen"
+ACTIVITY_EVERY_SECONDS = 60
+
+
+def _store(session_key=None):
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def session_record(*, request, user: User) -> UserSession | None:
+    key = request.session.session_key
+    if not key:
+        request.session.save()
+        key = request.session.session_key
+    tenant = getattr(request, "tenant", None)
+    now = timezone.now()
+    request.session[ACTIVITY_KEY] = int(now.timestamp())
+    row, _ = UserSession.objects.update_or_create(
+        session_key=key,
+        defaults={
+            "user": user,
+            "tenant": tenant if tenant is not None and not tenant.is_public else None,
+            "ip_address": client_ip(request),
+            "user_agent": user_agent(request),
+            "last_activity": now,
+            "expires_at": request.session.get_expiry_date(),
+        },
+    )
+    return row
+
+
+def session_touch(*, request) -> None:
+    """Refreshes the current session's last activity, at most once a minute (no write otherwise)."""
+    now = int(timezone.now().timestamp())
+    seen = request.session.get(ACTIVITY_KEY, 0)
+    if now - seen < ACTIVITY_EVERY_SECONDS:
+        return
+    request.session[ACTIVITY_KEY] = now
+    UserSession.objects.filter(session_key=request.session.session_key).update(
+        last_activity=timezone.now(), ip_address=client_ip(request), expires_at=request.session.get_expiry_date()
+    )
+
+
+def session_list(*, user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user, expires_at__gt=timezone.now()).select_related("tenant")
+
+
+def session_end(*, user: User, session_key: str) -> bool:
+    """Ends one of the user's sessions: its data is deleted, so its cookie logs in no more."""
+    row = UserSession.objects.filter(user=user, session_key=session_key).first()
+    if row is None:
+        return False
+    _store().delete(session_key)
+    row.delete()
+    return True
+
+
+def session_end_others(*, user: User, keep_session_key: str | None) -> int:
+    ended = 0
+    for key in list(
+        UserSession.objects.filter(user=user)
+        .exclude(session_key=keep_session_key or "")
+        .values_list("session_key", flat=True)
+    ):
+        ended += session_end(user=user, session_key=key)
+    return ended
+
+
+def session_forget(*, session_key: str | None) -> None:
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+]
+
+
+def describe_device(ua: str) -> str:
+    """'Chrome on Linux' from a user agent; the raw string when nothing is recognised."""
+    if not ua:
+        return "Unknown device"
+    browser = next((name for token, name in _BROWSERS if token in ua), None)
+    if "HeadlessChrome" in ua:
+        browser = "Chrome (headless)"
+    system = next((name for token, name in _SYSTEMS if token in ua), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or re.sub(r"\s+", " ", ua)[:60]

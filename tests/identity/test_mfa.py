@@ -1,0 +1,238 @@
+"""Second factors: enrolment, log-in with a factor, recovery codes, codes by email, removal,
+secrets at rest, and the tenant's MFA policy."""
+
+import re
+
+import pytest
+from auditlog.models import LogEntry
+from django.core import mail
+from django.db import connection
+from django_otp.oath import totp
+from django_tenants.utils import schema_context
+
+from apps.identity import mfa
+from apps.identity.models import RecoveryCode, TOTPDevice, hash_code
+from tests.conftest import PASSWORD, client_for
+from tests.factories import MembershipFactory
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+def enrol_totp(client) -> TOTPDevice:
+    page = client.get("/security/authenticator/")
+    assert page.status_code == 200
+    device = TOTPDevice.objects.get(confirmed=False, user__email=page.wsgi_request.user.email)
+    response = client.post("/security/authenticator/", {"code": current_code(device)})
+    assert response.status_code == 302, response.content
+    device.refresh_from_db()
+    return device
+
+
+def log_in(client, email, password=PASSWORD):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def events(tenant, name):
+    with schema_context(tenant.schema_name):
+        return list(LogEntry.objects.filter(additional_data__event=name).order_by("timestamp"))
+
+
+@pytest.mark.django_db
+def test_totp_enrolment_shows_a_qr_code_and_activates_only_after_a_valid_code(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    page = client.get("/security/authenticator/")
+    assert b"data:image/svg+xml" in page.content
+    device = TOTPDevice.objects.get(user=owner_a)
+    assert device.confirmed is False
+    assert not mfa.user_has_factor(user=owner_a)
+
+    wrong = client.post("/security/authenticator/", {"code": "000000"})
+    assert wrong.status_code == 400
+    assert b"not right" in wrong.content
+    device.refresh_from_db()
+    assert device.confirmed is False
+
+    device.throttle_reset()
+    response = client.post("/security/authenticator/", {"code": current_code(device)})
+    assert response["Location"] == "/security/recovery-codes/"
+    device.refresh_from_db()
+    assert device.confirmed is True
+    codes_page = client.get("/security/recovery-codes/")
+    codes = re.findall(r"<code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code>", codes_page.content.decode())
+    assert len(codes) == 10
+    download = client.get("/security/recovery-codes/download/")
+    assert download["Content-Disposition"].startswith("attachment")
+    assert codes[0] in download.content.decode()
+    client.post("/security/recovery-codes/done/")
+    # Shown once: afterwards neither the page nor the download has them.
+    assert client.get("/security/recovery-codes/")["Location"] == "/security/"
+    assert client.get("/security/recovery-codes/download/").status_code == 404
+    assert [e.additional_data["factor"] for e in events(tenant_a, "mfa.factor_added")] == ["totp"]
+
+
+@pytest.mark.django_db
+def test_secrets_are_not_stored_in_plain_text(tenant_a, owner_a):
+    device = TOTPDevice.objects.create(user=owner_a, name="x", key="ab" * 20)
+    codes = mfa.recovery_codes_generate(request=None, user=owner_a, audit=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key FROM identity_totpdevice WHERE id = %s", [device.pk])
+        stored = cursor.fetchone()[0]
+        cursor.execute("SELECT code_hash FROM identity_recoverycode")
+        hashes = {row[0] for row in cursor.fetchall()}
+    assert "ab" * 20 not in stored and stored.startswith("gAAAA")  # a Fernet token
+    assert not set(codes) & hashes
+    assert hash_code(codes[0]) in hashes
+
+
+@pytest.mark.django_db
+def test_totp_key_survives_a_key_rotation(tenant_a, owner_a, settings):
+    from cryptography.fernet import Fernet
+
+    from apps.core import crypto
+
+    device = TOTPDevice.objects.create(user=owner_a, name="x", key="cd" * 20)
+    old = list(settings.HUB_FIELD_ENCRYPTION_KEYS)
+    settings.HUB_FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *old]
+    crypto._fernet.cache_clear()
+    try:
+        device = TOTPDevice.objects.get(pk=device.pk)
+        device.save()  # re-encrypted with the new key
+        settings.HUB_FIELD_ENCRYPTION_KEYS = settings.HUB_FIELD_ENCRYPTION_KEYS[:1]
+        crypto._fernet.cache_clear()
+        assert TOTPDevice.objects.get(pk=device.pk).key == "cd" * 20
+    finally:
+        settings.HUB_FIELD_ENCRYPTION_KEYS = old
+        crypto._fernet.cache_clear()
+
+
+@pytest.mark.django_db
+def test_password_login_with_a_factor_asks_for_the_code_before_logging_in(tenant_a, owner_a):
+    device = enrol_totp(client_for(tenant_a, owner_a))
+    device.last_t = -1
+    device.save()
+    client = client_for(tenant_a)
+    response = log_in(client, owner_a.email)
+    assert response["Location"] == "/accounts/2fa/"
+    assert "_auth_user_id" not in client.session
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+
+    bad = client.post("/accounts/2fa/", {"code": "123456"})
+    assert bad.status_code == 400
+    assert "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    device.throttle_reset()
+    ok = client.post("/accounts/2fa/", {"code": current_code(device)})
+    assert ok.status_code == 302
+    assert client.get("/").status_code == 200
+    assert client.session[mfa.MFA_STATE_KEY] == mfa.VERIFIED
+    login = events(tenant_a, "login")[-1]
+    assert login.additional_data["method"] == "password+totp"
+    assert events(tenant_a, "mfa.verify_failed")
+
+
+@pytest.mark.django_db
+def test_a_totp_code_works_once(tenant_a, owner_a):
+    device = enrol_totp(client_for(tenant_a, owner_a))
+    # The enrolment consumed the current time step: the same code is refused now.
+    assert device.verify_token(current_code(device)) is False
+
+
+@pytest.mark.django_db
+def test_a_recovery_code_logs_in_once(tenant_a, owner_a):
+    enrol_totp(client_for(tenant_a, owner_a))
+    codes = mfa.recovery_codes_generate(request=None, user=owner_a, audit=False)
+    client = client_for(tenant_a)
+    log_in(client, owner_a.email)
+    assert client.post("/accounts/2fa/", {"code": codes[3].upper()}).status_code == 302
+    assert client.get("/").status_code == 200
+    assert RecoveryCode.objects.filter(used_at__isnull=False).count() == 1
+
+    again = client_for(tenant_a)
+    log_in(again, owner_a.email)
+    assert again.post("/accounts/2fa/", {"code": codes[3]}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_codes_by_email_enrol_and_log_in(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    client.post("/security/codes/email/")
+    code = re.search(r"code is (\d{6})", mail.outbox[-1].body).group(1)
+    assert client.post("/security/codes/email/", {"code": code})["Location"] == "/security/recovery-codes/"
+
+    fresh = client_for(tenant_a)
+    log_in(fresh, owner_a.email)
+    page = fresh.get("/accounts/2fa/")
+    assert b"Email me a code" in page.content
+    fresh.post("/accounts/2fa/", {"send": "email"})
+    code = re.search(r"code is (\d{6})", mail.outbox[-1].body).group(1)
+    assert fresh.post("/accounts/2fa/", {"code": code}).status_code == 302
+    assert fresh.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_last_factor_cannot_be_removed_while_the_tenant_requires_mfa(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    device = enrol_totp(client)
+    mfa.mfa_policy_set(request=None, tenant=tenant_a, required=True)
+    response = client.post(f"/security/factors/totp/{device.pk}/remove/", follow=True)
+    assert "your organisation requires one" in response.content.decode()
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+    mfa.mfa_policy_set(request=None, tenant=tenant_a, required=False)
+    client.post(f"/security/factors/totp/{device.pk}/remove/")
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert [e.additional_data["factor"] for e in events(tenant_a, "mfa.factor_removed")] == ["totp"]
+
+
+@pytest.mark.django_db
+def test_someone_elses_factor_cannot_be_removed(tenant_a, owner_a, owner_b):
+    device = TOTPDevice.objects.create(user=owner_b, name="theirs", key="ef" * 20)
+    response = client_for(tenant_a, owner_a).post(f"/security/factors/totp/{device.pk}/remove/")
+    assert response.status_code == 404
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+@pytest.mark.django_db
+def test_tenant_policy_sends_members_without_a_factor_to_enrolment(tenant_a, owner_a):
+    member = MembershipFactory(tenant=tenant_a, role="member").user
+    owner = client_for(tenant_a, owner_a)
+    response = owner.post("/settings/security/", {"form": "policy", "mfa_required": "on"})
+    assert response.status_code == 302
+    assert events(tenant_a, "mfa.policy_changed")
+
+    client = client_for(tenant_a, member)
+    for path in ("/", "/members/", "/profile/", "/settings/"):
+        assert client.get(path)["Location"] == "/security/", path
+    page = client.get("/security/")
+    assert b"requires a second factor" in page.content
+    enrol_totp(client)
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_only_owners_set_the_mfa_policy(tenant_a):
+    admin = MembershipFactory(tenant=tenant_a, role="admin").user
+    response = client_for(tenant_a, admin).post("/settings/security/", {"form": "policy", "mfa_required": "on"})
+    assert response.status_code == 403
+    assert mfa.tenant_security_get(tenant=tenant_a).mfa_required is False
+    member = MembershipFactory(tenant=tenant_a, role="member").user
+    assert client_for(tenant_a, member).get("/settings/security/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_policy_of_one_tenant_does_not_apply_on_another(tenant_a, tenant_b, owner_b):
+    mfa.mfa_policy_set(request=None, tenant=tenant_a, required=True)
+    assert client_for(tenant_b, owner_b).get("/").status_code == 200
+    # And a member of alpha cannot reach beta's security settings.
+    assert client_for(tenant_a, owner_b).get("/settings/security/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_pending_session_reaches_only_the_verification_page(tenant_a, owner_a):
+    enrol_totp(client_for(tenant_a, owner_a))
+    client = client_for(tenant_a, owner_a)  # force_login: no second factor checked
+    assert client.get("/members/")["Location"] == "/accounts/2fa/?next=/members/"
+    assert client.get("/security/")["Location"].startswith("/accounts/2fa/")
+    assert client.get("/accounts/2fa/").status_code == 200
