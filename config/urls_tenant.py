@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("apps.identity.urls")),
+    path("", include("apps.notifications.urls")),
     path("accounts/", include("allauth.urls")),
 ]
 

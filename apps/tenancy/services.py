@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
+from apps.core.events import publish
+
 from .models import Domain, Tenant
 from .schemas import schema_create
 from .validators import schema_name_for, validate_slug
@@ -55,12 +57,16 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     return tenant
 
 
-def tenant_rename(*, tenant: Tenant, name: str) -> Tenant:
+def tenant_rename(*, tenant: Tenant, name: str, actor=None) -> Tenant:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Please give the organisation a name."]})
-    tenant.name = name[:100]
-    tenant.save(update_fields=["name"])
+    old_name, tenant.name = tenant.name, name[:100]
+    with transaction.atomic():
+        tenant.save(update_fields=["name"])
+        if old_name != tenant.name:
+            changes = {"name": {"old": old_name, "new": tenant.name}}
+            publish("organisation.settings_changed", {"changes": changes}, tenant=tenant, actor=actor)
     return tenant
 
 

@@ -53,6 +53,9 @@ TENANT_APPS = [
     # Each tenant schema keeps its own audit log: changes made while serving a tenant land there.
     "django.contrib.contenttypes",
     "auditlog",
+    # The event spine: each tenant's outbox, notifications and webhooks live in its schema.
+    "apps.events",
+    "apps.notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -126,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.identity.context_processors.shell",
+                "apps.notifications.context_processors.bell",
             ],
         },
     }
@@ -195,6 +199,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Beat fans out from the public schema to every tenant (apps.events.tasks.sweep_all_tenants).
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {
+        "task": "apps.events.tasks.sweep_all_tenants",
+        "schedule": env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0),
+    },
+}
+
+# --- Event spine: events, notifications, webhooks, push ---------------------------------------
+# An event (or a due webhook delivery) still waiting this long is re-enqueued by the sweep.
+HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", default=60.0)
+# Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).
+HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
+HUB_WEBHOOK_ALLOW_LOOPBACK = False
+HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
+HUB_WEBHOOK_DISABLE_AFTER_DAYS = 5
+# Web Push (VAPID): generate a key pair with `manage.py vapid_keys`.
+HUB_VAPID_PUBLIC_KEY = env("HUB_VAPID_PUBLIC_KEY", default="")
+HUB_VAPID_PRIVATE_KEY = env("HUB_VAPID_PRIVATE_KEY", default="")
+HUB_VAPID_SUBJECT = env("HUB_VAPID_SUBJECT", default="mailto:no-reply@localhost")
 
 # --- Identity ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "identity.User"

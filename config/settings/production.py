@@ -22,3 +22,6 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.Ema
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+# Webhooks and push endpoints: https only, never a loopback/private/link-local/metadata address.
+HUB_WEBHOOK_REQUIRE_HTTPS = True
+HUB_WEBHOOK_ALLOW_LOOPBACK = False

@@ -22,3 +22,7 @@ WHITENOISE_AUTOREFRESH = True
 HUB_FIELD_ENCRYPTION_KEYS = env.list(
     "HUB_FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLWxvbmc="]
 )
+# Webhook tests deliver to a receiver on 127.0.0.1 started by the test (loopback only, never a
+# private range); the SSRF tests switch back to production's rules.
+HUB_WEBHOOK_REQUIRE_HTTPS = False
+HUB_WEBHOOK_ALLOW_LOOPBACK = env.bool("HUB_WEBHOOK_ALLOW_LOOPBACK", default=True)

@@ -1,0 +1,27 @@
+"""The one door to the event spine for apps below it (tenancy, identity).
+
+`publish()` records a domain event in the tenant's outbox, inside the caller's transaction.
+The implementation belongs to apps.events, which installs it in its AppConfig.ready(); lower
+layers import this module instead of apps.events so the layers keep pointing downwards.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+_publisher: Callable[..., Any] | None = None
+
+
+def install_publisher(publisher: Callable[..., Any]) -> None:
+    global _publisher
+    _publisher = publisher
+
+
+def publish(event_type: str, payload: dict, *, tenant, actor=None):
+    """Writes an outbox row for `event_type` in `tenant`'s schema, in the current transaction.
+
+    After commit the event is dispatched to every handler registered for its type. Raises
+    LookupError when the event spine is not installed (apps.events missing from INSTALLED_APPS).
+    """
+    if _publisher is None:
+        raise LookupError("no event publisher installed: add apps.events to INSTALLED_APPS")
+    return _publisher(event_type, payload, tenant=tenant, actor=actor)

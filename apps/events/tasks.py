@@ -1,0 +1,33 @@
+"""Celery tasks of the event spine. Tasks are thin: they call a service."""
+
+from celery import shared_task
+
+from apps.tenancy.models import Tenant
+
+from . import services
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def dispatch_event(self, event_id: str) -> bool:
+    try:
+        return services.event_dispatch(event_id=event_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task
+def sweep_tenant() -> int:
+    return services.tenant_sweep()
+
+
+@shared_task
+def sweep_all_tenants() -> int:
+    """Beat runs this in the public schema; it fans out one sweep per active tenant."""
+    schemas = list(
+        Tenant.objects.exclude(schema_name="public")
+        .filter(status=Tenant.Status.ACTIVE)
+        .values_list("schema_name", flat=True)
+    )
+    for schema in schemas:
+        sweep_tenant.apply_async(headers={"_schema_name": schema})
+    return len(schemas)

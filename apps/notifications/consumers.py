@@ -1,0 +1,72 @@
+"""The dashboard's websocket, /ws/: live notifications, unread count and tenant activity."""
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.identity.selectors import membership_get
+from apps.tenancy.channels import tenant_database_sync_to_async
+
+from . import realtime, selectors
+from .services import notification_as_dict
+
+
+@tenant_database_sync_to_async
+def _is_member(tenant, user) -> bool:
+    return membership_get(user=user, tenant=tenant) is not None
+
+
+@tenant_database_sync_to_async
+def _catch_up(tenant, user, after_id: int | None) -> dict:
+    missed = selectors.notification_list(user=user).filter(pk__gt=after_id or 0)[:50] if after_id is not None else []
+    return {
+        "type": "sync",
+        "unread": selectors.unread_count(user=user),
+        "notifications": [notification_as_dict(n) for n in reversed(list(missed))],
+    }
+
+
+class HubConsumer(AsyncJsonWebsocketConsumer):
+    """Authenticated by the session cookie; only members of the host's tenant get in. Joins the
+    tenant's group (activity) and the member's own group (notifications, unread count)."""
+
+    groups = []
+
+    async def connect(self):
+        tenant, user = self.scope["tenant"], self.scope.get("user")
+        if user is None or not user.is_authenticated or not await _is_member(tenant, user):
+            await self.close(code=4403)  # before accept: the handshake is answered with 403
+            return
+        self.tenant, self.user = tenant, user
+        self.my_groups = [realtime.tenant_group(tenant.schema_name), realtime.user_group(tenant.schema_name, user.pk)]
+        for group in self.my_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json(await _catch_up(tenant, user, None) | {"type": "hello"})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "my_groups", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001, S110 - the layer may be the thing that went away
+                pass
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "sync":
+            after = content.get("after")
+            after = after if isinstance(after, int) and after >= 0 else 0
+            await self.send_json(await _catch_up(self.tenant, self.user, after))
+
+    async def hub_notification(self, message):
+        await self.send_json(
+            {"type": "notification", "notification": message["notification"], "unread": message["unread"]}
+        )
+
+    async def hub_unread(self, message):
+        await self.send_json({"type": "unread", "unread": message["unread"]})
+
+    async def hub_event(self, message):
+        await self.send_json({"type": "event", "event": message["event"]})
+
+    async def hub_close(self, message):
+        await self.close(code=4403)

@@ -1,0 +1,49 @@
+from django import forms
+
+from apps.events.selectors import event_type_list
+
+from .models import Channel
+
+
+def _event_type_choices():
+    return [(t.name, t.name) for t in event_type_list()]
+
+
+class EndpointForm(forms.Form):
+    url = forms.CharField(
+        label="Endpoint URL", max_length=1000, widget=forms.URLInput(attrs={"placeholder": "https://"})
+    )
+    description = forms.CharField(max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(
+        label="Event types",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to receive every event type.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = _event_type_choices()
+
+
+class ReplayForm(forms.Form):
+    event_type = forms.ChoiceField(label="Event type")
+    since = forms.DateTimeField(label="Since (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_type"].choices = _event_type_choices()
+
+
+class PreferencesForm(forms.Form):
+    """One choice per event type: in-app, e-mail, both or none."""
+
+    def __init__(self, *args, current: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for event_type in event_type_list():
+            self.fields[event_type.name] = forms.ChoiceField(
+                label=event_type.name,
+                help_text=event_type.description,
+                choices=Channel.choices,
+                initial=current.get(event_type.name),
+            )

@@ -1,0 +1,316 @@
+"""Writes on notifications, preferences, e-mail and Web Push."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.core.registry import registry
+from apps.identity.models import User
+from apps.tenancy.services import tenant_url
+
+from . import realtime
+from .models import Channel, Notification, NotificationPreference, PushSubscription
+from .rules import RULES, Rule
+from .ssrf import BlockedDestination, check_destination, url_refusal
+
+logger = logging.getLogger(__name__)
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+def preference_channel(*, user_id: int, event_type: str) -> str:
+    chosen = NotificationPreference.objects.filter(user_id=user_id, event_type=event_type).values_list(
+        "channel", flat=True
+    )
+    if chosen:
+        return chosen[0]
+    rule = RULES.get(event_type)
+    return rule.default_channel if rule else Channel.IN_APP
+
+
+def preference_set(*, user: User, event_type: str, channel: str) -> NotificationPreference:
+    if event_type not in registry["event_types"]:
+        raise ValidationError({"event_type": [f"Unknown event type “{event_type}”."]})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [f"Choose one of: {', '.join(Channel.values)}."]})
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user, event_type=event_type, defaults={"channel": channel}
+    )
+    return preference
+
+
+def unsubscribe_token(*, user_id: int, event_type: str, schema_name: str | None = None) -> str:
+    return signing.dumps(
+        {"s": schema_name or connection.schema_name, "u": user_id, "t": event_type}, salt=UNSUBSCRIBE_SALT
+    )
+
+
+def unsubscribe_read(*, token: str, schema_name: str) -> tuple[int, str] | None:
+    """(user id, event type) of a valid link for this tenant, or None."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if data.get("s") != schema_name:
+        return None
+    return data["u"], data["t"]
+
+
+def email_unsubscribe(*, user_id: int, event_type: str) -> str:
+    """Stops e-mail for one event type, keeping in-app notifications if they were on."""
+    current = preference_channel(user_id=user_id, event_type=event_type)
+    channel = Channel.IN_APP if current in (Channel.BOTH, Channel.IN_APP) else Channel.NONE
+    NotificationPreference.objects.update_or_create(
+        user_id=user_id, event_type=event_type, defaults={"channel": channel}
+    )
+    return channel
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def notification_create(
+    *, user_id: int, event_type: str, title: str, body: str = "", url: str = "", event=None, channel: str | None = None
+) -> Notification | None:
+    """Creates the notification as the member's preference says; e-mail, push and the live update
+    go out after commit. Returns None when the member wants nothing for this event type."""
+    channel = channel or preference_channel(user_id=user_id, event_type=event_type)
+    if channel == Channel.NONE:
+        return None
+    notification = Notification.objects.create(
+        user_id=user_id,
+        event=event,
+        event_type=event_type,
+        title=title[:200],
+        body=body,
+        url=url,
+        in_app=channel in (Channel.IN_APP, Channel.BOTH),
+    )
+    schema = connection.schema_name
+    if notification.in_app:
+        transaction.on_commit(lambda: notification_push_live(notification=notification, schema_name=schema))
+        if settings.HUB_VAPID_PRIVATE_KEY and PushSubscription.objects.filter(user_id=user_id).exists():
+            transaction.on_commit(lambda: _enqueue("send_push", notification.pk, schema))
+    if channel in (Channel.EMAIL, Channel.BOTH):
+        transaction.on_commit(lambda: _enqueue("send_notification_email", notification.pk, schema))
+    return notification
+
+
+def _enqueue(task_name: str, notification_id: int, schema_name: str) -> None:
+    from . import tasks
+
+    try:
+        getattr(tasks, task_name).apply_async(args=[notification_id], headers={"_schema_name": schema_name})
+    except Exception:  # noqa: BLE001
+        logger.exception("could not enqueue %s for notification %s", task_name, notification_id)
+
+
+def notification_as_dict(notification: Notification) -> dict:
+    return {
+        "id": notification.pk,
+        "event_type": notification.event_type,
+        "title": notification.title,
+        "body": notification.body,
+        "url": notification.url,
+        "created": notification.created.isoformat(),
+        "read": notification.read_at is not None,
+    }
+
+
+def unread_count(*, user_id: int) -> int:
+    return Notification.objects.filter(user_id=user_id, in_app=True, read_at__isnull=True).count()
+
+
+def notification_push_live(*, notification: Notification, schema_name: str) -> None:
+    realtime.group_send(
+        realtime.user_group(schema_name, notification.user_id),
+        {
+            "type": "hub.notification",
+            "notification": notification_as_dict(notification),
+            "unread": unread_count(user_id=notification.user_id),
+        },
+    )
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> int:
+    updated = Notification.objects.filter(user=user, pk=notification_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    _push_unread(user.pk)
+    return updated
+
+
+def notification_mark_all_read(*, user: User) -> int:
+    updated = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    _push_unread(user.pk)
+    return updated
+
+
+def _push_unread(user_id: int) -> None:
+    schema = connection.schema_name
+    transaction.on_commit(
+        lambda: realtime.group_send(
+            realtime.user_group(schema, user_id), {"type": "hub.unread", "unread": unread_count(user_id=user_id)}
+        )
+    )
+
+
+def notify_for_event(event) -> None:
+    """Event handler: one notification per recipient of the event type's rule (never the actor)."""
+    rule: Rule | None = RULES.get(event.type)
+    if rule is None:
+        return
+    recipients = {r for r in rule.recipients(event) if r and r != event.actor_id}
+    if not recipients:
+        return
+    title = rule.title(event)
+    body = rule.body(event) if rule.body else ""
+    active = set(User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", flat=True))
+    for user_id in sorted(active):
+        notification_create(user_id=user_id, event_type=event.type, title=title, body=body, url=rule.url, event=event)
+
+
+def live_event(event) -> None:
+    """Event handler: every open dashboard of the tenant hears about the event, after commit."""
+    schema = connection.schema_name
+    message = {
+        "type": "hub.event",
+        "event": {"id": str(event.pk), "type": event.type, "occurred_at": event.occurred_at.isoformat()},
+    }
+    transaction.on_commit(lambda: realtime.group_send(realtime.tenant_group(schema), message))
+    if event.type == "member.removed" and event.payload.get("user_id"):
+        # A removed member's open pages lose their live connection at once.
+        group = realtime.user_group(schema, event.payload["user_id"])
+        transaction.on_commit(lambda: realtime.group_send(group, {"type": "hub.close"}))
+
+
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Sends the notification's e-mail once (HTML and text, with a one-click unsubscribe)."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
+        )
+        if notification is None or notification.emailed_at is not None or not notification.user.is_active:
+            return False
+        tenant = connection.tenant
+        token = unsubscribe_token(user_id=notification.user_id, event_type=notification.event_type)
+        unsubscribe_url = tenant_url(tenant, f"/notifications/unsubscribe/{token}/")
+        event_type = registry["event_types"].get(notification.event_type)
+        context = {
+            "notification": notification,
+            "tenant": tenant,
+            "url": tenant_url(tenant, notification.url or "/notifications/"),
+            "unsubscribe_url": unsubscribe_url,
+            "preferences_url": tenant_url(tenant, "/notifications/preferences/"),
+            "event_description": event_type.description if event_type else notification.event_type,
+        }
+        message = EmailMultiAlternatives(
+            subject=f"[{tenant.name}] {notification.title}",
+            body=render_to_string("notifications/email/notification.txt", context),
+            to=[notification.user.email],
+            headers={
+                # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe (a POST to the URL).
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": f"{tenant.name} notifications <notifications.{tenant.slug}.{settings.HUB_BASE_HOSTNAME}>",
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+        message.send()
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return True
+
+
+# --- Web Push -----------------------------------------------------------------------------------
+
+
+def push_subscription_save(
+    *, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> PushSubscription:
+    errors = {}
+    refusal = url_refusal(endpoint or "")
+    if refusal:
+        errors["endpoint"] = [refusal]
+    if not p256dh or len(p256dh) > 200:
+        errors["p256dh"] = ["The subscription's p256dh key is missing."]
+    if not auth or len(auth) > 100:
+        errors["auth"] = ["The subscription's auth secret is missing."]
+    if errors:
+        raise ValidationError(errors)
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
+    )
+    return subscription
+
+
+def push_subscription_delete(*, user: User, endpoint: str) -> int:
+    return PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()[0]
+
+
+def _no_redirects_session():
+    """A push service that redirects is not followed (the redirect could point anywhere)."""
+    import requests
+
+    class NoRedirects(requests.Session):
+        def post(self, url, **kwargs):
+            kwargs["allow_redirects"] = False
+            return super().post(url, **kwargs)
+
+    return NoRedirects()
+
+
+def push_send(*, notification_id: int) -> int:
+    """Sends the notification to each of the member's browsers; forgets subscriptions that are gone."""
+    from pywebpush import WebPushException, webpush
+
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None or not settings.HUB_VAPID_PRIVATE_KEY:
+        return 0
+    data = json.dumps(
+        {
+            "title": notification.title,
+            "body": notification.body,
+            "url": tenant_url(connection.tenant, notification.url or "/notifications/"),
+            "tag": f"hub-{notification.pk}",
+        }
+    )
+    sent = 0
+    for subscription in PushSubscription.objects.filter(user_id=notification.user_id):
+        try:
+            check_destination(subscription.endpoint)
+            webpush(
+                subscription_info={
+                    "endpoint": subscription.endpoint,
+                    "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                },
+                data=data,
+                vapid_private_key=settings.HUB_VAPID_PRIVATE_KEY,
+                vapid_claims={"sub": settings.HUB_VAPID_SUBJECT},
+                ttl=24 * 3600,
+                timeout=settings.HUB_WEBHOOK_TIMEOUT_SECONDS,
+                requests_session=_no_redirects_session(),
+            )
+            sent += 1
+        except WebPushException as exc:
+            status = getattr(exc.response, "status_code", None)
+            if status in (404, 410):
+                subscription.delete()
+            else:
+                PushSubscription.objects.filter(pk=subscription.pk).update(last_error=str(exc)[:300])
+        except (BlockedDestination, OSError, ValueError) as exc:
+            PushSubscription.objects.filter(pk=subscription.pk).update(last_error=str(exc)[:300])
+    return sent

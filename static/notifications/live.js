@@ -1,0 +1,113 @@
+// The dashboard's live connection (/ws/): the bell's unread count, toasts and the notification
+// list update without a reload; the activity widget shows the tenant's events as they happen.
+// After a drop it reconnects with exponential backoff and asks for what it missed.
+(function () {
+  "use strict";
+  var bell = document.querySelector("[data-live-bell]");
+  if (!bell || !window.WebSocket) return;
+  var countEl = bell.querySelector("[data-unread-count]");
+  var toasts = document.querySelector("[data-live-toasts]");
+  var lastId = parseInt(bell.getAttribute("data-last-id") || "0", 10) || 0;
+  var attempt = 0;
+  var socket = null;
+  var root = document.documentElement;
+
+  function setState(state) { root.setAttribute("data-live", state); }
+
+  function setUnread(n) {
+    if (typeof n !== "number") return;
+    countEl.textContent = String(n);
+    countEl.hidden = n === 0;
+    bell.setAttribute("aria-label", "Notifications: " + n + " unread");
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function link(n) {
+    if (!n.url) return el("span", "", n.title);
+    var a = el("a", "", n.title);
+    a.href = n.url;
+    return a;
+  }
+
+  function show(n) {
+    if (!n || n.id <= lastId) return;
+    lastId = n.id;
+    var list = document.querySelector("[data-live-notifications]");
+    if (list) {
+      var empty = list.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      var li = el("li", "notification unread");
+      li.setAttribute("data-notification-id", String(n.id));
+      var main = el("div", "notification-main");
+      main.appendChild(link(n));
+      if (n.body) main.appendChild(el("p", "muted", n.body));
+      main.appendChild(el("small", "muted", "just now · " + n.event_type));
+      li.appendChild(main);
+      list.insertBefore(li, list.firstChild);
+    }
+    if (toasts) {
+      var toast = el("div", "toast");
+      toast.setAttribute("role", "status");
+      toast.appendChild(link(n));
+      toasts.appendChild(toast);
+      setTimeout(function () { toast.remove(); }, 8000);
+    }
+  }
+
+  function activity(event) {
+    var list = document.querySelector("[data-live-activity]");
+    if (!list) return;
+    var empty = list.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    var li = el("li");
+    li.appendChild(el("code", "", event.type));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("small", "muted", "just now"));
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > 8) list.removeChild(list.lastChild);
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + (bell.getAttribute("data-ws-path") || "/ws/"));
+    setState("connecting");
+    socket.onmessage = function (message) {
+      var data;
+      try { data = JSON.parse(message.data); } catch (e) { return; }
+      if (data.type === "hello") {
+        attempt = 0;
+        setState("connected");
+        setUnread(data.unread);
+        socket.send(JSON.stringify({ type: "sync", after: lastId }));
+      } else if (data.type === "sync") {
+        (data.notifications || []).forEach(show);
+        setUnread(data.unread);
+      } else if (data.type === "notification") {
+        show(data.notification);
+        setUnread(data.unread);
+      } else if (data.type === "unread") {
+        setUnread(data.unread);
+      } else if (data.type === "event") {
+        activity(data.event);
+      }
+    };
+    socket.onclose = function (event) {
+      socket = null;
+      if (event.code === 4403 || event.code === 1008) { setState("refused"); return; }
+      setState("reconnecting");
+      // 1 s, 2 s, 4 s … up to 30 s, with jitter so a restarted server is not stormed.
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+      attempt += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  window.addEventListener("pagehide", function () { if (socket) socket.onclose = null; });
+  connect();
+})();

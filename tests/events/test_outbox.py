@@ -1,0 +1,133 @@
+"""publish() writes an outbox row in the caller's transaction; the dispatcher runs the handlers
+of its type once; the sweep re-dispatches what is left behind."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from apps.core.events import publish
+from apps.core.registry import registry
+from apps.events import handlers
+from apps.events.models import Event
+from apps.events.services import (
+    InvalidPayload,
+    UnknownEventType,
+    event_dispatch,
+    events_sweep,
+)
+
+PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
+
+
+@pytest.fixture
+def recorder():
+    seen = []
+
+    def handler(event):
+        seen.append((event.type, connection.schema_name, event.payload))
+
+    handlers.subscribe("organisation.settings_changed", handler)
+    yield seen
+    handlers.unsubscribe("organisation.settings_changed", handler)
+
+
+def test_publish_writes_an_outbox_row_in_the_tenants_schema(tenant_a, tenant_b, owner_a):
+    event = publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a, actor=owner_a)
+    assert connection.schema_name == "public"  # publishing does not leave the caller in another schema
+    with tenant_context(tenant_a):
+        stored = Event.objects.get(pk=event.pk)
+        assert stored.type == "organisation.settings_changed"
+        assert stored.payload == PAYLOAD
+        assert stored.actor_id == owner_a.pk
+        assert stored.dispatched_at is None
+    with tenant_context(tenant_b):
+        assert not Event.objects.filter(pk=event.pk).exists()
+
+
+def test_publish_is_part_of_the_callers_transaction(tenant_a):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event = publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a)
+        raise RuntimeError("the caller fails after publishing")
+    with tenant_context(tenant_a):
+        assert not Event.objects.filter(pk=event.pk).exists()
+
+
+def test_dispatch_is_enqueued_only_after_commit(tenant_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a)
+    assert len(callbacks) == 1
+
+
+def test_unknown_type_and_bad_payload_are_refused(tenant_a):
+    with pytest.raises(UnknownEventType):
+        publish("no.such.event", {}, tenant=tenant_a)
+    with pytest.raises(InvalidPayload, match="changes"):
+        publish("organisation.settings_changed", {"name": "x"}, tenant=tenant_a)
+    with pytest.raises(ValueError, match="public"):
+        publish("organisation.settings_changed", PAYLOAD, tenant=None)
+
+
+def test_dispatcher_runs_each_handler_once_in_the_tenants_schema(in_tenant_a, recorder):
+    event = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    assert event_dispatch(event_id=event.pk) is True
+    assert recorder == [("organisation.settings_changed", "t_alpha", PAYLOAD)]
+    event.refresh_from_db()
+    assert event.dispatched_at is not None and event.attempts == 1
+    assert event_dispatch(event_id=event.pk) is False  # already dispatched: handlers do not run again
+    assert len(recorder) == 1
+
+
+def test_a_failing_handler_rolls_back_every_handler_and_records_the_error(in_tenant_a, recorder):
+    def broken(event):
+        Event.objects.create(type="side.effect", payload={}, occurred_at=timezone.now())
+        raise ConnectionError("the handler's service is down")
+
+    handlers.subscribe("organisation.settings_changed", broken)
+    try:
+        event = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+        with pytest.raises(ConnectionError):
+            event_dispatch(event_id=event.pk)
+    finally:
+        handlers.unsubscribe("organisation.settings_changed", broken)
+    event.refresh_from_db()
+    assert event.dispatched_at is None
+    assert event.attempts == 1
+    assert "the handler's service is down" in event.last_error
+    assert not Event.objects.filter(type="side.effect").exists()
+    # Once the handler is fixed, dispatching again delivers it.
+    assert event_dispatch(event_id=event.pk) is True
+
+
+def test_sweep_redispatches_events_left_undispatched(in_tenant_a, recorder, eager_tasks):
+    old = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    Event.objects.filter(pk=old.pk).update(occurred_at=timezone.now() - timedelta(minutes=5))
+    fresh = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    done = Event.objects.create(
+        type="organisation.settings_changed",
+        payload=PAYLOAD,
+        occurred_at=timezone.now() - timedelta(hours=1),
+        dispatched_at=timezone.now(),
+    )
+    assert events_sweep(grace_seconds=60) == 1  # only the old, undispatched one
+    assert Event.objects.get(pk=old.pk).dispatched_at is not None
+    assert Event.objects.get(pk=fresh.pk).dispatched_at is None
+    assert len(recorder) == 1
+    assert done.pk != old.pk
+
+
+def test_event_types_are_declared_with_description_and_schema():
+    for name in [
+        "member.joined",
+        "member.role_changed",
+        "member.removed",
+        "invitation.sent",
+        "invitation.accepted",
+        "organisation.settings_changed",
+        "webhook.endpoint_disabled",
+    ]:
+        event_type = registry["event_types"][name]
+        assert event_type.description
+        assert event_type.payload_schema["type"] == "object"
