@@ -37,7 +37,7 @@ class RouteCache:
 
     def _check_version(self):
         now = time.monotonic()
-        if now - self._checked_at < getattr(settings, "HUB_ROUTING_RECHECK_SECONDS", 1.0):
+        if now - self._checked_at < settings.HUB_ROUTING_RECHECK_SECONDS:
             return
         self._checked_at = now
         try:

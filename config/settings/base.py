@@ -64,6 +64,8 @@ TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# How often (seconds) a process checks Redis for tenant/domain changes that drop its routing cache.
+HUB_ROUTING_RECHECK_SECONDS = env.float("HUB_ROUTING_RECHECK_SECONDS", default=1.0)
 # Issue SET search_path only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 # Provisioned schemas are dropped with their tenant (delete_tenant, failed provisioning).
