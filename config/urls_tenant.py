@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("apps.identity.urls")),
     path("", include("apps.notifications.urls")),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("apps.api.urls")),
+    path("developers/", include("apps.api.pages_urls")),
 ]
 
 handler404 = "apps.core.views.not_found"

@@ -12,6 +12,8 @@ read) only for sessions without a factor.
 
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
 
 from . import mfa, sessions
 from .selectors import membership_get
@@ -54,3 +56,25 @@ class SecurityPolicyMiddleware:
                 if not path.startswith(security) and membership_get(user=user, tenant=tenant) is not None:
                     return redirect(security)
         return None
+
+
+class LazyOTPMiddleware(OTPMiddleware):
+    """django-otp's OTPMiddleware, but the verifying device is loaded from the database only when
+    something asks `request.user.is_verified()`, not on every request (one query less per
+    authenticated request). `user.otp_device` is filled by that first call."""
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)
+        if user.is_authenticated and request.session.get(DEVICE_ID_SESSION_KEY):
+            loaded = []
+
+            def is_verified():
+                if not loaded:
+                    loaded.append(True)
+                    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+                    device = self._device_from_persistent_id(persistent_id) if persistent_id else None
+                    user.otp_device = self._finalize_device(request, user, device)
+                return user.otp_device is not None
+
+            user.is_verified = is_verified
+        return user

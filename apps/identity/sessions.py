@@ -15,6 +15,7 @@ from .audit import client_ip, user_agent
 from .models import User, UserSession
 
 ACTIVITY_KEY = "hub_seen"
+ROW_KEY = "hub_session_row"
 ACTIVITY_EVERY_SECONDS = 60
 
 
@@ -41,7 +42,16 @@ def session_record(*, request, user: User) -> UserSession | None:
             "expires_at": request.session.get_expiry_date(),
         },
     )
+    request.session[ROW_KEY] = row.pk
     return row
+
+
+def session_rekey(*, request) -> None:
+    """After Django cycled the session key (a password change keeps the user logged in under a
+    new key), points the current session's row at the new key."""
+    row_id = request.session.get(ROW_KEY)
+    if row_id and request.session.session_key:
+        UserSession.objects.filter(pk=row_id).update(session_key=request.session.session_key)
 
 
 def session_touch(*, request) -> None:

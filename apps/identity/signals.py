@@ -49,7 +49,12 @@ def on_logout(sender, request, user, **kwargs):
 @receiver(password_reset, dispatch_uid="identity.on_password_reset")
 def on_password_changed(sender, request, user, **kwargs):
     """A new password ends every other session of the user (the current one stays)."""
-    keep = request.session.session_key if request is not None and request.user == user else None
+    keep = None
+    if request is not None and request.user == user:
+        if not request.session.session_key:
+            request.session.save()
+        sessions.session_rekey(request=request)
+        keep = request.session.session_key
     ended = sessions.session_end_others(user=user, keep_session_key=keep)
     if ended:
         audit_event(request=request, event="sessions.ended", user=user, count=ended, reason="password changed")

@@ -260,14 +260,8 @@ class TenantSAMLBackend(ModelBackend):
 
 
 def _reason(exception) -> str:
-    from saml2.response import (
-        IncorrectlySigned,
-        ResponseLifetimeExceed,
-        SignatureError,
-        StatusError,
-        ToEarly,
-        UnsolicitedResponse,
-    )
+    from saml2.response import IncorrectlySigned, SignatureError, StatusError, UnsolicitedResponse
+    from saml2.validate import ResponseLifetimeExceed, ToEarly
 
     name = exception.__class__.__name__ if exception is not None else ""
     text = str(exception or "")
@@ -286,9 +280,34 @@ def _reason(exception) -> str:
     return ""
 
 
+def _condition_reason(request) -> str:
+    """pysaml2 reports failed conditions as one "Condition not OK": tell expiry from audience."""
+    import base64
+    from datetime import UTC, datetime
+
+    from defusedxml.ElementTree import fromstring
+
+    ns = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion"}
+    try:
+        root = fromstring(base64.b64decode(request.POST.get("SAMLResponse", "")))
+    except Exception:  # noqa: BLE001 - undecodable input: no finer reason to give
+        return ""
+    conditions = root.find(".//saml:Assertion/saml:Conditions", ns)
+    if conditions is None:
+        return ""
+    not_after = conditions.get("NotOnOrAfter")
+    if not_after and datetime.fromisoformat(not_after.replace("Z", "+00:00")) <= datetime.now(UTC):
+        return "The sign-in answer from your identity provider has expired. Start the log-in again."
+    audiences = {a.text for a in conditions.findall(".//saml:Audience", ns)}
+    expected = f"{sp_base_url(request)}/saml2/metadata/"
+    if audiences and expected not in audiences:
+        return "The sign-in answer was meant for another service (wrong audience), so it was refused."
+    return ""
+
+
 def acs_failure(request, exception=None, status=403, **kwargs):
     """The page shown when an assertion is refused: says why, offers to start again. Audited."""
-    message = getattr(request, "hub_sso_error", "") or _reason(exception)
+    message = getattr(request, "hub_sso_error", "") or _condition_reason(request) or _reason(exception)
     if not message:
         logger.info("SAML response refused: %r", exception)
         message = "The sign-in answer from your identity provider was refused."

@@ -23,7 +23,7 @@ from .forms import (
     ProfileForm,
     RoleForm,
 )
-from .handover import handover_redeem, handover_url
+from .handover import handover_mfa_verified, handover_redeem, handover_url
 from .models import Membership
 from .roles import Role, can_grant, can_manage, has_permission
 from .selectors import invitation_pending_list, member_list, membership_get
@@ -197,7 +197,15 @@ def switch_tenant(request, slug):
     tenant = Tenant.objects.filter(slug=slug, status=Tenant.Status.ACTIVE).first()
     if tenant is None or membership_get(user=request.user, tenant=tenant) is None:
         raise Http404
-    return HttpResponseRedirect(handover_url(user=request.user, tenant=tenant))
+    from .mfa import MFA_STATE_KEY, SSO, VERIFIED
+
+    state = request.session.get(MFA_STATE_KEY)
+    if state == SSO:
+        # A log-in through this tenant's IdP vouches for this tenant only: log in there anew.
+        from apps.tenancy.services import tenant_url
+
+        return HttpResponseRedirect(tenant_url(tenant, "/accounts/login/"))
+    return HttpResponseRedirect(handover_url(user=request.user, tenant=tenant, mfa_verified=state == VERIFIED))
 
 
 def handover(request, token):
@@ -209,6 +217,11 @@ def handover(request, token):
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return redirect("account_login")
+    from .mfa import VERIFIED
+
+    request.hub_handover = True
+    if handover_mfa_verified(token=token):
+        request.hub_mfa_state = VERIFIED
     login(request, user, backend=BACKEND)
     return redirect(next_path)
 

@@ -47,6 +47,7 @@ SHARED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
 ]
 TENANT_APPS = [
@@ -56,6 +57,7 @@ TENANT_APPS = [
     # The event spine: each tenant's outbox, notifications and webhooks live in its schema.
     "apps.events",
     "apps.notifications",
+    "apps.api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -103,6 +105,8 @@ RESERVED_TENANT_SLUGS = {
 }
 
 MIDDLEWARE = [
+    # Outermost: whatever answers under /api/ (routing errors, 404, 500) goes out as problem+json.
+    "apps.api.middleware.ProblemJsonMiddleware",
     "apps.tenancy.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "apps.identity.middleware.LazyOTPMiddleware",
     "djangosaml2.middleware.SamlSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -207,6 +211,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.events.tasks.sweep_all_tenants",
         "schedule": env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0),
     },
+    # API usage counted in Redis → each tenant's ApiKeyUsage; old idempotency records out.
+    "api-usage-flush": {"task": "api.usage_flush", "schedule": 60.0},
+    "api-idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
 }
 
 # --- Event spine: events, notifications, webhooks, push ---------------------------------------
@@ -320,10 +327,48 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- DRF (the integrator API arrives with its own issue; the plumbing is here) ----------------
+# --- The integrator API (apps.api; see its README section) ------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.api.schema.HubAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiKeyAuthentication",
+        "apps.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HubPermission"],
+    "DEFAULT_THROTTLE_CLASSES": [],  # rate limits: apps.api.metering, applied by the base view
+    "DEFAULT_VERSIONING_CLASS": "apps.api.versioning.HubVersioning",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_VERSION": "v1",
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.HubCursorPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "apps.api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": False,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ReactDjango-Hub API",
+    "DESCRIPTION": "The integrator API of one organisation, served on its own domain at /api/v1/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.identity.roles.Role"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Requests per minute per API key (or per logged-in user on the dashboards' calls), by plan.
+HUB_API_RATE_LIMITS = {"free": 120, "team": 600, "enterprise": 3000}
+# Versions past their prime: {"v1": {"deprecated": "2027-01-01", "sunset": "2027-07-01"}}
+# (ISO dates); their responses carry Deprecation and Sunset headers, and after the sunset 410.
+HUB_API_DEPRECATED_VERSIONS = env.json("HUB_API_DEPRECATED_VERSIONS", default={})
+HUB_API_IDEMPOTENCY_HOURS = 24
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

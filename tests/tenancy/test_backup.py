@@ -96,7 +96,12 @@ def rich_tenant(tenant_b):
     Domain.objects.create(domain="backup-co.example.com", tenant=tenant, is_primary=False)
     model = security_model()
     if model is not None:
-        model.objects.update_or_create(tenant=tenant, defaults={"mfa_required": True, "sso_domains": ["bak.example"]})
+        settings = {
+            "idp_entity_id": "https://idp.bak.example/",
+            "sso_domains": ["bak.example"],
+            "sso_default_role": "viewer",
+        }
+        model.objects.update_or_create(tenant=tenant, defaults=settings)
     tenant.refresh_from_db()
     rows = schema_rows(tenant.schema_name)
     assert len(rows["auditlog_logentry"]) >= 3, "the fixture should leave audit entries in the tenant's schema"

@@ -1,0 +1,77 @@
+"""Who is calling: an API key (`Authorization: Bearer hub_…`) or the dashboards' session."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from .keycache import KeyEntry, cache, membership_copy, split_key
+
+
+@dataclass
+class KeyPrincipal:
+    """request.auth for a call made with an API key."""
+
+    entry: KeyEntry
+
+    @property
+    def id(self) -> int:
+        return self.entry.id
+
+    @property
+    def scopes(self) -> tuple:
+        return self.entry.scopes
+
+    @property
+    def principal(self) -> str:
+        return f"key:{self.entry.id}"
+
+
+def check_entry(entry: KeyEntry | None, raw: str):
+    """The (user, membership) a key acts as, or AuthenticationFailed saying why not."""
+    if entry is None or not entry.matches(raw):
+        raise exceptions.AuthenticationFailed("This API key is not valid for this organisation.")
+    if entry.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This API key was revoked.")
+    if entry.expires_at is not None and entry.expires_at <= timezone.now():
+        raise exceptions.AuthenticationFailed("This API key has expired.")
+    membership = membership_copy(entry)
+    if membership is None:
+        raise exceptions.AuthenticationFailed(
+            "The member who created this API key no longer belongs to the organisation."
+        )
+    return membership
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>`. A key is looked up in the schema of the tenant whose domain
+    was called, so another tenant's key is simply not found (401)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        raw = raw.strip()
+        prefix = split_key(raw)
+        if prefix is None:
+            raise exceptions.AuthenticationFailed("Malformed API key: expected `Bearer hub_<prefix>_<secret>`.")
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.is_public:
+            raise exceptions.AuthenticationFailed("API keys work on an organisation's own domain only.")
+        entry = cache.get(tenant, prefix)
+        membership = check_entry(entry, raw)
+        request._request.membership = membership
+        request._request.api_key_raw = raw
+        return membership.user, KeyPrincipal(entry)
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The dashboards' own calls: the logged-in session, with Django's CSRF check on writes."""

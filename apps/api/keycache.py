@@ -1,0 +1,148 @@
+"""API key look-up, answered from an in-process cache that Redis keeps honest.
+
+A key's row (and the role of the member it acts for) is cached per process. Every change that
+can affect a key (creating or revoking one, a membership or user change) bumps a version number
+in Redis; each API request reads the versions in the same Redis round trip as its rate-limit
+counter, and a stale entry is reloaded before the request goes on. So a revoked key stops at once,
+and a warm process authenticates a key without a database query.
+"""
+
+import copy
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django_redis import get_redis_connection
+
+from apps.identity.models import Membership, User
+
+from .models import KEY_PREFIX, ApiKey
+
+GLOBAL_VERSION_KEY = "hub:api:keys-version"
+
+
+def version_key(schema: str) -> str:
+    return f"hub:api:keys-version:{schema}"
+
+
+def redis():
+    return get_redis_connection("default")
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def split_key(raw: str) -> str | None:
+    """The stored prefix of a raw key `hub_<8 hex>_<secret>`, or None when it is not one."""
+    if not raw.startswith(KEY_PREFIX) or len(raw) < 20 or len(raw) > 128:
+        return None
+    prefix, sep, secret = raw[len(KEY_PREFIX) :].partition("_")
+    if not sep or len(prefix) != 8 or not secret:
+        return None
+    return KEY_PREFIX + prefix
+
+
+@dataclass
+class KeyEntry:
+    id: int
+    name: str
+    prefix: str
+    key_hash: str
+    scopes: tuple
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    membership: Membership | None  # the creator's membership in the key's tenant, if any
+    versions: tuple
+
+    def matches(self, raw: str) -> bool:
+        return hmac.compare_digest(self.key_hash, hash_key(raw))
+
+
+class KeyCache:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], KeyEntry | None] = {}
+
+    def clear(self):
+        with self._lock:
+            self._entries = {}
+
+    def get(self, tenant, prefix: str) -> KeyEntry | None:
+        """The cached entry (possibly stale: check its versions against Redis), or a fresh one."""
+        entry = self._entries.get((tenant.schema_name, prefix))
+        if entry is not None:
+            return entry
+        return self.load(tenant, prefix)
+
+    def load(self, tenant, prefix: str, versions: tuple | None = None) -> KeyEntry | None:
+        if versions is None:
+            versions = current_versions(tenant.schema_name)
+        role = Membership.objects.filter(user_id=OuterRef("created_by_id"), tenant_id=tenant.pk)
+        row = (
+            ApiKey.objects.filter(prefix=prefix)
+            .annotate(membership_id=Subquery(role.values("pk")[:1]))
+            .values("id", "name", "prefix", "key_hash", "scopes", "expires_at", "revoked_at", "membership_id")
+            .first()
+        )
+        if row is None:
+            return None  # unknown prefixes are not cached: they cost a query each, like any bad key
+        membership = None
+        if row["membership_id"]:
+            membership = (
+                Membership.objects.select_related("user", "tenant")
+                .filter(pk=row["membership_id"], user__is_active=True)
+                .first()
+            )
+            if membership is not None:
+                membership.tenant = tenant
+        entry = KeyEntry(
+            id=row["id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            key_hash=row["key_hash"],
+            scopes=tuple(row["scopes"] or ()),
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
+            membership=membership,
+            versions=versions,
+        )
+        with self._lock:
+            self._entries[(tenant.schema_name, prefix)] = entry
+        return entry
+
+
+cache = KeyCache()
+
+
+def current_versions(schema: str) -> tuple:
+    try:
+        return tuple(redis().mget([GLOBAL_VERSION_KEY, version_key(schema)]))
+    except Exception:  # Redis down: never trust the cache
+        return (object(),)
+
+
+def keys_changed(schema: str | None) -> None:
+    """Every process reloads the keys of `schema` (all schemas when None) once this commits."""
+    cache.clear()
+
+    def bump():
+        redis().incr(GLOBAL_VERSION_KEY if schema is None else version_key(schema))
+
+    transaction.on_commit(bump)
+
+
+def membership_copy(entry: KeyEntry) -> Membership | None:
+    """A per-request copy, so a view changing its actor never touches the cache."""
+    if entry.membership is None:
+        return None
+    membership = copy.copy(entry.membership)
+    membership.user = copy.copy(entry.membership.user)
+    return membership
+
+
+__all__ = ["KeyEntry", "User", "cache", "current_versions", "hash_key", "keys_changed", "split_key"]

@@ -1,0 +1,40 @@
+"""Under /api/ nothing answers with an HTML page: whatever error response comes out of the stack
+(the tenant router's, Django's 404/500, a CSRF failure, a bug) leaves as problem+json."""
+
+import json
+
+from django.http import HttpResponse
+
+from .exceptions import PROBLEM, problem_body
+
+KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+
+def is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class ProblemJsonMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api(request.path_info)
+            and not response.get("Content-Type", "").startswith(PROBLEM)
+        ):
+            status = response.status_code
+            replacement = HttpResponse(
+                json.dumps(problem_body(status, response.reason_phrase or "The request failed.")),
+                status=status,
+                content_type=PROBLEM,
+            )
+            for name in KEEP_HEADERS:
+                if name in response:
+                    replacement[name] = response[name]
+            for cookie in response.cookies.values():
+                replacement.cookies[cookie.key] = cookie
+            return replacement
+        return response

@@ -1,0 +1,84 @@
+"""The API keys dashboard page (admins): create a key (the secret is shown once, on the page that
+answers the form), revoke one, see each key's calls of the last 14 days."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from apps.identity.decorators import tenant_member_required
+
+from .forms import ApiKeyForm
+from .selectors import api_key_last_used, api_key_list, api_usage_list
+from .services import api_key_create, api_key_revoke
+
+USAGE_DAYS = 14
+
+
+def _page(request, form=None, created=None, raw=None, status=200):
+    keys = list(api_key_list())
+    last_used = api_key_last_used(keys=keys)
+    today = datetime.now(UTC).date()
+    days = [today - timedelta(days=i) for i in range(USAGE_DAYS)]
+    usage = api_usage_list(since=days[-1], until=today)
+    per_key = {}
+    for row in usage:
+        per_key.setdefault(row["key_id"], {})[row["day"]] = row["calls"]
+    for key in keys:
+        key.last_used = last_used.get(key.pk)
+        key.usage_today = per_key.get(key.pk, {}).get(today, 0)
+        key.usage_total = sum(per_key.get(key.pk, {}).values())
+    daily = [{"day": d, "calls": sum(per_key.get(k.pk, {}).get(d, 0) for k in keys)} for d in days]
+    context = {
+        "form": form or ApiKeyForm(),
+        "keys": keys,
+        "created": created,
+        "raw_key": raw,
+        "daily": daily,
+        "usage_days": USAGE_DAYS,
+        "peak": max([d["calls"] for d in daily] + [1]),
+    }
+    return render(request, "api/keys.html", context, status=status)
+
+
+@never_cache
+@tenant_member_required("api_keys.manage")
+def api_keys(request):
+    if request.method != "POST":
+        return _page(request)
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key, raw = api_key_create(
+                actor=request.membership,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=form.expires_at,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(
+                    field if field in form.fields else ("expires_on" if field == "expires_at" else None), errors
+                )
+        else:
+            # Rendered, not redirected: the secret never goes into a session or a URL.
+            response = _page(request, created=key, raw=raw)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _page(request, form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("api_keys.manage")
+def api_key_revoke_page(request, pk):
+    key = get_object_or_404(api_key_list(), pk=pk)
+    try:
+        api_key_revoke(actor=request.membership, key=key)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The key “{key.name}” ({key.prefix}…) was revoked. It stops working at once.")
+    return redirect("api_keys")

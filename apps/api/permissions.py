@@ -1,0 +1,42 @@
+"""Who may do what: the caller's role in the tenant (for a key, the role of the member who
+created it) must grant the endpoint's permission, and a key must carry the endpoint's scope."""
+
+from rest_framework import exceptions, permissions
+
+from apps.identity.roles import has_permission
+from apps.identity.selectors import membership_get
+
+from . import scopes
+from .authentication import KeyPrincipal
+
+
+class HubPermission(permissions.BasePermission):
+    """Views declare `api_scope` (an app registered in apps.api.scopes) and `read_permission` /
+    `write_permission` (role permissions from apps.identity.roles), or override
+    `required_permission(request)`."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False  # DRF answers 401 with WWW-Authenticate
+        tenant = request.tenant
+        write = request.method not in permissions.SAFE_METHODS
+        if isinstance(request.auth, KeyPrincipal):
+            membership = request._request.membership
+            app = getattr(view, "api_scope", None)
+            if app is None or not scopes.allows(request.auth.scopes, app, write):
+                needed = f"{app}:{'write' if write else 'read'}"
+                raise exceptions.PermissionDenied(f"This API key lacks the scope {needed}.")
+        else:
+            membership = getattr(request._request, "membership", None) or membership_get(user=user, tenant=tenant)
+            if membership is None:
+                raise exceptions.PermissionDenied("You are not a member of this organisation.")
+            request._request.membership = membership
+        needed = view.required_permission(request) if hasattr(view, "required_permission") else None
+        if needed is None:
+            needed = getattr(view, "write_permission" if write else "read_permission", None)
+        if needed is None:
+            raise exceptions.PermissionDenied("This endpoint declares no permission.")  # deny by default
+        if not has_permission(membership.role, needed):
+            raise exceptions.PermissionDenied(f"Your role ({membership.role}) does not allow this.")
+        return True

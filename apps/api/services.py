@@ -1,0 +1,127 @@
+"""Writes on API keys, their usage and idempotency records. Each raises ValidationError naming
+the field at fault, or PermissionDenied, and changes nothing when it does."""
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.identity.models import Membership
+from apps.identity.roles import has_permission
+
+from . import scopes as scope_registry
+from .keycache import hash_key, keys_changed, redis
+from .metering import last_used_key, usage_key
+from .models import KEY_PREFIX, ApiKey, ApiKeyUsage, IdempotencyRecord
+
+MAX_KEYS_PER_TENANT = 100
+
+
+def _clean_scopes(scopes) -> list[str]:
+    if isinstance(scopes, str):
+        scopes = [s for s in scopes.replace(",", " ").split() if s]
+    scopes = list(dict.fromkeys(scopes or []))
+    known = set(scope_registry.all_scopes())
+    unknown = [s for s in scopes if s not in known]
+    if unknown:
+        raise ValidationError(
+            {"scopes": [f"Unknown scope {', '.join(unknown)}. Choose from: {', '.join(sorted(known))}."]}
+        )
+    if not scopes:
+        raise ValidationError({"scopes": ["Give the key at least one scope."]})
+    return scopes
+
+
+def api_key_create(*, actor: Membership, name: str, scopes, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Creates a key in the current tenant's schema; returns it and the secret (shown once)."""
+    if actor is not None and not has_permission(actor.role, "api_keys.manage"):
+        raise PermissionDenied("Your role does not allow managing API keys.")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the key a name, e.g. what will use it."]
+    elif len(name) > 100:
+        errors["name"] = ["Use at most 100 characters."]
+    try:
+        scopes = _clean_scopes(scopes)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["Choose a time in the future."]
+    if not errors and ApiKey.objects.filter(revoked_at__isnull=True).count() >= MAX_KEYS_PER_TENANT:
+        errors["name"] = [f"An organisation can have at most {MAX_KEYS_PER_TENANT} active keys. Revoke one first."]
+    if errors:
+        raise ValidationError(errors)
+
+    prefix = KEY_PREFIX + secrets.token_hex(4)
+    while ApiKey.objects.filter(prefix=prefix).exists():  # 1 in 4 billion, but never a clash
+        prefix = KEY_PREFIX + secrets.token_hex(4)
+    raw = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(raw),
+        scopes=scopes,
+        created_by=actor.user if actor else None,
+        created_by_email=actor.user.email if actor else "",
+        expires_at=expires_at,
+    )
+    keys_changed(connection.schema_name)
+    return key, raw
+
+
+def api_key_revoke(*, actor: Membership | None, key: ApiKey) -> ApiKey:
+    """Revokes at once: every process drops the key from its cache within the same request."""
+    if actor is not None and not has_permission(actor.role, "api_keys.manage"):
+        raise PermissionDenied("Your role does not allow managing API keys.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    schema = connection.schema_name
+    keys_changed(schema)
+    # Also bump now (not only on commit), so other processes stop the key even mid-transaction.
+    redis().incr(f"hub:api:keys-version:{schema}")
+    return key
+
+
+def usage_flush(*, schema: str) -> int:
+    """Moves the usage counted in Redis for `schema` into ApiKeyUsage (and last-use times into
+    ApiKey). Run inside that schema. Returns the number of calls moved."""
+    r = redis()
+    moved = 0
+    for name in r.scan_iter(match=usage_key(schema, "*"), count=100):
+        day = date.fromisoformat(name.decode().rsplit(":", 1)[1])
+        counts = {int(k): int(v) for k, v in r.hgetall(name).items()}
+        existing = set(ApiKey.objects.filter(pk__in=counts).values_list("pk", flat=True))
+        with transaction.atomic():
+            for key_id, n in counts.items():
+                if n <= 0 or key_id not in existing:
+                    continue
+                updated = ApiKeyUsage.objects.filter(key_id=key_id, day=day).update(count=F("count") + n)
+                if not updated:
+                    ApiKeyUsage.objects.create(key_id=key_id, day=day, count=n)
+                moved += n
+        pipe = r.pipeline(transaction=False)
+        for key_id, n in counts.items():
+            pipe.hincrby(name, str(key_id), -n)
+        pipe.execute()
+        # Drop emptied fields; a count that arrived meanwhile stays for the next flush.
+        for key_id, n in r.hgetall(name).items():
+            if int(n) == 0:
+                r.hdel(name, key_id)
+    stamps = r.hgetall(last_used_key(schema))
+    for key_id, ts in stamps.items():
+        when = datetime.fromtimestamp(float(ts), UTC)
+        ApiKey.objects.filter(pk=int(key_id)).exclude(last_used_at__gte=when).update(last_used_at=when)
+    return moved
+
+
+def idempotency_purge() -> int:
+    """Deletes idempotency records older than the replay window (current schema)."""
+    cutoff = timezone.now() - timedelta(hours=settings.HUB_API_IDEMPOTENCY_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created__lt=cutoff).delete()
+    return deleted

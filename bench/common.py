@@ -1,0 +1,44 @@
+"""What every benchmark shares: reporting, statistics, and the benchmark database."""
+
+import math
+import statistics
+import sys
+
+
+def report(name: str, value: float, unit: str, digits: int = 1) -> None:
+    """The one line `make bench` consumers parse: `BENCH <name> <value> <unit>`."""
+    print(f"BENCH {name} {value:.{digits}f} {unit}", flush=True)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def percentile(values, p: float):
+    """Nearest-rank percentile (with few samples, p95 is the largest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def prepare_database() -> None:
+    """Creates the benchmark database if missing, sets Django up and migrates every schema."""
+    import django
+    import psycopg
+    from django.conf import settings
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    params = {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"), "password": db.get("PASSWORD")}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone() is None:
+            log(f"creating database {db['NAME']}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate_schemas", interactive=False, verbosity=0, stdout=sys.stderr)

@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Benchmarks: `.venv/bin/python bench/run.py [--only NAME]` (what `make bench` runs).
+
+Each benchmark prints its figures on stdout as `BENCH <name> <value> <unit>`; progress goes to
+stderr. They use a database of their own (BENCH_DATABASE_NAME, default hub_bench) on the server
+of DATABASE_URL, created and migrated here, and delete the tenants they create.
+
+To add a benchmark: write a function that calls bench.common.report(), add it to BENCHMARKS.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+from bench.common import log, prepare_database  # noqa: E402
+from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
+from bench.provision import provision_ms  # noqa: E402
+from bench.routing import routing_ratio  # noqa: E402
+from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
+
+BENCHMARKS = {
+    "login_p95_ms": login_p95_ms,
+    "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,
+    "session_overhead_ms": session_overhead_ms,
+    "provision_ms": provision_ms,
+    "routing_ratio": routing_ratio,
+    "provision_p50_ms": provision_p50_ms,
+    "migrate_noop_1000_s": migrate_noop_1000_s,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run just this benchmark")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    prepare_database()
+    log(f"database ready in {time.monotonic() - started:.1f} s")
+    for name in [args.only] if args.only else BENCHMARKS:
+        t0 = time.monotonic()
+        BENCHMARKS[name]()
+        log(f"{name} took {time.monotonic() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Brute force, equal work for unknown emails, passwordless log-in by code, sessions, SMS
+codes through the provider interface, and the hand-over's second-factor state."""
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.core import mail
+from django.test import override_settings
+from django_tenants.utils import schema_context
+
+from apps.identity import lockout, mfa
+from apps.identity.models import SMSDevice, TOTPDevice, UserSession
+from tests.conftest import PASSWORD, client_for
+
+
+def events(tenant, name):
+    with schema_context(tenant.schema_name):
+        return list(LogEntry.objects.filter(additional_data__event=name).order_by("timestamp"))
+
+
+def log_in(client, email, password=PASSWORD):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+# --- brute force ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(
+    HUB_LOGIN_LOCK_THRESHOLD=3, HUB_LOGIN_LOCK_BASE_SECONDS=60, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"}
+)
+def test_failed_logins_lock_the_account_and_ip_pair_for_a_growing_time(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    for _ in range(3):
+        log_in(client, owner_a.email, "wrong-password")
+    # Locked: even the right password is refused now, with a message saying so.
+    response = log_in(client, owner_a.email)
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert 55 <= lockout.lock_remaining(email=owner_a.email, ip="127.0.0.1") <= 60
+    # Another address is not locked out of the same account.
+    other = client_for(tenant_a)
+    assert (
+        other.post(
+            "/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+        ).status_code
+        == 302
+    )
+    # The lock grows with every further failure.
+    assert lockout.lock_seconds_for(3) == 60
+    assert lockout.lock_seconds_for(4) == 120
+    assert lockout.lock_seconds_for(5) == 240
+    assert len(events(tenant_a, "login.failed")) == 3
+    locked = events(tenant_a, "login.locked")
+    assert locked and locked[0].remote_addr == "127.0.0.1" and locked[0].additional_data["seconds"] == 60
+
+
+@pytest.mark.django_db
+@override_settings(HUB_LOGIN_LOCK_THRESHOLD=2, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
+def test_unknown_emails_are_locked_too(tenant_a):
+    client = client_for(tenant_a)
+    for _ in range(2):
+        log_in(client, "nobody@example.com", "wrong-password")
+    assert lockout.lock_remaining(email="nobody@example.com", ip="127.0.0.1") > 0
+    failed = events(tenant_a, "login.failed")
+    assert failed[-1].additional_data["email"] == "nobody@example.com"
+    assert failed[-1].additional_data["user_agent"] == ""
+
+
+class CountingHasher(MD5PasswordHasher):
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=["tests.identity.test_login_security.CountingHasher"])
+def test_a_login_with_an_unknown_email_does_as_much_hashing_as_with_a_known_one(tenant_a):
+    """Time is dominated by the password hash (Argon2id: tens of ms, the rest well under 1 ms):
+    the same number of hash computations means the same time."""
+    from apps.identity.models import User
+
+    User.objects.create_user(email="known@example.com", password="some-password-1")
+    counts = {}
+    for email in ("known@example.com", "unknown@example.com"):
+        CountingHasher.calls = 0
+        log_in(client_for(tenant_a), email, "wrong-password")
+        counts[email] = CountingHasher.calls
+    assert counts["known@example.com"] == counts["unknown@example.com"] >= 1
+
+
+# --- passwordless ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_passwordless_login_by_an_emailed_code(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    response = client.post("/accounts/login/code/", {"email": owner_a.email})
+    assert response.status_code == 302
+    code = re.search(r"^\s*([A-Z0-9-]{6,})\s*$", mail.outbox[-1].body, re.M).group(1)
+    confirm = client.post(response["Location"], {"code": code})
+    assert confirm.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_codes_are_rate_limited(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    statuses = [client.post("/accounts/login/code/", {"email": owner_a.email}).status_code for _ in range(5)]
+    assert 429 in statuses or len(mail.outbox) <= 3
+    assert len(mail.outbox) <= 3
+
+
+@pytest.mark.django_db
+def test_passwordless_login_still_asks_for_the_second_factor(tenant_a, owner_a):
+    TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
+    client = client_for(tenant_a)
+    response = client.post("/accounts/login/code/", {"email": owner_a.email})
+    code = re.search(r"^\s*([A-Z0-9-]{6,})\s*$", mail.outbox[-1].body, re.M).group(1)
+    assert client.post(response["Location"], {"code": code})["Location"] == "/accounts/2fa/"
+    assert "_auth_user_id" not in client.session
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sessions_are_listed_and_others_can_be_ended(tenant_a, owner_a):
+    phone = client_for(tenant_a)
+    phone.post(
+        "/accounts/login/",
+        {"login": owner_a.email, "password": PASSWORD},
+        HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Safari/604.1",
+    )
+    laptop = client_for(tenant_a)
+    laptop.post(
+        "/accounts/login/",
+        {"login": owner_a.email, "password": PASSWORD},
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
+    )
+    page = laptop.get("/security/sessions/").content.decode()
+    assert "Safari on iPhone" in page and "Chrome on Linux" in page and "(this session)" in page
+    assert "127.0.0.1" in page
+    phone_row = UserSession.objects.get(user=owner_a, user_agent__contains="iPhone")
+    assert laptop.post(f"/security/sessions/{phone_row.pk}/end/").status_code == 302
+    assert phone.get("/")["Location"].startswith("/accounts/login/")
+    assert laptop.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_end_all_other_sessions(tenant_a, owner_a):
+    clients = [client_for(tenant_a) for _ in range(3)]
+    for c in clients:
+        log_in(c, owner_a.email)
+    clients[0].post("/security/sessions/end-others/")
+    assert clients[0].get("/").status_code == 200
+    assert all(c.get("/")["Location"].startswith("/accounts/login/") for c in clients[1:])
+    assert UserSession.objects.filter(user=owner_a).count() == 1
+
+
+@pytest.mark.django_db
+def test_someone_elses_session_cannot_be_ended(tenant_a, tenant_b, owner_a, owner_b):
+    theirs = client_for(tenant_b)
+    log_in(theirs, owner_b.email)
+    row = UserSession.objects.get(user=owner_b)
+    mine = client_for(tenant_a)
+    log_in(mine, owner_a.email)
+    assert mine.post(f"/security/sessions/{row.pk}/end/").status_code == 404
+    assert theirs.get("/").status_code == 200
+    assert owner_b.email not in mine.get("/security/sessions/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_password_change_ends_the_other_sessions(tenant_a, owner_a):
+    first, second = client_for(tenant_a), client_for(tenant_a)
+    log_in(first, owner_a.email)
+    log_in(second, owner_a.email)
+    response = first.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "changed-password-77", "password2": "changed-password-77"},
+    )
+    assert response.status_code == 302
+    assert first.get("/").status_code == 200
+    assert second.get("/")["Location"].startswith("/accounts/login/")
+    assert UserSession.objects.filter(user=owner_a).count() == 1
+
+
+@pytest.mark.django_db
+def test_login_and_logout_are_audited_with_ip_and_user_agent(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    client.post("/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, HTTP_USER_AGENT="AuditAgent/1.0")
+    client.post("/accounts/logout/", HTTP_USER_AGENT="AuditAgent/1.0")
+    login, logout = events(tenant_a, "login")[-1], events(tenant_a, "logout")[-1]
+    for entry in (login, logout):
+        assert entry.remote_addr == "127.0.0.1"
+        assert entry.additional_data["user_agent"] == "AuditAgent/1.0"
+        assert entry.object_pk == str(owner_a.pk)
+    assert not UserSession.objects.filter(user=owner_a).exists()
+
+
+# --- SMS through the provider interface -----------------------------------------------------
+
+
+class FakeTwilio(BaseHTTPRequestHandler):
+    received: list = []
+    fail = False
+
+    def do_POST(self):  # noqa: N802
+        from urllib.parse import parse_qs
+
+        body = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        FakeTwilio.received.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        status, payload = (
+            (400, {"code": 21211, "message": "The 'To' number is not valid."})
+            if FakeTwilio.fail
+            else (201, {"sid": "SM123"})
+        )
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    server = HTTPServer(("127.0.0.1", 0), FakeTwilio)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeTwilio.received, FakeTwilio.fail = [], False
+    settings.HUB_SMS_BACKEND = "apps.identity.sms.TwilioSMSBackend"
+    settings.HUB_TWILIO_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.HUB_TWILIO_ACCOUNT_SID, settings.HUB_TWILIO_AUTH_TOKEN, settings.HUB_TWILIO_FROM = (
+        "AC1",
+        "secret",
+        "+15005550006",
+    )
+    yield FakeTwilio
+    server.shutdown()
+
+
+@pytest.mark.django_db
+def test_sms_codes_through_the_twilio_adapter(tenant_a, owner_a, fake_twilio):
+    import base64
+
+    client = client_for(tenant_a, owner_a)
+    bad = client.post("/security/codes/sms/", {"number": "12"})
+    assert bad.status_code == 400 and "international form" in bad.content.decode()
+    assert client.post("/security/codes/sms/", {"number": "+44 7700 900123"}).status_code == 302
+    sent = fake_twilio.received[-1]
+    assert sent["path"] == "/2010-04-01/Accounts/AC1/Messages.json"
+    assert sent["To"] == ["+447700900123"] and sent["From"] == ["+15005550006"]
+    assert sent["auth"] == "Basic " + base64.b64encode(b"AC1:secret").decode()
+    code = re.search(r"(\d{6})", sent["Body"][0]).group(1)
+    assert client.post("/security/codes/sms/", {"code": code}).status_code == 302
+    assert SMSDevice.objects.get(user=owner_a).confirmed
+
+
+@pytest.mark.django_db
+def test_a_refusing_sms_provider_gives_a_clear_message(tenant_a, owner_a, fake_twilio):
+    fake_twilio.fail = True
+    response = client_for(tenant_a, owner_a).post("/security/codes/sms/", {"number": "+447700900123"})
+    assert response.status_code == 502
+    assert "The SMS provider refused the message (400)" in response.content.decode()
+
+
+# --- hand-over ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_handover_carries_a_checked_second_factor_but_not_an_sso_login(tenant_a, tenant_b, owner_a):
+    from apps.identity.models import Membership
+
+    Membership.objects.create(user=owner_a, tenant=tenant_b, role="member")
+    TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
+    client = client_for(tenant_a, owner_a)
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = mfa.VERIFIED
+    session.save()
+    target = client.post("/switch/beta/")["Location"].split("8000", 1)[1]
+    beta = client_for(tenant_b)
+    beta.get(target)
+    assert beta.get("/").status_code == 200
+
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = mfa.SSO
+    session.save()
+    assert client.post("/switch/beta/")["Location"].endswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_handover_of_an_unverified_session_asks_for_the_factor(tenant_a, tenant_b, owner_a):
+    from apps.identity.models import Membership
+
+    Membership.objects.create(user=owner_a, tenant=tenant_b, role="member")
+    TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
+    client = client_for(tenant_a, owner_a)
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = mfa.NONE
+    session.save()
+    target = client.post("/switch/beta/")["Location"].split("8000", 1)[1]
+    beta = client_for(tenant_b)
+    beta.get(target)
+    assert beta.get("/")["Location"].startswith("/accounts/2fa/")

@@ -1,0 +1,143 @@
+"""The dashboard's websocket /ws/: session-authenticated, members only, joined to the tenant's
+and the member's groups, catching up on what it missed.
+
+As in tests/tenancy/test_websocket.py the connections run under asyncio.run, so the consumer's
+database work uses its own connection and sees committed rows only."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from apps.notifications import realtime
+from apps.notifications.models import Notification
+from config.asgi import application
+
+
+def _committed(work):
+    result = []
+    thread = threading.Thread(target=lambda: (result.append(work()), connection.close()))
+    thread.start()
+    thread.join()
+    return result[0] if result else None
+
+
+def cookie_for(user, host):
+    client = Client(HTTP_HOST=host)
+    _committed(lambda: client.force_login(user))
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def communicator(host, cookie=None):
+    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, "/ws/", headers=headers)
+
+
+def test_member_connects_and_is_greeted_with_the_unread_count(tenant_a, owner_a):
+    cookie = cookie_for(owner_a, "alpha.localhost")
+
+    async def talk():
+        ws = communicator("alpha.localhost", cookie)
+        connected, _ = await ws.connect()
+        hello = await ws.receive_json_from() if connected else None
+        await ws.disconnect()
+        return connected, hello
+
+    connected, hello = asyncio.run(talk())
+    assert connected
+    assert hello["type"] == "hello" and isinstance(hello["unread"], int)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member of another tenant"])
+def test_non_members_are_refused(tenant_a, owner_b, who):
+    cookie = cookie_for(owner_b, "alpha.localhost") if who != "anonymous" else None
+
+    async def talk():
+        ws = communicator("alpha.localhost", cookie)
+        connected, code = await ws.connect()
+        return connected, code
+
+    connected, code = asyncio.run(talk())
+    assert not connected and code == 4403
+
+
+def test_notifications_and_events_reach_the_right_sockets_only(tenant_a, tenant_b, owner_a, owner_b):
+    cookie_a = cookie_for(owner_a, "alpha.localhost")
+    cookie_b = cookie_for(owner_b, "beta.localhost")
+
+    async def talk():
+        layer = get_channel_layer()
+        a, b = communicator("alpha.localhost", cookie_a), communicator("beta.localhost", cookie_b)
+        assert (await a.connect())[0] and (await b.connect())[0]
+        await a.receive_json_from()
+        await b.receive_json_from()
+        note = {
+            "id": 999,
+            "title": "Hello",
+            "event_type": "member.joined",
+            "url": "",
+            "body": "",
+            "created": "",
+            "read": False,
+        }
+        await layer.group_send(
+            realtime.user_group("t_alpha", owner_a.pk), {"type": "hub.notification", "notification": note, "unread": 3}
+        )
+        await layer.group_send(
+            realtime.tenant_group("t_alpha"),
+            {"type": "hub.event", "event": {"id": "e1", "type": "member.joined", "occurred_at": ""}},
+        )
+        got_a = [await a.receive_json_from(timeout=2), await a.receive_json_from(timeout=2)]
+        nothing_for_b = await b.receive_nothing(timeout=0.3)
+        # A member removed from the tenant loses the live connection at once.
+        await layer.group_send(realtime.user_group("t_alpha", owner_a.pk), {"type": "hub.close"})
+        closed = await a.receive_output(timeout=2)
+        await b.disconnect()
+        return got_a, nothing_for_b, closed
+
+    got_a, nothing_for_b, closed = asyncio.run(talk())
+    assert got_a[0] == {"type": "notification", "notification": got_a[0]["notification"], "unread": 3}
+    assert got_a[0]["notification"]["title"] == "Hello"
+    assert got_a[1]["type"] == "event" and got_a[1]["event"]["type"] == "member.joined"
+    assert nothing_for_b
+    assert closed["type"] == "websocket.close" and closed["code"] == 4403
+
+
+def _delete(tenant, ids):
+    with tenant_context(tenant):
+        Notification.objects.filter(pk__in=ids).delete()
+
+
+def test_sync_returns_what_was_missed_since_the_last_seen_id(tenant_a, owner_a):
+    def make():
+        with tenant_context(tenant_a):
+            return [
+                Notification.objects.create(user=owner_a, event_type="member.joined", title=f"missed {i}").pk
+                for i in range(3)
+            ]
+
+    ids = _committed(make)
+    cookie = cookie_for(owner_a, "alpha.localhost")
+
+    async def talk():
+        ws = communicator("alpha.localhost", cookie)
+        await ws.connect()
+        hello = await ws.receive_json_from()
+        await ws.send_json_to({"type": "sync", "after": ids[0]})
+        sync = await ws.receive_json_from()
+        await ws.disconnect()
+        return hello, sync
+
+    try:
+        hello, sync = asyncio.run(talk())
+    finally:
+        _committed(lambda: _delete(tenant_a, ids))
+    assert hello["unread"] >= 3
+    assert [n["title"] for n in sync["notifications"]] == ["missed 1", "missed 2"]
