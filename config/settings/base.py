@@ -376,5 +376,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Third-party libraries speak up from WARNING on; the hub's own apps at LOG_LEVEL.
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"apps": {"level": env("LOG_LEVEL", default="INFO")}},
 }
