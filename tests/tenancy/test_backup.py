@@ -272,6 +272,12 @@ def test_corrupt_or_foreign_files_give_one_line(tenant_a, tmp_path):
         assert "\n" not in str(exc.value)
     assert not Tenant.objects.filter(slug="bak-never").exists()
 
+    path, _ = backup(tenant_a, tmp_path)
+    for slug, message in [("Not A Slug", "lowercase letters"), ("www", "reserved")]:
+        with pytest.raises(CommandError, match=message) as exc:
+            restore(path, "--slug", slug)
+        assert "\n" not in str(exc.value)
+
     with pytest.raises(CommandError, match="No tenant with the slug"):
         call_command("backup_tenant", "no-such-tenant", "--output", str(tmp_path / "x.tar.gz"))
     existing = tmp_path / "exists.tar.gz"
