@@ -147,3 +147,62 @@ def test_log_in_through_the_tenants_identity_provider(live_hub, page, idp_for_al
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
     page.goto(tenant_url(live_hub, "alpha", "/security/sessions/"))
     expect(page.locator("#sessions")).to_contain_text("(this session)")
+
+
+# --- Passkeys (Chromium's virtual authenticator) ---------------------------------------------------
+
+
+def add_virtual_authenticator(page):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp
+
+
+def test_passkey_as_second_factor_and_for_passwordless_log_in(live_hub, page):
+    slug = f"pk-{secrets.token_hex(3)}"
+    email = f"{slug}@example.com"
+    add_virtual_authenticator(page)
+    sign_up(page, live_hub, slug, email)
+
+    page.goto(tenant_url(live_hub, slug, "/security/"))
+    page.get_by_role("button", name="Add a passkey").click()
+    # The first factor comes with recovery codes, shown once.
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.get_by_role("button", name="I have saved them").click()
+    expect(page.locator("#factors")).to_contain_text("Passkey")
+
+    def log_out():
+        page.goto(tenant_url(live_hub, slug, "/accounts/logout/"))
+        page.get_by_role("button", name=re.compile("Sign Out|Log out", re.I)).last.click()
+        page.goto(tenant_url(live_hub, slug, "/"))
+        expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+    # Second factor after the password.
+    log_out()
+    page.get_by_label("Email").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(tenant_url(live_hub, slug, "/accounts/2fa/"))
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(tenant_url(live_hub, slug))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+    # Passwordless: no email, no password.
+    log_out()
+    page.get_by_role("button", name="Log in with a passkey").click()
+    expect(page).to_have_url(tenant_url(live_hub, slug))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+    assert csp_violations(page) == []
