@@ -386,4 +386,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # pysaml2's schema loader logs "Resource 'XMLSchema.xsd' is already loaded" at INFO, which
+    # would add a line to every manage.py command's one-line errors.
+    "loggers": {"xmlschema": {"level": "WARNING"}},
 }
