@@ -66,6 +66,8 @@ def mfa_verify(request):
                 messages.info(request, device.generate_challenge())
             except SMSError as exc:
                 messages.error(request, str(exc))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
         form = CodeForm()
     elif request.method == "POST" and form.is_valid():
         device = mfa.mfa_verify(request=request, user=user, code=form.cleaned_data["code"])
