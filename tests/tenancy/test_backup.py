@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -190,8 +191,12 @@ def test_restore_over_an_existing_slug_needs_replace(rich_tenant, tmp_path):
     assert "\n" not in str(exc.value)
     assert Tenant.objects.get(slug=SLUG).pk == rich_tenant.pk  # nothing touched
 
+    with schema_context(rich_tenant.schema_name):
+        cache.set("members-widget", "cached for the tenant being replaced")
     restore(path, "--replace")
     replaced = Tenant.objects.get(slug=SLUG)
+    with schema_context(replaced.schema_name):
+        assert cache.get("members-widget") is None
     assert replaced.pk != rich_tenant.pk
     assert schema_rows(replaced.schema_name) == before
     assert Membership.objects.filter(tenant=replaced, user__email="member@bak.example.com").exists()
