@@ -19,12 +19,16 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.common import log, prepare_database  # noqa: E402
+from bench.events import webhook_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 
 BENCHMARKS = {
+    # Event spine (issue 6); ws_connections also prints ws_memory_per_conn_kb and ws_fanout_p95_ms.
+    "webhook_p95_ms": webhook_p95_ms,
+    "ws_connections": ws_connections,
     "login_p95_ms": login_p95_ms,
     "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,
     "session_overhead_ms": session_overhead_ms,

@@ -66,6 +66,8 @@ class HubAutoSchema(AutoSchema):
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         method = self.method.upper()
+        if "{id}" in self.path:
+            params.append(OpenApiParameter("id", int, OpenApiParameter.PATH, description="The object's id."))
         if method == "POST":
             params.append(
                 OpenApiParameter(

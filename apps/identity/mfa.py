@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django_otp import login as otp_login
+from django_otp_webauthn.models import WebAuthnCredential
 
 from apps.tenancy.models import Tenant
 
@@ -35,7 +36,20 @@ from .models import (
 
 MFA_STATE_KEY = "hub_mfa"
 VERIFIED, SSO, PENDING, NONE = "verified", "sso", "pending", "none"
-FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice)
+FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice, WebAuthnCredential)
+CODE_FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice)
+KIND_MODELS = {"totp": TOTPDevice, "email": EmailDevice, "sms": SMSDevice, "passkey": WebAuthnCredential}
+
+
+def kind_of(device) -> str:
+    """totp, email, sms, passkey or recovery."""
+    return getattr(device, "kind", None) or "passkey"
+
+
+def created_of(device):
+    return getattr(device, "created", None) or getattr(device, "created_at", None)
+
+
 RECOVERY_CODE_COUNT = 10
 
 
@@ -47,7 +61,7 @@ def factor_list(*, user: User) -> list:
     devices = []
     for model in FACTOR_MODELS:
         devices.extend(model.objects.filter(user=user, confirmed=True))
-    return sorted(devices, key=lambda d: d.created)
+    return sorted(devices, key=lambda d: created_of(d) or 0)
 
 
 def user_has_factor(*, user: User) -> bool:
@@ -59,13 +73,14 @@ def recovery_device_get(*, user: User) -> RecoveryCodeDevice | None:
 
 
 def verifiable_devices(*, user: User) -> list:
-    devices = factor_list(user=user)
+    """The devices a typed code is checked against (passkeys answer a WebAuthn ceremony instead)."""
+    devices = [d for d in factor_list(user=user) if isinstance(d, CODE_FACTOR_MODELS)]
     recovery = recovery_device_get(user=user)
     return devices + ([recovery] if recovery else [])
 
 
 def device_for_user(*, user: User, kind: str, pk: int):
-    model = {"totp": TOTPDevice, "email": EmailDevice, "sms": SMSDevice}.get(kind)
+    model = KIND_MODELS.get(kind)
     if model is None:
         return None
     return model.objects.filter(user=user, pk=pk).first()
@@ -120,7 +135,7 @@ def totp_enrol_start(*, user: User) -> TOTPDevice:
 
 def _added(*, request, user: User, device) -> list[str] | None:
     """After a first factor: audit, mark the session verified, and issue recovery codes if none."""
-    audit_event(request=request, event="mfa.factor_added", user=user, factor=device.kind, device=device.name)
+    audit_event(request=request, event="mfa.factor_added", user=user, factor=kind_of(device), device=device.name)
     if request is not None and getattr(request, "user", None) == user:
         mark_verified(request=request, device=device)
     if recovery_device_get(user=user) is None:
@@ -199,7 +214,7 @@ def factor_remove(*, request, user: User, device, tenant: Tenant | None = None) 
         if device.confirmed and not others:
             RecoveryCodeDevice.objects.filter(user=user).delete()
     if device.confirmed:
-        audit_event(request=request, event="mfa.factor_removed", user=user, factor=device.kind, device=device.name)
+        audit_event(request=request, event="mfa.factor_removed", user=user, factor=kind_of(device), device=device.name)
     if request is not None and not others and request.session.get(MFA_STATE_KEY) == VERIFIED:
         request.session[MFA_STATE_KEY] = NONE
 

@@ -230,6 +230,7 @@ class CodeByMessageDevice(ThrottlingMixin, Device):
     created = models.DateTimeField(auto_now_add=True)
 
     CODE_VALID_SECONDS = 300
+    RESEND_AFTER_SECONDS = 30  # a code is sent at most this often (SMS costs money)
 
     class Meta(Device.Meta):
         abstract = True
@@ -237,7 +238,17 @@ class CodeByMessageDevice(ThrottlingMixin, Device):
     def get_throttle_factor(self):
         return 1
 
+    def can_send(self) -> bool:
+        if self.valid_until is None:
+            return True
+        sent_at = self.valid_until - timedelta(seconds=self.CODE_VALID_SECONDS)
+        return timezone.now() >= sent_at + timedelta(seconds=self.RESEND_AFTER_SECONDS)
+
     def new_code(self) -> str:
+        if not self.can_send():
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError("A code was sent moments ago. Wait half a minute before asking for another.")
         code = f"{secrets.randbelow(10**6):06d}"
         self.code_hash = hash_code(code)
         self.valid_until = timezone.now() + timedelta(seconds=self.CODE_VALID_SECONDS)

@@ -31,7 +31,9 @@ def _method(request) -> str:
     if getattr(request, "hub_sso_login", False):
         return "sso"
     if getattr(request, "hub_mfa_device", None) is not None:
-        return "password+" + request.hub_mfa_device.kind
+        kind = mfa.kind_of(request.hub_mfa_device)
+        # A passkey used with nobody logged in yet is a passwordless log-in.
+        return "passkey" if getattr(request, "hub_passwordless", False) else f"password+{kind}"
     if getattr(request, "hub_handover", False):
         return "handover"
     return "password_or_code"

@@ -1,12 +1,13 @@
 """Account pages that exist on every host (tenant and public): the MFA check at log-in, the
 Security page with its factors, and the Sessions page."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views_security as views
 
 urlpatterns = [
     path("accounts/2fa/", views.mfa_verify, name="mfa_verify"),
+    path("accounts/passkeys/", include("apps.identity.urls_passkeys")),
     path("security/", views.security, name="security"),
     path("security/authenticator/", views.totp_enrol, name="totp_enrol"),
     path("security/codes/<str:kind>/", views.message_factor_enrol, name="message_factor_enrol"),

@@ -66,6 +66,8 @@ def mfa_verify(request):
                 messages.info(request, device.generate_challenge())
             except SMSError as exc:
                 messages.error(request, str(exc))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
         form = CodeForm()
     elif request.method == "POST" and form.is_valid():
         device = mfa.mfa_verify(request=request, user=user, code=form.cleaned_data["code"])
@@ -83,8 +85,9 @@ def mfa_verify(request):
     context = _context(
         request,
         form=form,
-        can_email=any(d.kind == "email" for d in factors),
-        can_sms=any(d.kind == "sms" for d in factors),
+        can_email=any(mfa.kind_of(d) == "email" for d in factors),
+        can_sms=any(mfa.kind_of(d) == "sms" for d in factors),
+        can_passkey=any(mfa.kind_of(d) == "passkey" for d in factors),
         next=_safe_next(request),
     )
     return render(request, "identity/mfa_verify.html", context, status=status)
@@ -98,10 +101,17 @@ def security(request):
     user = request.user
     tenant = getattr(request, "tenant", None)
     required = tenant is not None and not tenant.is_public and mfa.tenant_security_get(tenant=tenant).mfa_required
+    if request.session.pop("hub_codes_unseen", False) and request.session.get(NEW_CODES_KEY):
+        # Issued by a passkey registration (a JSON call): show them now, once.
+        return redirect("recovery_codes")
     recovery = mfa.recovery_device_get(user=user)
+    factors = [
+        {"device": d, "kind": mfa.kind_of(d), "created": mfa.created_of(d), "name": d.name or "Passkey"}
+        for d in mfa.factor_list(user=user)
+    ]
     context = _context(
         request,
-        factors=mfa.factor_list(user=user),
+        factors=factors,
         recovery_remaining=recovery.remaining() if recovery else None,
         mfa_required=required,
         must_enrol=request.session.get(mfa.MFA_STATE_KEY) == mfa.NONE and required,

@@ -175,8 +175,21 @@ def notify_for_event(event) -> None:
     title = rule.title(event)
     body = rule.body(event) if rule.body else ""
     active = set(User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", flat=True))
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=active, event_type=event.type).values_list(
+            "user_id", "channel"
+        )
+    )
     for user_id in sorted(active):
-        notification_create(user_id=user_id, event_type=event.type, title=title, body=body, url=rule.url, event=event)
+        notification_create(
+            user_id=user_id,
+            event_type=event.type,
+            title=title,
+            body=body,
+            url=rule.url,
+            event=event,
+            channel=chosen.get(user_id, rule.default_channel),
+        )
 
 
 def live_event(event) -> None:

@@ -143,9 +143,10 @@ def _delivery_for(endpoint: WebhookEndpoint, event, **extra) -> WebhookDelivery:
         event_type=event.type,
         body=event_body(event),
         next_attempt_at=timezone.now(),
+        enqueued_at=timezone.now(),
         **extra,
     )
-    delivery_enqueue_on_commit(delivery)
+    _enqueue_after_commit(delivery.pk)
     return delivery
 
 
@@ -157,10 +158,16 @@ def deliver_event(event) -> None:
 
 
 def delivery_enqueue_on_commit(delivery: WebhookDelivery, countdown: float = 0) -> None:
-    schema = connection.schema_name
     eta = timezone.now() + timedelta(seconds=countdown)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=eta)
-    transaction.on_commit(lambda: _send_task(delivery.pk, schema, countdown))
+    _enqueue_after_commit(delivery.pk, countdown)
+
+
+def _enqueue_after_commit(delivery_id, countdown: float = 0) -> None:
+    """The delivery's task is sent after commit; `enqueued_at` (when it should run) lets the
+    sweep find deliveries whose task was lost."""
+    schema = connection.schema_name
+    transaction.on_commit(lambda: _send_task(delivery_id, schema, countdown))
 
 
 def _send_task(delivery_id, schema_name: str, countdown: float) -> None:

@@ -42,6 +42,7 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "django_otp",
+    "django_otp_webauthn",
     "djangosaml2",
     "auditlog",
     "rest_framework",
@@ -246,6 +247,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
     "apps.identity.sso.TenantSAMLBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
@@ -279,6 +281,13 @@ HUB_TWILIO_FROM = env("HUB_TWILIO_FROM", default="")
 HUB_TWILIO_API_BASE = env("HUB_TWILIO_API_BASE", default="https://api.twilio.com")
 # SAML: each tenant is its own SP, configured per request from its SSO settings.
 SAML_CONFIG_LOADER = "apps.identity.sso.saml_config_for_request"
+# Passkeys (django-otp-webauthn): each tenant host is its own relying party.
+OTP_WEBAUTHN_RP_ID_CALLABLE = "apps.identity.passkeys.rp_id"
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "apps.identity.passkeys.rp_name"
+OTP_WEBAUTHN_HELPER_CLASS = "apps.identity.passkeys.HubWebAuthnHelper"
+# Checked per request against the tenant host being served (HubWebAuthnHelper); this static
+# value only satisfies django-otp-webauthn's start-up check.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{HUB_SCHEME}://{HUB_BASE_DOMAIN}"]
 SAML_ACS_FAILURE_RESPONSE_FUNCTION = "apps.identity.sso.acs_failure"
 SAML_CREATE_UNKNOWN_USER = True
 SAML_SESSION_COOKIE_NAME = "saml_session"
@@ -376,7 +385,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    # Third-party libraries speak up from WARNING on; the hub's own apps at LOG_LEVEL.
+    # Third-party libraries speak up from WARNING on (pysaml2's schema loader, for one, logs at
+    # INFO and would add lines to every command's one-line errors); the hub's own apps at LOG_LEVEL.
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"apps": {"level": env("LOG_LEVEL", default="INFO")}},
 }

@@ -236,3 +236,62 @@ def test_a_pending_session_reaches_only_the_verification_page(tenant_a, owner_a)
     assert client.get("/members/")["Location"] == "/accounts/2fa/?next=/members/"
     assert client.get("/security/")["Location"].startswith("/accounts/2fa/")
     assert client.get("/accounts/2fa/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_codes_are_not_sent_more_than_twice_a_minute(tenant_a, owner_a):
+    from apps.identity.models import EmailDevice
+
+    EmailDevice.objects.create(user=owner_a, name="mail", confirmed=True)
+    client = client_for(tenant_a)
+    log_in(client, owner_a.email)
+    client.post("/accounts/2fa/", {"send": "email"})
+    sent = len(mail.outbox)
+    page = client.post("/accounts/2fa/", {"send": "email"}, follow=True)
+    assert len(mail.outbox) == sent
+    assert "Wait half a minute" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_passkey_counts_as_a_factor_and_can_be_removed(tenant_a, owner_a):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    passkey = WebAuthnCredential.objects.create(
+        user=owner_a, name="", confirmed=True, credential_id=b"cred", public_key=b"key", sign_count=0
+    )
+    assert mfa.user_has_factor(user=owner_a)
+    client = client_for(tenant_a, owner_a)
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = mfa.VERIFIED
+    session.save()
+    page = client.get("/security/").content.decode()
+    assert "Passkey" in page and f"/security/factors/passkey/{passkey.pk}/remove/" in page
+    mfa.mfa_policy_set(request=None, tenant=tenant_a, required=True)
+    client.post(f"/security/factors/passkey/{passkey.pk}/remove/")
+    assert WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+    mfa.mfa_policy_set(request=None, tenant=tenant_a, required=False)
+    client.post(f"/security/factors/passkey/{passkey.pk}/remove/")
+    assert not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+    assert events(tenant_a, "mfa.factor_removed")[-1].additional_data["factor"] == "passkey"
+
+
+@pytest.mark.django_db
+def test_rotate_mfa_keys_reencrypts_with_the_newest_key(tenant_a, owner_a, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from apps.core import crypto
+
+    device = TOTPDevice.objects.create(user=owner_a, name="x", key="12" * 20)
+    old = list(settings.HUB_FIELD_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    try:
+        settings.HUB_FIELD_ENCRYPTION_KEYS = [new_key, *old]
+        crypto._fernet.cache_clear()
+        call_command("rotate_mfa_keys")
+        settings.HUB_FIELD_ENCRYPTION_KEYS = [new_key]
+        crypto._fernet.cache_clear()
+        assert TOTPDevice.objects.get(pk=device.pk).key == "12" * 20
+    finally:
+        settings.HUB_FIELD_ENCRYPTION_KEYS = old
+        crypto._fernet.cache_clear()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -190,8 +191,12 @@ def test_restore_over_an_existing_slug_needs_replace(rich_tenant, tmp_path):
     assert "\n" not in str(exc.value)
     assert Tenant.objects.get(slug=SLUG).pk == rich_tenant.pk  # nothing touched
 
+    with schema_context(rich_tenant.schema_name):
+        cache.set("members-widget", "cached for the tenant being replaced")
     restore(path, "--replace")
     replaced = Tenant.objects.get(slug=SLUG)
+    with schema_context(replaced.schema_name):
+        assert cache.get("members-widget") is None
     assert replaced.pk != rich_tenant.pk
     assert schema_rows(replaced.schema_name) == before
     assert Membership.objects.filter(tenant=replaced, user__email="member@bak.example.com").exists()
@@ -271,6 +276,12 @@ def test_corrupt_or_foreign_files_give_one_line(tenant_a, tmp_path):
         assert message in str(exc.value), (path, str(exc.value))
         assert "\n" not in str(exc.value)
     assert not Tenant.objects.filter(slug="bak-never").exists()
+
+    path, _ = backup(tenant_a, tmp_path)
+    for slug, message in [("Not A Slug", "lowercase letters"), ("www", "reserved")]:
+        with pytest.raises(CommandError, match=message) as exc:
+            restore(path, "--slug", slug)
+        assert "\n" not in str(exc.value)
 
     with pytest.raises(CommandError, match="No tenant with the slug"):
         call_command("backup_tenant", "no-such-tenant", "--output", str(tmp_path / "x.tar.gz"))

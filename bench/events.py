@@ -1,0 +1,373 @@
+"""Event spine benchmarks (issue 6).
+
+- webhook_p95_ms: publish() → webhook received by a local HTTP receiver, p95 over RATE events/s
+  held for SECONDS s (after a warm-up), through a real Celery worker (prefork, WORKER_CONCURRENCY
+  processes): outbox row, after-commit dispatch task, delivery row, delivery task, signed POST.
+  Target: under 1,000 ms at 100 events/s.
+- ws_connections, ws_memory_per_conn_kb, ws_fanout_p95_ms: one uvicorn process holds WS_TARGET
+  idle websocket connections to /ws/, each authenticated by a member's session cookie (the
+  consumer checks the membership and joins the tenant's and the member's groups); the resident
+  memory it gains per connection; and the time from group_send of one notification to its
+  arrival on each connection (p95 over all connections and FANOUT_PUSHES pushes). One client
+  process (asyncio, `websockets`) opens them all, so the open-file limit is raised to its hard
+  limit for both processes.
+"""
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from bench.common import log, percentile, report
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SLUG = "bench-events"
+EMAIL = "owner@bench-events.example.com"
+RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", 100))
+SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", 15))
+WARMUP_SECONDS = 3
+WORKER_CONCURRENCY = 8
+WS_TARGET = 10_000
+WS_OPENING_AT_ONCE = 200
+FANOUT_PUSHES = 5
+
+
+def _setup():
+    from apps.identity.models import User
+    from apps.identity.services import organisation_provision
+    from apps.tenancy.models import Tenant
+
+    tenant = Tenant.objects.filter(slug=SLUG).first()
+    if tenant is None:
+        tenant, _ = organisation_provision(name="Bench events", slug=SLUG, owner_email=EMAIL, owner_password=None)
+    return tenant, User.objects.get(email=EMAIL)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _raise_open_files() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _env(settings_module: str) -> dict:
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "BENCH_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
+    }
+
+
+# --- webhook_p95_ms -------------------------------------------------------------------------------
+
+
+class _Receiver:
+    def __init__(self):
+        self.arrivals: dict[str, float] = {}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                now = time.time()
+                with receiver.lock:
+                    receiver.arrivals.setdefault(self.headers["webhook-id"], now)
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def webhook_p95_ms():
+    from django.db import transaction
+    from django.db.models import Count
+    from django.test import override_settings
+    from django_tenants.utils import tenant_context
+
+    from apps.events.models import Event
+    from apps.events.services import event_publish
+    from apps.notifications import webhooks
+    from apps.notifications.models import WebhookEndpoint
+    from config.celery import app
+
+    tenant, _ = _setup()
+    receiver = _Receiver()
+    with tenant_context(tenant):
+        WebhookEndpoint.objects.all().delete()
+        Event.objects.all().delete()
+        with override_settings(HUB_WEBHOOK_REQUIRE_HTTPS=False, HUB_WEBHOOK_ALLOW_LOOPBACK=True):
+            webhooks.endpoint_create(
+                url=f"http://127.0.0.1:{receiver.port}/hook", event_types=["organisation.settings_changed"]
+            )
+    app.control.purge()
+    worker = subprocess.Popen(
+        [
+            BIN / "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            str(WORKER_CONCURRENCY),
+            "-l",
+            os.environ.get("BENCH_WORKER_LOG", "warning"),
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=_env("bench.settings_events"),
+        stdout=sys.stderr,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not start")
+        published: dict[str, float] = {}
+        total = RATE * (WARMUP_SECONDS + SECONDS)
+        interval = 1 / RATE
+        log(f"webhook: publishing {total} events at {RATE}/s ({WARMUP_SECONDS} s warm-up not counted)")
+        start = time.perf_counter()
+        with tenant_context(tenant):
+            for i in range(total):
+                target = start + i * interval
+                pause = target - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                sent = time.time()
+                with transaction.atomic():
+                    event = event_publish(
+                        event_type="organisation.settings_changed",
+                        payload={"changes": {"name": {"old": f"n{i}", "new": f"n{i + 1}"}}},
+                        tenant=tenant,
+                    )
+                if i >= RATE * WARMUP_SECONDS:
+                    published[webhooks.message_id_for(event.pk)] = sent
+        achieved = total / (time.perf_counter() - start)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with receiver.lock:
+                if all(m in receiver.arrivals for m in published):
+                    break
+            time.sleep(0.2)
+        with receiver.lock:
+            latencies = [(receiver.arrivals[m] - t) * 1000 for m, t in published.items() if m in receiver.arrivals]
+        missing = len(published) - len(latencies)
+        log(
+            f"webhook: {achieved:.0f} events/s published; {len(latencies)} received, {missing} missing; "
+            f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+            f"max {max(latencies):.1f} ms"
+        )
+        if missing:
+            with tenant_context(tenant):
+                from apps.notifications.models import WebhookDelivery
+
+                states = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("pk")))
+                undispatched = Event.objects.filter(dispatched_at__isnull=True).count()
+            raise RuntimeError(f"{missing} webhooks never arrived (deliveries {states}, {undispatched} undispatched)")
+        report("webhook_p95_ms", percentile(latencies, 95), "ms")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        receiver.server.shutdown()
+        with tenant_context(tenant):
+            WebhookEndpoint.objects.all().delete()
+            Event.objects.all().delete()
+
+
+# --- websockets --------------------------------------------------------------------------------------
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _session_cookie(tenant, user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client(HTTP_HOST=f"{tenant.slug}.{settings.HUB_BASE_HOSTNAME}")
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def _hold_and_measure(port, host, cookie, push, server_pid):
+    from websockets.asyncio.client import connect
+
+    uri = f"ws://{host}/ws/"
+    headers = [("Cookie", cookie)]
+    sockets, arrivals = [], []
+    failures = 0
+
+    async def open_one():
+        nonlocal failures
+        try:
+            ws = await connect(
+                uri,
+                host="127.0.0.1",
+                port=port,
+                origin=f"http://{host}",
+                additional_headers=headers,
+                ping_interval=None,
+                open_timeout=60,
+                max_queue=4,
+            )
+            hello = json.loads(await ws.recv())
+            assert hello["type"] == "hello"
+            sockets.append(ws)
+        except Exception as exc:  # noqa: BLE001
+            failures += 1
+            if failures <= 3:
+                log(f"ws: a connection failed: {exc!r}")
+
+    baseline = None
+    started = time.monotonic()
+    while len(sockets) < WS_TARGET and failures < 100:
+        batch = min(WS_OPENING_AT_ONCE, WS_TARGET - len(sockets))
+        await asyncio.gather(*(open_one() for _ in range(batch)))
+        if baseline is None and sockets:
+            await asyncio.sleep(0.5)
+            baseline = (_rss_kb(server_pid), len(sockets))
+        if len(sockets) % 2000 < WS_OPENING_AT_ONCE:
+            log(f"ws: {len(sockets)} connections open ({time.monotonic() - started:.0f} s)")
+    held = len(sockets)
+    await asyncio.sleep(2)  # let the server settle
+    rss = _rss_kb(server_pid)
+    per_conn = (rss - baseline[0]) / max(1, held - baseline[1])
+    log(f"ws: {held} open; server RSS {baseline[0]} kB with {baseline[1]} → {rss} kB with {held}")
+
+    async def receive(ws, bucket):
+        while True:
+            data = json.loads(await ws.recv())
+            if data.get("type") == "notification":
+                bucket.append(time.time() - data["notification"]["sent"])
+                return
+
+    totals = []
+    for n in range(FANOUT_PUSHES):
+        bucket = []
+        waiters = [asyncio.ensure_future(receive(ws, bucket)) for ws in sockets]
+        await asyncio.sleep(0.2)
+        await push(n)
+        done, pending = await asyncio.wait(waiters, timeout=60)
+        for task in pending:
+            task.cancel()
+        arrivals.extend(bucket)
+        totals.append(max(bucket) if bucket else float("inf"))
+        log(f"ws: push {n}: {len(bucket)}/{held} received, all within {totals[-1] * 1000:.0f} ms")
+        await asyncio.sleep(0.5)
+    for ws in sockets:
+        ws.transport.abort()
+    return held, per_conn, arrivals, totals
+
+
+def ws_connections():
+    from channels.layers import get_channel_layer
+
+    from apps.notifications import realtime
+
+    limit = _raise_open_files()
+    tenant, user = _setup()
+    host = f"{tenant.slug}.localhost"
+    cookie = _session_cookie(tenant, user)
+    port = _free_port()
+    log(f"ws: open-file limit {limit}; starting uvicorn on {port}")
+    server = subprocess.Popen(
+        [
+            BIN / "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ],
+        cwd=ROOT,
+        env=_env("bench.settings"),
+        stdout=sys.stderr,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.1)
+        layer = get_channel_layer()
+        group = realtime.user_group(tenant.schema_name, user.pk)
+
+        async def push(n):
+            note = {
+                "id": n,
+                "title": f"push {n}",
+                "event_type": "bench",
+                "url": "",
+                "body": "",
+                "created": "",
+                "read": False,
+                "sent": time.time(),
+            }
+            await layer.group_send(group, {"type": "hub.notification", "notification": note, "unread": n})
+
+        held, per_conn, arrivals, totals = asyncio.run(_hold_and_measure(port, host, cookie, push, server.pid))
+        report("ws_connections", held, "connections", digits=0)
+        report("ws_memory_per_conn_kb", per_conn, "kB")
+        report("ws_fanout_p95_ms", percentile(arrivals, 95) * 1000, "ms")
+        log(
+            f"ws: fan-out to all {held}: {', '.join(f'{t * 1000:.0f}' for t in totals)} ms "
+            "(slowest connection per push)"
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

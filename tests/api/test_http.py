@@ -1,0 +1,300 @@
+"""The HTTP rules every endpoint follows: problem+json errors (never HTML under /api/),
+versioning with Deprecation/Sunset, ETag/If-None-Match/If-Match, Idempotency-Key, rate limits."""
+
+from unittest import mock
+
+import pytest
+from django.test import Client, override_settings
+from django_tenants.utils import schema_context
+
+from apps.api.models import IdempotencyRecord
+from apps.identity.models import Invitation
+from apps.tenancy.services import tenant_set_status
+from tests.conftest import client_for, host_of
+
+from .conftest import api_client
+
+pytestmark = pytest.mark.django_db
+PROBLEM = "application/problem+json"
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["title"] and "detail" in body
+    assert b"<html" not in response.content.lower()
+    return body
+
+
+# --- problem+json everywhere under /api/ ---------------------------------------------------------
+
+
+def test_unknown_api_path_is_a_404_problem(api_a):
+    _problem(api_a.get("/api/v1/no-such-thing/"), 404)
+    _problem(api_a.get("/api/"), 404)
+
+
+def test_unknown_version_is_a_404_problem(api_a):
+    body = _problem(api_a.get("/api/v2/members/"), 404)
+    assert "version" in body["detail"]
+
+
+def test_wrong_method_is_a_405_problem_with_allow(api_a):
+    response = api_a.put("/api/v1/members/", {}, content_type="application/json")
+    _problem(response, 405)
+    assert "GET" in response["Allow"]
+
+
+def test_non_json_body_is_a_415_problem(api_a):
+    _problem(api_a.post("/api/v1/invitations/", "email=x", content_type="application/x-www-form-urlencoded"), 415)
+
+
+def test_malformed_json_is_a_400_problem(api_a):
+    _problem(api_a.post("/api/v1/invitations/", "{not json", content_type="application/json"), 400)
+
+
+def test_validation_error_names_each_field(api_a):
+    response = api_a.post(
+        "/api/v1/invitations/", {"email": "not-an-email", "role": "emperor"}, content_type="application/json"
+    )
+    body = _problem(response, 400)
+    fields = {e["field"] for e in body["errors"]}
+    assert fields == {"email", "role"}
+    assert all(e["message"] and e["code"] for e in body["errors"])
+
+
+def test_service_validation_error_names_the_field(api_a, owner_a):
+    response = api_a.post(
+        "/api/v1/invitations/", {"email": owner_a.email, "role": "member"}, content_type="application/json"
+    )
+    body = _problem(response, 400)
+    assert body["errors"][0]["field"] == "email"
+    assert "already a member" in body["errors"][0]["message"]
+
+
+def test_a_bug_is_a_500_problem_not_an_html_page(tenant_a, key_a):
+    client = Client(HTTP_HOST=host_of(tenant_a), HTTP_AUTHORIZATION=f"Bearer {key_a[1]}", raise_request_exception=False)
+    with mock.patch("apps.api.endpoints.members.member_list", side_effect=RuntimeError("boom")):
+        response = client.get("/api/v1/members/")
+    body = _problem(response, 500)
+    assert "boom" not in response.content.decode()
+    assert body["title"] == "Server error"
+
+
+def test_unknown_tenant_host_is_a_404_problem():
+    _problem(Client(HTTP_HOST="nobody.localhost").get("/api/v1/tenant/"), 404)
+
+
+def test_disallowed_host_is_a_problem():
+    response = Client(HTTP_HOST="evil.example.org").get("/api/v1/tenant/")
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_suspended_tenant_is_a_403_problem(tenant_a, key_a):
+    tenant_set_status(tenant=tenant_a, status="suspended")
+    body = _problem(api_client(tenant_a, key_a[1]).get("/api/v1/tenant/"), 403)
+    assert "suspended" in body["title"].lower() or "suspended" in body["detail"]
+
+
+def test_session_write_without_csrf_token_is_a_403_problem(tenant_a, owner_a):
+    client = Client(HTTP_HOST=host_of(tenant_a), enforce_csrf_checks=True)
+    client.force_login(owner_a)
+    body = _problem(client.patch("/api/v1/tenant/", {"name": "X"}, content_type="application/json"), 403)
+    assert "CSRF" in body["detail"]
+
+
+def test_dashboard_session_can_read_the_api(tenant_a, owner_a):
+    response = client_for(tenant_a, owner_a).get("/api/v1/members/")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["email"] == owner_a.email
+
+
+def test_logged_in_non_member_gets_403(tenant_b, owner_a):
+    body = _problem(client_for(tenant_b, owner_a).get("/api/v1/members/"), 403)
+    assert "not a member" in body["detail"]
+
+
+# --- versioning -------------------------------------------------------------------------------
+
+
+def test_current_version_has_no_deprecation_headers(api_a):
+    response = api_a.get("/api/v1/tenant/")
+    assert "Deprecation" not in response and "Sunset" not in response
+
+
+@override_settings(
+    HUB_API_DEPRECATED_VERSIONS={
+        "v1": {"deprecated": "2026-01-01", "sunset": "2099-07-01", "link": "/developers/docs/"}
+    }
+)
+def test_deprecated_version_carries_deprecation_and_sunset(api_a):
+    response = api_a.get("/api/v1/tenant/")
+    assert response.status_code == 200
+    assert response["Deprecation"] == "@1767225600"
+    assert response["Sunset"] == "Wed, 01 Jul 2099 00:00:00 GMT"
+    assert 'rel="deprecation"' in response["Link"]
+    # Errors of a deprecated version say so too.
+    assert api_a.get("/api/v1/members/999999/")["Deprecation"] == "@1767225600"
+
+
+@override_settings(HUB_API_DEPRECATED_VERSIONS={"v1": {"deprecated": "2020-01-01", "sunset": "2021-01-01"}})
+def test_version_past_its_sunset_is_410(api_a):
+    body = _problem(api_a.get("/api/v1/tenant/"), 410)
+    assert "retired" in body["detail"]
+
+
+# --- ETag / If-None-Match / If-Match ------------------------------------------------------------
+
+
+def test_etag_and_if_none_match(api_a):
+    first = api_a.get("/api/v1/tenant/")
+    etag = first["ETag"]
+    assert etag.startswith('"')
+    again = api_a.get("/api/v1/tenant/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    api_a.patch("/api/v1/tenant/", {"name": "Alpha Changed"}, content_type="application/json")
+    changed = api_a.get("/api/v1/tenant/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+
+
+def test_etag_on_member_detail(api_a, owner_a, tenant_a):
+    member_id = tenant_a.memberships.get(user=owner_a).pk
+    etag = api_a.get(f"/api/v1/members/{member_id}/")["ETag"]
+    assert api_a.get(f"/api/v1/members/{member_id}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_if_match_guards_concurrent_updates(api_a, tenant_a):
+    etag = api_a.get("/api/v1/tenant/")["ETag"]
+    ok = api_a.patch("/api/v1/tenant/", {"name": "First"}, content_type="application/json", HTTP_IF_MATCH=etag)
+    assert ok.status_code == 200
+    stale = api_a.patch("/api/v1/tenant/", {"name": "Second"}, content_type="application/json", HTTP_IF_MATCH=etag)
+    _problem(stale, 412)
+    tenant_a.refresh_from_db()
+    assert tenant_a.name == "First"
+
+
+# --- Idempotency-Key -------------------------------------------------------------------------
+
+
+def test_idempotent_post_replays_the_first_response(api_a, tenant_a):
+    body = {"email": "once@example.com", "role": "member"}
+    first = api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201
+    second = api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert second.status_code == 201
+    assert second.content == first.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert second["Location"] == first["Location"]
+    assert Invitation.objects.filter(tenant=tenant_a, email="once@example.com").count() == 1
+
+
+def test_same_idempotency_key_with_another_body_is_409(api_a):
+    api_a.post(
+        "/api/v1/invitations/",
+        {"email": "a@example.com", "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    other = api_a.post(
+        "/api/v1/invitations/",
+        {"email": "b@example.com", "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    body = _problem(other, 409)
+    assert body["code"] == "idempotency_key_reused"
+
+
+def test_idempotency_key_is_per_caller(tenant_a, api_a):
+    from .conftest import make_key
+
+    _, other_raw = make_key(tenant_a, name="other")
+    other = api_client(tenant_a, other_raw)
+    api_a.post(
+        "/api/v1/invitations/",
+        {"email": "c@example.com", "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    response = other.post(
+        "/api/v1/invitations/",
+        {"email": "d@example.com", "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert response.status_code == 201
+    assert response.json()["email"] == "d@example.com"
+
+
+def test_idempotency_key_expires_after_24_hours(api_a, tenant_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body = {"email": "e@example.com", "role": "member"}
+    api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-4")
+    with schema_context(tenant_a.schema_name):
+        IdempotencyRecord.objects.update(created=timezone.now() - timedelta(hours=25))
+    again = api_a.post(
+        "/api/v1/invitations/",
+        {"email": "f@example.com", "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-4",
+    )
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+
+
+def test_request_in_flight_with_same_key_is_409(api_a, tenant_a, key_a):
+    from apps.api.idempotency import fingerprint  # noqa: F401  (the record a running request holds)
+
+    with schema_context(tenant_a.schema_name):
+        IdempotencyRecord.objects.create(principal=f"key:{key_a[0].pk}", key="k-5", fingerprint="x" * 64)
+    body = _problem(
+        api_a.post(
+            "/api/v1/invitations/",
+            {"email": "g@example.com", "role": "member"},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k-5",
+        ),
+        409,
+    )
+    assert body["code"] in ("idempotency_in_flight", "idempotency_key_reused")
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+def test_rate_limit_headers_on_every_response(api_a):
+    response = api_a.get("/api/v1/tenant/")
+    assert response["RateLimit-Limit"] == "120"  # alpha is on the free plan
+    assert response["RateLimit-Remaining"] == "119"
+    assert 1 <= int(response["RateLimit-Reset"]) <= 60
+    assert api_a.get("/api/v1/tenant/")["RateLimit-Remaining"] == "118"
+
+
+@override_settings(HUB_API_RATE_LIMITS={"free": 3, "team": 5, "enterprise": 7})
+def test_rate_limit_exceeded_is_429_with_retry_after(api_a, tenant_a, key_a):
+    for _ in range(3):
+        assert api_a.get("/api/v1/tenant/").status_code == 200
+    response = api_a.get("/api/v1/tenant/")
+    body = _problem(response, 429)
+    assert int(response["Retry-After"]) >= 1
+    assert response["RateLimit-Remaining"] == "0"
+    assert body["detail"]
+    # Per key: another key of the same tenant has its own budget.
+    from .conftest import make_key
+
+    assert api_client(tenant_a, make_key(tenant_a, name="second")[1]).get("/api/v1/tenant/").status_code == 200
+
+
+@override_settings(HUB_API_RATE_LIMITS={"free": 3, "team": 5, "enterprise": 7})
+def test_rate_limit_follows_the_plan(api_a, tenant_a):
+    tenant_a.plan = "enterprise"
+    tenant_a.save()
+    assert api_a.get("/api/v1/tenant/")["RateLimit-Limit"] == "7"

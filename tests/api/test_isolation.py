@@ -1,0 +1,130 @@
+"""Isolation: every operation of the API schema, tried with another tenant's key and with
+another tenant's object ids. Nothing of tenant A is readable, writable or guessable from B.
+
+The operations come from the OpenAPI schema, so an endpoint added later is tried too; one
+whose path has an id must say here how to find tenant A's object for it."""
+
+import json
+
+import pytest
+from auditlog.models import LogEntry
+from django_tenants.utils import schema_context
+from drf_spectacular.generators import SchemaGenerator
+
+from apps.api.models import ApiKey
+from apps.identity.models import Invitation, Membership
+from apps.identity.services import invitation_create
+from tests.factories import MembershipFactory
+
+from .conftest import api_client, make_key
+
+pytestmark = pytest.mark.django_db
+
+BODIES = {
+    "/api/v1/invitations/": {"email": "isolation@example.com", "role": "viewer"},
+    "/api/v1/api-keys/": {"name": "iso", "scopes": ["audit:read"]},
+    "/api/v1/tenant/": {"name": "Hijacked"},
+    "/api/v1/members/{id}/": {"role": "viewer"},
+}
+
+
+def operations():
+    schema = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
+    return sorted(
+        (path, method.upper())
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    )
+
+
+OPERATIONS = operations()
+
+
+def _call(client, method, path):
+    body = BODIES.get(path.split("?")[0].replace("/revoke/", "/"), BODIES.get(path, {}))
+    return client.generic(
+        method, path, json.dumps(body) if method in ("POST", "PATCH", "PUT") else "", content_type="application/json"
+    )
+
+
+def test_the_schema_lists_the_foundation_endpoints():
+    paths = {p for p, _ in OPERATIONS}
+    assert {
+        "/api/v1/tenant/",
+        "/api/v1/members/",
+        "/api/v1/members/{id}/",
+        "/api/v1/invitations/",
+        "/api/v1/invitations/{id}/",
+        "/api/v1/audit-log/",
+        "/api/v1/audit-log/{id}/",
+        "/api/v1/api-keys/",
+        "/api/v1/api-keys/{id}/",
+        "/api/v1/api-keys/{id}/revoke/",
+        "/api/v1/usage/",
+    } <= paths
+
+
+@pytest.mark.parametrize("path, method", OPERATIONS)
+def test_every_operation_refuses_another_tenants_key(tenant_a, tenant_b, key_a, path, method):
+    response = _call(api_client(tenant_b, key_a[1]), method, path.replace("{id}", "1"))
+    assert response.status_code == 401, (path, method, response.content)
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.fixture
+def a_objects(tenant_a, tenant_b, owner_a):
+    """One object of tenant A per resource, with an id that no object of tenant B has."""
+    owner_membership = Membership.objects.select_related("user", "tenant").get(tenant=tenant_a, user=owner_a)
+    invitation, _ = invitation_create(actor=owner_membership, email="only-in-a@example.com", role="member")
+    with schema_context(tenant_b.schema_name):
+        b_keys = set(ApiKey.objects.values_list("pk", flat=True))
+        b_entries = set(LogEntry.objects.values_list("pk", flat=True))
+    key = make_key(tenant_a, name="alpha's own key")[0]
+    while key.pk in b_keys:
+        key = make_key(tenant_a, name="alpha's own key")[0]
+    with schema_context(tenant_a.schema_name):
+        MembershipFactory(tenant=tenant_a, role="viewer")  # an audit entry in A's own log
+        entry = LogEntry.objects.exclude(pk__in=b_entries).order_by("-pk").first()
+    assert entry is not None
+    return {
+        "/api/v1/members/": owner_membership.pk,
+        "/api/v1/invitations/": invitation.pk,
+        "/api/v1/api-keys/": key.pk,
+        "/api/v1/audit-log/": entry.pk,
+    }
+
+
+def _snapshot(tenant_a, tenant_b):
+    with schema_context(tenant_a.schema_name):
+        keys = list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at"))
+        entries = LogEntry.objects.count()
+    return (
+        list(Membership.objects.filter(tenant=tenant_a).order_by("pk").values_list("pk", "role")),
+        list(Invitation.objects.filter(tenant=tenant_a).order_by("pk").values_list("pk", "revoked_at")),
+        keys,
+        entries,
+        tenant_a.__class__.objects.get(pk=tenant_a.pk).name,
+    )
+
+
+@pytest.mark.parametrize("path, method", [op for op in OPERATIONS if "{id}" in op[0]])
+def test_another_tenants_object_ids_are_not_found(tenant_a, tenant_b, api_b, a_objects, path, method):
+    base = next((b for b in a_objects if path.startswith(b)), None)
+    assert base is not None, f"{path}: add tenant A's object for it to a_objects"
+    before = _snapshot(tenant_a, tenant_b)
+    response = _call(api_b, method, path.replace("{id}", str(a_objects[base])))
+    assert response.status_code == 404, (path, method, response.content)
+    assert response["Content-Type"] == "application/problem+json"
+    assert _snapshot(tenant_a, tenant_b) == before
+
+
+@pytest.mark.parametrize("path, method", [op for op in OPERATIONS if "{id}" not in op[0]])
+def test_collections_show_only_the_own_tenant(tenant_a, tenant_b, owner_a, api_b, a_objects, path, method):
+    before = _snapshot(tenant_a, tenant_b)
+    response = _call(api_b, method, path)
+    assert response.status_code < 500, (path, method, response.content)
+    text = response.content.decode()
+    for marker in (owner_a.email, "only-in-a@example.com", "alpha's own key", "Alpha Ltd", "alpha.localhost"):
+        assert marker not in text, (path, method, marker)
+    assert _snapshot(tenant_a, tenant_b) == before

