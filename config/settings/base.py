@@ -385,8 +385,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # pysaml2's schema loader logs "Resource 'XMLSchema.xsd' is already loaded" at INFO, which
-    # would add a line to every manage.py command's one-line errors.
-    "loggers": {"xmlschema": {"level": "WARNING"}},
+    # Third-party libraries speak up from WARNING on (pysaml2's schema loader, for one, logs at
+    # INFO and would add lines to every command's one-line errors); the hub's own apps at LOG_LEVEL.
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"apps": {"level": env("LOG_LEVEL", default="INFO")}},
 }
