@@ -9,6 +9,7 @@ gets it: safe. Transaction pooling hands each transaction to any server connecti
 
 import json
 import os
+import pwd
 import random
 import shutil
 import socket
@@ -34,7 +35,9 @@ from apps.tenancy.models import Tenant
 from tests.conftest import owner_of, subprocess_env
 from tests.e2e.pgbouncer_urls import MARKER
 
-pytestmark = pytest.mark.e2e
+# django_db: the test database must exist (and each test reads inside a transaction); what the
+# server processes must see is committed by the module fixtures below.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 PGBOUNCER = "/usr/sbin/pgbouncer"
 ROOT = Path(settings.BASE_DIR)
 REQUESTS = 200
@@ -87,9 +90,7 @@ ignore_startup_parameters = extra_float_digits
     )
     for name in ("users.txt", "pgbouncer.ini"):
         (workdir / name).chmod(0o644)
-    run_as = []
-    if os.geteuid() == 0:
-        run_as = ["-u", "postgres" if _user_exists("postgres") else "nobody"]
+    run_as = ["-u", _unprivileged_user(host)] if os.geteuid() == 0 else []
     log = open(workdir / "pgbouncer.log", "w+")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [PGBOUNCER, *run_as, str(workdir / "pgbouncer.ini")], stdout=log, stderr=subprocess.STDOUT
@@ -113,14 +114,18 @@ ignore_startup_parameters = extra_float_digits
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _user_exists(name: str) -> bool:
-    import pwd
-
+def _unprivileged_user(host: str) -> str:
+    """Who PgBouncer runs as when the tests run as root: the owner of the server's socket folder
+    (it can reach the socket), else postgres, else nobody."""
+    if host.startswith("/") and os.path.isdir(host):
+        owner = pwd.getpwuid(os.stat(host).st_uid).pw_name
+        if owner != "root":
+            return owner
     try:
-        pwd.getpwnam(name)
+        pwd.getpwnam("postgres")
     except KeyError:
-        return False
-    return True
+        return "nobody"
+    return "postgres"
 
 
 def _dsn(port: int) -> str:
@@ -207,9 +212,10 @@ def _get(port: int, host: str, path: str, session: str | None = None) -> tuple[i
         return error.code, error.read().decode(errors="replace")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sessions(markers, django_db_blocker):
-    """A logged-in session of each tenant's owner, committed so the server processes see it."""
+    """A logged-in session of each tenant's owner, committed so the server processes see it (in
+    the database: sessions are cached_db, so the per-test cache flush does not end them)."""
     with django_db_blocker.unblock():
         made = {}
         for slug, tenant in markers.items():
