@@ -12,9 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import log, median, percentile, report
-
 ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+from bench.common import log, median, percentile, report  # noqa: E402
+
 SCALE_TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "1000"))
 PREFIX = "scale-"
 OWNER = "scale-owner@bench.example.com"
@@ -198,8 +202,6 @@ def main():
     global SCALE_TENANTS
     import argparse
 
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tenants", type=int, default=SCALE_TENANTS)
     args = parser.parse_args()
