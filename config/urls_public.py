@@ -8,6 +8,8 @@ from apps.identity import views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
+    # The second-factor step, the Security and Sessions pages, passkeys: before allauth's URLs.
+    path("", include("apps.identity.urls_accounts")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

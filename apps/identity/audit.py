@@ -48,7 +48,7 @@ def audit_event(*, request, event: str, user: User | None = None, email: str = "
         content_type=ContentType.objects.get_for_model(User),
         object_pk=str(user.pk) if user else "",
         object_id=user.pk if user else None,
-        object_repr=(user.email if user else email)[:200] or "unknown",
+        object_repr=(user.email if user else email or event)[:200],
         action=EVENTS[event],
         changes_text=event,
         actor=actor if actor is not None else user if event in ("login", "logout") else None,

@@ -106,9 +106,35 @@ def idp_entity_id_from_metadata(xml: str) -> str:
     return idps[0]
 
 
-def metadata_fetch(url: str) -> str:
+def _refuse_internal_address(url: str) -> None:
+    """Metadata URLs are fetched by the server: never from loopback, private or link-local
+    addresses (cloud metadata services, the hub's own services), unless
+    HUB_SSO_METADATA_ALLOW_PRIVATE is on (tests, on-premises IdPs)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError({"idp_metadata_url": ["Give an http(s) address."]})
+    if getattr(settings, "HUB_SSO_METADATA_ALLOW_PRIVATE", False):
+        return
+    if parts.scheme != "https":
+        raise ValidationError({"idp_metadata_url": ["The metadata address must use https."]})
     try:
-        response = requests.get(url, timeout=10)
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        raise ValidationError({"idp_metadata_url": [f"{parts.hostname} cannot be resolved."]}) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise ValidationError({"idp_metadata_url": ["This address points inside a private network."]})
+
+
+def metadata_fetch(url: str) -> str:
+    _refuse_internal_address(url)
+    try:
+        response = requests.get(url, timeout=10, allow_redirects=False)
         response.raise_for_status()
     except requests.RequestException as exc:
         raise ValidationError(

@@ -218,13 +218,15 @@ def test_a_password_change_ends_the_other_sessions(tenant_a, owner_a):
 def test_login_and_logout_are_audited_with_ip_and_user_agent(tenant_a, owner_a):
     client = client_for(tenant_a)
     client.post("/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, HTTP_USER_AGENT="AuditAgent/1.0")
+    session_key = client.session.session_key
+    assert UserSession.objects.filter(user=owner_a, session_key=session_key).exists()
     client.post("/accounts/logout/", HTTP_USER_AGENT="AuditAgent/1.0")
     login, logout = events(tenant_a, "login")[-1], events(tenant_a, "logout")[-1]
     for entry in (login, logout):
         assert entry.remote_addr == "127.0.0.1"
         assert entry.additional_data["user_agent"] == "AuditAgent/1.0"
         assert entry.object_pk == str(owner_a.pk)
-    assert not UserSession.objects.filter(user=owner_a).exists()
+    assert not UserSession.objects.filter(session_key=session_key).exists()
 
 
 # --- SMS through the provider interface -----------------------------------------------------

@@ -295,3 +295,13 @@ def test_rotate_mfa_keys_reencrypts_with_the_newest_key(tenant_a, owner_a, setti
     finally:
         settings.HUB_FIELD_ENCRYPTION_KEYS = old
         crypto._fernet.cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_second_factor_step_works_on_the_public_site_too(owner_a):
+    device = TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
+    client = client_for(None)
+    assert log_in(client, owner_a.email)["Location"] == "/accounts/2fa/"
+    assert client.post("/accounts/2fa/", {"code": current_code(device)}).status_code == 302
+    assert client.session[mfa.MFA_STATE_KEY] == mfa.VERIFIED
+    assert client.get("/security/").status_code == 200

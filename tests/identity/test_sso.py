@@ -174,3 +174,51 @@ def test_sso_settings_need_settings_permission_and_membership(tenant_a, tenant_b
 @pytest.mark.django_db
 def test_sso_login_without_sso_set_up_is_404(tenant_b):
     assert client_for(tenant_b).get("/saml2/login/").status_code == 404
+
+
+@pytest.fixture
+def metadata_server(idp):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    body = idp.metadata_xml().encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/samlmetadata+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
+    server.shutdown()
+
+
+def sso_form(**extra):
+    return {"form": "sso", "sso_enabled": "on", "sso_domains": "example.org", "sso_default_role": "member", **extra}
+
+
+@pytest.mark.django_db
+def test_idp_metadata_can_be_given_by_url(tenant_a, owner_a, idp, metadata_server, settings):
+    settings.HUB_SSO_METADATA_ALLOW_PRIVATE = True
+    response = client_for(tenant_a, owner_a).post("/settings/security/", sso_form(idp_metadata_url=metadata_server))
+    assert response.status_code == 302
+    policy = TenantSecurity.objects.get(tenant=tenant_a)
+    assert policy.idp_entity_id == idp.entity_id
+    assert policy.idp_metadata_url == metadata_server
+
+
+@pytest.mark.django_db
+def test_metadata_urls_inside_the_network_are_refused(tenant_a, owner_a, metadata_server):
+    client = client_for(tenant_a, owner_a)
+    plain = client.post("/settings/security/", sso_form(idp_metadata_url=metadata_server))
+    assert plain.status_code == 400 and "must use https" in plain.content.decode()
+    loopback = client.post("/settings/security/", sso_form(idp_metadata_url="https://127.0.0.1:9/metadata"))
+    assert loopback.status_code == 400 and "inside a private network" in loopback.content.decode()
+    assert not TenantSecurity.objects.filter(tenant=tenant_a, sso_enabled=True).exists()
