@@ -281,6 +281,9 @@ HUB_TWILIO_FROM = env("HUB_TWILIO_FROM", default="")
 HUB_TWILIO_API_BASE = env("HUB_TWILIO_API_BASE", default="https://api.twilio.com")
 # SAML: each tenant is its own SP, configured per request from its SSO settings.
 SAML_CONFIG_LOADER = "apps.identity.sso.saml_config_for_request"
+# IdP metadata URLs are fetched over https from public addresses only, unless this is on
+# (an IdP inside the company network).
+HUB_SSO_METADATA_ALLOW_PRIVATE = env.bool("HUB_SSO_METADATA_ALLOW_PRIVATE", default=False)
 # Passkeys (django-otp-webauthn): each tenant host is its own relying party.
 OTP_WEBAUTHN_RP_ID_CALLABLE = "apps.identity.passkeys.rp_id"
 OTP_WEBAUTHN_RP_NAME_CALLABLE = "apps.identity.passkeys.rp_name"

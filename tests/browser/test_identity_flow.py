@@ -50,6 +50,7 @@ def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, page):
     page.goto(tenant_url(live_hub, slug, "/security/"))
     page.get_by_role("link", name="Add an authenticator app").click()
     expect(page.locator("#totp-qr")).to_be_visible()
+    page.screenshot(path="/tmp/hub-totp-enrol.png", full_page=True)
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Code").fill(code_for(secret, time.time()))
     page.get_by_role("button", name="Activate").click()
@@ -58,6 +59,7 @@ def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, page):
     expect(page.locator("#recovery-codes li")).to_have_count(10)
     page.get_by_role("button", name="I have saved them").click()
     expect(page.locator("#factors")).to_contain_text("Authenticator app")
+    page.screenshot(path="/tmp/hub-security.png", full_page=True)
 
     page.goto(tenant_url(live_hub, slug, "/accounts/logout/"))
     page.get_by_role("button", name=re.compile("Sign Out|Log out", re.I)).last.click()
@@ -68,6 +70,7 @@ def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, page):
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page).to_have_url(tenant_url(live_hub, slug, "/accounts/2fa/"))
+    page.screenshot(path="/tmp/hub-2fa.png", full_page=True)
     # The enrolment used the current time step; the next step's code is accepted (tolerance 1).
     page.get_by_label("Code").fill(code_for(secret, time.time() + 30))
     page.get_by_role("button", name="Verify").click()
@@ -147,6 +150,7 @@ def test_log_in_through_the_tenants_identity_provider(live_hub, page, idp_for_al
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
     page.goto(tenant_url(live_hub, "alpha", "/security/sessions/"))
     expect(page.locator("#sessions")).to_contain_text("(this session)")
+    page.screenshot(path="/tmp/hub-sessions.png", full_page=True)
 
 
 # --- Passkeys (Chromium's virtual authenticator) ---------------------------------------------------
