@@ -21,6 +21,12 @@ class EventsConfig(AppConfig):
         from .services import event_publish
 
         catalog.register()
+        try:
+            from apps.api import scopes
+        except ImportError:  # the API app is optional for the spine
+            scopes = None
+        if scopes is not None and "events" not in scopes.apps():
+            scopes.register("events", "Event types and their payload schemas (read only).")
         install_publisher(
             lambda event_type, payload, *, tenant, actor=None: event_publish(
                 event_type=event_type, payload=payload, tenant=tenant, actor=actor

@@ -42,6 +42,12 @@ class NotificationsConfig(AppConfig):
         subscribe("*", deliver_event)
         subscribe("*", live_event)
         register_sweeper(deliveries_sweep)
+        try:
+            from apps.api import scopes
+        except ImportError:
+            scopes = None
+        if scopes is not None and "webhooks" not in scopes.apps():
+            scopes.register("webhooks", "Webhook endpoints, their secrets, test events, replay and delivery log.")
         registry["nav_items"].extend(
             [
                 NavItem("Notifications", "notifications:list", icon="bell", weight=70),

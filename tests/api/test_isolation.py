@@ -87,12 +87,32 @@ def a_objects(tenant_a, tenant_b, owner_a):
         MembershipFactory(tenant=tenant_a, role="viewer")  # an audit entry in A's own log
         entry = LogEntry.objects.exclude(pk__in=b_entries).order_by("-pk").first()
     assert entry is not None
-    return {
+    objects = {
         "/api/v1/members/": owner_membership.pk,
         "/api/v1/invitations/": invitation.pk,
         "/api/v1/api-keys/": key.pk,
         "/api/v1/audit-log/": entry.pk,
     }
+    objects.update(_event_spine_objects(tenant_a, tenant_b))
+    return objects
+
+
+def _event_spine_objects(tenant_a, tenant_b):
+    """A webhook endpoint and a delivery of tenant A (apps.notifications), ids unknown to B."""
+    from django.utils import timezone
+
+    from apps.notifications.models import WebhookDelivery, WebhookEndpoint
+
+    with schema_context(tenant_b.schema_name):
+        b_endpoints = set(WebhookEndpoint.objects.values_list("pk", flat=True))
+    with schema_context(tenant_a.schema_name):
+        endpoint = WebhookEndpoint.objects.create(url="https://alpha.localhost/hook", secret="whsec_" + "A" * 44)
+        while endpoint.pk in b_endpoints:
+            endpoint = WebhookEndpoint.objects.create(url="https://alpha.localhost/hook", secret="whsec_" + "A" * 44)
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, message_id="msg_a", event_type="t", body="{}", next_attempt_at=timezone.now()
+        )
+    return {"/api/v1/notifications/webhooks/": endpoint.pk, "/api/v1/notifications/deliveries/": delivery.pk}
 
 
 def _snapshot(tenant_a, tenant_b):
