@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
+from bench.api import api_list  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
 from bench.events import webhook_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
@@ -34,6 +35,8 @@ BENCHMARKS = {
     "session_overhead_ms": session_overhead_ms,
     "provision_ms": provision_ms,
     "routing_ratio": routing_ratio,
+    # Integrator API (issue 5); also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.
+    "api_list": api_list,
     "provision_p50_ms": provision_p50_ms,
     "migrate_noop_1000_s": migrate_noop_1000_s,
 }

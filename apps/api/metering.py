@@ -6,6 +6,7 @@ Usage: calls per key per day (UTC) in a Redis hash per tenant and day, plus the 
 time; `usage_flush` (a Celery beat task) adds them to ApiKeyUsage / ApiKey.last_used_at.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from django.conf import settings
 
 from .keycache import GLOBAL_VERSION_KEY, redis, version_key
 
+log = logging.getLogger(__name__)
 WINDOW = 60
 USAGE_TTL = 8 * 24 * 3600  # unflushed counts survive a week of flush outages
 
@@ -49,23 +51,63 @@ def plan_limit(tenant) -> int:
     return int(limits.get(tenant.plan, limits["free"]))
 
 
-def hit(*, tenant, principal: str, key_id: int | None) -> tuple[RateLimit, tuple]:
-    """Counts one call of `principal` ("key:<id>" / "user:<id>"); for a key also its usage.
-    Returns the rate-limit state and the key-cache versions read in the same round trip."""
-    now = time.time()
-    window = int(now // WINDOW)
-    schema = tenant.schema_name
-    counter = f"hub:api:rl:{schema}:{principal}:{window}"
-    pipe = redis().pipeline(transaction=False)
-    pipe.mget([GLOBAL_VERSION_KEY, version_key(schema)])
-    pipe.incr(counter)
-    pipe.expire(counter, WINDOW + 5)
-    if key_id is not None:
-        day = datetime.fromtimestamp(now, UTC).date().isoformat()
-        pipe.hincrby(usage_key(schema, day), str(key_id), 1)
-        pipe.expire(usage_key(schema, day), USAGE_TTL)
-        pipe.hset(last_used_key(schema), str(key_id), str(now))
-    results = pipe.execute()
-    limit = plan_limit(tenant)
-    reset = max(1, int((window + 1) * WINDOW - now + 0.999))
-    return RateLimit(limit=limit, remaining=limit - int(results[1]), reset=reset), tuple(results[0])
+class PendingHit:
+    """One call counted in Redis: the commands are sent at once and the reply read later, so a
+    read request overlaps the Redis round trip with its own database work."""
+
+    def __init__(self, *, tenant, principal: str, key_id: int | None):
+        now = time.time()
+        window = int(now // WINDOW)
+        schema = tenant.schema_name
+        counter = f"hub:api:rl:{schema}:{principal}:{window}"
+        commands = [
+            ("MGET", GLOBAL_VERSION_KEY, version_key(schema)),
+            ("INCR", counter),
+            ("EXPIRE", counter, WINDOW + 5),
+        ]
+        if key_id is not None:
+            day = datetime.fromtimestamp(now, UTC).date().isoformat()
+            commands += [
+                ("HINCRBY", usage_key(schema, day), str(key_id), 1),
+                ("EXPIRE", usage_key(schema, day), USAGE_TTL),
+                ("HSET", last_used_key(schema), str(key_id), str(now)),
+            ]
+        self.limit = plan_limit(tenant)
+        self.reset = max(1, int((window + 1) * WINDOW - now + 0.999))
+        self._count = len(commands)
+        self._pool = redis().connection_pool
+        self._conn = None
+        try:
+            self._conn = self._pool.get_connection()
+            self._conn.send_packed_command(self._conn.pack_commands(commands))
+        except Exception:
+            log.warning("API metering unavailable (Redis)", exc_info=True)
+            self._drop()
+
+    def result(self) -> tuple[RateLimit | None, tuple | None]:
+        """(rate-limit state, key-cache versions); (None, None) when Redis could not answer:
+        the call is then not limited, and cached keys are checked against the database."""
+        if self._conn is None:
+            return None, None
+        try:
+            replies = [self._conn.read_response() for _ in range(self._count)]
+        except Exception:
+            log.warning("API metering unavailable (Redis)", exc_info=True)
+            self._drop()
+            return None, None
+        self._pool.release(self._conn)
+        self._conn = None
+        return RateLimit(limit=self.limit, remaining=self.limit - int(replies[1]), reset=self.reset), tuple(replies[0])
+
+    def _drop(self):
+        if self._conn is not None:
+            self._conn.disconnect()  # unread replies: the connection cannot be reused
+            self._pool.release(self._conn)
+            self._conn = None
+
+    abandon = _drop
+
+
+def hit(*, tenant, principal: str, key_id: int | None) -> tuple[RateLimit | None, tuple | None]:
+    """Counts one call and waits for Redis's answer (see PendingHit)."""
+    return PendingHit(tenant=tenant, principal=principal, key_id=key_id).result()

@@ -1,0 +1,122 @@
+"""api_list: GET /api/v1/members/ (20 rows, API-key authentication, tenant-routed) against the
+same list in a plain DRF view without tenant routing or key authentication (bench.views_api),
+both under the production settings on gunicorn (2 sync workers), wrk -t2 -c32, in one run.
+
+Both servers run side by side. After a warm-up, wrk measures them alternately (plain, api, api,
+plain, plain, api), each run on a port of its own (see bench.routing on TIME_WAIT), and the
+figures are medians: api_list_p95_ms (the API's p95 latency), api_list_rps, and api_list_ratio
+(API req/s ÷ plain req/s). Every response is checked to be a 200 first, so a broken endpoint
+cannot look fast; the API key's rate limit is lifted (bench.settings_api) but still counted.
+"""
+
+import json
+import os
+import re
+import subprocess
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench.common import log, median, report
+from bench.routing import ROOT, _free_ports, gunicorn  # noqa: F401  (shared helpers)
+
+SLUG = "bench-api"
+ROWS = 20
+ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "3"))
+DURATION = os.environ.get("BENCH_API_DURATION", "10s")
+WARMUP = "3s"
+SERVERS = {"plain": "bench.settings_api_plain", "api": "bench.settings_api"}
+PATHS = {"plain": "/bench/plain-members/", "api": "/api/v1/members/"}
+LUA = Path(__file__).with_name("api_p95.lua")
+
+
+@contextmanager
+def api_tenant():
+    """A tenant with an owner and 19 more members (20 rows), and an API key."""
+    from django_tenants.utils import schema_context
+
+    from apps.api.services import api_key_create
+    from apps.identity.models import Membership, User
+    from apps.tenancy.models import Tenant
+    from apps.tenancy.services import tenant_create, tenant_delete
+
+    old = Tenant.objects.filter(slug=SLUG).first()
+    if old is not None:
+        tenant_delete(tenant=old)
+    tenant = tenant_create(name="Bench API", slug=SLUG, plan="enterprise")
+    try:
+        for i in range(ROWS):
+            email = f"member-{i:02}@bench-api.example.com"
+            user = User.objects.filter(email=email).first() or User.objects.create_user(email=email, password=None)
+            Membership.objects.create(user=user, tenant=tenant, role="owner" if i == 0 else "member")
+        owner = Membership.objects.select_related("user", "tenant").get(tenant=tenant, role="owner")
+        with schema_context(tenant.schema_name):
+            _, raw = api_key_create(actor=owner, name="bench", scopes=["identity:read"])
+        yield tenant, raw
+    finally:
+        tenant_delete(tenant=tenant)
+
+
+def _check(port: int, host: str, path: str, key: str | None) -> None:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    headers = {"Host": host, **({"Authorization": f"Bearer {key}"} if key else {})}
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    rows = json.loads(body).get("results", []) if response.status == 200 else []
+    if response.status != 200 or len(rows) != ROWS:
+        raise RuntimeError(f"{path} gave {response.status} with {len(rows)} rows: {body[:300]!r}")
+
+
+def wrk(port: int, host: str, path: str, key: str | None, duration: str) -> tuple[float, float, int]:
+    """(req/s, p95 ms, requests); fails on error responses or timeouts."""
+    cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "-s", str(LUA), "-H", f"Host: {host}"]
+    if key:
+        cmd += ["-H", f"Authorization: Bearer {key}"]
+    out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if "Non-2xx" in out or (errors and int(errors.group(4))):
+        raise RuntimeError(f"wrk saw error responses or timeouts:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p95 = int(re.search(r"P95_US (\d+)", out).group(1)) / 1000
+    return rps, p95, int(re.search(r"(\d+) requests in", out).group(1))
+
+
+def api_list():
+    from django.conf import settings
+
+    host = f"{SLUG}.{settings.HUB_BASE_HOSTNAME}"
+    with ExitStack() as stack:
+        tenant, key = stack.enter_context(api_tenant())
+        os.environ["BENCH_API_TENANT_ID"] = str(tenant.pk)  # read by the plain view's server
+        expect = {"plain": "-", "api": tenant.schema_name}
+        keys = {"plain": None, "api": key}
+        servers = {
+            name: stack.enter_context(gunicorn(module, host, expect[name], nports=ROUNDS + 2))
+            for name, module in SERVERS.items()
+        }
+        for name, server in servers.items():
+            port = next(server.ports)
+            _check(port, host, PATHS[name], keys[name])
+            wrk(port, host, PATHS[name], keys[name], WARMUP)  # warm-up: caches, connections
+        results = {name: [] for name in SERVERS}
+        for r in range(ROUNDS):
+            for name in list(SERVERS) if r % 2 == 0 else reversed(SERVERS):
+                server = servers[name]
+                cpu = server.worker_cpu_seconds()
+                rps, p95, requests = wrk(next(server.ports), host, PATHS[name], keys[name], DURATION)
+                cpu_us = (server.worker_cpu_seconds() - cpu) / requests * 1e6
+                results[name].append((rps, p95))
+                log(
+                    f"api_list round {r + 1}/{ROUNDS}: {name} {rps:.0f} req/s, p95 {p95:.1f} ms,"
+                    f" {cpu_us:.0f} µs CPU/req"
+                )
+    api_rps = median([rps for rps, _ in results["api"]])
+    plain_rps = median([rps for rps, _ in results["plain"]])
+    log(f"api_list: plain DRF view {plain_rps:.0f} req/s, p95 {median([p for _, p in results['plain']]):.1f} ms")
+    report("api_list_p95_ms", median([p95 for _, p95 in results["api"]]), "ms")
+    report("api_list_rps", api_rps, "req/s", 0)
+    report("api_list_plain_rps", plain_rps, "req/s", 0)
+    report("api_list_ratio", api_rps / plain_rps, "ratio", 3)
