@@ -280,6 +280,7 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
             if not _in_outer_atomic():
                 # One snapshot for every table and the public rows.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            tenant = Tenant.objects.get(pk=tenant.pk)  # the row as of the snapshot
             tables = _schema_tables(cursor, schema)
             if "django_migrations" not in tables:
                 raise BackupError(f"The schema {schema} of {tenant.slug} has no migration state.")
@@ -359,12 +360,18 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
 
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(output.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=1, cls=_Encoder).encode())
-            _add_bytes(tar, "public.json", json.dumps(public_doc, cls=_Encoder).encode())
-            for name in table_manifest:
-                tar.add(Path(workdir) / f"{name}.copy", arcname=f"schema/{name}.copy")
-        partial.replace(output)
+        # Readable by its owner only: the file holds password hashes and all the tenant's data.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=1, cls=_Encoder).encode())
+                _add_bytes(tar, "public.json", json.dumps(public_doc, cls=_Encoder).encode())
+                for name in table_manifest:
+                    tar.add(Path(workdir) / f"{name}.copy", arcname=f"schema/{name}.copy")
+            partial.replace(output)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     return manifest
 
 

@@ -20,15 +20,16 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 
 import psycopg
 import pytest
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.test import Client
 from django_tenants.utils import schema_context
 
 from apps.tenancy.models import Tenant
@@ -215,15 +216,26 @@ def _get(port: int, host: str, path: str, session: str | None = None) -> tuple[i
 @pytest.fixture(scope="module")
 def sessions(markers, django_db_blocker):
     """A logged-in session of each tenant's owner, committed so the server processes see it (in
-    the database: sessions are cached_db, so the per-test cache flush does not end them)."""
+    the database: sessions are cached_db, so the per-test cache flush does not end them).
+
+    Made by hand rather than by logging in, so that no log-in side effect (session rows, audit
+    entries) outlives this module; the sessions themselves are deleted at the end.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     with django_db_blocker.unblock():
-        made = {}
+        made, stores = {}, []
         for slug, tenant in markers.items():
             owner = owner_of(tenant)
-            client = Client(HTTP_HOST=f"{slug}.{settings.HUB_BASE_HOSTNAME}")
-            client.force_login(owner)
-            made[slug] = (owner.email, client.cookies[settings.SESSION_COOKIE_NAME].value)
-    return made
+            session = store()
+            session[SESSION_KEY] = str(owner.pk)
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
+            session.create()
+            stores.append(session)
+            made[slug] = (owner.email, session.session_key)
+        yield made
+        for session in stores:
+            session.delete()
 
 
 def interleaved_traffic(pool_mode: str, sessions) -> list[tuple[str, str, int, str]]:

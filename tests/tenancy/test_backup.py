@@ -134,6 +134,7 @@ def test_round_trip_brings_every_row_back(rich_tenant, tmp_path):
     for table in before_schema:  # One progress line per table, finished.
         assert any(line.strip().startswith(table) and "100%" in line for line in out.splitlines()), (table, out)
     assert f"Wrote {path}" in out
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds password hashes
 
     tenant_delete(tenant=rich_tenant)
     assert not schema_exists(rich_tenant.schema_name)
