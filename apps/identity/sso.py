@@ -8,7 +8,9 @@ SP configuration is built per request from the tenant's TenantSecurity row
 Accepted: a response whose assertion is signed by the IdP of the tenant's metadata, for this
 tenant's audience, within its validity window, not seen before (assertion IDs are remembered
 until they expire), naming an email of one of the tenant's SSO domains. The user is created on
-first log-in ("just in time") and joins the tenant with its default role.
+first log-in ("just in time") and joins the tenant with its default role; an account that already
+exists must already be a member (the hub does not verify who owns an email domain, so an IdP may
+not take over an account made elsewhere).
 """
 
 import logging
@@ -257,9 +259,16 @@ def sso_user_for_assertion(*, request, session_info: dict, assertion_info: dict 
 
             user = User.objects.create_user(email=email, password=None)
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            Membership.objects.create(user=user, tenant=tenant, role=policy.sso_default_role)
+        elif not Membership.objects.filter(user=user, tenant=tenant).exists():
+            # An account that exists outside this organisation is not handed to its IdP (the
+            # hub does not verify who owns an email domain): it joins by invitation first.
+            raise SSOError(
+                f"An account for {email} already exists. Log in with it and ask an admin of this "
+                "organisation to invite you; after that, single sign-on works for it."
+            )
         if not user.is_active:
             raise SSOError("This account is disabled.")
-        Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": policy.sso_default_role})
     request.hub_sso_login = True
     return user
 

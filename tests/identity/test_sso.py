@@ -222,3 +222,24 @@ def test_metadata_urls_inside_the_network_are_refused(tenant_a, owner_a, metadat
     loopback = client.post("/settings/security/", sso_form(idp_metadata_url="https://127.0.0.1:9/metadata"))
     assert loopback.status_code == 400 and "inside a private network" in loopback.content.decode()
     assert not TenantSecurity.objects.filter(tenant=tenant_a, sso_enabled=True).exists()
+
+
+@pytest.mark.django_db
+def test_an_existing_member_logs_in_through_the_idp(sso_alpha, idp):
+    user = User.objects.create_user(email="member@example.org", password=PASSWORD)
+    Membership.objects.create(user=user, tenant=sso_alpha, role="admin")
+    client, response = acs_post(sso_alpha, idp.response(email=user.email, acs_url=ACS, sp_entity_id=SP_ENTITY))
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert Membership.objects.get(user=user, tenant=sso_alpha).role == "admin"
+
+
+@pytest.mark.django_db
+def test_an_account_made_outside_the_tenant_is_not_taken_over_by_its_idp(sso_alpha, tenant_b, idp):
+    outsider = User.objects.create_user(email="outsider@example.org", password=PASSWORD)
+    Membership.objects.create(user=outsider, tenant=tenant_b, role="owner")
+    client, response = acs_post(sso_alpha, idp.response(email=outsider.email, acs_url=ACS, sp_entity_id=SP_ENTITY))
+    assert response.status_code == 403
+    assert "already exists" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not Membership.objects.filter(user=outsider, tenant=sso_alpha).exists()
