@@ -19,7 +19,7 @@ from django_tenants.utils import tenant_context
 from apps.core.events import publish
 from apps.events.models import Event
 from apps.notifications import webhooks
-from apps.notifications.models import WebhookDelivery, WebhookEndpoint
+from apps.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from config.celery import app
 from tests.conftest import subprocess_env
 from tests.notifications.receiver import Receiver
@@ -148,6 +148,7 @@ def test_killing_the_worker_mid_delivery_loses_no_event(tenant_a):
                         )
                 undispatched = Event.objects.filter(pk__in=event_ids, dispatched_at__isnull=True).count()
                 WebhookEndpoint.objects.filter(pk=endpoint_id).delete()
+                Notification.objects.filter(event_id__in=event_ids).delete()  # the owner heard of each rename
                 Event.objects.filter(pk__in=event_ids).delete()
                 return statuses, undispatched
 

@@ -327,3 +327,23 @@ def test_another_tenants_endpoint_is_not_found(in_tenant_a, endpoint, tenant_b, 
     assert endpoint.url.encode() not in client.get("/webhooks/").content
     # and a member of alpha cannot reach beta's pages at all
     assert client_for(tenant_b, in_tenant_a.memberships.get(role="owner").user).get("/webhooks/").status_code == 403
+
+
+def test_rotate_webhook_keys_reencrypts_with_the_newest_key(in_tenant_a, endpoint, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from apps.core import crypto
+
+    old_keys = list(settings.HUB_FIELD_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode()
+    settings.HUB_FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]
+    crypto._fernet.cache_clear()
+    try:
+        call_command("rotate_webhook_keys")
+        settings.HUB_FIELD_ENCRYPTION_KEYS = [new_key]  # the old key is gone: the secret still opens
+        crypto._fernet.cache_clear()
+        assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == endpoint.secret
+    finally:
+        settings.HUB_FIELD_ENCRYPTION_KEYS = old_keys
+        crypto._fernet.cache_clear()
