@@ -24,5 +24,5 @@ class ApiConfig(AppConfig):
         )
         scopes.register("tenancy", "The organisation: its name and plan.")
         scopes.register("identity", "Members and invitations.")
-        scopes.register("audit", "The audit log (read only).")
+        scopes.register("audit", "The audit log.", read_only=True)
         scopes.register("api", "API keys and their usage.")

@@ -17,8 +17,9 @@ from .versioning import deprecation_headers
 _lock = threading.Lock()
 _schemas: dict[str, dict] = {}
 
-# Redoc renders with styled-components (inline <style>) and a blob: web worker.
-REDOC_CSP = (
+# Swagger UI and Redoc inject inline styles (Redoc also runs a blob: web worker); scripts stay
+# 'self' only, and nothing is loaded from elsewhere.
+DOCS_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
@@ -49,10 +50,12 @@ def _schema_url(request):
 
 
 def swagger(request):
-    return render(request, "api/swagger.html", {"schema_url": _schema_url(request)})
+    response = render(request, "api/swagger.html", {"schema_url": _schema_url(request)})
+    response["Content-Security-Policy"] = DOCS_CSP
+    return response
 
 
 def redoc(request):
     response = render(request, "api/redoc.html", {"schema_url": _schema_url(request)})
-    response["Content-Security-Policy"] = REDOC_CSP
+    response["Content-Security-Policy"] = DOCS_CSP
     return response

@@ -20,7 +20,7 @@ class ApiKeyForm(forms.Form):
         self.fields["scopes"].choices = [
             (scope, f"{scope} — {description}")
             for app, description in scopes.apps().items()
-            for scope in (f"{app}:read", f"{app}:write")
+            for scope in (f"{app}:{level}" for level in scopes.levels(app))
         ]
 
     @property

@@ -19,6 +19,8 @@ class HubPermission(permissions.BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False  # DRF answers 401 with WWW-Authenticate
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # a method the endpoint lacks: DRF answers 405
         tenant = request.tenant
         write = request.method not in permissions.SAFE_METHODS
         if isinstance(request.auth, KeyPrincipal):
@@ -32,8 +34,6 @@ class HubPermission(permissions.BasePermission):
             if membership is None:
                 raise exceptions.PermissionDenied("You are not a member of this organisation.")
             request._request.membership = membership
-        if getattr(view, request.method.lower(), None) is None:
-            return True  # a method the endpoint lacks: DRF answers 405
         needed = view.required_permission(request) if hasattr(view, "required_permission") else None
         if needed is None:
             needed = getattr(view, "write_permission" if write else "read_permission", None)

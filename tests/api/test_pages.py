@@ -1,0 +1,100 @@
+"""The API keys dashboard page: admins create a key (shown once), revoke it, see its usage."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.api.keycache import hash_key
+from apps.api.models import ApiKey
+from tests.conftest import client_for
+from tests.factories import MembershipFactory
+
+from .conftest import api_client, make_key
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_creates_a_key_shown_once(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    page = client.get("/developers/keys/")
+    assert page.status_code == 200
+    assert b"No keys yet." in page.content
+    response = client.post(
+        "/developers/keys/", {"name": "Billing sync", "scopes": ["identity:read", "audit:read"], "expires_on": ""}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    raw = re.search(rb"<code class=\"secret\" data-secret>(hub_[^<]+)</code>", response.content).group(1).decode()
+    with schema_context(tenant_a.schema_name):
+        key = ApiKey.objects.get(name="Billing sync")
+    assert key.key_hash == hash_key(raw) and key.scopes == ["identity:read", "audit:read"]
+    assert key.created_by_email == owner_a.email
+    # The key works, and the page never shows it again.
+    assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 200
+    again = client.get("/developers/keys/").content.decode()
+    assert raw not in again
+    assert f"{key.prefix}…" in again
+
+
+def test_bad_form_is_rerendered_with_messages(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    response = client.post("/developers/keys/", {"name": "", "scopes": []})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert html.count('class="errorlist') >= 2
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    response = client.post("/developers/keys/", {"name": "Old", "scopes": ["audit:read"], "expires_on": yesterday})
+    assert response.status_code == 400
+    assert "Choose a time in the future." in response.content.decode()
+    with schema_context(tenant_a.schema_name):
+        assert not ApiKey.objects.exists()
+
+
+def test_revoke_from_the_page(tenant_a, owner_a):
+    key, raw = make_key(tenant_a, name="To revoke")
+    client = client_for(tenant_a, owner_a)
+    response = client.post(f"/developers/keys/{key.pk}/revoke/", follow=True)
+    assert "was revoked" in response.content.decode()
+    assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 401
+    row = re.search(rf'<tr data-key="{key.prefix}">.*?</tr>', response.content.decode(), re.S).group(0)
+    assert "revoked" in row and "Revoke</button>" not in row
+
+
+def test_page_shows_last_use_and_calls(tenant_a, owner_a, key_a):
+    key, raw = key_a
+    for _ in range(3):
+        api_client(tenant_a, raw).get("/api/v1/tenant/")
+    html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
+    row = re.search(rf'<tr data-key="{key.prefix}">.*?</tr>', html, re.S).group(0)
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["3", "3"]
+    assert "ago" in row
+    assert re.search(r'<td class="num">3</td>', re.search(r'id="api-usage".*?</table>', html, re.S).group(0))
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+def test_non_admins_get_403_and_no_nav_item(tenant_a, role):
+    member = MembershipFactory(tenant=tenant_a, role=role)
+    client = client_for(tenant_a, member.user)
+    assert client.get("/developers/keys/").status_code == 403
+    assert client.post("/developers/keys/", {"name": "x", "scopes": ["audit:read"]}).status_code == 403
+    assert b'href="/developers/keys/"' not in client.get("/").content
+
+
+def test_admin_sees_the_nav_item(tenant_a):
+    admin = MembershipFactory(tenant=tenant_a, role="admin")
+    assert b'href="/developers/keys/"' in client_for(tenant_a, admin.user).get("/").content
+
+
+def test_other_tenants_admin_gets_403_and_cannot_revoke(tenant_a, tenant_b, owner_b):
+    key, raw = make_key(tenant_a)
+    client = client_for(tenant_a, owner_b)
+    assert client.get("/developers/keys/").status_code == 403
+    assert client.post(f"/developers/keys/{key.pk}/revoke/").status_code == 403
+    # On their own tenant, tenant A's key id is simply not there.
+    own = client_for(tenant_b, owner_b)
+    with schema_context(tenant_b.schema_name):
+        missing = (ApiKey.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    assert own.post(f"/developers/keys/{missing}/revoke/").status_code == 404
+    assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 200
