@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core.events import publish
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import tenant_create, tenant_url
 
@@ -69,8 +70,21 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
         if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(membership.tenant) == 1:
             raise ValidationError({"role": ["The last owner cannot be demoted. Make someone else an owner first."]})
-        membership.role = role
+        old_role, membership.role = membership.role, role
         membership.save(update_fields=["role"])
+        if old_role != role:
+            publish(
+                "member.role_changed",
+                {
+                    "membership_id": membership.pk,
+                    "user_id": membership.user_id,
+                    "email": membership.user.email,
+                    "old_role": old_role,
+                    "new_role": role,
+                },
+                tenant=membership.tenant,
+                actor=actor.user,
+            )
     return membership
 
 
@@ -82,7 +96,15 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
         if membership.role == Role.OWNER and _owner_count(membership.tenant) == 1:
             raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
+        payload = {
+            "membership_id": membership.pk,
+            "user_id": membership.user_id,
+            "email": membership.user.email,
+            "role": membership.role,
+            "left": leaving,
+        }
         membership.delete()
+        publish("member.removed", payload, tenant=membership.tenant, actor=actor.user)
 
 
 def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
@@ -108,6 +130,17 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invi
             token_hash=hash_token(token),
             invited_by=actor.user,
             expires_at=timezone.now() + timedelta(days=settings.HUB_INVITATION_MAX_AGE_DAYS),
+        )
+        publish(
+            "invitation.sent",
+            {
+                "invitation_id": invitation.pk,
+                "email": email,
+                "role": role,
+                "expires_at": invitation.expires_at.isoformat(),
+            },
+            tenant=tenant,
+            actor=actor.user,
         )
         transaction.on_commit(lambda: _send_invitation(invitation, token))
     return invitation, token
@@ -149,12 +182,31 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             raise ValidationError("This invitation has expired. Ask for a new one.")
         if user.email.lower() != invitation.email.lower():
             raise ValidationError(f"This invitation is for {invitation.email}. Log in with that address.")
-        membership, _ = Membership.objects.get_or_create(
+        membership, joined = Membership.objects.get_or_create(
             user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
         )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        publish(
+            "invitation.accepted",
+            {
+                "invitation_id": invitation.pk,
+                "email": invitation.email,
+                "role": invitation.role,
+                "user_id": user.pk,
+                "invited_by_id": invitation.invited_by_id,
+            },
+            tenant=invitation.tenant,
+            actor=user,
+        )
+        if joined:
+            publish(
+                "member.joined",
+                {"membership_id": membership.pk, "user_id": user.pk, "email": user.email, "role": membership.role},
+                tenant=invitation.tenant,
+                actor=user,
+            )
     return membership
 
 

@@ -148,7 +148,7 @@ def organisation_settings(request):
         form = OrganisationForm(request.POST)
         if form.is_valid():
             try:
-                tenant_rename(tenant=request.tenant, name=form.cleaned_data["name"])
+                tenant_rename(tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user)
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
