@@ -10,6 +10,7 @@ and a warm process authenticates a key without a database query.
 import copy
 import hashlib
 import hmac
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from apps.identity.models import Membership, User
 
 from .models import KEY_PREFIX, ApiKey
 
+log = logging.getLogger(__name__)
 GLOBAL_VERSION_KEY = "hub:api:keys-version"
 
 
@@ -131,7 +133,10 @@ def keys_changed(schema: str | None) -> None:
     cache.clear()
 
     def bump():
-        redis().incr(GLOBAL_VERSION_KEY if schema is None else version_key(schema))
+        try:
+            redis().incr(GLOBAL_VERSION_KEY if schema is None else version_key(schema))
+        except Exception:  # Redis down: processes check keys against the database meanwhile
+            log.warning("could not publish an API key change", exc_info=True)
 
     transaction.on_commit(bump)
 

@@ -81,10 +81,7 @@ def api_key_revoke(*, actor: Membership | None, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-    schema = connection.schema_name
-    keys_changed(schema)
-    # Also bump now (not only on commit), so other processes stop the key even mid-transaction.
-    redis().incr(f"hub:api:keys-version:{schema}")
+    keys_changed(connection.schema_name)
     return key
 
 

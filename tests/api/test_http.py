@@ -298,3 +298,27 @@ def test_rate_limit_follows_the_plan(api_a, tenant_a):
     tenant_a.plan = "enterprise"
     tenant_a.save()
     assert api_a.get("/api/v1/tenant/")["RateLimit-Limit"] == "7"
+
+
+# --- Redis down ----------------------------------------------------------------------------------
+
+
+def test_with_redis_down_calls_go_on_unlimited_and_keys_are_checked_in_the_database(tenant_a, key_a):
+    from django.conf import settings
+
+    key, raw = key_a
+    client = api_client(tenant_a, raw)
+    assert client.get("/api/v1/tenant/").status_code == 200  # cached while Redis was up
+    down = {name: {**config, "LOCATION": "redis://127.0.0.1:1/0"} for name, config in settings.CACHES.items()}
+    with override_settings(CACHES=down):
+        response = client.get("/api/v1/tenant/")
+        assert response.status_code == 200
+        assert "RateLimit-Limit" not in response
+        # Revoked by another process, which could not tell anyone through Redis: still refused.
+        from django.utils import timezone
+
+        from apps.api.models import ApiKey
+
+        with schema_context(tenant_a.schema_name):
+            ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+        assert client.get("/api/v1/tenant/").status_code == 401
