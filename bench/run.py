@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.api import api_list  # noqa: E402
+from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
 from bench.events import webhook_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
@@ -39,6 +40,8 @@ BENCHMARKS = {
     "api_list": api_list,
     "provision_p50_ms": provision_p50_ms,
     "migrate_noop_1000_s": migrate_noop_1000_s,
+    # backup_tenant / restore_tenant of 100,000 audit rows; also prints backup_100k_rows_mb.
+    "backup_restore": backup_restore,
 }
 
 
