@@ -337,3 +337,21 @@ def test_handover_of_an_unverified_session_asks_for_the_factor(tenant_a, tenant_
     beta = client_for(tenant_b)
     beta.get(target)
     assert beta.get("/")["Location"].startswith("/accounts/2fa/")
+
+
+def test_the_console_sms_backend_logs_the_message(caplog, settings):
+    from apps.identity.sms import sms_send
+
+    settings.HUB_SMS_BACKEND = "apps.identity.sms.ConsoleSMSBackend"
+    with caplog.at_level("WARNING", logger="apps.identity.sms"):
+        assert sms_send(to="+447700900123", body="Your code is 123456") == "console"
+    assert "SMS to +447700900123: Your code is 123456" in caplog.text
+
+
+def test_an_unreachable_sms_provider_is_a_clear_error(settings):
+    from apps.identity.sms import SMSError, sms_send
+
+    settings.HUB_SMS_BACKEND = "apps.identity.sms.TwilioSMSBackend"
+    settings.HUB_TWILIO_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
+    with pytest.raises(SMSError, match="could not be reached"):
+        sms_send(to="+447700900123", body="x")
