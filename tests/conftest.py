@@ -20,6 +20,9 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(scope="session")
 def _session_tenants(django_db_setup, django_db_blocker):
+    # Never provision test tenants in a real database (pytest-django creates the test database
+    # only when a collected test asks for one).
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
     with django_db_blocker.unblock():
         made = {}
         for slug in ("alpha", "beta"):
