@@ -1,7 +1,9 @@
 """Under /api/ nothing answers with an HTML page: whatever error response comes out of the stack
-(the tenant router's, Django's 404/500, a CSRF failure, a bug) leaves as problem+json."""
+(the tenant router's, Django's 404/500, a CSRF failure, a bug) leaves as problem+json, and so
+does a redirect to a page outside /api/ (e.g. a session sent to finish its second factor)."""
 
 import json
+from urllib.parse import urlsplit
 
 from django.http import HttpResponse
 
@@ -20,6 +22,15 @@ class ProblemJsonMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code in (301, 302, 303, 307, 308) and "Location" in response and is_api(request.path_info):
+            target = urlsplit(response.get("Location", "")).path
+            if not is_api(target):
+                body = problem_body(
+                    403, "This session must complete a step on the dashboard first (see its Location).", "redirected"
+                )
+                replacement = HttpResponse(json.dumps(body), status=403, content_type=PROBLEM)
+                replacement["Location"] = response["Location"]
+                return replacement
         if (
             response.status_code >= 400
             and is_api(request.path_info)

@@ -39,6 +39,13 @@ ERRORS = {
 }
 
 
+RATE_LIMIT_HEADERS = (
+    ("RateLimit-Limit", "Calls allowed per minute (the tenant's plan)."),
+    ("RateLimit-Remaining", "Calls left in this minute."),
+    ("RateLimit-Reset", "Seconds until the minute ends."),
+)
+
+
 class HubAutoSchema(AutoSchema):
     def _error_codes(self) -> list[int]:
         method = self.method.upper()
@@ -53,12 +60,21 @@ class HubAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        for code, response in responses.items():
+            if code.startswith("2") and "headers" not in response:  # e.g. a 204 (no body)
+                response["headers"] = {
+                    name: {"schema": {"type": "integer"}, "description": description}
+                    for name, description in RATE_LIMIT_HEADERS
+                }
         problem = self.resolve_serializer(ProblemSerializer, "response").ref
         for code in self._error_codes():
-            responses.setdefault(
-                str(code),
-                {"description": ERRORS[code], "content": {"application/problem+json": {"schema": problem}}},
-            )
+            entry = {"description": ERRORS[code], "content": {"application/problem+json": {"schema": problem}}}
+            if code == 429:
+                entry["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+                    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "0."},
+                }
+            responses.setdefault(str(code), entry)
         if self.method.upper() == "GET":
             responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
         return responses
@@ -68,6 +84,18 @@ class HubAutoSchema(AutoSchema):
         method = self.method.upper()
         if "{id}" in self.path:
             params.append(OpenApiParameter("id", int, OpenApiParameter.PATH, description="The object's id."))
+        # Response headers.
+        for name, description in RATE_LIMIT_HEADERS:
+            params.append(OpenApiParameter(name, int, OpenApiParameter.HEADER, description=description, response=True))
+        params.append(
+            OpenApiParameter(
+                "Retry-After", int, OpenApiParameter.HEADER, description="Seconds to wait.", response=[429]
+            )
+        )
+        if method == "GET":
+            params.append(
+                OpenApiParameter("ETag", str, OpenApiParameter.HEADER, description="Of this response.", response=[200])
+            )
         if method == "POST":
             params.append(
                 OpenApiParameter(

@@ -322,3 +322,20 @@ def test_with_redis_down_calls_go_on_unlimited_and_keys_are_checked_in_the_datab
         with schema_context(tenant_a.schema_name):
             ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
         assert client.get("/api/v1/tenant/").status_code == 401
+
+
+def test_a_session_held_by_its_second_factor_gets_a_problem_not_a_redirect(tenant_a, owner_a):
+    from apps.identity import mfa
+
+    client = client_for(tenant_a, owner_a)
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = mfa.PENDING
+    session.save()
+    body = _problem(client.get("/api/v1/members/"), 403)
+    assert body["code"] == "redirected"
+
+
+def test_trailing_slash_redirect_stays_inside_the_api(api_a):
+    response = api_a.get("/api/v1/members")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/api/v1/members/")

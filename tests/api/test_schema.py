@@ -50,6 +50,9 @@ def test_every_operation_documents_auth_errors_and_parameters(schema):
         for code in ("400", "401", "403", "404", "429"):
             content = op["responses"][code]["content"]
             assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}, where
+        assert "Retry-After" in op["responses"]["429"]["headers"], where
+        success = next(c for c in op["responses"] if c.startswith("2"))
+        assert "RateLimit-Remaining" in op["responses"][success].get("headers", {}), where
         names = {p["name"] for p in op.get("parameters", [])}
         if method == "post":
             assert "Idempotency-Key" in names and "409" in op["responses"], where
