@@ -15,6 +15,8 @@ class WhoAmIConsumer(AsyncJsonWebsocketConsumer):
     """Answers a connection with the tenant it was routed to and the schema its database work
     runs in: the smallest proof that websockets are tenant-aware."""
 
+    channel_layer_alias = None  # it joins no group: no channel-layer connection per socket
+
     async def connect(self):
         await self.accept()
         tenant = self.scope["tenant"]
