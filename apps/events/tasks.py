@@ -10,7 +10,7 @@ from . import services
 TENANT_CACHE_SECONDS = 30
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS)
+@shared_task(bind=True, max_retries=5, acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def dispatch_event(self, event_id: str) -> bool:
     try:
         return services.event_dispatch(event_id=event_id)
@@ -18,7 +18,7 @@ def dispatch_event(self, event_id: str) -> bool:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
-@shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS)
+@shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def sweep_tenant() -> int:
     return services.tenant_sweep()
 

@@ -1,0 +1,33 @@
+"""A webhook receiver for the benchmarks, in a process of its own (so the publisher's Python does
+not slow it down): prints `READY <port>`, then `<webhook-id> <unix time>` for each POST."""
+
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        now = time.time()
+        sys.stdout.write(f"{self.headers['webhook-id']} {now:.6f}\n")
+        sys.stdout.flush()
+        self.send_response(204)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(f"READY {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
