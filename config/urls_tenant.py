@@ -3,10 +3,11 @@
 from django.urls import include, path
 
 urlpatterns = [
+    # First: the API is the busiest path, and resolving it should not try every page before it.
+    path("api/", include("apps.api.urls")),
     path("", include("apps.identity.urls")),
     path("", include("apps.notifications.urls")),
     path("accounts/", include("allauth.urls")),
-    path("api/", include("apps.api.urls")),
     path("developers/", include("apps.api.pages_urls")),
 ]
 

@@ -339,3 +339,12 @@ def test_trailing_slash_redirect_stays_inside_the_api(api_a):
     response = api_a.get("/api/v1/members")
     assert response.status_code == 301
     assert response["Location"].endswith("/api/v1/members/")
+
+
+def test_metering_loads_its_script_into_a_fresh_redis(api_a):
+    from apps.api.keycache import redis
+
+    redis().script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT once
+    first = api_a.get("/api/v1/tenant/")
+    assert first.status_code == 200 and first["RateLimit-Remaining"] == "119"
+    assert api_a.get("/api/v1/tenant/")["RateLimit-Remaining"] == "118"
