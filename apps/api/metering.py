@@ -130,8 +130,3 @@ class PendingHit:
             self._conn = None
 
     abandon = _drop
-
-
-def hit(*, tenant, principal: str, key_id: int | None) -> tuple[RateLimit | None, tuple | None]:
-    """Counts one call and waits for Redis's answer (see PendingHit)."""
-    return PendingHit(tenant=tenant, principal=principal, key_id=key_id).result()

@@ -274,3 +274,27 @@ def test_session_calls_are_rate_limited_but_not_metered_as_a_key(tenant_a, owner
     assert response["RateLimit-Limit"]
     with schema_context(tenant_a.schema_name):
         assert usage_flush(schema=tenant_a.schema_name) == 0
+
+
+def test_beat_tasks_flush_usage_and_purge_idempotency_in_every_tenant(tenant_a, tenant_b, api_a, api_b, key_a):
+    from django.utils import timezone
+
+    from apps.api.models import IdempotencyRecord
+    from apps.api.tasks import idempotency_purge_all, usage_flush_all
+
+    api_a.get("/api/v1/tenant/")
+    api_b.get("/api/v1/tenant/")
+    api_a.post(
+        "/api/v1/invitations/",
+        {"email": "p@example.com", "role": "member"},
+        content_type=JSON,
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    assert usage_flush_all() == 3
+    with schema_context(tenant_b.schema_name):
+        assert sum(ApiKeyUsage.objects.values_list("count", flat=True)) == 1
+    with schema_context(tenant_a.schema_name):
+        assert IdempotencyRecord.objects.count() == 1
+        assert idempotency_purge_all() == 0
+        IdempotencyRecord.objects.update(created=timezone.now() - timedelta(hours=25))
+    assert idempotency_purge_all() == 1
