@@ -5,8 +5,10 @@ both under the production settings on gunicorn (2 sync workers), wrk -t2 -c32, i
 Both servers run side by side. After a warm-up, wrk measures them alternately (plain, api, api,
 plain, plain, api), each run on a port of its own (see bench.routing on TIME_WAIT), and the
 figures are medians: api_list_p95_ms (the API's p95 latency), api_list_rps, and api_list_ratio
-(API req/s ÷ plain req/s). Every response is checked to be a 200 first, so a broken endpoint
-cannot look fast; the API key's rate limit is lifted (bench.settings_api) but still counted.
+(API req/s ÷ plain req/s); api_list_cpu_ratio (plain ÷ API gunicorn-worker CPU per request) is
+a cross-check that moves less when other work competes for the machine. Every response is
+checked to be a 200 first, so a broken endpoint cannot look fast; the API key's rate limit is
+lifted (bench.settings_api) but still counted.
 """
 
 import json
@@ -102,6 +104,7 @@ def api_list():
             _check(port, host, PATHS[name], keys[name])
             wrk(port, host, PATHS[name], keys[name], WARMUP)  # warm-up: caches, connections
         results = {name: [] for name in SERVERS}
+        cpu_per_request = {name: [] for name in SERVERS}
         for r in range(ROUNDS):
             for name in list(SERVERS) if r % 2 == 0 else reversed(SERVERS):
                 server = servers[name]
@@ -109,6 +112,7 @@ def api_list():
                 rps, p95, requests = wrk(next(server.ports), host, PATHS[name], keys[name], DURATION)
                 cpu_us = (server.worker_cpu_seconds() - cpu) / requests * 1e6
                 results[name].append((rps, p95))
+                cpu_per_request[name].append(cpu_us)
                 log(
                     f"api_list round {r + 1}/{ROUNDS}: {name} {rps:.0f} req/s, p95 {p95:.1f} ms,"
                     f" {cpu_us:.0f} µs CPU/req"
@@ -120,3 +124,9 @@ def api_list():
     report("api_list_rps", api_rps, "req/s", 0)
     report("api_list_plain_rps", plain_rps, "req/s", 0)
     report("api_list_ratio", api_rps / plain_rps, "ratio", 3)
+    # Cross-check that a busy machine hardly moves: worker CPU per request, plain ÷ API.
+    for name in SERVERS:
+        values = [rps for rps, _ in results[name]]
+        if max(values) / min(values) - 1 > 0.05:
+            log(f"WARNING: {name} runs differ by {max(values) / min(values) - 1:.0%}: the machine is busy")
+    report("api_list_cpu_ratio", median(cpu_per_request["plain"]) / median(cpu_per_request["api"]), "ratio", 3)
