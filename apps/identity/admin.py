@@ -33,6 +33,17 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     inlines = [MembershipInline]
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Tenant schemas keep rows that point at the user (audit log actors, notifications, events),
+        # and those cross-schema references cannot be cascaded from here: deactivate instead.
+        return False
+
+    @admin.action(description="Deactivate the selected users (they can no longer log in)")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"Deactivated {count} user(s).")
 
 
 @admin.register(Membership)

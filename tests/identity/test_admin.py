@@ -87,3 +87,13 @@ def test_an_operator_ends_a_session(tenant_a, owner_a):
         "/admin/identity/usersession/", {"action": "end_sessions", "_selected_action": [row.pk]}
     )
     assert user_client.get("/")["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_users_are_deactivated_not_deleted_in_the_admin(tenant_a, owner_a):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = client_for(None, staff)
+    assert client.get(f"/admin/identity/user/{owner_a.pk}/delete/").status_code == 403
+    client.post("/admin/identity/user/", {"action": "deactivate", "_selected_action": [owner_a.pk]})
+    owner_a.refresh_from_db()
+    assert not owner_a.is_active
