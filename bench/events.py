@@ -123,6 +123,7 @@ def webhook_p95_ms():
                 url=f"http://127.0.0.1:{receiver.port}/hook", event_types=["organisation.settings_changed"]
             )
     app.control.purge()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     worker = subprocess.Popen(
         [
             BIN / "celery",
@@ -201,6 +202,9 @@ def webhook_p95_ms():
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         receiver.stop()
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = (cpu.ru_utime - cpu_before.ru_utime) + (cpu.ru_stime - cpu_before.ru_stime)
+        log(f"webhook: worker and receiver used {spent:.1f} s of CPU, {spent * 1000 / max(1, total):.1f} ms per event")
         with tenant_context(tenant):
             WebhookEndpoint.objects.all().delete()
             Event.objects.all().delete()
