@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.core.forms import apply_errors
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
 from apps.tenancy.routing import routes
@@ -29,15 +30,6 @@ from .roles import Role, can_grant, can_manage, has_permission
 from .selectors import invitation_pending_list, member_list, membership_get
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _apply_errors(form, exc: ValidationError):
-    """Puts a service's ValidationError on the form, by field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @tenant_member_required()
@@ -86,7 +78,7 @@ def member_invite(request):
                 actor=request.membership, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("members")
@@ -150,7 +142,7 @@ def organisation_settings(request):
             try:
                 tenant_rename(tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Organisation settings saved.")
                 return redirect("organisation_settings")
@@ -266,7 +258,7 @@ def invitation_accept(request, token):
                     full_name=form.cleaned_data["full_name"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 login(request, user, backend=BACKEND)
                 messages.success(request, f"Welcome to {request.tenant.name}.")

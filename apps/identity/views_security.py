@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps.core.forms import apply_errors
+
 from . import mfa, sessions, sso
 from .audit import audit_event
 from .decorators import tenant_member_required
@@ -22,7 +24,6 @@ from .roles import has_permission
 from .selectors import membership_get
 from .sms import SMSError
 from .stages import SecondFactorStage
-from .views import _apply_errors
 
 NEW_CODES_KEY = "hub_new_recovery_codes"
 
@@ -137,7 +138,7 @@ def totp_enrol(request):
                     request=request, user=user, device=device, code=form.cleaned_data["code"]
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Your authenticator app is set up.")
                 return _after_added(request, codes)
@@ -177,7 +178,7 @@ def message_factor_enrol(request, kind):
                     request=request, user=user, device=device, code=code_form.cleaned_data["code"]
                 )
             except ValidationError as exc:
-                _apply_errors(code_form, exc)
+                apply_errors(code_form, exc)
             else:
                 messages.success(request, f"{device.name}: set up.")
                 return _after_added(request, codes)
@@ -189,7 +190,7 @@ def message_factor_enrol(request, kind):
             try:
                 device = mfa.message_factor_start(user=user, kind=kind, number=request.POST.get("number", ""))
             except ValidationError as exc:
-                _apply_errors(phone_form, exc)
+                apply_errors(phone_form, exc)
                 status, device = 400, None
             except SMSError as exc:
                 phone_form.add_error("number", str(exc))
@@ -324,7 +325,7 @@ def security_settings(request):
             try:
                 sso.sso_settings_update(request=request, tenant=tenant, **sso_form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(sso_form, exc)
+                apply_errors(sso_form, exc)
             else:
                 messages.success(request, "Single sign-on settings saved.")
                 return redirect("security_settings")

@@ -11,21 +11,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.forms import apply_errors
 from apps.identity.decorators import tenant_member_required
 
 from . import selectors, services, webhooks
 from .forms import EndpointForm, PreferencesForm, ReplayForm
 from .models import Channel, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from .rules import RULES
-
-
-def _apply_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
 
 # --- notifications ------------------------------------------------------------------------------
 
@@ -138,7 +130,7 @@ def webhook_list(request):
                 created_by=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Webhook endpoint added. Its signing secret is below.")
             return redirect("notifications:webhook", pk=endpoint.pk)
@@ -169,7 +161,7 @@ def webhook_detail(request, pk):
                     description=form.cleaned_data["description"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Webhook endpoint saved.")
                 return redirect("notifications:webhook", pk=endpoint.pk)
@@ -221,7 +213,7 @@ def webhook_action(request, pk, action):
                     endpoint=endpoint, event_type=replay_form.cleaned_data["event_type"], since=since
                 )
             except ValidationError as exc:
-                _apply_errors(replay_form, exc)
+                apply_errors(replay_form, exc)
             else:
                 messages.success(request, f"{count} event{'s' if count != 1 else ''} queued for re-delivery.")
                 return redirect("notifications:webhook", pk=endpoint.pk)

@@ -5,75 +5,25 @@ http://<slug>.localhost:<port>/ like in development.
 """
 
 import os
-import socket
-import subprocess
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests.conftest import subprocess_env
+from tests.processes import free_port, uvicorn
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(settings.BASE_DIR)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"localhost:{port}"})
-    try:
-        with urllib.request.urlopen(request, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def live_hub(_session_tenants):
     """Base URL of the public site of a hub served by uvicorn from the (migrated) test database."""
-    port = _free_port()
+    port = free_port()
     env = subprocess_env(HUB_BASE_DOMAIN=f"localhost:{port}", DJANGO_ALLOWED_HOSTS="localhost,.localhost")
-    log = tempfile.NamedTemporaryFile(prefix="hub-uvicorn-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [
-            ROOT / ".venv/bin/uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the hub did not start:\n{Path(log.name).read_text()[-3000:]}")
-            time.sleep(0.2)
+    with uvicorn(port, env):
         yield f"http://localhost:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        Path(log.name).unlink()
 
 
 @pytest.fixture(scope="module")

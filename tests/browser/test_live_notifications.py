@@ -1,7 +1,6 @@
 """The bell and the activity widget update live in a real Chromium, and the page reconnects and
 misses nothing when Redis restarts under it."""
 
-import os
 import shutil
 import signal
 import socket
@@ -22,9 +21,10 @@ from apps.events.models import Event
 from apps.events.services import event_dispatch
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_create
-from tests.browser.conftest import _answers, _free_port, csp_violations
+from tests.browser.conftest import csp_violations
 from tests.browser.test_dashboard_flow import log_in, tenant_url
 from tests.conftest import subprocess_env
+from tests.processes import free_port, uvicorn
 
 pytestmark = pytest.mark.browser
 ROOT = Path(settings.BASE_DIR)
@@ -146,7 +146,7 @@ class PrivateRedis:
     """A redis-server of this test's own on a free port (never the shared one)."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="hub-redis-")
         self.process = None
 
@@ -191,29 +191,12 @@ class PrivateRedis:
 def private_hub(_session_tenants, settings):
     redis = PrivateRedis()
     redis.start()
-    port = _free_port()
+    port = free_port()
     env = subprocess_env(
         HUB_BASE_DOMAIN=f"localhost:{port}",
         DJANGO_ALLOWED_HOSTS="localhost,.localhost",
         REDIS_URL=redis.url,
         TEST_REDIS_DBS="1,2,3",
-    )
-    log = tempfile.NamedTemporaryFile(prefix="hub-uvicorn-redis-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [
-            ROOT / ".venv/bin/uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
     )
     # This test process pushes through the same (private) channel layer as the server.
     settings.CHANNEL_LAYERS = {
@@ -223,22 +206,11 @@ def private_hub(_session_tenants, settings):
         }
     }
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(port):
-            assert server.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
-            time.sleep(0.2)
-        yield f"http://localhost:{port}", redis
+        with uvicorn(port, env):
+            yield f"http://localhost:{port}", redis
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         redis.stop()
         shutil.rmtree(redis.dir, ignore_errors=True)
-        log.close()
-        os.unlink(log.name)
 
 
 def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromium, alpha):

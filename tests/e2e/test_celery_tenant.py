@@ -1,61 +1,29 @@
 """A real Celery worker runs each task in the schema of the tenant that enqueued it."""
 
-import subprocess
-import tempfile
-import time
+import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.tenancy.tasks import current_schema
 from config.celery import app
 from tests.conftest import subprocess_env
+from tests.processes import running
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(settings.BASE_DIR)
+CELERY = Path(sys.executable).parent / "celery"
 
 
 @pytest.fixture(scope="module")
 def celery_worker(_session_tenants):
     assert not app.conf.task_always_eager, "CELERY_TASK_ALWAYS_EAGER is on: these tests would not reach a worker"
     app.control.purge()  # leftovers of an interrupted run
-    log = tempfile.NamedTemporaryFile(prefix="hub-celery-", suffix=".log", delete=False)
-    worker = subprocess.Popen(
-        [
-            ROOT / ".venv/bin/celery",
-            "-A",
-            "config",
-            "worker",
-            "-P",
-            "solo",
-            "-l",
-            "info",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{Path(log.name).read_text()[-3000:]}")
+    command = [CELERY, "-A", "config", "worker", "-P", "solo", "-l", "info"]
+    command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
+    ready = lambda: bool(app.control.ping(timeout=0.5))  # noqa: E731
+    with running(command, env=subprocess_env(), ready=ready, what="the Celery worker") as worker:
         yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        log.close()
-        Path(log.name).unlink()
 
 
 @pytest.mark.django_db

@@ -13,9 +13,7 @@ import pwd
 import random
 import shutil
 import socket
-import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +33,7 @@ from django_tenants.utils import schema_context
 from apps.tenancy.models import Tenant
 from tests.conftest import owner_of, subprocess_env
 from tests.e2e.pgbouncer_urls import MARKER
+from tests.processes import free_port, running, uvicorn
 
 # django_db: the test database must exist (and each test reads inside a transaction); what the
 # server processes must see is committed by the module fixtures below.
@@ -42,12 +41,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 PGBOUNCER = "/usr/sbin/pgbouncer"
 ROOT = Path(settings.BASE_DIR)
 REQUESTS = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -67,7 +60,7 @@ def pgbouncer(*, pool_mode: str, pool_size: int):
     db = connection.settings_dict
     host = db["HOST"] or "/var/run/postgresql"  # a path is a unix socket folder (the embedded pgserver)
     server = f"host={host} port={db['PORT'] or 5432}" + (f" password={db['PASSWORD']}" if db["PASSWORD"] else "")
-    port = _free_port()
+    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="hub-pgbouncer-"))
     workdir.chmod(0o755)  # PgBouncer refuses to run as root; the user it switches to reads the files.
     (workdir / "users.txt").write_text(f'"{db["USER"]}" ""\n')
@@ -92,26 +85,11 @@ ignore_startup_parameters = extra_float_digits
     for name in ("users.txt", "pgbouncer.ini"):
         (workdir / name).chmod(0o644)
     run_as = ["-u", _unprivileged_user(host)] if os.geteuid() == 0 else []
-    log = open(workdir / "pgbouncer.log", "w+")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [PGBOUNCER, *run_as, str(workdir / "pgbouncer.ini")], stdout=log, stderr=subprocess.STDOUT
-    )
+    command = [PGBOUNCER, *run_as, workdir / "pgbouncer.ini"]
     try:
-        deadline = time.monotonic() + 15
-        while not _listening(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"PgBouncer did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.1)
-        yield port
+        with running(command, env=os.environ, ready=lambda: _listening(port), what="PgBouncer", timeout=15):
+            yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -159,7 +137,7 @@ def markers(_session_tenants, django_db_blocker):
 @contextmanager
 def hub_behind(port: int):
     """uvicorn (3 worker processes) whose every request opens a new connection to PgBouncer."""
-    web_port = _free_port()
+    web_port = free_port()
     db = connection.settings_dict
     env = subprocess_env(
         DJANGO_SETTINGS_MODULE="tests.e2e.pgbouncer_settings",
@@ -168,37 +146,8 @@ def hub_behind(port: int):
         HUB_BASE_DOMAIN=f"localhost:{web_port}",
         DJANGO_ALLOWED_HOSTS="localhost,.localhost",
     )
-    log = tempfile.NamedTemporaryFile(prefix="hub-uvicorn-pgbouncer-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [ROOT / ".venv/bin/uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(web_port)]
-        + ["--workers", "3", "--lifespan", "off", "--no-access-log"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = _get(web_port, "localhost", "/")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the hub did not start:\n{Path(log.name).read_text()[-3000:]}")
-            time.sleep(0.3)
+    with uvicorn(web_port, env, "--workers", "3", "--no-access-log", timeout=60):
         yield web_port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        Path(log.name).unlink()
 
 
 def _get(port: int, host: str, path: str, session: str | None = None) -> tuple[int, str]:

@@ -1,0 +1,65 @@
+"""Processes the tests start (a web server, a worker, PgBouncer): start one, wait until it is
+ready, stop it, and show the end of its log when it never got ready."""
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UVICORN = Path(sys.executable).parent / "uvicorn"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(port: int, path: str = "/") -> bool:
+    """Whether the hub's public site on `port` answers 200."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": f"localhost:{port}"})
+    try:
+        with urllib.request.urlopen(request, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running(command, *, env, ready, what: str, timeout: float = 30, cwd=ROOT):
+    """Runs `command` until the block ends; `ready()` must turn true within `timeout` seconds."""
+    with tempfile.NamedTemporaryFile(prefix="hub-test-", suffix=".log") as log:
+        process = subprocess.Popen(
+            [str(part) for part in command], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{what} did not start:\n{Path(log.name).read_text()[-3000:]}")
+                time.sleep(0.2)
+            yield process
+        finally:
+            stop(process)
+
+
+def uvicorn(port: int, env: dict, *extra: str, timeout: float = 30):
+    """The hub's ASGI application served by uvicorn on 127.0.0.1:`port`."""
+    command = [UVICORN, "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
+    return running([*command, *extra], env=env, ready=lambda: answers(port), what="the hub", timeout=timeout)
