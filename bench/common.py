@@ -42,3 +42,12 @@ def prepare_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate_schemas", interactive=False, verbosity=0, stdout=sys.stderr)
+
+    # The benchmark's Redis databases are its own: drop queued tasks and cache entries that an
+    # interrupted run (or a test run using the same databases) left behind.
+    import redis
+
+    from config.settings.base import redis_url_for
+
+    for number in {settings.REDIS_DB_CACHE, settings.REDIS_DB_CELERY, settings.REDIS_DB_CHANNELS}:
+        redis.Redis.from_url(redis_url_for("redis", number)).flushdb()
