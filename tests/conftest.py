@@ -22,7 +22,10 @@ PASSWORD = "correct-horse-battery"
 def _session_tenants(django_db_setup, django_db_blocker):
     # Never provision test tenants in a real database (pytest-django creates the test database
     # only when a collected test asks for one).
-    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
+    assert connection.settings_dict["NAME"].startswith("test_"), (
+        f"not a test database: {connection.settings_dict['NAME']} (pytest-django creates one only when a "
+        "collected test is marked django_db: run browser or e2e files together with such a test)"
+    )
     with django_db_blocker.unblock():
         made = {}
         for slug in ("alpha", "beta"):
@@ -102,3 +105,4 @@ def subprocess_env(**extra) -> dict:
         "DATABASE_NAME": connection.settings_dict["NAME"],
         **extra,
     }
+

@@ -21,6 +21,8 @@ def log_in(page, live_hub, slug, email):
     page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page).to_have_url(tenant_url(live_hub, slug))
+    # The URL changes before the page's scripts run: wait for them, or a click may come too early.
+    page.wait_for_load_state("load")
 
 
 def test_signup_page_has_no_csp_violations(live_hub, page):
