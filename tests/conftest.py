@@ -105,4 +105,3 @@ def subprocess_env(**extra) -> dict:
         "DATABASE_NAME": connection.settings_dict["NAME"],
         **extra,
     }
-
