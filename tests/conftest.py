@@ -6,6 +6,7 @@ rolled back, so tests may change them freely.
 """
 
 import os
+import threading
 
 import pytest
 from django.conf import settings
@@ -105,3 +106,24 @@ def subprocess_env(**extra) -> dict:
         "DATABASE_NAME": connection.settings_dict["NAME"],
         **extra,
     }
+
+
+def committed(work):
+    """Runs work() on a thread of its own (its own connection, so its writes commit outside the
+    test's transaction) and returns its result, re-raising its error."""
+    out, errors = [], []
+
+    def run():
+        try:
+            out.append(work())
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]

@@ -6,13 +6,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
@@ -23,31 +22,11 @@ from apps.notifications.models import Notification
 from apps.notifications.services import notification_create
 from tests.browser.conftest import csp_violations
 from tests.browser.test_dashboard_flow import log_in, tenant_url
-from tests.conftest import subprocess_env
+from tests.conftest import committed, subprocess_env
 from tests.processes import free_port, uvicorn
 
 pytestmark = pytest.mark.browser
 ROOT = Path(settings.BASE_DIR)
-
-
-def committed(work):
-    """Runs work() on a thread of its own (its own connection, committing), re-raising its error."""
-    out, errors = [], []
-
-    def run():
-        try:
-            out.append(work())
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return out[0]
 
 
 def notify(tenant, user, title):

@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from apps.core.events import publish
@@ -21,20 +20,12 @@ from apps.events.models import Event
 from apps.notifications import webhooks
 from apps.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from config.celery import app
-from tests.conftest import subprocess_env
+from tests.conftest import committed, subprocess_env
 from tests.notifications.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(settings.BASE_DIR)
 EVENTS = 24
-
-
-def _committed(work):
-    out = []
-    thread = threading.Thread(target=lambda: (out.append(work()), connection.close()))
-    thread.start()
-    thread.join()
-    return out[0] if out else None
 
 
 def start_worker(log, *extra, env=None):
@@ -91,7 +82,7 @@ def test_killing_the_worker_mid_delivery_loses_no_event(tenant_a):
                         ids.append(publish("organisation.settings_changed", payload, tenant=tenant_a).pk)
                 return endpoint.pk, ids
 
-        endpoint_id, event_ids = _committed(setup)
+        endpoint_id, event_ids = committed(setup)
 
         def pending():
             with tenant_context(tenant_a):
@@ -114,7 +105,7 @@ def test_killing_the_worker_mid_delivery_loses_no_event(tenant_a):
             second = start_worker(log, "-P", "prefork", "-c", "2", "-B", "-s", str(schedule))
             workers.append(second)
             deadline = time.monotonic() + 90
-            while {r.headers["webhook-id"] for r in receiver.requests} != expected or _committed(pending):
+            while {r.headers["webhook-id"] for r in receiver.requests} != expected or committed(pending):
                 assert time.monotonic() < deadline, (
                     f"{len(expected - {r.headers['webhook-id'] for r in receiver.requests})} events never delivered\n"
                     + Path(log.name).read_text()[-4000:]
@@ -152,7 +143,7 @@ def test_killing_the_worker_mid_delivery_loses_no_event(tenant_a):
                 Event.objects.filter(pk__in=event_ids).delete()
                 return statuses, undispatched
 
-        statuses, undispatched = _committed(outcome)
+        statuses, undispatched = committed(outcome)
         assert statuses == {"succeeded"} and undispatched == 0
     log.close()
     Path(log.name).unlink()

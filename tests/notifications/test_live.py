@@ -5,31 +5,22 @@ As in tests/tenancy/test_websocket.py the connections run under asyncio.run, so 
 database work uses its own connection and sees committed rows only."""
 
 import asyncio
-import threading
 
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from apps.notifications import realtime
 from apps.notifications.models import Notification
 from config.asgi import application
-
-
-def _committed(work):
-    result = []
-    thread = threading.Thread(target=lambda: (result.append(work()), connection.close()))
-    thread.start()
-    thread.join()
-    return result[0] if result else None
+from tests.conftest import committed
 
 
 def cookie_for(user, host):
     client = Client(HTTP_HOST=host)
-    _committed(lambda: client.force_login(user))
+    committed(lambda: client.force_login(user))
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
@@ -123,7 +114,7 @@ def test_sync_returns_what_was_missed_since_the_last_seen_id(tenant_a, owner_a):
                 for i in range(3)
             ]
 
-    ids = _committed(make)
+    ids = committed(make)
     cookie = cookie_for(owner_a, "alpha.localhost")
 
     async def talk():
@@ -138,6 +129,6 @@ def test_sync_returns_what_was_missed_since_the_last_seen_id(tenant_a, owner_a):
     try:
         hello, sync = asyncio.run(talk())
     finally:
-        _committed(lambda: _delete(tenant_a, ids))
+        committed(lambda: _delete(tenant_a, ids))
     assert hello["unread"] >= 3
     assert [n["title"] for n in sync["notifications"]] == ["missed 1", "missed 2"]

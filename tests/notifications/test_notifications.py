@@ -5,6 +5,7 @@ from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from apps.core.registry import registry
 from apps.identity.models import Membership
 from apps.identity.services import membership_change_role
 from apps.notifications import services
@@ -111,18 +112,7 @@ def test_preferences_page_saves_and_rejects_bad_choices(in_tenant_a, owner_a):
     client = client_for(in_tenant_a, owner_a)
     page = client.get("/notifications/preferences/")
     assert page.status_code == 200 and b"member.joined" in page.content
-    data = {
-        name: "in_app"
-        for name in [
-            "member.joined",
-            "member.role_changed",
-            "member.removed",
-            "invitation.sent",
-            "invitation.accepted",
-            "organisation.settings_changed",
-            "webhook.endpoint_disabled",
-        ]
-    }
+    data = {name: "in_app" for name in registry["event_types"]}
     data["member.joined"] = "email"
     assert client.post("/notifications/preferences/", data).status_code == 302
     assert NotificationPreference.objects.get(user=owner_a, event_type="member.joined").channel == "email"

@@ -4,18 +4,17 @@ The connections are driven with asyncio.run, not async_to_sync: under async_to_s
 would run the consumer's database work on the test's own thread, whose connection is inside the
 test transaction (and close_old_connections would close it). With asyncio.run it runs on asgiref's
 shared sync thread with its own connection, as under a real ASGI server: it sees committed rows
-only (the session tenants, and sessions made by _committed()).
+only (the session tenants, and sessions made by committed()).
 """
 
 import asyncio
-import threading
 
 import pytest
 from channels.testing import WebsocketCommunicator
-from django.db import connection
 from django.test import Client
 
 from config.asgi import application
+from tests.conftest import committed
 
 
 def whoami(host, cookie=None):
@@ -34,16 +33,9 @@ def whoami(host, cookie=None):
     return asyncio.run(talk())
 
 
-def _committed(work):
-    """Runs work() on a thread of its own, so its writes commit outside the test transaction."""
-    thread = threading.Thread(target=lambda: (work(), connection.close()))
-    thread.start()
-    thread.join()
-
-
 def logged_in_client(user, host):
     client = Client(HTTP_HOST=host)
-    _committed(lambda: client.force_login(user))
+    committed(lambda: client.force_login(user))
     return client
 
 
@@ -84,7 +76,7 @@ def test_logging_out_ends_websocket_authentication(tenant_a, tenant_b, owner_a):
     whoami("beta.localhost")  # leaves the shared sync thread in t_beta
     assert whoami("alpha.localhost", cookie)[1]["user"] == owner_a.email
 
-    _committed(lambda: client.post("/accounts/logout/"))
+    committed(lambda: client.post("/accounts/logout/"))
 
     whoami("beta.localhost")
     assert whoami("alpha.localhost", cookie)[1]["user"] is None
