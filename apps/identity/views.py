@@ -1,5 +1,6 @@
 """The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,6 @@ from django.views.decorators.http import require_POST
 from apps.core.forms import apply_errors
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
-from apps.tenancy.routing import routes
 from apps.tenancy.services import tenant_delete, tenant_rename
 
 from . import services
@@ -163,10 +163,7 @@ def organisation_delete(request):
             {"form": OrganisationForm(initial={"name": request.tenant.name}), "delete_form": form},
             status=400,
         )
-    from django.conf import settings
-
-    tenant_delete(tenant=request.tenant)
-    routes.clear()
+    tenant_delete(tenant=request.tenant)  # its post_delete signal drops the routing caches
     return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?deleted=1")
 
 

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.shortcuts import render
 
 from apps.core.http import problem, wants_problem_json
 
+from .context import activate
 from .routing import routes
 
 MAX_REMEMBERED_HOSTS = 10_000
@@ -53,11 +53,7 @@ class TenantRoutingMiddleware:
             return self._unknown_host(request, hostname)
 
         request.tenant = tenant
-        conn = connections[DEFAULT_DB_ALIAS]
-        if conn.schema_name != tenant.schema_name:
-            conn.set_tenant(tenant)
-        elif conn.tenant is not tenant:
-            conn.tenant = tenant
+        activate(tenant)
         if tenant.is_public:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         elif not tenant.is_active:

@@ -12,6 +12,7 @@ first. A template holding objects the clone does not know how to copy (views, fu
 triggers, free-standing sequences) makes `schema_create()` fall back to running migrations.
 """
 
+import functools
 import graphlib
 import logging
 import threading
@@ -34,8 +35,10 @@ def _quote(name: str) -> str:
 # --- Migration state ---------------------------------------------------------------------------
 
 
+@functools.cache
 def code_migrations() -> dict[tuple[str, str], tuple]:
-    """Every migration the code has: (app, name) → the migrations it replaces (squashes)."""
+    """Every migration the code has: (app, name) → the migrations it replaces (squashes).
+    Read from disk once per process: the code does not change under a running process."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
     return {key: tuple(loader.graph.nodes[key].replaces or ()) for key in loader.graph.nodes}
 
