@@ -42,8 +42,8 @@ class RouteCache:
         self._checked_at = now
         try:
             version = _redis().get(VERSION_KEY)
-        except Exception:  # Redis down: serve from the database until it is back.
-            log.warning("routing version unavailable; not caching tenants", exc_info=True)
+        except Exception:  # Redis down: drop the cache at every check, until Redis is back.
+            log.warning("routing version unavailable; re-reading tenants from the database", exc_info=True)
             version = object()
         if version != self._version:
             self._version = version
