@@ -85,8 +85,19 @@ def gunicorn(settings_module: str, host: str, expect: str, nports: int):
     ports = _free_ports(nports)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
     binds = [arg for port in ports for arg in ("--bind", f"127.0.0.1:{port}")]
-    cmd = [str(GUNICORN), "config.wsgi:application", "--chdir", str(ROOT), *binds,
-           "--workers", "2", "--worker-class", "sync", "--log-level", "warning"]
+    cmd = [
+        str(GUNICORN),
+        "config.wsgi:application",
+        "--chdir",
+        str(ROOT),
+        *binds,
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr)
     try:
         deadline = time.monotonic() + 30
@@ -118,7 +129,9 @@ def wrk(port: int, host: str, duration: str) -> tuple[float, int]:
     cannot look fast."""
     out = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{duration}", "-H", f"Host: {host}", f"http://127.0.0.1:{port}{PATH}"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if "Non-2xx" in out or (errors and int(errors.group(4))):

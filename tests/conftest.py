@@ -90,10 +90,12 @@ def _back_to_public():
 def _fresh_routing_and_cache():
     from django.core.cache import cache
 
+    from apps.api.metering import meter
     from apps.tenancy.routing import routes
 
     routes.clear()
     cache.clear()
+    meter.clear()  # its leases counted in the Redis just emptied
     yield
     routes.clear()
 

@@ -8,12 +8,18 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
 
 
 class StrictOrderingFilter(OrderingFilter):
     def _choices(self, view) -> list[str]:
         fields = list(getattr(view, "ordering_fields", None) or [])
         return [term for name in fields for term in (name, f"-{name}")]
+
+    def filter_queryset(self, request, queryset, view):
+        if isinstance(getattr(view, "paginator", None), CursorPagination):
+            return queryset  # the cursor pagination orders by get_ordering() below itself
+        return super().filter_queryset(request, queryset, view)
 
     def get_ordering(self, request, queryset, view):
         values = request.query_params.getlist(self.ordering_param)

@@ -1,25 +1,37 @@
-"""Rate limits and usage metering, both in Redis, in one round trip per request.
+"""Rate limits and usage metering, kept in Redis, for a fraction of a round trip per call.
 
 Rate limit: a fixed one-minute window per principal (an API key, or a logged-in user on the
-dashboards' own calls), at the limit of the tenant's plan (settings.HUB_API_RATE_LIMITS).
-Usage: calls per key per day (UTC) in a Redis hash per tenant and day, plus the key's last-use
-time; `usage_flush` (a Celery beat task) adds them to ApiKeyUsage / ApiKey.last_used_at.
+dashboards' own calls), at the limit of the tenant's plan (settings.HUB_API_RATE_LIMITS), counted
+in Redis under `hub:api:rl:<schema>:<principal>:<window>`. A process does not ask Redis about
+every call: it reserves a lease of calls at once (INCRBY n, n = 1 % of the limit, 1 to 50) and
+hands them out itself. So a key on the free plan (n = 1) is counted call by call, a busy key asks
+Redis once every n calls, and a key spread over P processes can be refused at most P × (n − 1)
+calls before its limit, never after it. A window found exhausted is refused without asking
+Redis again until it ends.
+
+Usage: calls per key per day (UTC), counted in the process and added to a Redis hash per tenant
+and day (with the key's last-use time) by a background thread about once a second, and at exit;
+`usage_flush` (a Celery beat task) moves them into ApiKeyUsage / ApiKey.last_used_at. Readers in
+this process call `meter.flush()` first, so they see their own calls at once.
 """
 
-import hashlib
+import atexit
 import logging
+import os
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from redis.exceptions import NoScriptError
-
-from .keycache import GLOBAL_VERSION_KEY, redis, version_key
+from django_redis import get_redis_connection
 
 log = logging.getLogger(__name__)
 WINDOW = 60
 USAGE_TTL = 8 * 24 * 3600  # unflushed counts survive a week of flush outages
+FLUSH_SECONDS = 1.0
+MAX_LEASE = 50
 
 
 def usage_key(schema: str, day: str) -> str:
@@ -28,6 +40,10 @@ def usage_key(schema: str, day: str) -> str:
 
 def last_used_key(schema: str) -> str:
     return f"hub:api:last-used:{schema}"
+
+
+def lease_size(limit: int) -> int:
+    return max(1, min(MAX_LEASE, limit // 100))
 
 
 @dataclass
@@ -53,80 +69,102 @@ def plan_limit(tenant) -> int:
     return int(limits.get(tenant.plan, limits["free"]))
 
 
-# One round trip, one command: read the key-cache versions, count the call in its minute, and for
-# a key its usage of the day and its last use.
-SCRIPT = """
-local n = redis.call('INCR', KEYS[3])
-if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
-if ARGV[2] ~= '' then
-  redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
-  redis.call('EXPIRE', KEYS[4], ARGV[3])
-  redis.call('HSET', KEYS[5], ARGV[2], ARGV[4])
-end
-return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), n}
-"""
-SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()
+@dataclass
+class _Lease:
+    window: int
+    next: int  # the window's call number the next call of this process takes
+    last: int  # the last number reserved by this process
 
 
-class PendingHit:
-    """One call counted in Redis: the command is sent at once and the reply read later, so a read
-    request overlaps the Redis round trip with its own database work."""
+class Meter:
+    def __init__(self):
+        self._reset()
 
-    def __init__(self, *, tenant, principal: str, key_id: int | None):
+    def _reset(self):
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._flusher = None  # threads do not survive a fork
+        self.clear()
+
+    def clear(self):
+        """Forgets leases and unflushed counts (tests: after Redis was emptied)."""
+        self._leases: dict[tuple[str, str], _Lease] = {}
+        self._usage: Counter = Counter()  # (schema, day, key id) -> calls not yet in Redis
+        self._last_used: dict[tuple[str, int], float] = {}
+
+    def hit(self, *, tenant, principal: str, key_id: int | None) -> RateLimit | None:
+        """Counts one call; its rate-limit state, or None when Redis could not answer (the call
+        is then not limited)."""
+        if self._pid != os.getpid():  # a forked worker starts afresh
+            self._reset()
         now = time.time()
         window = int(now // WINDOW)
         schema = tenant.schema_name
+        limit = plan_limit(tenant)
+        reset = max(1, int((window + 1) * WINDOW - now + 0.999))
+        if key_id is not None:
+            self._count_usage(schema, key_id, now)
+        with self._lock:
+            lease = self._leases.get((schema, principal))
+            if lease is not None and lease.window == window and (lease.next <= lease.last or lease.next > limit):
+                number = lease.next
+                lease.next += 1
+                return RateLimit(limit=limit, remaining=limit - number, reset=reset)
+        n = lease_size(limit)
+        counter = f"hub:api:rl:{schema}:{principal}:{window}"
+        try:
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            pipe.incrby(counter, n)
+            pipe.expire(counter, WINDOW + 5)
+            total = pipe.execute()[0]
+        except Exception:
+            log.warning("API rate limit unavailable (Redis)", exc_info=True)
+            return None
+        number = total - n + 1
+        with self._lock:
+            self._leases[(schema, principal)] = _Lease(window=window, next=number + 1, last=min(total, limit))
+            if len(self._leases) > 10_000:  # principals of past windows
+                self._leases = {k: v for k, v in self._leases.items() if v.window == window}
+        return RateLimit(limit=limit, remaining=limit - number, reset=reset)
+
+    def _count_usage(self, schema: str, key_id: int, now: float):
         day = datetime.fromtimestamp(now, UTC).date().isoformat()
-        self._args = (
-            5,
-            GLOBAL_VERSION_KEY,
-            version_key(schema),
-            f"hub:api:rl:{schema}:{principal}:{window}",
-            usage_key(schema, day),
-            last_used_key(schema),
-            WINDOW + 5,
-            "" if key_id is None else str(key_id),
-            USAGE_TTL,
-            repr(now),
-        )
-        self.limit = plan_limit(tenant)
-        self.reset = max(1, int((window + 1) * WINDOW - now + 0.999))
-        self._pool = redis().connection_pool
-        self._conn = None
+        with self._lock:
+            self._usage[(schema, day, key_id)] += 1
+            self._last_used[(schema, key_id)] = now
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_forever, name="api-usage-flush", daemon=True)
+                self._flusher.start()
+
+    def _flush_forever(self):
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Adds this process's counted calls to Redis (kept for the next try if Redis fails)."""
+        if self._pid != os.getpid():
+            return
+        with self._lock:
+            usage, self._usage = self._usage, Counter()
+            last_used, self._last_used = self._last_used, {}
+        if not usage and not last_used:
+            return
         try:
-            self._conn = self._pool.get_connection()
-            self._conn.send_packed_command(self._conn.pack_commands([("EVALSHA", SCRIPT_SHA, *self._args)]))
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            for (schema, day, key_id), n in usage.items():
+                pipe.hincrby(usage_key(schema, day), str(key_id), n)
+                pipe.expire(usage_key(schema, day), USAGE_TTL)
+            for (schema, key_id), at in last_used.items():
+                pipe.hset(last_used_key(schema), str(key_id), repr(at))
+            pipe.execute()
         except Exception:
-            log.warning("API metering unavailable (Redis)", exc_info=True)
-            self._drop()
+            log.warning("API usage not flushed to Redis; kept for the next try", exc_info=True)
+            with self._lock:
+                self._usage.update(usage)
+                for name, at in last_used.items():
+                    self._last_used[name] = max(at, self._last_used.get(name, at))
 
-    def result(self) -> tuple[RateLimit | None, tuple | None]:
-        """(rate-limit state, key-cache versions); (None, None) when Redis could not answer:
-        the call is then not limited, and cached keys are checked against the database."""
-        if self._conn is None:
-            return None, None
-        try:
-            try:
-                reply = self._conn.read_response()
-            except NoScriptError:  # a fresh (or flushed) Redis: load the script with this call
-                reply = self._eval()
-        except Exception:
-            log.warning("API metering unavailable (Redis)", exc_info=True)
-            self._drop()
-            return None, None
-        self._pool.release(self._conn)
-        self._conn = None
-        versions, count = (reply[0], reply[1]), int(reply[2])
-        return RateLimit(limit=self.limit, remaining=self.limit - count, reset=self.reset), versions
 
-    def _eval(self):
-        self._conn.send_packed_command(self._conn.pack_commands([("EVAL", SCRIPT, *self._args)]))
-        return self._conn.read_response()
-
-    def _drop(self):
-        if self._conn is not None:
-            self._conn.disconnect()  # unread replies: the connection cannot be reused
-            self._pool.release(self._conn)
-            self._conn = None
-
-    abandon = _drop
+meter = Meter()
+atexit.register(meter.flush)

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from .keycache import redis
-from .metering import last_used_key, usage_key
+from .metering import last_used_key, meter, usage_key
 from .models import ApiKey, ApiKeyUsage
 
 
@@ -16,6 +16,7 @@ def api_key_list(*, include_revoked: bool = True) -> QuerySet[ApiKey]:
 
 
 def _pending_usage(schema: str, days: list[date]) -> dict[tuple[int, date], int]:
+    meter.flush()  # this process's own calls first
     pipe = redis().pipeline(transaction=False)
     for day in days:
         pipe.hgetall(usage_key(schema, day.isoformat()))
@@ -53,6 +54,7 @@ def api_usage_list(*, since: date, until: date | None = None, key_id: int | None
 
 def api_key_last_used(*, keys) -> dict[int, datetime]:
     """The last-use time of each key, Redis's newer figure where the flush has not run yet."""
+    meter.flush()
     stamps = redis().hgetall(last_used_key(connection.schema_name))
     result = {}
     for key in keys:

@@ -15,7 +15,7 @@ from apps.identity.roles import has_permission
 
 from . import scopes as scope_registry
 from .keycache import hash_key, keys_changed, redis
-from .metering import last_used_key, usage_key
+from .metering import last_used_key, meter, usage_key
 from .models import KEY_PREFIX, ApiKey, ApiKeyUsage, IdempotencyRecord
 
 MAX_KEYS_PER_TENANT = 100
@@ -88,6 +88,7 @@ def api_key_revoke(*, actor: Membership | None, key: ApiKey) -> ApiKey:
 def usage_flush(*, schema: str) -> int:
     """Moves the usage counted in Redis for `schema` into ApiKeyUsage (and last-use times into
     ApiKey). Run inside that schema. Returns the number of calls moved."""
+    meter.flush()
     r = redis()
     moved = 0
     for name in r.scan_iter(match=usage_key(schema, "*"), count=100):

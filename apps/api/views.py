@@ -1,9 +1,9 @@
 """The base of every API view: the same rules for every app's endpoints.
 
 Subclass `HubAPIView` or the generic classes here and set `api_scope`, `read_permission` and
-`write_permission`. What they add to DRF: rate limits (with RateLimit-* headers), the key cache
-check, the audit actor, deprecation headers, Idempotency-Key on POST, ETag / If-None-Match on
-reads and If-Match on writes of one object.
+`write_permission`. What they add to DRF: rate limits (with RateLimit-* headers), the audit
+actor, deprecation headers, Idempotency-Key on POST, ETag / If-None-Match on reads and If-Match
+on writes of one object.
 """
 
 import hashlib
@@ -11,14 +11,12 @@ import hashlib
 from auditlog.context import auditlog_value
 from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, generics, mixins, viewsets
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.views import APIView
 
 from . import idempotency
-from .authentication import KeyPrincipal, check_entry
+from .authentication import KeyPrincipal
 from .exceptions import PreconditionFailed
-from .keycache import cache as key_cache
-from .metering import PendingHit
+from .metering import meter
 from .versioning import deprecation_headers
 
 
@@ -59,42 +57,15 @@ class HubAPIMixin:
         return f"user:{request.user.pk}"
 
     def _rate_limit(self, request):
-        """Counts the call in Redis. A read waits for Redis's answer only when its response is
-        ready (overlapping the round trip with the database), a write before it acts."""
-        self._pending = None
+        """Counts the call (apps.api.metering): 429 past the limit; no limit while Redis is down."""
         user = request.user
         if user is None or not user.is_authenticated:
             return
         key = request.auth if isinstance(request.auth, KeyPrincipal) else None
-        self._pending = PendingHit(tenant=request.tenant, principal=self._principal(request), key_id=key and key.id)
-        if request.method not in SAFE_METHODS:
-            self._settle(request)
-
-    def _settle(self, request):
-        """Reads the pending Redis answer: 429 past the limit; a key changed since this process
-        cached it is checked afresh (401 if it no longer works)."""
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        state, versions = pending.result()
+        state = meter.hit(tenant=request.tenant, principal=self._principal(request), key_id=key and key.id)
         request._request.rate_limit = state
-        key = request.auth if isinstance(request.auth, KeyPrincipal) else None
-        if key is not None and (versions is None or versions != key.entry.versions):
-            entry = key_cache.load(request.tenant, key.entry.prefix, versions)
-            membership = check_entry(entry, request._request.api_key_raw)
-            request.auth = KeyPrincipal(entry)
-            request.user = membership.user
-            request._request.membership = membership
         if state is not None and state.exceeded:
             raise Throttled(wait=state.reset)
-
-    def dispatch(self, request, *args, **kwargs):
-        self._pending = None
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        finally:
-            if self._pending is not None:  # an unhandled error: drop the half-read connection
-                self._pending.abandon()
 
     @staticmethod
     def _set_audit_actor(request):
@@ -121,12 +92,6 @@ class HubAPIMixin:
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        if getattr(self, "_pending", None) is not None:
-            try:
-                self._settle(request)
-            except exceptions.APIException as exc:
-                # The read's answer is dropped unsent: rate limited, or the key stopped working.
-                response = self.handle_exception(exc)
         response = super().finalize_response(request, response, *args, **kwargs)
         state = getattr(request, "rate_limit", None)
         if state is not None:

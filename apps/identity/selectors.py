@@ -11,8 +11,10 @@ def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
     return Membership.objects.select_related("tenant", "user").filter(user=user, tenant=tenant).first()
 
 
-def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email")
+def member_list(*, tenant: Tenant, ordered: bool = True) -> QuerySet[Membership]:
+    """The tenant's memberships with their users, by email unless the caller orders them."""
+    members = Membership.objects.filter(tenant=tenant).select_related("user")
+    return members.order_by("user__email") if ordered else members
 
 
 def invitation_pending_list(*, tenant: Tenant) -> QuerySet[Invitation]:

@@ -381,6 +381,9 @@ HUB_API_RATE_LIMITS = {"free": 120, "team": 600, "enterprise": 3000}
 # (ISO dates); their responses carry Deprecation and Sunset headers, and after the sunset 410.
 HUB_API_DEPRECATED_VERSIONS = env.json("HUB_API_DEPRECATED_VERSIONS", default={})
 HUB_API_IDEMPOTENCY_HOURS = 24
+# How often (seconds) a process checks Redis for API key changes made by other processes
+# (a revocation takes effect at once in the process that made it, within this interval elsewhere).
+HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=1.0)
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

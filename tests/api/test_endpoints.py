@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from apps.api.models import ApiKey, ApiKeyUsage
 from apps.api.services import usage_flush
+from apps.events.models import Event
 from apps.identity.models import Invitation, Membership
 from tests.factories import MembershipFactory
 
@@ -47,12 +48,15 @@ def test_tenant_read_by_any_member_update_by_admins(tenant_a):
         "url": "http://alpha.localhost:8000/",
     }
     assert viewer.patch("/api/v1/tenant/", {"name": "Nope"}, content_type=JSON).status_code == 403
-    _, admin_raw = _key_for(tenant_a, "admin")
+    admin, admin_raw = _key_for(tenant_a, "admin")
     response = api_client(tenant_a, admin_raw).patch("/api/v1/tenant/", {"name": "Alpha Renamed"}, content_type=JSON)
     assert response.status_code == 200
     assert response.json()["name"] == "Alpha Renamed"
     tenant_a.refresh_from_db()
     assert tenant_a.name == "Alpha Renamed"
+    with schema_context(tenant_a.schema_name):  # the event names who did it (not notified of it)
+        event = Event.objects.get(type="organisation.settings_changed")
+        assert event.actor_id == admin.user_id
 
 
 def test_tenant_read_only_fields_are_ignored_and_blank_name_refused(api_a, tenant_a):

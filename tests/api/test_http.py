@@ -1,6 +1,7 @@
 """The HTTP rules every endpoint follows: problem+json errors (never HTML under /api/),
 versioning with Deprecation/Sunset, ETag/If-None-Match/If-Match, Idempotency-Key, rate limits."""
 
+import time
 from unittest import mock
 
 import pytest
@@ -303,6 +304,7 @@ def test_rate_limit_follows_the_plan(api_a, tenant_a):
 # --- Redis down ----------------------------------------------------------------------------------
 
 
+@override_settings(HUB_API_KEY_RECHECK_SECONDS=0)  # noticed at once, not after up to a second
 def test_with_redis_down_calls_go_on_unlimited_and_keys_are_checked_in_the_database(tenant_a, key_a):
     from django.conf import settings
 
@@ -341,10 +343,39 @@ def test_trailing_slash_redirect_stays_inside_the_api(api_a):
     assert response["Location"].endswith("/api/v1/members/")
 
 
-def test_metering_loads_its_script_into_a_fresh_redis(api_a):
+@override_settings(HUB_API_RATE_LIMITS={"free": 1000, "team": 1000, "enterprise": 1000})
+def test_a_busy_key_reserves_calls_in_leases_and_never_passes_its_limit(api_a, key_a, tenant_a):
     from apps.api.keycache import redis
+    from apps.api.metering import WINDOW, lease_size
 
-    redis().script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT once
-    first = api_a.get("/api/v1/tenant/")
-    assert first.status_code == 200 and first["RateLimit-Remaining"] == "119"
-    assert api_a.get("/api/v1/tenant/")["RateLimit-Remaining"] == "118"
+    assert lease_size(1000) == 10
+    key, _ = key_a
+    counters = lambda: list(redis().scan_iter(match=f"hub:api:rl:{tenant_a.schema_name}:key:{key.pk}:*"))  # noqa: E731
+    remaining = [api_a.get("/api/v1/tenant/")["RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["999", "998", "997"]  # as if counted one by one
+    [counter] = counters()
+    assert int(redis().get(counter)) == 10  # one lease of 10 calls: Redis was asked once
+    # Other processes take all but 5 of the rest of the window: this process's lease runs out
+    # (7 more calls), its next lease gets the last 5, and the call after them is refused.
+    redis().incrby(counter, 1000 - 10 - 5)
+    statuses = [api_a.get("/api/v1/tenant/").status_code for _ in range(7 + 5 + 1)]
+    assert statuses == [200] * 12 + [429]
+    assert 0 < redis().ttl(counter) <= WINDOW + 5
+
+
+def test_usage_reaches_redis_within_seconds_without_a_reader(api_a, key_a, tenant_a):
+    """Other processes (the usage page, the flush task) see a process's calls once its
+    background flush has run."""
+    from datetime import UTC, datetime
+
+    from apps.api.keycache import redis
+    from apps.api.metering import FLUSH_SECONDS, usage_key
+
+    key, _ = key_a
+    for _ in range(2):
+        api_a.get("/api/v1/tenant/")
+    name = usage_key(tenant_a.schema_name, datetime.now(UTC).date().isoformat())
+    deadline = time.monotonic() + FLUSH_SECONDS * 5
+    while redis().hget(name, str(key.pk)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert int(redis().hget(name, str(key.pk))) == 2

@@ -71,8 +71,9 @@ class MemberViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Membership.objects.none()
-        # Only this tenant's memberships: another tenant's ids are simply not found.
-        return member_list(tenant=self.request.tenant).order_by("-id")
+        # Only this tenant's memberships: another tenant's ids are simply not found. The ordering
+        # filter and the cursor pagination order them.
+        return member_list(tenant=self.request.tenant, ordered=False)
 
     def partial_update(self, request, *args, **kwargs):
         membership = self.get_object()

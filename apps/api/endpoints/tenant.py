@@ -46,5 +46,5 @@ class TenantView(HubGenericAPIView):
         tenant = self.get_object()
         self.check_precondition(tenant)
         if "name" in serializer.validated_data:
-            tenant = tenant_rename(tenant=tenant, name=serializer.validated_data["name"])
+            tenant = tenant_rename(tenant=tenant, name=serializer.validated_data["name"], actor=request.user)
         return Response(self.get_serializer(tenant).data)
