@@ -1,6 +1,6 @@
-"""bench.settings for the api_list benchmark: the benchmark's URLconf (the plain DRF list in
-front of the tenant site) and a rate limit no benchmark run reaches (it is still counted in
-Redis on every request, as in production; only the ceiling is lifted)."""
+"""bench.settings for the api_list benchmark's API server: the tenant site's URL patterns as
+deployed (bench.urls_api), and a rate limit no benchmark run reaches (calls are still counted in
+Redis, as in production; only the ceiling is lifted)."""
 
 from bench.settings import *  # noqa: F403
 

@@ -1,14 +1,13 @@
-"""The api_list benchmark's URLconf: the plain DRF list, then bench.urls (ping, tenant site)."""
+"""The api_list benchmark's API server URLconf: the tenant site's own patterns, unchanged and at
+the same depth as deployed (the API is the first of them), then the readiness ping."""
 
-from django.urls import include, path
+from django.urls import path
 
-from bench.views_api import PlainMemberList
+from bench.views import ping
+from config import urls_tenant
 
-urlpatterns = [
-    path("bench/plain-members/", PlainMemberList.as_view()),
-    path("", include("bench.urls")),
-]
+urlpatterns = [*urls_tenant.urlpatterns, path("bench/ping/", ping)]
 
-handler404 = "apps.core.views.not_found"
-handler403 = "apps.core.views.forbidden"
-handler500 = "apps.core.views.server_error"
+handler404 = urls_tenant.handler404
+handler403 = urls_tenant.handler403
+handler500 = urls_tenant.handler500

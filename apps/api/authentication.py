@@ -50,7 +50,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        header = request._request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
         scheme, _, raw = header.partition(" ")
@@ -60,7 +60,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix = split_key(raw)
         if prefix is None:
             raise exceptions.AuthenticationFailed("Malformed API key: expected `Bearer hub_<prefix>_<secret>`.")
-        tenant = getattr(request, "tenant", None)
+        tenant = getattr(request._request, "tenant", None)
         if tenant is None or tenant.is_public:
             raise exceptions.AuthenticationFailed("API keys work on an organisation's own domain only.")
         entry = cache.get(tenant, prefix)

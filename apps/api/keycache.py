@@ -165,7 +165,7 @@ def membership_copy(entry: KeyEntry) -> Membership | None:
     if entry.membership is None:
         return None
     membership = _shallow_copy(entry.membership)
-    membership.user = _shallow_copy(entry.membership.user)
+    membership._state.fields_cache["user"] = _shallow_copy(entry.membership.user)
     return membership
 
 

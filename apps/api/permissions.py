@@ -19,21 +19,21 @@ class HubPermission(permissions.BasePermission):
         user = request.user
         if user is None or not user.is_authenticated:
             return False  # DRF answers 401 with WWW-Authenticate
-        if getattr(view, request.method.lower(), None) is None:
+        http = request._request  # attributes read through DRF's Request proxy cost ~10x more
+        if getattr(view, http.method.lower(), None) is None:
             return True  # a method the endpoint lacks: DRF answers 405
-        tenant = request.tenant
-        write = request.method not in permissions.SAFE_METHODS
+        write = http.method not in permissions.SAFE_METHODS
         if isinstance(request.auth, KeyPrincipal):
-            membership = request._request.membership
+            membership = http.membership
             app = getattr(view, "api_scope", None)
             if app is None or not scopes.allows(request.auth.scopes, app, write):
                 needed = f"{app}:{'write' if write else 'read'}"
                 raise exceptions.PermissionDenied(f"This API key lacks the scope {needed}.")
         else:
-            membership = getattr(request._request, "membership", None) or membership_get(user=user, tenant=tenant)
+            membership = getattr(http, "membership", None) or membership_get(user=user, tenant=http.tenant)
             if membership is None:
                 raise exceptions.PermissionDenied("You are not a member of this organisation.")
-            request._request.membership = membership
+            http.membership = membership
         needed = view.required_permission(request) if hasattr(view, "required_permission") else None
         if needed is None:
             needed = getattr(view, "write_permission" if write else "read_permission", None)
