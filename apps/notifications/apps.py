@@ -19,7 +19,7 @@ class NotificationsConfig(AppConfig):
         from apps.events.services import register_sweeper
 
         from .services import live_event, notify_for_event
-        from .webhooks import deliver_event, deliveries_sweep
+        from .webhooks import deliver_events, deliveries_sweep
 
         if "webhook.endpoint_disabled" not in registry["event_types"]:
             registry.register_event_type(
@@ -39,7 +39,7 @@ class NotificationsConfig(AppConfig):
                 )
             )
         subscribe("*", notify_for_event)
-        subscribe("*", deliver_event)
+        subscribe("*", deliver_events, batch=True)
         subscribe("*", live_event)
         register_sweeper(deliveries_sweep)
         try:

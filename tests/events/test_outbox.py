@@ -13,6 +13,7 @@ from apps.core.registry import registry
 from apps.events import handlers
 from apps.events.models import Event
 from apps.events.services import (
+    MAX_DISPATCH_ATTEMPTS,
     InvalidPayload,
     UnknownEventType,
     event_dispatch,
@@ -102,20 +103,27 @@ def test_a_failing_handler_rolls_back_every_handler_and_records_the_error(in_ten
 
 
 def test_sweep_redispatches_events_left_undispatched(in_tenant_a, recorder, eager_tasks):
-    old = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
-    Event.objects.filter(pk=old.pk).update(occurred_at=timezone.now() - timedelta(minutes=5))
+    long_ago = timezone.now() - timedelta(minutes=5)
+    lost = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)  # its task was lost
+    failed = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)  # a handler raised once
+    given_up = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    Event.objects.filter(pk=lost.pk).update(occurred_at=long_ago)
+    Event.objects.filter(pk=failed.pk).update(occurred_at=long_ago, attempts=1, last_error="boom")
+    Event.objects.filter(pk=given_up.pk).update(occurred_at=long_ago, attempts=MAX_DISPATCH_ATTEMPTS)
     fresh = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
-    done = Event.objects.create(
+    Event.objects.create(
         type="organisation.settings_changed",
         payload=PAYLOAD,
         occurred_at=timezone.now() - timedelta(hours=1),
         dispatched_at=timezone.now(),
     )
-    assert events_sweep(grace_seconds=60) == 1  # only the old, undispatched one
-    assert Event.objects.get(pk=old.pk).dispatched_at is not None
-    assert Event.objects.get(pk=fresh.pk).dispatched_at is None
-    assert len(recorder) == 1
-    assert done.pk != old.pk
+    assert events_sweep(grace_seconds=60) == 2  # the lost and the failed one
+    # The lost one goes through the outbox task, which takes every new event (the fresh one too);
+    # the failed one through a task of its own; the one that failed too often is left alone.
+    dispatched = set(Event.objects.filter(dispatched_at__isnull=False).values_list("pk", flat=True))
+    assert {lost.pk, failed.pk, fresh.pk} <= dispatched
+    assert given_up.pk not in dispatched
+    assert len(recorder) == 3
 
 
 def test_event_types_are_declared_with_description_and_schema():
