@@ -32,6 +32,8 @@ def subscribe(event_type: str, handler: Handler, *, batch: bool = False) -> None
 def unsubscribe(event_type: str, handler: Handler) -> None:
     if handler in _handlers.get(event_type, []):
         _handlers[event_type].remove(handler)
+    if not any(handler in handlers for handlers in _handlers.values()):
+        _batch_handlers.discard(handler)
 
 
 def handlers_for(event_type: str) -> list[Handler]:

@@ -129,6 +129,8 @@ class _PinnedMixin:
         sock.settimeout(self.timeout)
         try:
             sock.connect(sockaddr)
+            # As http.client does: a kept-alive request's body must not wait for the headers' ACK.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             sock.close()
             raise
@@ -229,6 +231,8 @@ class Session:
         except BaseException:
             self.close()
             raise
-        if not raw.isclosed() or raw.will_close:  # not read to the end, or the server closes it
+        if (raw.isclosed() or raw.length == 0) and not raw.will_close:
+            raw.close()  # read to the end: the connection is free for the next request
+        else:
             self.close()
         return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, b"".join(chunks))

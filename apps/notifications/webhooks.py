@@ -298,7 +298,7 @@ def _claim(*, endpoint_id=None, delivery_id=None, limit: int) -> list[WebhookDel
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
         )
         due = due.filter(pk=delivery_id) if delivery_id else due.filter(endpoint_id=endpoint_id)
-        claimed = list(due.order_by("next_attempt_at")[:limit])
+        claimed = list(due.order_by("next_attempt_at", "created")[:limit])
         if claimed:
             until = now + timedelta(seconds=settings.HUB_WEBHOOK_LEASE_SECONDS)
             WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(leased_until=until)
