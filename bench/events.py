@@ -2,7 +2,10 @@
 
 - webhook_p95_ms: publish() → webhook received by a local HTTP receiver, p95 over RATE events/s
   held for SECONDS s (after a warm-up), through a real Celery worker (prefork, WORKER_CONCURRENCY
-  processes): outbox row, after-commit dispatch task, delivery row, delivery task, signed POST.
+  processes): outbox row; after commit, the tenant's outbox task (queued once at a time), which
+  dispatches every new event in batches and writes the delivery rows in bulk; after that commit,
+  the endpoint's delivery task (queued once at a time), which leases the due deliveries and sends
+  them, signed, over one kept-alive connection. The busier the worker, the bigger the batches.
   Target: under 1,000 ms at 100 events/s.
 - ws_connections, ws_memory_per_conn_kb, ws_fanout_p95_ms: one uvicorn process holds WS_TARGET
   idle websocket connections to /ws/, each authenticated by a member's session cookie (the

@@ -314,7 +314,10 @@ def endpoint_deliver_due(*, endpoint_id, max_rounds: int = 20) -> int:
         deliveries = _claim(endpoint_id=endpoint_id, limit=DELIVERY_BATCH)
         if not deliveries:
             return made
-        outcomes = _send(WebhookEndpoint.objects.get(pk=endpoint_id), deliveries)
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+        if endpoint is None:  # deleted meanwhile, and its deliveries with it
+            return made
+        outcomes = _send(endpoint, deliveries)
         made += len(outcomes)
         if len(deliveries) < DELIVERY_BATCH and len(outcomes) == len(deliveries):
             return made
