@@ -15,12 +15,15 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from apps.core.registry import registry
 
-from .handlers import handlers_for
+from .handlers import handle
 from .models import Event
+from .queue import task_enqueue_once
 
 logger = logging.getLogger(__name__)
 
 MAX_DISPATCH_ATTEMPTS = 20
+DISPATCH_BATCH = 100
+DISPATCH_KEY = "dispatch"
 _sweepers: list[Callable[[], int]] = []
 
 
@@ -58,18 +61,38 @@ def event_publish(*, event_type: str, payload: dict, tenant, actor=None, occurre
             type=event_type, payload=payload, actor_id=actor_id, occurred_at=occurred_at or timezone.now()
         )
     schema = tenant.schema_name
-    transaction.on_commit(lambda: event_enqueue(event_id=event.pk, schema_name=schema))
+    transaction.on_commit(lambda: outbox_dispatch_enqueue(schema_name=schema))
     return event
 
 
+def outbox_dispatch_enqueue(*, schema_name: str) -> None:
+    """Sends the task that dispatches the tenant's new events, unless one is queued already; a
+    broker outage only delays the events until the next sweep."""
+    from .tasks import dispatch_events
+
+    task_enqueue_once(dispatch_events, schema_name=schema_name, key=DISPATCH_KEY)
+
+
 def event_enqueue(*, event_id, schema_name: str) -> None:
-    """Sends the dispatch task; a broker outage only delays the event until the next sweep."""
+    """Sends the task that dispatches one event (the sweep's, for events left behind)."""
     from .tasks import dispatch_event
 
     try:
         dispatch_event.apply_async(args=[str(event_id)], headers={"_schema_name": schema_name})
-    except Exception:  # noqa: BLE001 - the outbox row is safe; the sweep will pick it up
+    except Exception:  # noqa: BLE001 - the outbox row is safe; the next sweep will try again
         logger.warning("could not enqueue event %s in %s; the sweep will dispatch it", event_id, schema_name)
+
+
+def _mark_dispatched(events: list[Event]) -> None:
+    Event.objects.filter(pk__in=[e.pk for e in events]).update(
+        dispatched_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+
+
+def _record_failure(event_id, exc: Exception) -> None:
+    Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    )
 
 
 def event_dispatch(*, event_id) -> bool:
@@ -88,18 +111,53 @@ def event_dispatch(*, event_id) -> bool:
             )
             if event is None:
                 return False
-            for handler in handlers_for(event.type):
-                handler(event)
-            event.dispatched_at = timezone.now()
-            event.attempts += 1
-            event.last_error = ""
-            event.save(update_fields=["dispatched_at", "attempts", "last_error"])
+            handle([event])
+            _mark_dispatched([event])
         return True
     except Exception as exc:
-        Event.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        _record_failure(event_id, exc)
         raise
+
+
+def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 50) -> int:
+    """Dispatches the current tenant's new events (never attempted), oldest first, `batch_size`
+    at a time, each batch in one transaction. Returns how many were dispatched.
+
+    Rows are taken with SELECT … FOR UPDATE SKIP LOCKED, so workers draining the same outbox
+    share it without waiting. If a handler raises, the batch's handlers are rolled back and its
+    events are dispatched one by one, each in a savepoint: the failing one records its attempt
+    and error and is left to the sweep (which retries it with backoff); the others go through.
+    After `max_batches` it hands over to a new task, so one busy tenant does not hold a worker.
+    """
+    done = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            events = list(
+                Event.objects.select_for_update(skip_locked=True)
+                .filter(dispatched_at__isnull=True, attempts=0)
+                .order_by("occurred_at")[:batch_size]
+            )
+            if not events:
+                return done
+            try:
+                with transaction.atomic():
+                    handle(events)
+                    _mark_dispatched(events)
+                done += len(events)
+            except Exception:  # noqa: BLE001 - find the culprit one event at a time
+                for event in events:
+                    try:
+                        with transaction.atomic():
+                            handle([event])
+                            _mark_dispatched([event])
+                        done += 1
+                    except Exception as exc:  # noqa: BLE001 - recorded; the sweep retries it
+                        logger.warning("event %s could not be dispatched: %s", event.pk, exc)
+                        _record_failure(event.pk, exc)
+        if len(events) < batch_size:
+            return done
+    outbox_dispatch_enqueue(schema_name=connection.schema_name)
+    return done
 
 
 def register_sweeper(sweeper: Callable[[], int]) -> None:
@@ -109,17 +167,22 @@ def register_sweeper(sweeper: Callable[[], int]) -> None:
 
 
 def events_sweep(*, grace_seconds: float | None = None) -> int:
-    """Re-enqueues the current tenant's events still undispatched `grace_seconds` after they happened."""
+    """Re-enqueues the current tenant's events still undispatched `grace_seconds` after they
+    happened: never-attempted ones through the outbox task (it takes every new event), the ones
+    that failed one task each (it retries with backoff). Returns how many were found."""
     grace = settings.HUB_EVENTS_SWEEP_GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = timezone.now() - timedelta(seconds=grace)
-    ids = list(
+    left = list(
         Event.objects.filter(dispatched_at__isnull=True, occurred_at__lte=cutoff, attempts__lt=MAX_DISPATCH_ATTEMPTS)
         .order_by("occurred_at")
-        .values_list("pk", flat=True)[:1000]
+        .values_list("pk", "attempts")[:1000]
     )
-    for event_id in ids:
-        event_enqueue(event_id=event_id, schema_name=connection.schema_name)
-    return len(ids)
+    if any(attempts == 0 for _, attempts in left):
+        outbox_dispatch_enqueue(schema_name=connection.schema_name)
+    for event_id, attempts in left:
+        if attempts:
+            event_enqueue(event_id=event_id, schema_name=connection.schema_name)
+    return len(left)
 
 
 def tenant_sweep() -> int:

@@ -1,10 +1,12 @@
 """Celery tasks of the event spine. Tasks are thin: they call a service."""
 
 from celery import shared_task
+from django.db import connection
 
 from apps.tenancy.models import Tenant
 
 from . import services
+from .queue import task_started
 
 # The worker looks the tenant of a task up by its schema; keep it for a while (one query less per task).
 TENANT_CACHE_SECONDS = 30
@@ -16,6 +18,13 @@ def dispatch_event(self, event_id: str) -> bool:
         return services.event_dispatch(event_id=event_id)
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
+def dispatch_events() -> int:
+    """Dispatches every new event of the tenant (publish sends it, at most one queued at a time)."""
+    task_started(schema_name=connection.schema_name, key=services.DISPATCH_KEY)
+    return services.events_dispatch_new()
 
 
 @shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)

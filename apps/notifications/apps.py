@@ -18,8 +18,8 @@ class NotificationsConfig(AppConfig):
         from apps.events.handlers import subscribe
         from apps.events.services import register_sweeper
 
-        from .services import live_event, notify_for_event
-        from .webhooks import deliver_event, deliveries_sweep
+        from .services import live_event, notify_for_events
+        from .webhooks import deliver_events, deliveries_sweep
 
         if "webhook.endpoint_disabled" not in registry["event_types"]:
             registry.register_event_type(
@@ -38,8 +38,8 @@ class NotificationsConfig(AppConfig):
                     },
                 )
             )
-        subscribe("*", notify_for_event)
-        subscribe("*", deliver_event)
+        subscribe("*", notify_for_events, batch=True)
+        subscribe("*", deliver_events, batch=True)
         subscribe("*", live_event)
         register_sweeper(deliveries_sweep)
         try:

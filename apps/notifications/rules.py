@@ -5,6 +5,8 @@ notification. Apps above notifications may add rules with `rule_register()`.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection
@@ -32,13 +34,33 @@ def rule_register(rule: Rule) -> None:
     RULES[rule.event_type] = rule
 
 
+_memo: ContextVar[dict | None] = ContextVar("notification_rules_memo", default=None)
+
+
+@contextmanager
+def memoized():
+    """Within the block (the events of one dispatch), admins() reads each tenant's admins once."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def admins(event) -> list[int]:
     """The owners and admins of the tenant being served."""
-    return list(
-        Membership.objects.filter(tenant_id=connection.tenant.pk, role__in=[Role.OWNER, Role.ADMIN]).values_list(
+    memo = _memo.get()
+    tenant_id = connection.tenant.pk
+    if memo is not None and tenant_id in memo:
+        return memo[tenant_id]
+    ids = list(
+        Membership.objects.filter(tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]).values_list(
             "user_id", flat=True
         )
     )
+    if memo is not None:
+        memo[tenant_id] = ids
+    return ids
 
 
 def _p(event, key, default=""):

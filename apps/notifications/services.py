@@ -2,6 +2,7 @@
 
 import json
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
@@ -15,7 +16,7 @@ from apps.core.registry import registry
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
-from . import realtime
+from . import realtime, rules
 from .models import Channel, Notification, NotificationPreference, PushSubscription
 from .rules import RULES, Rule
 from .ssrf import BlockedDestination, check_destination, url_refusal
@@ -86,7 +87,14 @@ def notification_create(
     channel = channel or preference_channel(user_id=user_id, event_type=event_type)
     if channel == Channel.NONE:
         return None
-    notification = Notification.objects.create(
+    notification = _notification(user_id, event_type, title, body, url, event, channel)
+    notification.save()
+    _send_on_commit([(notification, channel)])
+    return notification
+
+
+def _notification(user_id, event_type, title, body, url, event, channel) -> Notification:
+    return Notification(
         user_id=user_id,
         event=event,
         event_type=event_type,
@@ -95,14 +103,24 @@ def notification_create(
         url=url,
         in_app=channel in (Channel.IN_APP, Channel.BOTH),
     )
+
+
+def _send_on_commit(created: list[tuple[Notification, str]]) -> None:
+    """After commit: the live update of in-app notifications, their Web Push, and the e-mails."""
     schema = connection.schema_name
-    if notification.in_app:
-        transaction.on_commit(lambda: notification_push_live(notification=notification, schema_name=schema))
-        if settings.HUB_VAPID_PRIVATE_KEY and PushSubscription.objects.filter(user_id=user_id).exists():
-            transaction.on_commit(lambda: _enqueue("send_push", notification.pk, schema))
-    if channel in (Channel.EMAIL, Channel.BOTH):
-        transaction.on_commit(lambda: _enqueue("send_notification_email", notification.pk, schema))
-    return notification
+    live = [notification for notification, _ in created if notification.in_app]
+    if live:
+        transaction.on_commit(partial(notifications_push_live, notifications=live, schema_name=schema))
+        if settings.HUB_VAPID_PRIVATE_KEY:
+            subscribed = set(
+                PushSubscription.objects.filter(user_id__in={n.user_id for n in live}).values_list("user_id", flat=True)
+            )
+            for notification in live:
+                if notification.user_id in subscribed:
+                    transaction.on_commit(partial(_enqueue, "send_push", notification.pk, schema))
+    for notification, channel in created:
+        if channel in (Channel.EMAIL, Channel.BOTH):
+            transaction.on_commit(partial(_enqueue, "send_notification_email", notification.pk, schema))
 
 
 def _enqueue(task_name: str, notification_id: int, schema_name: str) -> None:
@@ -130,15 +148,20 @@ def unread_count(*, user_id: int) -> int:
     return Notification.objects.filter(user_id=user_id, in_app=True, read_at__isnull=True).count()
 
 
-def notification_push_live(*, notification: Notification, schema_name: str) -> None:
-    realtime.group_send(
-        realtime.user_group(schema_name, notification.user_id),
-        {
-            "type": "hub.notification",
-            "notification": notification_as_dict(notification),
-            "unread": unread_count(user_id=notification.user_id),
-        },
-    )
+def notifications_push_live(*, notifications: list[Notification], schema_name: str) -> None:
+    """Each notification to its member's open pages, with the member's unread count (read once)."""
+    unread: dict[int, int] = {}
+    for notification in notifications:
+        if notification.user_id not in unread:
+            unread[notification.user_id] = unread_count(user_id=notification.user_id)
+        realtime.group_send(
+            realtime.user_group(schema_name, notification.user_id),
+            {
+                "type": "hub.notification",
+                "notification": notification_as_dict(notification),
+                "unread": unread[notification.user_id],
+            },
+        )
 
 
 def notification_mark_read(*, user: User, notification_id: int) -> int:
@@ -164,32 +187,37 @@ def _push_unread(user_id: int) -> None:
     )
 
 
-def notify_for_event(event) -> None:
-    """Event handler: one notification per recipient of the event type's rule (never the actor)."""
-    rule: Rule | None = RULES.get(event.type)
-    if rule is None:
+def notify_for_events(events) -> None:
+    """Event handler (batch): one notification per recipient of each event type's rule (never the
+    actor), as each member's preference says; written in bulk."""
+    wanted = []
+    with rules.memoized():
+        for event in events:
+            rule: Rule | None = RULES.get(event.type)
+            if rule is not None:
+                recipients = {r for r in rule.recipients(event) if r and r != event.actor_id}
+                if recipients:
+                    wanted.append((event, rule, recipients))
+    if not wanted:
         return
-    recipients = {r for r in rule.recipients(event) if r and r != event.actor_id}
-    if not recipients:
-        return
-    title = rule.title(event)
-    body = rule.body(event) if rule.body else ""
-    active = set(User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", flat=True))
-    chosen = dict(
-        NotificationPreference.objects.filter(user_id__in=active, event_type=event.type).values_list(
-            "user_id", "channel"
-        )
-    )
-    for user_id in sorted(active):
-        notification_create(
-            user_id=user_id,
-            event_type=event.type,
-            title=title,
-            body=body,
-            url=rule.url,
-            event=event,
-            channel=chosen.get(user_id, rule.default_channel),
-        )
+    everyone = set().union(*(recipients for _, _, recipients in wanted))
+    active = set(User.objects.filter(pk__in=everyone, is_active=True).values_list("pk", flat=True))
+    chosen = {
+        (user_id, event_type): channel
+        for user_id, event_type, channel in NotificationPreference.objects.filter(
+            user_id__in=active, event_type__in={event.type for event, _, _ in wanted}
+        ).values_list("user_id", "event_type", "channel")
+    }
+    created = []
+    for event, rule, recipients in wanted:
+        title = rule.title(event)
+        body = rule.body(event) if rule.body else ""
+        for user_id in sorted(recipients & active):
+            channel = chosen.get((user_id, event.type), rule.default_channel)
+            if channel != Channel.NONE:
+                created.append((_notification(user_id, event.type, title, body, rule.url, event, channel), channel))
+    Notification.objects.bulk_create([notification for notification, _ in created])
+    _send_on_commit(created)
 
 
 def live_event(event) -> None:

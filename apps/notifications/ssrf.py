@@ -129,6 +129,8 @@ class _PinnedMixin:
         sock.settimeout(self.timeout)
         try:
             sock.connect(sockaddr)
+            # As http.client does: a kept-alive request's body must not wait for the headers' ACK.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             sock.close()
             raise
@@ -145,31 +147,71 @@ class _PinnedHTTPSConnection(_PinnedMixin, http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def post(url: str, body: bytes, headers: dict, *, timeout: float, max_body: int = 65536) -> Response:
-    """POSTs `body` to `url` after the SSRF check. No redirects are followed (a 3xx is just a
-    status); the whole exchange must finish within `timeout` seconds."""
-    refusal = url_refusal(url)
-    if refusal:
-        raise BlockedDestination(refusal)
-    parts = urlsplit(url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    deadline = time.monotonic() + timeout
-    infos = resolve(parts.hostname, port)
-    last_error: Exception | None = None
-    for info in infos[:2]:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        if https:
-            conn = _PinnedHTTPSConnection(parts.hostname, port, timeout=remaining, context=ssl.create_default_context())
-        else:
-            conn = _PinnedHTTPConnection(parts.hostname, port, timeout=remaining)
-        conn.pinned = info
+class Session:
+    """POSTs over one kept-alive connection per host (webhook deliveries to one endpoint). Each
+    new connection goes through the guard — the URL checked, the host resolved, every address
+    checked — and goes to the address that was checked; a kept-alive connection stays with it.
+    Use it for a short while (one batch of deliveries), then close it."""
+
+    def __init__(self):
+        self._conn = None
+        self._key = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self._key = None
+
+    def post(self, url: str, body: bytes, headers: dict, *, timeout: float, max_body: int = 65536) -> Response:
+        """POSTs `body` to `url` after the SSRF check. No redirects are followed (a 3xx is just a
+        status); the whole exchange must finish within `timeout` seconds."""
+        refusal = url_refusal(url)
+        if refusal:
+            raise BlockedDestination(refusal)
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        deadline = time.monotonic() + timeout
+        key = (parts.scheme, parts.hostname, port)
+        if self._conn is not None and self._key == key:
+            try:
+                return self._exchange(path, body, headers, deadline, timeout, max_body)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                pass  # the server closed the idle connection: open a new one
+        self.close()
+        infos = resolve(parts.hostname, port)
+        last_error: Exception | None = None
+        for info in infos[:2]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if https:
+                conn = _PinnedHTTPSConnection(
+                    parts.hostname, port, timeout=remaining, context=ssl.create_default_context()
+                )
+            else:
+                conn = _PinnedHTTPConnection(parts.hostname, port, timeout=remaining)
+            conn.pinned = info
+            self._conn, self._key = conn, key
+            try:
+                return self._exchange(path, body, headers, deadline, timeout, max_body)
+            except (ConnectionRefusedError, ConnectionResetError) as exc:
+                last_error = exc  # try the next address, if any
+        raise ConnectionError(str(last_error) if last_error else "timed out connecting")
+
+    def _exchange(self, path, body, headers, deadline, timeout, max_body) -> Response:
+        """One request on the session's connection; any error closes it."""
+        conn = self._conn
         try:
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
+            if conn.sock is not None:  # kept alive: the socket still has the last exchange's timeout
+                conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
             conn.request("POST", path, body=body, headers=headers)
             if conn.sock is not None:
                 conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
@@ -183,11 +225,14 @@ def post(url: str, body: bytes, headers: dict, *, timeout: float, max_body: int 
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-            return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, b"".join(chunks))
-        except (ConnectionRefusedError, ConnectionResetError) as exc:
-            last_error = exc  # try the next address, if any
         except TimeoutError as exc:
+            self.close()
             raise TimeoutError(f"no response within {timeout:g} s") from exc
-        finally:
-            conn.close()
-    raise ConnectionError(str(last_error) if last_error else "timed out connecting")
+        except BaseException:
+            self.close()
+            raise
+        if (raw.isclosed() or raw.length == 0) and not raw.will_close:
+            raw.close()  # read to the end: the connection is free for the next request
+        else:
+            self.close()
+        return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, b"".join(chunks))

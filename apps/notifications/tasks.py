@@ -1,14 +1,24 @@
 """Celery tasks of notifications and webhooks: thin, each calls a service."""
 
 from celery import shared_task
+from django.db import connection
 
+from apps.events.queue import task_started
 from apps.events.tasks import TENANT_CACHE_SECONDS
 
 from . import services, webhooks
 
 
 @shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
+def deliver_webhooks(endpoint_id: int) -> int:
+    """Sends every due delivery of the endpoint (at most one queued at a time, see apps.events.queue)."""
+    task_started(schema_name=connection.schema_name, key=webhooks.queue_key(endpoint_id))
+    return webhooks.endpoint_deliver_due(endpoint_id=endpoint_id)
+
+
+@shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def deliver_webhook(delivery_id: str) -> str:
+    """One delivery (tasks queued by earlier versions, one per delivery)."""
     return webhooks.delivery_attempt(delivery_id=delivery_id)
 
 

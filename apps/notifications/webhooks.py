@@ -5,6 +5,7 @@ import logging
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -12,10 +13,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.registry import registry
+from apps.events.queue import task_enqueue_once
 from apps.identity.models import User
 
 from . import signing, ssrf
@@ -32,6 +35,8 @@ REPLAY_LIMIT = 10_000
 # Deliveries due later than this are left to the periodic sweep (a countdown past the broker's
 # visibility timeout would be delivered twice by Redis).
 MAX_COUNTDOWN_SECONDS = 15 * 60
+# Deliveries to one endpoint sent per round (one lease, one kept-alive connection).
+DELIVERY_BATCH = 50
 USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
 
 
@@ -135,50 +140,58 @@ def event_body(event) -> str:
     )
 
 
-def _delivery_for(endpoint: WebhookEndpoint, event, **extra) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.create(
-        endpoint=endpoint,
-        event=event,
-        message_id=message_id_for(event.pk),
-        event_type=event.type,
-        body=event_body(event),
-        next_attempt_at=timezone.now(),
-        enqueued_at=timezone.now(),
-        **extra,
+def _deliveries_create(pairs, **extra) -> list[WebhookDelivery]:
+    """One delivery per (endpoint, event), written in bulk; each endpoint's task is sent after commit."""
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint_id=endpoint.pk,
+                event=event,
+                message_id=message_id_for(event.pk),
+                event_type=event.type,
+                body=event_body(event),
+                next_attempt_at=now,
+                enqueued_at=now,
+                **extra,
+            )
+            for endpoint, event in pairs
+        ]
     )
-    _enqueue_after_commit(delivery.pk)
-    return delivery
+    for endpoint_id in dict.fromkeys(d.endpoint_id for d in deliveries):
+        _enqueue_after_commit(endpoint_id)
+    return deliveries
 
 
-def deliver_event(event) -> None:
-    """Event handler: one delivery per active endpoint subscribed to the event's type."""
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True):
-        if endpoint.wants(event.type):
-            _delivery_for(endpoint, event)
+def deliver_events(events) -> None:
+    """Event handler (batch): one delivery per active endpoint subscribed to each event's type."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).only("pk", "event_types"))  # secrets not needed
+    _deliveries_create([(endpoint, event) for event in events for endpoint in endpoints if endpoint.wants(event.type)])
 
 
 def delivery_enqueue_on_commit(delivery: WebhookDelivery, countdown: float = 0) -> None:
     eta = timezone.now() + timedelta(seconds=countdown)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=eta)
-    _enqueue_after_commit(delivery.pk, countdown)
+    _enqueue_after_commit(delivery.endpoint_id, countdown)
 
 
-def _enqueue_after_commit(delivery_id, countdown: float = 0) -> None:
-    """The delivery's task is sent after commit; `enqueued_at` (when it should run) lets the
-    sweep find deliveries whose task was lost."""
+def _enqueue_after_commit(endpoint_id, countdown: float = 0) -> None:
+    """The endpoint's task is sent after commit; `enqueued_at` (when a delivery should be sent)
+    lets the sweep find deliveries whose task was lost."""
     schema = connection.schema_name
-    transaction.on_commit(lambda: _send_task(delivery_id, schema, countdown))
+    transaction.on_commit(lambda: _send_task(endpoint_id, schema, countdown))
 
 
-def _send_task(delivery_id, schema_name: str, countdown: float) -> None:
-    from .tasks import deliver_webhook
+def queue_key(endpoint_id) -> str:
+    return f"webhooks:{endpoint_id}"
 
-    try:
-        deliver_webhook.apply_async(
-            args=[str(delivery_id)], countdown=countdown or None, headers={"_schema_name": schema_name}
-        )
-    except Exception:  # noqa: BLE001 - the sweep enqueues it again
-        logger.warning("could not enqueue webhook delivery %s; the sweep will", delivery_id)
+
+def _send_task(endpoint_id, schema_name: str, countdown: float) -> None:
+    from .tasks import deliver_webhooks
+
+    task_enqueue_once(
+        deliver_webhooks, schema_name=schema_name, key=queue_key(endpoint_id), args=[endpoint_id], countdown=countdown
+    )
 
 
 def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -237,10 +250,8 @@ def endpoint_replay(*, endpoint: WebhookEndpoint, event_type: str, since: dateti
         errors["endpoint"] = ["Enable the endpoint first."]
     if errors:
         raise ValidationError(errors)
-    events = list(Event.objects.filter(type=event_type, occurred_at__gte=since).order_by("occurred_at")[:REPLAY_LIMIT])
-    for event in events:
-        _delivery_for(endpoint, event, is_replay=True)
-    return len(events)
+    events = Event.objects.filter(type=event_type, occurred_at__gte=since).order_by("occurred_at")[:REPLAY_LIMIT]
+    return len(_deliveries_create([(endpoint, event) for event in events], is_replay=True))
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -266,77 +277,156 @@ def next_delay(attempt_count: int, retry_after: float | None = None) -> float | 
     return delay
 
 
+@dataclass
+class _Outcome:
+    delivery: WebhookDelivery
+    attempt: WebhookAttempt
+    ok: bool = False
+    retryable: bool = True
+    retry_after: float | None = None
+
+
+def _claim(*, endpoint_id=None, delivery_id=None, limit: int) -> list[WebhookDelivery]:
+    """Leases due, pending deliveries (of an endpoint, or one) for HUB_WEBHOOK_LEASE_SECONDS and
+    commits: no row stays locked during the HTTP calls. A worker that dies leaves its lease to
+    expire; then the next task or the sweep sends the deliveries again (same webhook-id)."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        )
+        due = due.filter(pk=delivery_id) if delivery_id else due.filter(endpoint_id=endpoint_id)
+        claimed = list(due.order_by("next_attempt_at", "created")[:limit])
+        if claimed:
+            until = now + timedelta(seconds=settings.HUB_WEBHOOK_LEASE_SECONDS)
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(leased_until=until)
+    return claimed
+
+
+def endpoint_deliver_due(*, endpoint_id, max_rounds: int = 20) -> int:
+    """Sends the endpoint's due deliveries, DELIVERY_BATCH at a time over one kept-alive
+    connection, and schedules what failed. Returns how many attempts were made. After
+    `max_rounds` it hands over to a new task, so one busy endpoint does not hold a worker."""
+    made = 0
+    for _ in range(max_rounds):
+        deliveries = _claim(endpoint_id=endpoint_id, limit=DELIVERY_BATCH)
+        if not deliveries:
+            return made
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+        if endpoint is None:  # deleted meanwhile, and its deliveries with it
+            return made
+        outcomes = _send(endpoint, deliveries)
+        made += len(outcomes)
+        if len(deliveries) < DELIVERY_BATCH and len(outcomes) == len(deliveries):
+            return made
+    _send_task(endpoint_id, connection.schema_name, 0)
+    return made
+
+
 def delivery_attempt(*, delivery_id) -> str:
     """Makes one attempt of a due delivery and schedules the next one. Returns what happened:
-    "skipped" (not due, not pending, or another worker has it), "succeeded", "retrying", "failed".
+    "skipped" (not due, not pending, or another worker has it), "succeeded", "retrying", "failed"."""
+    claimed = _claim(delivery_id=delivery_id, limit=1)
+    if not claimed:
+        return "skipped"
+    [outcome] = _send(claimed[0].endpoint, claimed)
+    return outcome
 
-    The delivery row stays locked while the request is in flight: a worker that dies half-way
-    leaves it pending (the transaction rolls back) and the sweep sends it again, same webhook-id.
-    """
+
+def _send(endpoint: WebhookEndpoint, deliveries: list[WebhookDelivery]) -> list[str]:
+    """Attempts the leased deliveries in order while the lease leaves time for a whole attempt
+    (those left over are released for the next round) and records what happened. Returns each
+    attempted delivery's outcome, as delivery_attempt() names them."""
+    timeout = settings.HUB_WEBHOOK_TIMEOUT_SECONDS
+    lease_end = time.monotonic() + settings.HUB_WEBHOOK_LEASE_SECONDS - 1
+    outcomes = []
+    if endpoint.is_active:
+        secrets = signing_secrets(endpoint)
+        with ssrf.Session() as session:
+            for delivery in deliveries:
+                if outcomes and time.monotonic() + timeout > lease_end:
+                    break
+                outcomes.append(_post(session, endpoint, secrets, delivery))
+    else:
+        for delivery in deliveries:
+            attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")
+            outcomes.append(_Outcome(delivery, attempt, retryable=False))
+    left = [d.pk for d in deliveries[len(outcomes) :]]
+    if left:
+        WebhookDelivery.objects.filter(pk__in=left).update(leased_until=None)
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now())
-            .first()
-        )
-        if delivery is None:
-            return "skipped"
-        endpoint = delivery.endpoint
-        now = timezone.now()
-        if not endpoint.is_active:
-            _finish(delivery, WebhookDelivery.Status.FAILED, now)
-            WebhookAttempt.objects.create(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")
-            return "failed"
+        return _record(endpoint, outcomes)
 
-        body = delivery.body.encode()
-        headers = {
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-            **signing.headers(signing_secrets(endpoint, now), delivery.message_id, int(now.timestamp()), body),
-        }
-        attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, request_headers=_shown(headers))
-        started = time.monotonic()
-        retryable, retry_after = True, None
-        try:
-            response = ssrf.post(endpoint.url, body, headers, timeout=settings.HUB_WEBHOOK_TIMEOUT_SECONDS)
-        except ssrf.BlockedDestination as exc:
-            attempt.error = f"Blocked: {exc}"[:500]
-            retryable = False
-            ok = False
-        except (OSError, ValueError) as exc:
-            attempt.error = (str(exc) or type(exc).__name__)[:500]
-            ok = False
-        else:
-            attempt.response_status = response.status
-            attempt.response_headers = dict(list(response.headers.items())[:50])
-            attempt.response_body = response.body[:1024].decode("utf-8", "replace")
-            ok = 200 <= response.status < 300
-            if 400 <= response.status < 500 and response.status not in NO_RETRY_4XX_EXCEPT:
-                retryable = False
-            retry_after = _retry_after_seconds(response.headers.get("retry-after"))
-        attempt.duration_ms = int((time.monotonic() - started) * 1000)
-        attempt.save()
-        delivery.attempt_count += 1
 
-        if ok:
-            _finish(delivery, WebhookDelivery.Status.SUCCEEDED, now)
+def _post(session: ssrf.Session, endpoint: WebhookEndpoint, secrets: list[str], delivery) -> _Outcome:
+    body = delivery.body.encode()
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        **signing.headers(secrets, delivery.message_id, int(time.time()), body),
+    }
+    outcome = _Outcome(delivery, WebhookAttempt(delivery=delivery, url=endpoint.url, request_headers=_shown(headers)))
+    attempt = outcome.attempt
+    started = time.monotonic()
+    try:
+        response = session.post(endpoint.url, body, headers, timeout=settings.HUB_WEBHOOK_TIMEOUT_SECONDS)
+    except ssrf.BlockedDestination as exc:
+        attempt.error = f"Blocked: {exc}"[:500]
+        outcome.retryable = False
+    except (OSError, ValueError) as exc:
+        attempt.error = (str(exc) or type(exc).__name__)[:500]
+    else:
+        attempt.response_status = response.status
+        attempt.response_headers = dict(list(response.headers.items())[:50])
+        attempt.response_body = response.body[:1024].decode("utf-8", "replace")
+        outcome.ok = 200 <= response.status < 300
+        if 400 <= response.status < 500 and response.status not in NO_RETRY_4XX_EXCEPT:
+            outcome.retryable = False
+        outcome.retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    return outcome
+
+
+def _record(endpoint: WebhookEndpoint, outcomes: list[_Outcome]) -> list[str]:
+    """Logs the attempts and moves each delivery on: succeeded, failed, or due again later."""
+    now = timezone.now()
+    WebhookAttempt.objects.bulk_create([o.attempt for o in outcomes])
+    succeeded = [o.delivery.pk for o in outcomes if o.ok]
+    WebhookDelivery.objects.filter(pk__in=succeeded, status=WebhookDelivery.Status.PENDING).update(
+        status=WebhookDelivery.Status.SUCCEEDED,
+        completed_at=now,
+        next_attempt_at=None,
+        leased_until=None,
+        attempt_count=F("attempt_count") + 1,
+    )
+    results = []
+    for outcome in outcomes:
+        delivery = outcome.delivery
+        if outcome.ok:
             if endpoint.failing_since is not None:
+                endpoint.failing_since = None
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
-            return "succeeded"
-
-        _endpoint_failed(endpoint, now)
-        delay = next_delay(delivery.attempt_count, retry_after) if retryable and endpoint.is_active else None
-        if delay is None:
+            results.append("succeeded")
+            continue
+        delivery.attempt_count += 1
+        if endpoint.is_active:
+            _endpoint_failed(endpoint, now)
+        delay = next_delay(delivery.attempt_count, outcome.retry_after) if outcome.retryable else None
+        if delay is None or not endpoint.is_active:
             _finish(delivery, WebhookDelivery.Status.FAILED, now)
-            return "failed"
+            results.append("failed")
+            continue
         delivery.next_attempt_at = now + timedelta(seconds=delay)
-        delivery.save(update_fields=["attempt_count", "next_attempt_at"])
+        delivery.leased_until = None
+        delivery.save(update_fields=["attempt_count", "next_attempt_at", "leased_until"])
         if delay <= MAX_COUNTDOWN_SECONDS:
             delivery_enqueue_on_commit(delivery, countdown=delay)
         else:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=None)
-        return "retrying"
+        results.append("retrying")
+    return results
 
 
 def _shown(headers: dict) -> dict:
@@ -347,7 +437,8 @@ def _finish(delivery: WebhookDelivery, status: str, now) -> None:
     delivery.status = status
     delivery.completed_at = now
     delivery.next_attempt_at = None
-    delivery.save(update_fields=["status", "completed_at", "next_attempt_at", "attempt_count"])
+    delivery.leased_until = None
+    delivery.save(update_fields=["status", "completed_at", "next_attempt_at", "leased_until", "attempt_count"])
 
 
 def _endpoint_failed(endpoint: WebhookEndpoint, now) -> None:
@@ -370,16 +461,19 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now) -> None:
 
 
 def deliveries_sweep() -> int:
-    """Re-enqueues due pending deliveries whose task should have run a while ago (lost with a
-    killed worker, or too far in the future for a countdown)."""
+    """Re-enqueues the endpoints of due pending deliveries whose task should have run a while ago
+    (lost with a killed worker, or too far in the future for a countdown) and that no worker
+    holds (no lease, or an expired one). Returns how many deliveries it found."""
     now = timezone.now()
     grace = timedelta(seconds=settings.HUB_EVENTS_SWEEP_GRACE_SECONDS)
-    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-    lost = due.filter(enqueued_at__isnull=True) | due.filter(enqueued_at__lte=now - grace)
-    ids = list(lost.order_by("next_attempt_at").values_list("pk", flat=True)[:1000])
+    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lte=now)
+    )
+    lost = due.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - grace))
+    rows = list(lost.order_by("next_attempt_at").values_list("pk", "endpoint_id")[:1000])
+    if rows:
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
     schema = connection.schema_name
-    if ids:
-        WebhookDelivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-    for delivery_id in ids:
-        _send_task(delivery_id, schema, 0)
-    return len(ids)
+    for endpoint_id in dict.fromkeys(endpoint_id for _, endpoint_id in rows):
+        _send_task(endpoint_id, schema, 0)
+    return len(rows)

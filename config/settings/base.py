@@ -224,6 +224,9 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
+# A worker sending deliveries holds them this long (more than the timeout); if it dies, they are
+# sent again once it has passed.
+HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=60.0)
 HUB_WEBHOOK_DISABLE_AFTER_DAYS = 5
 # Web Push (VAPID): generate a key pair with `manage.py vapid_keys`.
 HUB_VAPID_PUBLIC_KEY = env("HUB_VAPID_PUBLIC_KEY", default="")

@@ -43,7 +43,13 @@ def start_worker(log, *extra, env=None):
             *extra,
         ],
         cwd=ROOT,
-        env=subprocess_env(HUB_EVENTS_SWEEP_SECONDS="1", HUB_EVENTS_SWEEP_GRACE_SECONDS="2", **(env or {})),
+        # Short sweep period, grace and lease: deliveries held by the killed worker are sent again soon.
+        env=subprocess_env(
+            HUB_EVENTS_SWEEP_SECONDS="1",
+            HUB_EVENTS_SWEEP_GRACE_SECONDS="2",
+            HUB_WEBHOOK_LEASE_SECONDS="12",
+            **(env or {}),
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

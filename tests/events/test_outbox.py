@@ -1,6 +1,7 @@
 """publish() writes an outbox row in the caller's transaction; the dispatcher runs the handlers
 of its type once; the sweep re-dispatches what is left behind."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,11 +14,14 @@ from apps.core.registry import registry
 from apps.events import handlers
 from apps.events.models import Event
 from apps.events.services import (
+    MAX_DISPATCH_ATTEMPTS,
     InvalidPayload,
     UnknownEventType,
     event_dispatch,
+    events_dispatch_new,
     events_sweep,
 )
+from apps.notifications.models import Notification
 
 PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 
@@ -101,21 +105,110 @@ def test_a_failing_handler_rolls_back_every_handler_and_records_the_error(in_ten
     assert event_dispatch(event_id=event.pk) is True
 
 
+def publish_many(tenant, count):
+    """`count` events committed together (one transaction), as a busy tenant's outbox fills up."""
+    with transaction.atomic():
+        return [
+            publish("organisation.settings_changed", {"changes": {"name": {"old": "A", "new": f"B{i}"}}}, tenant=tenant)
+            for i in range(count)
+        ]
+
+
+def test_one_outbox_task_dispatches_every_new_event_once(
+    in_tenant_a, recorder, eager_tasks, django_capture_on_commit_callbacks
+):
+    batches = []
+
+    def batch_handler(events):
+        batches.append([event.pk for event in events])
+
+    handlers.subscribe("organisation.settings_changed", batch_handler, batch=True)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            events = publish_many(in_tenant_a, 5)
+    finally:
+        handlers.unsubscribe("organisation.settings_changed", batch_handler)
+    assert batches == [[event.pk for event in events]]  # once, with every event, oldest first
+    assert len(recorder) == 5  # a plain handler: once per event
+    assert not Event.objects.filter(pk__in=[e.pk for e in events], dispatched_at__isnull=True).exists()
+    assert events_dispatch_new() == 0  # nothing is dispatched twice
+    assert len(recorder) == 5
+
+
+def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(in_tenant_a):
+    def broken(event):
+        if event.payload["changes"]["name"]["new"] == "B2":
+            raise ConnectionError("the handler's service is down")
+
+    events = publish_many(in_tenant_a, 4)
+    handlers.subscribe("organisation.settings_changed", broken)
+    try:
+        assert events_dispatch_new(batch_size=10) == 3
+    finally:
+        handlers.unsubscribe("organisation.settings_changed", broken)
+    failed = Event.objects.get(pk=events[2].pk)
+    assert failed.dispatched_at is None and failed.attempts == 1 and "service is down" in failed.last_error
+    others = Event.objects.filter(pk__in=[e.pk for i, e in enumerate(events) if i != 2])
+    assert all(e.dispatched_at is not None and e.attempts == 1 for e in others)
+    # What the handlers wrote (the owner's notification) survives once for each good event, and
+    # not at all for the failed one.
+    notified = Counter(
+        Notification.objects.filter(event_id__in=[e.pk for e in events]).values_list("event_id", flat=True)
+    )
+    assert notified == {e.pk: 1 for i, e in enumerate(events) if i != 2}
+    # A failed event is the sweep's (with backoff), not the next outbox task's.
+    assert events_dispatch_new() == 0
+    assert Event.objects.get(pk=failed.pk).attempts == 1
+
+
+def test_the_outbox_task_is_queued_once_until_it_starts(tenant_a):
+    import redis
+    from django.conf import settings
+
+    from apps.events.queue import task_enqueue_once, task_started
+    from apps.events.services import DISPATCH_KEY
+    from apps.events.tasks import dispatch_events
+    from config.celery import app
+
+    queued = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    app.control.purge()
+    try:
+        for _ in range(3):
+            task_enqueue_once(dispatch_events, schema_name=tenant_a.schema_name, key=DISPATCH_KEY)
+        assert queued.llen("celery") == 1
+        # The other tenant's outbox has a task of its own.
+        task_enqueue_once(dispatch_events, schema_name="t_other", key=DISPATCH_KEY)
+        assert queued.llen("celery") == 2
+        # Once the task has started, what commits next needs another one.
+        task_started(schema_name=tenant_a.schema_name, key=DISPATCH_KEY)
+        task_enqueue_once(dispatch_events, schema_name=tenant_a.schema_name, key=DISPATCH_KEY)
+        assert queued.llen("celery") == 3
+    finally:
+        app.control.purge()
+
+
 def test_sweep_redispatches_events_left_undispatched(in_tenant_a, recorder, eager_tasks):
-    old = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
-    Event.objects.filter(pk=old.pk).update(occurred_at=timezone.now() - timedelta(minutes=5))
+    long_ago = timezone.now() - timedelta(minutes=5)
+    lost = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)  # its task was lost
+    failed = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)  # a handler raised once
+    given_up = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    Event.objects.filter(pk=lost.pk).update(occurred_at=long_ago)
+    Event.objects.filter(pk=failed.pk).update(occurred_at=long_ago, attempts=1, last_error="boom")
+    Event.objects.filter(pk=given_up.pk).update(occurred_at=long_ago, attempts=MAX_DISPATCH_ATTEMPTS)
     fresh = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
-    done = Event.objects.create(
+    Event.objects.create(
         type="organisation.settings_changed",
         payload=PAYLOAD,
         occurred_at=timezone.now() - timedelta(hours=1),
         dispatched_at=timezone.now(),
     )
-    assert events_sweep(grace_seconds=60) == 1  # only the old, undispatched one
-    assert Event.objects.get(pk=old.pk).dispatched_at is not None
-    assert Event.objects.get(pk=fresh.pk).dispatched_at is None
-    assert len(recorder) == 1
-    assert done.pk != old.pk
+    assert events_sweep(grace_seconds=60) == 2  # the lost and the failed one
+    # The lost one goes through the outbox task, which takes every new event (the fresh one too);
+    # the failed one through a task of its own; the one that failed too often is left alone.
+    dispatched = set(Event.objects.filter(dispatched_at__isnull=False).values_list("pk", flat=True))
+    assert {lost.pk, failed.pk, fresh.pk} <= dispatched
+    assert given_up.pk not in dispatched
+    assert len(recorder) == 3
 
 
 def test_event_types_are_declared_with_description_and_schema():

@@ -15,6 +15,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    client_port: int = 0  # requests on one kept-alive connection share it
     at: float = field(default_factory=time.time)
 
 
@@ -40,7 +41,13 @@ class Receiver:
                     time.sleep(delay)
                 with receiver.arrived:
                     receiver.requests.append(
-                        Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                        Received(
+                            "POST",
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            self.client_address[1],
+                        )
                     )
                     receiver.arrived.notify_all()
                 try:

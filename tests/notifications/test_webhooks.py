@@ -1,17 +1,20 @@
 """Webhooks per Standard Webhooks, delivered to a real HTTP receiver on 127.0.0.1."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from apps.core.events import publish
 from apps.events.models import Event
 from apps.notifications import signing, webhooks
 from apps.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
-from tests.conftest import client_for
+from tests.conftest import client_for, committed
 from tests.events.fixtures import add_member
 
 PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
@@ -90,6 +93,94 @@ def add_member_and_change_role(tenant):
     member = add_member(tenant, "hooked@example.com")
     owner = Membership.objects.get(tenant=tenant, role="owner")
     membership_change_role(actor=owner, membership=member, role="admin")
+
+
+def test_a_batch_of_events_reaches_each_endpoint_once_per_event_over_one_connection(
+    in_tenant_a, endpoint, receiver, run_now
+):
+    other = webhooks.endpoint_create(url=receiver.url("/other"), event_types=[])
+
+    def publish_three():
+        with transaction.atomic():  # committed together: one dispatch, one delivery task per endpoint
+            return [publish_one(in_tenant_a, {"changes": {"name": {"old": "A", "new": f"B{i}"}}}) for i in range(3)]
+
+    events = run_now(publish_three)
+    requests = receiver.wait_for(6)
+    expected = [webhooks.message_id_for(e.pk) for e in events]
+    for path in ("/hook", "/other"):
+        sent = [r for r in requests if r.path == path]
+        assert [r.headers["webhook-id"] for r in sent] == expected  # each event once, oldest first
+        assert len({r.client_port for r in sent}) == 1  # one kept-alive connection
+    for each in (endpoint, other):
+        assert [d.status for d in deliveries(each)] == ["succeeded"] * 3
+        assert all(d.attempts.count() == 1 and d.leased_until is None for d in deliveries(each))
+
+
+def test_a_leased_delivery_waits_for_its_lease_to_expire(in_tenant_a, endpoint, receiver, run_now):
+    """A worker sending a delivery holds a lease on it, not a row lock: no other worker takes it
+    while the lease runs; once it has expired (the worker died), the sweep sends it again."""
+    now = timezone.now()
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        message_id="msg_leased",
+        event_type="organisation.settings_changed",
+        body="{}",
+        next_attempt_at=now,
+        enqueued_at=now - timedelta(hours=1),
+        leased_until=now + timedelta(seconds=30),
+    )
+    assert webhooks.endpoint_deliver_due(endpoint_id=endpoint.pk) == 0
+    assert run_now(webhooks.deliveries_sweep) == 0
+    assert receiver.requests == []
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(leased_until=now - timedelta(seconds=1))
+    assert run_now(webhooks.deliveries_sweep) == 1
+    [request] = receiver.wait_for(1)
+    assert request.headers["webhook-id"] == "msg_leased"
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.leased_until is None
+
+
+def test_no_row_is_locked_while_the_request_is_in_flight(tenant_a, receiver):
+    receiver.default = (200, {}, b"ok", 1.0)  # a slow endpoint
+
+    def setup():
+        with tenant_context(tenant_a):
+            endpoint = webhooks.endpoint_create(url=receiver.url(), event_types=[])
+            delivery = WebhookDelivery.objects.create(
+                endpoint=endpoint, message_id="msg_slow", event_type="t", body="{}", next_attempt_at=timezone.now()
+            )
+            return endpoint.pk, delivery.pk
+
+    def in_tenant(work):
+        def run():
+            with tenant_context(tenant_a):
+                return work()
+
+        return run
+
+    endpoint_id, delivery_id = committed(setup)
+    sending = threading.Thread(
+        target=committed, args=[in_tenant(lambda: webhooks.endpoint_deliver_due(endpoint_id=endpoint_id))]
+    )
+    sending.start()
+    try:
+        leased = in_tenant(lambda: WebhookDelivery.objects.get(pk=delivery_id).leased_until is not None)
+        deadline = time.monotonic() + 5
+        while not committed(leased):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+        def lock_it():
+            with transaction.atomic():
+                return WebhookDelivery.objects.select_for_update(nowait=True).get(pk=delivery_id).status
+
+        assert committed(in_tenant(lock_it)) == "pending"  # NOWAIT: nobody holds the row...
+        assert receiver.requests == []  # ...while the request is still in flight
+    finally:
+        sending.join()
+        assert committed(in_tenant(lambda: WebhookDelivery.objects.get(pk=delivery_id).status)) == "succeeded"
+        committed(in_tenant(lambda: WebhookEndpoint.objects.filter(pk=endpoint_id).delete()))
 
 
 def test_server_error_is_retried_on_the_schedule_and_succeeds_later(in_tenant_a, endpoint, receiver, run_now):
@@ -286,7 +377,6 @@ def test_admin_adds_an_endpoint_sends_a_test_event_and_resends_it(tenant_a, owne
     run_now(lambda: client.post(f"/webhooks/{endpoint_id}/test/"))
     [request] = receiver.wait_for(1)
     assert json.loads(request.body)["type"] == "webhook.test"
-    from django_tenants.utils import tenant_context
 
     with tenant_context(tenant_a):
         [delivery] = WebhookDelivery.objects.filter(endpoint_id=endpoint_id)
