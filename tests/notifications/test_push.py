@@ -90,3 +90,31 @@ def test_vapid_keys_command_prints_a_usable_pair(capsys):
     call_command("vapid_keys")
     out = capsys.readouterr().out
     assert out.startswith("HUB_VAPID_PUBLIC_KEY=") and "HUB_VAPID_PRIVATE_KEY=" in out
+
+
+def test_push_is_checked_when_sent_and_never_follows_a_redirect(
+    in_tenant_a, owner_a, vapid, browser_keys, receiver, settings
+):
+    _, p256dh, auth = browser_keys
+    # Saved while allowed, refused when sending: the check (and the DNS resolution, whose address
+    # the connection then uses: ssrf.Session, as for webhooks) happens at send time.
+    resolved = services.push_subscription_save(
+        user=owner_a, endpoint=f"http://localhost:{receiver.port}/push/a", p256dh=p256dh, auth=b64url(auth)
+    )
+    note = Notification.objects.create(user=owner_a, event_type="member.joined", title="x")
+    settings.HUB_WEBHOOK_ALLOW_LOOPBACK = False
+    assert services.push_send(notification_id=note.pk) == 0
+    resolved.refresh_from_db()
+    assert "not a public address" in resolved.last_error
+    assert receiver.requests == []
+
+    settings.HUB_WEBHOOK_ALLOW_LOOPBACK = True
+    resolved.delete()
+    moved = services.push_subscription_save(
+        user=owner_a, endpoint=receiver.url("/push/b"), p256dh=p256dh, auth=b64url(auth)
+    )
+    receiver.answer(307, headers={"Location": receiver.url("/elsewhere")})
+    assert services.push_send(notification_id=note.pk) == 0
+    moved.refresh_from_db()
+    assert "307" in moved.last_error
+    assert [r.path for r in receiver.wait_for(1)] == ["/push/b"]  # the redirect was not followed
