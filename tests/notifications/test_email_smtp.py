@@ -1,47 +1,23 @@
 """Notification e-mail through a real SMTP server (aiosmtpd) started by the test."""
 
 import email
-import socket
-import threading
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from apps.identity.models import Membership
 from apps.identity.services import invitation_accept_new_user, invitation_create
 from apps.notifications import services
 from tests.conftest import client_for
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        self.arrived.set()
-        return "250 Message accepted for delivery"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smtp import smtp_server
 
 
 @pytest.fixture
 def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
-    try:
+    with smtp_server() as inbox:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", inbox.port, False
         yield inbox
-    finally:
-        controller.stop()
 
 
 def test_notification_email_arrives_with_html_text_and_one_click_unsubscribe(
