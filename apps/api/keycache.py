@@ -3,10 +3,10 @@
 A key's row (and the role of the member it acts for) is cached per process. Every change that
 can affect a key (creating or revoking one, a membership or user change) drops this process's
 cache at once and bumps a version number in Redis; every other process compares the versions of
-a tenant with Redis at most once per HUB_API_KEY_RECHECK_SECONDS (1 s) and reloads an entry
+a tenant with Redis at most once per HUB_API_KEY_RECHECK_SECONDS (¼ s) and reloads an entry
 older than them. So a revoked key stops at once in the process that revoked it and within a
-second everywhere else, and a warm process authenticates a key without a database query or a
-Redis round trip. While Redis is down, every key is checked against the database.
+quarter of a second everywhere else, and a warm process authenticates a key without a database
+query or a Redis round trip. While Redis is down, every key is checked against the database.
 """
 
 import hashlib

@@ -386,7 +386,7 @@ HUB_API_DEPRECATED_VERSIONS = env.json("HUB_API_DEPRECATED_VERSIONS", default={}
 HUB_API_IDEMPOTENCY_HOURS = 24
 # How often (seconds) a process checks Redis for API key changes made by other processes
 # (a revocation takes effect at once in the process that made it, within this interval elsewhere).
-HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=1.0)
+HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0.25)
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
