@@ -10,6 +10,7 @@ To add a benchmark: write a function that calls bench.common.report(), add it to
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -52,10 +53,13 @@ def main():
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run just this benchmark")
     args = parser.parse_args()
 
+    names = [args.only] if args.only else list(BENCHMARKS)
+    if shutil.which("wrk") is None and {"routing_ratio", "api_list"} & set(names):
+        sys.exit("bench: wrk is not installed; install it first (Debian: apt-get install wrk)")
     started = time.monotonic()
     prepare_database()
     log(f"database ready in {time.monotonic() - started:.1f} s")
-    for name in [args.only] if args.only else BENCHMARKS:
+    for name in names:
         t0 = time.monotonic()
         BENCHMARKS[name]()
         log(f"{name} took {time.monotonic() - t0:.1f} s")
