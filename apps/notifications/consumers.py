@@ -70,3 +70,8 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
 
     async def hub_close(self, message):
         await self.close(code=4403)
+
+    async def channel_layer_lost(self, message):
+        # Redis went away (apps.notifications.layers): pushes made meanwhile are lost. The page
+        # reconnects (1012: service restart) and asks for what it missed.
+        await self.close(code=1012)
