@@ -1,5 +1,6 @@
 """The dashboard's websocket, /ws/: live notifications, unread count and tenant activity."""
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.identity.selectors import membership_get
@@ -48,6 +49,16 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001, S110 - the layer may be the thing that went away
                 pass
+
+    async def dispatch(self, message):
+        # Channels' dispatch first closes stale database connections on the sync thread: one
+        # thread hop per message, so a push to 10,000 sockets queued 10,000 hops (seconds). The
+        # pushes here touch no database, and the database work goes through
+        # tenant_database_sync_to_async, which closes stale connections on its own thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
