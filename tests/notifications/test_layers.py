@@ -44,6 +44,32 @@ def test_members_of_a_group_in_one_process_share_one_subscription():
     assert subscribers == [(b"asgi:4:__group__hub.t_alpha", 1)]
 
 
+def test_sockets_of_one_group_share_one_subscription_until_the_last_one_closes(tenant_a, owner_a):
+    cookie = cookie_for(owner_a, "alpha.localhost")
+    name = f"asgi:{settings.REDIS_DB_CHANNELS}:__group__{realtime.user_group('t_alpha', owner_a.pk)}"
+    client = redis.Redis.from_url(_address(0))
+
+    def subscribers():
+        return client.pubsub_numsub(name)[0][1]
+
+    async def talk():
+        sockets = [communicator("alpha.localhost", cookie) for _ in range(3)]
+        for ws in sockets:
+            assert (await ws.connect())[0]
+            await ws.receive_json_from()
+        counts = [subscribers()]
+        for ws in sockets:
+            await ws.disconnect()
+            await asyncio.sleep(0.05)
+            counts.append(subscribers())
+        return counts
+
+    try:
+        assert asyncio.run(talk()) == [1, 1, 1, 0]
+    finally:
+        client.close()
+
+
 def test_layers_on_two_databases_of_one_server_do_not_hear_each_other():
     # Pub/sub ignores the database number; the layer's prefix carries it.
     ours, theirs = HubChannelLayer(hosts=[{"address": _address(4)}]), HubChannelLayer(hosts=[{"address": _address(5)}])
@@ -109,7 +135,7 @@ def test_losing_redis_closes_the_sockets_and_the_layer_starts_afresh(private_red
         # Whatever is published until the layer subscribes again is lost: the page must reconnect.
         closed = await before.receive_output(timeout=5)
         local = get_channel_layer()._get_layer()
-        forgotten = (dict(local.channels), dict(local.groups))
+        forgotten = (dict(local.channels), dict(local.groups), dict(local.listeners))
         private_redis.start()
         after = communicator("alpha.localhost", cookie)
         assert (await after.connect())[0]
@@ -123,5 +149,5 @@ def test_losing_redis_closes_the_sockets_and_the_layer_starts_afresh(private_red
 
     closed, forgotten, pushed = asyncio.run(talk())
     assert closed["type"] == "websocket.close" and closed["code"] == 1012
-    assert forgotten == ({}, {})
+    assert forgotten == ({}, {}, {})
     assert pushed["type"] == "notification" and pushed["notification"]["title"] == "Hi"
