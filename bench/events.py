@@ -329,6 +329,8 @@ def ws_connections():
             "warning",
             "--backlog",
             "4096",
+            "--ws-per-message-deflate",  # as deployed (Dockerfile)
+            "false",
         ],
         cwd=ROOT,
         env=_env("bench.settings"),
