@@ -31,8 +31,8 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
     tenant's group (activity) and the member's own group (notifications, unread count).
 
     It listens to its groups through the channel layer (apps.notifications.layers) instead of
-    having a channel of its own: a socket costs no Redis round trip when its process already
-    follows its groups, and a push to every socket of a process costs no task per socket."""
+    having a channel of its own: no Redis subscription, queue or waiting task per socket, and no
+    Redis round trip to open one when its process already follows its groups."""
 
     channel_layer_alias = None  # no channel per socket: the layer calls dispatch() itself
 
