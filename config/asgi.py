@@ -11,6 +11,15 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django_asgi_app = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+from django.core.cache import caches  # noqa: E402
+
+# Django keeps a cache client per async context. Loading a websocket's session (on the sync
+# thread, whose context changes asgiref copies back to the socket's task) left every socket a
+# client of its own, ~17 kB each. Made here, in the context that uvicorn's connection tasks copy,
+# one client serves them all (django_redis' client is thread-safe: a redis-py connection pool).
+caches[settings.SESSION_CACHE_ALIAS]
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
