@@ -34,4 +34,7 @@ USER hub
 EXPOSE 8000
 # uvicorn takes its worker count from $WEB_CONCURRENCY and the proxies whose X-Forwarded-*
 # headers it trusts from $FORWARDED_ALLOW_IPS (narrow it to your reverse proxy's address).
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# No permessage-deflate on websockets: its compressor costs ~37 kB per connection for pushes of a
+# few hundred bytes.
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", \
+     "--ws-per-message-deflate", "false"]

