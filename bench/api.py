@@ -3,7 +3,7 @@ same list in a plain DRF view without tenant routing or key authentication (benc
 both under the production settings on gunicorn (2 sync workers), wrk -t2 -c32, in one run.
 
 Both servers run side by side. After a warm-up, wrk measures them alternately (plain, api, api,
-plain, plain, api), each run on a port of its own (see bench.routing on TIME_WAIT), and the
+plain, …, five 10 s runs each), each run on a port of its own (see bench.routing on TIME_WAIT), and the
 figures are medians: api_list_p95_ms (the API's p95 latency), api_list_rps, and api_list_ratio
 (API req/s ÷ plain req/s); api_list_cpu_ratio (plain ÷ API gunicorn-worker CPU per request) is
 a cross-check that moves less when other work competes for the machine. Every response is
@@ -23,7 +23,9 @@ from bench.routing import ROOT, _free_ports, gunicorn  # noqa: F401  (shared hel
 
 SLUG = "bench-api"
 ROWS = 20
-ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "3"))
+# Five rounds: on this kind of machine about one 10 s run in five comes out ~20 % slow for either
+# server (seen running one server alone, 8 runs in a row), and a median of three can land on two.
+ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "5"))
 DURATION = os.environ.get("BENCH_API_DURATION", "10s")
 WARMUP = "3s"
 SERVERS = {"plain": "bench.settings_api_plain", "api": "bench.settings_api"}
