@@ -21,7 +21,7 @@ def _catch_up(tenant, user, after_id: int | None) -> dict:
     missed = selectors.notification_list(user=user).filter(pk__gt=after_id or 0)[:50] if after_id is not None else []
     return {
         "type": "sync",
-        "unread": selectors.unread_count(user=user),
+        "unread": selectors.unread_count(user_id=user.pk),
         "notifications": [notification_as_dict(n) for n in reversed(list(missed))],
     }
 

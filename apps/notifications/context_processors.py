@@ -8,6 +8,6 @@ def bell(request):
     from .selectors import latest_notification_id, unread_count
 
     return {
-        "notifications_unread": unread_count(user=request.user),
+        "notifications_unread": unread_count(user_id=request.user.pk),
         "notifications_last_id": latest_notification_id(user=request.user),
     }

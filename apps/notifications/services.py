@@ -20,6 +20,7 @@ from apps.tenancy.services import tenant_url
 from . import realtime, rules, ssrf
 from .models import Channel, Notification, NotificationPreference, PushSubscription
 from .rules import RULES, Rule
+from .selectors import unread_count
 from .ssrf import BlockedDestination, url_refusal
 
 logger = logging.getLogger(__name__)
@@ -143,10 +144,6 @@ def notification_as_dict(notification: Notification) -> dict:
         "created": notification.created.isoformat(),
         "read": notification.read_at is not None,
     }
-
-
-def unread_count(*, user_id: int) -> int:
-    return Notification.objects.filter(user_id=user_id, in_app=True, read_at__isnull=True).count()
 
 
 def notifications_push_live(*, notifications: list[Notification], schema_name: str) -> None:

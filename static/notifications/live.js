@@ -16,9 +16,9 @@
 
   function setUnread(n) {
     if (typeof n !== "number") return;
-    countEl.textContent = String(n);
+    countEl.textContent = n > 99 ? "99+" : String(n);  // the server counts up to 100
     countEl.hidden = n === 0;
-    bell.setAttribute("aria-label", "Notifications: " + n + " unread");
+    bell.setAttribute("aria-label", "Notifications: " + (n > 99 ? "more than 99" : n) + " unread");
   }
 
   function el(tag, cls, text) {

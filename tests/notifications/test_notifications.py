@@ -58,6 +58,22 @@ def test_bell_list_and_mark_read(in_tenant_a, owner_a, run_now):
     assert services.unread_count(user_id=owner_a.pk) == 0
 
 
+def test_the_bell_counts_up_to_99_plus(in_tenant_a, owner_a):
+    Notification.objects.filter(user=owner_a).update(read_at=timezone.now())
+    Notification.objects.bulk_create(
+        Notification(user=owner_a, event_type="member.joined", title=f"n{i}", in_app=True) for i in range(99)
+    )
+    assert services.unread_count(user_id=owner_a.pk) == 99
+    client = client_for(in_tenant_a, owner_a)
+    assert "data-unread-count>99</span>" in client.get("/notifications/").content.decode()
+    Notification.objects.bulk_create(
+        Notification(user=owner_a, event_type="member.joined", title=f"m{i}", in_app=True) for i in range(150)
+    )
+    assert services.unread_count(user_id=owner_a.pk) == 100  # counted no further
+    content = client.get("/notifications/").content.decode()
+    assert "data-unread-count>99+</span>" in content and "Notifications: more than 99 unread" in content
+
+
 def add_member_via_invitation(tenant, email):
     from apps.identity.services import invitation_accept_new_user, invitation_create
 
