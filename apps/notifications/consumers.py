@@ -73,16 +73,23 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             after = after if isinstance(after, int) and after >= 0 else 0
             await self.send_json(await _catch_up(self.tenant, self.user, after))
 
+    async def _send_once_encoded(self, message, content):
+        """Sends `content` as JSON. The layer hands one message dict to every socket of a group,
+        so the text is encoded once per message, not once per socket (10,000 for a big tenant)."""
+        text = message.get("_text")
+        if text is None:
+            text = message["_text"] = await self.encode_json(content)
+        await self.send(text_data=text)
+
     async def hub_notification(self, message):
-        await self.send_json(
-            {"type": "notification", "notification": message["notification"], "unread": message["unread"]}
-        )
+        content = {"type": "notification", "notification": message["notification"], "unread": message["unread"]}
+        await self._send_once_encoded(message, content)
 
     async def hub_unread(self, message):
-        await self.send_json({"type": "unread", "unread": message["unread"]})
+        await self._send_once_encoded(message, {"type": "unread", "unread": message["unread"]})
 
     async def hub_event(self, message):
-        await self.send_json({"type": "event", "event": message["event"]})
+        await self._send_once_encoded(message, {"type": "event", "event": message["event"]})
 
     async def hub_close(self, message):
         await self.close(code=4403)
