@@ -4,7 +4,7 @@ membership) through organisation_provision, as sign-up does; each is deleted aft
 import secrets
 import time
 
-from bench.common import log, median, percentile, report
+from bench.common import log, median, report
 
 RUNS = 5
 SLUG = "bench-prov-{}"
@@ -65,5 +65,6 @@ def provision_ms():
         log(f"WARNING: {len(_undeletable)} bench users could not be deleted: {next(iter(_undeletable.values()))}")
     log("provision runs (ms): " + ", ".join(f"{t:.1f}" for t in times))
     report("provision_ms", median(times), "ms")
-    report("provision_p95_ms", percentile(times, 95), "ms")
+    # Not provision_p95_ms: that name is the scale benchmark's (1,000 tenants present).
+    report("provision_max_ms", max(times), "ms")
     report("provision_min_ms", min(times), "ms")
