@@ -169,8 +169,9 @@ def test_the_outbox_task_is_queued_once_until_it_starts(tenant_a):
     from apps.events.services import DISPATCH_KEY
     from apps.events.tasks import dispatch_events
     from config.celery import app
+    from config.settings.base import redis_url_for
 
-    queued = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queued = redis.Redis.from_url(redis_url_for("redis", settings.REDIS_DB_CELERY))  # the broker's database
     app.control.purge()
     try:
         for _ in range(3):

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from apps.notifications import realtime
 from apps.notifications.layers import HubChannelLayer
+from config.settings.base import redis_url_for
 from tests.notifications.test_live import communicator, cookie_for
 from tests.processes import PrivateRedis
 
@@ -20,8 +21,8 @@ NOTE = {"id": 1, "title": "Hi", "event_type": "member.joined", "url": "", "body"
 
 
 def _address(database: int) -> str:
-    base = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"].rsplit("/", 1)[0]
-    return f"{base}/{database}"
+    """The test Redis server's `database` (a TCP or unix-socket URL, as REDIS_URL says)."""
+    return redis_url_for("redis", database)
 
 
 def test_members_of_a_group_in_one_process_share_one_subscription():
