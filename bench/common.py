@@ -2,6 +2,7 @@
 
 import math
 import statistics
+import subprocess
 import sys
 
 
@@ -12,6 +13,16 @@ def report(name: str, value: float, unit: str, digits: int = 1) -> None:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Ends a server the benchmark started: SIGTERM, then SIGKILL after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def median(values):

@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import log, percentile, report
+from bench.common import log, percentile, report, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -104,8 +104,7 @@ class _Receiver:
                 self.arrivals.setdefault(message_id, float(at))
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait()
+        stop(self.process)
 
 
 def _forget_events():
@@ -394,9 +393,4 @@ def ws_connections():
             "(slowest connection per push)"
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=30)

@@ -21,7 +21,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.common import log, median, report
+from bench.common import log, median, report, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -116,12 +116,7 @@ def gunicorn(settings_module: str, host: str, expect: str, nports: int):
                 raise RuntimeError(f"{settings_module}: {PATH} on {host} gave {status} {body[:200]!r}, not {expect!r}")
         yield Server(proc, ports)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def wrk(port: int, host: str, duration: str) -> tuple[float, int]:

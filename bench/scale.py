@@ -17,7 +17,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
-from bench.common import log, median, percentile, report  # noqa: E402
+from bench.common import log, median, percentile, report, stop  # noqa: E402
 
 SCALE_TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "1000"))
 PREFIX = "scale-"
@@ -193,8 +193,7 @@ def _web_rss_mb() -> float:
         worker = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0]
         status = Path(f"/proc/{worker}/status").read_text()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc, timeout=30)
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
 
 
