@@ -2,6 +2,7 @@
 policy and SSO settings. Thin: validate, call mfa/sessions/sso, render."""
 
 import base64
+from functools import partial
 
 import segno
 from allauth.account.stages import LoginStageController
@@ -132,16 +133,10 @@ def totp_enrol(request):
     else:
         form = CodeForm(request.POST)
         status = 400
-        if form.is_valid():
-            try:
-                codes = mfa.totp_enrol_confirm(
-                    request=request, user=user, device=device, code=form.cleaned_data["code"]
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "Your authenticator app is set up.")
-                return _after_added(request, codes)
+        confirm = partial(mfa.totp_enrol_confirm, request=request, user=user, device=device)
+        done = _confirm_new_factor(request, form, confirm, "Your authenticator app is set up.")
+        if done:
+            return done
     url = device.config_url(issuer=mfa.totp_issuer())
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = _context(
@@ -154,7 +149,18 @@ def totp_enrol(request):
     return render(request, "identity/totp_enrol.html", context, status=status)
 
 
-def _after_added(request, codes):
+def _confirm_new_factor(request, form, confirm, done_message):
+    """Checks a new factor's first code with `confirm(code=…)`. On success: the recovery codes
+    page if this was the first factor (confirm returned codes), else the security page. None
+    when the code was refused: the form then carries the reason."""
+    if not form.is_valid():
+        return None
+    try:
+        codes = confirm(code=form.cleaned_data["code"])
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+    messages.success(request, done_message)
     if codes:
         request.session[NEW_CODES_KEY] = codes
         return redirect("recovery_codes")
@@ -172,16 +178,10 @@ def message_factor_enrol(request, kind):
     if request.method == "POST" and "code" in request.POST and device is not None:
         code_form = CodeForm(request.POST)
         status = 400
-        if code_form.is_valid():
-            try:
-                codes = mfa.message_factor_confirm(
-                    request=request, user=user, device=device, code=code_form.cleaned_data["code"]
-                )
-            except ValidationError as exc:
-                apply_errors(code_form, exc)
-            else:
-                messages.success(request, f"{device.name}: set up.")
-                return _after_added(request, codes)
+        confirm = partial(mfa.message_factor_confirm, request=request, user=user, device=device)
+        done = _confirm_new_factor(request, code_form, confirm, f"{device.name}: set up.")
+        if done:
+            return done
     elif request.method == "POST":
         phone_form = PhoneForm(request.POST)
         if kind == "sms" and not phone_form.is_valid():
