@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 UVICORN = Path(sys.executable).parent / "uvicorn"
+CELERY = Path(sys.executable).parent / "celery"
 
 
 def free_port() -> int:
@@ -59,6 +60,18 @@ def running(command, *, env, ready, what: str, timeout: float = 30, cwd=ROOT):
             yield process
         finally:
             stop(process)
+
+
+def celery_worker(env: dict):
+    """A real Celery worker (solo pool) with `env`, until the block ends; ready once it answers a
+    ping through the broker."""
+    from config.celery import app
+
+    assert not app.conf.task_always_eager, "CELERY_TASK_ALWAYS_EAGER is on: the tests would not reach a worker"
+    app.control.purge()  # leftovers of an interrupted run
+    command = [CELERY, "-A", "config", "worker", "-P", "solo", "-l", "info"]
+    command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
+    return running(command, env=env, ready=lambda: bool(app.control.ping(timeout=0.5)), what="the Celery worker")
 
 
 def uvicorn(port: int, env: dict, *extra: str, timeout: float = 30):

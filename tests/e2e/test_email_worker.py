@@ -3,9 +3,7 @@ dispatched by a real Celery worker, which sends the e-mail to a real SMTP server
 honouring the member's preference."""
 
 import email
-import sys
 from email import policy
-from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -14,19 +12,15 @@ from apps.events.models import Event
 from apps.notifications import services
 from apps.notifications.models import Notification, NotificationPreference
 from apps.tenancy.services import tenant_rename
-from config.celery import app
 from tests.conftest import committed, subprocess_env
-from tests.processes import running
+from tests.processes import celery_worker
 from tests.smtp import smtp_server
 
 pytestmark = pytest.mark.e2e
-CELERY = Path(sys.executable).parent / "celery"
 
 
 @pytest.mark.django_db
 def test_a_worker_emails_a_notification_through_a_real_smtp_server(tenant_a, owner_a):
-    assert not app.conf.task_always_eager
-    app.control.purge()
     old_name = tenant_a.name
     with smtp_server() as inbox:
         env = subprocess_env(
@@ -34,10 +28,7 @@ def test_a_worker_emails_a_notification_through_a_real_smtp_server(tenant_a, own
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(inbox.port),
         )
-        command = [CELERY, "-A", "config", "worker", "-P", "solo", "-l", "info"]
-        command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
-        ready = lambda: bool(app.control.ping(timeout=0.5))  # noqa: E731
-        with running(command, env=env, ready=ready, what="the Celery worker"):
+        with celery_worker(env):
 
             def rename():
                 with tenant_context(tenant_a):
