@@ -78,6 +78,16 @@ def client_for(tenant=None, user=None) -> Client:
     return client
 
 
+def set_mfa_state(client, state: str) -> None:
+    """Puts the client's session in a second-factor state (apps.identity.mfa: NONE, PENDING,
+    VERIFIED, SSO), as a log-in would have left it."""
+    from apps.identity import mfa
+
+    session = client.session
+    session[mfa.MFA_STATE_KEY] = state
+    session.save()
+
+
 @pytest.fixture(autouse=True)
 def _back_to_public():
     """Every test starts and ends in the public schema."""

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from apps.api.models import IdempotencyRecord
 from apps.identity.models import Invitation
 from apps.tenancy.services import tenant_set_status
-from tests.conftest import client_for, host_of
+from tests.conftest import client_for, host_of, set_mfa_state
 
 from .conftest import api_client
 
@@ -182,11 +182,20 @@ def test_if_match_guards_concurrent_updates(api_a, tenant_a):
 # --- Idempotency-Key -------------------------------------------------------------------------
 
 
+def _invite(client, email, idempotency_key):
+    """POST /api/v1/invitations/ (a member role) with an Idempotency-Key."""
+    return client.post(
+        "/api/v1/invitations/",
+        {"email": email, "role": "member"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=idempotency_key,
+    )
+
+
 def test_idempotent_post_replays_the_first_response(api_a, tenant_a):
-    body = {"email": "once@example.com", "role": "member"}
-    first = api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = _invite(api_a, "once@example.com", "k-1")
     assert first.status_code == 201
-    second = api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = _invite(api_a, "once@example.com", "k-1")
     assert second.status_code == 201
     assert second.content == first.content
     assert second["Idempotent-Replayed"] == "true"
@@ -195,18 +204,8 @@ def test_idempotent_post_replays_the_first_response(api_a, tenant_a):
 
 
 def test_same_idempotency_key_with_another_body_is_409(api_a):
-    api_a.post(
-        "/api/v1/invitations/",
-        {"email": "a@example.com", "role": "member"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="k-2",
-    )
-    other = api_a.post(
-        "/api/v1/invitations/",
-        {"email": "b@example.com", "role": "member"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="k-2",
-    )
+    _invite(api_a, "a@example.com", "k-2")
+    other = _invite(api_a, "b@example.com", "k-2")
     body = _problem(other, 409)
     assert body["code"] == "idempotency_key_reused"
 
@@ -216,18 +215,8 @@ def test_idempotency_key_is_per_caller(tenant_a, api_a):
 
     _, other_raw = make_key(tenant_a, name="other")
     other = api_client(tenant_a, other_raw)
-    api_a.post(
-        "/api/v1/invitations/",
-        {"email": "c@example.com", "role": "member"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="k-3",
-    )
-    response = other.post(
-        "/api/v1/invitations/",
-        {"email": "d@example.com", "role": "member"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="k-3",
-    )
+    _invite(api_a, "c@example.com", "k-3")
+    response = _invite(other, "d@example.com", "k-3")
     assert response.status_code == 201
     assert response.json()["email"] == "d@example.com"
 
@@ -237,32 +226,19 @@ def test_idempotency_key_expires_after_24_hours(api_a, tenant_a):
 
     from django.utils import timezone
 
-    body = {"email": "e@example.com", "role": "member"}
-    api_a.post("/api/v1/invitations/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-4")
+    _invite(api_a, "e@example.com", "k-4")
     with schema_context(tenant_a.schema_name):
         IdempotencyRecord.objects.update(created=timezone.now() - timedelta(hours=25))
-    again = api_a.post(
-        "/api/v1/invitations/",
-        {"email": "f@example.com", "role": "member"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="k-4",
-    )
+    again = _invite(api_a, "f@example.com", "k-4")
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again
 
 
 def test_request_in_flight_with_same_key_is_409(api_a, tenant_a, key_a):
-    from apps.api.idempotency import fingerprint  # noqa: F401  (the record a running request holds)
-
     with schema_context(tenant_a.schema_name):
         IdempotencyRecord.objects.create(principal=f"key:{key_a[0].pk}", key="k-5", fingerprint="x" * 64)
     body = _problem(
-        api_a.post(
-            "/api/v1/invitations/",
-            {"email": "g@example.com", "role": "member"},
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY="k-5",
-        ),
+        _invite(api_a, "g@example.com", "k-5"),
         409,
     )
     assert body["code"] in ("idempotency_in_flight", "idempotency_key_reused")
@@ -341,9 +317,7 @@ def test_a_session_held_by_its_second_factor_gets_a_problem_not_a_redirect(tenan
     from apps.identity import mfa
 
     client = client_for(tenant_a, owner_a)
-    session = client.session
-    session[mfa.MFA_STATE_KEY] = mfa.PENDING
-    session.save()
+    set_mfa_state(client, mfa.PENDING)
     body = _problem(client.get("/api/v1/members/"), 403)
     assert body["code"] == "redirected"
 

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 
 from apps.identity import lockout, mfa
 from apps.identity.models import SMSDevice, TOTPDevice, UserSession
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, set_mfa_state
 
 
 def events(tenant, name):
@@ -309,17 +309,13 @@ def test_handover_carries_a_checked_second_factor_but_not_an_sso_login(tenant_a,
     Membership.objects.create(user=owner_a, tenant=tenant_b, role="member")
     TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
     client = client_for(tenant_a, owner_a)
-    session = client.session
-    session[mfa.MFA_STATE_KEY] = mfa.VERIFIED
-    session.save()
+    set_mfa_state(client, mfa.VERIFIED)
     target = client.post("/switch/beta/")["Location"].split("8000", 1)[1]
     beta = client_for(tenant_b)
     beta.get(target)
     assert beta.get("/").status_code == 200
 
-    session = client.session
-    session[mfa.MFA_STATE_KEY] = mfa.SSO
-    session.save()
+    set_mfa_state(client, mfa.SSO)
     assert client.post("/switch/beta/")["Location"].endswith("/accounts/login/")
 
 
@@ -330,9 +326,7 @@ def test_handover_of_an_unverified_session_asks_for_the_factor(tenant_a, tenant_
     Membership.objects.create(user=owner_a, tenant=tenant_b, role="member")
     TOTPDevice.objects.create(user=owner_a, name="app", key="ab" * 20, confirmed=True)
     client = client_for(tenant_a, owner_a)
-    session = client.session
-    session[mfa.MFA_STATE_KEY] = mfa.NONE
-    session.save()
+    set_mfa_state(client, mfa.NONE)
     target = client.post("/switch/beta/")["Location"].split("8000", 1)[1]
     beta = client_for(tenant_b)
     beta.get(target)

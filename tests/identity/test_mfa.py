@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from apps.identity import mfa
 from apps.identity.models import RecoveryCode, TOTPDevice, hash_code
-from tests.conftest import PASSWORD, client_for
+from tests.conftest import PASSWORD, client_for, set_mfa_state
 from tests.factories import MembershipFactory
 
 
@@ -261,9 +261,7 @@ def test_a_passkey_counts_as_a_factor_and_can_be_removed(tenant_a, owner_a):
     )
     assert mfa.user_has_factor(user=owner_a)
     client = client_for(tenant_a, owner_a)
-    session = client.session
-    session[mfa.MFA_STATE_KEY] = mfa.VERIFIED
-    session.save()
+    set_mfa_state(client, mfa.VERIFIED)
     page = client.get("/security/").content.decode()
     assert "Passkey" in page and f"/security/factors/passkey/{passkey.pk}/remove/" in page
     mfa.mfa_policy_set(request=None, tenant=tenant_a, required=True)
