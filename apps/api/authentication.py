@@ -66,7 +66,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         entry = cache.get(tenant, prefix)
         membership = check_entry(entry, raw)
         request._request.membership = membership
-        request._request.api_key_raw = raw
         return membership.user, KeyPrincipal(entry)
 
     def authenticate_header(self, request):
