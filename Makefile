@@ -32,13 +32,16 @@ migrate: services
 	$(PY) manage.py migrate_schemas --noinput
 
 run: migrate
+	python3 scripts/sysdeps.py run
 	$(PY) manage.py seed_demo
 	$(PY) scripts/serve.py
 
 test: services
+	python3 scripts/sysdeps.py test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: services
+	python3 scripts/sysdeps.py bench
 	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
 
 lint: venv
