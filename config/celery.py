@@ -1,5 +1,8 @@
 """The Celery app. tenant-schemas-celery stamps each task with the sender's schema and the
-worker switches to it before the task runs, so a task always sees its own tenant's data."""
+worker switches to it before the task runs, so a task always sees its own tenant's data.
+
+Beat's schedule is the registry's periodic tasks (PeriodicTask items the apps register), read
+once Django is set up, plus any CELERY_BEAT_SCHEDULE entries of the settings."""
 
 import os
 
@@ -10,3 +13,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = CeleryApp("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _schedule_from_registry(sender, **kwargs):
+    # Beat and workers finalize the app after their loader has set Django up; anything else
+    # finalizing it first (a script) sets Django up here.
+    import django
+    from django.apps import apps as django_apps
+
+    if not django_apps.ready:
+        django.setup()
+    from apps.core.registry import registry
+
+    sender.conf.beat_schedule = {**registry.beat_schedule(), **(sender.conf.beat_schedule or {})}

@@ -1,15 +1,16 @@
-"""The public site at the bare base domain: landing page, sign-up, log-in, the platform admin."""
+"""The public site at the bare base domain: landing page, sign-up, log-in, the platform admin.
+
+Each hub app's `urls_public.py`, if it has one, is mounted under the app's url_prefix
+(apps.core.mounts); then allauth's account pages and the admin.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.identity import views
+from apps.core.mounts import public_urlpatterns
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
-    path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
-    # The second-factor step, the Security and Sessions pages, passkeys: before allauth's URLs.
-    path("", include("apps.identity.urls_accounts")),
+    *public_urlpatterns(),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,14 +1,18 @@
-"""A tenant's site: the dashboards and the accounts pages (API and websockets join later)."""
+"""A tenant's site: the API, every hub app's pages, the accounts pages.
+
+Each hub app's `urls.py` is mounted under the app's url_prefix (default "<label>/"; plugins at
+plugins/<label>/), in INSTALLED_APPS order (apps.core.mounts): adding an app adds no line here.
+"""
 
 from django.urls import include, path
+
+from apps.core.mounts import page_urlpatterns
 
 urlpatterns = [
     # First: the API is the busiest path, and resolving it should not try every page before it.
     path("api/", include("apps.api.urls")),
-    path("", include("apps.identity.urls")),
-    path("", include("apps.notifications.urls")),
+    *page_urlpatterns(),
     path("accounts/", include("allauth.urls")),
-    path("developers/", include("apps.api.pages_urls")),
 ]
 
 handler404 = "apps.core.views.not_found"

@@ -1,7 +1,7 @@
-from django.apps import AppConfig
+from apps.core.appconfig import HubAppConfig, Schema
 
 
-class ApiConfig(AppConfig):
+class ApiConfig(HubAppConfig):
     """The integrator API's plumbing: API keys, authentication, permissions by role and key scope,
     rate limits, versioning, problem+json errors, idempotency, usage metering, the OpenAPI schema
     and its documentation pages, and the v1 router that mounts each app's `api/urls.py`.
@@ -9,20 +9,41 @@ class ApiConfig(AppConfig):
     TENANT app: API keys, their daily usage and idempotency records live in each tenant's own
     schema (a key can only ever be found on its own tenant's domain). Its code (commands, pages,
     middleware) is installed everywhere.
+
+    Its pages (the API keys page and the API reference) are mounted at /developers/; its
+    `urls.py` is the /api/ router itself, which config/urls_tenant.py mounts first.
     """
 
     name = "apps.api"
     label = "api"
+    schema = Schema.TENANT
+    url_prefix = "developers/"
+    urls_module = "pages_urls"
 
     def ready(self):
-        from apps.core.registry import NavItem, registry
-
-        from . import scopes, signals  # noqa: F401  (signals: drop cached keys when a membership changes)
-
-        registry["nav_items"].append(
-            NavItem("API keys", "api_keys", icon="key", permission="api_keys.manage", weight=95)
+        from apps.core.registry import (
+            ApiScope,
+            NavItem,
+            PeriodicTask,
+            Permission,
+            register_api_scope,
+            register_nav_item,
+            register_periodic_task,
+            register_permission,
         )
-        scopes.register("tenancy", "The organisation: its name and plan.")
-        scopes.register("identity", "Members and invitations.")
-        scopes.register("audit", "The audit log.", read_only=True)
-        scopes.register("api", "API keys and their usage.")
+
+        from . import signals  # noqa: F401  (signals: drop cached keys when a membership changes)
+
+        register_permission(Permission("api_keys.manage", "Manage API keys", role="admin"))
+        register_nav_item(NavItem("API keys", "api_keys", icon="key", permission="api_keys.manage", weight=95))
+        register_api_scope(
+            ApiScope("tenancy", "The organisation: its name and plan."),
+            ApiScope("identity", "Members and invitations."),
+            ApiScope("audit", "The audit log.", read_only=True),
+            ApiScope("api", "API keys and their usage."),
+        )
+        # Usage counted in Redis → each tenant's ApiKeyUsage; idempotency records past their time out.
+        register_periodic_task(
+            PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),
+            PeriodicTask("api-idempotency-purge", "api.idempotency_purge", 3600.0),
+        )

@@ -1,29 +1,22 @@
 """API key scopes: `<app>:read` or `<app>:write` for each app that offers endpoints.
 
-Write includes read. Apps declare their scope name here in AppConfig.ready(); an endpoint names
-its app in `api_scope`, and a key may call it only with a matching scope.
+Write includes read. Apps declare their scopes as ApiScope items in the registry in
+AppConfig.ready(); an endpoint names its app in `api_scope`, and a key may call it only with a
+matching scope. This module reads the registry's api_scopes store.
 """
 
+from apps.core.registry import registry
+
 READ, WRITE = "read", "write"
-_apps: dict[str, str] = {}
-_read_only: set[str] = set()
-
-
-def register(app: str, description: str, *, read_only: bool = False) -> None:
-    """Declares `app`'s scopes; a read-only app (no write endpoints) offers only `<app>:read`."""
-    if app in _apps:
-        raise ValueError(f"API scope app {app!r} is registered twice")
-    _apps[app] = description
-    if read_only:
-        _read_only.add(app)
 
 
 def apps() -> dict[str, str]:
-    return dict(sorted(_apps.items()))
+    return dict(sorted((scope.name, scope.description) for scope in registry["api_scopes"].values()))
 
 
 def levels(app: str) -> tuple[str, ...]:
-    return (READ,) if app in _read_only else (READ, WRITE)
+    scope = registry["api_scopes"].get(app)
+    return (READ,) if scope is not None and scope.read_only else (READ, WRITE)
 
 
 def all_scopes() -> list[str]:

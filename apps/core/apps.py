@@ -1,11 +1,21 @@
-from django.apps import AppConfig
+from .appconfig import HubAppConfig, Schema
 
 
-class CoreConfig(AppConfig):
-    """The kernel: the registry, the CSP middleware, the UI shell's templates and assets.
+class CoreConfig(HubAppConfig):
+    """The kernel: the registry and the hub app config, the CSP middleware, the UI shell's
+    templates and assets, the scaffold command.
 
-    Imports no other app of the hub. Has no models of its own.
+    Imports no other app of the hub. SHARED app: it has no tables of its own; its code serves
+    every host.
     """
 
     name = "apps.core"
     label = "core"
+    schema = Schema.SHARED
+
+    def ready(self):
+        from django.core import checks
+
+        from .checks import check_registry
+
+        checks.register(check_registry, "hub")

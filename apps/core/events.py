@@ -1,4 +1,5 @@
-"""The one door to the event spine for apps below it (tenancy, identity).
+"""The one door to the event spine for apps below it (tenancy, identity), and the shape of
+event payload schemas.
 
 `publish()` records a domain event in the tenant's outbox, inside the caller's transaction.
 The implementation belongs to apps.events, which installs it in its AppConfig.ready(); lower
@@ -25,3 +26,14 @@ def publish(event_type: str, payload: dict, *, tenant, actor=None):
     if _publisher is None:
         raise LookupError("no event publisher installed: add apps.events to INSTALLED_APPS")
     return _publisher(event_type, payload, tenant=tenant, actor=actor)
+
+
+def payload_schema(properties: dict, required: list[str]) -> dict:
+    """The JSON Schema (2020-12) of an event payload: an object with these properties, no others."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }

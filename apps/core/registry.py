@@ -1,14 +1,36 @@
-"""The hub's registry: one dict with fixed stores, filled by apps in AppConfig.ready().
+"""The hub's registry: fixed stores of typed items, filled by the apps in AppConfig.ready().
 
-The UI shell draws its navigation and home widgets from it, the API lists its event types,
-compliance walks its personal-data exporters and erasers. Nothing adds a store later.
+Everything the platform needs to know about an app arrives here, through one `register_<store>()`
+function per store: its navigation and home widgets, the event types it publishes and the
+handlers it runs, the notification rules, permissions and API scopes it declares, its periodic
+tasks and recovery sweeps, its search providers, personal-data exporters and erasers, the public
+rows that belong to a tenant's backup, and (for the apps to come) GraphQL types and workflow
+nodes. The stores are complete: nothing adds one later.
+
+    from apps.core.registry import NavItem, register_nav_item
+    register_nav_item(NavItem("Reports", "reports:index", icon="chart", permission="reports.view"))
+
+Each store maps an item's key (a nav item's URL name, an event type's name, …) to the item, in
+registration order. Registering a second, different item under a key already taken is an error;
+registering the very same item again does nothing (a ready() that runs twice). The registry also
+remembers which app registered each item (`registry.app_of(store, key)`), so a plugin's entries
+can be told apart from the hub's. Cross-references (a nav item's permission, a handler's event
+type) are checked by `manage.py check` once every app has registered (apps/core/checks.py).
 """
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
+
+# --- Items ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class NavItem:
+    """A link in the side navigation, shown to members whose role has `permission`."""
+
     label: str
     url_name: str  # reversed against the tenant URLconf
     icon: str = ""  # a name from static/hub/icons.svg
@@ -19,6 +41,9 @@ class NavItem:
 
 @dataclass(frozen=True)
 class Widget:
+    """A card on the home page. `key` is stable, so a member's layout can refer to it."""
+
+    key: str
     title: str
     template: str
     permission: str = ""
@@ -27,38 +52,410 @@ class Widget:
 
 @dataclass(frozen=True)
 class EventType:
+    """A domain event an app publishes. People see `label` and `description`, never `name`."""
+
+    name: str  # "<noun>.<verb in the past>", e.g. "member.joined"
+    label: str
+    description: str
+    payload_schema: dict = field(default_factory=dict)  # JSON Schema (2020-12) of the payload
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    """Runs for each event of `event_type` ("*": every type), in the dispatcher's transaction.
+
+    `handler(event)` is called once per event; with `batch=True`, `handler(events)` once per
+    dispatch with the batch's events of that type, oldest first.
+    """
+
+    event_type: str
+    handler: Callable[..., None]
+    batch: bool = False
+
+
+@dataclass(frozen=True)
+class NotificationRule:
+    """Who hears about an event type and in what words.
+
+    `recipients(event)` gives user ids, `title(event)` and `body(event)` the text; `url` is where
+    the notification leads; `default_channel` is "in_app", "email", "both" or "none".
+    """
+
+    event_type: str
+    recipients: Callable[[Any], Any]
+    title: Callable[[Any], str]
+    url: str = ""
+    body: Callable[[Any], str] | None = None
+    default_channel: str = "in_app"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a page or endpoint may need; `role` is the lowest role that has it (every
+    role above it has it too). Roles belong to apps.identity, which checks the name."""
+
+    code: str  # "<area>.<verb>", e.g. "members.invite"
+    label: str
+    role: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ApiScope:
+    """API key scopes `<name>:read` and (unless read-only) `<name>:write`; write includes read."""
+
     name: str
     description: str
-    payload_schema: dict = field(default_factory=dict)
+    read_only: bool = False
 
 
-STORES = (
-    "nav_items",
-    "widgets",
-    "event_types",
-    "data_exporters",
-    "data_erasers",
-    "plugins",
-    "search_providers",
-)
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A Celery task that beat sends on a schedule: seconds, or a celery.schedules.crontab."""
+
+    name: str
+    task: str  # the task's registered name, e.g. "apps.events.tasks.sweep_all_tenants"
+    schedule: Any
+    kwargs: dict = field(default_factory=dict)
 
 
-class Registry(dict):
-    """A dict whose keys are fixed: reading or writing an unknown store is an error."""
+@dataclass(frozen=True)
+class Sweeper:
+    """Recovery work run in each active tenant's schema at every events sweep; `sweep()` returns
+    how much it re-enqueued."""
+
+    name: str
+    sweep: Callable[[], int]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search provider returns for one hit."""
+
+    title: str
+    url: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """Answers the command palette: `search(query=, tenant=, user=, limit=)` -> [SearchResult],
+    asked only for members whose role has `permission`."""
+
+    key: str
+    label: str
+    search: Callable[..., list[SearchResult]]
+    permission: str = ""
+
+
+@dataclass(frozen=True)
+class DataExporter:
+    """Personal data an app holds about a person: `export(user=)` returns it as JSON-able data."""
+
+    key: str
+    label: str
+    export: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class DataEraser:
+    """Erases (or anonymises) a person's data in an app: `erase(user=)` returns how many records."""
+
+    key: str
+    label: str
+    erase: Callable[..., int]
+
+
+def _rows_of_tenant(model, tenant):
+    return model.objects.filter(tenant=tenant)
+
+
+@dataclass(frozen=True)
+class BackupPart:
+    """Rows of a public-schema model that belong to a tenant, written into its backups.
+
+    `rows(model, tenant)` selects them (at backup, and on restore to clear what provisioning made
+    for the new tenant); `adjust(obj, context)` may change a row before it is restored, or return
+    None to leave it out. `members`: the users these rows point to are the tenant's members (their
+    password hashes travel with the backup). A model that refers to a tenant but is deliberately
+    left out is registered with `skip_reason` saying why.
+    """
+
+    model: str  # "app_label.ModelName"
+    rows: Callable[[Any, Any], Any] = _rows_of_tenant
+    adjust: Callable[[Any, Any], Any] | None = None
+    members: bool = False
+    skip_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """An installed plugin (registered by its PluginConfig)."""
+
+    label: str
+    name: str
+    version: str
+    author: str = ""
+    description: str = ""
+    min_hub_version: str = ""
+    max_hub_version: str = ""
+
+
+@dataclass(frozen=True)
+class GraphQLType:
+    """A type an app offers to the GraphQL gateway; `root_fields` names the Query fields it adds."""
+
+    name: str
+    graphql_type: Any
+    root_fields: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class WorkflowNode:
+    """A step of the workflow builder: a "trigger" (an event type starts the workflow) or an
+    "action" (`run(config=, context=)` does something). `config_schema` is the JSON Schema of
+    what the user fills in."""
+
+    key: str
+    kind: str
+    label: str
+    description: str = ""
+    event_type: str = ""  # triggers: the event type that starts it
+    run: Callable[..., Any] | None = None  # actions
+    config_schema: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in ("trigger", "action"):
+            raise ValueError(f"workflow node {self.key!r}: kind must be 'trigger' or 'action'")
+        if self.kind == "trigger" and not self.event_type:
+            raise ValueError(f"workflow trigger {self.key!r} names no event type")
+        if self.kind == "action" and self.run is None:
+            raise ValueError(f"workflow action {self.key!r} has nothing to run")
+
+
+# --- Stores ---------------------------------------------------------------------------------------
+
+# store name -> (item type, the item's key in the store)
+_SPECS: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "nav_items": (NavItem, lambda i: i.url_name),
+    "widgets": (Widget, lambda i: i.key),
+    "event_types": (EventType, lambda i: i.name),
+    "event_handlers": (EventHandler, lambda i: (i.event_type, i.handler)),
+    "notification_rules": (NotificationRule, lambda i: i.event_type),
+    "permissions": (Permission, lambda i: i.code),
+    "api_scopes": (ApiScope, lambda i: i.name),
+    "periodic_tasks": (PeriodicTask, lambda i: i.name),
+    "sweepers": (Sweeper, lambda i: i.name),
+    "search_providers": (SearchProvider, lambda i: i.key),
+    "data_exporters": (DataExporter, lambda i: i.key),
+    "data_erasers": (DataEraser, lambda i: i.key),
+    "backup_parts": (BackupPart, lambda i: i.model),
+    "plugins": (Plugin, lambda i: i.label),
+    "graphql_types": (GraphQLType, lambda i: i.name),
+    "workflow_nodes": (WorkflowNode, lambda i: i.key),
+}
+STORES = tuple(_SPECS)
+
+# The label of the app whose ready() is running (set by HubAppConfig), recorded with each item.
+_current_app: ContextVar[str] = ContextVar("hub_registering_app", default="")
+
+
+@contextmanager
+def registering_for(app_label: str):
+    token = _current_app.set(app_label)
+    try:
+        yield
+    finally:
+        _current_app.reset(token)
+
+
+class Store(Mapping):
+    """One store: key -> item, in registration order. Read it like a dict; write through the
+    registry's register_* functions."""
+
+    def __init__(self, name: str, item_type: type, key: Callable[[Any], Any]):
+        self.name, self.item_type, self._key = name, item_type, key
+        self._items: dict = {}
+        self._apps: dict = {}
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"<Store {self.name}: {len(self)} items>"
+
+    def key_of(self, item):
+        return self._key(item)
+
+    def add(self, item, app: str = "") -> None:
+        if not isinstance(item, self.item_type):
+            raise TypeError(f"the {self.name} store takes {self.item_type.__name__} items, not {type(item).__name__}")
+        key = self._key(item)
+        if key in self._items:
+            if self._items[key] == item:
+                return  # the same declaration again (a ready() that ran twice)
+            raise ValueError(f"{self.name}: {_show(key)} is registered twice")
+        self._items[key] = item
+        self._apps[key] = app
+
+    def remove(self, item) -> None:
+        key = self._key(item)
+        self._items.pop(key, None)
+        self._apps.pop(key, None)
+
+    def app_of(self, key) -> str:
+        """The label of the app that registered the item ("" if none was being set up)."""
+        return self._apps[key]
+
+
+def _show(key) -> str:
+    if isinstance(key, tuple):
+        return "/".join(getattr(part, "__qualname__", None) or repr(part) for part in key)
+    return repr(key)
+
+
+class Registry(Mapping):
+    """The fixed stores, by name: `registry["event_types"]`. Reading or writing an unknown store
+    is an error, and no store can be added or replaced."""
 
     def __init__(self):
-        super().__init__({store: [] if store != "event_types" else {} for store in STORES})
+        self._stores = {name: Store(name, item_type, key) for name, (item_type, key) in _SPECS.items()}
+        self._by_type = {store.item_type: store for store in self._stores.values()}
 
-    def __setitem__(self, key, value):
-        raise TypeError("registry stores are fixed; add to an existing store instead")
+    def __getitem__(self, name) -> Store:
+        return self._stores[name]
 
-    def nav_items(self, section="main"):
-        return sorted((i for i in self["nav_items"] if i.section == section), key=lambda i: i.weight)
+    def __iter__(self):
+        return iter(self._stores)
 
-    def register_event_type(self, event_type: EventType):
-        if event_type.name in self["event_types"]:
-            raise ValueError(f"event type {event_type.name!r} is registered twice")
-        self["event_types"][event_type.name] = event_type
+    def __len__(self) -> int:
+        return len(self._stores)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _add(self, store: str, items) -> None:
+        for item in items:
+            self._stores[store].add(item, app=_current_app.get())
+
+    def _store_of(self, item) -> Store:
+        try:
+            return self._by_type[type(item)]
+        except KeyError:
+            raise TypeError(f"no registry store takes {type(item).__name__} items") from None
+
+    def register(self, *items) -> None:
+        """Registers items in the store of their type (the typed functions below say which)."""
+        for item in items:
+            self._store_of(item).add(item, app=_current_app.get())
+
+    def unregister(self, *items) -> None:
+        for item in items:
+            self._store_of(item).remove(item)
+
+    @contextmanager
+    def registered(self, *items):
+        """Registers the items for the block only (tests, and a plugin tried out)."""
+        added = [item for item in items if self._store_of(item).key_of(item) not in self._store_of(item)]
+        self.register(*items)
+        try:
+            yield
+        finally:
+            self.unregister(*added)
+
+    def register_nav_item(self, *items: NavItem) -> None:
+        self._add("nav_items", items)
+
+    def register_widget(self, *items: Widget) -> None:
+        self._add("widgets", items)
+
+    def register_event_type(self, *items: EventType) -> None:
+        self._add("event_types", items)
+
+    def register_event_handler(self, *items: EventHandler) -> None:
+        self._add("event_handlers", items)
+
+    def register_notification_rule(self, *items: NotificationRule) -> None:
+        self._add("notification_rules", items)
+
+    def register_permission(self, *items: Permission) -> None:
+        self._add("permissions", items)
+
+    def register_api_scope(self, *items: ApiScope) -> None:
+        self._add("api_scopes", items)
+
+    def register_periodic_task(self, *items: PeriodicTask) -> None:
+        self._add("periodic_tasks", items)
+
+    def register_sweeper(self, *items: Sweeper) -> None:
+        self._add("sweepers", items)
+
+    def register_search_provider(self, *items: SearchProvider) -> None:
+        self._add("search_providers", items)
+
+    def register_data_exporter(self, *items: DataExporter) -> None:
+        self._add("data_exporters", items)
+
+    def register_data_eraser(self, *items: DataEraser) -> None:
+        self._add("data_erasers", items)
+
+    def register_backup_part(self, *items: BackupPart) -> None:
+        self._add("backup_parts", items)
+
+    def register_plugin(self, *items: Plugin) -> None:
+        self._add("plugins", items)
+
+    def register_graphql_type(self, *items: GraphQLType) -> None:
+        self._add("graphql_types", items)
+
+    def register_workflow_node(self, *items: WorkflowNode) -> None:
+        self._add("workflow_nodes", items)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def app_of(self, store: str, key) -> str:
+        return self._stores[store].app_of(key)
+
+    def nav_items(self, section: str = "main") -> list[NavItem]:
+        return sorted((i for i in self._stores["nav_items"].values() if i.section == section), key=lambda i: i.weight)
+
+    def widgets(self) -> list[Widget]:
+        return sorted(self._stores["widgets"].values(), key=lambda w: w.weight)
+
+    def handlers_for(self, event_type: str) -> list[EventHandler]:
+        """The handlers of `event_type`: those registered for it, then those for every type."""
+        handlers = self._stores["event_handlers"].values()
+        return [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+
+    def beat_schedule(self) -> dict[str, dict]:
+        """The periodic tasks as Celery's beat_schedule."""
+        return {
+            t.name: {"task": t.task, "schedule": t.schedule, **({"kwargs": t.kwargs} if t.kwargs else {})}
+            for t in self._stores["periodic_tasks"].values()
+        }
 
 
 registry = Registry()
+
+register_nav_item = registry.register_nav_item
+register_widget = registry.register_widget
+register_event_type = registry.register_event_type
+register_event_handler = registry.register_event_handler
+register_notification_rule = registry.register_notification_rule
+register_permission = registry.register_permission
+register_api_scope = registry.register_api_scope
+register_periodic_task = registry.register_periodic_task
+register_sweeper = registry.register_sweeper
+register_search_provider = registry.register_search_provider
+register_data_exporter = registry.register_data_exporter
+register_data_eraser = registry.register_data_eraser
+register_backup_part = registry.register_backup_part
+register_plugin = registry.register_plugin
+register_graphql_type = registry.register_graphql_type
+register_workflow_node = registry.register_workflow_node

@@ -1,32 +1,34 @@
-from django.apps import AppConfig
+from apps.core.appconfig import HubAppConfig, Schema
 
 
-class EventsConfig(AppConfig):
-    """Domain events: the outbox, the dispatcher and the handler table.
+class EventsConfig(HubAppConfig):
+    """Domain events: the outbox and the dispatcher.
 
     TENANT app: each tenant's outbox (`events_event`) lives in its own schema, so a tenant's
     events never mix with another's and are dropped with it. `publish()` writes a row in the
     caller's transaction; after commit a Celery task dispatches it to the handlers registered
-    for its type (apps.events.handlers); a periodic sweep, fanned out from the public schema to
-    every tenant, re-dispatches whatever is still undispatched.
+    for its type (EventHandler items in the registry); a periodic sweep, fanned out from the
+    public schema to every tenant, re-dispatches whatever is still undispatched and runs the
+    registered sweepers.
     """
 
     name = "apps.events"
     label = "events"
+    schema = Schema.TENANT
 
     def ready(self):
-        from apps.core.events import install_publisher
+        from django.conf import settings
 
-        from . import catalog
+        from apps.core.events import install_publisher
+        from apps.core.registry import ApiScope, PeriodicTask, register_api_scope, register_periodic_task
+
         from .services import event_publish
 
-        catalog.register()
-        try:
-            from apps.api import scopes
-        except ImportError:  # the API app is optional for the spine
-            scopes = None
-        if scopes is not None and "events" not in scopes.apps():
-            scopes.register("events", "Event types and their payload schemas (read only).")
+        register_api_scope(ApiScope("events", "Event types and their payload schemas (read only)."))
+        # Beat fans out from the public schema to every tenant.
+        register_periodic_task(
+            PeriodicTask("events-sweep", "apps.events.tasks.sweep_all_tenants", settings.HUB_EVENTS_SWEEP_SECONDS)
+        )
         install_publisher(
             lambda event_type, payload, *, tenant, actor=None: event_publish(
                 event_type=event_type, payload=payload, tenant=tenant, actor=actor

@@ -1,7 +1,6 @@
 """Writes on the outbox: publishing, dispatching and sweeping domain events."""
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
 
@@ -24,7 +23,6 @@ logger = logging.getLogger(__name__)
 MAX_DISPATCH_ATTEMPTS = 20
 DISPATCH_BATCH = 100
 DISPATCH_KEY = "dispatch"
-_sweepers: list[Callable[[], int]] = []
 
 
 class UnknownEventType(LookupError):
@@ -160,12 +158,6 @@ def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 
     return done
 
 
-def register_sweeper(sweeper: Callable[[], int]) -> None:
-    """`sweeper()` runs in each tenant's schema at every sweep and returns how much it re-enqueued."""
-    if sweeper not in _sweepers:
-        _sweepers.append(sweeper)
-
-
 def events_sweep(*, grace_seconds: float | None = None) -> int:
     """Re-enqueues the current tenant's events still undispatched `grace_seconds` after they
     happened: never-attempted ones through the outbox task (it takes every new event), the ones
@@ -186,8 +178,9 @@ def events_sweep(*, grace_seconds: float | None = None) -> int:
 
 
 def tenant_sweep() -> int:
-    """Everything the sweep does in the current tenant's schema."""
+    """Everything the sweep does in the current tenant's schema: the outbox's own sweep, then
+    every registered sweeper."""
     count = events_sweep()
-    for sweeper in _sweepers:
-        count += sweeper()
+    for sweeper in registry["sweepers"].values():
+        count += sweeper.sweep()
     return count

@@ -1,7 +1,7 @@
-from django.apps import AppConfig
+from apps.core.appconfig import HubAppConfig, Schema
 
 
-class IdentityConfig(AppConfig):
+class IdentityConfig(HubAppConfig):
     """Users, memberships and roles, invitations, the hand-over between hosts, and the tenant
     dashboard pages every member sees (home, members, organisation settings, profile).
 
@@ -15,31 +15,49 @@ class IdentityConfig(AppConfig):
     the public schema: a person has one account and one set of factors for every tenant they
     belong to, and the log-in pages read a tenant's policy without switching schemas. Security
     events are written to the audit log of the schema being served, like every other change.
+
+    Its pages are mounted at the root of the tenant and public sites (url_prefix "").
     """
 
     name = "apps.identity"
     label = "identity"
+    schema = Schema.SHARED
+    url_prefix = ""
 
     def ready(self):
         from auditlog.registry import auditlog
+        from django.core import checks
 
-        from apps.core.registry import NavItem, registry
+        from apps.core.registry import (
+            NavItem,
+            register_backup_part,
+            register_event_type,
+            register_nav_item,
+            register_notification_rule,
+            register_permission,
+        )
         from apps.tenancy.models import Tenant
 
         from . import signals  # noqa: F401  (log-in/log-out bookkeeping)
+        from .backup import BACKUP_PARTS
+        from .events import EVENT_TYPES, NOTIFICATION_RULES
         from .models import Membership, TenantSecurity, User
+        from .roles import PERMISSIONS, check_permission_roles
 
         auditlog.register(Tenant)
         auditlog.register(Membership)
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(TenantSecurity, exclude_fields=["idp_metadata_xml", "updated"])
 
-        registry["nav_items"].extend(
-            [
-                NavItem("Home", "home", icon="home", weight=0),
-                NavItem("Members", "members", icon="users", permission="members.view", weight=80),
-                NavItem("Settings", "organisation_settings", icon="settings", permission="settings.change", weight=90),
-                NavItem("Log-in & SSO", "security_settings", icon="settings", permission="settings.change", weight=92),
-                NavItem("My security", "security", icon="settings", weight=95),
-            ]
+        register_permission(*PERMISSIONS)
+        register_event_type(*EVENT_TYPES)
+        register_notification_rule(*NOTIFICATION_RULES)
+        register_backup_part(*BACKUP_PARTS)
+        register_nav_item(
+            NavItem("Home", "home", icon="home", weight=0),
+            NavItem("Members", "members", icon="users", permission="members.view", weight=80),
+            NavItem("Settings", "organisation_settings", icon="settings", permission="settings.change", weight=90),
+            NavItem("Log-in & SSO", "security_settings", icon="settings", permission="settings.change", weight=92),
+            NavItem("My security", "security", icon="settings", weight=95),
         )
+        checks.register(check_permission_roles, "hub")

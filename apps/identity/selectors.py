@@ -1,8 +1,11 @@
+from django.db import connection
 from django.db.models import QuerySet
 
+from apps.core.memo import memoized
 from apps.tenancy.models import Tenant
 
 from .models import Invitation, Membership, User
+from .roles import Role
 
 
 def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
@@ -27,4 +30,18 @@ def user_tenant_list(*, user: User) -> QuerySet[Membership]:
         Membership.objects.filter(user=user, tenant__status=Tenant.Status.ACTIVE)
         .select_related("tenant")
         .order_by("tenant__name")
+    )
+
+
+def event_admin_ids(event=None) -> list[int]:
+    """The user ids of the owners and admins of the tenant being served (the people told about
+    an event that concerns the organisation); read once per memo scope (one dispatch)."""
+    tenant_id = connection.tenant.pk
+    return memoized(
+        ("tenant_admin_ids", tenant_id),
+        lambda: list(
+            Membership.objects.filter(tenant_id=tenant_id, role__in=[Role.OWNER, Role.ADMIN]).values_list(
+                "user_id", flat=True
+            )
+        ),
     )

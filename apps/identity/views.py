@@ -34,9 +34,9 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 @tenant_member_required()
 def home(request):
-    widgets = [w for w in registry["widgets"] if has_permission(request.membership.role, w.permission)]
+    widgets = [w for w in registry.widgets() if has_permission(request.membership.role, w.permission)]
     context = {
-        "widgets": sorted(widgets, key=lambda w: w.weight),
+        "widgets": widgets,
         "can_invite": has_permission(request.membership.role, "members.invite"),
     }
     return render(request, "identity/home.html", context)

@@ -13,13 +13,13 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.core.registry import registry
+from apps.core.memo import memo_scope
+from apps.core.registry import NotificationRule, registry
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
-from . import realtime, rules, ssrf
+from . import realtime, ssrf
 from .models import Channel, Notification, NotificationPreference, PushSubscription
-from .rules import RULES, Rule
 from .selectors import unread_count
 from .ssrf import BlockedDestination, url_refusal
 
@@ -36,7 +36,7 @@ def preference_channel(*, user_id: int, event_type: str) -> str:
     )
     if chosen:
         return chosen[0]
-    rule = RULES.get(event_type)
+    rule = registry["notification_rules"].get(event_type)
     return rule.default_channel if rule else Channel.IN_APP
 
 
@@ -189,9 +189,10 @@ def notify_for_events(events) -> None:
     """Event handler (batch): one notification per recipient of each event type's rule (never the
     actor), as each member's preference says; written in bulk."""
     wanted = []
-    with rules.memoized():
+    rules = registry["notification_rules"]
+    with memo_scope():  # each tenant's admins are read once for the whole batch
         for event in events:
-            rule: Rule | None = RULES.get(event.type)
+            rule: NotificationRule | None = rules.get(event.type)
             if rule is not None:
                 recipients = {r for r in rule.recipients(event) if r and r != event.actor_id}
                 if recipients:

@@ -12,12 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
+from apps.core.registry import registry
 from apps.identity.decorators import tenant_member_required
 
 from . import selectors, services, webhooks
 from .forms import EndpointForm, PreferencesForm, ReplayForm
 from .models import Channel, NotificationPreference, WebhookDelivery, WebhookEndpoint
-from .rules import RULES
 
 # --- notifications ------------------------------------------------------------------------------
 
@@ -49,8 +49,9 @@ def notification_read_all(request):
 @tenant_member_required()
 def preferences(request):
     chosen = dict(NotificationPreference.objects.filter(user=request.user).values_list("event_type", "channel"))
+    rules = registry["notification_rules"]
     current = {
-        name: chosen.get(name) or (RULES[name].default_channel if name in RULES else Channel.IN_APP)
+        name: chosen.get(name) or (rules[name].default_channel if name in rules else Channel.IN_APP)
         for name in _names()
     }
     form = PreferencesForm(request.POST or None, current=current)

@@ -1,14 +1,37 @@
-from django.apps import AppConfig
+from apps.core.appconfig import HubAppConfig, Schema
 
 
-class TenancyConfig(AppConfig):
+class TenancyConfig(HubAppConfig):
     """Tenants, their domains and plans; provisioning, routing and the tenant commands.
 
-    SHARED app: its tables live in the public schema only.
+    SHARED app: its tables live in the public schema only (the router finds a tenant there
+    before any tenant schema is chosen).
     """
 
     name = "apps.tenancy"
     label = "tenancy"
+    schema = Schema.SHARED
 
     def ready(self):
+        from apps.core.registry import (
+            BackupPart,
+            Permission,
+            register_backup_part,
+            register_event_type,
+            register_permission,
+        )
+
         from . import signals  # noqa: F401  (drops routing caches when a tenant or domain changes)
+        from .backup import adjust_domain
+        from .events import EVENT_TYPES
+
+        register_event_type(*EVENT_TYPES)
+        register_permission(
+            Permission("tenant.view", "See the organisation", role="viewer"),
+            Permission("settings.change", "Change the organisation's settings", role="admin"),
+            Permission("tenant.delete", "Delete the organisation", role="owner"),
+        )
+        register_backup_part(
+            BackupPart("tenancy.Domain", adjust=adjust_domain),
+            BackupPart("tenancy.Tenant", skip_reason="the tenant row itself is written by the restore"),
+        )

@@ -4,8 +4,8 @@ A backup is a gzip'd tar whose members come in this order, so a restore reads it
 
 - ``manifest.json``: format and version, hub version, creation time, slug, schema, base host
   name, the schema's migration state (its ``django_migrations`` rows) and row counts;
-- ``public.json``: the tenant's rows in the public schema (the tenant row and every part of
-  PUBLIC_PARTS: domains, memberships, pending invitations, security/SSO settings) and the
+- ``public.json``: the tenant's rows in the public schema (the tenant row and every backup part
+  the apps registered: domains, memberships, pending invitations, security/SSO settings) and the
   users they, or the schema's tables, reference (email, name; the password hash of members);
 - ``schema/<table>.copy``: every table of the tenant's schema in PostgreSQL's COPY text format.
 
@@ -25,7 +25,7 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -42,6 +42,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django_tenants.utils import schema_context
 from psycopg import sql
+
+from apps.core.registry import BackupPart, registry
 
 from .models import Domain, Tenant
 from .routing import routing_changed
@@ -60,30 +62,26 @@ class BackupError(Exception):
 # --- The tenant's rows in the public schema ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PublicPart:
-    """Rows of one public model that belong to a tenant.
-
-    `rows(model, tenant)` selects them (at backup, and on restore to clear what provisioning
-    made for the new tenant). A part whose model does not exist (an app not installed yet) is
-    skipped. `adjust(obj, context)` may change a row before it is restored, or return None to
-    leave it out (it then adds a line to context.notes).
-    """
-
-    model: str
-    rows: Callable[[type[models.Model], Tenant], models.QuerySet] = lambda model, tenant: model.objects.filter(
-        tenant=tenant
-    )
-    adjust: Callable[[models.Model, "RestoreContext"], models.Model | None] | None = None
-
-    def model_class(self) -> type[models.Model] | None:
-        try:
-            return apps.get_model(self.model)
-        except LookupError:
-            return None
+def public_parts() -> list[BackupPart]:
+    """The public rows that belong to a tenant's backup, as the apps registered them."""
+    return [part for part in registry["backup_parts"].values() if not part.skip_reason]
 
 
-def _adjust_domain(domain: Domain, context: "RestoreContext") -> Domain | None:
+def public_not_backed_up() -> dict[str, str]:
+    """Public models that refer to a tenant but are deliberately not backed up, and why.
+    tests/tenancy/test_backup.py fails when such a model is registered neither way."""
+    return {part.model: part.skip_reason for part in registry["backup_parts"].values() if part.skip_reason}
+
+
+def _model_class(part: BackupPart) -> type[models.Model] | None:
+    """The part's model, or None when its app is not installed (the part is skipped)."""
+    try:
+        return apps.get_model(part.model)
+    except LookupError:
+        return None
+
+
+def adjust_domain(domain: Domain, context: "RestoreContext") -> Domain | None:
     old_default = f"{context.manifest['slug']}.{context.manifest['base_hostname']}"
     if domain.domain == old_default:
         domain.domain = f"{context.tenant.slug}.{settings.HUB_BASE_HOSTNAME}"
@@ -93,36 +91,6 @@ def _adjust_domain(domain: Domain, context: "RestoreContext") -> Domain | None:
         return None
     return domain
 
-
-def _adjust_invitation(invitation, context: "RestoreContext"):
-    if type(invitation).objects.filter(token_hash=invitation.token_hash).exists():
-        # The original tenant still holds this link (a restore as a new slug): the copy gets a
-        # token nobody has, so the invitation shows as pending and can be sent again.
-        from apps.identity.models import Invitation, hash_token
-
-        invitation.token_hash = hash_token(Invitation.new_token())
-        context.notes.append(f"invitation of {invitation.email} gets a new link: send it again")
-    return invitation
-
-
-PUBLIC_PARTS: list[PublicPart] = [
-    PublicPart("tenancy.Domain", adjust=_adjust_domain),
-    PublicPart("identity.Membership"),
-    PublicPart(
-        "identity.Invitation",
-        rows=lambda model, tenant: model.objects.pending().filter(tenant=tenant),
-        adjust=_adjust_invitation,
-    ),
-    # The log-in policy and SAML/SSO connection (one row per tenant).
-    PublicPart("identity.TenantSecurity"),
-]
-
-# Public models that refer to a tenant but are deliberately not backed up (the tenant row is
-# handled on its own). tests/tenancy/test_backup.py fails when a new one is in neither list.
-PUBLIC_NOT_BACKED_UP = {
-    "tenancy.Tenant": "the tenant row itself is written by the restore",
-    "identity.UserSession": "browser sessions end with the tenant they were on",
-}
 
 # The fields of a user kept in a backup. Operator flags (is_staff, is_superuser) never are.
 USER_FIELDS = ("email", "full_name", "is_active", "date_joined")
@@ -318,8 +286,8 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
                 table_manifest[name] = {"columns": info.columns, "rows": rows, "sequences": sequences}
 
         public, member_ids, public_counts = {}, set(), {}
-        for part in PUBLIC_PARTS:
-            model = part.model_class()
+        for part in public_parts():
+            model = _model_class(part)
             if model is None:
                 continue
             objects = list(part.rows(model, tenant))
@@ -331,7 +299,7 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
                         value = getattr(obj, f.attname)
                         if value is not None:
                             user_ids.add(value)
-                            if part.model == "identity.Membership":
+                            if part.members:
                                 member_ids.add(value)
         users = []
         for user in get_user_model().objects.filter(pk__in=user_ids).order_by("pk"):
@@ -712,10 +680,10 @@ def _restore_tenant_row(tenant: Tenant, fields: dict) -> None:
 def _restore_public_rows(parts: dict, context: RestoreContext) -> dict[str, int]:
     User = get_user_model()
     counts = {}
-    known = {part.model: part for part in PUBLIC_PARTS}
+    known = {part.model: part for part in public_parts()}
     for label, rows in parts.items():
         part = known.get(label)
-        model = part.model_class() if part else None
+        model = _model_class(part) if part else None
         if model is None:
             if rows:
                 raise BackupError(f"The backup has {label} rows, which this hub does not know.")

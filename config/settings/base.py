@@ -24,12 +24,23 @@ HUB_BASE_HOSTNAME = HUB_BASE_DOMAIN.split(":")[0]
 HUB_SCHEME = env("HUB_SCHEME", default="http")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[HUB_BASE_HOSTNAME, f".{HUB_BASE_HOSTNAME}"])
 
-SHARED_APPS = [
-    # The hub's apps come first so their management commands (create_tenant, delete_tenant)
-    # take precedence over django-tenants' commands of the same name.
+# The hub's own apps. Adding an app to the hub is adding it here: its apps.py says whether its
+# tables live in the public schema (Schema.SHARED) or in each tenant's (Schema.TENANT), and
+# SHARED_APPS and TENANT_APPS below are derived from that.
+HUB_APPS = [
     "apps.core",
     "apps.tenancy",
     "apps.identity",
+    "apps.events",
+    "apps.notifications",
+    "apps.api",
+]
+# Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
+# installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
+HUB_PLUGINS = env.list("HUB_PLUGINS", default=[])
+# Third-party apps in the public schema. (The hub's SHARED apps come first, so their management
+# commands, such as create_tenant and delete_tenant, take precedence over django-tenants'.)
+THIRD_PARTY_SHARED_APPS = [
     "django_tenants",
     "daphne",
     "django.contrib.admin",
@@ -51,16 +62,24 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
 ]
-TENANT_APPS = [
-    # Each tenant schema keeps its own audit log: changes made while serving a tenant land there.
-    "django.contrib.contenttypes",
-    "auditlog",
-    # The event spine: each tenant's outbox, notifications and webhooks live in its schema.
-    "apps.events",
-    "apps.notifications",
-    "apps.api",
-]
-INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# Third-party apps in each tenant's schema: each tenant keeps its own audit log (changes made
+# while serving a tenant land there).
+THIRD_PARTY_TENANT_APPS = ["django.contrib.contenttypes", "auditlog"]
+
+
+def app_lists(hub_apps: list[str], plugins: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """SHARED_APPS, TENANT_APPS and INSTALLED_APPS from the hub's apps and plugins, each placed by
+    the schema its config declares."""
+    from apps.core.appconfig import split_by_schema
+    from apps.core.plugins import discover
+
+    shared, tenant = split_by_schema([*hub_apps, *discover(plugins)])
+    shared_apps = [*shared, *THIRD_PARTY_SHARED_APPS]
+    tenant_apps = [*THIRD_PARTY_TENANT_APPS, *tenant]
+    return shared_apps, tenant_apps, shared_apps + [app for app in tenant_apps if app not in shared_apps]
+
+
+SHARED_APPS, TENANT_APPS, INSTALLED_APPS = app_lists(HUB_APPS, HUB_PLUGINS)
 
 TENANT_MODEL = "tenancy.Tenant"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
@@ -206,18 +225,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Beat fans out from the public schema to every tenant (apps.events.tasks.sweep_all_tenants).
-CELERY_BEAT_SCHEDULE = {
-    "events-sweep": {
-        "task": "apps.events.tasks.sweep_all_tenants",
-        "schedule": env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0),
-    },
-    # API usage counted in Redis → each tenant's ApiKeyUsage; old idempotency records out.
-    "api-usage-flush": {"task": "api.usage_flush", "schedule": 60.0},
-    "api-idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
-}
+# Beat's schedule is the registry's periodic tasks (config/celery.py); entries here are added to it.
+CELERY_BEAT_SCHEDULE = {}
 
 # --- Event spine: events, notifications, webhooks, push ---------------------------------------
+# How often beat sends the sweep that re-dispatches what was left behind (every tenant).
+HUB_EVENTS_SWEEP_SECONDS = env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0)
 # An event (or a due webhook delivery) still waiting this long is re-enqueued by the sweep.
 HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", default=60.0)
 # Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.core.events import publish
-from apps.core.registry import registry
-from apps.events import handlers
+from apps.core.registry import EventHandler, registry
 from apps.events.models import Event
 from apps.events.services import (
     MAX_DISPATCH_ATTEMPTS,
@@ -33,9 +32,9 @@ def recorder():
     def handler(event):
         seen.append((event.type, connection.schema_name, event.payload))
 
-    handlers.subscribe("organisation.settings_changed", handler)
+    registry.register(EventHandler("organisation.settings_changed", handler))
     yield seen
-    handlers.unsubscribe("organisation.settings_changed", handler)
+    registry.unregister(EventHandler("organisation.settings_changed", handler))
 
 
 def test_publish_writes_an_outbox_row_in_the_tenants_schema(tenant_a, tenant_b, owner_a):
@@ -89,13 +88,13 @@ def test_a_failing_handler_rolls_back_every_handler_and_records_the_error(in_ten
         Event.objects.create(type="side.effect", payload={}, occurred_at=timezone.now())
         raise ConnectionError("the handler's service is down")
 
-    handlers.subscribe("organisation.settings_changed", broken)
+    registry.register(EventHandler("organisation.settings_changed", broken))
     try:
         event = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
         with pytest.raises(ConnectionError):
             event_dispatch(event_id=event.pk)
     finally:
-        handlers.unsubscribe("organisation.settings_changed", broken)
+        registry.unregister(EventHandler("organisation.settings_changed", broken))
     event.refresh_from_db()
     assert event.dispatched_at is None
     assert event.attempts == 1
@@ -122,12 +121,12 @@ def test_one_outbox_task_dispatches_every_new_event_once(
     def batch_handler(events):
         batches.append([event.pk for event in events])
 
-    handlers.subscribe("organisation.settings_changed", batch_handler, batch=True)
+    registry.register(EventHandler("organisation.settings_changed", batch_handler, batch=True))
     try:
         with django_capture_on_commit_callbacks(execute=True):
             events = publish_many(in_tenant_a, 5)
     finally:
-        handlers.unsubscribe("organisation.settings_changed", batch_handler)
+        registry.unregister(EventHandler("organisation.settings_changed", batch_handler))
     assert batches == [[event.pk for event in events]]  # once, with every event, oldest first
     assert len(recorder) == 5  # a plain handler: once per event
     assert not Event.objects.filter(pk__in=[e.pk for e in events], dispatched_at__isnull=True).exists()
@@ -141,11 +140,11 @@ def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(in_tenant_a):
             raise ConnectionError("the handler's service is down")
 
     events = publish_many(in_tenant_a, 4)
-    handlers.subscribe("organisation.settings_changed", broken)
+    registry.register(EventHandler("organisation.settings_changed", broken))
     try:
         assert events_dispatch_new(batch_size=10) == 3
     finally:
-        handlers.unsubscribe("organisation.settings_changed", broken)
+        registry.unregister(EventHandler("organisation.settings_changed", broken))
     failed = Event.objects.get(pk=events[2].pk)
     assert failed.dispatched_at is None and failed.attempts == 1 and "service is down" in failed.last_error
     others = Event.objects.filter(pk__in=[e.pk for i, e in enumerate(events) if i != 2])
