@@ -248,6 +248,7 @@ def test_roles_get_their_permissions_from_the_registry():
 def test_beat_runs_the_registered_periodic_tasks():
     from config.celery import app
 
+    app.finalize()  # what beat and the worker do once Django is set up (a real beat: tests/e2e/test_beat.py)
     schedule = app.conf.beat_schedule
     assert schedule["events-sweep"] == {
         "task": "apps.events.tasks.sweep_all_tenants",
