@@ -1,13 +1,16 @@
 """Isolation: every operation of the API schema, tried with another tenant's key and with
 another tenant's object ids. Nothing of tenant A is readable, writable or guessable from B.
 
-The operations come from the OpenAPI schema, so an endpoint added later is tried too; one
-whose path has an id must say here how to find tenant A's object for it."""
+The operations come from the OpenAPI schema, so an endpoint added later is tried too. For a path
+with an id, tenant A's object is one made here, or else one that A's key creates through the
+collection's POST with the required fields the schema names; an endpoint without such a POST
+must say here how to find tenant A's object for it."""
 
 import json
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps as django_apps
 from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 
@@ -28,11 +31,13 @@ BODIES = {
 }
 
 
+SCHEMA = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
+
+
 def operations():
-    schema = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
     return sorted(
         (path, method.upper())
-        for path, item in schema["paths"].items()
+        for path, item in SCHEMA["paths"].items()
         for method in item
         if method in ("get", "post", "put", "patch", "delete")
     )
@@ -94,7 +99,42 @@ def a_objects(tenant_a, tenant_b, owner_a):
         "/api/v1/audit-log/": entry.pk,
     }
     objects.update(_event_spine_objects(tenant_a, tenant_b))
+    objects.update(_plugin_objects(tenant_a, tenant_b))
     return objects
+
+
+def _plugin_objects(tenant_a, tenant_b):
+    """A greeting of tenant A (the hello plugin, when it is enabled), an id unknown to B."""
+    if not django_apps.is_installed("plugins.hello"):
+        return {}
+    from plugins.hello.models import Greeting
+
+    with schema_context(tenant_a.schema_name):
+        greeting = Greeting.objects.create(user=tenant_a.memberships.first().user, message="only in alpha")
+    with schema_context(tenant_b.schema_name):
+        assert not Greeting.objects.filter(pk=greeting.pk).exists()
+    return {"/api/v1/plugins/hello/greetings/": greeting.pk}
+
+
+_SAMPLES = {"string": "isolation", "integer": 1, "number": 1, "boolean": False}
+
+
+def _made_through_the_api(tenant_a, path):
+    """The id of an object tenant A's key creates by POSTing the schema's required fields to the
+    collection of `path`, or None when the collection has no such POST."""
+    collection = path.split("{id}")[0]
+    body_schema = (
+        SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {})
+    ).get("application/json", {}).get("schema", {})
+    if "$ref" in body_schema:
+        body_schema = SCHEMA["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
+    fields = body_schema.get("properties", {})
+    if not fields or any(fields[f].get("type") not in _SAMPLES for f in body_schema.get("required", [])):
+        return None
+    body = {f: _SAMPLES[fields[f]["type"]] for f in body_schema.get("required", [])}
+    response = api_client(tenant_a, make_key(tenant_a)[1]).post(collection, body, content_type="application/json")
+    assert response.status_code == 201, (collection, response.content)
+    return response.json()["id"]
 
 
 def _event_spine_objects(tenant_a, tenant_b):
@@ -131,9 +171,10 @@ def _snapshot(tenant_a, tenant_b):
 @pytest.mark.parametrize("path, method", [op for op in OPERATIONS if "{id}" in op[0]])
 def test_another_tenants_object_ids_are_not_found(tenant_a, tenant_b, api_b, a_objects, path, method):
     base = next((b for b in a_objects if path.startswith(b)), None)
-    assert base is not None, f"{path}: add tenant A's object for it to a_objects"
+    object_id = a_objects[base] if base is not None else _made_through_the_api(tenant_a, path)
+    assert object_id is not None, f"{path}: add tenant A's object for it to a_objects"
     before = _snapshot(tenant_a, tenant_b)
-    response = _call(api_b, method, path.replace("{id}", str(a_objects[base])))
+    response = _call(api_b, method, path.replace("{id}", str(object_id)))
     assert response.status_code == 404, (path, method, response.content)
     assert response["Content-Type"] == "application/problem+json"
     assert _snapshot(tenant_a, tenant_b) == before
