@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
 
-from . import lockout
+from . import entry, lockout, mfa
 from .audit import audit_event, client_ip
 from .handover import handover_url
 from .models import User
@@ -52,10 +52,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request, **credentials):
         from django.core.exceptions import ValidationError
 
-        from .sso import sso_required_for_email
-
         email = self._login_email(credentials)
-        if sso_required_for_email(request=request, email=email):
+        if entry.sso_login_required(tenant=getattr(request, "tenant", None), email=email):
             raise ValidationError(
                 "Your organisation requires single sign-on for this address. Use “Log in with single sign-on”."
             )
@@ -84,11 +82,12 @@ class AccountAdapter(DefaultAccountAdapter):
             audit_event(request=request, event="login.locked", user=known, email=email, seconds=attempt.lock_seconds)
 
     def pre_login(self, request, user, **kwargs):
-        from .sso import sso_required_for_email
-
-        if getattr(request, "hub_sso_login", False) is False and sso_required_for_email(
-            request=request, email=user.email
-        ):
+        # Password and emailed-code log-ins on a tenant's host: its policy may want its IdP instead.
+        if getattr(request, "hub_sso_login", False):
+            state = mfa.SSO
+        else:
+            state = mfa.VERIFIED if getattr(request, "hub_mfa_device", None) is not None else mfa.NONE
+        if entry.tenant_entry(tenant=getattr(request, "tenant", None), user=user, state=state) == entry.SSO_LOGIN:
             from allauth.account.internal.stagekit import clear_login
 
             clear_login(request)

@@ -210,14 +210,33 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+def user_create_verified(*, email: str, password: str | None, full_name: str = "") -> User:
+    """A new account whose address counts as verified (a link sent to it was followed)."""
+    from allauth.account.models import EmailAddress
+
+    user = user_create(email=email, password=password, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
 def invitation_accept_new_user(*, invitation: Invitation, password: str, full_name: str = "") -> User:
     """Creates the invited person's account and joins it to the tenant, both or neither.
     The invitation reached the address, so the address counts as verified."""
-    from allauth.account.models import EmailAddress
-
     with transaction.atomic():
-        user = user_create(email=invitation.email, password=password, full_name=full_name)
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        user = user_create_verified(email=invitation.email, password=password, full_name=full_name)
+        invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+def invitation_accept_by_link(*, invitation: Invitation) -> User:
+    """Joins the invited address's account (created without a password if there is none) to the
+    tenant on the strength of the link alone: for a tenant whose identity provider signs that
+    address in, which then logs the person in. The link reached the address, the same proof an
+    emailed log-in code gives."""
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=invitation.email).first()
+        if user is None:
+            user = user_create_verified(email=invitation.email, password=None)
         invitation_accept(invitation=invitation, user=user)
     return user
 

@@ -18,8 +18,8 @@ def on_login(sender, request, user, **kwargs):
         mfa.mark_verified(request=request, device=device)
     elif getattr(request, "hub_sso_login", False):
         request.session[mfa.MFA_STATE_KEY] = mfa.SSO
-    elif getattr(request, "hub_mfa_state", None) in (mfa.VERIFIED, mfa.SSO):
-        # A hand-over from a host where this session was already verified.
+    elif getattr(request, "hub_mfa_state", None) is not None:
+        # A hand-over: the state it arrived with (apps.identity.entry.arrival_state).
         request.session[mfa.MFA_STATE_KEY] = request.hub_mfa_state
     else:
         request.session[mfa.MFA_STATE_KEY] = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
