@@ -1,17 +1,15 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect
 
 from . import entry, lockout, mfa
 from .audit import audit_event, client_ip
-from .handover import handover_url
 from .models import User
-from .services import organisation_provision
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Sign-up happens on the public site only, and creates the user's organisation with it.
+    """Sign-up happens on the public site only (apps.identity.forms.OrganisationSignupForm: an
+    email link first, then the account and its organisation).
 
     Log-in adds: the account and IP address lock-outs, audit of failures, refusal of password log-in where
     the tenant makes SSO mandatory, and the second-factor stage."""
@@ -19,21 +17,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         tenant = getattr(request, "tenant", None)
         return tenant is None or tenant.is_public
-
-    def save_user(self, request, user, form, commit=True):
-        with transaction.atomic():
-            user = super().save_user(request, user, form, commit=True)
-            tenant, _ = organisation_provision(
-                name=form.cleaned_data["organisation_name"], slug=form.cleaned_data["organisation_slug"], owner=user
-            )
-        request.hub_new_tenant = tenant
-        return user
-
-    def get_signup_redirect_url(self, request):
-        tenant = getattr(request, "hub_new_tenant", None)
-        if tenant is not None and request.user.is_authenticated:
-            return handover_url(user=request.user, tenant=tenant)
-        return super().get_signup_redirect_url(request)
 
     # --- log-in ---------------------------------------------------------------------------
 

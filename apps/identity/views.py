@@ -1,6 +1,6 @@
 """The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
 
-from django.conf import settings
+from allauth.account.signals import user_signed_up
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from apps.core.forms import apply_errors
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
-from apps.tenancy.services import tenant_delete, tenant_rename
+from apps.tenancy.services import public_url, tenant_delete, tenant_rename
 
 from . import entry, services
 from .decorators import tenant_member_required
@@ -23,8 +23,9 @@ from .forms import (
     OrganisationForm,
     ProfileForm,
     RoleForm,
+    SignupFinishForm,
 )
-from .handover import handover_mfa_verified, handover_redeem
+from .handover import handover_mfa_verified, handover_redeem, handover_url
 from .mfa import MFA_STATE_KEY
 from .models import Membership
 from .roles import Role, can_grant, can_manage, has_permission
@@ -165,7 +166,7 @@ def organisation_delete(request):
             status=400,
         )
     tenant_delete(tenant=request.tenant)  # its post_delete signal drops the routing caches
-    return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?deleted=1")
+    return HttpResponseRedirect(public_url("/?deleted=1"))
 
 
 @tenant_member_required()
@@ -277,6 +278,28 @@ def invitation_accept(request, token):
         return render(request, "identity/invitation.html", context, status=400)
     context = {"invitation": invitation, "form": form, "existing": existing, "sso_only": sso_only}
     return render(request, "identity/invitation.html", context, status=400 if form and form.errors else 200)
+
+
+def signup_finish(request, token):
+    """The link of a sign-up email (public site): creates the account and its organisation, then
+    hands the log-in over to the organisation's host. A button, not the link itself, does it, so
+    mail scanners that open links use nothing up."""
+    signup = services.signup_for_token(token=token)
+    if signup is None:
+        problem = "This link has expired or was already used. Sign up again, or log in if you already finished."
+        return render(request, "identity/signup_finish.html", {"problem": problem}, status=410)
+    form = SignupFinishForm(request.POST or None, initial={"slug": signup.organisation_slug})
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant, user = services.signup_complete(signup=signup, organisation_slug=form.cleaned_data["slug"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            user_signed_up.send(sender=user.__class__, request=request, user=user)
+            login(request, user, backend=BACKEND)
+            return HttpResponseRedirect(handover_url(user=user, tenant=tenant))
+    context = {"signup": signup, "form": form}
+    return render(request, "identity/signup_finish.html", context, status=400 if form.errors else 200)
 
 
 def landing(request):
