@@ -5,7 +5,9 @@ Two counters live in Redis (the shared cache's server, keys without a tenant pre
 - per account (the email typed, known or not, so a lock tells an attacker nothing): after
   HUB_LOGIN_LOCK_THRESHOLD failed attempts from anywhere, the account's password log-in is locked
   for HUB_LOGIN_LOCK_BASE_SECONDS, doubling with every further failure up to
-  HUB_LOGIN_LOCK_MAX_SECONDS. Kept for a day after the last failure; a successful log-in clears it.
+  HUB_LOGIN_LOCK_MAX_SECONDS. Kept for a day after the last failure; a successful log-in or a
+  password reset clears it. (Log-in by emailed code, passkey or SSO does not check a password and
+  is not locked: an attacker who keeps the password log-in locked does not lock the owner out.)
 - per IP address: after HUB_LOGIN_IP_LOCK_THRESHOLD failed attempts within an hour, for any
   accounts, the address is locked the same way; the count starts again an hour after its first
   failure. A successful log-in does not clear it (or an attacker would log in to an account of
@@ -140,6 +142,11 @@ def attempt_succeeded(attempt: Attempt) -> None:
     attempt back (and the lock the attempt itself started, if any)."""
     started_ip_lock = len(attempt.started) > 1 and attempt.started[1] > 0
     _run(SUCCEEDED, attempt.keys, ["1" if started_ip_lock else "0"])
+
+
+def account_unlock(*, email: str) -> None:
+    """Clears the account's count and lock (its owner proved the mailbox: a password reset)."""
+    _redis().delete(account_key(email))
 
 
 def lock_remaining(*, email: str = "", ip: str | None = None) -> int:

@@ -5,7 +5,7 @@ from allauth.account.signals import password_changed, password_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from . import mfa, sessions
+from . import lockout, mfa, sessions
 from .audit import audit_event
 
 
@@ -50,7 +50,9 @@ def on_logout(sender, request, user, **kwargs):
 @receiver(password_changed, dispatch_uid="identity.on_password_changed")
 @receiver(password_reset, dispatch_uid="identity.on_password_reset")
 def on_password_changed(sender, request, user, **kwargs):
-    """A new password ends every other session of the user (the current one stays)."""
+    """A new password ends every other session of the user (the current one stays) and lifts the
+    account's log-in lock."""
+    lockout.account_unlock(email=user.email)
     keep = None
     if request is not None and request.user == user:
         if not request.session.session_key:

@@ -80,6 +80,28 @@ def test_a_successful_log_in_clears_the_accounts_count(tenant_a, owner_a):
 
 @pytest.mark.django_db
 @override_settings(HUB_LOGIN_LOCK_THRESHOLD=2, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
+def test_a_locked_owner_still_gets_in_by_emailed_code_and_a_password_reset_lifts_the_lock(tenant_a, owner_a):
+    for _ in range(2):
+        log_in(client_for(tenant_a), owner_a.email, "wrong-password")
+    assert lockout.lock_remaining(email=owner_a.email) > 0
+    # A log-in code checks no password: the lock does not keep the owner out.
+    coded = client_for(tenant_a)
+    sent = coded.post("/accounts/login/code/", {"email": owner_a.email})
+    code = re.search(r"^\s*([A-Z0-9-]{6,})\s*$", mail.outbox[-1].body, re.M).group(1)
+    coded.post(sent["Location"], {"code": code})
+    assert coded.get("/").status_code == 200
+    # A password reset lifts the lock.
+    public = client_for(None)
+    public.post("/accounts/password/reset/", {"email": owner_a.email})
+    link = re.search(r"http://localhost(?::\d+)?(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+    form = public.get(link)["Location"]
+    public.post(form, {"password1": "a-brand-new-password-5", "password2": "a-brand-new-password-5"})
+    assert lockout.lock_remaining(email=owner_a.email) == 0
+    assert log_in(client_for(tenant_a), owner_a.email, "a-brand-new-password-5").status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(HUB_LOGIN_LOCK_THRESHOLD=2, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
 def test_unknown_emails_are_locked_too(tenant_a):
     client = client_for(tenant_a)
     for _ in range(2):
