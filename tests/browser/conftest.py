@@ -19,10 +19,16 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(settings.BASE_DIR)
 
 
+def _mail_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "live-mail"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session")
 def live_mail(tmp_path_factory):
     """The folder where the live hub writes the emails it sends, a file per connection."""
-    return tmp_path_factory.mktemp("mail")
+    return _mail_dir(tmp_path_factory)
 
 
 def emailed_link(live_mail, to: str, pattern: str, timeout: float = 5) -> str:
@@ -50,14 +56,14 @@ def finish_sign_up(page, live_hub, live_mail, *, email: str, slug: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_hub(_session_tenants, live_mail):
+def live_hub(_session_tenants, tmp_path_factory):
     """Base URL of the public site of a hub served by uvicorn from the (migrated) test database."""
     port = free_port()
     env = subprocess_env(
         HUB_BASE_DOMAIN=f"localhost:{port}",
         DJANGO_ALLOWED_HOSTS="localhost,.localhost",
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(live_mail),
+        EMAIL_FILE_PATH=str(_mail_dir(tmp_path_factory)),
     )
     with uvicorn(port, env):
         yield f"http://localhost:{port}"
