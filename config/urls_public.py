@@ -10,6 +10,7 @@ urlpatterns = [
     path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
     # The second-factor step, the Security and Sessions pages, passkeys: before allauth's URLs.
     path("", include("apps.identity.urls_accounts")),
+    path("accounts/signup/finish/<str:token>/", views.signup_finish, name="signup_finish"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

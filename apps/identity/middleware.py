@@ -1,22 +1,27 @@
-"""SecurityPolicyMiddleware: what a logged-in session may reach before its second factor.
+"""SecurityPolicyMiddleware: what a logged-in session may reach before its second factor, and
+the tenant's log-in policy for sessions that did not pass one of its entry checks
+(apps/identity/entry.py).
 
 - A session whose user has a factor that was not checked ("pending", e.g. after a hand-over)
   reaches only the verification page and log-out.
-- On a tenant that requires MFA, a member without a factor reaches only the Security page
-  (to enrol) and log-out, until a factor is confirmed.
+- A session without a checked factor ("none") is held to the tenant's policy on every request:
+  where SSO is mandatory for its email it is logged out and sent to the SSO page; on a tenant
+  that requires MFA, a member reaches only the Security page (to enrol) and log-out, until a
+  factor is confirmed.
 It also refreshes the session's last activity for the Sessions page (at most once a minute).
 
 Cost on a warm request: reads from the already-loaded session; the tenant policy (one cached
-read) only for sessions without a factor.
+read) only for sessions without a checked factor.
 """
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
-from . import mfa, sessions
-from .selectors import membership_get
+from . import entry, mfa, sessions
 
 ALWAYS_OPEN = ("/static/", "/accounts/logout/", "/saml2/")
 
@@ -49,12 +54,13 @@ class SecurityPolicyMiddleware:
                 return redirect(f"{verify}?next={path}")
             return None
         if state == mfa.NONE:
-            tenant = getattr(request, "tenant", None)
-            if tenant is not None and not tenant.is_public and mfa.tenant_security_get(tenant=tenant).mfa_required:
-                security = reverse("security")
-                # Only the tenant's members are held to its policy (others get its 403 pages).
-                if not path.startswith(security) and membership_get(user=user, tenant=tenant) is not None:
-                    return redirect(security)
+            verdict = entry.tenant_entry(tenant=getattr(request, "tenant", None), user=user, state=state)
+            if verdict == entry.SSO_LOGIN:
+                logout(request)
+                messages.info(request, "Your organisation signs in through its identity provider.")
+                return redirect(entry.entry_path(verdict))
+            if verdict == entry.ENROL and not path.startswith(reverse("security")):
+                return redirect(entry.entry_path(verdict))
         return None
 
 

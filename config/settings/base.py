@@ -173,12 +173,16 @@ CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": redis_url_for("redis", REDIS_DB_CACHE),
-        # Every key carries the schema of the tenant being served.
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        # Every key carries the schema of the tenant being served (but HUB_CACHE_PLATFORM_WIDE_KEYS).
+        "KEY_FUNCTION": "apps.tenancy.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+
+# Keys starting with these count the same on every host: allauth's rate limits (log-in failures,
+# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant.
+HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:",)
 
 # Sessions get a cache of their own without the tenant prefix: a session is one per host, and
 # websockets load it from threads whose schema is not the request's.
@@ -274,9 +278,12 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS["request_login_code"] = "10/m/ip,3/5m/key"
+# How long a sign-up's email link works.
+HUB_SIGNUP_MAX_AGE_HOURS = env.int("HUB_SIGNUP_MAX_AGE_HOURS", default=24)
 HUB_LOGIN_LOCK_THRESHOLD = env.int("HUB_LOGIN_LOCK_THRESHOLD", default=5)
 HUB_LOGIN_LOCK_BASE_SECONDS = env.int("HUB_LOGIN_LOCK_BASE_SECONDS", default=30)
 HUB_LOGIN_LOCK_MAX_SECONDS = env.int("HUB_LOGIN_LOCK_MAX_SECONDS", default=3600)
+HUB_LOGIN_IP_LOCK_THRESHOLD = env.int("HUB_LOGIN_IP_LOCK_THRESHOLD", default=50)
 HUB_SMS_BACKEND = env("HUB_SMS_BACKEND", default="apps.identity.sms.ConsoleSMSBackend")
 HUB_TWILIO_ACCOUNT_SID = env("HUB_TWILIO_ACCOUNT_SID", default="")
 HUB_TWILIO_AUTH_TOKEN = env("HUB_TWILIO_AUTH_TOKEN", default="")
