@@ -4,6 +4,7 @@
   reaches only the verification page and log-out.
 - On a tenant that requires MFA, a member without a factor reaches only the Security page
   (to enrol) and log-out, until a factor is confirmed.
+The rule is second_factor_step(), which the websocket applies too.
 It also refreshes the session's last activity for the Sessions page (at most once a minute).
 
 Cost on a warm request: reads from the already-loaded session; the tenant policy (one cached
@@ -37,25 +38,43 @@ class SecurityPolicyMiddleware:
         path = request.path_info
         if path.startswith(ALWAYS_OPEN):
             return None
-        session = request.session
         sessions.session_touch(request=request)
-        state = session.get(mfa.MFA_STATE_KEY)
-        if state is None:
-            state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
-            session[mfa.MFA_STATE_KEY] = state
-        if state == mfa.PENDING:
+        step = second_factor_step(session=request.session, user=user, tenant=getattr(request, "tenant", None))
+        if step == VERIFY:
             verify = reverse("mfa_verify")
             if path != verify:
                 return redirect(f"{verify}?next={path}")
-            return None
-        if state == mfa.NONE:
-            tenant = getattr(request, "tenant", None)
-            if tenant is not None and not tenant.is_public and mfa.tenant_security_get(tenant=tenant).mfa_required:
-                security = reverse("security")
-                # Only the tenant's members are held to its policy (others get its 403 pages).
-                if not path.startswith(security) and membership_get(user=user, tenant=tenant) is not None:
-                    return redirect(security)
+        elif step == ENROL:
+            security = reverse("security")
+            if not path.startswith(security):
+                return redirect(security)
         return None
+
+
+VERIFY, ENROL = "verify", "enrol"
+
+
+def second_factor_step(*, session, user, tenant) -> str | None:
+    """What the session must do before it reaches anything on `tenant` (None: nothing).
+    VERIFY: its user has a factor that was not checked in this session. ENROL: the tenant requires
+    a second factor and this member has none (only the tenant's members are held to its policy;
+    others get its 403 pages). Pages redirect to the step (SecurityPolicyMiddleware), the API
+    answers 403, the websocket refuses the connection (apps.notifications.consumers)."""
+    state = session.get(mfa.MFA_STATE_KEY)
+    if state is None:
+        state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
+        session[mfa.MFA_STATE_KEY] = state
+    if state == mfa.PENDING:
+        return VERIFY
+    if (
+        state == mfa.NONE
+        and tenant is not None
+        and not tenant.is_public
+        and mfa.tenant_security_get(tenant=tenant).mfa_required
+        and membership_get(user=user, tenant=tenant) is not None
+    ):
+        return ENROL
+    return None
 
 
 class LazyOTPMiddleware(OTPMiddleware):

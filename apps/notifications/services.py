@@ -13,11 +13,12 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core import realtime
 from apps.core.registry import registry
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
-from . import realtime, rules, ssrf
+from . import rules, ssrf
 from .models import Channel, Notification, NotificationPreference, PushSubscription
 from .rules import RULES, Rule
 from .selectors import unread_count
