@@ -183,8 +183,6 @@ def resolve(host: str, port: int) -> list[tuple]:
     return infos
 
 
-
-
 @dataclass
 class Response:
     status: int
