@@ -326,7 +326,7 @@ async def _hold_and_measure(port, host, cookie, push, server_pid):
 def ws_connections():
     from channels.layers import get_channel_layer
 
-    from apps.notifications import realtime
+    from apps.core import realtime
 
     limit = _raise_open_files()
     tenant, user = _setup()

@@ -8,6 +8,7 @@ the tenant's log-in policy for sessions that did not pass one of its entry check
   where SSO is mandatory for its email it is logged out and sent to the SSO page; on a tenant
   that requires MFA, a member reaches only the Security page (to enrol) and log-out, until a
   factor is confirmed.
+The rule is second_factor_step(), which the websocket applies too.
 It also refreshes the session's last activity for the Sessions page (at most once a minute).
 
 Cost on a warm request: reads from the already-loaded session; the tenant policy (one cached
@@ -42,26 +43,36 @@ class SecurityPolicyMiddleware:
         path = request.path_info
         if path.startswith(ALWAYS_OPEN):
             return None
-        session = request.session
         sessions.session_touch(request=request)
-        state = session.get(mfa.MFA_STATE_KEY)
-        if state is None:
-            state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
-            session[mfa.MFA_STATE_KEY] = state
-        if state == mfa.PENDING:
+        step = second_factor_step(session=request.session, user=user, tenant=getattr(request, "tenant", None))
+        if step == entry.VERIFY:
             verify = reverse("mfa_verify")
             if path != verify:
                 return redirect(f"{verify}?next={path}")
-            return None
-        if state == mfa.NONE:
-            verdict = entry.tenant_entry(tenant=getattr(request, "tenant", None), user=user, state=state)
-            if verdict == entry.SSO_LOGIN:
-                logout(request)
-                messages.info(request, "Your organisation signs in through its identity provider.")
-                return redirect(entry.entry_path(verdict))
-            if verdict == entry.ENROL and not path.startswith(reverse("security")):
-                return redirect(entry.entry_path(verdict))
+        elif step == entry.SSO_LOGIN:
+            logout(request)
+            messages.info(request, "Your organisation signs in through its identity provider.")
+            return redirect(entry.entry_path(step))
+        elif step == entry.ENROL and not path.startswith(reverse("security")):
+            return redirect(entry.entry_path(step))
         return None
+
+
+def second_factor_step(*, session, user, tenant) -> str | None:
+    """What the session must do before it reaches anything on `tenant` (None: nothing):
+    entry.VERIFY when its user has a factor that was not checked in this session (on any host),
+    else the tenant's verdict for a session without a checked factor (entry.tenant_entry).
+    Pages redirect to the step (SecurityPolicyMiddleware), the API answers 403, the websocket
+    refuses the connection (apps.notifications.consumers)."""
+    state = session.get(mfa.MFA_STATE_KEY)
+    if state is None:
+        state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
+        session[mfa.MFA_STATE_KEY] = state
+    if state == mfa.PENDING:
+        return entry.VERIFY
+    if state == mfa.NONE:
+        return entry.tenant_entry(tenant=tenant, user=user, state=state)
+    return None
 
 
 class LazyOTPMiddleware(OTPMiddleware):

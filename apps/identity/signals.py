@@ -43,7 +43,7 @@ def _method(request) -> str:
 def on_logout(sender, request, user, **kwargs):
     if request is None or user is None:
         return
-    sessions.session_forget(session_key=request.session.session_key)
+    sessions.session_forget(user=user, session_key=request.session.session_key)
     audit_event(request=request, event="logout", user=user)
 
 

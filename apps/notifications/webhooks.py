@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,17 +45,14 @@ USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
 def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, list[str], str]:
     errors = {}
     url = (url or "").strip()
-    refusal = ssrf.url_refusal(url) if url else "Enter the URL to deliver to."
+    refusal = None if url else "Enter the URL to deliver to."
     if not refusal and len(url) > 1000:
         refusal = "Use at most 1000 characters."
     if not refusal:
-        try:  # resolvable now? then it must resolve to public addresses (checked again at each send)
-            parts = urlsplit(url)
-            ssrf.resolve(parts.hostname, parts.port or 443)
+        try:
+            url = ssrf.destination_clean(url)
         except ssrf.BlockedDestination as exc:
-            refusal = f"{exc}."
-        except ConnectionError:
-            pass
+            refusal = str(exc)
     if refusal:
         errors["url"] = [refusal]
     event_types = sorted(set(event_types or []))

@@ -319,10 +319,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CSRF_TRUSTED_ORIGINS = env.list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    default=[f"{HUB_SCHEME}://{HUB_BASE_DOMAIN}", f"{HUB_SCHEME}://*.{HUB_BASE_DOMAIN}"],
-)
+# Every host trusts only itself: Django accepts a POST whose Origin (or, over https, Referer) is
+# the host it is sent to, and no form posts across hosts (sign-up and the tenant switcher post to
+# their own host, which redirects to the other's hand-over link). Set this only for a proxy or
+# front end on another origin that must post here.
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 HUB_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
