@@ -90,6 +90,31 @@ def test_members_list_filter_order_and_cursor_pagination(api_a, tenant_a):
     assert api_a.get("/api/v1/members/?cursor=garbage").status_code == 400
 
 
+def test_a_well_formed_cursor_the_list_did_not_issue_is_a_404(api_a):
+    from base64 import b64encode
+
+    def cursor(text):
+        return b64encode(text.encode()).decode()
+
+    for ordering, crafted in [
+        ("id", "p=abc"),  # not an id
+        ("id", "o=x"),  # not an offset
+        ("created", "p=yesterday"),
+        ("role", "p=a%00b"),
+    ]:
+        response = api_a.get("/api/v1/members/", {"ordering": ordering, "cursor": cursor(crafted)})
+        assert response.status_code == 404, (ordering, crafted)
+        assert "cursor" in response.json()["detail"]
+    far = cursor("p=9999-12-31 23:59:59-23:59")  # past the calendar once in UTC: no 500
+    assert api_a.get("/api/v1/members/", {"ordering": "-created", "cursor": far}).status_code == 200
+    assert api_a.get("/api/v1/members/?cursor=not*base64").status_code == 400
+
+
+def test_date_times_at_the_edges_of_the_calendar_are_accepted(api_a):
+    for query in ("since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-23:59"):
+        assert api_a.get(f"/api/v1/audit-log/?{query}").status_code == 200, query
+
+
 def test_change_role_and_remove_member(api_a, tenant_a):
     member = MembershipFactory(tenant=tenant_a, role="member")
     response = api_a.patch(f"/api/v1/members/{member.pk}/", {"role": "admin"}, content_type=JSON)
