@@ -81,10 +81,13 @@ class HubFilterSet(django_filters.FilterSet):
 
 
 class HubFilterBackend(DjangoFilterBackend):
-    """django-filter, skipped when the request names none of the view's filters: building a
-    FilterSet and its form costs more than the rest of a small list."""
+    """django-filter on lists only (the document declares filters there, so one object is never
+    refused for a filter parameter), and skipped when the request names none of the view's
+    filters: building a FilterSet and its form costs more than the rest of a small list."""
 
     def filter_queryset(self, request, queryset, view):
+        if getattr(view, "detail", False):
+            return queryset
         filterset_class = getattr(view, "filterset_class", None)
         if filterset_class is not None and not any(
             name in request.query_params for name in filterset_class.base_filters

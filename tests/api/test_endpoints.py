@@ -110,6 +110,13 @@ def test_a_well_formed_cursor_the_list_did_not_issue_is_a_404(api_a):
     assert api_a.get("/api/v1/members/?cursor=not*base64").status_code == 400
 
 
+def test_one_object_ignores_the_lists_filters(api_a, tenant_a, owner_a):
+    """Filters are declared on lists only: on one object they are not applied, nor refused."""
+    member_id = tenant_a.memberships.get(user=owner_a).pk
+    assert api_a.get(f"/api/v1/members/{member_id}/?role=emperor").status_code == 200
+    assert api_a.get(f"/api/v1/members/{member_id}/?role=viewer").status_code == 200
+
+
 def test_date_times_at_the_edges_of_the_calendar_are_accepted(api_a):
     for query in ("since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-23:59"):
         assert api_a.get(f"/api/v1/audit-log/?{query}").status_code == 200, query
