@@ -381,7 +381,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.identity.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "apps.identity.roles.Role",
+        "EventTypeEnum": "apps.notifications.api.serializers.event_type_choices",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
