@@ -1,10 +1,11 @@
 """A local HTTP receiver on 127.0.0.1 standing in for a tenant's webhook endpoint or a browser's
 push service (the only remote parties of the event spine). Records every request; answers with
-whatever the test queued (status, headers, body, delay), else 200."""
+whatever the test queued (status, headers, body, delay), else 200. Counts the requests in flight
+per path, and the most there ever were at once."""
 
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.answers: deque = deque()
         self.default = (200, {}, b"ok", 0.0)
+        self.in_flight: Counter = Counter()
+        self.most_in_flight: Counter = Counter()
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         receiver = self
@@ -37,8 +40,13 @@ class Receiver:
                     status, headers, answer, delay = (
                         receiver.answers.popleft() if receiver.answers else receiver.default
                     )
+                    receiver.in_flight[self.path] += 1
+                    most = max(receiver.most_in_flight[self.path], receiver.in_flight[self.path])
+                    receiver.most_in_flight[self.path] = most
                 if delay:
                     time.sleep(delay)
+                with receiver.lock:
+                    receiver.in_flight[self.path] -= 1
                 with receiver.arrived:
                     receiver.requests.append(
                         Received(

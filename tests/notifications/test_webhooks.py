@@ -95,9 +95,10 @@ def add_member_and_change_role(tenant):
     membership_change_role(actor=owner, membership=member, role="admin")
 
 
-def test_a_batch_of_events_reaches_each_endpoint_once_per_event_over_one_connection(
-    in_tenant_a, endpoint, receiver, run_now
+def test_one_at_a_time_a_batch_of_events_reaches_each_endpoint_in_order_over_one_connection(
+    in_tenant_a, endpoint, receiver, run_now, settings
 ):
+    settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY = 1
     other = webhooks.endpoint_create(url=receiver.url("/other"), event_types=[])
 
     def publish_three():
