@@ -1,7 +1,7 @@
 """A local HTTP receiver on 127.0.0.1 standing in for a tenant's webhook endpoint or a browser's
 push service (the only remote parties of the event spine). Records every request; answers with
 whatever the test queued (status, headers, body, delay), else 200. Counts the requests in flight
-per path, and the most there ever were at once."""
+per path (and under "*" all of them), and the most there ever were at once."""
 
 import threading
 import time
@@ -40,13 +40,14 @@ class Receiver:
                     status, headers, answer, delay = (
                         receiver.answers.popleft() if receiver.answers else receiver.default
                     )
-                    receiver.in_flight[self.path] += 1
-                    most = max(receiver.most_in_flight[self.path], receiver.in_flight[self.path])
-                    receiver.most_in_flight[self.path] = most
+                    for key in (self.path, "*"):
+                        receiver.in_flight[key] += 1
+                        receiver.most_in_flight[key] = max(receiver.most_in_flight[key], receiver.in_flight[key])
                 if delay:
                     time.sleep(delay)
                 with receiver.lock:
-                    receiver.in_flight[self.path] -= 1
+                    for key in (self.path, "*"):
+                        receiver.in_flight[key] -= 1
                 with receiver.arrived:
                     receiver.requests.append(
                         Received(

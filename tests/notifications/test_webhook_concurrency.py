@@ -17,16 +17,14 @@ from apps.notifications import webhooks
 from apps.notifications.models import WebhookDelivery, WebhookEndpoint
 from apps.notifications.tasks import deliver_webhooks
 from tests.conftest import committed
+from tests.events.fixtures import forget_holds
 
 PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 
 
 @pytest.fixture(autouse=True)
 def no_holds():
-    """Holds left in Redis by an interrupted run would be recovered by these tests."""
-    redis = queue._redis()
-    for key in redis.scan_iter("hub:holders*"):
-        redis.delete(key)
+    forget_holds()
 
 
 @pytest.fixture
@@ -44,7 +42,7 @@ def publish_many(tenant, count):
             publish("organisation.settings_changed", {"changes": {"name": {"old": "A", "new": f"B{i}"}}}, tenant=tenant)
 
 
-def hold_of(endpoint, schema_name, lease_seconds=10.0) -> queue.Hold:
+def hold_of(endpoint, schema_name, lease_seconds=10.0):
     """The hold a worker sending to `endpoint` takes (see webhooks.endpoint_deliver_due)."""
     return queue.Hold(
         deliver_webhooks,
