@@ -71,9 +71,13 @@ HOLDERS = "hub:holders"
 TOKENS = "hub:holders:tokens"
 
 _ACQUIRE = """
-local member, token, expires, now, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local member, token, expires, now, cap, flag_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
+  tonumber(ARGV[5]), tonumber(ARGV[6])
 local score = redis.call('ZSCORE', KEYS[1], member)
-if score and tonumber(score) > now then return 'held' end
+if score and tonumber(score) > now then
+  if flag_ms > 0 then redis.call('SET', KEYS[5], 1, 'PX', flag_ms) end
+  return 'held'
+end
 if cap > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   if redis.call('ZCARD', KEYS[3]) >= cap then
@@ -85,6 +89,7 @@ if cap > 0 then
 end
 redis.call('ZADD', KEYS[1], expires, member)
 redis.call('HSET', KEYS[2], member, token)
+if flag_ms > 0 then redis.call('SET', KEYS[5], 1, 'PX', flag_ms) end
 return 'ok'
 """
 
@@ -92,6 +97,7 @@ _RENEW = """
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 if redis.call('ZSCORE', KEYS[3], ARGV[1]) then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1]) end
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[5], 1, 'PX', ARGV[4]) end
 return 1
 """
 
@@ -101,6 +107,7 @@ if redis.call('HGET', KEYS[2], member) == token then
   redis.call('ZREM', KEYS[1], member)
   redis.call('HDEL', KEYS[2], member)
   redis.call('ZREM', KEYS[3], member)
+  if tonumber(ARGV[5]) > 0 then redis.call('DEL', KEYS[5]) end
 end
 if cap == 0 then return {} end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -137,8 +144,10 @@ class Hold:
     """A task's hold on (tenant, key): see above. acquire() says "ok" (go ahead), "held" (another
     task has it: that one will see the work) or "wait" (the tenant's group is full: the task is
     sent again when a holder of the group lets go). `until` is when the hold runs out: lease
-    nothing longer. Without Redis every acquire is "ok" and nothing is recovered early (the
-    periodic sweep still is)."""
+    nothing longer. While an exclusive hold is held, the key's queued flag stays set, so
+    task_enqueue_once() sends no copy that would only find it held: the holder keeps looking for
+    new work, and looks once more after it let go. Without Redis every acquire is "ok" and nothing
+    is recovered early (the periodic sweep still is)."""
 
     def __init__(
         self,
@@ -158,15 +167,21 @@ class Hold:
         parts = [schema_name, task.name, key, list(args)]
         self.member = json.dumps(parts if exclusive else [*parts, self.token], separators=(",", ":"))
         group_key = f"hub:holders:{schema_name}:{group}"
-        self.keys = [HOLDERS, TOKENS, group_key, group_key + ":waiting"]
+        self.keys = [HOLDERS, TOKENS, group_key, group_key + ":waiting", _flag(schema_name, key)]
+        self.exclusive = exclusive
         self.until = 0.0
+
+    def _flag_ms(self) -> int:
+        return int(self.lease_seconds * 1000) if self.exclusive else 0
 
     def acquire(self) -> str:
         now = time.time()
         self.until = now + self.lease_seconds
         try:
             return _decode(
-                _script(_ACQUIRE)(keys=self.keys, args=[self.member, self.token, self.until, now, self.cap])
+                _script(_ACQUIRE)(
+                    keys=self.keys, args=[self.member, self.token, self.until, now, self.cap, self._flag_ms()]
+                )
             )
         except Exception:  # noqa: BLE001 - Redis is down: work without a hold
             logger.warning("could not take the hold %s; working without it", self.member)
@@ -180,7 +195,7 @@ class Hold:
         """Extends the hold by a lease from now; False if it was lost (recovered as dead)."""
         until = time.time() + self.lease_seconds
         try:
-            held = _script(_RENEW)(keys=self.keys[:3], args=[self.member, self.token, until])
+            held = _script(_RENEW)(keys=self.keys, args=[self.member, self.token, until, self._flag_ms()])
         except Exception:  # noqa: BLE001 - Redis is down: keep working, the database leases still hold
             held = True
         self.until = until
@@ -189,7 +204,9 @@ class Hold:
     def release(self) -> None:
         """Lets go, and sends the tasks of the group that were waiting for a free place."""
         try:
-            woken = _script(_RELEASE)(keys=self.keys, args=[self.member, self.token, time.time(), self.cap])
+            woken = _script(_RELEASE)(
+                keys=self.keys, args=[self.member, self.token, time.time(), self.cap, self._flag_ms()]
+            )
         except Exception:  # noqa: BLE001 - the hold runs out by itself; the waiting are recovered
             logger.warning("could not release the hold %s", self.member)
             return
@@ -202,9 +219,12 @@ def _decode(value) -> str:
 
 
 def _send_again(member: str) -> None:
+    """Sends the task of a hold that ran out, or that waited for its place (its queued flag may
+    still be set from the hold that ran out)."""
     from celery import current_app
 
     schema_name, task_name, key, args, *_ = json.loads(member)
+    task_started(schema_name=schema_name, key=key)
     task_enqueue_once(current_app.tasks[task_name], schema_name=schema_name, key=key, args=args)
 
 

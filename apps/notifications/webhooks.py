@@ -385,12 +385,14 @@ class _Senders:
 class _Turn:
     """One task's turn at an endpoint. The deliveries are leased (until the hold runs out) a batch
     at a time, oldest first, and started in that order as senders are free; the outcomes are
-    recorded as they come in. While it runs, the hold and the leases are renewed every quarter of
-    HUB_WEBHOOK_LEASE_SECONDS, so a request may take longer than the lease, and a dead worker's
-    deliveries are free again within a lease. When the turn is over it starts nothing more, gives
-    back what it leased and did not start, and waits for the requests in flight."""
+    recorded a batch at a time (DELIVERY_BATCH, or after RECORD_DELAY). While it runs, the hold and
+    the leases are renewed every quarter of HUB_WEBHOOK_LEASE_SECONDS, so a request may take longer
+    than the lease, and a dead worker's deliveries are free again within a lease. When the turn is
+    over it starts nothing more, gives back what it leased and did not start, and waits for the
+    requests in flight."""
 
     CLAIM_PAUSE = 0.05  # after a claim that found less than it asked for, look again after this long
+    RECORD_DELAY = 0.2  # an outcome waits at most this long for others to be recorded with
 
     def __init__(self, endpoint_id, hold: Hold):
         self.endpoint_id = endpoint_id
@@ -398,6 +400,8 @@ class _Turn:
         self.size = max(1, settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY)
         self.waiting: deque[WebhookDelivery] = deque()
         self.running: dict[Future, WebhookDelivery] = {}
+        self.outcomes: list[_Outcome] = []  # not yet recorded
+        self.record_by = 0.0
         self.made = 0
 
     def run(self) -> int:
@@ -420,18 +424,14 @@ class _Turn:
                 pause = min(ends, self.next_renewal())
                 if len(self.running) < self.size:
                     pause = min(pause, next_claim)  # look for new work when allowed
-                pause = max(0.0, pause - time.monotonic())
-                if self.running:
-                    self.finished(wait(self.running, timeout=pause, return_when=FIRST_COMPLETED)[0])
-                else:
-                    time.sleep(pause)
+                self.wait(pause)
             if self.waiting:  # leased but not started: free for the next turn
                 WebhookDelivery.objects.filter(pk__in=[d.pk for d in self.waiting]).update(leased_until=None)
                 self.waiting.clear()
             while self.running:
-                pause = max(0.0, self.next_renewal() - time.monotonic())
-                self.finished(wait(self.running, timeout=pause, return_when=FIRST_COMPLETED)[0])
+                self.wait(self.next_renewal())
                 self.hold_kept()
+        self.record()
         return self.made
 
     def start(self, senders: _Senders) -> None:
@@ -441,17 +441,33 @@ class _Turn:
                 self.running[senders.submit(self.endpoint, self.secrets, delivery)] = delivery
             else:
                 attempt = WebhookAttempt(delivery=delivery, url=self.endpoint.url, error="The endpoint is disabled.")
-                self.record([_Outcome(delivery, attempt, retryable=False)])
+                self.finished([_Outcome(delivery, attempt, retryable=False)])
 
-    def finished(self, done) -> None:
-        for future in done:
-            del self.running[future]
-        self.record([future.result() for future in done])
+    def wait(self, until: float) -> None:
+        """Until `until` (monotonic), or the next request done, or when outcomes must be recorded."""
+        if self.outcomes:
+            until = min(until, self.record_by)
+        pause = max(0.0, until - time.monotonic())
+        if self.running:
+            done, _ = wait(self.running, timeout=pause, return_when=FIRST_COMPLETED)
+            for future in done:
+                del self.running[future]
+            self.finished([future.result() for future in done])
+        else:
+            time.sleep(pause)
+        if self.outcomes and (len(self.outcomes) >= DELIVERY_BATCH or time.monotonic() >= self.record_by):
+            self.record()
 
-    def record(self, outcomes: list[_Outcome]) -> None:
-        if outcomes:
+    def finished(self, outcomes: list[_Outcome]) -> None:
+        if outcomes and not self.outcomes:
+            self.record_by = time.monotonic() + self.RECORD_DELAY
+        self.outcomes.extend(outcomes)
+
+    def record(self) -> None:
+        if self.outcomes:
             with transaction.atomic():
-                self.made += len(_record(self.endpoint, outcomes))
+                self.made += len(_record(self.endpoint, self.outcomes))
+            self.outcomes = []
 
     def next_renewal(self) -> float:
         """When (monotonic) the hold is due for renewal."""
@@ -463,7 +479,7 @@ class _Turn:
         if not self.hold.renew_due():
             return True
         kept = self.hold.renew()
-        held = [d.pk for d in (*self.waiting, *self.running.values())]
+        held = [d.pk for d in (*self.waiting, *self.running.values())] + [o.delivery.pk for o in self.outcomes]
         if held:
             until = datetime.fromtimestamp(self.hold.until, tz=UTC)
             WebhookDelivery.objects.filter(pk__in=held, status=WebhookDelivery.Status.PENDING).update(

@@ -316,7 +316,8 @@ def test_failures_shorter_than_five_days_do_not_disable(in_tenant_a, endpoint, r
     assert endpoint.is_active
 
 
-def test_replay_redelivers_every_event_of_a_type_since_a_time(in_tenant_a, endpoint, receiver, run_now):
+def test_replay_redelivers_every_event_of_a_type_since_a_time(in_tenant_a, endpoint, receiver, run_now, settings):
+    settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY = 1  # one at a time: they arrive oldest first
     now = timezone.now()
     from apps.events.services import event_publish
 
