@@ -1,12 +1,17 @@
-"""Event spine benchmarks (issue 6).
+"""Event spine benchmarks.
 
 - webhook_p95_ms: publish() → webhook received by a local HTTP receiver, p95 over RATE events/s
   held for SECONDS s (after a warm-up), through a real Celery worker (prefork, WORKER_CONCURRENCY
   processes): outbox row; after commit, the tenant's outbox task (queued once at a time), which
   dispatches every new event in batches and writes the delivery rows in bulk; after that commit,
-  the endpoint's delivery task (queued once at a time), which leases the due deliveries and sends
-  them, signed, over one kept-alive connection. The busier the worker, the bigger the batches.
-  Target: under 1,000 ms at 100 events/s.
+  the endpoint's delivery task (one at a time per endpoint), which leases the due deliveries and
+  sends them, signed, up to HUB_WEBHOOK_ENDPOINT_CONCURRENCY at a time. Target: under 1,000 ms at
+  100 events/s. The stages (publish → delivery row written → received) are logged.
+- webhook_slow_p95_ms: the same to a receiver answering SLOW_RECEIVER_SECONDS after each request
+  arrived, after webhook_p95_ms in the same run (the baseline). Target: under 1,000 ms.
+- webhook_recovery_s: RECOVERY_EVENTS published to the slow receiver, the worker killed with
+  deliveries in flight and restarted at once (beat runs on its own): seconds from the kill until
+  every event has arrived. Target: under 15 s.
 - ws_connections, ws_memory_per_conn_kb, ws_fanout_p95_ms: one uvicorn process (as deployed:
   no permessage-deflate) holds WS_TARGET idle websocket connections to /ws/, each authenticated
   by a member's session cookie (the consumer checks the membership and listens to the tenant's
@@ -263,9 +268,30 @@ def _latency_p95(tenant, name: str, delay: float) -> None:
         )
         if missing:
             raise _explain_missing(tenant, missing)
+        _log_stages(tenant, name, published, receiver)
         report(name, percentile(latencies, 95), "ms")
     finally:
         receiver.stop()
+
+
+def _log_stages(tenant, name, published, receiver) -> None:
+    """Where the time went: publish → delivery row written (the outbox dispatch) → arrival."""
+    from django_tenants.utils import tenant_context
+
+    from apps.notifications.models import WebhookDelivery
+
+    with tenant_context(tenant):
+        created = dict(
+            WebhookDelivery.objects.filter(message_id__in=list(published)).values_list("message_id", "created")
+        )
+    dispatch = [(created[m].timestamp() - t) * 1000 for m, t in published.items() if m in created]
+    with receiver.lock:
+        send = [(receiver.arrivals[m] - created[m].timestamp()) * 1000 for m in published if m in created]
+    log(
+        f"{name}: publish → delivery written p50 {percentile(dispatch, 50):.0f} ms, p95 "
+        f"{percentile(dispatch, 95):.0f} ms; → received p50 {percentile(send, 50):.0f} ms, "
+        f"p95 {percentile(send, 95):.0f} ms"
+    )
 
 
 def _webhook_latencies(*phases: tuple[str, float]) -> None:
