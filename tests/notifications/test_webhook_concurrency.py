@@ -202,3 +202,24 @@ def test_a_dead_workers_deliveries_are_sent_again_once_its_hold_runs_out(in_tena
     assert request.headers["webhook-id"] == "msg_orphan"
     assert WebhookDelivery.objects.get(endpoint=endpoint).status == "succeeded"
     assert run_now(queue.recover_held) == 0
+
+
+def test_no_task_is_queued_for_an_endpoint_while_a_worker_serves_it(in_tenant_a, django_capture_on_commit_callbacks):
+    """The worker serving the endpoint looks for new deliveries as it goes (and once more after it
+    lets go): a task queued meanwhile would only find the endpoint held."""
+    from config.celery import app
+
+    app.control.purge()
+    endpoint = webhooks.endpoint_create(url="http://127.0.0.1:9/hook", event_types=[])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, message_id="msg_new", event_type="t", body="{}", next_attempt_at=timezone.now()
+    )
+    serving = hold_of(endpoint, in_tenant_a.schema_name)
+    assert serving.acquire() == "ok"
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.delivery_enqueue_on_commit(delivery)
+    assert app.control.purge() == 0
+    serving.release()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.delivery_enqueue_on_commit(delivery)
+    assert app.control.purge() == 1
