@@ -20,6 +20,17 @@ def eager_tasks():
 
 
 @pytest.fixture
+def run_now(django_capture_on_commit_callbacks, eager_tasks):
+    """Runs what would run after commit (dispatch, deliveries) right away, as a worker would."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
 def in_tenant_a(tenant_a):
     with tenant_context(tenant_a):
         yield tenant_a

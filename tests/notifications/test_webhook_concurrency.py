@@ -27,15 +27,6 @@ def no_holds():
     forget_holds()
 
 
-@pytest.fixture
-def run_now(django_capture_on_commit_callbacks, eager_tasks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def publish_many(tenant, count):
     with transaction.atomic():  # one commit: every delivery is due at once
         for i in range(count):

@@ -21,18 +21,6 @@ PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 
 
 @pytest.fixture
-def run_now(django_capture_on_commit_callbacks, eager_tasks):
-    """Runs what would run after commit (dispatch, deliveries) right away, as a worker would."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action()
-        return result
-
-    return run
-
-
-@pytest.fixture
 def endpoint(in_tenant_a, receiver):
     return webhooks.endpoint_create(url=receiver.url(), event_types=["organisation.settings_changed"])
 
