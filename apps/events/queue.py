@@ -64,8 +64,11 @@ def task_started(*, schema_name: str, key: str) -> None:
 # it leases until no later than that, so once a hold has run out its work is free again. A hold
 # that runs out belonged to a dead worker: recover_held() (beat, every few seconds) sends its task
 # again. An exclusive hold is one task at a time per tenant and key; a group with a cap bounds how
-# many keys of one tenant are held at once, and the tasks that find it full wait in a queue of the
-# tenant's (first come, first served) until a holder lets go.
+# many keys of one tenant are held at once. The tasks that find no free place wait in a line of the
+# tenant's (a sorted set, by arrival): when a holder lets go, the tasks at the head of the line, as
+# many as there are free places, are sent again, and a place goes to a task of the line's head or,
+# when there are more free places than tasks waiting, to a newcomer. So the keys of a busy tenant
+# take turns, first come, first served.
 
 HOLDERS = "hub:holders"
 TOKENS = "hub:holders:tokens"
@@ -80,7 +83,9 @@ if score and tonumber(score) > now then
 end
 if cap > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  if redis.call('ZCARD', KEYS[3]) >= cap then
+  local free = cap - redis.call('ZCARD', KEYS[3])
+  local ahead = redis.call('ZRANK', KEYS[4], member) or redis.call('ZCARD', KEYS[4])
+  if ahead >= free then
     redis.call('ZADD', KEYS[4], 'NX', now, member)
     return 'wait'
   end
@@ -113,11 +118,7 @@ if cap == 0 then return {} end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local free = cap - redis.call('ZCARD', KEYS[3])
 if free <= 0 then return {} end
-local woken = {}
-for i, value in ipairs(redis.call('ZPOPMIN', KEYS[4], free)) do
-  if i % 2 == 1 then table.insert(woken, value) end
-end
-return woken
+return redis.call('ZRANGE', KEYS[4], 0, free - 1)
 """
 
 _RECOVER = """
@@ -202,7 +203,7 @@ class Hold:
         return bool(held)
 
     def release(self) -> None:
-        """Lets go, and sends the tasks of the group that were waiting for a free place."""
+        """Lets go, and sends the tasks at the head of the group's line (one per free place)."""
         try:
             woken = _script(_RELEASE)(
                 keys=self.keys, args=[self.member, self.token, time.time(), self.cap, self._flag_ms()]
