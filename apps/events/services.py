@@ -131,7 +131,7 @@ def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 
     and error and is left to the sweep (which retries it with backoff); the others go through.
     After `max_batches` it hands over to a new task, so one busy tenant does not hold a worker.
     The task holds the outbox while it works (apps.events.queue.Hold), so if its worker dies the
-    task is sent again within OUTBOX_HOLD_SECONDS.
+    task is sent again once the hold has run out (OUTBOX_HOLD_SECONDS, then a recovery period).
     """
     from .tasks import dispatch_events
 
