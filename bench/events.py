@@ -276,14 +276,22 @@ def _latency_p95(tenant, name: str, delay: float) -> None:
 
 def _log_stages(tenant, name, published, receiver) -> None:
     """Where the time went: publish → delivery row written (the outbox dispatch) → arrival."""
+    from django.db.models import Count
     from django_tenants.utils import tenant_context
 
-    from apps.notifications.models import WebhookDelivery
+    from apps.notifications.models import WebhookAttempt, WebhookDelivery
 
     with tenant_context(tenant):
         created = dict(
             WebhookDelivery.objects.filter(message_id__in=list(published)).values_list("message_id", "created")
         )
+        failed = dict(
+            WebhookAttempt.objects.exclude(response_status__gte=200, response_status__lt=300)
+            .values_list("error")
+            .annotate(n=Count("pk"))
+        )
+    if failed:
+        log(f"{name}: failed attempts (retried): {failed}")
     dispatch = [(created[m].timestamp() - t) * 1000 for m, t in published.items() if m in created]
     with receiver.lock:
         send = [(receiver.arrivals[m] - created[m].timestamp()) * 1000 for m in published if m in created]
