@@ -3,12 +3,11 @@
 import http.client
 import json
 import logging
+import queue
 import random
 import threading
 import time
 import uuid
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -352,44 +351,17 @@ def endpoint_deliver_due(*, endpoint_id) -> int:
     return made
 
 
-class _Senders:
-    """Up to `size` threads sending deliveries, each over its own SSRF-safe session (one kept-alive
-    connection). They only talk HTTP; the database is the calling thread's."""
-
-    def __init__(self, size: int):
-        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook")
-        self._local = threading.local()
-        self._sessions: list[ssrf.Session] = []
-        self._lock = threading.Lock()
-
-    def submit(self, *args) -> Future:
-        return self._pool.submit(self._post, *args)
-
-    def _post(self, *args) -> _Outcome:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = ssrf.Session()
-            with self._lock:
-                self._sessions.append(session)
-        return _post(session, *args)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._pool.shutdown(wait=True)
-        for session in self._sessions:
-            session.close()
-
-
 class _Turn:
-    """One task's turn at an endpoint. The deliveries are leased (until the hold runs out) a batch
-    at a time, oldest first, and started in that order as senders are free; the outcomes are
-    recorded a batch at a time (DELIVERY_BATCH, or after RECORD_DELAY). While it runs, the hold and
-    the leases are renewed every quarter of HUB_WEBHOOK_LEASE_SECONDS, so a request may take longer
-    than the lease, and a dead worker's deliveries are free again within a lease. When the turn is
-    over it starts nothing more, gives back what it leased and did not start, and waits for the
-    requests in flight."""
+    """One task's turn at an endpoint. The calling thread leases due deliveries (until the hold
+    runs out) a batch at a time, oldest first, and lines them up; HUB_WEBHOOK_ENDPOINT_CONCURRENCY
+    sender threads take them in that order, one at a time each, each over its own SSRF-safe
+    session (one kept-alive connection), and hand back the outcomes, which the calling thread
+    records a batch at a time (DELIVERY_BATCH, or after RECORD_DELAY). The senders only talk HTTP
+    and never wait for the database. While the turn runs, the hold and the leases are renewed every
+    quarter of HUB_WEBHOOK_LEASE_SECONDS, so a request may take longer than the lease, and a dead
+    worker's deliveries are free again within a lease. When the turn is over it lines up nothing
+    more, takes back (and frees) what no sender has started, and waits for the requests in
+    flight."""
 
     CLAIM_PAUSE = 0.05  # after a claim that found less than it asked for, look again after this long
     RECORD_DELAY = 0.2  # an outcome waits at most this long for others to be recorded with
@@ -398,8 +370,11 @@ class _Turn:
         self.endpoint_id = endpoint_id
         self.hold = hold
         self.size = max(1, settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY)
-        self.waiting: deque[WebhookDelivery] = deque()
-        self.running: dict[Future, WebhookDelivery] = {}
+        self.lined_up: queue.SimpleQueue = queue.SimpleQueue()  # leased, for the senders to take
+        self.done: queue.SimpleQueue = queue.SimpleQueue()  # their outcomes
+        self.senders: list[threading.Thread] = []
+        self.in_hand: dict = {}  # leased and not yet recorded, by pk
+        self.handed = 0  # deliveries given to the senders whose outcome has not come back
         self.outcomes: list[_Outcome] = []  # not yet recorded
         self.record_by = 0.0
         self.made = 0
@@ -411,50 +386,79 @@ class _Turn:
         self.secrets = signing_secrets(self.endpoint)
         ends = time.monotonic() + settings.HUB_WEBHOOK_SLICE_SECONDS
         next_claim = 0.0
-        with _Senders(self.size) as senders:
+        try:
             while time.monotonic() < ends and self.hold_kept():
-                if len(self.waiting) + len(self.running) < self.size and time.monotonic() >= next_claim:
+                if self.lined_up.qsize() < self.size and time.monotonic() >= next_claim:
                     asked = max(DELIVERY_BATCH, self.size)
                     claimed = _claim(endpoint_id=self.endpoint_id, limit=asked, until=self.hold.until)
-                    self.waiting.extend(claimed)
                     next_claim = 0.0 if len(claimed) == asked else time.monotonic() + self.CLAIM_PAUSE
-                    if not (claimed or self.waiting or self.running):
-                        break  # nothing is due, nothing in hand
-                self.start(senders)
-                pause = min(ends, self.next_renewal())
-                if len(self.running) < self.size:
-                    pause = min(pause, next_claim)  # look for new work when allowed
-                self.wait(pause)
-            if self.waiting:  # leased but not started: free for the next turn
-                WebhookDelivery.objects.filter(pk__in=[d.pk for d in self.waiting]).update(leased_until=None)
-                self.waiting.clear()
-            while self.running:
-                self.wait(self.next_renewal())
+                    self.line_up(claimed)
+                    if not claimed and not self.handed:
+                        break  # nothing is due, nothing in flight
+                wake = min(ends, self.next_renewal())
+                if self.lined_up.qsize() < self.size:
+                    wake = min(wake, next_claim)  # look for new work when allowed
+                self.collect(wake)
+            self.take_back()
+        finally:
+            for _ in self.senders:
+                self.lined_up.put(None)  # each sender stops when it gets to one of these
+            while self.handed:
+                self.collect(self.next_renewal())
                 self.hold_kept()
-        self.record()
+            for sender in self.senders:
+                sender.join()
+            self.record()
         return self.made
 
-    def start(self, senders: _Senders) -> None:
-        while self.waiting and len(self.running) < self.size:
-            delivery = self.waiting.popleft()
+    def line_up(self, deliveries: list[WebhookDelivery]) -> None:
+        for delivery in deliveries:
+            self.in_hand[delivery.pk] = delivery
             if self.endpoint.is_active:
-                self.running[senders.submit(self.endpoint, self.secrets, delivery)] = delivery
+                self.lined_up.put(delivery)
+                self.handed += 1
             else:
                 attempt = WebhookAttempt(delivery=delivery, url=self.endpoint.url, error="The endpoint is disabled.")
                 self.finished([_Outcome(delivery, attempt, retryable=False)])
+        while len(self.senders) < min(self.size, self.handed):
+            sender = threading.Thread(target=self.send, name="webhook-sender", daemon=True)
+            sender.start()
+            self.senders.append(sender)
 
-    def wait(self, until: float) -> None:
-        """Until `until` (monotonic), or the next request done, or when outcomes must be recorded."""
+    def send(self) -> None:
+        """A sender thread: the lined-up deliveries, one at a time, until it gets a None."""
+        with ssrf.Session() as session:
+            while (delivery := self.lined_up.get()) is not None:
+                self.done.put(_post(session, self.endpoint, self.secrets, delivery))
+
+    def take_back(self) -> None:
+        """Frees the leases of what no sender has started (for the next turn)."""
+        back = []
+        while True:
+            try:
+                back.append(self.lined_up.get_nowait())
+            except queue.Empty:
+                break
+        if back:
+            self.handed -= len(back)
+            for delivery in back:
+                del self.in_hand[delivery.pk]
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in back]).update(leased_until=None)
+
+    def collect(self, until: float) -> None:
+        """Takes the outcomes that came back, waiting until `until` (monotonic) for one if none
+        has; records them when the batch is full or the oldest has waited RECORD_DELAY."""
         if self.outcomes:
             until = min(until, self.record_by)
-        pause = max(0.0, until - time.monotonic())
-        if self.running:
-            done, _ = wait(self.running, timeout=pause, return_when=FIRST_COMPLETED)
-            for future in done:
-                del self.running[future]
-            self.finished([future.result() for future in done])
-        else:
-            time.sleep(pause)
+        came = []
+        try:
+            came.append(self.done.get(timeout=max(0.0, until - time.monotonic())))
+            while True:
+                came.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
+        self.handed -= len(came)
+        self.finished(came)
         if self.outcomes and (len(self.outcomes) >= DELIVERY_BATCH or time.monotonic() >= self.record_by):
             self.record()
 
@@ -467,6 +471,8 @@ class _Turn:
         if self.outcomes:
             with transaction.atomic():
                 self.made += len(_record(self.endpoint, self.outcomes))
+            for outcome in self.outcomes:
+                self.in_hand.pop(outcome.delivery.pk, None)
             self.outcomes = []
 
     def next_renewal(self) -> float:
@@ -479,11 +485,9 @@ class _Turn:
         if not self.hold.renew_due():
             return True
         kept = self.hold.renew()
-        held = [d.pk for d in (*self.waiting, *self.running.values())] + [o.delivery.pk for o in self.outcomes]
-        if held:
-            until = datetime.fromtimestamp(self.hold.until, tz=UTC)
-            WebhookDelivery.objects.filter(pk__in=held, status=WebhookDelivery.Status.PENDING).update(
-                leased_until=until
+        if self.in_hand:
+            WebhookDelivery.objects.filter(pk__in=list(self.in_hand), status=WebhookDelivery.Status.PENDING).update(
+                leased_until=datetime.fromtimestamp(self.hold.until, tz=UTC)
             )
         return kept
 

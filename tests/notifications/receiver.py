@@ -20,6 +20,11 @@ class Received:
     at: float = field(default_factory=time.time)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # listen() backlog: socketserver's 5 drops connections opened together
+
+
 class Receiver:
     def __init__(self):
         self.requests: list[Received] = []
@@ -72,8 +77,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
