@@ -289,10 +289,10 @@ class _Outcome:
     retry_after: float | None = None
 
 
-def _claim(*, endpoint_id=None, delivery_id=None, limit: int, until: float | None = None) -> list[WebhookDelivery]:
-    """Leases due, pending deliveries (of an endpoint, or one) until `until` (unix time; default
-    HUB_WEBHOOK_LEASE_SECONDS from now) and commits: no row stays locked during the HTTP calls. A
-    worker that dies leaves its lease to expire; then its work is sent again (same webhook-id)."""
+def _claim(*, endpoint_id=None, delivery_id=None, limit: int, until: float) -> list[WebhookDelivery]:
+    """Leases due, pending deliveries (of an endpoint, or one) until `until` (unix time) and
+    commits: no row stays locked during the HTTP calls. A worker that dies leaves its lease to
+    expire; then its work is sent again (same webhook-id)."""
     now = timezone.now()
     with transaction.atomic():
         due = (
@@ -303,10 +303,7 @@ def _claim(*, endpoint_id=None, delivery_id=None, limit: int, until: float | Non
         due = due.filter(pk=delivery_id) if delivery_id else due.filter(endpoint_id=endpoint_id)
         claimed = list(due.order_by("next_attempt_at", "created")[:limit])
         if claimed:
-            if until is None:
-                leased_until = now + timedelta(seconds=settings.HUB_WEBHOOK_LEASE_SECONDS)
-            else:
-                leased_until = datetime.fromtimestamp(until, tz=UTC)
+            leased_until = datetime.fromtimestamp(until, tz=UTC)
             WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(leased_until=leased_until)
     return claimed
 
@@ -485,7 +482,7 @@ class _Turn:
         if not self.hold.renew_due():
             return True
         kept = self.hold.renew()
-        if self.in_hand:
+        if kept and self.in_hand:
             WebhookDelivery.objects.filter(pk__in=list(self.in_hand), status=WebhookDelivery.Status.PENDING).update(
                 leased_until=datetime.fromtimestamp(self.hold.until, tz=UTC)
             )
@@ -495,7 +492,9 @@ class _Turn:
 def delivery_attempt(*, delivery_id) -> str:
     """Makes one attempt of a due delivery and schedules the next one. Returns what happened:
     "skipped" (not due, not pending, or another worker has it), "succeeded", "retrying", "failed"."""
-    claimed = _claim(delivery_id=delivery_id, limit=1)
+    # One attempt, with no hold renewing the lease: it lasts the whole timeout and a lease more.
+    until = time.time() + settings.HUB_WEBHOOK_TIMEOUT_SECONDS + settings.HUB_WEBHOOK_LEASE_SECONDS
+    claimed = _claim(delivery_id=delivery_id, limit=1, until=until)
     if not claimed:
         return "skipped"
     delivery = claimed[0]
