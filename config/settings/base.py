@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.events.tasks.sweep_all_tenants",
         "schedule": env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0),
     },
+    # The work of a worker that died (its hold ran out) is sent again (apps.events.queue).
+    "events-recover": {
+        "task": "apps.events.tasks.recover_held_tasks",
+        "schedule": env.float("HUB_EVENTS_RECOVERY_SECONDS", default=2.0),
+    },
     # API usage counted in Redis → each tenant's ApiKeyUsage; old idempotency records out.
     "api-usage-flush": {"task": "api.usage_flush", "schedule": 60.0},
     "api-idempotency-purge": {"task": "api.idempotency_purge", "schedule": 3600.0},
@@ -228,9 +233,14 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
-# A worker sending deliveries holds them this long (more than the timeout); if it dies, they are
-# sent again once it has passed.
-HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=60.0)
+# A worker sending an endpoint's deliveries holds them this long, renewing every quarter of it while
+# it works; if it dies, they are sent again once it has passed.
+HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=10.0)
+# Requests in flight to one endpoint at most; how many of a tenant's endpoints are served at once;
+# how long one task serves an endpoint before queueing behind the others.
+HUB_WEBHOOK_ENDPOINT_CONCURRENCY = env.int("HUB_WEBHOOK_ENDPOINT_CONCURRENCY", default=16)
+HUB_WEBHOOK_TENANT_ENDPOINTS = env.int("HUB_WEBHOOK_TENANT_ENDPOINTS", default=4)
+HUB_WEBHOOK_SLICE_SECONDS = env.float("HUB_WEBHOOK_SLICE_SECONDS", default=2.0)
 HUB_WEBHOOK_DISABLE_AFTER_DAYS = 5
 # Web Push (VAPID): generate a key pair with `manage.py vapid_keys`.
 HUB_VAPID_PUBLIC_KEY = env("HUB_VAPID_PUBLIC_KEY", default="")
