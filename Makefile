@@ -35,8 +35,11 @@ run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) scripts/serve.py
 
+# Coverage (lines and branches, pyproject.toml) is measured on every run, subprocesses included;
+# its floors are checked only when the whole suite runs (no PYTEST_ARGS).
 test: services
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+	$(PY) scripts/coverage_floor.py $(if $(PYTEST_ARGS),,--check)
 
 bench: services
 	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
