@@ -1,6 +1,7 @@
 """restore_tenant with backups that are damaged, foreign or from another hub: one line saying why
 and nothing left behind; and what a restore does on a hub that lacks the backup's users."""
 
+import gzip
 import io
 import json
 import tarfile
@@ -223,3 +224,28 @@ def test_progress_on_a_terminal_redraws_one_line_per_table():
     assert "[-----" in frames[0] and "0%" in frames[0]
     assert "[#####-----]  50%" in frames[1]
     assert frames[-1].endswith("[##########] 100%  2 rows\n")
+
+
+def test_a_backup_cut_short_inside_its_public_rows_is_named_damaged(alpha_backup, tmp_path):
+    raw = gzip.decompress(alpha_backup.read_bytes())
+    cut = raw.index(b"public.json") + 512 + 40  # past public.json's header, inside its data
+    damaged = tmp_path / "cut.tar.gz"
+    damaged.write_bytes(gzip.compress(raw[:cut]))
+    assert "cut.tar.gz is damaged (unexpected end of data in public.json)." in refused(damaged, "--slug", NEW)
+    nothing_left()
+
+
+def test_a_schema_without_migration_state_is_not_backed_up(tenant_a, tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE t_alpha.django_migrations")  # rolled back with the test
+    message = one_line_backup_error(tenant_a, tmp_path / "alpha.tar.gz")
+    assert message == "The schema t_alpha of alpha has no migration state."
+    assert not (tmp_path / "alpha.tar.gz").exists()
+
+
+def one_line_backup_error(tenant, output: Path) -> str:
+    with pytest.raises(CommandError) as exc:
+        call_command("backup_tenant", tenant.slug, "--output", str(output), stdout=StringIO())
+    return str(exc.value)
