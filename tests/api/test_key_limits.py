@@ -108,3 +108,23 @@ def test_usage_of_a_key_that_is_gone_is_dropped_when_flushed(tenant_a):
         assert services.usage_flush(schema=tenant_a.schema_name) == 2
         assert ApiKeyUsage.objects.get(key=kept, day=today).count == 5  # added to the day's row
     assert r.hgetall(name) == {}  # nothing left for a later flush
+
+
+def test_usage_of_one_key_counts_what_redis_still_holds_for_that_key_only(tenant_a, key_a, api_a):
+    other, _ = make_key(tenant_a, name="other")
+    today = datetime.now(UTC).date()
+    redis().hset(usage_key(tenant_a.schema_name, today.isoformat()), mapping={str(other.pk): 4, "424242": 0})
+    rows = api_a.get("/api/v1/usage/", {"key": other.pk}).json()
+    assert rows == [{"key_id": other.pk, "key_prefix": other.prefix, "day": today.isoformat(), "calls": 4}]
+    everyone = api_a.get("/api/v1/usage/").json()
+    assert {row["key_id"] for row in everyone} == {other.pk, key_a[0].pk}  # no row for a zero count
+
+
+def test_a_usage_window_that_ends_before_it_starts_is_empty(tenant_a):
+    from datetime import timedelta
+
+    from apps.api.selectors import api_usage_list
+
+    today = datetime.now(UTC).date()
+    with schema_context(tenant_a.schema_name):
+        assert api_usage_list(since=today, until=today - timedelta(days=1)) == []

@@ -4,7 +4,6 @@ periodic sweep's fan-out. Nothing is lost: events stay in the outbox and are sen
 
 import json
 import logging
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from apps.events.tasks import dispatch_event, dispatch_events, sweep_all_tenants
 from apps.tenancy.models import Tenant
 from config.celery import app
 from config.settings.base import redis_url_for
-from tests.processes import free_port
+from tests.conftest import broker_down, cache_redis_down
 
 PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 pytestmark = pytest.mark.django_db
@@ -37,32 +36,15 @@ def broker_queue():
 
 
 @pytest.fixture
-def cache_redis_down(settings):
-    """The cache's Redis (where the queued-once flags live) stops answering."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"},
-    }
-
-
-@contextmanager
-def broker_down():
-    """The broker stops answering: tasks cannot be sent until the block ends."""
-    saved = app.conf.broker_url
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    app._after_fork()  # drops the app's connection and producer pools (as after a fork)
-    try:
-        yield
-    finally:
-        app.conf.broker_url = saved
-        app._after_fork()
+def without_cache_redis(settings):
+    cache_redis_down(settings)
 
 
 def schemas_of(messages) -> list[str]:
     return [m["headers"]["_schema_name"] for m in messages]
 
 
-def test_without_redis_the_dispatch_task_is_sent_every_time(tenant_a, broker_queue, cache_redis_down, caplog):
+def test_without_redis_the_dispatch_task_is_sent_every_time(tenant_a, broker_queue, without_cache_redis, caplog):
     for _ in range(2):
         task_enqueue_once(dispatch_events, schema_name=tenant_a.schema_name, key=services.DISPATCH_KEY)
     assert schemas_of(broker_queue()) == ["t_alpha", "t_alpha"]  # no flag to share: one send per commit

@@ -210,3 +210,13 @@ def test_the_sso_login_page_exists_only_on_a_tenant(tenant_a):
     assert page.status_code == 200
     assert page.context["sso_on"] is False
     assert page.context["next"] == "/members/"
+
+
+def test_logging_out_without_being_logged_in_records_nothing(tenant_a):
+    from auditlog.models import LogEntry
+    from django_tenants.utils import tenant_context
+
+    response = client_for(tenant_a).post("/accounts/logout/")
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        assert not LogEntry.objects.filter(additional_data__event="logout").exists()

@@ -16,7 +16,7 @@ from django_tenants.utils import schema_exists
 from apps.tenancy import services
 from apps.tenancy.models import Domain, Tenant
 from apps.tenancy.routing import routes, routing_changed
-from tests.processes import free_port
+from tests.conftest import cache_redis_down
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +75,7 @@ def test_backup_tenant_refuses_an_output_it_cannot_write(tenant_a, tmp_path):
 
 @pytest.fixture
 def redis_down(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"},
-    }
+    cache_redis_down(settings)
     settings.HUB_ROUTING_RECHECK_SECONDS = 0
     routes.clear()
     yield
