@@ -168,3 +168,18 @@ def test_an_accepted_invitation_link_then_says_it_was_used(tenant_a, owner_a):
     again = client_for(tenant_a, first).get(f"/invitations/{token}/")
     assert again.status_code == 410
     assert again.context["problem"] == "This invitation has already been used or was withdrawn."
+
+
+def test_signing_up_through_an_invitation_needs_a_password(tenant_a, owner_a):
+    _, token = invitation_create(actor=_actor(tenant_a, owner_a), email="nopass@example.com", role="member")
+    response = client_for(tenant_a).post(f"/invitations/{token}/", {"full_name": "No Pass"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["password1"] == ["This field is required."]
+    assert not Membership.objects.filter(tenant=tenant_a, user__email="nopass@example.com").exists()
+
+
+@pytest.mark.parametrize("next_path", ["//evil.example.com/", "https://evil.example.com/"])
+def test_a_handover_never_sends_the_user_off_site(tenant_a, owner_a, next_path):
+    url = handover_url(user=owner_a, tenant=tenant_a, next_path=next_path)
+    response = client_for(tenant_a).get(url.removeprefix("http://alpha.localhost:8000"))
+    assert response["Location"] == "/"

@@ -133,8 +133,10 @@ def test_a_tenant_policy_is_read_for_that_tenant_only(tenant_a, tenant_b, owner_
 
 def test_saving_the_same_mfa_policy_again_is_not_audited_twice(tenant_a, owner_a):
     client = client_for(tenant_a, owner_a)
+    set_mfa_state(client, mfa.VERIFIED)  # the owner has a factor: the new policy lets them through
     for _ in range(2):
-        assert client.post("/settings/security/", {"form": "policy", "mfa_required": "on"}).status_code == 302
+        response = client.post("/settings/security/", {"form": "policy", "mfa_required": "on"})
+        assert response["Location"] == "/settings/security/"
     with tenant_context(tenant_a):
         assert LogEntry.objects.filter(additional_data__event="mfa.policy_changed").count() == 1
 
@@ -159,3 +161,25 @@ def test_an_abandoned_enrolment_is_removed_without_an_audit_entry(tenant_a, owne
     assert not TOTPDevice.objects.filter(pk=pending.pk).exists()
     with tenant_context(tenant_a):
         assert not LogEntry.objects.filter(additional_data__event="mfa.factor_removed").exists()
+
+
+def test_numbers_with_a_00_prefix_are_taken_in_international_form():
+    from apps.identity.sms import normalise_number
+
+    assert normalise_number("0044 (7700) 900-123") == "+447700900123"
+    with pytest.raises(ValidationError):
+        normalise_number("07700 900123")  # national form: the country is unknown
+
+
+def test_a_code_is_refused_when_none_was_sent(owner_a):
+    device = EmailDevice.objects.create(user=owner_a, name="mail", confirmed=True)
+    assert device.verify_token("123456") is False
+
+
+def test_a_factor_confirmed_without_a_request_returns_the_first_recovery_codes(owner_a):
+    from tests.identity.test_mfa import current_code
+
+    device = mfa.totp_enrol_start(user=owner_a)
+    codes = mfa.totp_enrol_confirm(request=None, user=owner_a, device=device, code=current_code(device))
+    assert len(codes) == mfa.RECOVERY_CODE_COUNT
+    assert RecoveryCodeDevice.objects.get(user=owner_a).remaining() == mfa.RECOVERY_CODE_COUNT

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django_tenants.utils import schema_context
 from saml2.response import StatusError, UnsolicitedResponse
 from saml2.saml import NameID
-from saml2.validate import ToEarly
+from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from apps.identity import mfa, sso
 from apps.identity.models import Membership, TenantSecurity, User
@@ -217,6 +217,7 @@ def test_an_answer_that_is_not_saml_gets_a_page_saying_it_was_refused(sso_alpha)
     "exception, message",
     [
         (ToEarly("not yet"), "is not valid yet. Check the clocks"),
+        (ResponseLifetimeExceed("too old"), "has expired. Start the log-in again."),
         (StatusError("denied"), "Your identity provider did not log you in."),
         (UnsolicitedResponse("who?"), "does not match a log-in started here."),
         (Exception("Invalid signature on the assertion"), "is not signed by your organisation"),

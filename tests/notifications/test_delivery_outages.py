@@ -43,3 +43,10 @@ def test_an_smtp_outage_is_retried_and_the_email_sent_once_the_server_is_back(in
     assert back.successful() and back.result is True
     assert [m.to for m in mail.outbox] == [[owner_a.email]]
     assert Notification.objects.get(pk=note.pk).emailed_at is not None
+
+
+def test_without_a_channel_layer_live_updates_are_skipped(settings):
+    from apps.notifications import realtime
+
+    settings.CHANNEL_LAYERS = {}
+    assert realtime.group_send("t_alpha.tenant", {"type": "hub.event"}) is False

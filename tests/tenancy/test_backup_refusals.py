@@ -249,3 +249,12 @@ def one_line_backup_error(tenant, output: Path) -> str:
     with pytest.raises(CommandError) as exc:
         call_command("backup_tenant", tenant.slug, "--output", str(output), stdout=StringIO())
     return str(exc.value)
+
+
+def test_an_app_this_hub_lacks_is_ignored_when_the_backup_has_no_rows_of_it(alpha_backup, tmp_path):
+    def add_empty_part(public):
+        public["parts"]["billing.Invoice"] = []
+
+    call_command("restore_tenant", str(rewritten(alpha_backup, tmp_path / "e.tar.gz", public=add_empty_part)),
+                 "--slug", NEW, stdout=StringIO())  # fmt: skip
+    assert Tenant.objects.filter(slug=NEW).exists()

@@ -34,3 +34,10 @@ def test_a_named_schema_is_migrated_alone(tenant_a, tenant_b):
     assert result.returncode == 0, result.stderr
     assert "standard:t_alpha] Running migrations:" in result.stdout
     assert "t_beta" not in result.stdout and "tenant schemas" not in result.stdout
+
+
+def test_tenant_migrates_the_tenant_schemas_only(tenant_a):
+    result = migrate("--tenant")
+    assert result.returncode == 0, result.stderr
+    assert "tenant schemas are up to date" in result.stdout
+    assert "[standard:public]" not in result.stdout

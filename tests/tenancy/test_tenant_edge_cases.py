@@ -109,3 +109,14 @@ def test_a_websocket_without_a_host_header_is_refused(tenant_a):
         return connected
 
     assert asyncio.run(talk()) is False
+
+
+def test_delete_tenant_goes_ahead_once_the_slug_is_typed(tenant_a, monkeypatch):
+    from apps.identity.services import organisation_provision
+
+    organisation_provision(name="Typed", slug="typed-co", owner_email="o@typed.example.com", owner_password="x-pass-1")
+    monkeypatch.setattr("builtins.input", lambda prompt: " typed-co \n")
+    out = StringIO()
+    call_command("delete_tenant", "typed-co", stdout=out)
+    assert "Deleted typed-co and its schema t_typed_co." in out.getvalue()
+    assert not schema_exists("t_typed_co")
