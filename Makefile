@@ -10,7 +10,7 @@ ONLY ?=
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
-	@echo "make test     run the tests (PYTEST_ARGS='-k foo -x' to pass options)"
+	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make lint     ruff check"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"

@@ -80,6 +80,8 @@ def main() -> int:
     print(f"{'package':<22} {'lines':>8} {'branches':>9} {'combined':>9}")
     for name in sorted(packages, key=lambda n: (n == "TOTAL", n)):
         c = packages[name]
+        if not c.lines:
+            continue  # nothing to measure (a bare __init__.py)
         print(f"{name:<22} {c.measure('lines'):7.1f}% {c.measure('branches'):8.1f}% {c.measure('both'):8.1f}%")
 
     if not args.check:
