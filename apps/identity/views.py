@@ -112,14 +112,14 @@ def member_change_role(request, pk):
 @tenant_member_required("tenant.view")
 def member_remove(request, pk):
     membership = _membership_in_tenant(request, pk)
+    leaving = membership.pk == request.membership.pk  # delete() clears membership.pk
     try:
         services.membership_remove(actor=request.membership, membership=membership)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("members")
-    if membership.pk == request.membership.pk:
-        messages.success(request, f"You have left {request.tenant.name}.")
-        return redirect("profile")
+    if leaving:  # nothing of this tenant is theirs any more: back to the public site
+        return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?left=1")
     messages.success(request, f"{membership.user.email} was removed.")
     return redirect("members")
 
