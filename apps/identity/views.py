@@ -119,7 +119,7 @@ def member_remove(request, pk):
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("members")
     if leaving:  # nothing of this tenant is theirs any more: back to the public site
-        return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?left=1")
+        return HttpResponseRedirect(public_url("/?left=1"))
     messages.success(request, f"{membership.user.email} was removed.")
     return redirect("members")
 

@@ -63,7 +63,7 @@ def test_the_wsgi_module_builds_the_application():
 
 @pytest.mark.parametrize(
     "handler, status, title",
-    [(not_found, 404, "Not found"), (forbidden, 403, "Forbidden"), (server_error, 500, "Server error")],
+    [(not_found, 404, "Not Found"), (forbidden, 403, "Forbidden"), (server_error, 500, "Internal Server Error")],
 )
 def test_error_answers_are_problem_json_under_the_api_and_pages_elsewhere(handler, status, title):
     api = handler(RequestFactory().get("/api/v1/anything/"))

@@ -46,7 +46,7 @@ def test_an_smtp_outage_is_retried_and_the_email_sent_once_the_server_is_back(in
 
 
 def test_without_a_channel_layer_live_updates_are_skipped(settings):
-    from apps.notifications import realtime
+    from apps.core import realtime
 
     settings.CHANNEL_LAYERS = {}
     assert realtime.group_send("t_alpha.tenant", {"type": "hub.event"}) is False
