@@ -10,7 +10,7 @@ ONLY ?=
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
-	@echo "make test     run the tests (PYTEST_ARGS='-k foo -x' to pass options)"
+	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make lint     ruff check"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
@@ -36,9 +36,12 @@ run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) scripts/serve.py
 
+# Coverage (lines and branches, pyproject.toml) is measured on every run, subprocesses included;
+# its floors are checked only when the whole suite runs (no PYTEST_ARGS).
 test: services
 	python3 scripts/sysdeps.py test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+	$(PY) scripts/coverage_floor.py $(if $(PYTEST_ARGS),,--check)
 
 bench: services
 	python3 scripts/sysdeps.py bench

@@ -1,12 +1,17 @@
-"""Event spine benchmarks (issue 6).
+"""Event spine benchmarks.
 
 - webhook_p95_ms: publish() → webhook received by a local HTTP receiver, p95 over RATE events/s
   held for SECONDS s (after a warm-up), through a real Celery worker (prefork, WORKER_CONCURRENCY
   processes): outbox row; after commit, the tenant's outbox task (queued once at a time), which
   dispatches every new event in batches and writes the delivery rows in bulk; after that commit,
-  the endpoint's delivery task (queued once at a time), which leases the due deliveries and sends
-  them, signed, over one kept-alive connection. The busier the worker, the bigger the batches.
-  Target: under 1,000 ms at 100 events/s.
+  the endpoint's delivery task (one at a time per endpoint), which leases the due deliveries and
+  sends them, signed, up to HUB_WEBHOOK_ENDPOINT_CONCURRENCY at a time. Target: under 1,000 ms at
+  100 events/s. The stages (publish → delivery row written → received) are logged.
+- webhook_slow_p95_ms: the same to a receiver answering SLOW_RECEIVER_SECONDS after each request
+  arrived, after webhook_p95_ms in the same run (the baseline). Target: under 1,000 ms.
+- webhook_recovery_s: RECOVERY_EVENTS published to the slow receiver, the worker killed with
+  deliveries in flight and restarted at once (beat runs on its own): seconds from the kill until
+  every event has arrived. Target: under 15 s.
 - ws_connections, ws_memory_per_conn_kb, ws_fanout_p95_ms: one uvicorn process (as deployed:
   no permessage-deflate) holds WS_TARGET idle websocket connections to /ws/, each authenticated
   by a member's session cookie (the consumer checks the membership and listens to the tenant's
@@ -24,10 +29,12 @@ import gc
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,6 +49,8 @@ RATE = int(os.environ.get("BENCH_WEBHOOK_RATE", 100))
 SECONDS = int(os.environ.get("BENCH_WEBHOOK_SECONDS", 15))
 WARMUP_SECONDS = 3
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WEBHOOK_WORKERS", 8))
+SLOW_RECEIVER_SECONDS = 0.1
+RECOVERY_EVENTS = 300
 WS_TARGET = 10_000
 WS_OPENING_AT_ONCE = 200
 FANOUT_PUSHES = 5
@@ -81,17 +90,21 @@ def _env(settings_module: str) -> dict:
     }
 
 
-# --- webhook_p95_ms -------------------------------------------------------------------------------
+# --- webhook_p95_ms, webhook_slow_p95_ms, webhook_recovery_s ---------------------------------------
 
 
 class _Receiver:
-    """bench/receiver.py in a subprocess; arrivals are read from its stdout by a thread."""
+    """bench/receiver.py in a subprocess (answering `delay` seconds after each request); arrivals
+    are read from its stdout by a thread."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
         self.arrivals: dict[str, float] = {}
         self.lock = threading.Lock()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "receiver.py")], stdout=subprocess.PIPE, text=True, bufsize=1
+            [sys.executable, str(ROOT / "bench" / "receiver.py"), str(delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         first = self.process.stdout.readline().split()
         self.port = int(first[1])
@@ -102,6 +115,25 @@ class _Receiver:
             message_id, at = line.split()
             with self.lock:
                 self.arrivals.setdefault(message_id, float(at))
+
+    def received(self, message_ids) -> int:
+        with self.lock:
+            return sum(1 for m in message_ids if m in self.arrivals)
+
+    def wait_for(self, message_ids, *, stall_seconds: float, limit_seconds: float = 600) -> bool:
+        """Waits until every message arrived; gives up after `stall_seconds` without a new one."""
+        deadline = time.monotonic() + limit_seconds
+        last, progress_at = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = self.received(message_ids)
+            if count == len(message_ids):
+                return True
+            if count != last:
+                last, progress_at = count, time.monotonic()
+            elif time.monotonic() - progress_at > stall_seconds:
+                return False
+            time.sleep(0.05)
+        return False
 
     def stop(self):
         stop(self.process)
@@ -118,108 +150,233 @@ def _forget_events():
     Notification.objects.all().delete()
 
 
-def webhook_p95_ms():
-    from django.db import transaction
-    from django.db.models import Count
+def _endpoint_for(tenant, receiver):
     from django.test import override_settings
     from django_tenants.utils import tenant_context
 
-    from apps.events.models import Event
-    from apps.events.services import event_publish
     from apps.notifications import webhooks
-    from config.celery import app
 
-    tenant, _ = _setup()
-    receiver = _Receiver()
     with tenant_context(tenant):
         _forget_events()
         with override_settings(HUB_WEBHOOK_REQUIRE_HTTPS=False, HUB_WEBHOOK_ALLOW_LOOPBACK=True):
             webhooks.endpoint_create(
                 url=f"http://127.0.0.1:{receiver.port}/hook", event_types=["organisation.settings_changed"]
             )
-    app.control.purge()
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker = subprocess.Popen(
-        [
-            BIN / "celery",
-            "-A",
-            "config",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            str(WORKER_CONCURRENCY),
-            "-l",
-            os.environ.get("BENCH_WORKER_LOG", "warning"),
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
+
+
+def _celery(*arguments) -> subprocess.Popen:
+    """A Celery process with the production settings (as deployed), in a process group of its own."""
+    return subprocess.Popen(
+        [BIN / "celery", "-A", "config", *arguments, "-l", os.environ.get("BENCH_WORKER_LOG", "warning")],
         cwd=ROOT,
         env=_env("bench.settings_events"),
         stdout=sys.stderr,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def _start_worker() -> subprocess.Popen:
+    from config.celery import app
+
+    worker = _celery(
+        "worker",
+        "-P",
+        "prefork",
+        "-c",
+        str(WORKER_CONCURRENCY),
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    )
+    deadline = time.monotonic() + 30
+    while not app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not start")
+    return worker
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Celery worker did not start")
-        published: dict[str, float] = {}
-        total = RATE * (WARMUP_SECONDS + SECONDS)
-        interval = 1 / RATE
-        log(f"webhook: publishing {total} events at {RATE}/s ({WARMUP_SECONDS} s warm-up not counted)")
-        start = time.perf_counter()
-        with tenant_context(tenant):
-            for i in range(total):
-                target = start + i * interval
-                pause = target - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-                sent = time.time()
-                with transaction.atomic():
-                    event = event_publish(
-                        event_type="organisation.settings_changed",
-                        payload={"changes": {"name": {"old": f"n{i}", "new": f"n{i + 1}"}}},
-                        tenant=tenant,
-                    )
-                if i >= RATE * WARMUP_SECONDS:
-                    published[webhooks.message_id_for(event.pk)] = sent
-        achieved = total / (time.perf_counter() - start)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with receiver.lock:
-                if all(m in receiver.arrivals for m in published):
-                    break
-            time.sleep(0.2)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _publish(tenant, count: int, *, counted_from: int = 0) -> dict[str, float]:
+    """Publishes `count` events at RATE per second, each in its own transaction (as a service
+    would); returns when each one counted was committed, by webhook-id."""
+    from django.db import transaction
+    from django_tenants.utils import tenant_context
+
+    from apps.events.services import event_publish
+    from apps.notifications import webhooks
+
+    published: dict[str, float] = {}
+    interval = 1 / RATE
+    start = time.perf_counter()
+    with tenant_context(tenant):
+        for i in range(count):
+            pause = start + i * interval - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            sent = time.time()
+            with transaction.atomic():
+                event = event_publish(
+                    event_type="organisation.settings_changed",
+                    payload={"changes": {"name": {"old": f"n{i}", "new": f"n{i + 1}"}}},
+                    tenant=tenant,
+                )
+            if i >= counted_from:
+                published[webhooks.message_id_for(event.pk)] = sent
+    log(f"webhook: {count / (time.perf_counter() - start):.0f} events/s published")
+    return published
+
+
+def _explain_missing(tenant, missing: int) -> RuntimeError:
+    from django.db.models import Count
+    from django_tenants.utils import tenant_context
+
+    from apps.events.models import Event
+    from apps.notifications.models import WebhookDelivery
+
+    with tenant_context(tenant):
+        states = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("pk")))
+        undispatched = Event.objects.filter(dispatched_at__isnull=True).count()
+    return RuntimeError(f"{missing} webhooks never arrived (deliveries {states}, {undispatched} undispatched)")
+
+
+def _latency_p95(tenant, name: str, delay: float) -> None:
+    """One phase: a receiver answering in `delay` s; RATE events/s for WARMUP_SECONDS + SECONDS."""
+    receiver = _Receiver(delay)
+    try:
+        _endpoint_for(tenant, receiver)
+        log(f"{name}: publishing {RATE * (WARMUP_SECONDS + SECONDS)} events at {RATE}/s to a receiver "
+            f"answering in {delay * 1000:.0f} ms ({WARMUP_SECONDS} s warm-up not counted)")
+        published = _publish(tenant, RATE * (WARMUP_SECONDS + SECONDS), counted_from=RATE * WARMUP_SECONDS)
+        receiver.wait_for(published, stall_seconds=30)
         with receiver.lock:
             latencies = [(receiver.arrivals[m] - t) * 1000 for m, t in published.items() if m in receiver.arrivals]
         missing = len(published) - len(latencies)
         log(
-            f"webhook: {achieved:.0f} events/s published; {len(latencies)} received, {missing} missing; "
-            f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
-            f"max {max(latencies):.1f} ms"
+            f"{name}: {len(latencies)} received, {missing} missing; p50 {percentile(latencies, 50):.1f} ms, "
+            f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies):.1f} ms"
         )
         if missing:
-            with tenant_context(tenant):
-                from apps.notifications.models import WebhookDelivery
-
-                states = dict(WebhookDelivery.objects.values_list("status").annotate(n=Count("pk")))
-                undispatched = Event.objects.filter(dispatched_at__isnull=True).count()
-            raise RuntimeError(f"{missing} webhooks never arrived (deliveries {states}, {undispatched} undispatched)")
-        report("webhook_p95_ms", percentile(latencies, 95), "ms")
+            raise _explain_missing(tenant, missing)
+        _log_stages(tenant, name, published, receiver)
+        report(name, percentile(latencies, 95), "ms")
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
         receiver.stop()
+
+
+def _log_stages(tenant, name, published, receiver) -> None:
+    """Where the time went: publish → delivery row written (the outbox dispatch) → arrival."""
+    from django.db.models import Count
+    from django_tenants.utils import tenant_context
+
+    from apps.notifications.models import WebhookAttempt, WebhookDelivery
+
+    with tenant_context(tenant):
+        created = dict(
+            WebhookDelivery.objects.filter(message_id__in=list(published)).values_list("message_id", "created")
+        )
+        failed = dict(
+            WebhookAttempt.objects.exclude(response_status__gte=200, response_status__lt=300)
+            .values_list("error")
+            .annotate(n=Count("pk"))
+        )
+    if failed:
+        log(f"{name}: failed attempts (retried): {failed}")
+    dispatch = [(created[m].timestamp() - t) * 1000 for m, t in published.items() if m in created]
+    with receiver.lock:
+        send = [(receiver.arrivals[m] - created[m].timestamp()) * 1000 for m in published if m in created]
+    log(
+        f"{name}: publish → delivery written p50 {percentile(dispatch, 50):.0f} ms, p95 "
+        f"{percentile(dispatch, 95):.0f} ms; → received p50 {percentile(send, 50):.0f} ms, "
+        f"p95 {percentile(send, 95):.0f} ms"
+    )
+
+
+def _webhook_latencies(*phases: tuple[str, float]) -> None:
+    """publish() → webhook received, through a real Celery worker, for each (name, receiver delay)."""
+    from django_tenants.utils import tenant_context
+
+    from config.celery import app
+
+    tenant, _ = _setup()
+    app.control.purge()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker = _start_worker()
+    try:
+        for name, delay in phases:
+            _latency_p95(tenant, name, delay)
+    finally:
+        _stop_group(worker)
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         spent = (cpu.ru_utime - cpu_before.ru_utime) + (cpu.ru_stime - cpu_before.ru_stime)
-        log(f"webhook: worker and receiver used {spent:.1f} s of CPU, {spent * 1000 / max(1, total):.1f} ms per event")
+        total = RATE * (WARMUP_SECONDS + SECONDS) * len(phases)
+        log(f"webhook: worker and receivers used {spent:.1f} s of CPU, {spent * 1000 / total:.1f} ms per event")
+        with tenant_context(tenant):
+            _forget_events()
+
+
+def webhook_p95_ms():
+    _webhook_latencies(("webhook_p95_ms", 0.0))
+
+
+def webhook_slow_p95_ms():
+    """The same to a receiver that answers in SLOW_RECEIVER_SECONDS, after the fast receiver's
+    webhook_p95_ms in the same run (the baseline)."""
+    _webhook_latencies(("webhook_p95_ms", 0.0), ("webhook_slow_p95_ms", SLOW_RECEIVER_SECONDS))
+
+
+def webhook_recovery_s():
+    """RECOVERY_EVENTS published at RATE/s to the slow receiver; as the last one is committed the
+    worker is killed (SIGKILL to its whole process group: no clean-up) while deliveries are in
+    flight, and a new one is started at once. Beat runs on its own, as deployed. Reports the time
+    from the kill until every event has arrived (and logs the time from the restart)."""
+    from django_tenants.utils import tenant_context
+
+    from config.celery import app
+
+    tenant, _ = _setup()
+    receiver = _Receiver(SLOW_RECEIVER_SECONDS)
+    app.control.purge()
+    schedule = tempfile.mkdtemp(prefix="hub-bench-beat-")
+    beat = worker = None
+    try:
+        _endpoint_for(tenant, receiver)
+        beat = _celery("beat", "-s", str(Path(schedule) / "schedule"))
+        worker = _start_worker()
+        log(f"webhook_recovery: publishing {RECOVERY_EVENTS} events at {RATE}/s, then killing the worker")
+        published = _publish(tenant, RECOVERY_EVENTS)
+        os.killpg(worker.pid, signal.SIGKILL)
+        killed = time.time()
+        worker.wait()
+        before = receiver.received(published)
+        if before == len(published):
+            raise RuntimeError("every event was delivered before the kill: nothing was tested")
+        worker = _start_worker()
+        restarted = time.time()
+        log(f"webhook_recovery: {before}/{len(published)} received at the kill; worker restarted in "
+            f"{restarted - killed:.1f} s")
+        if not receiver.wait_for(published, stall_seconds=300):
+            raise _explain_missing(tenant, len(published) - receiver.received(published))
+        with receiver.lock:
+            last = max(receiver.arrivals[m] for m in published)
+        log(f"webhook_recovery: every event received {last - restarted:.1f} s after the restart")
+        report("webhook_recovery_s", last - killed, "s")
+    finally:
+        for process in (worker, beat):
+            if process is not None:
+                _stop_group(process)
+        receiver.stop()
+        shutil.rmtree(schedule, ignore_errors=True)
         with tenant_context(tenant):
             _forget_events()
 
@@ -326,7 +483,7 @@ async def _hold_and_measure(port, host, cookie, push, server_pid):
 def ws_connections():
     from channels.layers import get_channel_layer
 
-    from apps.notifications import realtime
+    from apps.core import realtime
 
     limit = _raise_open_files()
     tenant, user = _setup()

@@ -22,7 +22,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
-from bench.events import webhook_p95_ms, ws_connections  # noqa: E402
+from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
@@ -44,6 +44,10 @@ BENCHMARKS = {
     "backup_restore": backup_restore,
     # Event spine (issue 6); ws_connections also prints ws_memory_per_conn_kb and ws_fanout_p95_ms.
     "webhook_p95_ms": webhook_p95_ms,
+    # A receiver answering in 100 ms (also prints the fast receiver's webhook_p95_ms as the baseline).
+    "webhook_slow_p95_ms": webhook_slow_p95_ms,
+    # A worker killed mid-delivery and restarted at once: seconds from the kill to the last arrival.
+    "webhook_recovery_s": webhook_recovery_s,
     "ws_connections": ws_connections,
 }
 

@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-A websocket resolves its tenant from the Host header (TenantWebsocketMiddleware), then the
-session authenticates the user, then the URL picks the consumer."""
+A websocket must come from a page of the host it connects to (SameOriginWebsocketMiddleware),
+resolves its tenant from the Host header (TenantWebsocketMiddleware), then the session
+authenticates the user, then the URL picks the consumer."""
 
 import gc
 import os
@@ -22,9 +23,8 @@ caches[settings.SESSION_CACHE_ALIAS]
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.tenancy.channels import TenantWebsocketMiddleware  # noqa: E402
+from apps.tenancy.channels import SameOriginWebsocketMiddleware, TenantWebsocketMiddleware  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 # A process may hold thousands of idle websockets, a couple of hundred objects each, and a full
@@ -39,7 +39,7 @@ gc.set_threshold(100_000)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginWebsocketMiddleware(
             TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }

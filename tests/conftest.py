@@ -7,6 +7,7 @@ rolled back, so tests may change them freely.
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -139,3 +140,33 @@ def committed(work):
     if errors:
         raise errors[0]
     return out[0]
+
+
+# --- Outages: a real server that does not answer (a free port nobody listens on) --------------
+
+
+def cache_redis_down(settings) -> None:
+    """The default cache's Redis (queued-once flags, routing version, rate limits) stops answering
+    for the rest of the test (`settings` is pytest-django's fixture, which restores it)."""
+    from tests.processes import free_port
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"},
+    }
+
+
+@contextmanager
+def broker_down():
+    """The Celery broker stops answering until the block ends: sending a task fails."""
+    from config.celery import app
+    from tests.processes import free_port
+
+    saved = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    app._after_fork()  # drops the app's connection and producer pools (as after a fork)
+    try:
+        yield
+    finally:
+        app.conf.broker_url = saved
+        app._after_fork()

@@ -1,8 +1,16 @@
-"""Every error of the API as an RFC 9457 `application/problem+json` document.
+"""Every error of the API as an RFC 9457 `application/problem+json` document (built by
+apps.core.http.problem_body: the title is the reason phrase, the detail the specifics).
 
-{"type": "about:blank", "title": "Invalid input", "status": 400,
- "detail": "Check the fields named in errors.", "code": "invalid",
+400 Bad Request: the request does not match the OpenAPI document (a field's type, format, length
+or choice; a parameter; malformed JSON). `errors` names each field:
+
+{"type": "about:blank", "title": "Bad Request", "status": 400,
+ "detail": "Check the fields named in errors: email.", "code": "invalid",
  "errors": [{"field": "email", "message": "Enter a valid email address.", "code": "invalid"}]}
+
+422 Unprocessable Content: the request matches the document, but a rule the document cannot
+express refused it (a time in the past, the last owner, someone already a member, a reused
+Idempotency-Key); the same `errors` when fields are at fault.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,24 +20,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-PROBLEM = "application/problem+json"
+from apps.core.http import PROBLEM, problem_body
 
-TITLES = {
-    400: "Invalid input",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    410: "Gone",
-    412: "Precondition failed",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    428: "Precondition required",
-    429: "Too many requests",
-    500: "Server error",
-}
+
+class Unprocessable(exceptions.ValidationError):
+    """A well-formed request refused by a rule (raised with field errors like ValidationError)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request breaks a rule."
+    default_code = "invalid"  # of each error in `errors`; the problem's own code is "unprocessable"
 
 
 class Conflict(exceptions.APIException):
@@ -61,19 +60,6 @@ def _flatten(detail, field=""):
     return [(field or "non_field_errors", str(detail), getattr(detail, "code", None) or "invalid")]
 
 
-def problem_body(status_code: int, detail: str, code: str = "", **extra) -> dict:
-    body = {
-        "type": "about:blank",
-        "title": TITLES.get(status_code, "Error"),
-        "status": status_code,
-        "detail": detail,
-    }
-    if code:
-        body["code"] = code
-    body.update(extra)
-    return body
-
-
 def problem_response(status_code: int, detail: str, code: str = "", headers=None, **extra) -> Response:
     return Response(
         problem_body(status_code, detail, code, **extra), status=status_code, headers=headers, content_type=PROBLEM
@@ -82,8 +68,9 @@ def problem_response(status_code: int, detail: str, code: str = "", headers=None
 
 def problem_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
+        # Raised by a service: a business rule, checked once the request was found well formed.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        exc = Unprocessable(detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) and "matches the given query" not in str(exc) else None)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -101,14 +88,13 @@ def problem_exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = [{"field": f, "message": m, "code": c} for f, m, c in _flatten(exc.detail)]
-        fields = sorted({e["field"] for e in errors})
-        return problem_response(
-            400,
-            f"Check the fields named in errors: {', '.join(fields)}.",
-            "invalid",
-            headers=headers,
-            errors=errors,
-        )
+        fields = sorted({e["field"] for e in errors} - {"non_field_errors"})
+        if fields:
+            detail = f"Check the fields named in errors: {', '.join(fields)}."
+        else:
+            detail = " ".join(e["message"] for e in errors)
+        code = "invalid" if exc.status_code == 400 else "unprocessable"
+        return problem_response(exc.status_code, detail, code, headers=headers, errors=errors)
     detail = exc.detail
     if isinstance(detail, list | dict):
         detail = " ".join(m for _, m, _ in _flatten(detail))

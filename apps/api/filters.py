@@ -1,14 +1,14 @@
 """Strict ordering: `?ordering=<field>` or `-<field>` from the view's `ordering_fields`; anything
 else is a 400 (DRF's OrderingFilter would silently ignore it)."""
 
-from datetime import UTC
-
 import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
+
+from .serializers import to_utc
 
 
 class StrictOrderingFilter(OrderingFilter):
@@ -55,17 +55,11 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 date-time, handed to the database in UTC (PostgreSQL refuses offsets past
-    ±15:59, and a far-away date cannot shift out of range)."""
+    """An ISO 8601 date-time, handed to the database in UTC (see to_utc)."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
-        if parsed is None:
-            return None
-        try:
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError("This date-time is out of range.", code="invalid") from None
+        return None if parsed is None else to_utc(parsed)
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -87,10 +81,13 @@ class HubFilterSet(django_filters.FilterSet):
 
 
 class HubFilterBackend(DjangoFilterBackend):
-    """django-filter, skipped when the request names none of the view's filters: building a
-    FilterSet and its form costs more than the rest of a small list."""
+    """django-filter on lists only (the document declares filters there, so one object is never
+    refused for a filter parameter), and skipped when the request names none of the view's
+    filters: building a FilterSet and its form costs more than the rest of a small list."""
 
     def filter_queryset(self, request, queryset, view):
+        if getattr(view, "detail", False):
+            return queryset
         filterset_class = getattr(view, "filterset_class", None)
         if filterset_class is not None and not any(
             name in request.query_params for name in filterset_class.base_filters

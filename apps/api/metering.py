@@ -1,6 +1,7 @@
 """Rate limits and usage metering, kept in Redis, for a fraction of a round trip per call.
 
-Rate limit: a fixed one-minute window per principal (an API key, or a logged-in user on the
+Rate limit: announced in RateLimit-Policy / RateLimit headers (and, deprecated, RateLimit-Limit,
+-Remaining, -Reset). A fixed one-minute window per principal (an API key, or a logged-in user on the
 dashboards' own calls), at the limit of the tenant's plan (settings.HUB_API_RATE_LIMITS), counted
 in Redis under `hub:api:rl:<schema>:<principal>:<window>`. A process does not ask Redis about
 every call: it reserves a lease of calls at once (INCRBY n, n = 1 % of the limit, 1 to 50) and
@@ -29,6 +30,7 @@ from django_redis import get_redis_connection
 
 log = logging.getLogger(__name__)
 WINDOW = 60
+POLICY = "default"  # the name of the one quota policy in RateLimit-Policy / RateLimit
 USAGE_TTL = 8 * 24 * 3600  # unflushed counts survive a week of flush outages
 FLUSH_SECONDS = 1.0
 MAX_LEASE = 50
@@ -57,9 +59,15 @@ class RateLimit:
         return self.remaining < 0
 
     def headers(self) -> dict:
+        """RateLimit-Policy and RateLimit as draft-ietf-httpapi-ratelimit-headers has them
+        (structured fields: the policy's quota q per window w; what is left, r, and the seconds
+        until the window ends, t), and the deprecated fields of its earlier drafts."""
+        remaining = max(self.remaining, 0)
         return {
+            "RateLimit-Policy": f'"{POLICY}";q={self.limit};w={WINDOW}',
+            "RateLimit": f'"{POLICY}";r={remaining};t={self.reset}',
             "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(max(self.remaining, 0)),
+            "RateLimit-Remaining": str(remaining),
             "RateLimit-Reset": str(self.reset),
         }
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponse
 
-from .exceptions import PROBLEM, problem_body
+from apps.core.http import PROBLEM, problem_body
 
 KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
 
@@ -38,7 +38,7 @@ class ProblemJsonMiddleware:
         ):
             status = response.status_code
             replacement = HttpResponse(
-                json.dumps(problem_body(status, response.reason_phrase or "The request failed.")),
+                json.dumps(problem_body(status)),
                 status=status,
                 content_type=PROBLEM,
             )

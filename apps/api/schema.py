@@ -1,21 +1,37 @@
-"""OpenAPI details drf-spectacular cannot infer: the problem+json error responses of every
-operation, the Idempotency-Key / If-None-Match / If-Match headers, and the two authentication
-schemes."""
+"""OpenAPI details drf-spectacular cannot infer, added to every operation so that the document
+says exactly what the server enforces:
 
+- the problem+json error responses each operation can give (400 only where it takes input, 409
+  and 422 on POST, 412 where If-Match is honoured, 415 where it takes a body, …);
+- the request headers (Idempotency-Key with its syntax, If-None-Match, If-Match) and the
+  response headers (RateLimit-Policy / RateLimit, the deprecated RateLimit-Limit/-Remaining/
+  -Reset, ETag, Retry-After);
+- string fields as the server validates them: no NUL character, and not only whitespace where
+  blank is refused (DRF trims), for request bodies and django-filter parameters alike;
+- integer ids for `{id}` (UUIDs where the model's key is one), and the two authentication schemes.
+"""
+
+from django.db import models
+from django.forms import fields as form_fields
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_view_model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from . import idempotency
+from .metering import POLICY, WINDOW
+
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
-    field = serializers.CharField(help_text="The field at fault (dotted for nested ones).")
+    field = serializers.CharField(help_text="The field or parameter at fault (dotted for nested ones).")
     message = serializers.CharField()
     code = serializers.CharField()
 
 
 class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details: `title` is the status's reason phrase, `detail` the specifics."""
 
     type = serializers.CharField()
     title = serializers.CharField()
@@ -26,83 +42,81 @@ class ProblemSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    400: "Invalid input: `errors` names each field at fault.",
+    400: "The request does not match this document: `errors` names each field or parameter at fault.",
     401: "No valid credentials (missing, malformed, unknown, revoked or expired API key).",
     403: "The caller's role or the key's scopes do not allow this.",
-    404: "No such object in this organisation.",
+    404: "No such object in this organisation (or a cursor this list did not issue).",
     406: "The Accept header asks for something other than JSON.",
-    409: "Idempotency-Key reused with a different request, or still in flight.",
+    409: "A request with this Idempotency-Key is still being processed: retry it later.",
     410: "This API version has been retired.",
     412: "If-Match does not match the current ETag.",
     415: "The body is not JSON.",
+    422: "A rule refused the request (`errors` names the fields), or the Idempotency-Key was used with "
+    "a different request.",
     429: "Rate limit exceeded: retry after Retry-After seconds.",
 }
 
 
-RATE_LIMIT_HEADERS = (
-    ("RateLimit-Limit", "Calls allowed per minute (the tenant's plan)."),
-    ("RateLimit-Remaining", "Calls left in this minute."),
-    ("RateLimit-Reset", "Seconds until the minute ends."),
-)
+def _header(schema: dict, description: str, deprecated: bool = False) -> dict:
+    header = {"schema": schema, "description": description}
+    if deprecated:
+        header["deprecated"] = True
+    return header
+
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": _header(
+        {"type": "string", "pattern": f'^"{POLICY}";q=[0-9]+;w={WINDOW}$'},
+        f'The quota (draft-ietf-httpapi-ratelimit-headers): `"{POLICY}";q=<calls>;w={WINDOW}`, the calls the '
+        f"organisation's plan allows per {WINDOW}-second window.",
+    ),
+    "RateLimit": _header(
+        {"type": "string", "pattern": f'^"{POLICY}";r=[0-9]+;t=[0-9]+$'},
+        f'What is left: `"{POLICY}";r=<calls left>;t=<seconds until the window ends>`.',
+    ),
+    "RateLimit-Limit": _header({"type": "integer"}, "Deprecated: the `q` of RateLimit-Policy.", deprecated=True),
+    "RateLimit-Remaining": _header({"type": "integer"}, "Deprecated: the `r` of RateLimit.", deprecated=True),
+    "RateLimit-Reset": _header({"type": "integer"}, "Deprecated: the `t` of RateLimit.", deprecated=True),
+}
+
+# What DRF's CharField and Django's forms.CharField accept: no NUL character (PostgreSQL cannot
+# store it) and, where blank is refused, something other than whitespace (both trim it).
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+
+
+def string_pattern(*, allow_blank: bool, trims: bool) -> str:
+    return NOT_BLANK if trims and not allow_blank else NO_NUL
+
+
+def _id_schema(model) -> dict:
+    pk = model._meta.pk if model is not None else None
+    if isinstance(pk, models.UUIDField):
+        return {"type": "string", "format": "uuid"}
+    # HubGenericViewSet's lookup_value_regex: 1 to 18 digits.
+    return {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 
 
 class HubAutoSchema(AutoSchema):
-    def _error_codes(self) -> list[int]:
-        method = self.method.upper()
-        codes = [400, 401, 403, 404, 406, 410, 429]
-        if method in ("POST", "PUT", "PATCH"):
-            codes.append(415)
-        if method == "POST":
-            codes.append(409)
-        if method in ("PUT", "PATCH", "DELETE"):
-            codes.append(412)
-        return codes
-
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for code, response in responses.items():
-            if code.startswith("2") and "headers" not in response:  # e.g. a 204 (no body)
-                response["headers"] = {
-                    name: {"schema": {"type": "integer"}, "description": description}
-                    for name, description in RATE_LIMIT_HEADERS
-                }
-        problem = self.resolve_serializer(ProblemSerializer, "response").ref
-        for code in self._error_codes():
-            entry = {"description": ERRORS[code], "content": {"application/problem+json": {"schema": problem}}}
-            if code == 429:
-                entry["headers"] = {
-                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
-                    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "0."},
-                }
-            responses.setdefault(str(code), entry)
-        if self.method.upper() == "GET":
-            responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
-        return responses
-
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         method = self.method.upper()
         if "{id}" in self.path:
-            params.append(OpenApiParameter("id", int, OpenApiParameter.PATH, description="The object's id."))
-        # Response headers.
-        for name, description in RATE_LIMIT_HEADERS:
-            params.append(OpenApiParameter(name, int, OpenApiParameter.HEADER, description=description, response=True))
-        params.append(
-            OpenApiParameter(
-                "Retry-After", int, OpenApiParameter.HEADER, description="Seconds to wait.", response=[429]
-            )
-        )
-        if method == "GET":
-            params.append(
-                OpenApiParameter("ETag", str, OpenApiParameter.HEADER, description="Of this response.", response=[200])
-            )
+            schema = _id_schema(get_view_model(self.view))
+            params.append(OpenApiParameter("id", schema, OpenApiParameter.PATH, description="The object's id."))
         if method == "POST":
             params.append(
                 OpenApiParameter(
-                    "Idempotency-Key",
-                    str,
+                    idempotency.HEADER,
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": idempotency.KEY_MAX_LENGTH,
+                        "pattern": idempotency.KEY_PATTERN,
+                    },
                     OpenApiParameter.HEADER,
-                    description="Send the same key to retry safely: the first response is replayed for 24 hours.",
+                    description="1 to 255 printable ASCII characters, e.g. a UUID. The first response to this "
+                    "key is replayed for 24 hours; the same key with a different request is a 422.",
                 )
             )
         if method == "GET":
@@ -117,6 +131,92 @@ class HubAutoSchema(AutoSchema):
                     "If-Match", str, OpenApiParameter.HEADER, description="Act only if the ETag still matches."
                 )
             )
+        return params
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and "format" not in schema
+            and "enum" not in schema
+        ):
+            schema.setdefault("pattern", string_pattern(allow_blank=field.allow_blank, trims=field.trim_whitespace))
+        return schema
+
+    def _error_codes(self, operation: dict) -> list[int]:
+        method = self.method.upper()
+        params = operation.get("parameters", [])
+        takes_input = (
+            "requestBody" in operation
+            or method == "POST"  # Idempotency-Key
+            or any(p["in"] == "query" for p in params)
+        )
+        codes = [401, 403, 404, 406, 410, 429]
+        if takes_input:
+            codes.append(400)
+        if "requestBody" in operation:
+            codes.append(415)
+        if method == "POST":
+            codes.append(409)
+        if any(p["in"] == "header" and p["name"] == "If-Match" for p in params):
+            codes.append(412)
+        if method in ("POST", "PUT", "PATCH", "DELETE") or 422 in getattr(self.view, "problem_statuses", ()):
+            codes.append(422)
+        return sorted(codes)
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        for code, response in responses.items():
+            if code.startswith("2"):
+                headers = response.setdefault("headers", {})
+                headers.update(RATE_LIMIT_HEADERS)
+                if self.method.upper() == "GET":
+                    headers["ETag"] = _header({"type": "string"}, "Of this response (send it in If-None-Match).")
+        problem = self.resolve_serializer(ProblemSerializer, "response").ref
+        for code in self._error_codes(operation):
+            entry = {"description": ERRORS[code], "content": {"application/problem+json": {"schema": problem}}}
+            if code == 429:
+                entry["headers"] = {
+                    "Retry-After": _header({"type": "integer"}, "Seconds to wait."),
+                    **RATE_LIMIT_HEADERS,
+                }
+            responses.setdefault(str(code), entry)
+        if self.method.upper() == "GET":
+            responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)."})
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+class HubFilterExtension(DjangoFilterExtension):
+    """django-filter parameters as their form fields validate them: an integer filter (IdFilter)
+    is an integer with its bounds, a text filter has its length bounds and no NUL character."""
+
+    target_class = "apps.api.filters.HubFilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        params = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        field = filter_field.field
+        for param in params:
+            schema = param["schema"]
+            if isinstance(field, form_fields.IntegerField):
+                schema["type"] = "integer"
+                schema.pop("format", None)
+                if field.min_value is not None:
+                    schema["minimum"] = field.min_value
+                if field.max_value is not None:
+                    schema["maximum"] = field.max_value
+            elif isinstance(field, form_fields.CharField) and "enum" not in schema and "format" not in schema:
+                if field.max_length is not None:
+                    schema["maxLength"] = field.max_length
+                if field.min_length is not None:
+                    schema["minLength"] = field.min_length
+                schema["pattern"] = NO_NUL  # an empty or blank text filter filters nothing
         return params
 
 

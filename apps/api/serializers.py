@@ -1,7 +1,7 @@
 """Serializer bases for every app's endpoints: strings must be JSON strings (DRF would turn
 `{"name": 0}` into "0", which the OpenAPI schema says is invalid)."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.db import models
 from rest_framework import serializers
@@ -22,17 +22,24 @@ class StrictEmailField(StrictStringMixin, serializers.EmailField):
     pass
 
 
+def to_utc(moment: datetime) -> datetime:
+    """`moment` in UTC (PostgreSQL refuses offsets past ±15:59); a naive one is taken as UTC. A
+    valid date-time that falls outside Python's range once in UTC (0001-01-01T00:30+01:00,
+    9999-12-31T23:00-02:00) becomes the first or last representable moment."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
 class UtcDateTimeField(serializers.DateTimeField):
-    """Normalised to UTC: PostgreSQL refuses offsets past ±15:59, and far dates can overflow."""
+    """Normalised to UTC (see to_utc)."""
 
-    default_error_messages = {"range": "This date-time is out of range."}
-
-    def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
-        try:
-            return parsed.astimezone(UTC)
-        except (OverflowError, ValueError):
-            self.fail("range")
+    def enforce_timezone(self, value):
+        return to_utc(value)
 
 
 class HubModelSerializer(serializers.ModelSerializer):

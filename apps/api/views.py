@@ -1,7 +1,7 @@
 """The base of every API view: the same rules for every app's endpoints.
 
 Subclass `HubAPIView` or the generic classes here and set `api_scope`, `read_permission` and
-`write_permission`. What they add to DRF: rate limits (with RateLimit-* headers), the audit
+`write_permission`. What they add to DRF: rate limits (with RateLimit-Policy / RateLimit headers), the audit
 actor, deprecation headers, Idempotency-Key on POST, ETag / If-None-Match on reads and If-Match
 on writes of one object.
 """
@@ -37,6 +37,9 @@ class HubAPIMixin:
     api_scope: str | None = None
     read_permission: str | None = None
     write_permission: str | None = None
+    # Error statuses an operation may answer beyond those the schema declares by itself
+    # (apps.api.schema.HubAutoSchema), e.g. (422,) for a read whose parameters a rule can refuse.
+    problem_statuses: tuple[int, ...] = ()
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = self.get_format_suffix(**kwargs)

@@ -7,17 +7,17 @@ from .http import problem, wants_problem_json
 
 def not_found(request, exception=None):
     if wants_problem_json(request):
-        return problem(404, "Not found", "There is nothing at this address.")
+        return problem(404)
     return render(request, "404.html", status=404)
 
 
 def forbidden(request, exception=None):
     if wants_problem_json(request):
-        return problem(403, "Forbidden", "You do not have permission to do this.")
+        return problem(403)
     return render(request, "403.html", status=403)
 
 
 def server_error(request):
     if wants_problem_json(request):
-        return problem(500, "Server error", "Something went wrong on our side. It has been logged.")
+        return problem(500)
     return render(request, "500.html", status=500)

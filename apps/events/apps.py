@@ -27,7 +27,10 @@ class EventsConfig(HubAppConfig):
         register_api_scope(ApiScope("events", "Event types and their payload schemas (read only)."))
         # Beat fans out from the public schema to every tenant.
         register_periodic_task(
-            PeriodicTask("events-sweep", "apps.events.tasks.sweep_all_tenants", settings.HUB_EVENTS_SWEEP_SECONDS)
+            PeriodicTask("events-sweep", "apps.events.tasks.sweep_all_tenants", settings.HUB_EVENTS_SWEEP_SECONDS),
+            PeriodicTask(
+                "events-recover", "apps.events.tasks.recover_held_tasks", settings.HUB_EVENTS_RECOVERY_SECONDS
+            ),
         )
         install_publisher(
             lambda event_type, payload, *, tenant, actor=None: event_publish(

@@ -16,13 +16,15 @@ from apps.core.registry import registry
 
 from .handlers import handle
 from .models import Event
-from .queue import task_enqueue_once
+from .queue import Hold, task_enqueue_once
 
 logger = logging.getLogger(__name__)
 
 MAX_DISPATCH_ATTEMPTS = 20
 DISPATCH_BATCH = 100
 DISPATCH_KEY = "dispatch"
+# The outbox task renews its hold between batches (each takes well under a second).
+OUTBOX_HOLD_SECONDS = 10.0
 
 
 class UnknownEventType(LookupError):
@@ -126,9 +128,25 @@ def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 
     events are dispatched one by one, each in a savepoint: the failing one records its attempt
     and error and is left to the sweep (which retries it with backoff); the others go through.
     After `max_batches` it hands over to a new task, so one busy tenant does not hold a worker.
+    The task holds the outbox while it works (apps.events.queue.Hold), so if its worker dies the
+    task is sent again once the hold has run out (OUTBOX_HOLD_SECONDS, then a recovery period).
     """
+    from .tasks import dispatch_events
+
+    schema = connection.schema_name
+    hold = Hold(dispatch_events, schema_name=schema, key=DISPATCH_KEY, lease_seconds=OUTBOX_HOLD_SECONDS,
+                exclusive=False)
+    hold.acquire()
+    done = _dispatch_batches(hold, batch_size, max_batches)
+    hold.release()  # not reached if it failed: then the hold runs out and the task is sent again
+    return done
+
+
+def _dispatch_batches(hold: Hold, batch_size: int, max_batches: int) -> int:
     done = 0
     for _ in range(max_batches):
+        if hold.renew_due():
+            hold.renew()
         with transaction.atomic():
             events = list(
                 Event.objects.select_for_update(skip_locked=True)

@@ -6,7 +6,7 @@ from django.db import connection
 from apps.tenancy.models import Tenant
 
 from . import services
-from .queue import task_started
+from .queue import recover_held, task_started
 
 # The worker looks the tenant of a task up by its schema; keep it for a while (one query less per task).
 TENANT_CACHE_SECONDS = 30
@@ -43,3 +43,9 @@ def sweep_all_tenants() -> int:
     for schema in schemas:
         sweep_tenant.apply_async(headers={"_schema_name": schema})
     return len(schemas)
+
+
+@shared_task(ignore_result=True)
+def recover_held_tasks() -> int:
+    """Beat runs this every HUB_EVENTS_RECOVERY_SECONDS: the work a dead worker held is sent again."""
+    return recover_held()

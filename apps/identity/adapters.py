@@ -1,39 +1,22 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect
 
-from . import lockout
+from . import entry, lockout, mfa
 from .audit import audit_event, client_ip
-from .handover import handover_url
 from .models import User
-from .services import organisation_provision
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Sign-up happens on the public site only, and creates the user's organisation with it.
+    """Sign-up happens on the public site only (apps.identity.forms.OrganisationSignupForm: an
+    email link first, then the account and its organisation).
 
-    Log-in adds: the (email, IP) lock-out, audit of failures, refusal of password log-in where
+    Log-in adds: the account and IP address lock-outs, audit of failures, refusal of password log-in where
     the tenant makes SSO mandatory, and the second-factor stage."""
 
     def is_open_for_signup(self, request):
         tenant = getattr(request, "tenant", None)
         return tenant is None or tenant.is_public
-
-    def save_user(self, request, user, form, commit=True):
-        with transaction.atomic():
-            user = super().save_user(request, user, form, commit=True)
-            tenant, _ = organisation_provision(
-                name=form.cleaned_data["organisation_name"], slug=form.cleaned_data["organisation_slug"], owner=user
-            )
-        request.hub_new_tenant = tenant
-        return user
-
-    def get_signup_redirect_url(self, request):
-        tenant = getattr(request, "hub_new_tenant", None)
-        if tenant is not None and request.user.is_authenticated:
-            return handover_url(user=request.user, tenant=tenant)
-        return super().get_signup_redirect_url(request)
 
     # --- log-in ---------------------------------------------------------------------------
 
@@ -44,45 +27,50 @@ class AccountAdapter(DefaultAccountAdapter):
     def _login_email(credentials) -> str:
         return (credentials.get("email") or credentials.get("username") or "").strip().lower()
 
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth's per-account limit ("login_failed" per key) counts the email alone, not per site:
+        # one count for every tenant host.
+        return self._login_email(credentials)
+
     def pre_authenticate(self, request, **credentials):
         from django.core.exceptions import ValidationError
 
         email = self._login_email(credentials)
-        remaining = lockout.lock_remaining(email=email, ip=client_ip(request))
-        if remaining:
-            minutes = max(1, round(remaining / 60))
-            raise ValidationError(
-                f"Too many failed login attempts for this account from your address. "
-                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
-        from .sso import sso_required_for_email
-
-        if sso_required_for_email(request=request, email=email):
+        if entry.sso_login_required(tenant=getattr(request, "tenant", None), email=email):
             raise ValidationError(
                 "Your organisation requires single sign-on for this address. Use “Log in with single sign-on”."
             )
         super().pre_authenticate(request, **credentials)
+        try:
+            request.hub_login_attempt = lockout.attempt_begin(email=email, ip=client_ip(request))
+        except lockout.Locked as locked:
+            minutes = max(1, round(locked.seconds / 60))
+            raise ValidationError(
+                f"Too many failed log-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            ) from None
 
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
-        if user is not None:
-            lockout.failures_clear(email=self._login_email(credentials), ip=client_ip(request))
+        attempt = getattr(request, "hub_login_attempt", None)
+        if user is not None and attempt is not None:
+            lockout.attempt_succeeded(attempt)
         return user
 
     def authentication_failed(self, request, **credentials):
         email = self._login_email(credentials)
         known = User.objects.filter(email__iexact=email).first() if email else None
         audit_event(request=request, event="login.failed", user=known, email=email)
-        seconds = lockout.failure_record(email=email, ip=client_ip(request))
-        if seconds:
-            audit_event(request=request, event="login.locked", user=known, email=email, seconds=seconds)
+        attempt = getattr(request, "hub_login_attempt", None)
+        if attempt is not None and attempt.lock_seconds:
+            audit_event(request=request, event="login.locked", user=known, email=email, seconds=attempt.lock_seconds)
 
     def pre_login(self, request, user, **kwargs):
-        from .sso import sso_required_for_email
-
-        if getattr(request, "hub_sso_login", False) is False and sso_required_for_email(
-            request=request, email=user.email
-        ):
+        # Password and emailed-code log-ins on a tenant's host: its policy may want its IdP instead.
+        if getattr(request, "hub_sso_login", False):
+            state = mfa.SSO
+        else:
+            state = mfa.VERIFIED if getattr(request, "hub_mfa_device", None) is not None else mfa.NONE
+        if entry.tenant_entry(tenant=getattr(request, "tenant", None), user=user, state=state) == entry.SSO_LOGIN:
             from allauth.account.internal.stagekit import clear_login
 
             clear_login(request)

@@ -3,14 +3,21 @@ removed, SSO settings changed.
 
 They are django-auditlog entries (action ACCESS for log-ins, CREATE/DELETE/UPDATE for factors and
 settings) with the event name, the user agent and details in `additional_data` and the IP
-address in `remote_addr`. Like every other entry, an event that happens while serving a tenant
-lands in that tenant's own audit log; on the public site, in the public schema's log.
+address in `remote_addr`.
+
+Which log: an event about one of the tenant's members (or a change of the tenant's settings by
+one) lands in the tenant's own audit log; anything else seen while serving a tenant — a failed
+log-in with an unknown email or a non-member's account, a non-member's log-in, a refused SSO
+answer — lands in the platform's log (the public schema), so outsiders never write into a
+tenant's log. On the public site everything goes to the platform's log.
 """
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django_tenants.utils import get_public_schema_name, schema_context
 
-from .models import User
+from .models import Membership, User
 
 EVENTS = {
     "login": LogEntry.Action.ACCESS,
@@ -36,6 +43,19 @@ def user_agent(request) -> str:
     return (request.META.get("HTTP_USER_AGENT") or "")[:400] if request is not None else ""
 
 
+def _in_tenant_log(*, tenant, user: User | None, email: str, actor: User | None) -> bool:
+    """Whether an event seen while serving `tenant` concerns one of its members."""
+    if user is not None:
+        subject = Membership.objects.filter(tenant=tenant, user=user)
+    elif email:
+        subject = Membership.objects.filter(tenant=tenant, user__email__iexact=email)
+    elif actor is not None:
+        subject = Membership.objects.filter(tenant=tenant, user=actor)
+    else:
+        return False
+    return subject.exists()
+
+
 def audit_event(*, request, event: str, user: User | None = None, email: str = "", **details) -> LogEntry:
     """Writes one security event; `user` is the account concerned (None for an unknown email)."""
     actor = getattr(request, "user", None) if request is not None else None
@@ -44,7 +64,7 @@ def audit_event(*, request, event: str, user: User | None = None, email: str = "
     data = {"event": event, "user_agent": user_agent(request), **details}
     if email:
         data["email"] = email
-    return LogEntry.objects.create(
+    entry = LogEntry(
         content_type=ContentType.objects.get_for_model(User),
         object_pk=str(user.pk) if user else "",
         object_id=user.pk if user else None,
@@ -55,3 +75,12 @@ def audit_event(*, request, event: str, user: User | None = None, email: str = "
         remote_addr=client_ip(request),
         additional_data=data,
     )
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name():
+        entry.save()
+    elif _in_tenant_log(tenant=tenant, user=user, email=email, actor=actor):
+        entry.save()
+    else:
+        with schema_context(get_public_schema_name()):
+            entry.save()
+    return entry

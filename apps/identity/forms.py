@@ -1,3 +1,4 @@
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import SignupForm
 from django import forms
 from django.core.exceptions import ValidationError
@@ -8,7 +9,11 @@ from .roles import Role
 
 
 class OrganisationSignupForm(SignupForm):
-    """allauth's sign-up form plus the organisation the new user will own."""
+    """allauth's sign-up form plus the organisation the new user will own.
+
+    It never says whether the address has an account: every valid form is answered with "we sent
+    you an email" (apps.identity.services.signup_request), and the link in it finishes the sign-up.
+    """
 
     organisation_name = forms.CharField(max_length=100, label="Organisation name")
     organisation_slug = forms.CharField(
@@ -18,10 +23,44 @@ class OrganisationSignupForm(SignupForm):
     field_order = ["organisation_name", "organisation_slug", "email", "password1", "password2"]
 
     def clean_organisation_slug(self):
-        try:
-            return validate_slug(self.cleaned_data["organisation_slug"].strip().lower())
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages) from None
+        return _clean_slug(self.cleaned_data["organisation_slug"])
+
+    def validate_unique_email(self, value):
+        # No "already registered" error: an existing address is told by email instead.
+        return get_adapter().validate_unique_email(value)
+
+    def try_save(self, request):
+        from allauth.account import app_settings
+
+        from .services import signup_request
+
+        honeypot = app_settings.SIGNUP_FORM_HONEYPOT_FIELD
+        if not (honeypot and self.cleaned_data.get(honeypot)):
+            data = self.cleaned_data
+            signup_request(
+                email=data["email"],
+                password=data["password1"],
+                organisation_name=data["organisation_name"],
+                organisation_slug=data["organisation_slug"],
+            )
+        # No user is created or logged in here: the same "check your email" answer for everyone.
+        return None, get_adapter().respond_email_verification_sent(request, None)
+
+
+def _clean_slug(value: str) -> str:
+    try:
+        return validate_slug(value.strip().lower())
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages) from None
+
+
+class SignupFinishForm(forms.Form):
+    slug = forms.CharField(
+        max_length=40, label="Address", help_text="Lowercase letters, digits and hyphens; your dashboard's address."
+    )
+
+    def clean_slug(self):
+        return _clean_slug(self.cleaned_data["slug"])
 
 
 class InviteForm(forms.Form):

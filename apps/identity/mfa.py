@@ -37,7 +37,6 @@ from .models import (
 MFA_STATE_KEY = "hub_mfa"
 VERIFIED, SSO, PENDING, NONE = "verified", "sso", "pending", "none"
 FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice, WebAuthnCredential)
-CODE_FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice)
 KIND_MODELS = {"totp": TOTPDevice, "email": EmailDevice, "sms": SMSDevice, "passkey": WebAuthnCredential}
 
 
@@ -70,13 +69,6 @@ def user_has_factor(*, user: User) -> bool:
 
 def recovery_device_get(*, user: User) -> RecoveryCodeDevice | None:
     return RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
-
-
-def verifiable_devices(*, user: User) -> list:
-    """The devices a typed code is checked against (passkeys answer a WebAuthn ceremony instead)."""
-    devices = [d for d in factor_list(user=user) if isinstance(d, CODE_FACTOR_MODELS)]
-    recovery = recovery_device_get(user=user)
-    return devices + ([recovery] if recovery else [])
 
 
 def device_for_user(*, user: User, kind: str, pk: int):
@@ -219,16 +211,46 @@ def factor_remove(*, request, user: User, device, tenant: Tenant | None = None) 
         request.session[MFA_STATE_KEY] = NONE
 
 
-def mfa_verify(*, request, user: User, code: str):
-    """Checks a code against every factor of the user (and the recovery codes). Returns the
-    device that accepted it, or None (audited)."""
+CODE_KINDS = ("totp", "email", "sms")
+
+
+def code_methods(*, user: User) -> list[str]:
+    """The kinds of typed code the user has a factor for ("totp", "email", "sms"), preferred first."""
+    return [kind for kind in CODE_KINDS if KIND_MODELS[kind].objects.filter(user=user, confirmed=True).exists()]
+
+
+def code_shape(code: str) -> str:
+    """ "recovery" for a recovery code (twelve hex digits, dashes and spaces aside), "digits" for a
+    six-digit code (an authenticator's, an email's or a text message's), else ""."""
+    compact = "".join((code or "").split()).replace("-", "").lower()
+    if len(compact) == 12 and all(c in "0123456789abcdef" for c in compact):
+        return "recovery"
+    if len(compact) == 6 and compact.isdigit():
+        return "digits"
+    return ""
+
+
+def mfa_verify(*, request, user: User, code: str, method: str = ""):
+    """Checks a code against the one factor it is meant for, and no other (each factor's throttle
+    counts only its own failures): a recovery code, by its shape, against the recovery codes; a
+    six-digit code against `method` (the user's choice: "totp", or "email"/"sms" after asking for
+    a code that way), by default the first of code_methods(). Returns the device that accepted it,
+    or None (audited)."""
     code = (code or "").strip()
-    if code:
-        for device in verifiable_devices(user=user):
-            with transaction.atomic():
-                locked = type(device).objects.select_for_update().get(pk=device.pk)
-                if locked.verify_token(code):
-                    return locked
+    device = None
+    shape = code_shape(code)
+    if shape == "recovery":
+        device = recovery_device_get(user=user)
+    elif shape == "digits":
+        methods = code_methods(user=user)
+        chosen = method if method in methods else (methods[0] if methods else "")
+        if chosen:
+            device = KIND_MODELS[chosen].objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        with transaction.atomic():
+            locked = type(device).objects.select_for_update().get(pk=device.pk)
+            if locked.verify_token(code):
+                return locked
     audit_event(request=request, event="mfa.verify_failed", user=user)
     return None
 

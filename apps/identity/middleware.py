@@ -1,22 +1,28 @@
-"""SecurityPolicyMiddleware: what a logged-in session may reach before its second factor.
+"""SecurityPolicyMiddleware: what a logged-in session may reach before its second factor, and
+the tenant's log-in policy for sessions that did not pass one of its entry checks
+(apps/identity/entry.py).
 
 - A session whose user has a factor that was not checked ("pending", e.g. after a hand-over)
   reaches only the verification page and log-out.
-- On a tenant that requires MFA, a member without a factor reaches only the Security page
-  (to enrol) and log-out, until a factor is confirmed.
+- A session without a checked factor ("none") is held to the tenant's policy on every request:
+  where SSO is mandatory for its email it is logged out and sent to the SSO page; on a tenant
+  that requires MFA, a member reaches only the Security page (to enrol) and log-out, until a
+  factor is confirmed.
+The rule is second_factor_step(), which the websocket applies too.
 It also refreshes the session's last activity for the Sessions page (at most once a minute).
 
 Cost on a warm request: reads from the already-loaded session; the tenant policy (one cached
-read) only for sessions without a factor.
+read) only for sessions without a checked factor.
 """
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
-from . import mfa, sessions
-from .selectors import membership_get
+from . import entry, mfa, sessions
 
 ALWAYS_OPEN = ("/static/", "/accounts/logout/", "/saml2/")
 
@@ -37,25 +43,36 @@ class SecurityPolicyMiddleware:
         path = request.path_info
         if path.startswith(ALWAYS_OPEN):
             return None
-        session = request.session
         sessions.session_touch(request=request)
-        state = session.get(mfa.MFA_STATE_KEY)
-        if state is None:
-            state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
-            session[mfa.MFA_STATE_KEY] = state
-        if state == mfa.PENDING:
+        step = second_factor_step(session=request.session, user=user, tenant=getattr(request, "tenant", None))
+        if step == entry.VERIFY:
             verify = reverse("mfa_verify")
             if path != verify:
                 return redirect(f"{verify}?next={path}")
-            return None
-        if state == mfa.NONE:
-            tenant = getattr(request, "tenant", None)
-            if tenant is not None and not tenant.is_public and mfa.tenant_security_get(tenant=tenant).mfa_required:
-                security = reverse("security")
-                # Only the tenant's members are held to its policy (others get its 403 pages).
-                if not path.startswith(security) and membership_get(user=user, tenant=tenant) is not None:
-                    return redirect(security)
+        elif step == entry.SSO_LOGIN:
+            logout(request)
+            messages.info(request, "Your organisation signs in through its identity provider.")
+            return redirect(entry.entry_path(step))
+        elif step == entry.ENROL and not path.startswith(reverse("security")):
+            return redirect(entry.entry_path(step))
         return None
+
+
+def second_factor_step(*, session, user, tenant) -> str | None:
+    """What the session must do before it reaches anything on `tenant` (None: nothing):
+    entry.VERIFY when its user has a factor that was not checked in this session (on any host),
+    else the tenant's verdict for a session without a checked factor (entry.tenant_entry).
+    Pages redirect to the step (SecurityPolicyMiddleware), the API answers 403, the websocket
+    refuses the connection (apps.notifications.consumers)."""
+    state = session.get(mfa.MFA_STATE_KEY)
+    if state is None:
+        state = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
+        session[mfa.MFA_STATE_KEY] = state
+    if state == mfa.PENDING:
+        return entry.VERIFY
+    if state == mfa.NONE:
+        return entry.tenant_entry(tenant=tenant, user=user, state=state)
+    return None
 
 
 class LazyOTPMiddleware(OTPMiddleware):

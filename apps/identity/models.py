@@ -125,6 +125,26 @@ class Invitation(models.Model):
         return self.expires_at <= timezone.now()
 
 
+class SignupRequest(models.Model):
+    """A sign-up waiting for its email link: nothing (account, organisation, reserved address)
+    exists until the link is followed. Only the token's hash and the password's hash are stored."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    password = models.CharField(max_length=200, help_text="The password's hash (Argon2id).")
+    organisation_name = models.CharField(max_length=100)
+    organisation_slug = models.CharField(max_length=40)
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"sign-up of {self.email} ({self.organisation_slug})"
+
+    @property
+    def is_expired(self):
+        return self.expires_at <= timezone.now()
+
+
 # --- Multi-factor authentication (django-otp devices) ------------------------------------------
 # All in the public schema with the user: a person's factors work in every tenant they belong to.
 

@@ -7,8 +7,8 @@ views are django-otp-webauthn's, with two hub rules added:
   marks the session verified;
 - a successful assertion finishes a pending allauth log-in (the second-factor stage), verifies a
   pending session, or — with nobody logged in — logs the user in without a password (the passkey
-  is possession plus the authenticator's user verification), unless the tenant makes SSO
-  mandatory for the user's email.
+  is possession plus the authenticator's user verification), unless the tenant's policy refuses
+  it (apps/identity/entry.py: SSO mandatory for the user's email).
 """
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django_otp_webauthn.views import (
     CompleteCredentialRegistrationView,
 )
 
-from . import mfa
+from . import entry, mfa
 from .audit import audit_event
 
 BACKEND = "django_otp_webauthn.backends.WebAuthnBackend"
@@ -88,8 +88,6 @@ class AuthenticationBeginView(PendingLoginUserMixin, BeginCredentialAuthenticati
 
 class AuthenticationCompleteView(PendingLoginUserMixin, CompleteCredentialAuthenticationView):
     def complete_auth(self, device):
-        from .sso import sso_required_for_email
-
         request = self.request
         stage = _pending_stage(request)
         if stage is not None and stage.login.user is not None and stage.login.user.pk == device.user_id:
@@ -101,7 +99,8 @@ class AuthenticationCompleteView(PendingLoginUserMixin, CompleteCredentialAuthen
                 raise exceptions.CredentialNotFound()
             mfa.mark_verified(request=request, device=device)
             return
-        if sso_required_for_email(request=request, email=device.user.email):
+        tenant = getattr(request, "tenant", None)
+        if entry.tenant_entry(tenant=tenant, user=device.user, state=mfa.VERIFIED) == entry.SSO_LOGIN:
             raise SSORequired()
         request.hub_mfa_device = device
         request.hub_passwordless = True

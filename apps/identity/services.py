@@ -1,9 +1,11 @@
 """Writes on accounts, memberships and invitations. Each raises ValidationError with a message
 a person can act on, and changes nothing when it does."""
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -13,9 +15,9 @@ from django.utils import timezone
 
 from apps.core.events import publish
 from apps.tenancy.models import Tenant
-from apps.tenancy.services import tenant_create, tenant_url
+from apps.tenancy.services import public_url, tenant_create, tenant_url
 
-from .models import Invitation, Membership, User, hash_token
+from .models import Invitation, Membership, SignupRequest, User, hash_token
 from .roles import Role, can_grant, can_manage, has_permission
 
 
@@ -33,6 +35,61 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["An account with this email address already exists."]})
     return User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+
+
+# --- Sign-up: an email link first, then the account and its organisation ----------------------
+
+
+def signup_request(*, email: str, password: str, organisation_name: str, organisation_slug: str) -> None:
+    """Starts a sign-up. A new address gets a link that finishes it (signup_complete); an address
+    that already has an account gets allauth's "someone tried to sign up with your address" email
+    instead, and nothing is stored. Whoever sent the form cannot tell the two apart: the same
+    answer, the same work (a password hash, one email), and no organisation address reserved
+    in either case."""
+    from allauth.account.adapter import get_adapter
+
+    email = _clean_email(email)
+    password_hash = make_password(password)
+    SignupRequest.objects.filter(expires_at__lte=timezone.now()).delete()
+    if User.objects.filter(email__iexact=email).exists():
+        get_adapter().send_account_already_exists_mail(email)
+        return
+    token = secrets.token_urlsafe(32)
+    signup = SignupRequest.objects.create(
+        token_hash=hash_token(token),
+        email=email,
+        password=password_hash,
+        organisation_name=organisation_name.strip(),
+        organisation_slug=organisation_slug,
+        expires_at=timezone.now() + timedelta(hours=settings.HUB_SIGNUP_MAX_AGE_HOURS),
+    )
+    context = {"signup": signup, "url": public_url(f"/accounts/signup/finish/{token}/")}
+    send_mail(
+        subject=f"Finish creating {signup.organisation_name}",
+        message=render_to_string("identity/email/signup.txt", context),
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def signup_for_token(*, token: str) -> SignupRequest | None:
+    """The pending sign-up of a link, if it has not expired."""
+    return SignupRequest.objects.filter(token_hash=hash_token(token), expires_at__gt=timezone.now()).first()
+
+
+def signup_complete(*, signup: SignupRequest, organisation_slug: str) -> tuple[Tenant, User]:
+    """Follows a sign-up link: creates the account (its address verified: the link reached it)
+    and its organisation, all or nothing, and uses the link up."""
+    with transaction.atomic():
+        signup = SignupRequest.objects.select_for_update().filter(pk=signup.pk).first()
+        if signup is None:
+            raise ValidationError("This link was already used. Log in instead.")
+        user = user_create_verified(email=signup.email, password=None)
+        user.password = signup.password  # hashed when the form was sent
+        user.save(update_fields=["password"])
+        tenant, _ = organisation_provision(name=signup.organisation_name, slug=organisation_slug, owner=user)
+        signup.delete()
+    return tenant, user
 
 
 def organisation_provision(
@@ -210,14 +267,33 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+def user_create_verified(*, email: str, password: str | None, full_name: str = "") -> User:
+    """A new account whose address counts as verified (a link sent to it was followed)."""
+    from allauth.account.models import EmailAddress
+
+    user = user_create(email=email, password=password, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
 def invitation_accept_new_user(*, invitation: Invitation, password: str, full_name: str = "") -> User:
     """Creates the invited person's account and joins it to the tenant, both or neither.
     The invitation reached the address, so the address counts as verified."""
-    from allauth.account.models import EmailAddress
-
     with transaction.atomic():
-        user = user_create(email=invitation.email, password=password, full_name=full_name)
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        user = user_create_verified(email=invitation.email, password=password, full_name=full_name)
+        invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+def invitation_accept_by_link(*, invitation: Invitation) -> User:
+    """Joins the invited address's account (created without a password if there is none) to the
+    tenant on the strength of the link alone: for a tenant whose identity provider signs that
+    address in, which then logs the person in. The link reached the address, the same proof an
+    emailed log-in code gives."""
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=invitation.email).first()
+        if user is None:
+            user = user_create_verified(email=invitation.email, password=None)
         invitation_accept(invitation=invitation, user=user)
     return user
 

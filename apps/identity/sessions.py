@@ -2,17 +2,22 @@
 
 A UserSession row is written at log-in, its last activity refreshed at most once a minute by
 SecurityPolicyMiddleware, and it is deleted with the session (log-out, "end", password change).
+A session that ends loses its open websockets at once (see _close_sockets).
 """
 
+import hashlib
 import re
 from importlib import import_module
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core import realtime
+
 from .audit import client_ip, user_agent
-from .models import User, UserSession
+from .models import Membership, User, UserSession
 
 ACTIVITY_KEY = "hub_seen"
 ROW_KEY = "hub_session_row"
@@ -71,29 +76,55 @@ def session_list(*, user: User) -> QuerySet[UserSession]:
 
 
 def session_end(*, user: User, session_key: str) -> bool:
-    """Ends one of the user's sessions: its data is deleted, so its cookie logs in no more."""
-    row = UserSession.objects.filter(user=user, session_key=session_key).first()
-    if row is None:
-        return False
-    _store().delete(session_key)
-    row.delete()
-    return True
+    """Ends one of the user's sessions: its data is deleted, so its cookie logs in no more, and
+    its open websockets are closed."""
+    return _end(user=user, session_keys=[session_key]) == 1
 
 
 def session_end_others(*, user: User, keep_session_key: str | None) -> int:
-    ended = 0
-    for key in list(
-        UserSession.objects.filter(user=user)
-        .exclude(session_key=keep_session_key or "")
-        .values_list("session_key", flat=True)
-    ):
-        ended += session_end(user=user, session_key=key)
-    return ended
+    others = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
+    return _end(user=user, session_keys=list(others.values_list("session_key", flat=True)))
 
 
-def session_forget(*, session_key: str | None) -> None:
+def session_forget(*, user: User, session_key: str | None) -> None:
+    """After a log-out (Django has deleted the session's data): its row goes, its sockets close."""
     if session_key:
         UserSession.objects.filter(session_key=session_key).delete()
+        _close_sockets(user=user, session_keys=[session_key])
+
+
+def _end(*, user: User, session_keys: list[str]) -> int:
+    rows = UserSession.objects.filter(user=user, session_key__in=session_keys)
+    keys = list(rows.values_list("session_key", flat=True))
+    store = _store()
+    for key in keys:
+        store.delete(key)
+    UserSession.objects.filter(user=user, session_key__in=keys).delete()
+    _close_sockets(user=user, session_keys=keys)
+    return len(keys)
+
+
+def session_tag(session_key: str) -> str:
+    """Names a session to its websockets (apps.notifications.consumers): a hash, so the key itself
+    never travels through the channel layer."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def _close_sockets(*, user: User, session_keys: list[str]) -> None:
+    """After commit, closes the open websockets of these sessions. Each socket follows its
+    member's group of its tenant, so one message per tenant of the user reaches them all (no
+    group, subscription or channel per socket or session); the message names the sessions by
+    their tags and the user's other sockets stay open."""
+    if not session_keys:
+        return
+    message = {"type": "hub.sessions_ended", "sessions": [session_tag(key) for key in session_keys]}
+    schemas = list(Membership.objects.filter(user=user).values_list("tenant__schema_name", flat=True))
+
+    def send():
+        for schema in schemas:
+            realtime.group_send(realtime.user_group(schema, user.pk), message)
+
+    transaction.on_commit(send)
 
 
 _BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]

@@ -5,7 +5,7 @@ from allauth.account.signals import password_changed, password_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from . import mfa, sessions
+from . import lockout, mfa, sessions
 from .audit import audit_event
 
 
@@ -18,8 +18,8 @@ def on_login(sender, request, user, **kwargs):
         mfa.mark_verified(request=request, device=device)
     elif getattr(request, "hub_sso_login", False):
         request.session[mfa.MFA_STATE_KEY] = mfa.SSO
-    elif getattr(request, "hub_mfa_state", None) in (mfa.VERIFIED, mfa.SSO):
-        # A hand-over from a host where this session was already verified.
+    elif getattr(request, "hub_mfa_state", None) is not None:
+        # A hand-over: the state it arrived with (apps.identity.entry.arrival_state).
         request.session[mfa.MFA_STATE_KEY] = request.hub_mfa_state
     else:
         request.session[mfa.MFA_STATE_KEY] = mfa.PENDING if mfa.user_has_factor(user=user) else mfa.NONE
@@ -43,14 +43,16 @@ def _method(request) -> str:
 def on_logout(sender, request, user, **kwargs):
     if request is None or user is None:
         return
-    sessions.session_forget(session_key=request.session.session_key)
+    sessions.session_forget(user=user, session_key=request.session.session_key)
     audit_event(request=request, event="logout", user=user)
 
 
 @receiver(password_changed, dispatch_uid="identity.on_password_changed")
 @receiver(password_reset, dispatch_uid="identity.on_password_reset")
 def on_password_changed(sender, request, user, **kwargs):
-    """A new password ends every other session of the user (the current one stays)."""
+    """A new password ends every other session of the user (the current one stays) and lifts the
+    account's log-in lock."""
+    lockout.account_unlock(email=user.email)
     keep = None
     if request is not None and request.user == user:
         if not request.session.session_key:

@@ -209,15 +209,6 @@ def sso_settings_update(
     return policy
 
 
-def sso_required_for_email(*, request, email: str) -> bool:
-    """Whether this tenant makes SSO mandatory for `email` (password and code log-in refused)."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or tenant.is_public or not email or "@" not in email:
-        return False
-    policy = tenant_security_get(tenant=tenant)
-    return bool(policy.sso_enabled and policy.sso_enforced and email.rsplit("@", 1)[1].lower() in policy.sso_domains)
-
-
 # --- Receiving assertions ------------------------------------------------------------------------
 
 

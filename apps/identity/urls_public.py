@@ -10,4 +10,5 @@ urlpatterns = [
     path("switch/<slug:slug>/", views.switch_tenant, name="switch_tenant"),
     # The second-factor step, the Security and Sessions pages, passkeys.
     path("", include("apps.identity.urls_accounts")),
+    path("accounts/signup/finish/<str:token>/", views.signup_finish, name="signup_finish"),
 ]

@@ -1,8 +1,8 @@
 """The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
 
-from django.conf import settings
+from allauth.account.signals import user_signed_up
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from apps.core.forms import apply_errors
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
-from apps.tenancy.services import tenant_delete, tenant_rename
+from apps.tenancy.services import public_url, tenant_delete, tenant_rename
 
-from . import services
+from . import entry, services
 from .decorators import tenant_member_required
 from .forms import (
     AcceptInvitationSignupForm,
@@ -23,8 +23,10 @@ from .forms import (
     OrganisationForm,
     ProfileForm,
     RoleForm,
+    SignupFinishForm,
 )
 from .handover import handover_mfa_verified, handover_redeem, handover_url
+from .mfa import MFA_STATE_KEY
 from .models import Membership
 from .roles import Role, can_grant, can_manage, has_permission
 from .selectors import invitation_pending_list, member_list, membership_get
@@ -110,14 +112,14 @@ def member_change_role(request, pk):
 @tenant_member_required("tenant.view")
 def member_remove(request, pk):
     membership = _membership_in_tenant(request, pk)
+    leaving = membership.pk == request.membership.pk  # delete() clears membership.pk
     try:
         services.membership_remove(actor=request.membership, membership=membership)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("members")
-    if membership.pk == request.membership.pk:
-        messages.success(request, f"You have left {request.tenant.name}.")
-        return redirect("profile")
+    if leaving:  # nothing of this tenant is theirs any more: back to the public site
+        return HttpResponseRedirect(public_url("/?left=1"))
     messages.success(request, f"{membership.user.email} was removed.")
     return redirect("members")
 
@@ -164,7 +166,7 @@ def organisation_delete(request):
             status=400,
         )
     tenant_delete(tenant=request.tenant)  # its post_delete signal drops the routing caches
-    return HttpResponseRedirect(f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/?deleted=1")
+    return HttpResponseRedirect(public_url("/?deleted=1"))
 
 
 @tenant_member_required()
@@ -182,19 +184,18 @@ def profile(request):
 @require_POST
 @login_required
 def switch_tenant(request, slug):
-    """Sends the user to another of their organisations, logged in there by a one-time hand-over."""
+    """Sends the user to another of their organisations: logged in there by a one-time hand-over,
+    or to its own log-in page when its policy wants its identity provider."""
     tenant = Tenant.objects.filter(slug=slug, status=Tenant.Status.ACTIVE).first()
     if tenant is None or membership_get(user=request.user, tenant=tenant) is None:
         raise Http404
-    from .mfa import MFA_STATE_KEY, SSO, VERIFIED
-
     state = request.session.get(MFA_STATE_KEY)
-    if state == SSO:
-        # A log-in through this tenant's IdP vouches for this tenant only: log in there anew.
-        from apps.tenancy.services import tenant_url
+    return HttpResponseRedirect(entry.switch_destination(user=request.user, tenant=tenant, state=state))
 
-        return HttpResponseRedirect(tenant_url(tenant, "/accounts/login/"))
-    return HttpResponseRedirect(handover_url(user=request.user, tenant=tenant, mfa_verified=state == VERIFIED))
+
+def _sso_login_page(request, message: str):
+    messages.info(request, message)
+    return redirect(entry.entry_path(entry.SSO_LOGIN))
 
 
 def handover(request, token):
@@ -206,13 +207,26 @@ def handover(request, token):
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return redirect("account_login")
-    from .mfa import VERIFIED
-
+    state = entry.arrival_state(user=user, verified=handover_mfa_verified(token=token))
+    verdict = entry.tenant_entry(tenant=request.tenant, user=user, state=state)
+    if verdict == entry.SSO_LOGIN:
+        return _sso_login_page(request, f"{request.tenant.name} signs in through its identity provider.")
     request.hub_handover = True
-    if handover_mfa_verified(token=token):
-        request.hub_mfa_state = VERIFIED
+    request.hub_mfa_state = state
     login(request, user, backend=BACKEND)
-    return redirect(next_path)
+    return redirect(entry.entry_path(verdict, next_path) if verdict else next_path)
+
+
+def _after_joining(request, membership_message: str):
+    """Where a session goes once its user has joined the tenant: in, or where its policy says."""
+    state = request.session.get(MFA_STATE_KEY)
+    verdict = entry.tenant_entry(tenant=request.tenant, user=request.user, state=state)
+    if verdict == entry.SSO_LOGIN:
+        logout(request)
+        notice = f"{membership_message} {request.tenant.name} signs in through its identity provider."
+        return _sso_login_page(request, notice)
+    messages.success(request, membership_message)
+    return redirect(entry.entry_path(verdict) if verdict else "home")
 
 
 def invitation_accept(request, token):
@@ -231,37 +245,61 @@ def invitation_accept(request, token):
 
     User = get_user_model()
     existing = User.objects.filter(email__iexact=invitation.email).first()
+    # The tenant may want this address to sign in through its IdP only: no password here then.
+    sso_only = entry.sso_login_required(tenant=request.tenant, email=invitation.email)
+    welcome = f"Welcome to {request.tenant.name}."
     form = None
-    if request.user.is_authenticated:
-        if request.method == "POST":
-            try:
+    try:
+        if request.user.is_authenticated:
+            if request.method == "POST":
                 services.invitation_accept(invitation=invitation, user=request.user)
-            except ValidationError as exc:
-                return render(
-                    request,
-                    "identity/invitation.html",
-                    {"problem": " ".join(exc.messages), "invitation": invitation},
-                    status=400,
-                )
-            messages.success(request, f"Welcome to {request.tenant.name}.")
-            return redirect("home")
-    elif existing is None:
-        form = AcceptInvitationSignupForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                user = services.invitation_accept_new_user(
-                    invitation=invitation,
-                    password=form.cleaned_data["password1"],
-                    full_name=form.cleaned_data["full_name"],
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                login(request, user, backend=BACKEND)
-                messages.success(request, f"Welcome to {request.tenant.name}.")
-                return redirect("home")
-    context = {"invitation": invitation, "form": form, "existing": existing}
+                return _after_joining(request, welcome)
+        elif sso_only:
+            if request.method == "POST":
+                # The link reached the address: that is the proof an emailed log-in code would be.
+                services.invitation_accept_by_link(invitation=invitation)
+                return _sso_login_page(request, f"{welcome} It signs in through its identity provider.")
+        elif existing is None:
+            form = AcceptInvitationSignupForm(request.POST or None)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    user = services.invitation_accept_new_user(
+                        invitation=invitation,
+                        password=form.cleaned_data["password1"],
+                        full_name=form.cleaned_data["full_name"],
+                    )
+                except ValidationError as exc:
+                    apply_errors(form, exc)
+                else:
+                    login(request, user, backend=BACKEND)
+                    return _after_joining(request, welcome)
+    except ValidationError as exc:
+        context = {"problem": " ".join(exc.messages), "invitation": invitation}
+        return render(request, "identity/invitation.html", context, status=400)
+    context = {"invitation": invitation, "form": form, "existing": existing, "sso_only": sso_only}
     return render(request, "identity/invitation.html", context, status=400 if form and form.errors else 200)
+
+
+def signup_finish(request, token):
+    """The link of a sign-up email (public site): creates the account and its organisation, then
+    hands the log-in over to the organisation's host. A button, not the link itself, does it, so
+    mail scanners that open links use nothing up."""
+    signup = services.signup_for_token(token=token)
+    if signup is None:
+        problem = "This link has expired or was already used. Sign up again, or log in if you already finished."
+        return render(request, "identity/signup_finish.html", {"problem": problem}, status=410)
+    form = SignupFinishForm(request.POST or None, initial={"slug": signup.organisation_slug})
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant, user = services.signup_complete(signup=signup, organisation_slug=form.cleaned_data["slug"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            user_signed_up.send(sender=user.__class__, request=request, user=user)
+            login(request, user, backend=BACKEND)
+            return HttpResponseRedirect(handover_url(user=user, tenant=tenant))
+    context = {"signup": signup, "form": form}
+    return render(request, "identity/signup_finish.html", context, status=400 if form.errors else 200)
 
 
 def landing(request):

@@ -27,6 +27,7 @@ from .sms import SMSError
 from .stages import SecondFactorStage
 
 NEW_CODES_KEY = "hub_new_recovery_codes"
+METHOD_KEY = "hub_mfa_method"  # the factor the user chose on the second-factor page
 
 
 def _context(request, **extra):
@@ -57,6 +58,7 @@ def mfa_verify(request):
         user = request.user
     else:
         return redirect("account_login")
+    methods = mfa.code_methods(user=user)
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and request.POST.get("send"):
@@ -64,6 +66,7 @@ def mfa_verify(request):
         model = {"email": EmailDevice, "sms": SMSDevice}.get(kind)
         device = model.objects.filter(user=user, confirmed=True).first() if model else None
         if device is not None:
+            request.session[METHOD_KEY] = kind  # the next six-digit code is checked against it
             try:
                 messages.info(request, device.generate_challenge())
             except SMSError as exc:
@@ -71,9 +74,15 @@ def mfa_verify(request):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         form = CodeForm()
+    elif request.method == "POST" and request.POST.get("use") in methods:
+        request.session[METHOD_KEY] = request.POST["use"]
+        form = CodeForm()
     elif request.method == "POST" and form.is_valid():
-        device = mfa.mfa_verify(request=request, user=user, code=form.cleaned_data["code"])
+        device = mfa.mfa_verify(
+            request=request, user=user, code=form.cleaned_data["code"], method=request.session.get(METHOD_KEY, "")
+        )
         if device is not None:
+            request.session.pop(METHOD_KEY, None)
             if stage is not None:
                 request.hub_mfa_device = device
                 return stage.exit()
@@ -83,12 +92,15 @@ def mfa_verify(request):
         status = 400
     elif request.method == "POST":
         status = 400
+    method = request.session.get(METHOD_KEY)
+    if method not in methods:
+        method = methods[0] if methods else ""
     factors = mfa.factor_list(user=user)
     context = _context(
         request,
         form=form,
-        can_email=any(mfa.kind_of(d) == "email" for d in factors),
-        can_sms=any(mfa.kind_of(d) == "sms" for d in factors),
+        method=method,
+        other_methods=[m for m in methods if m != method],
         can_passkey=any(mfa.kind_of(d) == "passkey" for d in factors),
         next=_safe_next(request),
     )

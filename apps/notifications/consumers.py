@@ -4,20 +4,26 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from apps.core import realtime
+from apps.identity.middleware import second_factor_step
 from apps.identity.selectors import membership_get
+from apps.identity.sessions import session_tag
 from apps.tenancy.channels import tenant_database_sync_to_async
 
-from . import realtime, selectors
+from . import selectors
 from .services import notification_as_dict
 
 
 @tenant_database_sync_to_async
-def _is_member(tenant, user) -> bool:
-    return membership_get(user=user, tenant=tenant) is not None
+def _admitted(tenant, user, session) -> bool:
+    """A member of the tenant whose session may reach the tenant's pages: the same second-factor
+    rule as for HTTP (a factor pending, or the tenant's "second factor required" unmet: no socket)."""
+    if user is None or not user.is_authenticated or membership_get(user=user, tenant=tenant) is None:
+        return False
+    return second_factor_step(session=session, user=user, tenant=tenant) is None
 
 
-@tenant_database_sync_to_async
-def _catch_up(tenant, user, after_id: int | None) -> dict:
+def _sync(tenant, user, after_id: int | None) -> dict:
     missed = selectors.notification_list(user=user).filter(pk__gt=after_id or 0)[:50] if after_id is not None else []
     return {
         "type": "sync",
@@ -26,34 +32,67 @@ def _catch_up(tenant, user, after_id: int | None) -> dict:
     }
 
 
+_catch_up = tenant_database_sync_to_async(_sync)
+
+
+@tenant_database_sync_to_async
+def _greeting(tenant, user, session) -> dict | None:
+    """The hello, or None when the session ended meanwhile: between the handshake and the moment
+    the socket followed its groups, the message that closes a session's sockets would miss it."""
+    if not session.exists(session.session_key):
+        return None
+    return _sync(tenant, user, None) | {"type": "hello"}
+
+
 class HubConsumer(AsyncJsonWebsocketConsumer):
-    """Authenticated by the session cookie; only members of the host's tenant get in. Joins the
-    tenant's group (activity) and the member's own group (notifications, unread count).
+    """Authenticated by the session cookie; only members of the host's tenant whose session may
+    reach the tenant's pages get in. Joins the tenant's group (activity) and the member's own
+    group (notifications, unread count, and the end of its session, which closes it).
 
     It listens to its groups through the channel layer (apps.notifications.layers) instead of
     having a channel of its own: no Redis subscription, queue or waiting task per socket, and no
     Redis round trip to open one when its process already follows its groups."""
 
-    channel_layer_alias = None  # no channel per socket: the layer calls dispatch() itself
+    channel_layer_alias = None  # no channel per socket: the layer calls _hear() itself
 
     async def connect(self):
-        tenant, user = self.scope["tenant"], self.scope.get("user")
-        if user is None or not user.is_authenticated or not await _is_member(tenant, user):
+        tenant, user, session = self.scope["tenant"], self.scope.get("user"), self.scope.get("session")
+        if user is None or not user.is_authenticated or not await _admitted(tenant, user, session):
             await self.close(code=4403)  # before accept: the handshake is answered with 403
             return
         self.tenant, self.user, self.layer = tenant, user, get_channel_layer()
+        self.session_tag = session_tag(session.session_key)
         self.my_groups = [realtime.tenant_group(tenant.schema_name), realtime.user_group(tenant.schema_name, user.pk)]
         await self.accept()
         # Then hello: the page asks for what it missed after hello, so nothing falls in between.
-        await self.layer.listen(self.my_groups, self.dispatch)
-        await self.send_json(await _catch_up(tenant, user, None) | {"type": "hello"})
+        await self.layer.listen(self.my_groups, self._hear)
+        hello = await _greeting(tenant, user, session)
+        if hello is None:
+            await self.shut(4403)
+        else:
+            await self.send_json(hello)
 
     async def disconnect(self, code):
-        if hasattr(self, "my_groups"):
+        await self._unlisten()
+
+    async def shut(self, code):
+        """Closes the socket, which hears nothing more from now on."""
+        await self._unlisten()
+        await self.close(code=code)
+
+    async def _unlisten(self):
+        groups, self.my_groups = getattr(self, "my_groups", None), None
+        if groups:
             try:
-                await self.layer.unlisten(self.my_groups, self.dispatch)
+                await self.layer.unlisten(groups, self._hear)
             except Exception:  # noqa: BLE001, S110 - the layer may be the thing that went away
                 pass
+
+    async def _hear(self, message):
+        """The layer's call for each message to the socket's groups (a message already on its way
+        when the socket was shut is dropped)."""
+        if self.my_groups is not None:
+            await self.dispatch(message)
 
     async def dispatch(self, message):
         # Channels' dispatch first closes stale database connections on the sync thread: one
@@ -92,9 +131,14 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         await self._send_once_encoded(message, {"type": "event", "event": message["event"]})
 
     async def hub_close(self, message):
-        await self.close(code=4403)
+        await self.shut(4403)
+
+    async def hub_sessions_ended(self, message):
+        # Sent to the member's group when sessions end (apps.identity.sessions): close if ours did.
+        if self.session_tag in message["sessions"]:
+            await self.shut(4403)
 
     async def channel_layer_lost(self, message):
         # Redis went away (apps.notifications.layers): pushes made meanwhile are lost. The page
         # reconnects (1012: service restart) and asks for what it missed.
-        await self.close(code=1012)
+        await self.shut(1012)

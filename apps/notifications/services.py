@@ -13,15 +13,16 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core import realtime
 from apps.core.memo import memo_scope
 from apps.core.registry import NotificationRule, registry
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
-from . import realtime, ssrf
+from . import ssrf
 from .models import Channel, Notification, NotificationPreference, PushSubscription
 from .selectors import unread_count
-from .ssrf import BlockedDestination, url_refusal
+from .ssrf import BlockedDestination
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -281,19 +282,29 @@ def notification_email_send(*, notification_id: int) -> bool:
 def push_subscription_save(
     *, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
 ) -> PushSubscription:
+    """Saves the browser's subscription for `user`, or refreshes its keys. A subscription belongs
+    to the member who saved it: an endpoint another member holds is refused, never taken over."""
     errors = {}
-    refusal = url_refusal(endpoint or "")
-    if refusal:
-        errors["endpoint"] = [refusal]
+    try:
+        endpoint = ssrf.destination_clean(endpoint or "")
+    except BlockedDestination as exc:
+        errors["endpoint"] = [str(exc)]
     if not p256dh or len(p256dh) > 200:
         errors["p256dh"] = ["The subscription's p256dh key is missing."]
     if not auth or len(auth) > 100:
         errors["auth"] = ["The subscription's auth secret is missing."]
     if errors:
         raise ValidationError(errors)
-    subscription, _ = PushSubscription.objects.update_or_create(
-        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
-    )
+    fields = {"p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300], "last_error": ""}
+    subscription, created = PushSubscription.objects.get_or_create(endpoint=endpoint, defaults={"user": user, **fields})
+    if not created:
+        if subscription.user_id != user.pk:
+            raise ValidationError(
+                {"endpoint": ["This browser's notifications belong to another member: turn them off and on again."]}
+            )
+        for name, value in fields.items():
+            setattr(subscription, name, value)
+        subscription.save(update_fields=list(fields))
     return subscription
 
 

@@ -61,31 +61,112 @@ def address_refusal(address) -> str | None:
     return None
 
 
-def url_refusal(url: str) -> str | None:
-    """Checks what can be checked without DNS: scheme, host, port, literal addresses."""
+def _number(part: str) -> int:
+    """One part of an IPv4 address as inet_aton and browsers read it: 0x… hexadecimal, 0… octal,
+    else decimal. ValueError if it is none of them."""
+    if part[:2] in ("0x", "0X"):
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part.startswith("0"):
+        return int(part[1:], 8)
+    if not part.isdigit():
+        raise ValueError(part)
+    return int(part)
+
+
+def _ipv4_spelling(host: str) -> ipaddress.IPv4Address | None:
+    """The address that a numeric host such as 2130706433, 0x7f000001, 0177.0.0.1 or 127.1 stands
+    for (resolvers read them so: inet_aton), None for a host name. A host whose last label is a
+    number is an address (the WHATWG URL rule: no top-level domain is numeric); ValueError if it
+    is not a valid one."""
+    labels = host.split(".")
+    last = labels[-1]
+    if not (last.isdigit() or (last[:2] in ("0x", "0X") and all(c in "0123456789abcdefABCDEF" for c in last[2:]))):
+        return None
+    if len(labels) > 4:
+        raise ValueError(host)
+    numbers = [_number(label) for label in labels]
+    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise ValueError(host)
+    value = numbers[-1]
+    for i, n in enumerate(numbers[:-1]):
+        value += n << (8 * (3 - i))
+    return ipaddress.IPv4Address(value)
+
+
+def destination_host(host: str) -> str:
+    """`host` (as urlsplit gives it: lower case, IPv6 without brackets) in the form it is checked
+    and stored in: a trailing dot dropped, an IPv4 address in any spelling written as a.b.c.d, an
+    IPv6 address compressed. ValueError for a malformed numeric host."""
+    host = host[:-1] if host.endswith(".") else host
+    if not host or host.endswith("."):
+        raise ValueError(host)
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    spelled = _ipv4_spelling(host)
+    return str(spelled) if spelled is not None else host
+
+
+def url_clean(url: str) -> str:
+    """The URL with its host in canonical form (destination_host), or BlockedDestination saying
+    why it may not be used. Checks what can be checked without DNS: scheme, host, port, addresses."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "Enter a valid URL."
+        raise BlockedDestination("Enter a valid URL.") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "Enter an http(s) URL."
+        raise BlockedDestination("Enter an http(s) URL.")
     if parts.scheme != "https" and settings.HUB_WEBHOOK_REQUIRE_HTTPS:
-        return "The URL must use https."
+        raise BlockedDestination("The URL must use https.")
     if parts.username or parts.password:
-        return "Credentials in the URL are not allowed; put them in the path or a query parameter."
+        raise BlockedDestination("Credentials in the URL are not allowed; put them in the path or a query parameter.")
     if port == 0:
-        return "Enter a valid port."
-    host = parts.hostname
+        raise BlockedDestination("Enter a valid port.")
+    try:
+        host = destination_host(parts.hostname)
+    except ValueError:
+        raise BlockedDestination(f"{parts.hostname} is not a valid host name.") from None
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
         if host == "localhost" or host.endswith(".localhost") or host.endswith(".internal"):
             if not settings.HUB_WEBHOOK_ALLOW_LOOPBACK:
-                return f"{host} is not a public address."
-        return None
-    refusal = address_refusal(literal)
-    return f"{host} is {refusal}." if refusal else None
+                raise BlockedDestination(f"{host} is not a public address.") from None
+    else:
+        refusal = address_refusal(literal)
+        if refusal:
+            shown = parts.hostname if host == parts.hostname else f"{parts.hostname} ({host})"
+            raise BlockedDestination(f"{shown} is {refusal}.")
+    if host == parts.hostname:
+        return url
+    netloc = f"[{host}]" if ":" in host else host
+    return parts._replace(netloc=netloc if port is None else f"{netloc}:{port}").geturl()
+
+
+def url_refusal(url: str) -> str | None:
+    """Why `url` may not be used (url_clean), or None."""
+    try:
+        url_clean(url)
+    except BlockedDestination as exc:
+        return str(exc)
+    return None
+
+
+def destination_clean(url: str) -> str:
+    """What a webhook endpoint or a push subscription is saved with: the URL in canonical form
+    (url_clean) and, if its host resolves now, resolving to public addresses only (checked again
+    at every send, which is what protects: DNS answers may change). BlockedDestination says why not."""
+    url = url_clean(url)
+    parts = urlsplit(url)
+    try:
+        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except BlockedDestination as exc:
+        raise BlockedDestination(f"{exc}.") from None
+    except ConnectionError:
+        pass  # not resolvable now: checked when sending
+    return url
 
 
 def resolve(host: str, port: int) -> list[tuple]:
@@ -100,15 +181,6 @@ def resolve(host: str, port: int) -> list[tuple]:
         if refusal:
             raise BlockedDestination(f"{host} resolves to {address}, {refusal}")
     return infos
-
-
-def check_destination(url: str) -> None:
-    """Raises BlockedDestination unless `url` may be reached right now (after DNS resolution)."""
-    refusal = url_refusal(url)
-    if refusal:
-        raise BlockedDestination(refusal)
-    parts = urlsplit(url)
-    resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
 @dataclass
@@ -171,10 +243,7 @@ class Session:
     def post(self, url: str, body: bytes, headers: dict, *, timeout: float, max_body: int = 65536) -> Response:
         """POSTs `body` to `url` after the SSRF check. No redirects are followed (a 3xx is just a
         status); the whole exchange must finish within `timeout` seconds."""
-        refusal = url_refusal(url)
-        if refusal:
-            raise BlockedDestination(refusal)
-        parts = urlsplit(url)
+        parts = urlsplit(url_clean(url))
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         path = (parts.path or "/") + ("?" + parts.query if parts.query else "")

@@ -1,14 +1,16 @@
 """Writes on webhooks: endpoints, deliveries and their attempts (Standard Webhooks)."""
 
+import http.client
 import json
 import logging
+import queue
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.registry import registry
-from apps.events.queue import task_enqueue_once
+from apps.events.queue import Hold, task_enqueue_once
 from apps.identity.models import User
 
 from . import signing, ssrf
@@ -35,7 +37,7 @@ REPLAY_LIMIT = 10_000
 # Deliveries due later than this are left to the periodic sweep (a countdown past the broker's
 # visibility timeout would be delivered twice by Redis).
 MAX_COUNTDOWN_SECONDS = 15 * 60
-# Deliveries to one endpoint sent per round (one lease, one kept-alive connection).
+# Deliveries to one endpoint leased at a time (more when HUB_WEBHOOK_ENDPOINT_CONCURRENCY is higher).
 DELIVERY_BATCH = 50
 USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
 
@@ -46,17 +48,14 @@ USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
 def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, list[str], str]:
     errors = {}
     url = (url or "").strip()
-    refusal = ssrf.url_refusal(url) if url else "Enter the URL to deliver to."
+    refusal = None if url else "Enter the URL to deliver to."
     if not refusal and len(url) > 1000:
         refusal = "Use at most 1000 characters."
     if not refusal:
-        try:  # resolvable now? then it must resolve to public addresses (checked again at each send)
-            parts = urlsplit(url)
-            ssrf.resolve(parts.hostname, parts.port or 443)
+        try:
+            url = ssrf.destination_clean(url)
         except ssrf.BlockedDestination as exc:
-            refusal = f"{exc}."
-        except ConnectionError:
-            pass
+            refusal = str(exc)
     if refusal:
         errors["url"] = [refusal]
     event_types = sorted(set(event_types or []))
@@ -286,10 +285,10 @@ class _Outcome:
     retry_after: float | None = None
 
 
-def _claim(*, endpoint_id=None, delivery_id=None, limit: int) -> list[WebhookDelivery]:
-    """Leases due, pending deliveries (of an endpoint, or one) for HUB_WEBHOOK_LEASE_SECONDS and
+def _claim(*, endpoint_id=None, delivery_id=None, limit: int, until: float) -> list[WebhookDelivery]:
+    """Leases due, pending deliveries (of an endpoint, or one) until `until` (unix time) and
     commits: no row stays locked during the HTTP calls. A worker that dies leaves its lease to
-    expire; then the next task or the sweep sends the deliveries again (same webhook-id)."""
+    expire; then its work is sent again (same webhook-id)."""
     now = timezone.now()
     with transaction.atomic():
         due = (
@@ -300,64 +299,211 @@ def _claim(*, endpoint_id=None, delivery_id=None, limit: int) -> list[WebhookDel
         due = due.filter(pk=delivery_id) if delivery_id else due.filter(endpoint_id=endpoint_id)
         claimed = list(due.order_by("next_attempt_at", "created")[:limit])
         if claimed:
-            until = now + timedelta(seconds=settings.HUB_WEBHOOK_LEASE_SECONDS)
-            WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(leased_until=until)
+            leased_until = datetime.fromtimestamp(until, tz=UTC)
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(leased_until=leased_until)
     return claimed
 
 
-def endpoint_deliver_due(*, endpoint_id, max_rounds: int = 20) -> int:
-    """Sends the endpoint's due deliveries, DELIVERY_BATCH at a time over one kept-alive
-    connection, and schedules what failed. Returns how many attempts were made. After
-    `max_rounds` it hands over to a new task, so one busy endpoint does not hold a worker."""
-    made = 0
-    for _ in range(max_rounds):
-        deliveries = _claim(endpoint_id=endpoint_id, limit=DELIVERY_BATCH)
-        if not deliveries:
-            return made
-        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
-        if endpoint is None:  # deleted meanwhile, and its deliveries with it
-            return made
-        outcomes = _send(endpoint, deliveries)
-        made += len(outcomes)
-        if len(deliveries) < DELIVERY_BATCH and len(outcomes) == len(deliveries):
-            return made
-    _send_task(endpoint_id, connection.schema_name, 0)
+def _has_due(endpoint_id) -> bool:
+    now = timezone.now()
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+        )
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .exists()
+    )
+
+
+def endpoint_deliver_due(*, endpoint_id) -> int:
+    """Sends the endpoint's due deliveries, up to HUB_WEBHOOK_ENDPOINT_CONCURRENCY at a time, for
+    one turn of HUB_WEBHOOK_SLICE_SECONDS, and schedules what failed. Returns how many attempts
+    were made. One task at a time serves an endpoint, and at most HUB_WEBHOOK_TENANT_ENDPOINTS
+    endpoints of a tenant are served at once (apps.events.queue.Hold); a task that finds its
+    endpoint served returns at once, one that finds its tenant's places taken is sent again when
+    one frees up. After its turn, a task with work left sends a new one, which queues behind the
+    other endpoints' tasks."""
+    from .tasks import deliver_webhooks
+
+    schema = connection.schema_name
+    hold = Hold(
+        deliver_webhooks,
+        schema_name=schema,
+        key=queue_key(endpoint_id),
+        args=[endpoint_id],
+        lease_seconds=settings.HUB_WEBHOOK_LEASE_SECONDS,
+        group="webhooks",
+        cap=settings.HUB_WEBHOOK_TENANT_ENDPOINTS,
+    )
+    if hold.acquire() != "ok":
+        return 0
+    made = _Turn(endpoint_id, hold).run()  # if it fails, the hold runs out and the task is sent again
+    hold.release()
+    if _has_due(endpoint_id):  # left for the next turn, or arrived while this one ended
+        _send_task(endpoint_id, schema, 0)
     return made
+
+
+class _Turn:
+    """One task's turn at an endpoint. The calling thread leases due deliveries (until the hold
+    runs out) a batch at a time, oldest first, and lines them up; HUB_WEBHOOK_ENDPOINT_CONCURRENCY
+    sender threads take them in that order, one at a time each, each over its own SSRF-safe
+    session (one kept-alive connection), and hand back the outcomes, which the calling thread
+    records a batch at a time (DELIVERY_BATCH, or after RECORD_DELAY). The senders only talk HTTP
+    and never wait for the database. While the turn runs, the hold and the leases are renewed every
+    quarter of HUB_WEBHOOK_LEASE_SECONDS, so a request may take longer than the lease, and a dead
+    worker's deliveries are free again within a lease. When the turn is over it lines up nothing
+    more, takes back (and frees) what no sender has started, and waits for the requests in
+    flight."""
+
+    CLAIM_PAUSE = 0.05  # after a claim that found less than it asked for, look again after this long
+    RECORD_DELAY = 0.2  # an outcome waits at most this long for others to be recorded with
+
+    def __init__(self, endpoint_id, hold: Hold):
+        self.endpoint_id = endpoint_id
+        self.hold = hold
+        self.size = max(1, settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY)
+        self.lined_up: queue.SimpleQueue = queue.SimpleQueue()  # leased, for the senders to take
+        self.done: queue.SimpleQueue = queue.SimpleQueue()  # their outcomes
+        self.senders: list[threading.Thread] = []
+        self.in_hand: dict = {}  # leased and not yet recorded, by pk
+        self.handed = 0  # deliveries given to the senders whose outcome has not come back
+        self.outcomes: list[_Outcome] = []  # not yet recorded
+        self.record_by = 0.0
+        self.made = 0
+
+    def run(self) -> int:
+        self.endpoint = WebhookEndpoint.objects.filter(pk=self.endpoint_id).first()
+        if self.endpoint is None:  # deleted meanwhile, and its deliveries with it
+            return 0
+        self.secrets = signing_secrets(self.endpoint)
+        ends = time.monotonic() + settings.HUB_WEBHOOK_SLICE_SECONDS
+        next_claim = 0.0
+        try:
+            while time.monotonic() < ends and self.hold_kept():
+                if self.lined_up.qsize() < self.size and time.monotonic() >= next_claim:
+                    asked = max(DELIVERY_BATCH, self.size)
+                    claimed = _claim(endpoint_id=self.endpoint_id, limit=asked, until=self.hold.until)
+                    next_claim = 0.0 if len(claimed) == asked else time.monotonic() + self.CLAIM_PAUSE
+                    self.line_up(claimed)
+                    if not claimed and not self.handed:
+                        break  # nothing is due, nothing in flight
+                wake = min(ends, self.next_renewal())
+                if self.lined_up.qsize() < self.size:
+                    wake = min(wake, next_claim)  # look for new work when allowed
+                self.collect(wake)
+            self.take_back()
+        finally:
+            for _ in self.senders:
+                self.lined_up.put(None)  # each sender stops when it gets to one of these
+            while self.handed:
+                self.collect(self.next_renewal())
+                self.hold_kept()
+            for sender in self.senders:
+                sender.join()
+            self.record()
+        return self.made
+
+    def line_up(self, deliveries: list[WebhookDelivery]) -> None:
+        for delivery in deliveries:
+            self.in_hand[delivery.pk] = delivery
+            if self.endpoint.is_active:
+                self.lined_up.put(delivery)
+                self.handed += 1
+            else:
+                attempt = WebhookAttempt(delivery=delivery, url=self.endpoint.url, error="The endpoint is disabled.")
+                self.finished([_Outcome(delivery, attempt, retryable=False)])
+        while len(self.senders) < min(self.size, self.handed):
+            sender = threading.Thread(target=self.send, name="webhook-sender", daemon=True)
+            sender.start()
+            self.senders.append(sender)
+
+    def send(self) -> None:
+        """A sender thread: the lined-up deliveries, one at a time, until it gets a None."""
+        with ssrf.Session() as session:
+            while (delivery := self.lined_up.get()) is not None:
+                self.done.put(_post(session, self.endpoint, self.secrets, delivery))
+
+    def take_back(self) -> None:
+        """Frees the leases of what no sender has started (for the next turn)."""
+        back = []
+        while True:
+            try:
+                back.append(self.lined_up.get_nowait())
+            except queue.Empty:
+                break
+        if back:
+            self.handed -= len(back)
+            for delivery in back:
+                del self.in_hand[delivery.pk]
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in back]).update(leased_until=None)
+
+    def collect(self, until: float) -> None:
+        """Takes the outcomes that came back, waiting until `until` (monotonic) for one if none
+        has; records them when the batch is full or the oldest has waited RECORD_DELAY."""
+        if self.outcomes:
+            until = min(until, self.record_by)
+        came = []
+        try:
+            came.append(self.done.get(timeout=max(0.0, until - time.monotonic())))
+            while True:
+                came.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
+        self.handed -= len(came)
+        self.finished(came)
+        if self.outcomes and (len(self.outcomes) >= DELIVERY_BATCH or time.monotonic() >= self.record_by):
+            self.record()
+
+    def finished(self, outcomes: list[_Outcome]) -> None:
+        if outcomes and not self.outcomes:
+            self.record_by = time.monotonic() + self.RECORD_DELAY
+        self.outcomes.extend(outcomes)
+
+    def record(self) -> None:
+        if self.outcomes:
+            with transaction.atomic():
+                self.made += len(_record(self.endpoint, self.outcomes))
+            for outcome in self.outcomes:
+                self.in_hand.pop(outcome.delivery.pk, None)
+            self.outcomes = []
+
+    def next_renewal(self) -> float:
+        """When (monotonic) the hold is due for renewal."""
+        return time.monotonic() + max(0.0, self.hold.until - self.hold.lease_seconds * 0.75 - time.time())
+
+    def hold_kept(self) -> bool:
+        """Renews the hold and the leases of the deliveries in hand when due. False once the hold
+        was lost (taken for dead): then the turn ends."""
+        if not self.hold.renew_due():
+            return True
+        kept = self.hold.renew()
+        if kept and self.in_hand:
+            WebhookDelivery.objects.filter(pk__in=list(self.in_hand), status=WebhookDelivery.Status.PENDING).update(
+                leased_until=datetime.fromtimestamp(self.hold.until, tz=UTC)
+            )
+        return kept
 
 
 def delivery_attempt(*, delivery_id) -> str:
     """Makes one attempt of a due delivery and schedules the next one. Returns what happened:
     "skipped" (not due, not pending, or another worker has it), "succeeded", "retrying", "failed"."""
-    claimed = _claim(delivery_id=delivery_id, limit=1)
+    # One attempt, with no hold renewing the lease: it lasts the whole timeout and a lease more.
+    until = time.time() + settings.HUB_WEBHOOK_TIMEOUT_SECONDS + settings.HUB_WEBHOOK_LEASE_SECONDS
+    claimed = _claim(delivery_id=delivery_id, limit=1, until=until)
     if not claimed:
         return "skipped"
-    [outcome] = _send(claimed[0].endpoint, claimed)
-    return outcome
-
-
-def _send(endpoint: WebhookEndpoint, deliveries: list[WebhookDelivery]) -> list[str]:
-    """Attempts the leased deliveries in order while the lease leaves time for a whole attempt
-    (those left over are released for the next round) and records what happened. Returns each
-    attempted delivery's outcome, as delivery_attempt() names them."""
-    timeout = settings.HUB_WEBHOOK_TIMEOUT_SECONDS
-    lease_end = time.monotonic() + settings.HUB_WEBHOOK_LEASE_SECONDS - 1
-    outcomes = []
+    delivery = claimed[0]
+    endpoint = delivery.endpoint
     if endpoint.is_active:
-        secrets = signing_secrets(endpoint)
         with ssrf.Session() as session:
-            for delivery in deliveries:
-                if outcomes and time.monotonic() + timeout > lease_end:
-                    break
-                outcomes.append(_post(session, endpoint, secrets, delivery))
+            outcome = _post(session, endpoint, signing_secrets(endpoint), delivery)
     else:
-        for delivery in deliveries:
-            attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")
-            outcomes.append(_Outcome(delivery, attempt, retryable=False))
-    left = [d.pk for d in deliveries[len(outcomes) :]]
-    if left:
-        WebhookDelivery.objects.filter(pk__in=left).update(leased_until=None)
+        attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")
+        outcome = _Outcome(delivery, attempt, retryable=False)
     with transaction.atomic():
-        return _record(endpoint, outcomes)
+        [result] = _record(endpoint, [outcome])
+    return result
 
 
 def _post(session: ssrf.Session, endpoint: WebhookEndpoint, secrets: list[str], delivery) -> _Outcome:
@@ -375,8 +521,11 @@ def _post(session: ssrf.Session, endpoint: WebhookEndpoint, secrets: list[str], 
     except ssrf.BlockedDestination as exc:
         attempt.error = f"Blocked: {exc}"[:500]
         outcome.retryable = False
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         attempt.error = (str(exc) or type(exc).__name__)[:500]
+    except Exception as exc:  # noqa: BLE001 - logged as the attempt's error and retried; the others go on
+        logger.exception("webhook request to %s failed unexpectedly", endpoint.url)
+        attempt.error = f"{type(exc).__name__}: {exc}"[:500]
     else:
         attempt.response_status = response.status
         attempt.response_headers = dict(list(response.headers.items())[:50])

@@ -401,7 +401,11 @@ def _read_json(path: Path, member: tarfile.TarInfo, stream: IO[bytes], expected:
     if member.name != expected:
         raise BackupError(f"{path} is not a tenant backup ({expected} missing).")
     try:
-        return json.loads(stream.read())
+        data = stream.read()
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise BackupError(f"{path} is damaged ({_one_line(exc)} in {expected}).") from None
+    try:
+        return json.loads(data)
     except ValueError:
         raise BackupError(f"{path} is not a tenant backup ({expected} is not JSON).") from None
 

@@ -1,4 +1,7 @@
-"""Tenant routing for websockets: the Host header picks the tenant, as for HTTP."""
+"""Websockets are routed like HTTP: the Host header picks the tenant, and only a page of that
+very host may open one (the Origin check)."""
+
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from django.db import close_old_connections
@@ -6,12 +9,51 @@ from django.db import close_old_connections
 from .context import activate
 from .routing import routes
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
 
 def _hostname(scope):
-    for name, value in scope.get("headers", []):
-        if name == b"host":
-            return value.decode("latin-1").split(":")[0].lower()
-    return ""
+    return _header(scope, b"host").split(":")[0].lower()
+
+
+async def refuse(scope, receive, send, code: int = 4403):
+    """Refuses a websocket: closing before accepting makes the server answer the handshake with 403."""
+    await receive()  # websocket.connect
+    await send({"type": "websocket.close", "code": code})
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether `origin` (a request's Origin header) is the site at `host` (its Host header): same
+    host name and port, a missing port being the default of the origin's scheme."""
+    try:
+        page, server = urlsplit(origin), urlsplit(f"//{host}")
+        if page.scheme not in DEFAULT_PORTS or not page.hostname or not server.hostname:
+            return False
+        default = DEFAULT_PORTS[page.scheme]
+        return (page.hostname, page.port or default) == (server.hostname, server.port or default)
+    except ValueError:  # a malformed port
+        return False
+
+
+class SameOriginWebsocketMiddleware:
+    """Lets a websocket through only when its Origin is the host it connects to: a page of one
+    tenant (or any other site) cannot open a socket on another tenant with the visitor's cookie.
+    No Origin (not a browser page) is refused too."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if not same_origin(_header(scope, b"origin"), _header(scope, b"host")):
+            return await refuse(scope, receive, send)
+        return await self.inner(scope, receive, send)
 
 
 class TenantWebsocketMiddleware:
@@ -23,10 +65,7 @@ class TenantWebsocketMiddleware:
     async def __call__(self, scope, receive, send):
         tenant = await database_sync_to_async(routes.tenant_for_host)(_hostname(scope))
         if tenant is None or tenant.is_public or not tenant.is_active:
-            await receive()  # websocket.connect
-            # Closing before accepting makes the server answer the handshake with 403.
-            await send({"type": "websocket.close", "code": 4403})
-            return None
+            return await refuse(scope, receive, send)
         return await self.inner(dict(scope, tenant=tenant), receive, send)
 
 

@@ -48,8 +48,6 @@ class TenantRoutingMiddleware:
             return self._unknown_host(request, "")
         tenant = routes.tenant_for_host(hostname)
         if tenant is None:
-            if wants_problem_json(request):
-                return problem(404, "Not found", f"No organisation is served at {hostname}.")
             return self._unknown_host(request, hostname)
 
         request.tenant = tenant
@@ -58,11 +56,13 @@ class TenantRoutingMiddleware:
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         elif not tenant.is_active:
             if wants_problem_json(request):
-                return problem(403, "Organisation suspended", f"{tenant.name} is suspended.")
+                return problem(403, f"{tenant.name} is suspended.", "tenant_suspended")
             return render(request, "tenancy/suspended.html", {"tenant": tenant}, status=403)
         return None
 
     @staticmethod
     def _unknown_host(request, hostname):
+        if wants_problem_json(request):
+            return problem(404, f"No organisation is served at {hostname or 'this address'}.", "unknown_host")
         base_url = f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}/"
         return render(request, "tenancy/unknown_host.html", {"hostname": hostname, "base_url": base_url}, status=404)

@@ -83,3 +83,8 @@ def tenant_delete(*, tenant: Tenant) -> None:
 
 def tenant_url(tenant: Tenant, path: str = "/") -> str:
     return f"{settings.HUB_SCHEME}://{tenant.slug}.{settings.HUB_BASE_DOMAIN}{path}"
+
+
+def public_url(path: str = "/") -> str:
+    """An address on the public site (the bare base domain)."""
+    return f"{settings.HUB_SCHEME}://{settings.HUB_BASE_DOMAIN}{path}"

@@ -192,12 +192,16 @@ CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": redis_url_for("redis", REDIS_DB_CACHE),
-        # Every key carries the schema of the tenant being served.
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        # Every key carries the schema of the tenant being served (but HUB_CACHE_PLATFORM_WIDE_KEYS).
+        "KEY_FUNCTION": "apps.tenancy.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+
+# Keys starting with these count the same on every host: allauth's rate limits (log-in failures,
+# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant.
+HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:",)
 
 # Sessions get a cache of their own without the tenant prefix: a session is one per host, and
 # websockets load it from threads whose schema is not the request's.
@@ -231,15 +235,22 @@ CELERY_BEAT_SCHEDULE = {}
 # --- Event spine: events, notifications, webhooks, push ---------------------------------------
 # How often beat sends the sweep that re-dispatches what was left behind (every tenant).
 HUB_EVENTS_SWEEP_SECONDS = env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0)
+# How often beat re-sends the work of a worker that died (its hold ran out; apps.events.queue).
+HUB_EVENTS_RECOVERY_SECONDS = env.float("HUB_EVENTS_RECOVERY_SECONDS", default=2.0)
 # An event (or a due webhook delivery) still waiting this long is re-enqueued by the sweep.
 HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", default=60.0)
 # Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
-# A worker sending deliveries holds them this long (more than the timeout); if it dies, they are
-# sent again once it has passed.
-HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=60.0)
+# A worker sending an endpoint's deliveries holds them this long, renewing every quarter of it while
+# it works; if it dies, they are sent again once it has passed.
+HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=10.0)
+# Requests in flight to one endpoint at most; how many of a tenant's endpoints are served at once;
+# how long one task serves an endpoint before queueing behind the others.
+HUB_WEBHOOK_ENDPOINT_CONCURRENCY = env.int("HUB_WEBHOOK_ENDPOINT_CONCURRENCY", default=16)
+HUB_WEBHOOK_TENANT_ENDPOINTS = env.int("HUB_WEBHOOK_TENANT_ENDPOINTS", default=4)
+HUB_WEBHOOK_SLICE_SECONDS = env.float("HUB_WEBHOOK_SLICE_SECONDS", default=2.0)
 HUB_WEBHOOK_DISABLE_AFTER_DAYS = 5
 # Web Push (VAPID): generate a key pair with `manage.py vapid_keys`.
 HUB_VAPID_PUBLIC_KEY = env("HUB_VAPID_PUBLIC_KEY", default="")
@@ -287,9 +298,12 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS["request_login_code"] = "10/m/ip,3/5m/key"
+# How long a sign-up's email link works.
+HUB_SIGNUP_MAX_AGE_HOURS = env.int("HUB_SIGNUP_MAX_AGE_HOURS", default=24)
 HUB_LOGIN_LOCK_THRESHOLD = env.int("HUB_LOGIN_LOCK_THRESHOLD", default=5)
 HUB_LOGIN_LOCK_BASE_SECONDS = env.int("HUB_LOGIN_LOCK_BASE_SECONDS", default=30)
 HUB_LOGIN_LOCK_MAX_SECONDS = env.int("HUB_LOGIN_LOCK_MAX_SECONDS", default=3600)
+HUB_LOGIN_IP_LOCK_THRESHOLD = env.int("HUB_LOGIN_IP_LOCK_THRESHOLD", default=50)
 HUB_SMS_BACKEND = env("HUB_SMS_BACKEND", default="apps.identity.sms.ConsoleSMSBackend")
 HUB_TWILIO_ACCOUNT_SID = env("HUB_TWILIO_ACCOUNT_SID", default="")
 HUB_TWILIO_AUTH_TOKEN = env("HUB_TWILIO_AUTH_TOKEN", default="")
@@ -325,10 +339,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CSRF_TRUSTED_ORIGINS = env.list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    default=[f"{HUB_SCHEME}://{HUB_BASE_DOMAIN}", f"{HUB_SCHEME}://*.{HUB_BASE_DOMAIN}"],
-)
+# Every host trusts only itself: Django accepts a POST whose Origin (or, over https, Referer) is
+# the host it is sent to, and no form posts across hosts (sign-up and the tenant switcher post to
+# their own host, which redirects to the other's hand-over link). Set this only for a proxy or
+# front end on another origin that must post here.
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 HUB_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
@@ -386,7 +401,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.identity.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "apps.identity.roles.Role",
+        "EventTypeEnum": "apps.notifications.api.serializers.event_type_choices",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -13,6 +13,8 @@ CELERY_BROKER_URL = CELERY_RESULT_BACKEND = redis_url_for("kombu", REDIS_DB_CELE
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 # (pytest-django uses locmem in the test process anyway; a worker a test starts may be given SMTP.)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+if env("EMAIL_FILE_PATH", default=""):  # a server the browser tests start writes its emails there
+    EMAIL_FILE_PATH = env("EMAIL_FILE_PATH")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -90,6 +90,38 @@ def test_members_list_filter_order_and_cursor_pagination(api_a, tenant_a):
     assert api_a.get("/api/v1/members/?cursor=garbage").status_code == 400
 
 
+def test_a_well_formed_cursor_the_list_did_not_issue_is_a_404(api_a):
+    from base64 import b64encode
+
+    def cursor(text):
+        return b64encode(text.encode()).decode()
+
+    for ordering, crafted in [
+        ("id", "p=abc"),  # not an id
+        ("id", "o=x"),  # not an offset
+        ("created", "p=yesterday"),
+        ("role", "p=a%00b"),
+    ]:
+        response = api_a.get("/api/v1/members/", {"ordering": ordering, "cursor": cursor(crafted)})
+        assert response.status_code == 404, (ordering, crafted)
+        assert "cursor" in response.json()["detail"]
+    far = cursor("p=9999-12-31 23:59:59-23:59")  # past the calendar once in UTC: no 500
+    assert api_a.get("/api/v1/members/", {"ordering": "-created", "cursor": far}).status_code == 200
+    assert api_a.get("/api/v1/members/?cursor=not*base64").status_code == 400
+
+
+def test_one_object_ignores_the_lists_filters(api_a, tenant_a, owner_a):
+    """Filters are declared on lists only: on one object they are not applied, nor refused."""
+    member_id = tenant_a.memberships.get(user=owner_a).pk
+    assert api_a.get(f"/api/v1/members/{member_id}/?role=emperor").status_code == 200
+    assert api_a.get(f"/api/v1/members/{member_id}/?role=viewer").status_code == 200
+
+
+def test_date_times_at_the_edges_of_the_calendar_are_accepted(api_a):
+    for query in ("since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-23:59"):
+        assert api_a.get(f"/api/v1/audit-log/?{query}").status_code == 200, query
+
+
 def test_change_role_and_remove_member(api_a, tenant_a):
     member = MembershipFactory(tenant=tenant_a, role="member")
     response = api_a.patch(f"/api/v1/members/{member.pk}/", {"role": "admin"}, content_type=JSON)
@@ -102,10 +134,19 @@ def test_change_role_and_remove_member(api_a, tenant_a):
 
 
 def test_last_owner_cannot_be_demoted_or_removed(api_a, tenant_a, owner_a):
+    """Well-formed requests that a rule refuses: 422, naming the field where there is one."""
     owner = tenant_a.memberships.get(user=owner_a)
     body = api_a.patch(f"/api/v1/members/{owner.pk}/", {"role": "admin"}, content_type=JSON).json()
-    assert body["status"] == 400 and body["errors"][0]["field"] == "role"
-    assert api_a.delete(f"/api/v1/members/{owner.pk}/").status_code == 400
+    assert body["status"] == 422 and body["errors"][0]["field"] == "role"
+    removed = api_a.delete(f"/api/v1/members/{owner.pk}/")
+    assert removed.status_code == 422
+    assert removed.json()["detail"] == "The last owner cannot be removed. Make someone else an owner first."
+
+
+def test_patch_without_a_role_changes_nothing(api_a, tenant_a):
+    member = MembershipFactory(tenant=tenant_a, role="member")
+    response = api_a.patch(f"/api/v1/members/{member.pk}/", {}, content_type=JSON)
+    assert response.status_code == 200 and response.json()["role"] == "member"
 
 
 def test_admin_cannot_touch_owners(tenant_a, owner_a):
@@ -147,7 +188,7 @@ def test_admin_cannot_invite_an_owner(tenant_a):
     response = api_client(tenant_a, raw).post(
         "/api/v1/invitations/", {"email": "boss@example.com", "role": "owner"}, content_type=JSON
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "role"
 
 
@@ -267,8 +308,11 @@ def test_usage_is_metered_per_key_per_day_and_flushed(tenant_a, api_a, key_a):
         assert usage_flush(schema=tenant_a.schema_name) == 0  # nothing counted twice
     rows = api_a.get(f"/api/v1/usage/?key={key.pk}").json()
     assert rows == [{"key_id": key.pk, "key_prefix": key.prefix, "day": today, "calls": 5}]
-    assert api_a.get("/api/v1/usage/?since=2020-01-01&until=2019-01-01").status_code == 400
-    assert api_a.get("/api/v1/usage/?since=2000-01-01").status_code == 400  # more than a year
+    assert api_a.get("/api/v1/usage/?since=2020-01-01&until=2019-01-01").status_code == 422
+    assert api_a.get("/api/v1/usage/?since=2000-01-01").status_code == 422  # more than a year
+    assert api_a.get("/api/v1/usage/?since=yesterday").status_code == 400
+    # The default 30 days before the first day of the calendar: no overflow, just no rows.
+    assert api_a.get("/api/v1/usage/?until=0001-01-05").json() == []
 
 
 def test_session_calls_are_rate_limited_but_not_metered_as_a_key(tenant_a, owner_a):

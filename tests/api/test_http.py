@@ -1,6 +1,7 @@
 """The HTTP rules every endpoint follows: problem+json errors (never HTML under /api/),
 versioning with Deprecation/Sunset, ETag/If-None-Match/If-Match, Idempotency-Key, rate limits."""
 
+import json
 import time
 from unittest import mock
 
@@ -17,13 +18,31 @@ from .conftest import api_client
 
 pytestmark = pytest.mark.django_db
 PROBLEM = "application/problem+json"
+# RFC 9110's reason phrases: every problem's title (RFC 9457 recommends it), the detail says more.
+REASON_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    415: "Unsupported Media Type",
+    418: "I'm a Teapot",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 def _problem(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status and body["title"] and "detail" in body
+    body = json.loads(response.content)
+    assert body["status"] == status and body["detail"]
+    assert body["title"] == REASON_PHRASES[status]
+    assert body["detail"] != body["title"]
     assert b"<html" not in response.content.lower()
     return body
 
@@ -69,7 +88,7 @@ def test_service_validation_error_names_the_field(api_a, owner_a):
     response = api_a.post(
         "/api/v1/invitations/", {"email": owner_a.email, "role": "member"}, content_type="application/json"
     )
-    body = _problem(response, 400)
+    body = _problem(response, 422)
     assert body["errors"][0]["field"] == "email"
     assert "already a member" in body["errors"][0]["message"]
 
@@ -80,23 +99,37 @@ def test_a_bug_is_a_500_problem_not_an_html_page(tenant_a, key_a):
         response = client.get("/api/v1/members/")
     body = _problem(response, 500)
     assert "boom" not in response.content.decode()
-    assert body["title"] == "Server error"
+    assert body["title"] == "Internal Server Error"
 
 
 def test_unknown_tenant_host_is_a_404_problem():
-    _problem(Client(HTTP_HOST="nobody.localhost").get("/api/v1/tenant/"), 404)
+    body = _problem(Client(HTTP_HOST="nobody.localhost").get("/api/v1/tenant/"), 404)
+    assert body["detail"] == "No organisation is served at nobody.localhost."
+    assert body["code"] == "unknown_host"
 
 
 def test_disallowed_host_is_a_problem():
-    response = Client(HTTP_HOST="evil.example.org").get("/api/v1/tenant/")
-    assert response.status_code in (400, 404)
-    assert response["Content-Type"] == PROBLEM
+    body = _problem(Client(HTTP_HOST="evil.example.org").get("/api/v1/tenant/"), 404)
+    assert body["code"] == "unknown_host"
 
 
 def test_suspended_tenant_is_a_403_problem(tenant_a, key_a):
     tenant_set_status(tenant=tenant_a, status="suspended")
     body = _problem(api_client(tenant_a, key_a[1]).get("/api/v1/tenant/"), 403)
-    assert "suspended" in body["title"].lower() or "suspended" in body["detail"]
+    assert body["detail"] == f"{tenant_a.name} is suspended."
+    assert body["code"] == "tenant_suspended"
+
+
+def test_any_other_error_answer_under_the_api_is_rewritten_as_a_problem(rf):
+    """What a layer below answers in HTML (a 418 here) leaves as problem+json, titled alike."""
+    from django.http import HttpResponse
+
+    from apps.api.middleware import ProblemJsonMiddleware
+
+    middleware = ProblemJsonMiddleware(lambda request: HttpResponse("<html>teapot</html>", status=418))
+    response = middleware(rf.get("/api/v1/tenant/"))
+    body = _problem(response, 418)
+    assert body["detail"] == "The request failed (I'm a Teapot)."
 
 
 def test_session_write_without_csrf_token_is_a_403_problem(tenant_a, owner_a):
@@ -203,11 +236,48 @@ def test_idempotent_post_replays_the_first_response(api_a, tenant_a):
     assert Invitation.objects.filter(tenant=tenant_a, email="once@example.com").count() == 1
 
 
-def test_same_idempotency_key_with_another_body_is_409(api_a):
+def test_same_idempotency_key_with_another_body_is_422(api_a):
+    """draft-ietf-httpapi-idempotency-key-header: a key reused with a different payload is a 422."""
     _invite(api_a, "a@example.com", "k-2")
     other = _invite(api_a, "b@example.com", "k-2")
-    body = _problem(other, 409)
+    body = _problem(other, 422)
     assert body["code"] == "idempotency_key_reused"
+    assert body["title"] == "Unprocessable Content"
+
+
+def test_same_idempotency_key_on_another_path_is_422(api_a):
+    _invite(api_a, "a2@example.com", "k-2b")
+    other = api_a.post(
+        "/api/v1/api-keys/",
+        {"name": "x", "scopes": ["identity:read"]},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2b",
+    )
+    assert _problem(other, 422)["code"] == "idempotency_key_reused"
+
+
+def test_the_same_json_serialised_differently_is_the_same_request(api_a, tenant_a):
+    first, again = (
+        api_a.post("/api/v1/invitations/", raw, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-json")
+        for raw in (
+            '{"email": "same@example.com", "role": "member"}',
+            '{\n  "role":"member",\n  "email":"same@example.com"\n}',
+        )
+    )
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", " leading-space", "tab\tinside"])
+def test_idempotency_key_outside_its_declared_syntax_is_a_400(api_a, key):
+    body = _problem(_invite(api_a, "k@example.com", key), 400)
+    assert body["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_idempotency_key_of_255_printable_characters_is_accepted(api_a):
+    assert _invite(api_a, "long@example.com", "~" + "a b" * 84 + "!").status_code == 201
 
 
 def test_idempotency_key_is_per_caller(tenant_a, api_a):
@@ -235,13 +305,18 @@ def test_idempotency_key_expires_after_24_hours(api_a, tenant_a):
 
 
 def test_request_in_flight_with_same_key_is_409(api_a, tenant_a, key_a):
-    with schema_context(tenant_a.schema_name):
-        IdempotencyRecord.objects.create(principal=f"key:{key_a[0].pk}", key="k-5", fingerprint="x" * 64)
-    body = _problem(
-        _invite(api_a, "g@example.com", "k-5"),
-        409,
+    """The same request again while the first one is still being processed: 409 (the draft)."""
+    from django.test import RequestFactory
+
+    from apps.api.idempotency import fingerprint
+
+    first = RequestFactory().post(
+        "/api/v1/invitations/", {"email": "g@example.com", "role": "member"}, content_type="application/json"
     )
-    assert body["code"] in ("idempotency_in_flight", "idempotency_key_reused")
+    with schema_context(tenant_a.schema_name):
+        IdempotencyRecord.objects.create(principal=f"key:{key_a[0].pk}", key="k-5", fingerprint=fingerprint(first))
+    body = _problem(_invite(api_a, "g@example.com", "k-5"), 409)
+    assert body["code"] == "idempotency_in_flight"
 
 
 # --- rate limits -------------------------------------------------------------------------------
@@ -259,11 +334,18 @@ def one_window():
 
 
 def test_rate_limit_headers_on_every_response(api_a, one_window):
+    """draft-ietf-httpapi-ratelimit-headers: RateLimit-Policy and RateLimit, structured fields."""
+    import re
+
     response = api_a.get("/api/v1/tenant/")
-    assert response["RateLimit-Limit"] == "120"  # alpha is on the free plan
+    assert response["RateLimit-Policy"] == '"default";q=120;w=60'  # alpha is on the free plan
+    remaining, reset = re.fullmatch(r'"default";r=(\d+);t=(\d+)', response["RateLimit"]).groups()
+    assert remaining == "119" and 1 <= int(reset) <= 60
+    assert api_a.get("/api/v1/tenant/")["RateLimit"].startswith('"default";r=118;t=')
+    # The fields of the draft's earlier versions, deprecated, for the clients that read them.
+    assert response["RateLimit-Limit"] == "120"
     assert response["RateLimit-Remaining"] == "119"
-    assert 1 <= int(response["RateLimit-Reset"]) <= 60
-    assert api_a.get("/api/v1/tenant/")["RateLimit-Remaining"] == "118"
+    assert response["RateLimit-Reset"] == reset
 
 
 @override_settings(HUB_API_RATE_LIMITS={"free": 3, "team": 5, "enterprise": 7})
@@ -273,6 +355,7 @@ def test_rate_limit_exceeded_is_429_with_retry_after(api_a, tenant_a, key_a, one
     response = api_a.get("/api/v1/tenant/")
     body = _problem(response, 429)
     assert int(response["Retry-After"]) >= 1
+    assert response["RateLimit"] == f'"default";r=0;t={response["Retry-After"]}'
     assert response["RateLimit-Remaining"] == "0"
     assert body["detail"]
     # Per key: another key of the same tenant has its own budget.
@@ -285,7 +368,7 @@ def test_rate_limit_exceeded_is_429_with_retry_after(api_a, tenant_a, key_a, one
 def test_rate_limit_follows_the_plan(api_a, tenant_a):
     tenant_a.plan = "enterprise"
     tenant_a.save()
-    assert api_a.get("/api/v1/tenant/")["RateLimit-Limit"] == "7"
+    assert api_a.get("/api/v1/tenant/")["RateLimit-Policy"] == '"default";q=7;w=60'
 
 
 # --- Redis down ----------------------------------------------------------------------------------
@@ -302,7 +385,7 @@ def test_with_redis_down_calls_go_on_unlimited_and_keys_are_checked_in_the_datab
     with override_settings(CACHES=down):
         response = client.get("/api/v1/tenant/")
         assert response.status_code == 200
-        assert "RateLimit-Limit" not in response
+        assert "RateLimit" not in response and "RateLimit-Limit" not in response
         # Revoked by another process, which could not tell anyone through Redis: still refused.
         from django.utils import timezone
 

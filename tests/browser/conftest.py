@@ -5,6 +5,8 @@ http://<slug>.localhost:<port>/ like in development.
 """
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,52 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(settings.BASE_DIR)
 
 
+def _mail_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "live-mail"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def live_hub(_session_tenants):
+def live_mail(tmp_path_factory):
+    """The folder where the live hub writes the emails it sends, a file per connection."""
+    return _mail_dir(tmp_path_factory)
+
+
+def emailed_link(live_mail, to: str, pattern: str, timeout: float = 5) -> str:
+    """The first match of `pattern` (a regular expression) in the newest email to `to`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in sorted(live_mail.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+            text = path.read_text()
+            if f"To: {to}" in text and (found := re.search(pattern, text)):
+                return found.group(0)
+        if time.monotonic() > deadline:
+            pytest.fail(f"no email to {to} matching {pattern}")
+        time.sleep(0.1)
+
+
+def finish_sign_up(page, live_hub, live_mail, *, email: str, slug: str) -> None:
+    """After the sign-up form is sent: follows the link emailed to `email`, creates the
+    organisation and lands, logged in, on its dashboard."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verify")
+    page.goto(emailed_link(live_mail, email, r"http://localhost:\d+/accounts/signup/finish/\S+/"))
+    page.get_by_role("button", name="Create my organisation").click()
+    expect(page).to_have_url(live_hub.replace("//localhost", f"//{slug}.localhost") + "/")
+
+
+@pytest.fixture(scope="session")
+def live_hub(_session_tenants, tmp_path_factory):
     """Base URL of the public site of a hub served by uvicorn from the (migrated) test database."""
     port = free_port()
-    env = subprocess_env(HUB_BASE_DOMAIN=f"localhost:{port}", DJANGO_ALLOWED_HOSTS="localhost,.localhost")
+    env = subprocess_env(
+        HUB_BASE_DOMAIN=f"localhost:{port}",
+        DJANGO_ALLOWED_HOSTS="localhost,.localhost",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(_mail_dir(tmp_path_factory)),
+    )
     with uvicorn(port, env):
         yield f"http://localhost:{port}"
 

@@ -13,7 +13,7 @@ import pytest
 from django_otp.oath import hotp
 from playwright.sync_api import expect
 
-from tests.browser.conftest import csp_violations
+from tests.browser.conftest import csp_violations, finish_sign_up
 from tests.conftest import PASSWORD
 from tests.identity.saml_idp import TestIdP
 
@@ -31,7 +31,7 @@ def code_for(secret_text: str, at: float) -> str:
     return f"{hotp(key, int(at) // 30, digits=6):06d}"
 
 
-def sign_up(page, live_hub, slug, email):
+def sign_up(page, live_hub, live_mail, slug, email):
     page.goto(f"{live_hub}/accounts/signup/")
     page.get_by_label("Organisation name").fill("MFA Co")
     page.get_by_label("Address").fill(slug)
@@ -39,13 +39,13 @@ def sign_up(page, live_hub, slug, email):
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
-    expect(page).to_have_url(tenant_url(live_hub, slug))
+    finish_sign_up(page, live_hub, live_mail, email=email, slug=slug)
 
 
-def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, page):
+def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, live_mail, page):
     slug = f"mfa-{secrets.token_hex(3)}"
     email = f"{slug}@example.com"
-    sign_up(page, live_hub, slug, email)
+    sign_up(page, live_hub, live_mail, slug, email)
 
     page.goto(tenant_url(live_hub, slug, "/security/"))
     page.get_by_role("link", name="Add an authenticator app").click()
@@ -175,11 +175,11 @@ def add_virtual_authenticator(page):
     return cdp
 
 
-def test_passkey_as_second_factor_and_for_passwordless_log_in(live_hub, page):
+def test_passkey_as_second_factor_and_for_passwordless_log_in(live_hub, live_mail, page):
     slug = f"pk-{secrets.token_hex(3)}"
     email = f"{slug}@example.com"
     add_virtual_authenticator(page)
-    sign_up(page, live_hub, slug, email)
+    sign_up(page, live_hub, live_mail, slug, email)
 
     page.goto(tenant_url(live_hub, slug, "/security/"))
     page.get_by_role("button", name="Add a passkey").click()

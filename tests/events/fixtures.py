@@ -20,9 +20,30 @@ def eager_tasks():
 
 
 @pytest.fixture
+def run_now(django_capture_on_commit_callbacks, eager_tasks):
+    """Runs what would run after commit (dispatch, deliveries) right away, as a worker would."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
 def in_tenant_a(tenant_a):
     with tenant_context(tenant_a):
         yield tenant_a
+
+
+def forget_holds():
+    """Holds that an interrupted run left in Redis (apps.events.queue) would be recovered, or fill
+    a tenant's places, in the next."""
+    from apps.events import queue
+
+    redis = queue._redis()
+    for key in redis.scan_iter("hub:holders*"):
+        redis.delete(key)
 
 
 def add_member(tenant, email, role="member") -> Membership:

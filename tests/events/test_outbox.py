@@ -211,6 +211,27 @@ def test_sweep_redispatches_events_left_undispatched(in_tenant_a, recorder, eage
     assert len(recorder) == 3
 
 
+def test_a_dead_workers_outbox_task_is_sent_again_once_its_hold_runs_out(in_tenant_a, recorder, eager_tasks):
+    import time
+
+    from apps.events.queue import Hold, recover_held
+    from apps.events.services import DISPATCH_KEY
+    from apps.events.tasks import dispatch_events
+    from tests.events.fixtures import forget_holds
+
+    forget_holds()
+    # A worker took the outbox (its hold lasts 0.3 s) and died before the event was dispatched.
+    dead = Hold(dispatch_events, schema_name=in_tenant_a.schema_name, key=DISPATCH_KEY, lease_seconds=0.3,
+                exclusive=False)
+    dead.acquire()
+    event = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
+    assert recover_held() == 0  # maybe it is only slow
+    time.sleep(max(0.0, dead.until - time.time()) + 0.05)
+    assert recover_held() == 1  # its task is sent again (here: run at once)
+    assert Event.objects.get(pk=event.pk).dispatched_at is not None
+    assert len(recorder) == 1
+
+
 def test_event_types_are_declared_with_description_and_schema():
     for name in [
         "member.joined",

@@ -37,3 +37,34 @@ def test_membership_created_by_command_is_audited_in_public(tenant_a):
     tenant, owner = organisation_provision(name="Audit Co", slug="audit-co", owner_email="audit@example.com")
     membership = Membership.objects.get(tenant=tenant, user=owner)
     assert LogEntry.objects.get_for_object(membership).filter(action=LogEntry.Action.CREATE).exists()
+
+
+def security_entries(schema):
+    with schema_context(schema):
+        return list(LogEntry.objects.filter(additional_data__event__isnull=False))
+
+
+@pytest.mark.django_db
+def test_outsiders_log_in_attempts_go_to_the_platforms_log_not_the_tenants(tenant_a, owner_a, owner_b):
+    from tests.conftest import PASSWORD
+
+    outsider = {"REMOTE_ADDR": "203.0.113.9"}
+    alpha = client_for(tenant_a)
+    alpha.post("/accounts/login/", {"login": "stranger@example.com", "password": "guess-1234"}, **outsider)
+    alpha.post("/accounts/login/", {"login": owner_b.email, "password": "guess-1234"}, **outsider)
+    # beta's owner is no member of alpha: even a successful log-in on alpha's host is not alpha's business.
+    assert alpha.post("/accounts/login/", {"login": owner_b.email, "password": PASSWORD}, **outsider).status_code == 302
+    # A member's failure is.
+    client_for(tenant_a).post("/accounts/login/", {"login": owner_a.email, "password": "guess-1234"})
+
+    in_alpha = security_entries(tenant_a.schema_name)
+    assert not [e for e in in_alpha if e.remote_addr == "203.0.113.9"]
+    assert not [e for e in in_alpha if e.additional_data.get("email") == "stranger@example.com"]
+    assert not [e for e in in_alpha if e.object_pk == str(owner_b.pk)]
+    assert [e.additional_data["event"] for e in in_alpha] == ["login.failed"]
+    assert in_alpha[0].object_pk == str(owner_a.pk)
+
+    in_platform = [e for e in security_entries("public") if e.remote_addr == "203.0.113.9"]
+    assert sorted(e.additional_data["event"] for e in in_platform) == ["login", "login.failed", "login.failed"]
+    assert {e.additional_data.get("email") for e in in_platform} >= {"stranger@example.com", owner_b.email}
+

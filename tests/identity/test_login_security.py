@@ -4,6 +4,7 @@ codes through the provider interface, and the hand-over's second-factor state.""
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -15,11 +16,12 @@ from django_tenants.utils import schema_context
 
 from apps.identity import lockout, mfa
 from apps.identity.models import SMSDevice, TOTPDevice, UserSession
-from tests.conftest import PASSWORD, client_for, set_mfa_state
+from tests.conftest import PASSWORD, client_for, committed, set_mfa_state
 
 
 def events(tenant, name):
-    with schema_context(tenant.schema_name):
+    """Security events named `name` in the tenant's log (None: the platform's log), oldest first."""
+    with schema_context(tenant.schema_name if tenant is not None else "public"):
         return list(LogEntry.objects.filter(additional_data__event=name).order_by("timestamp"))
 
 
@@ -30,27 +32,29 @@ def log_in(client, email, password=PASSWORD):
 # --- brute force ----------------------------------------------------------------------------
 
 
+def platform_events(name, email):
+    """Security events of the platform's own log (the public schema) about `email`."""
+    return [e for e in events(None, name) if e.additional_data.get("email") == email]
+
+
 @pytest.mark.django_db
 @override_settings(
     HUB_LOGIN_LOCK_THRESHOLD=3, HUB_LOGIN_LOCK_BASE_SECONDS=60, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"}
 )
-def test_failed_logins_lock_the_account_and_ip_pair_for_a_growing_time(tenant_a, owner_a):
+def test_failed_logins_lock_the_account_for_a_growing_time(tenant_a, owner_a):
     client = client_for(tenant_a)
     for _ in range(3):
         log_in(client, owner_a.email, "wrong-password")
     # Locked: even the right password is refused now, with a message saying so.
     response = log_in(client, owner_a.email)
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed log-in attempts. Try again in 1 minute." in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert 55 <= lockout.lock_remaining(email=owner_a.email, ip="127.0.0.1") <= 60
-    # Another address is not locked out of the same account.
+    assert 55 <= lockout.lock_remaining(email=owner_a.email) <= 60
+    # The lock is the account's: another address is refused too.
     other = client_for(tenant_a)
-    assert (
-        other.post(
-            "/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
-        ).status_code
-        == 302
-    )
+    response = other.post("/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in other.session
     # The lock grows with every further failure.
     assert lockout.lock_seconds_for(3) == 60
     assert lockout.lock_seconds_for(4) == 120
@@ -61,15 +65,67 @@ def test_failed_logins_lock_the_account_and_ip_pair_for_a_growing_time(tenant_a,
 
 
 @pytest.mark.django_db
+@override_settings(HUB_LOGIN_LOCK_THRESHOLD=3, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
+def test_a_successful_log_in_clears_the_accounts_count(tenant_a, owner_a):
+    client = client_for(tenant_a)
+    for _ in range(2):
+        log_in(client, owner_a.email, "wrong-password")
+    assert log_in(client, owner_a.email).status_code == 302
+    fresh = client_for(tenant_a)
+    for _ in range(2):
+        log_in(fresh, owner_a.email, "wrong-password")
+    assert lockout.lock_remaining(email=owner_a.email) == 0
+    assert log_in(fresh, owner_a.email).status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(HUB_LOGIN_LOCK_THRESHOLD=2, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
+def test_a_locked_owner_still_gets_in_by_emailed_code_and_a_password_reset_lifts_the_lock(tenant_a, owner_a):
+    for _ in range(2):
+        log_in(client_for(tenant_a), owner_a.email, "wrong-password")
+    assert lockout.lock_remaining(email=owner_a.email) > 0
+    # A log-in code checks no password: the lock does not keep the owner out.
+    coded = client_for(tenant_a)
+    sent = coded.post("/accounts/login/code/", {"email": owner_a.email})
+    code = re.search(r"^\s*([A-Z0-9-]{6,})\s*$", mail.outbox[-1].body, re.M).group(1)
+    coded.post(sent["Location"], {"code": code})
+    assert coded.get("/").status_code == 200
+    # A password reset lifts the lock.
+    public = client_for(None)
+    public.post("/accounts/password/reset/", {"email": owner_a.email})
+    link = re.search(r"http://localhost(?::\d+)?(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+    form = public.get(link)["Location"]
+    public.post(form, {"password1": "a-brand-new-password-5", "password2": "a-brand-new-password-5"})
+    assert lockout.lock_remaining(email=owner_a.email) == 0
+    assert log_in(client_for(tenant_a), owner_a.email, "a-brand-new-password-5").status_code == 302
+
+
+@pytest.mark.django_db
 @override_settings(HUB_LOGIN_LOCK_THRESHOLD=2, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"})
 def test_unknown_emails_are_locked_too(tenant_a):
     client = client_for(tenant_a)
     for _ in range(2):
         log_in(client, "nobody@example.com", "wrong-password")
-    assert lockout.lock_remaining(email="nobody@example.com", ip="127.0.0.1") > 0
-    failed = events(tenant_a, "login.failed")
-    assert failed[-1].additional_data["email"] == "nobody@example.com"
-    assert failed[-1].additional_data["user_agent"] == ""
+    assert lockout.lock_remaining(email="nobody@example.com") > 0
+    failed = platform_events("login.failed", "nobody@example.com")
+    assert len(failed) == 2 and failed[-1].additional_data["user_agent"] == ""
+
+
+@pytest.mark.django_db
+@override_settings(
+    HUB_LOGIN_LOCK_THRESHOLD=100, HUB_LOGIN_IP_LOCK_THRESHOLD=3, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip"}
+)
+def test_an_address_guessing_at_many_accounts_is_locked(tenant_a, tenant_b, owner_a):
+    for n, tenant in enumerate((tenant_a, tenant_b, tenant_a)):
+        log_in(client_for(tenant), f"target{n}@example.com", "wrong-password")
+    # The address is locked, for every account (even with the right password) and on every host.
+    response = log_in(client_for(tenant_b), owner_a.email)
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert lockout.lock_remaining(ip="127.0.0.1") > 0
+    # Another address is not.
+    other = client_for(tenant_a)
+    response = other.post("/accounts/login/", {"login": owner_a.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 302
 
 
 class CountingHasher(MD5PasswordHasher):
@@ -94,6 +150,113 @@ def test_a_login_with_an_unknown_email_does_as_much_hashing_as_with_a_known_one(
         log_in(client_for(tenant_a), email, "wrong-password")
         counts[email] = CountingHasher.calls
     assert counts["known@example.com"] == counts["unknown@example.com"] >= 1
+
+
+class SlowCountingHasher(MD5PasswordHasher):
+    """Counts password hashes (thread-safe) and takes 50 ms each, as a real hash takes time: a
+    burst of parallel log-ins overlaps inside the password check."""
+
+    calls = 0
+    lock = threading.Lock()
+
+    def encode(self, password, salt):
+        with SlowCountingHasher.lock:
+            SlowCountingHasher.calls += 1
+        time.sleep(0.05)
+        return super().encode(password, salt)
+
+
+def hashes_per_attempt(client, email) -> int:
+    """How many password hashes one failed log-in with `email` computes (one per backend tried)."""
+    SlowCountingHasher.calls = 0
+    log_in(client, email, "wrong-password")
+    return SlowCountingHasher.calls
+
+
+@pytest.mark.django_db
+@override_settings(
+    PASSWORD_HASHERS=["tests.identity.test_login_security.SlowCountingHasher"],
+    HUB_LOGIN_LOCK_THRESHOLD=5,
+    ACCOUNT_RATE_LIMITS={"login_failed": "1000/m/ip,1000/5m/key"},
+)
+def test_the_account_lock_counts_across_tenant_hosts_and_addresses(tenant_a, tenant_b, owner_a):
+    from apps.identity.services import organisation_provision
+
+    tenants = [tenant_a, tenant_b] + [
+        organisation_provision(name=f"Extra {n}", slug=f"extra-{n}", owner_email=f"extra{n}@example.com")[0]
+        for n in range(4)
+    ]
+    per_attempt = hashes_per_attempt(client_for(tenant_a), "someone-else@example.com")
+    SlowCountingHasher.calls = 0
+    refused = 0
+    for n, tenant in enumerate(tenants * 2):
+        response = client_for(tenant).post(
+            "/accounts/login/", {"login": owner_a.email, "password": "wrong-password"}, REMOTE_ADDR=f"10.1.0.{n + 1}"
+        )
+        refused += "Too many failed log-in attempts" in response.content.decode()
+    # Twelve guesses on six hosts from twelve addresses: only five reached the password check.
+    assert SlowCountingHasher.calls == 5 * per_attempt
+    assert refused == 12 - 5
+
+
+@pytest.mark.django_db
+@override_settings(HUB_LOGIN_LOCK_THRESHOLD=100, ACCOUNT_RATE_LIMITS={"login_failed": "100/m/ip,3/5m/key"})
+def test_allauths_rate_limits_count_across_tenant_hosts(tenant_a, tenant_b, owner_a):
+    from django_redis import get_redis_connection
+
+    for tenant in (tenant_a, tenant_b, tenant_a):
+        log_in(client_for(tenant), owner_a.email, "wrong-password")
+    response = log_in(client_for(tenant_b), owner_a.email)
+    assert "Too many failed login attempts. Try again later." in response.content.decode()
+    keys = [k.decode() for k in get_redis_connection("default").keys("*allauth:rl:*")]
+    assert keys and all(k.startswith("platform:") for k in keys)
+
+
+@pytest.mark.django_db
+@override_settings(
+    PASSWORD_HASHERS=["tests.identity.test_login_security.SlowCountingHasher"],
+    HUB_LOGIN_LOCK_THRESHOLD=3,
+    ACCOUNT_RATE_LIMITS={"login_failed": "1000/m/ip,1000/5m/key"},
+)
+def test_a_parallel_burst_gets_no_more_password_checks_than_the_threshold(tenant_a):
+    """Twelve log-ins for one account at the same moment, from twelve addresses, on a real
+    tenant host (each thread its own client and database connection)."""
+    from django.db import connection
+
+    email = "burst-target@example.com"
+    per_attempt = hashes_per_attempt(client_for(tenant_a), "warm-up@example.com")
+    SlowCountingHasher.calls = 0
+    start = threading.Barrier(12)
+    answers = []
+
+    def guess(n):
+        try:
+            client = client_for(tenant_a)
+            start.wait()
+            response = client.post(
+                "/accounts/login/", {"login": email, "password": "wrong-password"}, REMOTE_ADDR=f"10.2.0.{n + 1}"
+            )
+            answers.append(response.content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        # The threads' audit entries were committed: remove them.
+        committed(lambda: [_delete_entries(schema, email) for schema in ("public", tenant_a.schema_name)])
+    assert len(answers) == 12
+    assert SlowCountingHasher.calls <= 3 * per_attempt
+    assert sum("Too many failed log-in attempts" in a for a in answers) >= 12 - 3
+
+
+def _delete_entries(schema, email):
+    with schema_context(schema):
+        LogEntry.objects.filter(additional_data__email=email).delete()
 
 
 # --- passwordless ---------------------------------------------------------------------------

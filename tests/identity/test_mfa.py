@@ -2,12 +2,13 @@
 secrets at rest, and the tenant's MFA policy."""
 
 import re
+import time
 
 import pytest
 from auditlog.models import LogEntry
 from django.core import mail
 from django.db import connection
-from django_otp.oath import totp
+from django_otp.oath import TOTP, totp
 from django_tenants.utils import schema_context
 
 from apps.identity import mfa
@@ -303,3 +304,73 @@ def test_the_second_factor_step_works_on_the_public_site_too(owner_a):
     assert client.post("/accounts/2fa/", {"code": current_code(device)}).status_code == 302
     assert client.session[mfa.MFA_STATE_KEY] == mfa.VERIFIED
     assert client.get("/security/").status_code == 200
+
+
+def authenticator_code(device: TOTPDevice, *, steps_ahead: int = 1) -> str:
+    """The code an authenticator app shows `steps_ahead` time steps from now (one ahead is accepted:
+    the current step may already be used by the enrolment)."""
+    app = TOTP(device.bin_key, step=device.step, digits=device.digits)
+    app.time = time.time() + steps_ahead * device.step
+    return f"{app.token():0{device.digits}d}"
+
+
+@pytest.mark.django_db
+def test_recovery_code_log_ins_leave_the_authenticator_app_usable_at_once(tenant_a, owner_a):
+    device = enrol_totp(client_for(tenant_a, owner_a))
+    codes = mfa.recovery_codes_generate(request=None, user=owner_a, audit=False)
+    for code in codes[:4]:
+        client = client_for(tenant_a)
+        log_in(client, owner_a.email)
+        assert client.post("/accounts/2fa/", {"code": code}).status_code == 302
+        assert client.session[mfa.MFA_STATE_KEY] == mfa.VERIFIED
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    # The phone's code is accepted straight away.
+    client = client_for(tenant_a)
+    log_in(client, owner_a.email)
+    assert client.post("/accounts/2fa/", {"code": authenticator_code(device)}).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def sent_code(kind, caplog) -> str:
+    text = mail.outbox[-1].body if kind == "email" else caplog.text
+    return re.findall(r"code is (\d{6})", text)[-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["email", "sms"])
+def test_a_code_is_checked_only_against_the_factor_chosen(tenant_a, owner_a, kind, caplog, settings):
+    from apps.identity.models import EmailDevice, SMSDevice
+
+    settings.HUB_SMS_BACKEND = "apps.identity.sms.ConsoleSMSBackend"
+    totp_device = enrol_totp(client_for(tenant_a, owner_a))
+    if kind == "email":
+        message_device = EmailDevice.objects.create(user=owner_a, name="mail", confirmed=True)
+    else:
+        message_device = SMSDevice.objects.create(user=owner_a, name="sms", number="+447700900123", confirmed=True)
+    client = client_for(tenant_a)
+    log_in(client, owner_a.email)
+    page = client.get("/accounts/2fa/").content.decode()
+    assert "code from your authenticator app" in page  # the authenticator first
+    with caplog.at_level("WARNING", logger="apps.identity.sms"):
+        client.post("/accounts/2fa/", {"send": kind})
+    assert "Use my authenticator app" in client.get("/accounts/2fa/").content.decode()
+    # A wrong code now counts against the emailed/texted code only.
+    assert client.post("/accounts/2fa/", {"code": "000000"}).status_code == 400
+    totp_device.refresh_from_db()
+    message_device.refresh_from_db()
+    assert (totp_device.throttling_failure_count, message_device.throttling_failure_count) == (0, 1)
+    message_device.throttle_reset()
+    assert client.post("/accounts/2fa/", {"code": sent_code(kind, caplog)}).status_code == 302
+    totp_device.refresh_from_db()
+    assert totp_device.throttling_failure_count == 0
+
+    # Back to the authenticator app: its code is accepted at once.
+    again = client_for(tenant_a)
+    log_in(again, owner_a.email)
+    with caplog.at_level("WARNING", logger="apps.identity.sms"):
+        again.post("/accounts/2fa/", {"send": kind})
+    again.post("/accounts/2fa/", {"use": "totp"})
+    assert again.post("/accounts/2fa/", {"code": authenticator_code(totp_device)}).status_code == 302
+    message_device.refresh_from_db()
+    assert message_device.throttling_failure_count == 0

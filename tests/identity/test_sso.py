@@ -243,3 +243,14 @@ def test_an_account_made_outside_the_tenant_is_not_taken_over_by_its_idp(sso_alp
     assert "already exists" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert not Membership.objects.filter(user=outsider, tenant=sso_alpha).exists()
+
+
+@pytest.mark.django_db
+def test_refused_sso_answers_go_to_the_platforms_log_not_the_tenants(sso_alpha, idp):
+    saml = idp.response(email="u@example.org", acs_url=ACS, sp_entity_id=SP_ENTITY, sign=False)
+    client_for(sso_alpha).post("/saml2/acs/", {"SAMLResponse": saml, "RelayState": "/"}, REMOTE_ADDR="203.0.113.10")
+    with schema_context(sso_alpha.schema_name):
+        assert not LogEntry.objects.filter(remote_addr="203.0.113.10").exists()
+    with schema_context("public"):
+        refused = LogEntry.objects.get(remote_addr="203.0.113.10")
+    assert refused.additional_data["event"] == "login.failed" and "not signed" in refused.additional_data["reason"]

@@ -1,10 +1,11 @@
 """A local HTTP receiver on 127.0.0.1 standing in for a tenant's webhook endpoint or a browser's
 push service (the only remote parties of the event spine). Records every request; answers with
-whatever the test queued (status, headers, body, delay), else 200."""
+whatever the test queued (status, headers, body, delay), else 200. Counts the requests in flight
+per path (and under "*" all of them), and the most there ever were at once."""
 
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,11 +20,18 @@ class Received:
     at: float = field(default_factory=time.time)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # listen() backlog: socketserver's 5 drops connections opened together
+
+
 class Receiver:
     def __init__(self):
         self.requests: list[Received] = []
         self.answers: deque = deque()
         self.default = (200, {}, b"ok", 0.0)
+        self.in_flight: Counter = Counter()
+        self.most_in_flight: Counter = Counter()
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         receiver = self
@@ -37,8 +45,14 @@ class Receiver:
                     status, headers, answer, delay = (
                         receiver.answers.popleft() if receiver.answers else receiver.default
                     )
+                    for key in (self.path, "*"):
+                        receiver.in_flight[key] += 1
+                        receiver.most_in_flight[key] = max(receiver.most_in_flight[key], receiver.in_flight[key])
                 if delay:
                     time.sleep(delay)
+                with receiver.lock:
+                    for key in (self.path, "*"):
+                        receiver.in_flight[key] -= 1
                 with receiver.arrived:
                     receiver.requests.append(
                         Received(
@@ -63,8 +77,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

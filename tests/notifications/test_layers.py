@@ -2,7 +2,7 @@
 process, deployments on one Redis server kept apart, and a lost Redis closes the sockets so the
 pages reconnect and catch up.
 
-As in test_live.py the connections run under asyncio.run (see its docstring)."""
+As in test_live.py the connections run under asyncio.run (see tests/websockets.py)."""
 
 import asyncio
 
@@ -11,11 +11,11 @@ import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from apps.notifications import realtime
+from apps.core import realtime
 from apps.notifications.layers import HubChannelLayer
 from config.settings.base import redis_url_for
-from tests.notifications.test_live import communicator, cookie_for
 from tests.processes import PrivateRedis
+from tests.websockets import communicator, logged_in
 
 NOTE = {"id": 1, "title": "Hi", "event_type": "member.joined", "url": "", "body": "", "created": "", "read": False}
 
@@ -46,7 +46,7 @@ def test_members_of_a_group_in_one_process_share_one_subscription():
 
 
 def test_sockets_of_one_group_share_one_subscription_until_the_last_one_closes(tenant_a, owner_a):
-    cookie = cookie_for(owner_a, "alpha.localhost")
+    cookie = logged_in(owner_a, "alpha.localhost")[1]
     name = f"asgi:{settings.REDIS_DB_CHANNELS}:__group__{realtime.user_group('t_alpha', owner_a.pk)}"
     client = redis.Redis.from_url(_address(0))
 
@@ -94,7 +94,7 @@ def test_layers_on_two_databases_of_one_server_do_not_hear_each_other():
 
 def test_a_push_from_a_sync_caller_reaches_the_socket(tenant_a, owner_a):
     """Celery workers and views push through realtime.group_send, outside any event loop."""
-    cookie = cookie_for(owner_a, "alpha.localhost")
+    cookie = logged_in(owner_a, "alpha.localhost")[1]
 
     async def talk():
         ws = communicator("alpha.localhost", cookie)
@@ -126,7 +126,7 @@ def private_redis(settings):
 
 
 def test_losing_redis_closes_the_sockets_and_the_layer_starts_afresh(private_redis, tenant_a, owner_a):
-    cookie = cookie_for(owner_a, "alpha.localhost")
+    cookie = logged_in(owner_a, "alpha.localhost")[1]
 
     async def talk():
         before = communicator("alpha.localhost", cookie)

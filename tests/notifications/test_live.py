@@ -1,38 +1,20 @@
 """The dashboard's websocket /ws/: session-authenticated, members only, joined to the tenant's
-and the member's groups, catching up on what it missed.
-
-As in tests/tenancy/test_websocket.py the connections run under asyncio.run, so the consumer's
-database work uses its own connection and sees committed rows only."""
+and the member's groups, catching up on what it missed (tests/websockets.py opens them)."""
 
 import asyncio
 
 import pytest
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 from django_tenants.utils import tenant_context
 
-from apps.notifications import realtime
+from apps.core import realtime
 from apps.notifications.models import Notification
-from config.asgi import application
 from tests.conftest import committed
-
-
-def cookie_for(user, host):
-    client = Client(HTTP_HOST=host)
-    committed(lambda: client.force_login(user))
-    return f"sessionid={client.cookies['sessionid'].value}"
-
-
-def communicator(host, cookie=None):
-    headers = [(b"host", host.encode()), (b"origin", f"http://{host}".encode())]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, "/ws/", headers=headers)
+from tests.websockets import communicator, logged_in
 
 
 def test_member_connects_and_is_greeted_with_the_unread_count(tenant_a, owner_a):
-    cookie = cookie_for(owner_a, "alpha.localhost")
+    cookie = logged_in(owner_a, "alpha.localhost")[1]
 
     async def talk():
         ws = communicator("alpha.localhost", cookie)
@@ -48,7 +30,7 @@ def test_member_connects_and_is_greeted_with_the_unread_count(tenant_a, owner_a)
 
 @pytest.mark.parametrize("who", ["anonymous", "member of another tenant"])
 def test_non_members_are_refused(tenant_a, owner_b, who):
-    cookie = cookie_for(owner_b, "alpha.localhost") if who != "anonymous" else None
+    cookie = logged_in(owner_b, "alpha.localhost")[1] if who != "anonymous" else None
 
     async def talk():
         ws = communicator("alpha.localhost", cookie)
@@ -60,8 +42,8 @@ def test_non_members_are_refused(tenant_a, owner_b, who):
 
 
 def test_notifications_and_events_reach_the_right_sockets_only(tenant_a, tenant_b, owner_a, owner_b):
-    cookie_a = cookie_for(owner_a, "alpha.localhost")
-    cookie_b = cookie_for(owner_b, "beta.localhost")
+    cookie_a = logged_in(owner_a, "alpha.localhost")[1]
+    cookie_b = logged_in(owner_b, "beta.localhost")[1]
 
     async def talk():
         layer = get_channel_layer()
@@ -115,7 +97,7 @@ def test_sync_returns_what_was_missed_since_the_last_seen_id(tenant_a, owner_a):
             ]
 
     ids = committed(make)
-    cookie = cookie_for(owner_a, "alpha.localhost")
+    cookie = logged_in(owner_a, "alpha.localhost")[1]
 
     async def talk():
         ws = communicator("alpha.localhost", cookie)

@@ -14,15 +14,6 @@ from tests.conftest import client_for
 from tests.events.fixtures import add_member
 
 
-@pytest.fixture
-def run_now(django_capture_on_commit_callbacks, eager_tasks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def promote(tenant, member, role="admin"):
     owner = Membership.objects.get(tenant=tenant, role="owner")
     membership_change_role(actor=owner, membership=member, role=role)

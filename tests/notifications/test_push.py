@@ -14,6 +14,7 @@ from apps.notifications import services
 from apps.notifications.management.commands.vapid_keys import vapid_key_pair
 from apps.notifications.models import Notification, PushSubscription
 from tests.conftest import client_for
+from tests.events.fixtures import add_member
 
 
 def b64url(data: bytes) -> str:
@@ -82,6 +83,30 @@ def test_subscriptions_to_private_addresses_or_garbage_are_refused(in_tenant_a, 
         .status_code
         == 302
     )
+
+
+def test_a_member_cannot_take_over_another_members_subscription(in_tenant_a, owner_a, vapid, browser_keys, receiver):
+    _, p256dh, auth = browser_keys
+    endpoint = receiver.url("/push/owners-phone")
+    services.push_subscription_save(user=owner_a, endpoint=endpoint, p256dh=p256dh, auth=b64url(auth))
+    intruder = add_member(in_tenant_a, "intruder@alpha.example.com").user
+    response = client_for(in_tenant_a, intruder).post(
+        "/notifications/push/subscribe/",
+        json.dumps({"endpoint": endpoint, "keys": {"p256dh": "intruders-key", "auth": "intruders-secret"}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "another member" in response.json()["errors"]["endpoint"][0]
+    row = PushSubscription.objects.get(endpoint=endpoint)
+    assert (row.user_id, row.p256dh, row.auth) == (owner_a.pk, p256dh, b64url(auth))
+    # The intruder's notifications go nowhere near the owner's browser; the owner's still do.
+    theirs = Notification.objects.create(user=intruder, event_type="member.joined", title="for the intruder")
+    assert services.push_send(notification_id=theirs.pk) == 0
+    ours = Notification.objects.create(user=owner_a, event_type="member.joined", title="for the owner")
+    assert services.push_send(notification_id=ours.pk) == 1
+    # The owner may renew their own subscription's keys.
+    renewed = b64url(b"\x04" + os.urandom(64))
+    services.push_subscription_save(user=owner_a, endpoint=endpoint, p256dh=renewed, auth=b64url(auth))
+    assert PushSubscription.objects.get(endpoint=endpoint).p256dh == renewed
 
 
 def test_vapid_keys_command_prints_a_usable_pair(capsys):

@@ -6,6 +6,7 @@ Nothing here sends a packet to a non-loopback address: every refusal happens bef
 import ipaddress
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.core.events import publish
@@ -105,3 +106,65 @@ def test_loopback_is_allowed_only_by_the_test_setting(settings):
     # never the private ranges or the metadata service, whatever the setting
     assert ssrf.address_refusal(ipaddress.ip_address("10.0.0.1")) == "a private address"
     assert ssrf.address_refusal(ipaddress.ip_address("169.254.169.254")) == "a cloud metadata address"
+
+
+# Other spellings of loopback, private and metadata addresses: resolvers read them as addresses
+# (inet_aton), so they are refused when saved, for webhooks and push subscriptions alike.
+DISGUISED = [
+    "https://2130706433/x",  # 127.0.0.1 as one decimal number
+    "https://0x7f000001/x",  # … as one hexadecimal number
+    "https://0X7F.0.0.1/x",
+    "https://0177.0.0.1/x",  # … octal
+    "https://127.1/x",  # … short form
+    "https://127.0.1/x",
+    "https://0/x",  # 0.0.0.0
+    "https://017700000001/x",
+    "https://012.0.0.7/x",  # 10.0.0.7
+    "https://0xa9fea9fe/latest/meta-data/",  # 169.254.169.254
+    "https://2852039166/latest/meta-data/",
+    "https://[::ffff:127.0.0.1]/x",
+    "https://[::ffff:7f00:1]/x",
+    "https://[::1]/x",
+    "https://[0:0:0:0:0:0:0:1]/x",
+    "https://[::]/x",
+    "https://[::127.0.0.1]/x",
+    "https://[64:ff9b::a9fe:a9fe]/x",  # NAT64 of the metadata address
+    "https://localhost./x",  # trailing dots
+    "https://127.0.0.1./x",
+    "https://169.254.169.254./x",
+    "https://metadata.google.internal./x",
+    "https://example.123/x",  # a numeric last label is an address, and this one is malformed
+    "https://1.2.3.4.5/x",
+    "https://256.0.0.1/x",
+    "https://08.0.0.1/x",  # not octal
+]
+
+
+@pytest.mark.parametrize("url", DISGUISED)
+def test_every_spelling_of_an_internal_address_is_refused_when_saved(in_tenant_a, owner_a, production_rules, url):
+    from apps.notifications import services
+
+    with pytest.raises(ValidationError) as push:
+        services.push_subscription_save(user=owner_a, endpoint=url, p256dh="k", auth="a")
+    assert "endpoint" in push.value.message_dict
+    with pytest.raises(ValidationError) as hook:
+        webhooks.endpoint_create(url=url, event_types=[])
+    assert "url" in hook.value.message_dict
+    assert ssrf.url_refusal(url) is not None  # and again when sending
+
+
+@pytest.mark.parametrize(
+    "url, saved",
+    [
+        ("https://0x5db8d822/hook", "https://93.184.216.34/hook"),
+        ("https://1572395042:8443/hook?a=1", "https://93.184.216.34:8443/hook?a=1"),
+        ("https://[2606:2800:0220:0001:0248:1893:25c8:1946]/hook", "https://[2606:2800:220:1:248:1893:25c8:1946]/hook"),
+    ],
+)
+def test_public_addresses_are_saved_in_canonical_form(in_tenant_a, production_rules, url, saved):
+    assert webhooks.endpoint_create(url=url, event_types=[]).url == saved
+
+
+def test_host_names_are_kept_as_given_but_for_a_trailing_dot(production_rules):
+    assert ssrf.url_clean("https://hooks.example.com./hook") == "https://hooks.example.com/hook"
+    assert ssrf.url_clean("https://Hooks.Example.com/hook") == "https://Hooks.Example.com/hook"

@@ -21,18 +21,6 @@ PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 
 
 @pytest.fixture
-def run_now(django_capture_on_commit_callbacks, eager_tasks):
-    """Runs what would run after commit (dispatch, deliveries) right away, as a worker would."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action()
-        return result
-
-    return run
-
-
-@pytest.fixture
 def endpoint(in_tenant_a, receiver):
     return webhooks.endpoint_create(url=receiver.url(), event_types=["organisation.settings_changed"])
 
@@ -95,9 +83,10 @@ def add_member_and_change_role(tenant):
     membership_change_role(actor=owner, membership=member, role="admin")
 
 
-def test_a_batch_of_events_reaches_each_endpoint_once_per_event_over_one_connection(
-    in_tenant_a, endpoint, receiver, run_now
+def test_one_at_a_time_a_batch_of_events_reaches_each_endpoint_in_order_over_one_connection(
+    in_tenant_a, endpoint, receiver, run_now, settings
 ):
+    settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY = 1
     other = webhooks.endpoint_create(url=receiver.url("/other"), event_types=[])
 
     def publish_three():
@@ -315,7 +304,8 @@ def test_failures_shorter_than_five_days_do_not_disable(in_tenant_a, endpoint, r
     assert endpoint.is_active
 
 
-def test_replay_redelivers_every_event_of_a_type_since_a_time(in_tenant_a, endpoint, receiver, run_now):
+def test_replay_redelivers_every_event_of_a_type_since_a_time(in_tenant_a, endpoint, receiver, run_now, settings):
+    settings.HUB_WEBHOOK_ENDPOINT_CONCURRENCY = 1  # one at a time: they arrive oldest first
     now = timezone.now()
     from apps.events.services import event_publish
 

@@ -40,7 +40,8 @@ def test_suspended_tenant_shows_suspended_page_and_api_problem(tenant_a, owner_a
     api = client.get("/api/v1/tenant/")
     assert api.status_code == 403
     assert api["Content-Type"] == "application/problem+json"
-    assert api.json()["title"] == "Organisation suspended"
+    assert api.json()["title"] == "Forbidden"  # the reason phrase; the detail names the organisation
+    assert api.json()["detail"] == f"{tenant_a.name} is suspended."
 
     tenant_set_status(tenant=tenant_a, status="active")
     assert client.get("/").status_code == 200

@@ -1,7 +1,7 @@
 """/api/v1/api-keys/ (admins): list, create (the secret is in the response, once), revoke;
 /api/v1/usage/: calls per key per day."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .. import scopes as scope_registry
+from ..exceptions import Unprocessable
 from ..filters import HubFilterSet
 from ..models import ApiKey
 from ..selectors import api_key_last_used, api_key_list, api_usage_list
@@ -132,15 +133,17 @@ class UsageQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError({name: ["Give a value or leave the parameter out."] for name in empty})
         return super().to_internal_value(data)
 
-    def validate(self, attrs):
-        today = datetime.now(UTC).date()
-        until = attrs.get("until") or today
-        since = attrs.get("since") or until - timedelta(days=29)
-        if since > until:
-            raise serializers.ValidationError({"since": ["Must not be after until."]})
-        if (until - since).days >= MAX_USAGE_DAYS:
-            raise serializers.ValidationError({"since": [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]})
-        return {**attrs, "since": since, "until": until}
+
+def _usage_days(*, since: date | None, until: date | None) -> tuple[date, date]:
+    """The days asked for (default: the 30 days up to today, UTC); 422 for a range that is
+    backwards or longer than MAX_USAGE_DAYS (rules the parameters' schema cannot express)."""
+    until = until or datetime.now(UTC).date()
+    since = since or (until - timedelta(days=29) if until.toordinal() > 29 else date.min)
+    if since > until:
+        raise Unprocessable({"since": ["Must not be after until."]})
+    if (until - since).days >= MAX_USAGE_DAYS:
+        raise Unprocessable({"since": [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]})
+    return since, until
 
 
 class UsageView(HubGenericAPIView):
@@ -149,6 +152,7 @@ class UsageView(HubGenericAPIView):
     serializer_class = UsageSerializer
     pagination_class = None
     filter_backends = []
+    problem_statuses = (422,)
 
     @extend_schema(
         operation_id="usage_list",
@@ -159,9 +163,6 @@ class UsageView(HubGenericAPIView):
     def get(self, request, *args, **kwargs):
         query = UsageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = api_usage_list(
-            since=query.validated_data["since"],
-            until=query.validated_data["until"],
-            key_id=query.validated_data.get("key"),
-        )
+        since, until = _usage_days(since=query.validated_data.get("since"), until=query.validated_data.get("until"))
+        rows = api_usage_list(since=since, until=until, key_id=query.validated_data.get("key"))
         return Response(UsageSerializer(rows, many=True).data)

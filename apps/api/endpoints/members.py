@@ -28,7 +28,7 @@ class MemberSerializer(HubModelSerializer):
 
 
 class RoleChangeSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Left out: nothing changes.")
 
 
 class MemberFilter(HubFilterSet):
@@ -80,9 +80,10 @@ class MemberViewSet(
         payload = RoleChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         self.check_precondition(membership)
-        membership = services.membership_change_role(
-            actor=request.membership, membership=membership, role=payload.validated_data["role"]
-        )
+        if "role" in payload.validated_data:
+            membership = services.membership_change_role(
+                actor=request.membership, membership=membership, role=payload.validated_data["role"]
+            )
         return Response(MemberSerializer(membership).data)
 
     def perform_destroy(self, instance):

@@ -1,7 +1,9 @@
 """Pushes to the websocket groups every dashboard joins (apps.notifications.consumers).
 
 Groups: one per tenant (every member's open pages) and one per member of a tenant. Sending is
-best-effort: a channel-layer outage is logged and the pages catch up when they reconnect.
+best-effort: a channel-layer outage is logged and the pages catch up when they reconnect. It
+lives in core so that every layer can reach open pages: identity closes the sockets of a session
+it ends, notifications push to them.
 
 Sync callers (Celery workers, views) share one event loop per process, running in a background
 thread, so the channel layer keeps its Redis connections instead of opening new ones (and a new
