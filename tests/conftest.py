@@ -52,6 +52,23 @@ def tenant_b(_session_tenants, db):
     return Tenant.objects.get(pk=_session_tenants["beta"])
 
 
+def provision_afresh(slug: str, *, plan: str = "free", owner_password=None):
+    """Provisions `<Slug> Ltd` with owner@<slug>.example.com, first deleting a tenant of that slug
+    an interrupted run left behind; returns (tenant, owner)."""
+    from apps.tenancy.services import tenant_delete
+
+    old = Tenant.objects.filter(slug=slug).first()
+    if old is not None:
+        tenant_delete(tenant=old)
+    return organisation_provision(
+        name=f"{slug.title()} Ltd",
+        slug=slug,
+        owner_email=f"owner@{slug}.example.com",
+        owner_password=owner_password,
+        plan=plan,
+    )
+
+
 def owner_of(tenant):
     return tenant.memberships.select_related("user").get(role="owner").user
 

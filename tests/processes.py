@@ -62,14 +62,14 @@ def running(command, *, env, ready, what: str, timeout: float = 30, cwd=ROOT):
             stop(process)
 
 
-def celery_worker(env: dict):
-    """A real Celery worker (solo pool) with `env`, until the block ends; ready once it answers a
-    ping through the broker."""
+def celery_worker(env: dict, pool: tuple = ("-P", "solo")):
+    """A real Celery worker (solo pool unless `pool` says otherwise) with `env`, until the block
+    ends; ready once it answers a ping through the broker."""
     from config.celery import app
 
     assert not app.conf.task_always_eager, "CELERY_TASK_ALWAYS_EAGER is on: the tests would not reach a worker"
     app.control.purge()  # leftovers of an interrupted run
-    command = [CELERY, "-A", "config", "worker", "-P", "solo", "-l", "info"]
+    command = [CELERY, "-A", "config", "worker", *pool, "-l", "info"]
     command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
     return running(command, env=env, ready=lambda: bool(app.control.ping(timeout=0.5)), what="the Celery worker")
 
