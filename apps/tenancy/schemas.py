@@ -70,13 +70,18 @@ def applied_migrations(schemas: list[str], batch: int = 250) -> dict[str, set]:
         present = [row[0] for row in cursor.fetchall()]
         for start in range(0, len(present), batch):
             chunk = present[start : start + batch]
-            sql = " UNION ALL ".join(
-                f"SELECT %s, app, name FROM {_quote(schema)}.django_migrations" for schema in chunk
-            )
-            cursor.execute(sql, chunk)
-            for schema, app, name in cursor.fetchall():
+            for schema, app, name in _union_all(cursor, "SELECT %s, app, name FROM {key}.django_migrations", chunk):
                 result[schema].add((app, name))
     return result
+
+
+def _union_all(cursor, select: str, keys: list[str]) -> list[tuple]:
+    """Runs `select` (whose first column is `%s`, the key, and where `{key}` stands for the key as a
+    quoted name) for every key, as one UNION ALL query; returns its rows."""
+    if not keys:
+        return []
+    cursor.execute(" UNION ALL ".join(select.format(key=_quote(key)) for key in keys), keys)
+    return cursor.fetchall()
 
 
 def behind_schemas(schemas: list[str]) -> dict[str, set]:
@@ -106,17 +111,9 @@ def _rows_digest() -> dict[str, list]:
             [TEMPLATE_SCHEMA],
         )
         tables = [row[0] for row in cursor.fetchall()]
-        if not tables:
-            return {}
-        cursor.execute(
-            " UNION ALL ".join(
-                f"SELECT %s, count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "
-                f"FROM {_quote(TEMPLATE_SCHEMA)}.{_quote(table)} t"
-                for table in tables
-            ),
-            tables,
-        )
-        return {table: [count, digest] for table, count, digest in cursor.fetchall()}
+        digest = "md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
+        rows = _union_all(cursor, f"SELECT %s, count(*), {digest} FROM {_quote(TEMPLATE_SCHEMA)}.{{key}} t", tables)
+    return {table: [count, digest] for table, count, digest in rows}
 
 
 def _recorded_digest() -> dict | None:
