@@ -32,9 +32,10 @@ def waited_for_pool(exc: BaseException | None) -> bool:
     return False
 
 
-def close_before_fork() -> None:
-    """Closes this process's connections and its pool before it forks workers: a child must not use
-    a socket its parent uses, nor a pool whose threads did not survive the fork."""
+def close_connections_and_pools() -> None:
+    """Closes this process's connections and its pool. Before forking workers: a child must not use
+    a socket its parent uses, nor a pool whose threads did not survive the fork. And before the
+    database's name changes (tests): a pool keeps the parameters it was made with."""
     from django.db import connections
 
     connections.close_all()
