@@ -1,6 +1,6 @@
 """The edges of the per-process database connection pool (DATABASE_POOL_* settings): what a
 connection forgets when it goes back, how to tell that a request waited too long for one, and how
-to hand a process over to forked children.
+to close connections and pool at once (before forking, or before the database's name changes).
 
 Imported by the settings module, so nothing here imports Django's machinery at import time.
 """
