@@ -1,22 +1,6 @@
-"""The edges of the per-process database connection pool (DATABASE_POOL_* settings): what a
-connection forgets when it goes back, how to tell that a request waited too long for one, and how
-to close connections and pool at once (before forking, or before the database's name changes).
-
-Imported by the settings module, so nothing here imports Django's machinery at import time.
-"""
-
-
-def reset_pooled_connection(conn) -> None:
-    """psycopg_pool's `reset` callback, run on every connection given back to the pool.
-
-    django-tenants issues `SET search_path` on the first query after a connection is taken (its
-    wrapper forgets the schema it set whenever it gives a connection back), so a request never runs
-    in the schema the previous holder left. Resetting here as well means nothing can inherit it:
-    a connection waits in the pool, and starts its next request, in the public schema.
-    """
-    if not conn.autocommit:  # given back inside a transaction: the pool has rolled it back
-        conn.autocommit = True
-    conn.execute("RESET search_path")
+"""The edges of the per-process database connection pool (DATABASE_POOL_* settings): how to tell
+that a request waited too long for a connection, and how to close connections and pool at once
+(before forking, or before the database's name changes)."""
 
 
 def waited_for_pool(exc: BaseException | None) -> bool:

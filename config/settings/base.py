@@ -164,8 +164,6 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
 # per request instead. Celery's prefork children use no pool (config.celery).
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
 if DATABASE_POOL_MAX_SIZE > 0:
-    from apps.core.db import reset_pooled_connection
-
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "name": "hub",
@@ -174,7 +172,10 @@ if DATABASE_POOL_MAX_SIZE > 0:
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         # A backend's caches grow with every schema it touches: renew connections every 10 minutes.
         "max_lifetime": env.float("DATABASE_POOL_MAX_LIFETIME", default=600.0),
-        "reset": reset_pooled_connection,
+        # No `reset` callback: django-tenants sets the tenant's search_path on the first query after
+        # every checkout (its wrapper forgets the schema it set when it gives a connection back), and
+        # psycopg_pool would run one in a background thread, dropping a connection given back just
+        # before the pool closes without closing it.
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
