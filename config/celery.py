@@ -3,6 +3,7 @@ worker switches to it before the task runs, so a task always sees its own tenant
 
 import os
 
+from celery.signals import worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -10,3 +11,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = CeleryApp("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _no_pool_in_prefork_children(**kwargs):
+    """A prefork child runs one task at a time, and Celery closes its connection, and its pool,
+    around every task: a pool would open and close threads (and min_size connections) per task.
+    So each child uses one plain connection, at most, like `DATABASE_POOL_MAX_SIZE=0`."""
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.settings_dict["OPTIONS"].pop("pool", None)
