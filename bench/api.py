@@ -1,11 +1,12 @@
 """api_list: GET /api/v1/members/ (20 rows, API-key authentication, tenant-routed) against the
 same list in a plain DRF view without tenant routing or key authentication (bench.views_api),
-both under the production settings on gunicorn (2 sync workers), wrk -t2 -c32, in one run.
+both under the production settings on the ASGI server as the Dockerfile runs it (uvicorn, 2
+worker processes; see bench.routing), wrk -t2 -c32, in one run.
 
 Both servers run side by side. After a warm-up, wrk measures them alternately (plain, api, api,
-plain, …, five 10 s runs each), each run on a port of its own (see bench.routing on TIME_WAIT), and the
-figures are medians: api_list_p95_ms (the API's p95 latency), api_list_rps, and api_list_ratio
-(API req/s ÷ plain req/s); api_list_cpu_ratio (plain ÷ API gunicorn-worker CPU per request) is
+plain, …, five 10 s runs each), and the figures are medians: api_list_p95_ms (the API's p95
+latency), api_list_rps, and api_list_ratio (API req/s ÷ plain req/s); api_list_cpu_ratio (plain ÷
+API worker CPU per request) is
 a cross-check that moves less when other work competes for the machine. Every response is
 checked to be a 200 first, so a broken endpoint cannot look fast; the API key's rate limit is
 lifted (bench.settings_api) but still counted.
@@ -19,7 +20,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.common import log, median, report
-from bench.routing import ROOT, _free_ports, gunicorn  # noqa: F401  (shared helpers)
+from bench.routing import web_server
 
 SLUG = "bench-api"
 ROWS = 20
@@ -34,8 +35,8 @@ LUA = Path(__file__).with_name("api_p95.lua")
 
 
 @contextmanager
-def api_tenant():
-    """A tenant with an owner and 19 more members (20 rows), and an API key."""
+def api_tenant(scopes=("identity:read",)):
+    """A tenant with an owner and 19 more members (20 rows), and an API key with `scopes`."""
     from django_tenants.utils import schema_context
 
     from apps.api.services import api_key_create
@@ -54,31 +55,25 @@ def api_tenant():
             Membership.objects.create(user=user, tenant=tenant, role="owner" if i == 0 else "member")
         owner = Membership.objects.select_related("user", "tenant").get(tenant=tenant, role="owner")
         with schema_context(tenant.schema_name):
-            _, raw = api_key_create(actor=owner, name="bench", scopes=["identity:read"])
+            _, raw = api_key_create(actor=owner, name="bench", scopes=list(scopes))
         yield tenant, raw
     finally:
         tenant_delete(tenant=tenant)
 
 
-def _check(port: int, host: str, path: str, key: str | None) -> None:
-    import http.client
+def _lists_all_rows(body: str) -> bool:
+    return len(json.loads(body).get("results", [])) == ROWS
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    headers = {"Host": host, **({"Authorization": f"Bearer {key}"} if key else {})}
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    rows = json.loads(body).get("results", []) if response.status == 200 else []
-    if response.status != 200 or len(rows) != ROWS:
-        raise RuntimeError(f"{path} gave {response.status} with {len(rows)} rows: {body[:300]!r}")
+
+def _auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def wrk(port: int, host: str, path: str, key: str | None, duration: str) -> tuple[float, float, int]:
     """(req/s, p95 ms, requests); fails on error responses or timeouts."""
-    cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "-s", str(LUA), "-H", f"Host: {host}"]
-    if key:
-        cmd += ["-H", f"Authorization: Bearer {key}"]
+    cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-s", str(LUA), "-H", f"Host: {host}"]
+    for name, value in (_auth(key) if key else {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if "Non-2xx" in out or (errors and int(errors.group(4))):
@@ -95,23 +90,22 @@ def api_list():
     with ExitStack() as stack:
         tenant, key = stack.enter_context(api_tenant())
         os.environ["BENCH_API_TENANT_ID"] = str(tenant.pk)  # read by the plain view's server
-        expect = {"plain": "-", "api": tenant.schema_name}
         keys = {"plain": None, "api": key}
         servers = {
-            name: stack.enter_context(gunicorn(module, host, expect[name], nports=ROUNDS + 2))
+            name: stack.enter_context(
+                web_server(module, host, PATHS[name], _lists_all_rows, keys[name] and _auth(keys[name]))
+            )
             for name, module in SERVERS.items()
         }
         for name, server in servers.items():
-            port = next(server.ports)
-            _check(port, host, PATHS[name], keys[name])
-            wrk(port, host, PATHS[name], keys[name], WARMUP)  # warm-up: caches, connections
+            wrk(server.port, host, PATHS[name], keys[name], WARMUP)  # warm-up: caches, connections
         results = {name: [] for name in SERVERS}
         cpu_per_request = {name: [] for name in SERVERS}
         for r in range(ROUNDS):
             for name in list(SERVERS) if r % 2 == 0 else reversed(SERVERS):
                 server = servers[name]
                 cpu = server.worker_cpu_seconds()
-                rps, p95, requests = wrk(next(server.ports), host, PATHS[name], keys[name], DURATION)
+                rps, p95, requests = wrk(server.port, host, PATHS[name], keys[name], DURATION)
                 cpu_us = (server.worker_cpu_seconds() - cpu) / requests * 1e6
                 results[name].append((rps, p95))
                 cpu_per_request[name].append(cpu_us)

@@ -1,9 +1,19 @@
 """What every benchmark shares: reporting, statistics, and the benchmark database."""
 
+import http.client
+import json
 import math
+import os
+import re
+import socket
 import statistics
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def report(name: str, value: float, unit: str, digits: int = 1) -> None:
@@ -23,6 +33,57 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(port: int, host: str, path: str, headers=None) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def asgi_command(port: int) -> list[str]:
+    """The web server's command from the Dockerfile's CMD (uvicorn and its flags), on 127.0.0.1:`port`."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.MULTILINE).group(1))
+    command[0] = str(Path(sys.executable).parent / command[0])
+    command[command.index("--host") + 1] = "127.0.0.1"
+    command[command.index("--port") + 1] = str(port)
+    return command
+
+
+@contextmanager
+def asgi_server(settings_module: str, *, workers: int, ready_host: str, ready_path: str, env=None):
+    """The ASGI server as the Dockerfile runs it, with `workers` processes (WEB_CONCURRENCY, as there)
+    and `settings_module`; yields (process, port) once `ready_path` on `ready_host` answers."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "WEB_CONCURRENCY": str(workers), **(env or {})}
+    # Its access log (on, as deployed) goes to stdout: dropped here.
+    proc = subprocess.Popen(asgi_command(port), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn ({settings_module}) exited with {proc.returncode}")
+            try:
+                http_get(port, ready_host, ready_path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"uvicorn ({settings_module}) did not answer in 60 s") from None
+                time.sleep(0.2)
+        yield proc, port
+    finally:
+        stop(proc)
 
 
 def median(values):

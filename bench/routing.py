@@ -1,62 +1,33 @@
 """routing_ratio: req/s of a trivial page on a tenant host through the full middleware stack,
 divided by req/s of the same page with no tenant routing (bench.settings_plain).
 
-Both servers run side by side, identical but for the settings module: gunicorn, 2 sync workers.
-wrk -t2 -c32 -d10s measures them alternately (plain, tenant, tenant, plain, plain, tenant) after
-a warm-up, and the ratio is that of the medians.
-
-Each wrk run gets a port of its own (every server listens on several). A sync worker closes the
-connection after each response, so a run leaves ~25,000 server-side TIME_WAIT sockets for 60 s;
-a second run on the same port reuses those 4-tuples (the ephemeral range is ~28,000) and came out
-~25 % slower, which read as a routing cost whenever one server happened to run twice in a row.
+Both servers run side by side, identical but for the settings module: the ASGI server as the
+Dockerfile runs it (uvicorn and its flags, bench.common.asgi_server) with WORKERS processes, the
+Dockerfile's default for this 2-core kind of machine. wrk -t2 -c32 -d10s (keep-alive connections)
+measures them alternately (plain, tenant, tenant, plain, plain, tenant) after a warm-up, and the
+ratio is that of the medians.
 """
 
-import http.client
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.common import log, median, report, stop
+from bench.common import asgi_server, http_get, log, median, report
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 PATH = "/bench/ping/"
 SLUG = "bench"
 ROUNDS = int(os.environ.get("BENCH_ROUTING_ROUNDS", "3"))
 DURATION = os.environ.get("BENCH_ROUTING_DURATION", "10s")
 WARMUP = "3s"
+WORKERS = 2  # the Dockerfile's WEB_CONCURRENCY
 SERVERS = {"plain": "bench.settings_plain", "tenant": "bench.settings"}
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _get(port: int, host: str) -> tuple[int, str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", PATH, headers={"Host": host})
-        response = conn.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        conn.close()
-
-
 class Server:
-    def __init__(self, proc, ports):
-        self.proc, self.ports = proc, iter(ports)
+    def __init__(self, proc, port):
+        self.proc, self.port = proc, port
 
     def worker_cpu_seconds(self) -> float:
         """User + system CPU of the workers so far. CPU per request hardly moves when other work
@@ -72,58 +43,28 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def measure(self, host: str, duration: str) -> tuple[float, float]:
-        """(req/s, worker CPU µs per request) of one wrk run on a port not used before."""
+        """(req/s, worker CPU µs per request) of one wrk run."""
         cpu = self.worker_cpu_seconds()
-        rps, requests = wrk(next(self.ports), host, duration)
+        rps, requests = wrk(self.port, host, duration)
         return rps, (self.worker_cpu_seconds() - cpu) / requests * 1e6
 
 
 @contextmanager
-def gunicorn(settings_module: str, host: str, expect: str, nports: int):
-    """A gunicorn serving config.wsgi with `settings_module` on `nports` ports; yields a Server
-    once every port answers `expect`."""
-    ports = _free_ports(nports)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
-    binds = [arg for port in ports for arg in ("--bind", f"127.0.0.1:{port}")]
-    cmd = [
-        str(GUNICORN),
-        "config.wsgi:application",
-        "--chdir",
-        str(ROOT),
-        *binds,
-        "--workers",
-        "2",
-        "--worker-class",
-        "sync",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=sys.stderr)
-    try:
-        deadline = time.monotonic() + 30
-        for port in ports:
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn ({settings_module}) exited with {proc.returncode}")
-                try:
-                    status, body = _get(port, host)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"gunicorn ({settings_module}) did not answer in 30 s") from None
-                    time.sleep(0.2)
-            if (status, body) != (200, expect):
-                raise RuntimeError(f"{settings_module}: {PATH} on {host} gave {status} {body[:200]!r}, not {expect!r}")
-        yield Server(proc, ports)
-    finally:
-        stop(proc)
+def web_server(settings_module: str, host: str, path: str, expect, headers=None):
+    """The ASGI server (WORKERS processes) with `settings_module`; yields a Server once `path` on
+    `host` answers 200 and `expect(body)` holds."""
+    with asgi_server(settings_module, workers=WORKERS, ready_host=host, ready_path=PATH) as (proc, port):
+        status, body = http_get(port, host, path, headers)
+        if status != 200 or not expect(body):
+            raise RuntimeError(f"{settings_module}: {path} on {host} gave {status} {body[:300]!r}")
+        yield Server(proc, port)
 
 
 def wrk(port: int, host: str, duration: str) -> tuple[float, int]:
     """(requests per second, requests); fails on error responses or timeouts, so a broken page
     cannot look fast."""
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{duration}", "-H", f"Host: {host}", f"http://127.0.0.1:{port}{PATH}"],
+        ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-H", f"Host: {host}", f"http://127.0.0.1:{port}{PATH}"],
         check=True,
         capture_output=True,
         text=True,
@@ -157,7 +98,7 @@ def routing_ratio():
         tenant = stack.enter_context(bench_tenant())
         expect = {"plain": "-", "tenant": tenant.schema_name}
         servers = {
-            name: stack.enter_context(gunicorn(module, host, expect[name], nports=ROUNDS + 1))
+            name: stack.enter_context(web_server(module, host, PATH, expect[name].__eq__))
             for name, module in SERVERS.items()
         }
         for server in servers.values():  # warm-up: imports, routing cache, database and Redis connections

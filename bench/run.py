@@ -22,6 +22,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
@@ -42,6 +43,8 @@ BENCHMARKS = {
     "api_list": api_list,
     # backup_tenant / restore_tenant of 100,000 audit rows; also prints backup_100k_rows_mb.
     "backup_restore": backup_restore,
+    # PostgreSQL connections of one ASGI web process under 64 clients (its pool's bound).
+    "db_connections_max": db_connections_max,
     # Event spine (issue 6); ws_connections also prints ws_memory_per_conn_kb and ws_fanout_p95_ms.
     "webhook_p95_ms": webhook_p95_ms,
     # A receiver answering in 100 ms (also prints the fast receiver's webhook_p95_ms as the baseline).

@@ -2,7 +2,8 @@
 
 Differences from config.settings.production, none of which changes what a request costs: a dummy
 secret, no SSL redirect (the benchmark speaks plain HTTP to 127.0.0.1), quiet logging, the
-benchmark URLconf, and a database and Redis databases of the benchmark's own.
+benchmark URLconf, static files named without collectstatic's manifest, and a database and Redis
+databases of the benchmark's own.
 """
 
 import os
@@ -33,8 +34,11 @@ CELERY_BROKER_URL = CELERY_RESULT_BACKEND = redis_url_for("kombu", REDIS_DB_CELE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # (Records of Django's own loggers reach this handler too: its level keeps their 404s out.)
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": "ERROR"}},
     "root": {"handlers": ["console"], "level": "ERROR"},
 }
+# Pages name their static files without the manifest that the Dockerfile's collectstatic writes.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # WhiteNoise warns when STATIC_ROOT was never collected; the benchmark serves no static files.
 warnings.filterwarnings("ignore", message="No directory at")

@@ -6,6 +6,7 @@ once Django is set up, plus any CELERY_BEAT_SCHEDULE entries of the settings."""
 
 import os
 
+from celery.signals import worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -27,3 +28,14 @@ def _schedule_from_registry(sender, **kwargs):
     from apps.core.registry import registry
 
     sender.conf.beat_schedule = {**registry.beat_schedule(), **(sender.conf.beat_schedule or {})}
+
+
+@worker_process_init.connect
+def _no_pool_in_prefork_children(**kwargs):
+    """A prefork child runs one task at a time, and Celery closes its connection, and its pool,
+    around every task: a pool would open and close threads (and min_size connections) per task.
+    So each child uses one plain connection, at most, like `DATABASE_POOL_MAX_SIZE=0`."""
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.settings_dict["OPTIONS"].pop("pool", None)

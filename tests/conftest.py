@@ -14,10 +14,20 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from apps.core.db import close_connections_and_pools
 from apps.identity.services import organisation_provision
 from apps.tenancy.models import Tenant
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Runs just before pytest-django creates the test database. A connection pool keeps the
+    parameters it was made with, and one is made as soon as anything reaches for the database
+    (the API schema, generated while tests are collected, does): drop it, so that the next
+    connection makes one for the test database instead of the real one."""
+    close_connections_and_pools()
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +39,9 @@ def _session_tenants(django_db_setup, django_db_blocker):
         "collected test is marked django_db: run browser or e2e files together with such a test)"
     )
     with django_db_blocker.unblock():
+        with connection.cursor() as cursor:  # where the connections really go, not only what the settings say
+            cursor.execute("SELECT current_database()")
+            assert cursor.fetchone()[0] == connection.settings_dict["NAME"]
         made = {}
         for slug in ("alpha", "beta"):
             tenant = Tenant.objects.filter(slug=slug).first()
@@ -51,6 +64,23 @@ def tenant_a(_session_tenants, db):
 @pytest.fixture
 def tenant_b(_session_tenants, db):
     return Tenant.objects.get(pk=_session_tenants["beta"])
+
+
+def provision_afresh(slug: str, *, plan: str = "free", owner_password=None):
+    """Provisions `<Slug> Ltd` with owner@<slug>.example.com, first deleting a tenant of that slug
+    an interrupted run left behind; returns (tenant, owner)."""
+    from apps.tenancy.services import tenant_delete
+
+    old = Tenant.objects.filter(slug=slug).first()
+    if old is not None:
+        tenant_delete(tenant=old)
+    return organisation_provision(
+        name=f"{slug.title()} Ltd",
+        slug=slug,
+        owner_email=f"owner@{slug}.example.com",
+        owner_password=owner_password,
+        plan=plan,
+    )
 
 
 def owner_of(tenant):

@@ -8,12 +8,17 @@ tables, the template's rows (migration records, content types), constraints, ind
 sequences. That takes tens of milliseconds and does not grow with the number of tenants.
 
 A template that is behind the code's migrations is never cloned: `template_ensure()` rebuilds it
-first. A template holding objects the clone does not know how to copy (views, functions,
-triggers, free-standing sequences) makes `schema_create()` fall back to running migrations.
+first. Nor is one whose rows are not the ones its migrations wrote (a row written into it by
+mistake would be copied into every new tenant): when it is built, a digest of every table's rows
+is kept in the schema's comment, and a template whose rows no longer match it is rebuilt, with a
+warning naming the tables. A template holding objects the clone does not know how to copy (views,
+functions, triggers, free-standing sequences) makes `schema_create()` fall back to running
+migrations.
 """
 
 import functools
 import graphlib
+import json
 import logging
 import threading
 
@@ -65,13 +70,18 @@ def applied_migrations(schemas: list[str], batch: int = 250) -> dict[str, set]:
         present = [row[0] for row in cursor.fetchall()]
         for start in range(0, len(present), batch):
             chunk = present[start : start + batch]
-            sql = " UNION ALL ".join(
-                f"SELECT %s, app, name FROM {_quote(schema)}.django_migrations" for schema in chunk
-            )
-            cursor.execute(sql, chunk)
-            for schema, app, name in cursor.fetchall():
+            for schema, app, name in _union_all(cursor, "SELECT %s, app, name FROM {key}.django_migrations", chunk):
                 result[schema].add((app, name))
     return result
+
+
+def _union_all(cursor, select: str, keys: list[str]) -> list[tuple]:
+    """Runs `select` (whose first column is `%s`, the key, and where `{key}` stands for the key as a
+    quoted name) for every key, as one UNION ALL query; returns its rows."""
+    if not keys:
+        return []
+    cursor.execute(" UNION ALL ".join(select.format(key=_quote(key)) for key in keys), keys)
+    return cursor.fetchall()
 
 
 def behind_schemas(schemas: list[str]) -> dict[str, set]:
@@ -92,20 +102,67 @@ def _migrate(schema_name: str) -> None:
     connection.set_schema_to_public()
 
 
+def _rows_digest() -> dict[str, list]:
+    """{table: [rows, md5 of the rows]} for every table of the template."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
+            [TEMPLATE_SCHEMA],
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        digest = "md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
+        rows = _union_all(cursor, f"SELECT %s, count(*), {digest} FROM {_quote(TEMPLATE_SCHEMA)}.{{key}} t", tables)
+    return {table: [count, digest] for table, count, digest in rows}
+
+
+def _recorded_digest() -> dict | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s", [TEMPLATE_SCHEMA]
+        )
+        row = cursor.fetchone()
+    try:
+        return json.loads(row[0]) if row and row[0] else None
+    except ValueError:
+        return None
+
+
+def _unexpected_rows() -> str:
+    """What is wrong with the template's rows, compared with what its migrations wrote ("": nothing)."""
+    recorded = _recorded_digest()
+    if recorded is None:
+        return "has no record of the rows its migrations wrote"
+    current = _rows_digest()
+    changed = sorted(
+        f"{table} ({current.get(table, [0])[0]} rows, {recorded.get(table, [0])[0]} expected)"
+        for table in recorded.keys() | current.keys()
+        if current.get(table) != recorded.get(table)
+    )
+    return f"holds rows its migrations did not write: {', '.join(changed)}" if changed else ""
+
+
 def template_ensure() -> frozenset:
-    """Makes sure the template schema exists and is at the code's migrations; returns its state."""
+    """Makes sure the template schema exists, is at the code's migrations and holds only the rows
+    they wrote (rebuilding it if not); returns its migration state."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             # One process at a time rebuilds the template.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('hub_template'))")
         state = applied_migrations([TEMPLATE_SCHEMA])[TEMPLATE_SCHEMA] if schema_exists(TEMPLATE_SCHEMA) else set()
-        if state and not pending_migrations(state):
+        if not state or pending_migrations(state):
+            log.info("building the tenant template schema")
+        elif problem := _unexpected_rows():
+            log.warning("the tenant template schema %s %s; rebuilding it", TEMPLATE_SCHEMA, problem)
+        else:
             return frozenset(state)
-        log.info("building the tenant template schema")
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(TEMPLATE_SCHEMA)} CASCADE")
             cursor.execute(f"CREATE SCHEMA {_quote(TEMPLATE_SCHEMA)}")
         _migrate(TEMPLATE_SCHEMA)
+        with connection.cursor() as cursor:
+            cursor.execute(f"COMMENT ON SCHEMA {_quote(TEMPLATE_SCHEMA)} IS %s", [json.dumps(_rows_digest())])
+        _clone_sql.clear()  # read again from the rebuilt template
         return frozenset(applied_migrations([TEMPLATE_SCHEMA])[TEMPLATE_SCHEMA])
 
 

@@ -169,8 +169,35 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # Another database on the same server (the tests' live servers and workers use the test database).
 DATABASES["default"]["NAME"] = env("DATABASE_NAME", default=DATABASES["default"]["NAME"])
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# What pg_stat_activity shows for the hub's connections (an application_name in DATABASE_URL wins).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "application_name", env("DATABASE_APPLICATION_NAME", default="reactdjango-hub")
+)
+# Each process keeps its connections in a pool of at most DATABASE_POOL_MAX_SIZE (psycopg_pool, through
+# Django). Under the ASGI server every request runs in a thread of its own, so connections kept per
+# thread (CONN_MAX_AGE > 0) would pile up, one per request, until garbage collection. A request takes a
+# pooled connection at its first query and gives it back when it ends; one that waits
+# DATABASE_POOL_TIMEOUT seconds for a connection is answered 503 (apps.core.views.server_error).
+# DATABASE_POOL_MAX_SIZE=0 turns the pool off (behind PgBouncer: see README) and opens a connection
+# per request instead. Celery's prefork children use no pool (config.celery).
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "name": "hub",
+        "min_size": min(env.int("DATABASE_POOL_MIN_SIZE", default=2), DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        # A backend's caches grow with every schema it touches: renew connections every 10 minutes.
+        "max_lifetime": env.float("DATABASE_POOL_MAX_LIFETIME", default=600.0),
+        # No `reset` callback: django-tenants sets the tenant's search_path on the first query after
+        # every checkout (its wrapper forgets the schema it set when it gives a connection back), and
+        # psycopg_pool would run one in a background thread, dropping a connection given back just
+        # before the pool closes without closing it.
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: one server, one logical database per client --------------------------------------

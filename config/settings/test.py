@@ -17,7 +17,6 @@ if env("EMAIL_FILE_PATH", default=""):  # a server the browser tests start write
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Serve static files straight from the source folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -18,11 +18,10 @@ from django_tenants.utils import schema_context
 from apps.api import scopes
 from apps.api.services import api_key_create
 from apps.identity.models import Membership, User
-from apps.identity.services import organisation_provision
-from apps.tenancy.models import Tenant
 from apps.tenancy.services import tenant_delete
 from tests.api.test_isolation import operations
 from tests.browser.conftest import live_hub  # noqa: F401  (the live ASGI server fixture)
+from tests.conftest import provision_afresh
 
 SCHEMATHESIS = Path(settings.BASE_DIR) / ".venv" / "bin" / "schemathesis"
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -43,16 +42,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 @pytest.fixture(scope="module")
 def fuzz_tenant(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        old = Tenant.objects.filter(slug="fuzz").first()
-        if old is not None:
-            tenant_delete(tenant=old)
-        tenant, owner = organisation_provision(
-            name="Fuzz Ltd",
-            slug="fuzz",
-            owner_email="owner@fuzz.example.com",
-            owner_password="fuzz-pass-2026",
-            plan="enterprise",
-        )
+        tenant, owner = provision_afresh("fuzz", plan="enterprise", owner_password="fuzz-pass-2026")
         # Users are kept afterwards (deleting one reaches into every app's tables): reuse them.
         other = User.objects.filter(email="member@fuzz.example.com").first()
         other = other or User.objects.create_user(email="member@fuzz.example.com", password=None)

@@ -7,36 +7,26 @@ gets it: safe. Transaction pooling hands each transaction to any server connecti
 `SET` and the queries after it can land on different ones: unsafe. Both are shown here.
 """
 
-import json
 import os
 import pwd
-import random
 import shutil
 import socket
 import tempfile
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from importlib import import_module
 from pathlib import Path
 
 import psycopg
 import pytest
-from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django_tenants.utils import schema_context
 
-from apps.tenancy.models import Tenant
-from tests.conftest import owner_of, subprocess_env
-from tests.e2e.pgbouncer_urls import MARKER
+from tests.conftest import subprocess_env
+from tests.e2e import probes
+from tests.e2e.probe_urls import MARKER
 from tests.processes import free_port, running, uvicorn
 
 # django_db: the test database must exist (and each test reads inside a transaction); what the
-# server processes must see is committed by the module fixtures below.
+# server processes must see is committed by the module fixtures (tests/e2e/conftest.py).
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 PGBOUNCER = "/usr/sbin/pgbouncer"
 ROOT = Path(settings.BASE_DIR)
@@ -109,37 +99,16 @@ def _dsn(port: int) -> str:
     return f"postgresql://{db['USER']}@127.0.0.1:{port}/{db['NAME']}"
 
 
-@pytest.fixture(scope="module")
-def markers(_session_tenants, django_db_blocker):
-    """One committed row in each session tenant's own audit log (a table every tenant schema has)."""
-    with django_db_blocker.unblock():
-        tenants = list(Tenant.objects.filter(pk__in=_session_tenants.values()))
-        for tenant in tenants:
-            with schema_context(tenant.schema_name):
-                ContentType.objects.clear_cache()  # its ids are the schema's own
-                LogEntry.objects.create(
-                    content_type=ContentType.objects.get_for_model(Tenant),
-                    object_pk=str(tenant.pk),
-                    object_repr=MARKER + tenant.slug,
-                    action=LogEntry.Action.UPDATE,
-                )
-        ContentType.objects.clear_cache()
-        yield {t.slug: t for t in tenants}
-        for tenant in tenants:
-            with schema_context(tenant.schema_name):
-                LogEntry.objects.filter(object_repr__startswith=MARKER).delete()
-        ContentType.objects.clear_cache()
-
-
 @contextmanager
 def hub_behind(port: int):
-    """uvicorn (3 worker processes) whose every request opens a new connection to PgBouncer."""
+    """uvicorn (3 worker processes) whose every request opens a new connection to PgBouncer (no
+    pool of its own: the setting recommended behind PgBouncer)."""
     web_port = free_port()
     db = connection.settings_dict
     env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="tests.e2e.pgbouncer_settings",
+        DJANGO_SETTINGS_MODULE="tests.e2e.probe_settings",
         DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{port}/{db['NAME']}",
-        DATABASE_CONN_MAX_AGE="0",
+        DATABASE_POOL_MAX_SIZE="0",
         HUB_BASE_DOMAIN=f"localhost:{web_port}",
         DJANGO_ALLOWED_HOSTS="localhost,.localhost",
     )
@@ -147,88 +116,18 @@ def hub_behind(port: int):
         yield web_port
 
 
-def _get(port: int, host: str, path: str, session: str | None = None) -> tuple[int, str]:
-    headers = {"Host": f"{host}:{port}"}
-    if session:
-        headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace")
-
-
-@pytest.fixture(scope="module")
-def sessions(markers, django_db_blocker):
-    """A logged-in session of each tenant's owner, committed so the server processes see it (in
-    the database: sessions are cached_db, so the per-test cache flush does not end them).
-
-    Made by hand rather than by logging in, so that no log-in side effect (session rows, audit
-    entries) outlives this module; the sessions themselves are deleted at the end.
-    """
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    with django_db_blocker.unblock():
-        made, stores = {}, []
-        for slug, tenant in markers.items():
-            owner = owner_of(tenant)
-            session = store()
-            session[SESSION_KEY] = str(owner.pk)
-            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-            session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
-            session.create()
-            stores.append(session)
-            made[slug] = (owner.email, session.session_key)
-        yield made
-        for session in stores:
-            session.delete()
-
-
 def interleaved_traffic(pool_mode: str, sessions) -> list[tuple[str, str, int, str]]:
     """REQUESTS requests, alpha's and beta's shuffled, 8 at a time, through PgBouncer (2 server
-    connections) to the members page and the schema probe; returns (slug, page, status, body)."""
-    jobs = [(slug, page) for slug in ("alpha", "beta") for page in ("/members/", "/_pgbouncer-probe/")]
-    jobs = jobs * (REQUESTS // len(jobs))
-    random.Random(3).shuffle(jobs)
+    connections); returns (slug, page, status, body)."""
     with pgbouncer(pool_mode=pool_mode, pool_size=2) as port, hub_behind(port) as web_port:
-
-        def fetch(job):
-            slug, page = job
-            return slug, page, *_get(web_port, f"{slug}.localhost", page, sessions[slug][1])
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            return list(pool.map(fetch, jobs))
-
-
-def cross_tenant_sights(results, sessions) -> list[str]:
-    """Every response that shows a tenant anything of the other one."""
-    sights = []
-    for slug, page, _status, body in results:
-        other = "beta" if slug == "alpha" else "alpha"
-        if page == "/members/":
-            if sessions[other][0] in body:
-                sights.append(f"{slug}'s members page shows {other}'s owner")
-            continue
-        seen = json.loads(body)
-        if seen["schema"] != f"t_{slug}" or seen["markers"] != [MARKER + slug]:
-            sights.append(f"{slug}'s request ran in {seen['schema']} and saw {seen['markers']}")
-    return sights
+        return probes.interleaved_traffic(web_port, sessions, REQUESTS, at_once=8)
 
 
 def test_session_pooling_keeps_tenants_apart_on_shared_server_connections(sessions):
     results = interleaved_traffic("session", sessions)
 
     assert len(results) == REQUESTS
-    pids = {"alpha": set(), "beta": set()}
-    for slug, page, status, body in results:
-        assert status == 200, (slug, page, body[:500])
-        if page == "/members/":
-            assert sessions[slug][0] in body  # the page really lists the tenant's members
-        else:
-            seen = json.loads(body)
-            assert seen["tenant"] == slug
-            pids[slug].add(seen["pid"])
-    assert cross_tenant_sights(results, sessions) == []
+    pids = probes.served_by(results, sessions)
     # Two server connections served both tenants, back and forth.
     assert len(pids["alpha"] | pids["beta"]) <= 2
     assert pids["alpha"] & pids["beta"], "the tenants never shared a server connection: the test proves nothing"
@@ -238,9 +137,9 @@ def test_the_same_traffic_through_transaction_pooling_leaks(sessions):
     """The check above can fail: under transaction pooling a third or so of the probe requests run
     in the other tenant's schema (measured: 32–48 of 100 in five runs)."""
     results = interleaved_traffic("transaction", sessions)
-    probes = [r for r in results if r[1] != "/members/" and r[2] == 200]
-    assert len(probes) > REQUESTS // 4
-    assert any("ran in t_" in sight for sight in cross_tenant_sights(probes, sessions))
+    probed = [r for r in results if r[1] == probes.PROBE and r[2] == 200]
+    assert len(probed) > REQUESTS // 4
+    assert any("ran in t_" in sight for sight in probes.cross_tenant_sights(probed, sessions))
 
 
 def test_session_pooling_resets_a_server_connection_before_the_next_client(markers):

@@ -40,7 +40,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     status, headers, answer, delay = (
                         receiver.answers.popleft() if receiver.answers else receiver.default

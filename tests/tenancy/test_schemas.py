@@ -1,5 +1,7 @@
 """New schemas are cloned from the template: they must equal a schema built by the migrations."""
 
+import logging
+
 import pytest
 from django.db import connection
 
@@ -92,6 +94,55 @@ def test_stale_template_is_rebuilt_before_cloning(tenant_a):
     applied = schemas.applied_migrations(["t_fresh_template", schemas.TEMPLATE_SCHEMA])
     assert not schemas.pending_migrations(applied["t_fresh_template"])
     assert not schemas.pending_migrations(applied[schemas.TEMPLATE_SCHEMA])
+
+
+T = schemas.TEMPLATE_SCHEMA
+
+
+def _content_types(schema):
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app_label, model FROM "{schema}".django_content_type ORDER BY 1, 2')
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("mistake", "warning"),
+    [
+        (f"INSERT INTO {T}.django_content_type (app_label, model) VALUES ('stray', 'row')", "did not write"),
+        (f"UPDATE {T}.django_content_type SET model = 'stray' WHERE id = (SELECT min(id) FROM {T}.django_content_type)",
+         "did not write"),
+        (f"COMMENT ON SCHEMA {T} IS NULL", "has no record"),
+    ],
+    ids=["row-added", "row-changed", "record-lost"],
+)
+def test_a_template_whose_rows_are_not_its_migrations_is_rebuilt_before_cloning(tenant_a, caplog, mistake, warning):
+    """A row written into the template by mistake would be copied into every new tenant."""
+    from apps.identity.services import organisation_provision
+
+    schemas.template_ensure()
+    expected = _content_types(T)
+    with connection.cursor() as cursor:
+        cursor.execute(mistake)
+    with caplog.at_level(logging.INFO, logger="apps.tenancy.schemas"):
+        organisation_provision(name="Clean", slug="clean-copy", owner_email="clean@example.com")
+
+    assert _content_types("t_clean_copy") == _content_types(T) == expected
+    assert ("stray", "row") not in expected
+    assert [r.levelname for r in caplog.records if "rebuilding it" in r.getMessage() and warning in r.getMessage()] == [
+        "WARNING"
+    ]
+
+
+@pytest.mark.django_db
+def test_an_untouched_template_is_cloned_as_it_is(tenant_a, caplog):
+    from apps.identity.services import organisation_provision
+
+    schemas.template_ensure()
+    with caplog.at_level(logging.INFO, logger="apps.tenancy.schemas"):
+        organisation_provision(name="Clone", slug="as-it-is", owner_email="as-it-is@example.com")
+        organisation_provision(name="Clone 2", slug="as-it-is-2", owner_email="as-it-is-2@example.com")
+    assert [r.getMessage() for r in caplog.records] == []
 
 
 @pytest.mark.django_db

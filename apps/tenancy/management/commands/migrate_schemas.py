@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 
+from apps.core.db import close_connections_and_pools
 from apps.tenancy.models import Tenant
 from apps.tenancy.schemas import behind_schemas, template_ensure
 
@@ -72,7 +73,7 @@ class Command(MigrateSchemasCommand):
         self.stdout.write(
             f"{len(behind)} of {len(schemas)} tenant schemas are behind; migrating with {workers} workers."
         )
-        connections.close_all()  # the workers are forked: they must not share our connections
+        close_connections_and_pools()  # the workers are forked: they must not share our connections or pool
         failures = []
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

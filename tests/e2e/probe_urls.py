@@ -1,5 +1,6 @@
-"""The tenant URLconf with one test-only page: which schema, server connection and tenant-schema
-rows a request sees (tests/e2e/test_pgbouncer.py)."""
+"""The tenant URLconf with two test-only pages (tests/e2e/test_pgbouncer.py, test_db_connections.py):
+which schema, server connection and tenant-schema rows a request sees, and one that holds its
+database connection for a while."""
 
 from auditlog.models import LogEntry
 from django.db import connection
@@ -21,4 +22,12 @@ def probe(request):
     return JsonResponse({"tenant": request.tenant.slug, "schema": schema, "pid": pid, "markers": markers})
 
 
-urlpatterns = [path("_pgbouncer-probe/", probe), *tenant_urlpatterns]
+def hold(request):
+    """Keeps a database connection busy for ?seconds= (at most 10)."""
+    seconds = min(float(request.GET.get("seconds", "1")), 10.0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(%s)", [seconds])
+    return JsonResponse({"held": seconds})
+
+
+urlpatterns = [path("_pgbouncer-probe/", probe), path("_probe/hold/", hold), *tenant_urlpatterns]
