@@ -78,10 +78,10 @@ def test_a_deprecated_version_without_a_sunset_or_link_says_only_that(tenant_a, 
 
 
 def test_an_app_cannot_register_its_scopes_twice():
-    from apps.api import scopes
+    from apps.core.registry import ApiScope, register_api_scope
 
-    with pytest.raises(ValueError, match="API scope app 'events' is registered twice"):
-        scopes.register("events", "again")
+    with pytest.raises(ValueError, match="api_scopes: 'events' is registered twice"):
+        register_api_scope(ApiScope("events", "again"))
 
 
 def test_with_redis_down_keys_still_work_and_a_revoked_key_stops(

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.core.events import publish
-from apps.events import handlers, services
+from apps.core.registry import EventHandler, Sweeper, registry
+from apps.events import services
 from apps.events.models import Event
 from apps.events.queue import task_enqueue_once, task_started
 from apps.events.tasks import dispatch_event, dispatch_events, sweep_all_tenants, sweep_tenant
@@ -77,11 +78,8 @@ def test_the_dispatch_task_retries_a_failing_event_until_it_goes_through(tenant_
 
     with tenant_context(tenant_a):
         event = publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a)
-        handlers.subscribe("organisation.settings_changed", flaky)
-        try:
+        with registry.registered(EventHandler("organisation.settings_changed", flaky)):
             result = dispatch_event.apply(args=[str(event.pk)])
-        finally:
-            handlers.unsubscribe("organisation.settings_changed", flaky)
         event.refresh_from_db()
     assert result.successful() and result.result is True
     assert calls == [event.pk, event.pk]
@@ -118,15 +116,12 @@ def test_a_tenant_sweep_runs_every_registered_sweeper_once(tenant_a, broker_queu
         runs.append(1)
         return 2
 
-    services.register_sweeper(sweeper)
-    services.register_sweeper(sweeper)  # registering twice does not run it twice
-    try:
+    item = Sweeper("test-sweeper", sweeper)
+    with registry.registered(item, item):  # registering twice does not run it twice
         with tenant_context(tenant_a):
             left = publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a)
             Event.objects.filter(pk=left.pk).update(occurred_at=timezone.now() - timedelta(hours=1))
             assert sweep_tenant.apply().result == 1 + 2  # the event left behind, plus the sweeper's
-    finally:
-        services._sweepers.remove(sweeper)
     assert runs == [1]
     assert schemas_of(broker_queue()) == ["t_alpha"]  # the outbox task for the event left behind
 
@@ -137,11 +132,11 @@ def test_a_handler_subscribed_twice_runs_once_and_stays_a_batch_handler_for_its_
     def handler(events):
         seen.append(sorted(e.type for e in events))
 
-    handlers.subscribe("member.joined", handler, batch=True)
-    handlers.subscribe("organisation.settings_changed", handler, batch=True)
-    handlers.subscribe("organisation.settings_changed", handler, batch=True)
-    handlers.unsubscribe("organisation.settings_changed", handler)
-    handlers.unsubscribe("organisation.settings_changed", handler)  # not subscribed any more: nothing to do
+    joined_item = EventHandler("member.joined", handler, batch=True)
+    changed_item = EventHandler("organisation.settings_changed", handler, batch=True)
+    registry.register(joined_item, changed_item, changed_item)
+    registry.unregister(changed_item)
+    registry.unregister(changed_item)  # not subscribed any more: nothing to do
     try:
         joined = publish(
             "member.joined", {"user_id": 1, "email": "a@example.com", "role": "member"}, tenant=in_tenant_a
@@ -149,6 +144,6 @@ def test_a_handler_subscribed_twice_runs_once_and_stays_a_batch_handler_for_its_
         publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
         assert services.events_dispatch_new() == 2
     finally:
-        handlers.unsubscribe("member.joined", handler)
+        registry.unregister(joined_item)
     assert seen == [["member.joined"]]  # called once, with a list: still a batch handler
     assert str(Event.objects.get(pk=joined.pk)).startswith("member.joined at ")
