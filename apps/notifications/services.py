@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.core import realtime
 from apps.core.memo import memo_scope
 from apps.core.registry import NotificationRule, registry
+from apps.core.taskref import TaskRef
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
@@ -26,6 +27,8 @@ from .ssrf import BlockedDestination
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+SEND_PUSH = TaskRef("apps.notifications.tasks.send_push")
+SEND_EMAIL = TaskRef("apps.notifications.tasks.send_notification_email")
 
 
 # --- preferences ------------------------------------------------------------------------------
@@ -120,19 +123,17 @@ def _send_on_commit(created: list[tuple[Notification, str]]) -> None:
             )
             for notification in live:
                 if notification.user_id in subscribed:
-                    transaction.on_commit(partial(_enqueue, "send_push", notification.pk, schema))
+                    transaction.on_commit(partial(_enqueue, SEND_PUSH, notification.pk, schema))
     for notification, channel in created:
         if channel in (Channel.EMAIL, Channel.BOTH):
-            transaction.on_commit(partial(_enqueue, "send_notification_email", notification.pk, schema))
+            transaction.on_commit(partial(_enqueue, SEND_EMAIL, notification.pk, schema))
 
 
-def _enqueue(task_name: str, notification_id: int, schema_name: str) -> None:
-    from . import tasks
-
+def _enqueue(task: TaskRef, notification_id: int, schema_name: str) -> None:
     try:
-        getattr(tasks, task_name).apply_async(args=[notification_id], headers={"_schema_name": schema_name})
+        task.apply_async(args=[notification_id], headers={"_schema_name": schema_name})
     except Exception:  # noqa: BLE001
-        logger.exception("could not enqueue %s for notification %s", task_name, notification_id)
+        logger.exception("could not enqueue %s for notification %s", task.name.rpartition(".")[2], notification_id)
 
 
 def notification_as_dict(notification: Notification) -> dict:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.registry import registry
+from apps.core.taskref import TaskRef
 from apps.events.queue import Hold, task_enqueue_once
 from apps.identity.models import User
 
@@ -40,6 +41,7 @@ MAX_COUNTDOWN_SECONDS = 15 * 60
 # Deliveries to one endpoint leased at a time (more when HUB_WEBHOOK_ENDPOINT_CONCURRENCY is higher).
 DELIVERY_BATCH = 50
 USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
+DELIVER_WEBHOOKS = TaskRef("apps.notifications.tasks.deliver_webhooks")
 
 
 # --- endpoints ----------------------------------------------------------------------------------
@@ -186,10 +188,8 @@ def queue_key(endpoint_id) -> str:
 
 
 def _send_task(endpoint_id, schema_name: str, countdown: float) -> None:
-    from .tasks import deliver_webhooks
-
     task_enqueue_once(
-        deliver_webhooks, schema_name=schema_name, key=queue_key(endpoint_id), args=[endpoint_id], countdown=countdown
+        DELIVER_WEBHOOKS, schema_name=schema_name, key=queue_key(endpoint_id), args=[endpoint_id], countdown=countdown
     )
 
 
@@ -323,11 +323,9 @@ def endpoint_deliver_due(*, endpoint_id) -> int:
     endpoint served returns at once, one that finds its tenant's places taken is sent again when
     one frees up. After its turn, a task with work left sends a new one, which queues behind the
     other endpoints' tasks."""
-    from .tasks import deliver_webhooks
-
     schema = connection.schema_name
     hold = Hold(
-        deliver_webhooks,
+        DELIVER_WEBHOOKS,
         schema_name=schema,
         key=queue_key(endpoint_id),
         args=[endpoint_id],
