@@ -18,13 +18,14 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core import ssrf
 from apps.core.events import publish
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
 from apps.events.queue import Hold, task_enqueue_once
 from apps.identity.models import User
 
-from . import signing, ssrf
+from . import signing
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,12 @@ DELIVER_WEBHOOKS = TaskRef("apps.notifications.tasks.deliver_webhooks")
 # --- endpoints ----------------------------------------------------------------------------------
 
 
+def destination_policy() -> ssrf.Policy:
+    """Where webhooks (and pushes) may go: public https addresses. The test settings allow http
+    and loopback for their local receiver (HUB_WEBHOOK_REQUIRE_HTTPS, HUB_WEBHOOK_ALLOW_LOOPBACK)."""
+    return ssrf.Policy(http=not settings.HUB_WEBHOOK_REQUIRE_HTTPS, loopback=settings.HUB_WEBHOOK_ALLOW_LOOPBACK)
+
+
 def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, list[str], str]:
     errors = {}
     url = (url or "").strip()
@@ -55,7 +62,7 @@ def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, 
         refusal = "Use at most 1000 characters."
     if not refusal:
         try:
-            url = ssrf.destination_clean(url)
+            url = ssrf.destination_clean(url, destination_policy())
         except ssrf.BlockedDestination as exc:
             refusal = str(exc)
     if refusal:
@@ -418,7 +425,7 @@ class _Turn:
 
     def send(self) -> None:
         """A sender thread: the lined-up deliveries, one at a time, until it gets a None."""
-        with ssrf.Session() as session:
+        with ssrf.Session(destination_policy()) as session:
             while (delivery := self.lined_up.get()) is not None:
                 self.done.put(_post(session, self.endpoint, self.secrets, delivery))
 
@@ -494,7 +501,7 @@ def delivery_attempt(*, delivery_id) -> str:
     delivery = claimed[0]
     endpoint = delivery.endpoint
     if endpoint.is_active:
-        with ssrf.Session() as session:
+        with ssrf.Session(destination_policy()) as session:
             outcome = _post(session, endpoint, signing_secrets(endpoint), delivery)
     else:
         attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")
