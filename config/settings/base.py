@@ -242,7 +242,7 @@ SESSION_CACHE_ALIAS = "sessions"
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "apps.notifications.layers.HubChannelLayer",
+        "BACKEND": "apps.events.layers.HubChannelLayer",
         "CONFIG": {"hosts": [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]},
     }
 }
