@@ -16,7 +16,7 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from apps.identity import mfa, sso
 from apps.identity.models import Membership, TenantSecurity, User
 from tests.conftest import client_for
-from tests.identity.test_sso import ACS, SP_ENTITY, acs_post, idp, sso_alpha, sso_form  # noqa: F401
+from tests.identity.test_sso import ACS, SP_ENTITY, acs_post, http_server, idp, sso_alpha, sso_form  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,39 @@ def test_a_metadata_address_that_does_not_answer_is_refused(tenant_a, owner_a, s
     assert response.context["sso_form"].errors["idp_metadata_url"] == [
         "The metadata could not be fetched (ConnectionError)."
     ]
+
+
+@pytest.fixture
+def odd_metadata_server():
+    """/missing answers 404; /huge sends more than a megabyte."""
+    with http_server(lambda path: (200, b"<x/>" * (1 << 18) + b" ") if path == "/huge" else (404, b"")) as base:
+        yield base
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/missing", "The metadata could not be fetched (the server answered 404)."),
+        ("/huge", "The metadata is larger than 1 MB."),
+    ],
+)
+def test_a_metadata_answer_that_is_not_metadata_is_refused(odd_metadata_server, settings, path, message):
+    from django.core.exceptions import ValidationError
+
+    settings.HUB_SSO_METADATA_ALLOW_PRIVATE = True
+    with pytest.raises(ValidationError) as refused:
+        sso.metadata_fetch(odd_metadata_server + path)
+    assert refused.value.message_dict == {"idp_metadata_url": [message]}
+
+
+def test_a_metadata_address_with_credentials_is_refused_saying_why():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        sso.metadata_fetch("https://user:secret@idp.example.com/metadata")
+    assert refused.value.message_dict == {
+        "idp_metadata_url": ["Credentials in the URL are not allowed; put them in the path or a query parameter."]
+    }
 
 
 def test_metadata_is_fetched_from_the_address_that_was_checked(monkeypatch, settings):
