@@ -12,7 +12,7 @@ help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
 	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
-	@echo "make lint     ruff check"
+	@echo "make lint     ruff check and the import contracts (lint-imports)"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
 	@echo "make migrate  migrate_schemas (public and every tenant)"
 	@echo "make stop     stop the embedded services; make clean also deletes .data/"
@@ -49,6 +49,7 @@ bench: services
 
 lint: venv
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) scripts/services.py down; fi

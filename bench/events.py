@@ -18,7 +18,7 @@
   and the member's groups); the resident memory it gains per connection; and the time from
   group_send of one notification to its arrival on each connection (p95 over all connections
   and FANOUT_PUSHES pushes). The group_send is one Redis PUBLISH; the server's channel layer
-  reads it once and writes it to every socket (apps.notifications.layers). One client process
+  reads it once and writes it to every socket (apps.events.layers). One client process
   (asyncio, `websockets`) opens them all, so the open-file limit is raised to its hard limit
   for both processes, and it freezes its garbage collector's view of the open connections
   before the pushes, so that its own full collections (a second each) are not timed.

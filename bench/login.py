@@ -1,4 +1,4 @@
-"""Log-in benchmarks (identity, issue 4), in-process through Django's test client with the full
+"""Log-in benchmarks (identity), in-process through Django's test client with the full
 production middleware stack (tenant routing, sessions in Redis, OTP and MFA-policy middleware):
 
 - login_p95_ms: the POST of the log-in form with a correct password hashed with Argon2id at

@@ -30,22 +30,22 @@ from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 
 BENCHMARKS = {
-    # Tenancy (issues 2 and 3) first: the event-spine benchmarks leave the database busy for a while.
+    # Tenancy first: the event-spine benchmarks leave the database busy for a while.
     "provision_ms": provision_ms,
     "provision_p50_ms": provision_p50_ms,
     "migrate_noop_1000_s": migrate_noop_1000_s,
     "routing_ratio": routing_ratio,
-    # Identity (issue 4).
+    # Identity.
     "login_p95_ms": login_p95_ms,
     "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,
     "session_overhead_ms": session_overhead_ms,
-    # Integrator API (issue 5); also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.
+    # Integrator API; also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.
     "api_list": api_list,
     # backup_tenant / restore_tenant of 100,000 audit rows; also prints backup_100k_rows_mb.
     "backup_restore": backup_restore,
     # PostgreSQL connections of one ASGI web process under 64 clients (its pool's bound).
     "db_connections_max": db_connections_max,
-    # Event spine (issue 6); ws_connections also prints ws_memory_per_conn_kb and ws_fanout_p95_ms.
+    # Event spine; ws_connections also prints ws_memory_per_conn_kb and ws_fanout_p95_ms.
     "webhook_p95_ms": webhook_p95_ms,
     # A receiver answering in 100 ms (also prints the fast receiver's webhook_p95_ms as the baseline).
     "webhook_slow_p95_ms": webhook_slow_p95_ms,

@@ -1,9 +1,9 @@
-"""Secrets encrypted at rest (TOTP keys, webhook secrets, IdP credentials...).
+"""Secrets encrypted at rest (authenticator-app keys, webhook signing secrets).
 
 Keys come from settings.HUB_FIELD_ENCRYPTION_KEYS: a list of Fernet keys, newest first.
-Encryption always uses the first; decryption tries each, so a key can be rotated by putting a new
-one in front, running `manage.py rotate_encryption_keys`-style re-encryption (re-save the rows),
-then removing the old key.
+Encryption always uses the first; decryption tries each. To rotate, put a new key in front, run
+`manage.py rotate_mfa_keys` and `manage.py rotate_webhook_keys` (they re-encrypt every row with
+the newest key), then remove the old key.
 """
 
 from functools import cache

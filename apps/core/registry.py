@@ -4,8 +4,8 @@ Everything the platform needs to know about an app arrives here, through one `re
 function per store: its navigation and home widgets, the event types it publishes and the
 handlers it runs, the notification rules, permissions and API scopes it declares, its periodic
 tasks and recovery sweeps, its search providers, personal-data exporters and erasers, the public
-rows that belong to a tenant's backup, and (for the apps to come) GraphQL types and workflow
-nodes. The stores are complete: nothing adds one later.
+rows that belong to a tenant's backup, GraphQL types and workflow nodes. The stores are
+complete: no app adds one.
 
     from apps.core.registry import NavItem, register_nav_item
     register_nav_item(NavItem("Reports", "reports:index", icon="chart", permission="reports.view"))
@@ -33,7 +33,7 @@ class NavItem:
 
     label: str
     url_name: str  # reversed against the tenant URLconf
-    icon: str = ""  # a name from static/hub/icons.svg
+    icon: str = ""  # an icon's name (the side navigation shows the labels only)
     permission: str = ""  # role permission needed to see it; "" = every member
     weight: int = 100  # lower comes first
     section: str = "main"

@@ -17,6 +17,8 @@ import time
 
 from django_redis import get_redis_connection
 
+from apps.core.taskref import TaskRef
+
 logger = logging.getLogger(__name__)
 
 FLAG_SECONDS = 10
@@ -222,11 +224,9 @@ def _decode(value) -> str:
 def _send_again(member: str) -> None:
     """Sends the task of a hold that ran out, or that waited for its place (its queued flag may
     still be set from the hold that ran out)."""
-    from celery import current_app
-
     schema_name, task_name, key, args, *_ = json.loads(member)
     task_started(schema_name=schema_name, key=key)
-    task_enqueue_once(current_app.tasks[task_name], schema_name=schema_name, key=key, args=args)
+    task_enqueue_once(TaskRef(task_name), schema_name=schema_name, key=key, args=args)
 
 
 def recover_held(*, limit: int = 1000) -> int:

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from apps.core.registry import registry
+from apps.core.taskref import TaskRef
 
 from .handlers import handle
 from .models import Event
@@ -25,6 +26,8 @@ DISPATCH_BATCH = 100
 DISPATCH_KEY = "dispatch"
 # The outbox task renews its hold between batches (each takes well under a second).
 OUTBOX_HOLD_SECONDS = 10.0
+DISPATCH_EVENTS = TaskRef("apps.events.tasks.dispatch_events")
+DISPATCH_EVENT = TaskRef("apps.events.tasks.dispatch_event")
 
 
 class UnknownEventType(LookupError):
@@ -68,17 +71,13 @@ def event_publish(*, event_type: str, payload: dict, tenant, actor=None, occurre
 def outbox_dispatch_enqueue(*, schema_name: str) -> None:
     """Sends the task that dispatches the tenant's new events, unless one is queued already; a
     broker outage only delays the events until the next sweep."""
-    from .tasks import dispatch_events
-
-    task_enqueue_once(dispatch_events, schema_name=schema_name, key=DISPATCH_KEY)
+    task_enqueue_once(DISPATCH_EVENTS, schema_name=schema_name, key=DISPATCH_KEY)
 
 
 def event_enqueue(*, event_id, schema_name: str) -> None:
     """Sends the task that dispatches one event (the sweep's, for events left behind)."""
-    from .tasks import dispatch_event
-
     try:
-        dispatch_event.apply_async(args=[str(event_id)], headers={"_schema_name": schema_name})
+        DISPATCH_EVENT.apply_async(args=[str(event_id)], headers={"_schema_name": schema_name})
     except Exception:  # noqa: BLE001 - the outbox row is safe; the next sweep will try again
         logger.warning("could not enqueue event %s in %s; the sweep will dispatch it", event_id, schema_name)
 
@@ -131,10 +130,8 @@ def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 
     The task holds the outbox while it works (apps.events.queue.Hold), so if its worker dies the
     task is sent again once the hold has run out (OUTBOX_HOLD_SECONDS, then a recovery period).
     """
-    from .tasks import dispatch_events
-
     schema = connection.schema_name
-    hold = Hold(dispatch_events, schema_name=schema, key=DISPATCH_KEY, lease_seconds=OUTBOX_HOLD_SECONDS,
+    hold = Hold(DISPATCH_EVENTS, schema_name=schema, key=DISPATCH_KEY, lease_seconds=OUTBOX_HOLD_SECONDS,
                 exclusive=False)
     hold.acquire()
     done = _dispatch_batches(hold, batch_size, max_batches)

@@ -5,7 +5,7 @@ class IdentityConfig(HubAppConfig):
     """Users, memberships and roles, invitations, the hand-over between hosts, and the tenant
     dashboard pages every member sees (home, members, organisation settings, profile).
 
-    Also (issue 4): second factors (django-otp devices: authenticator apps with encrypted keys,
+    Also: second factors (django-otp devices: authenticator apps with encrypted keys,
     hashed recovery codes, codes by email and SMS), the second-factor log-in stage, passwordless
     log-in by email code (allauth), SAML single sign-on per tenant (djangosaml2), the Sessions
     page, the log-in lock-out and security events in the audit log.

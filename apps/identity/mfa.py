@@ -33,6 +33,7 @@ from .models import (
     User,
     hash_code,
 )
+from .sms import normalise_number, sms_send
 
 MFA_STATE_KEY = "hub_mfa"
 VERIFIED, SSO, PENDING, NONE = "verified", "sso", "pending", "none"
@@ -168,8 +169,6 @@ def message_factor_start(*, user: User, kind: str, number: str = "") -> EmailDev
             raise ValidationError("Codes by email are already on.")
         device = EmailDevice.objects.create(user=user, name=f"Email to {user.email}", confirmed=False)
     elif kind == "sms":
-        from .sms import normalise_number
-
         number = normalise_number(number)
         SMSDevice.objects.filter(user=user, confirmed=False).delete()
         device = SMSDevice.objects.create(
@@ -177,8 +176,26 @@ def message_factor_start(*, user: User, kind: str, number: str = "") -> EmailDev
         )
     else:
         raise ValidationError("Unknown kind of factor.")
-    device.generate_challenge()
+    code_send(device=device)
     return device
+
+
+def code_send(*, device: EmailDevice | SMSDevice) -> str:
+    """Sends a new code to a factor of codes by email or text message (at most every
+    RESEND_AFTER_SECONDS: ValidationError before; SMSError when the provider refuses). Returns
+    what to tell the user."""
+    code = device.new_code()
+    if isinstance(device, SMSDevice):
+        sms_send(to=device.number, body=f"Your ReactDjango-Hub code is {code}")
+        return f"We sent a code to {device.masked_number}."
+    context = {"code": code, "minutes": device.CODE_VALID_SECONDS // 60}
+    send_mail(
+        subject="Your log-in code",
+        message=render_to_string("identity/email/mfa_code.txt", context),
+        from_email=None,
+        recipient_list=[device.user.email],
+    )
+    return "We sent a code to your email address."
 
 
 def message_factor_confirm(*, request, user: User, device, code: str) -> list[str] | None:
@@ -263,16 +280,6 @@ def mfa_policy_set(*, request, tenant: Tenant, required: bool) -> TenantSecurity
         audit_event(request=request, event="mfa.policy_changed", user=None, email="", mfa_required=required)
     tenant_security_forget(tenant=tenant)
     return policy
-
-
-def send_email_code(*, device: EmailDevice, code: str) -> None:
-    context = {"code": code, "minutes": device.CODE_VALID_SECONDS // 60}
-    send_mail(
-        subject="Your log-in code",
-        message=render_to_string("identity/email/mfa_code.txt", context),
-        from_email=None,
-        recipient_list=[device.user.email],
-    )
 
 
 def totp_issuer() -> str:

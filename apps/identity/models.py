@@ -296,12 +296,6 @@ class EmailDevice(CodeByMessageDevice):
     class Meta(Device.Meta):
         verbose_name = "codes by email"
 
-    def generate_challenge(self):
-        from .mfa import send_email_code
-
-        send_email_code(device=self, code=self.new_code())
-        return "We sent a code to your email address."
-
 
 class SMSDevice(CodeByMessageDevice):
     """Codes sent by text message through the configured SMS provider (apps/identity/sms.py)."""
@@ -312,12 +306,6 @@ class SMSDevice(CodeByMessageDevice):
 
     class Meta(Device.Meta):
         verbose_name = "codes by text message"
-
-    def generate_challenge(self):
-        from .sms import sms_send
-
-        sms_send(to=self.number, body=f"Your ReactDjango-Hub code is {self.new_code()}")
-        return f"We sent a code to {self.masked_number}."
 
     @property
     def masked_number(self) -> str:

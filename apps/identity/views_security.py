@@ -68,7 +68,7 @@ def mfa_verify(request):
         if device is not None:
             request.session[METHOD_KEY] = kind  # the next six-digit code is checked against it
             try:
-                messages.info(request, device.generate_challenge())
+                messages.info(request, mfa.code_send(device=device))
             except SMSError as exc:
                 messages.error(request, str(exc))
             except ValidationError as exc:

@@ -49,7 +49,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
     reach the tenant's pages get in. Joins the tenant's group (activity) and the member's own
     group (notifications, unread count, and the end of its session, which closes it).
 
-    It listens to its groups through the channel layer (apps.notifications.layers) instead of
+    It listens to its groups through the channel layer (apps.events.layers) instead of
     having a channel of its own: no Redis subscription, queue or waiting task per socket, and no
     Redis round trip to open one when its process already follows its groups."""
 
@@ -139,6 +139,6 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             await self.shut(4403)
 
     async def channel_layer_lost(self, message):
-        # Redis went away (apps.notifications.layers): pushes made meanwhile are lost. The page
+        # Redis went away (apps.events.layers): pushes made meanwhile are lost. The page
         # reconnects (1012: service restart) and asks for what it missed.
         await self.shut(1012)

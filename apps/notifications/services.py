@@ -13,19 +13,21 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.core import realtime
+from apps.core import realtime, ssrf
 from apps.core.memo import memo_scope
 from apps.core.registry import NotificationRule, registry
+from apps.core.taskref import TaskRef
 from apps.identity.models import User
 from apps.tenancy.services import tenant_url
 
-from . import ssrf
 from .models import Channel, Notification, NotificationPreference, PushSubscription
 from .selectors import unread_count
-from .ssrf import BlockedDestination
+from .webhooks import destination_policy
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+SEND_PUSH = TaskRef("apps.notifications.tasks.send_push")
+SEND_EMAIL = TaskRef("apps.notifications.tasks.send_notification_email")
 
 
 # --- preferences ------------------------------------------------------------------------------
@@ -120,19 +122,17 @@ def _send_on_commit(created: list[tuple[Notification, str]]) -> None:
             )
             for notification in live:
                 if notification.user_id in subscribed:
-                    transaction.on_commit(partial(_enqueue, "send_push", notification.pk, schema))
+                    transaction.on_commit(partial(_enqueue, SEND_PUSH, notification.pk, schema))
     for notification, channel in created:
         if channel in (Channel.EMAIL, Channel.BOTH):
-            transaction.on_commit(partial(_enqueue, "send_notification_email", notification.pk, schema))
+            transaction.on_commit(partial(_enqueue, SEND_EMAIL, notification.pk, schema))
 
 
-def _enqueue(task_name: str, notification_id: int, schema_name: str) -> None:
-    from . import tasks
-
+def _enqueue(task: TaskRef, notification_id: int, schema_name: str) -> None:
     try:
-        getattr(tasks, task_name).apply_async(args=[notification_id], headers={"_schema_name": schema_name})
+        task.apply_async(args=[notification_id], headers={"_schema_name": schema_name})
     except Exception:  # noqa: BLE001
-        logger.exception("could not enqueue %s for notification %s", task_name, notification_id)
+        logger.exception("could not enqueue %s for notification %s", task.name.rpartition(".")[2], notification_id)
 
 
 def notification_as_dict(notification: Notification) -> dict:
@@ -286,8 +286,8 @@ def push_subscription_save(
     to the member who saved it: an endpoint another member holds is refused, never taken over."""
     errors = {}
     try:
-        endpoint = ssrf.destination_clean(endpoint or "")
-    except BlockedDestination as exc:
+        endpoint = ssrf.destination_clean(endpoint or "", destination_policy())
+    except ssrf.BlockedDestination as exc:
         errors["endpoint"] = [str(exc)]
     if not p256dh or len(p256dh) > 200:
         errors["p256dh"] = ["The subscription's p256dh key is missing."]
@@ -318,7 +318,7 @@ class _PushSession:
     checked address (no second DNS lookup), redirects not followed."""
 
     def __init__(self):
-        self._session = ssrf.Session()
+        self._session = ssrf.Session(destination_policy())
 
     def post(self, url, data=None, headers=None, timeout=None, **_):
         response = self._session.post(url, data or b"", dict(headers or {}), timeout=timeout)
@@ -371,7 +371,7 @@ def push_send(*, notification_id: int) -> int:
                 subscription.delete()
             else:
                 PushSubscription.objects.filter(pk=subscription.pk).update(last_error=str(exc)[:300])
-        except (BlockedDestination, OSError, ValueError) as exc:
+        except (ssrf.BlockedDestination, OSError, ValueError) as exc:
             PushSubscription.objects.filter(pk=subscription.pk).update(last_error=str(exc)[:300])
         finally:
             session.close()

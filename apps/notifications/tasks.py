@@ -16,12 +16,6 @@ def deliver_webhooks(endpoint_id: int) -> int:
     return webhooks.endpoint_deliver_due(endpoint_id=endpoint_id)
 
 
-@shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
-def deliver_webhook(delivery_id: str) -> str:
-    """One delivery (tasks queued by earlier versions, one per delivery)."""
-    return webhooks.delivery_attempt(delivery_id=delivery_id)
-
-
 @shared_task(bind=True, acks_late=True, max_retries=5, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def send_notification_email(self, notification_id: int) -> bool:
     try:

@@ -18,12 +18,14 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core import ssrf
 from apps.core.events import publish
 from apps.core.registry import registry
+from apps.core.taskref import TaskRef
 from apps.events.queue import Hold, task_enqueue_once
 from apps.identity.models import User
 
-from . import signing, ssrf
+from . import signing
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,16 @@ MAX_COUNTDOWN_SECONDS = 15 * 60
 # Deliveries to one endpoint leased at a time (more when HUB_WEBHOOK_ENDPOINT_CONCURRENCY is higher).
 DELIVERY_BATCH = 50
 USER_AGENT = "ReactDjango-Hub-Webhooks/1 (+https://www.standardwebhooks.com/)"
+DELIVER_WEBHOOKS = TaskRef("apps.notifications.tasks.deliver_webhooks")
 
 
 # --- endpoints ----------------------------------------------------------------------------------
+
+
+def destination_policy() -> ssrf.Policy:
+    """Where webhooks (and pushes) may go: public https addresses. The test settings allow http
+    and loopback for their local receiver (HUB_WEBHOOK_REQUIRE_HTTPS, HUB_WEBHOOK_ALLOW_LOOPBACK)."""
+    return ssrf.Policy(http=not settings.HUB_WEBHOOK_REQUIRE_HTTPS, loopback=settings.HUB_WEBHOOK_ALLOW_LOOPBACK)
 
 
 def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, list[str], str]:
@@ -53,7 +62,7 @@ def _clean(*, url: str, event_types: list[str], description: str) -> tuple[str, 
         refusal = "Use at most 1000 characters."
     if not refusal:
         try:
-            url = ssrf.destination_clean(url)
+            url = ssrf.destination_clean(url, destination_policy())
         except ssrf.BlockedDestination as exc:
             refusal = str(exc)
     if refusal:
@@ -186,10 +195,8 @@ def queue_key(endpoint_id) -> str:
 
 
 def _send_task(endpoint_id, schema_name: str, countdown: float) -> None:
-    from .tasks import deliver_webhooks
-
     task_enqueue_once(
-        deliver_webhooks, schema_name=schema_name, key=queue_key(endpoint_id), args=[endpoint_id], countdown=countdown
+        DELIVER_WEBHOOKS, schema_name=schema_name, key=queue_key(endpoint_id), args=[endpoint_id], countdown=countdown
     )
 
 
@@ -323,11 +330,9 @@ def endpoint_deliver_due(*, endpoint_id) -> int:
     endpoint served returns at once, one that finds its tenant's places taken is sent again when
     one frees up. After its turn, a task with work left sends a new one, which queues behind the
     other endpoints' tasks."""
-    from .tasks import deliver_webhooks
-
     schema = connection.schema_name
     hold = Hold(
-        deliver_webhooks,
+        DELIVER_WEBHOOKS,
         schema_name=schema,
         key=queue_key(endpoint_id),
         args=[endpoint_id],
@@ -420,7 +425,7 @@ class _Turn:
 
     def send(self) -> None:
         """A sender thread: the lined-up deliveries, one at a time, until it gets a None."""
-        with ssrf.Session() as session:
+        with ssrf.Session(destination_policy()) as session:
             while (delivery := self.lined_up.get()) is not None:
                 self.done.put(_post(session, self.endpoint, self.secrets, delivery))
 
@@ -496,7 +501,7 @@ def delivery_attempt(*, delivery_id) -> str:
     delivery = claimed[0]
     endpoint = delivery.endpoint
     if endpoint.is_active:
-        with ssrf.Session() as session:
+        with ssrf.Session(destination_policy()) as session:
             outcome = _post(session, endpoint, signing_secrets(endpoint), delivery)
     else:
         attempt = WebhookAttempt(delivery=delivery, url=endpoint.url, error="The endpoint is disabled.")

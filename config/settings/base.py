@@ -242,7 +242,7 @@ SESSION_CACHE_ALIAS = "sessions"
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "apps.notifications.layers.HubChannelLayer",
+        "BACKEND": "apps.events.layers.HubChannelLayer",
         "CONFIG": {"hosts": [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]},
     }
 }
@@ -318,7 +318,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 HUB_INVITATION_MAX_AGE_DAYS = env.int("HUB_INVITATION_MAX_AGE_DAYS", default=7)
 HUB_HANDOVER_MAX_AGE_SECONDS = 60
 
-# --- MFA, passwordless log-in, SSO, brute force (issue 4; see apps/identity) -----------------
+# --- MFA, passwordless log-in, SSO, brute force (apps/identity) -----------------------------
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="ReactDjango-Hub")
 # Passwordless: a one-time code by email (allauth's login by code), rate-limited below.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True

@@ -120,7 +120,7 @@ def private_hub(_session_tenants, settings):
     # This test process pushes through the same (private) channel layer as the server.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "apps.notifications.layers.HubChannelLayer",
+            "BACKEND": "apps.events.layers.HubChannelLayer",
             "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{redis.port}/3"}]},
         }
     }

@@ -1,4 +1,4 @@
-"""`manage.py startapp_hub`: a new app in the house shape that passes ruff and its own tests as
+"""`manage.py startapp_hub`: a new app in the house shape that passes `make lint` and its own tests as
 generated, and that needs one line outside itself (in HUB_APPS) to be served: its page, API,
 navigation item and registry entries arrive through the registry and the automatic mounts."""
 
@@ -41,6 +41,11 @@ def test_a_generated_app_passes_lint_and_its_tests_with_one_line_of_settings(tmp
         targets = [str(ROOT / top / name) for name in names.values() for top in ("apps", "tests")]
         lint = subprocess.run([ROOT / ".venv/bin/ruff", "check", *targets], cwd=ROOT, capture_output=True, text=True)
         assert lint.returncode == 0, lint.stdout
+        # The import contracts place them as feature apps, with no change to the contracts.
+        contracts = subprocess.run(
+            [ROOT / ".venv/bin/lint-imports", "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert contracts.returncode == 0, contracts.stdout
 
         # The one change outside the apps: their names in HUB_APPS (here in a settings module of the test's own).
         (tmp_path / "with_generated_apps.py").write_text(

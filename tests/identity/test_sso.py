@@ -1,5 +1,7 @@
 """SAML single sign-on per tenant against a real pysaml2 IdP that signs its assertions."""
 
+import contextlib
+
 import pytest
 from auditlog.models import LogEntry
 from django_tenants.utils import schema_context
@@ -176,16 +178,17 @@ def test_sso_login_without_sso_set_up_is_404(tenant_b):
     assert client_for(tenant_b).get("/saml2/login/").status_code == 404
 
 
-@pytest.fixture
-def metadata_server(idp):
+@contextlib.contextmanager
+def http_server(answer):
+    """A local HTTP server whose GET of a path answers `answer(path)`: (status, body). Yields its
+    base URL."""
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    body = idp.metadata_xml().encode()
-
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
-            self.send_response(200)
+            status, body = answer(self.path)
+            self.send_response(status)
             self.send_header("Content-Type", "application/samlmetadata+xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -196,8 +199,17 @@ def metadata_server(idp):
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/metadata"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def metadata_server(idp):
+    body = idp.metadata_xml().encode()
+    with http_server(lambda path: (200, body)) as base:
+        yield f"{base}/metadata"
 
 
 def sso_form(**extra):

@@ -16,7 +16,7 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from apps.identity import mfa, sso
 from apps.identity.models import Membership, TenantSecurity, User
 from tests.conftest import client_for
-from tests.identity.test_sso import ACS, SP_ENTITY, acs_post, idp, sso_alpha, sso_form  # noqa: F401
+from tests.identity.test_sso import ACS, SP_ENTITY, acs_post, http_server, idp, sso_alpha, sso_form  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -115,14 +115,68 @@ def test_a_metadata_address_that_does_not_answer_is_refused(tenant_a, owner_a, s
     ]
 
 
-def test_a_public_metadata_address_passes_the_network_check(monkeypatch):
-    """Addresses that resolve to the public internet only are fetched (nothing is fetched here)."""
+@pytest.fixture
+def odd_metadata_server():
+    """/missing answers 404; /huge sends more than a megabyte."""
+    with http_server(lambda path: (200, b"<x/>" * (1 << 18) + b" ") if path == "/huge" else (404, b"")) as base:
+        yield base
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/missing", "The metadata could not be fetched (the server answered 404)."),
+        ("/huge", "The metadata is larger than 1 MB."),
+    ],
+)
+def test_a_metadata_answer_that_is_not_metadata_is_refused(odd_metadata_server, settings, path, message):
+    from django.core.exceptions import ValidationError
+
+    settings.HUB_SSO_METADATA_ALLOW_PRIVATE = True
+    with pytest.raises(ValidationError) as refused:
+        sso.metadata_fetch(odd_metadata_server + path)
+    assert refused.value.message_dict == {"idp_metadata_url": [message]}
+
+
+def test_a_metadata_address_with_credentials_is_refused_saying_why():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        sso.metadata_fetch("https://user:secret@idp.example.com/metadata")
+    assert refused.value.message_dict == {
+        "idp_metadata_url": ["Credentials in the URL are not allowed; put them in the path or a query parameter."]
+    }
+
+
+def test_metadata_is_fetched_from_the_address_that_was_checked(monkeypatch, settings):
+    """The metadata host is resolved once: an answer that changes after the check (DNS rebinding,
+    here to a server on 127.0.0.1) is never connected to; the fetch goes to the checked address."""
     import socket
 
-    monkeypatch.setattr(
-        socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
-    )
-    assert sso._refuse_internal_address("https://idp.example.com/metadata") is None
+    from django.core.exceptions import ValidationError
+
+    settings.HUB_SSO_METADATA_ALLOW_PRIVATE = False
+    inside = socket.create_server(("127.0.0.1", 0))
+    port = inside.getsockname()[1]
+    answers = iter(["93.184.215.14"])  # a public address first, 127.0.0.1 from then on
+
+    def getaddrinfo(host, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port))]
+
+    connected, real_connect = [], socket.socket.connect
+
+    def connect(sock, address):
+        connected.append(address)
+        if address[0] != "127.0.0.1":
+            raise ConnectionRefusedError("no network in the tests")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    with inside, pytest.raises(ValidationError) as refused:
+        sso.metadata_fetch(f"https://idp.example.com:{port}/metadata")
+    assert connected == [("93.184.215.14", port)]
+    assert refused.value.message_dict == {"idp_metadata_url": ["The metadata could not be fetched (ConnectionError)."]}
 
 
 def test_new_users_cannot_be_made_owners_by_the_idp(tenant_a, idp):  # noqa: F811

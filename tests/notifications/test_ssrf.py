@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core import ssrf
 from apps.core.events import publish
-from apps.notifications import ssrf, webhooks
+from apps.notifications import webhooks
 from apps.notifications.models import WebhookDelivery, WebhookEndpoint
 
 PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
@@ -102,10 +103,11 @@ def test_metadata_and_private_addresses_are_blocked_at_send_time(in_tenant_a, pr
 
 def test_loopback_is_allowed_only_by_the_test_setting(settings):
     settings.HUB_WEBHOOK_ALLOW_LOOPBACK = True
-    assert ssrf.address_refusal(ipaddress.ip_address("127.0.0.1")) is None
+    policy = webhooks.destination_policy()
+    assert ssrf.address_refusal(ipaddress.ip_address("127.0.0.1"), policy) is None
     # never the private ranges or the metadata service, whatever the setting
-    assert ssrf.address_refusal(ipaddress.ip_address("10.0.0.1")) == "a private address"
-    assert ssrf.address_refusal(ipaddress.ip_address("169.254.169.254")) == "a cloud metadata address"
+    assert ssrf.address_refusal(ipaddress.ip_address("10.0.0.1"), policy) == "a private address"
+    assert ssrf.address_refusal(ipaddress.ip_address("169.254.169.254"), policy) == "a cloud metadata address"
 
 
 # Other spellings of loopback, private and metadata addresses: resolvers read them as addresses

@@ -20,7 +20,8 @@ from psycopg import sql
 
 from apps.identity.models import Invitation, Membership, User
 from apps.identity.services import invitation_create, membership_change_role, organisation_provision
-from apps.tenancy.backup import _schema_tables, public_not_backed_up, public_parts
+from apps.tenancy.backup import public_not_backed_up, public_parts
+from apps.tenancy.backup.catalogue import schema_tables
 from apps.tenancy.models import Domain, Tenant
 from apps.tenancy.services import tenant_delete, tenant_set_status
 from tests.conftest import PASSWORD, client_for, subprocess_env
@@ -35,7 +36,7 @@ SLUG = "bak-co"
 def schema_rows(schema: str) -> dict[str, list[tuple]]:
     """Every row of every table of the schema, in a stable order."""
     with connection.cursor() as cursor:
-        tables = _schema_tables(cursor, schema)
+        tables = schema_tables(cursor, schema)
         rows = {}
         for name in sorted(tables):
             cursor.execute(

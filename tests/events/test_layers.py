@@ -1,4 +1,4 @@
-"""The channel layer (apps.notifications.layers): Redis pub/sub, one subscription per group and
+"""The channel layer (apps.events.layers): Redis pub/sub, one subscription per group and
 process, deployments on one Redis server kept apart, and a lost Redis closes the sockets so the
 pages reconnect and catch up.
 
@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.core import realtime
-from apps.notifications.layers import HubChannelLayer
+from apps.events.layers import HubChannelLayer
 from config.settings.base import redis_url_for
 from tests.processes import PrivateRedis
 from tests.websockets import communicator, logged_in
@@ -117,7 +117,7 @@ def private_redis(settings):
     server.start()
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "apps.notifications.layers.HubChannelLayer",
+            "BACKEND": "apps.events.layers.HubChannelLayer",
             "CONFIG": {"hosts": [{"address": server.url}]},
         }
     }

@@ -1,10 +1,12 @@
-"""Outbound HTTP to addresses that tenants give us (webhooks, push services), safe from SSRF.
+"""Outbound HTTP to addresses that others give us (webhook endpoints, push services, an IdP's
+metadata), safe from server-side request forgery.
 
 The guard runs when sending, after DNS resolution: every address the host name resolves to must
-be a public unicast address, and the connection goes to exactly the address that was checked
-(no second lookup an attacker's DNS could answer differently). Loopback is allowed only when
-settings.HUB_WEBHOOK_ALLOW_LOOPBACK is on (the test settings, for a receiver on 127.0.0.1);
-private, link-local, shared, reserved and cloud-metadata addresses never are.
+be allowed, and the connection goes to exactly the address that was checked (no second lookup an
+attacker's DNS could answer differently). What is allowed is the caller's Policy: by default
+(PUBLIC) https to public unicast addresses only; a policy may allow plain http, loopback (the
+tests' local receivers) or private networks (an IdP inside one's own network). Cloud metadata
+addresses are never reached.
 """
 
 import http.client
@@ -15,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.conf import settings
-
 # Cloud metadata services (most are link-local or private already; listed so the intent is explicit).
 METADATA_ADDRESSES = {
     ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack, DigitalOcean
@@ -26,10 +26,32 @@ METADATA_ADDRESSES = {
     ipaddress.ip_address("192.0.0.192"),  # Oracle Cloud
 }
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 
 
 class BlockedDestination(Exception):
-    """The URL is not allowed, or resolves to an address we never connect to."""
+    """The URL is not allowed, or resolves to an address the policy does not allow."""
+
+
+class InternalAddress(BlockedDestination):
+    """The host is, or resolves to, an address the policy keeps out of reach (loopback, a private
+    network, cloud metadata…)."""
+
+
+class Unresolvable(ConnectionError):
+    """The host name does not resolve (now: DNS answers may change)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a caller may reach besides https to public addresses."""
+
+    http: bool = False  # plain http too
+    loopback: bool = False  # 127.0.0.0/8, ::1, localhost
+    private: bool = False  # private, link-local and shared (carrier-grade NAT) networks
+
+
+PUBLIC = Policy()
 
 
 def _embedded_ipv4(address):
@@ -43,19 +65,19 @@ def _embedded_ipv4(address):
     return None
 
 
-def address_refusal(address) -> str | None:
+def address_refusal(address, policy: Policy = PUBLIC) -> str | None:
     """Why `address` must not be reached, or None when it may be."""
     inner = _embedded_ipv4(address)
     if inner is not None:
-        return address_refusal(inner)
+        return address_refusal(inner, policy)
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_loopback:
-        return None if settings.HUB_WEBHOOK_ALLOW_LOOPBACK else "a loopback address"
+        return None if policy.loopback else "a loopback address"
     if address.is_link_local:
-        return "a link-local address"
-    if address.is_private:
-        return "a private address"
+        return None if policy.private else "a link-local address"
+    if address.is_private or address in _SHARED:
+        return None if policy.private else "a private address"
     if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
         return "not a public address"
     return None
@@ -108,7 +130,7 @@ def destination_host(host: str) -> str:
     return str(spelled) if spelled is not None else host
 
 
-def url_clean(url: str) -> str:
+def url_clean(url: str, policy: Policy = PUBLIC) -> str:
     """The URL with its host in canonical form (destination_host), or BlockedDestination saying
     why it may not be used. Checks what can be checked without DNS: scheme, host, port, addresses."""
     try:
@@ -118,7 +140,7 @@ def url_clean(url: str) -> str:
         raise BlockedDestination("Enter a valid URL.") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise BlockedDestination("Enter an http(s) URL.")
-    if parts.scheme != "https" and settings.HUB_WEBHOOK_REQUIRE_HTTPS:
+    if parts.scheme != "https" and not policy.http:
         raise BlockedDestination("The URL must use https.")
     if parts.username or parts.password:
         raise BlockedDestination("Credentials in the URL are not allowed; put them in the path or a query parameter.")
@@ -132,54 +154,55 @@ def url_clean(url: str) -> str:
         literal = ipaddress.ip_address(host)
     except ValueError:
         if host == "localhost" or host.endswith(".localhost") or host.endswith(".internal"):
-            if not settings.HUB_WEBHOOK_ALLOW_LOOPBACK:
-                raise BlockedDestination(f"{host} is not a public address.") from None
+            if not policy.loopback:
+                raise InternalAddress(f"{host} is not a public address.") from None
     else:
-        refusal = address_refusal(literal)
+        refusal = address_refusal(literal, policy)
         if refusal:
             shown = parts.hostname if host == parts.hostname else f"{parts.hostname} ({host})"
-            raise BlockedDestination(f"{shown} is {refusal}.")
+            raise InternalAddress(f"{shown} is {refusal}.")
     if host == parts.hostname:
         return url
     netloc = f"[{host}]" if ":" in host else host
     return parts._replace(netloc=netloc if port is None else f"{netloc}:{port}").geturl()
 
 
-def url_refusal(url: str) -> str | None:
+def url_refusal(url: str, policy: Policy = PUBLIC) -> str | None:
     """Why `url` may not be used (url_clean), or None."""
     try:
-        url_clean(url)
+        url_clean(url, policy)
     except BlockedDestination as exc:
         return str(exc)
     return None
 
 
-def destination_clean(url: str) -> str:
-    """What a webhook endpoint or a push subscription is saved with: the URL in canonical form
-    (url_clean) and, if its host resolves now, resolving to public addresses only (checked again
-    at every send, which is what protects: DNS answers may change). BlockedDestination says why not."""
-    url = url_clean(url)
+def destination_clean(url: str, policy: Policy = PUBLIC) -> str:
+    """What a stored destination (a webhook endpoint, a push subscription) is saved with: the URL
+    in canonical form (url_clean) and, if its host resolves now, resolving to allowed addresses
+    only (checked again at every send, which is what protects: DNS answers may change).
+    BlockedDestination says why not."""
+    url = url_clean(url, policy)
     parts = urlsplit(url)
     try:
-        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except BlockedDestination as exc:
-        raise BlockedDestination(f"{exc}.") from None
-    except ConnectionError:
-        pass  # not resolvable now: checked when sending
+        resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), policy)
+    except InternalAddress as exc:
+        raise InternalAddress(f"{exc}.") from None
+    except Unresolvable:
+        pass  # checked when sending
     return url
 
 
-def resolve(host: str, port: int) -> list[tuple]:
+def resolve(host: str, port: int, policy: Policy = PUBLIC) -> list[tuple]:
     """getaddrinfo, checked: every address must be allowed, or BlockedDestination."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        raise ConnectionError(f"cannot resolve {host}: {exc.strerror}") from None
+        raise Unresolvable(f"cannot resolve {host}: {exc.strerror}") from None
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split("%")[0])
-        refusal = address_refusal(address)
+        refusal = address_refusal(address, policy)
         if refusal:
-            raise BlockedDestination(f"{host} resolves to {address}, {refusal}")
+            raise InternalAddress(f"{host} resolves to {address}, {refusal}")
     return infos
 
 
@@ -220,12 +243,13 @@ class _PinnedHTTPSConnection(_PinnedMixin, http.client.HTTPSConnection):
 
 
 class Session:
-    """POSTs over one kept-alive connection per host (webhook deliveries to one endpoint). Each
-    new connection goes through the guard — the URL checked, the host resolved, every address
-    checked — and goes to the address that was checked; a kept-alive connection stays with it.
-    Use it for a short while (one batch of deliveries), then close it."""
+    """Requests over one kept-alive connection per host (e.g. webhook deliveries to one endpoint).
+    Each new connection goes through the guard — the URL checked, the host resolved, every
+    address checked, all under `policy` — and goes to the address that was checked; a kept-alive
+    connection stays with it. Use it for a short while (one batch of deliveries), then close it."""
 
-    def __init__(self):
+    def __init__(self, policy: Policy = PUBLIC):
+        self.policy = policy
         self._conn = None
         self._key = None
 
@@ -241,9 +265,20 @@ class Session:
         self._conn = self._key = None
 
     def post(self, url: str, body: bytes, headers: dict, *, timeout: float, max_body: int = 65536) -> Response:
-        """POSTs `body` to `url` after the SSRF check. No redirects are followed (a 3xx is just a
-        status); the whole exchange must finish within `timeout` seconds."""
-        parts = urlsplit(url_clean(url))
+        """POSTs `body` to `url` (see request)."""
+        return self.request("POST", url, body, headers, timeout=timeout, max_body=max_body)
+
+    def get(self, url: str, headers: dict | None = None, *, timeout: float, max_body: int = 65536) -> Response:
+        """GETs `url` (see request)."""
+        return self.request("GET", url, None, headers or {}, timeout=timeout, max_body=max_body)
+
+    def request(
+        self, method: str, url: str, body: bytes | None, headers: dict, *, timeout: float, max_body: int
+    ) -> Response:
+        """Sends the request after the SSRF check and reads at most `max_body` bytes of the answer.
+        No redirects are followed (a 3xx is just a status); the whole exchange must finish within
+        `timeout` seconds."""
+        parts = urlsplit(url_clean(url, self.policy))
         https = parts.scheme == "https"
         port = parts.port or (443 if https else 80)
         path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
@@ -251,11 +286,11 @@ class Session:
         key = (parts.scheme, parts.hostname, port)
         if self._conn is not None and self._key == key:
             try:
-                return self._exchange(path, body, headers, deadline, timeout, max_body)
+                return self._exchange(method, path, body, headers, deadline, timeout, max_body)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 pass  # the server closed the idle connection: open a new one
         self.close()
-        infos = resolve(parts.hostname, port)
+        infos = resolve(parts.hostname, port, self.policy)
         last_error: Exception | None = None
         for info in infos[:2]:
             remaining = deadline - time.monotonic()
@@ -270,18 +305,18 @@ class Session:
             conn.pinned = info
             self._conn, self._key = conn, key
             try:
-                return self._exchange(path, body, headers, deadline, timeout, max_body)
+                return self._exchange(method, path, body, headers, deadline, timeout, max_body)
             except (ConnectionRefusedError, ConnectionResetError) as exc:
                 last_error = exc  # try the next address, if any
         raise ConnectionError(str(last_error) if last_error else "timed out connecting")
 
-    def _exchange(self, path, body, headers, deadline, timeout, max_body) -> Response:
+    def _exchange(self, method, path, body, headers, deadline, timeout, max_body) -> Response:
         """One request on the session's connection; any error closes it."""
         conn = self._conn
         try:
             if conn.sock is not None:  # kept alive: the socket still has the last exchange's timeout
                 conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            conn.request("POST", path, body=body, headers=headers)
+            conn.request(method, path, body=body, headers=headers)
             if conn.sock is not None:
                 conn.sock.settimeout(max(0.01, deadline - time.monotonic()))
             raw = conn.getresponse()
