@@ -6,13 +6,14 @@ STAMP := .venv/.installed
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench lint stop clean
+.PHONY: help venv services migrate run test bench lint openapi stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
 	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
+	@echo "make openapi  regenerate tests/api/openapi.yaml, the API's OpenAPI document the tests compare against"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
 	@echo "make migrate  migrate_schemas (public and every tenant)"
 	@echo "make stop     stop the embedded services; make clean also deletes .data/"
@@ -50,6 +51,12 @@ bench: services
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
+
+# The OpenAPI document as the test settings generate it (the hello plugin enabled), checked in:
+# tests/api/test_openapi_snapshot.py fails when the generated one differs. No database needed.
+openapi: venv
+	env -u HUB_PLUGINS DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_POOL_MAX_SIZE=0 \
+		$(PY) manage.py spectacular --api-version v1 --validate --fail-on-warn --file tests/api/openapi.yaml
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) scripts/services.py down; fi

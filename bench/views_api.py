@@ -9,7 +9,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
-from apps.api.endpoints.members import MemberSerializer
+from apps.identity.api.serializers import MemberSerializer
 from apps.identity.models import Membership
 
 

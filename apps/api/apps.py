@@ -2,16 +2,21 @@ from apps.core.appconfig import HubAppConfig, Schema
 
 
 class ApiConfig(HubAppConfig):
-    """The integrator API's plumbing: API keys, authentication, permissions by role and key scope,
-    rate limits, versioning, problem+json errors, idempotency, usage metering, the OpenAPI schema
-    and its documentation pages, and the v1 router that mounts each app's `api/urls.py`.
+    """The integrator API's plumbing: API keys and their authentication, rate limits and usage
+    metering, idempotency, the documentation pages, and the v1 router that mounts each app's
+    `api/urls.py`. What every endpoint shares (base views, permissions by role and key scope,
+    problem+json errors, versioning, the OpenAPI details) is apps.core.api; apps.api plugs its
+    parts in through settings (REST_FRAMEWORK's authentication and throttle classes,
+    HUB_API_IDEMPOTENCY_CLASS).
 
     TENANT app: API keys, their daily usage and idempotency records live in each tenant's own
     schema (a key can only ever be found on its own tenant's domain). Its code (commands, pages,
     middleware) is installed everywhere.
 
     Its pages (the API keys page and the API reference) are mounted at /developers/; its
-    `urls.py` is the /api/ router itself, which config/urls_tenant.py mounts first.
+    `urls.py` is the /api/ router itself, which config/urls_tenant.py mounts first; its own
+    endpoints (`endpoints/urls.py`: API keys, usage) are mounted like every app's, at the root of
+    /api/v1/.
     """
 
     name = "apps.api"
@@ -19,6 +24,8 @@ class ApiConfig(HubAppConfig):
     schema = Schema.TENANT
     url_prefix = "developers/"
     urls_module = "pages_urls"
+    api_prefix = ""
+    api_urls_module = "endpoints.urls"
 
     def ready(self):
         from apps.core.registry import (
@@ -32,16 +39,13 @@ class ApiConfig(HubAppConfig):
             register_permission,
         )
 
-        from . import signals  # noqa: F401  (signals: drop cached keys when a membership changes)
+        # The OpenAPI description of its authentication classes; signals drop cached keys when a
+        # membership changes.
+        from . import schema, signals  # noqa: F401
 
         register_permission(Permission("api_keys.manage", "Manage API keys", role="admin"))
         register_nav_item(NavItem("API keys", "api_keys", icon="key", permission="api_keys.manage", weight=95))
-        register_api_scope(
-            ApiScope("tenancy", "The organisation: its name and plan."),
-            ApiScope("identity", "Members and invitations."),
-            ApiScope("audit", "The audit log.", read_only=True),
-            ApiScope("api", "API keys and their usage."),
-        )
+        register_api_scope(ApiScope("api", "API keys and their usage."))
         # Usage counted in Redis → each tenant's ApiKeyUsage; idempotency records past their time out.
         register_periodic_task(
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),

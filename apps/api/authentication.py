@@ -1,16 +1,21 @@
-"""Who is calling: an API key (`Authorization: Bearer hub_…`) or the dashboards' session."""
+"""Who is calling: an API key (`Authorization: Bearer hub_…`) or the dashboards' session. Both
+put the caller's membership on the request, which the permission check asks what its role allows
+(apps.core.api.authentication says what an authentication class gives)."""
 
 from dataclasses import dataclass
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from apps.core.api.authentication import Credential
+from apps.identity.selectors import membership_get
+
 from .keycache import KeyEntry, cache, membership_copy, split_key
 
 
 @dataclass
-class KeyPrincipal:
-    """request.auth for a call made with an API key."""
+class KeyPrincipal(Credential):
+    """request.auth for a call made with an API key: its scopes, and "key:<id>" as principal."""
 
     entry: KeyEntry
 
@@ -73,4 +78,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
-    """The dashboards' own calls: the logged-in session, with Django's CSRF check on writes."""
+    """The dashboards' own calls: the logged-in session, with Django's CSRF check on writes. The
+    membership is the user's in the tenant served (None for someone who is not a member)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            http = request._request
+            http.membership = membership_get(user=result[0], tenant=getattr(http, "tenant", None))
+        return result

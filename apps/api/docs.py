@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .versioning import deprecation_headers
+from apps.core.api.versioning import deprecation_headers
 
 _lock = threading.Lock()
 _schemas: dict[str, dict] = {}
@@ -30,6 +30,7 @@ class SchemaView(SpectacularAPIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = []
     renderer_classes = [JSONRenderer]
 
     @extend_schema(exclude=True)

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, time
 
 from django import forms
 
-from . import scopes
+from apps.core.api import scopes
 
 
 class ApiKeyForm(forms.Form):

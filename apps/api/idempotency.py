@@ -10,6 +10,8 @@ re-serialises the same JSON differently is still recognised. As the draft says:
 
 A record is claimed (unique principal + key) before the view runs, so two concurrent requests
 with one key cannot both act. A 5xx or 429 answer is not kept, so the client may retry.
+
+IdempotencyKeys is the hook apps.core.api's base view calls (the setting HUB_API_IDEMPOTENCY_CLASS).
 """
 
 import hashlib
@@ -21,9 +23,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 
-from .exceptions import Conflict
+from apps.core.api.authentication import principal_of
+from apps.core.api.exceptions import Conflict, Replay
+
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -38,11 +43,6 @@ class KeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = f"This {HEADER} was already used with a different request. Use a new key for a new request."
     default_code = "idempotency_key_reused"
-
-
-class Replay(Exception):
-    def __init__(self, response):
-        self.response = response
 
 
 def canonical_body(body: bytes) -> bytes:
@@ -109,3 +109,23 @@ def complete(record: IdempotencyRecord, response) -> None:
     record.body = response.content
     record.headers = {name: response[name] for name in REPLAY_HEADERS if name in response}
     record.save(update_fields=["status_code", "content_type", "body", "headers"])
+
+
+class IdempotencyKeys:
+    """The base view's idempotency hook: begin() before the view runs, complete() with its answer."""
+
+    def begin(self, request) -> IdempotencyRecord | None:
+        return begin(request, principal_of(request))
+
+    def complete(self, record: IdempotencyRecord, response) -> None:
+        complete(record, response)
+
+    def schema_parameter(self) -> OpenApiParameter:
+        """The header as the OpenAPI document declares it on every POST (apps.core.api.schema)."""
+        return OpenApiParameter(
+            HEADER,
+            {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH, "pattern": KEY_PATTERN},
+            OpenApiParameter.HEADER,
+            description="1 to 255 printable ASCII characters, e.g. a UUID. The first response to this "
+            "key is replayed for 24 hours; the same key with a different request is a 422.",
+        )

@@ -10,10 +10,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.api import scopes as scope_registry
 from apps.identity.models import Membership
 from apps.identity.roles import has_permission
 
-from . import scopes as scope_registry
 from .keycache import hash_key, keys_changed, redis
 from .metering import last_used_key, meter, usage_key
 from .models import KEY_PREFIX, ApiKey, ApiKeyUsage, IdempotencyRecord

@@ -3,7 +3,8 @@ from .appconfig import HubAppConfig, Schema
 
 class CoreConfig(HubAppConfig):
     """The kernel: the registry and the hub app config, the CSP middleware, the UI shell's
-    templates and assets, the scaffold command.
+    templates and assets, the scaffold command, and the base classes of every app's API
+    (apps.core.api).
 
     Imports no other app of the hub. SHARED app: it has no tables of its own; its code serves
     every host.

@@ -23,13 +23,16 @@ class IdentityConfig(HubAppConfig):
     label = "identity"
     schema = Schema.SHARED
     url_prefix = ""
+    api_prefix = ""  # /api/v1/members/, /api/v1/invitations/, /api/v1/audit-log/
 
     def ready(self):
         from auditlog.registry import auditlog
         from django.core import checks
 
         from apps.core.registry import (
+            ApiScope,
             NavItem,
+            register_api_scope,
             register_backup_part,
             register_event_type,
             register_nav_item,
@@ -50,6 +53,10 @@ class IdentityConfig(HubAppConfig):
         auditlog.register(TenantSecurity, exclude_fields=["idp_metadata_xml", "updated"])
 
         register_permission(*PERMISSIONS)
+        register_api_scope(
+            ApiScope("identity", "Members and invitations."),
+            ApiScope("audit", "The audit log.", read_only=True),
+        )
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
         register_backup_part(*BACKUP_PARTS)

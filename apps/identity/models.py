@@ -14,7 +14,7 @@ from django_otp.oath import TOTP
 from apps.core.crypto import EncryptedTextField
 from apps.tenancy.models import Tenant
 
-from .roles import Role
+from .roles import Role, has_permission
 
 
 class UserManager(BaseUserManager):
@@ -81,6 +81,10 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.tenant} as {self.role}"
+
+    def allows(self, permission: str) -> bool:
+        """Whether this member's role has `permission` (what the API's permission check asks)."""
+        return has_permission(self.role, permission)
 
 
 def hash_token(token: str) -> str:

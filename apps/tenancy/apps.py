@@ -11,11 +11,14 @@ class TenancyConfig(HubAppConfig):
     name = "apps.tenancy"
     label = "tenancy"
     schema = Schema.SHARED
+    api_prefix = ""  # /api/v1/tenant/
 
     def ready(self):
         from apps.core.registry import (
+            ApiScope,
             BackupPart,
             Permission,
+            register_api_scope,
             register_backup_part,
             register_event_type,
             register_permission,
@@ -31,6 +34,7 @@ class TenancyConfig(HubAppConfig):
             Permission("settings.change", "Change the organisation's settings", role="admin"),
             Permission("tenant.delete", "Delete the organisation", role="owner"),
         )
+        register_api_scope(ApiScope("tenancy", "The organisation: its name and plan."))
         register_backup_part(
             BackupPart("tenancy.Domain", adjust=adjust_domain),
             BackupPart("tenancy.Tenant", skip_reason="the tenant row itself is written by the restore"),

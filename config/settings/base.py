@@ -398,26 +398,28 @@ USE_I18N = True
 USE_TZ = True
 
 # --- The integrator API (apps.api; see its README section) ------------------------------------
+# What every endpoint shares is apps.core.api; apps.api plugs in API keys (authentication), rate
+# limits and usage metering (the throttle, checked before the permission check) and idempotency.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "apps.api.schema.HubAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.HubAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.api.authentication.ApiKeyAuthentication",
         "apps.api.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HubPermission"],
-    "DEFAULT_THROTTLE_CLASSES": [],  # rate limits: apps.api.metering, applied by the base view
-    "DEFAULT_VERSIONING_CLASS": "apps.api.versioning.HubVersioning",
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.HubPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.MeteringThrottle"],
+    "DEFAULT_VERSIONING_CLASS": "apps.core.api.versioning.HubVersioning",
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_VERSION": "v1",
-    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.HubCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.HubCursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "apps.api.filters.HubFilterBackend",
-        "apps.api.filters.StrictOrderingFilter",
+        "apps.core.api.filters.HubFilterBackend",
+        "apps.core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "apps.api.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "apps.core.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
 }
@@ -442,6 +444,8 @@ HUB_API_RATE_LIMITS = {"free": 120, "team": 600, "enterprise": 3000}
 # (ISO dates); their responses carry Deprecation and Sunset headers, and after the sunset 410.
 HUB_API_DEPRECATED_VERSIONS = env.json("HUB_API_DEPRECATED_VERSIONS", default={})
 HUB_API_IDEMPOTENCY_HOURS = 24
+# The class apps.core.api's base view asks to claim and replay an Idempotency-Key on POST ("" = none).
+HUB_API_IDEMPOTENCY_CLASS = "apps.api.idempotency.IdempotencyKeys"
 # How often (seconds) a process checks Redis for API key changes made by other processes
 # (a revocation takes effect at once in the process that made it, within this interval elsewhere).
 HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0.25)

@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from apps.api import scopes
 from apps.api.keycache import cache as key_cache
 from apps.api.services import api_key_create
+from apps.core.api import scopes
 from apps.identity.models import Membership
 from tests.conftest import host_of
 

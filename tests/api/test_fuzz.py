@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import schema_context
 
-from apps.api import scopes
 from apps.api.services import api_key_create
+from apps.core.api import scopes
 from apps.identity.models import Membership, User
 from apps.tenancy.services import tenant_delete
 from tests.api.test_isolation import operations

@@ -95,7 +95,7 @@ def test_service_validation_error_names_the_field(api_a, owner_a):
 
 def test_a_bug_is_a_500_problem_not_an_html_page(tenant_a, key_a):
     client = Client(HTTP_HOST=host_of(tenant_a), HTTP_AUTHORIZATION=f"Bearer {key_a[1]}", raise_request_exception=False)
-    with mock.patch("apps.api.endpoints.members.member_list", side_effect=RuntimeError("boom")):
+    with mock.patch("apps.identity.api.views.member_list", side_effect=RuntimeError("boom")):
         response = client.get("/api/v1/members/")
     body = _problem(response, 500)
     assert "boom" not in response.content.decode()

@@ -138,7 +138,7 @@ def test_parameters_are_declared_as_strictly_as_the_server_checks_them(schema):
     import re
 
     from apps.api.idempotency import KEY_PATTERN
-    from apps.api.pagination import CURSOR_PATTERN
+    from apps.core.api.pagination import CURSOR_PATTERN
 
     key = _params(schema, "POST /api/v1/invitations/")["Idempotency-Key"]
     assert key == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}

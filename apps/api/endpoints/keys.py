@@ -9,14 +9,15 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .. import scopes as scope_registry
-from ..exceptions import Unprocessable
-from ..filters import HubFilterSet
+from apps.core.api import scopes as scope_registry
+from apps.core.api.exceptions import Unprocessable
+from apps.core.api.filters import HubFilterSet
+from apps.core.api.serializers import HubModelSerializer
+from apps.core.api.views import HubGenericAPIView, HubGenericViewSet
+
 from ..models import ApiKey
 from ..selectors import api_key_last_used, api_key_list, api_usage_list
-from ..serializers import HubModelSerializer
 from ..services import api_key_create, api_key_revoke
-from ..views import HubGenericAPIView, HubGenericViewSet
 
 MAX_USAGE_DAYS = 366
 

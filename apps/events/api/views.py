@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from apps.api.views import HubAPIView
+from apps.core.api.views import HubAPIView
 
 from ..selectors import event_type_get, event_type_list
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.api.serializers import HubModelSerializer, StrictCharField, UtcDateTimeField
+from apps.core.api.serializers import HubModelSerializer, StrictCharField, UtcDateTimeField
 from apps.core.registry import registry
 
 from ..models import WebhookAttempt, WebhookDelivery, WebhookEndpoint

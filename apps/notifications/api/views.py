@@ -10,8 +10,8 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.api.filters import HubFilterSet, IdFilter
-from apps.api.views import HubGenericViewSet
+from apps.core.api.filters import HubFilterSet, IdFilter
+from apps.core.api.views import HubGenericViewSet
 
 from .. import selectors, webhooks
 from ..models import WebhookDelivery, WebhookEndpoint

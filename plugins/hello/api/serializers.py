@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.api.serializers import HubModelSerializer
+from apps.core.api.serializers import HubModelSerializer
 
 from ..models import Greeting
 

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from apps.api.views import HubGenericViewSet, mixins
+from apps.core.api.views import HubGenericViewSet, mixins
 
 from ..selectors import greeting_list
 from .serializers import GreetingSerializer

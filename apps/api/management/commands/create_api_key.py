@@ -7,12 +7,12 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.core.api import scopes as scope_registry
 from apps.core.management import HubCommand
 from apps.identity.roles import has_permission
 from apps.identity.selectors import member_list
 from apps.tenancy.selectors import tenant_get
 
-from ... import scopes as scope_registry
 from ...services import api_key_create
 
 

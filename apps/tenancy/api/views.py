@@ -1,27 +1,12 @@
 """/api/v1/tenant/: the organisation being served (read; rename by admins)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.tenancy.models import Tenant
-from apps.tenancy.services import tenant_rename, tenant_url
+from apps.core.api.views import HubGenericAPIView
 
-from ..serializers import HubModelSerializer
-from ..views import HubGenericAPIView
-
-
-class TenantSerializer(HubModelSerializer):
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Tenant
-        fields = ["slug", "name", "plan", "status", "created", "url"]
-        read_only_fields = ["slug", "plan", "status", "created", "url"]
-        extra_kwargs = {"name": {"max_length": 100, "min_length": 1}}
-
-    def get_url(self, tenant) -> str:
-        return tenant_url(tenant)
+from ..services import tenant_rename
+from .serializers import TenantSerializer
 
 
 class TenantView(HubGenericAPIView):

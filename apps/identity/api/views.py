@@ -1,34 +1,24 @@
-"""/api/v1/members/ and /api/v1/invitations/: list, change role, remove; invite, withdraw."""
+"""/api/v1/members/ and /api/v1/invitations/: list, change role, remove; invite, withdraw.
+/api/v1/audit-log/: the organisation's audit log (read only), filterable by actor, action,
+object and time."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from apps.identity import services
-from apps.identity.models import Invitation, Membership
-from apps.identity.roles import Role
-from apps.identity.selectors import invitation_pending_list, member_list
+from apps.core.api.filters import HubFilterSet, IdFilter, IsoDateTimeFilter
+from apps.core.api.views import HubGenericViewSet
 
-from ..filters import HubFilterSet
-from ..serializers import HubModelSerializer
-from ..views import HubGenericViewSet
+from .. import services
+from ..models import Invitation, Membership
+from ..roles import Role
+from ..selectors import invitation_pending_list, member_list
+from .serializers import AuditEntrySerializer, InvitationSerializer, MemberSerializer, RoleChangeSerializer
 
-
-class MemberSerializer(HubModelSerializer):
-    user_id = serializers.IntegerField(source="user.pk", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
-    full_name = serializers.CharField(source="user.full_name", read_only=True)
-    joined = serializers.DateTimeField(source="created", read_only=True)
-
-    class Meta:
-        model = Membership
-        fields = ["id", "user_id", "email", "full_name", "role", "joined"]
-        read_only_fields = ["id"]
-
-
-class RoleChangeSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Left out: nothing changes.")
+ACTIONS = {label: value for value, label in LogEntry.Action.choices}
 
 
 class MemberFilter(HubFilterSet):
@@ -91,16 +81,6 @@ class MemberViewSet(
         services.membership_remove(actor=self.request.membership, membership=instance)
 
 
-class InvitationSerializer(HubModelSerializer):
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, allow_null=True, default=None)
-
-    class Meta:
-        model = Invitation
-        fields = ["id", "email", "role", "invited_by", "created", "expires_at"]
-        read_only_fields = ["id", "invited_by", "created", "expires_at"]
-        extra_kwargs = {"role": {"required": True}}
-
-
 class InvitationFilter(HubFilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
     email = django_filters.CharFilter(lookup_expr="icontains", max_length=254)
@@ -148,3 +128,49 @@ class InvitationViewSet(
     def perform_destroy(self, instance):
         self.check_precondition(instance)
         services.invitation_revoke(actor=self.request.membership, invitation=instance)
+
+
+@extend_schema_field({"type": "string", "enum": list(ACTIONS)})
+class ActionFilter(django_filters.ChoiceFilter):
+    pass
+
+
+class AuditFilter(HubFilterSet):
+    actor = IdFilter(field_name="actor_id", help_text="User id of the actor.")
+    actor_email = django_filters.CharFilter(lookup_expr="iexact", max_length=254)
+    action = ActionFilter(choices=[(label, label) for label in ACTIONS], method="filter_action")
+    object_type = django_filters.CharFilter(
+        method="filter_object_type", max_length=200, help_text="`app_label.model`, e.g. identity.membership."
+    )
+    object_pk = django_filters.CharFilter(max_length=255)
+    since = IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+
+    class Meta:
+        model = LogEntry
+        fields = ["actor", "actor_email", "action", "object_type", "object_pk", "since", "until"]
+
+    def filter_action(self, queryset, name, value):
+        return queryset.filter(action=ACTIONS[value])
+
+    def filter_object_type(self, queryset, name, value):
+        app_label, _, model = value.lower().partition(".")
+        content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
+        return queryset.filter(content_type=content_type) if content_type else queryset.none()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The audit log, newest first"),
+    retrieve=extend_schema(summary="One audit entry"),
+)
+class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
+    api_scope = "audit"
+    read_permission = "audit.view"
+    serializer_class = AuditEntrySerializer
+    filterset_class = AuditFilter
+    ordering_fields = ["id", "timestamp"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        # The tenant's own schema holds its own log: other tenants' entries are not there.
+        return LogEntry.objects.select_related("content_type").order_by("-id")

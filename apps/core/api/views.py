@@ -1,27 +1,41 @@
 """The base of every API view: the same rules for every app's endpoints.
 
 Subclass `HubAPIView` or the generic classes here and set `api_scope`, `read_permission` and
-`write_permission`. What they add to DRF: rate limits (with RateLimit-Policy / RateLimit headers), the audit
-actor, deprecation headers, Idempotency-Key on POST, ETag / If-None-Match on reads and If-Match
-on writes of one object.
+`write_permission`. What they add to DRF: the audit actor, deprecation headers, ETag /
+If-None-Match on reads and If-Match on writes of one object, and two slots the integrator API
+(apps.api) fills through settings:
+
+- rate limits: DEFAULT_THROTTLE_CLASSES, checked right after authentication and before the
+  permission check (a refused call counts too). A throttle with `response_headers()` adds them
+  to every response of the call, the 429 included;
+- idempotency: HUB_API_IDEMPOTENCY_CLASS (a dotted path; "" for none), a class whose
+  `begin(request)` claims an authenticated POST's key before the view runs (returning a record,
+  or raising apps.core.api.exceptions.Replay to answer with the first response) and whose
+  `complete(record, response)` keeps the answer.
 """
 
+import functools
 import hashlib
 
 from auditlog.context import auditlog_value
+from django.conf import settings
 from django.utils.cache import patch_vary_headers
-from rest_framework import exceptions, generics, mixins, viewsets
+from django.utils.module_loading import import_string
+from rest_framework import generics, mixins, viewsets
 from rest_framework.views import APIView
 
-from . import idempotency
-from .authentication import KeyPrincipal
-from .exceptions import PreconditionFailed
-from .metering import meter
+from .exceptions import PreconditionFailed, Replay, Throttled
 from .versioning import deprecation_headers
 
 
-class Throttled(exceptions.Throttled):
-    default_detail = "Rate limit exceeded for this key."
+@functools.cache
+def _hook(path: str):
+    return import_string(path)() if path else None
+
+
+def idempotency_hook():
+    """The instance of settings.HUB_API_IDEMPOTENCY_CLASS (None when it is "")."""
+    return _hook(settings.HUB_API_IDEMPOTENCY_CLASS)
 
 
 def _etag(content: bytes) -> str:
@@ -38,7 +52,7 @@ class HubAPIMixin:
     read_permission: str | None = None
     write_permission: str | None = None
     # Error statuses an operation may answer beyond those the schema declares by itself
-    # (apps.api.schema.HubAutoSchema), e.g. (422,) for a read whose parameters a rule can refuse.
+    # (apps.core.api.schema.HubAutoSchema), e.g. (422,) for a read whose parameters a rule can refuse.
     problem_statuses: tuple[int, ...] = ()
 
     def initial(self, request, *args, **kwargs):
@@ -46,29 +60,21 @@ class HubAPIMixin:
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
         request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
         self.perform_authentication(request)
-        self._rate_limit(request)
+        self.check_throttles(request)
         self.check_permissions(request)
         self._set_audit_actor(request)
         self._idempotency_record = None
         if request.user is not None and request.user.is_authenticated:
-            self._idempotency_record = idempotency.begin(request, self._principal(request))
+            hook = idempotency_hook()
+            if hook is not None:
+                self._idempotency_record = hook.begin(request)
 
-    @staticmethod
-    def _principal(request) -> str:
-        if isinstance(request.auth, KeyPrincipal):
-            return request.auth.principal
-        return f"user:{request.user.pk}"
+    def get_throttles(self):
+        self._throttles = super().get_throttles()  # kept for their response headers
+        return self._throttles
 
-    def _rate_limit(self, request):
-        """Counts the call (apps.api.metering): 429 past the limit; no limit while Redis is down."""
-        user = request.user
-        if user is None or not user.is_authenticated:
-            return
-        key = request.auth if isinstance(request.auth, KeyPrincipal) else None
-        state = meter.hit(tenant=request._request.tenant, principal=self._principal(request), key_id=key and key.id)
-        request._request.rate_limit = state
-        if state is not None and state.exceeded:
-            raise Throttled(wait=state.reset)
+    def throttled(self, request, wait):
+        raise Throttled(wait=wait)
 
     @staticmethod
     def _set_audit_actor(request):
@@ -90,24 +96,25 @@ class HubAPIMixin:
             raise PreconditionFailed()
 
     def handle_exception(self, exc):
-        if isinstance(exc, idempotency.Replay):
+        if isinstance(exc, Replay):
             return exc.response
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         http = request._request  # attributes read through DRF's Request proxy cost ~10x more
-        state = getattr(http, "rate_limit", None)
-        if state is not None:
-            for name, value in state.headers().items():
-                response[name] = value
+        for throttle in getattr(self, "_throttles", ()):
+            headers = getattr(throttle, "response_headers", None)
+            if headers is not None:
+                for name, value in headers().items():
+                    response[name] = value
         for name, value in deprecation_headers(getattr(request, "version", None)).items():
             response[name] = value
         patch_vary_headers(response, ["Authorization"])
         record = getattr(self, "_idempotency_record", None)
         if record is not None:
             self._idempotency_record = None
-            idempotency.complete(record, response)
+            idempotency_hook().complete(record, response)
         if http.method in ("GET", "HEAD") and response.status_code == 200 and hasattr(response, "render"):
             response.render()
             etag = _etag(response.content)

@@ -43,6 +43,18 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class Throttled(exceptions.Throttled):
+    default_detail = "Rate limit exceeded for this key."
+
+
+class Replay(Exception):
+    """Raised before the view runs to answer with a response made earlier (an Idempotency-Key's
+    first response): the base view returns it as it is."""
+
+    def __init__(self, response):
+        self.response = response
+
+
 def _flatten(detail, field=""):
     """[(field, message, code)] from DRF's nested error detail."""
     if isinstance(detail, dict):
