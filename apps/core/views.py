@@ -37,7 +37,7 @@ def busy(request):
     """Every database connection of this process stayed taken for DATABASE_POOL_TIMEOUT seconds:
     a 503 worth retrying, made without the database (no context processors)."""
     if wants_problem_json(request):
-        response = problem(503, "Service unavailable", "The service is busy. Try again in a moment.")
+        response = problem(503, "The service is busy. Try again in a moment.", "busy")
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)

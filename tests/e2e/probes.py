@@ -5,6 +5,7 @@ import random
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 
 from django.conf import settings
 
@@ -15,17 +16,18 @@ PROBE = "/_pgbouncer-probe/"
 
 def get(
     port: int, host: str, path: str, session: str | None = None, *, method="GET", body=None, headers=None
-) -> tuple[int, str, dict]:
-    """(status, body, headers) of a request to 127.0.0.1:`port` for `host`."""
+) -> tuple[int, str, Message]:
+    """(status, body, headers) of a request to 127.0.0.1:`port` for `host` (header names are
+    case-insensitive: uvicorn sends them in lower case)."""
     headers = {"Host": f"{host}:{port}", **(headers or {})}
     if session:
         headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session}"
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode(), dict(response.headers)
+            return response.status, response.read().decode(), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace"), dict(error.headers)
+        return error.code, error.read().decode(errors="replace"), error.headers
 
 
 def interleaved_traffic(web_port: int, sessions, requests: int, at_once: int) -> list[tuple[str, str, int, str]]:

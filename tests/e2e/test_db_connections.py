@@ -155,7 +155,13 @@ def test_a_request_that_gets_no_connection_in_time_is_answered_503(sessions):
             status, body, headers = probes.get(port, host, "/api/v1/tenant/", session)
             waited = time.monotonic() - started
             assert (status, headers["Content-Type"], headers["Retry-After"]) == (503, "application/problem+json", "1")
-            assert json.loads(body)["status"] == 503
+            assert json.loads(body) == {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "The service is busy. Try again in a moment.",
+                "code": "busy",
+            }
             assert waited < 3, "the request waited for the slow one instead of giving up"
 
             status, body, headers = probes.get(port, host, "/members/", session)
