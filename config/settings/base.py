@@ -393,6 +393,8 @@ EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 
 LANGUAGE_CODE = "en-gb"
+# The hub's wording for allauth's pages and emails ("Log in", not "Sign In"): locale/en_GB.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -65,7 +65,7 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     page.goto(url(live_hub, tenant.slug, "/accounts/login/"))
     page.get_by_label("Email").fill(owner.email)
     page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(url(live_hub, tenant.slug, "/"))
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()

@@ -19,7 +19,7 @@ def log_in(page, live_hub, slug, email):
     page.goto(tenant_url(live_hub, slug, "/accounts/login/"))
     page.get_by_label("Email").fill(email)
     page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(tenant_url(live_hub, slug))
     # The URL changes before the page's scripts run: wait for them, or a click may come too early.
     page.wait_for_load_state("load")
@@ -44,7 +44,7 @@ def test_sign_up_lands_on_the_new_dashboard_and_invites_a_teammate(live_hub, liv
     page.get_by_label("Email").fill(f"{slug}@example.com")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
 
     # The emailed link creates the organisation; the log-in is handed over from the public host to
     # the tenant's own host.

@@ -68,7 +68,7 @@ def test_enrol_totp_log_out_and_log_in_with_password_and_code(live_hub, live_mai
 
     page.get_by_label("Email").fill(email)
     page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(tenant_url(live_hub, slug, "/accounts/2fa/"))
     page.screenshot(path="/tmp/hub-2fa.png", full_page=True)
     # The enrolment used the current time step; the next step's code is accepted (tolerance 1).
@@ -198,7 +198,7 @@ def test_passkey_as_second_factor_and_for_passwordless_log_in(live_hub, live_mai
     log_out()
     page.get_by_label("Email").fill(email)
     page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(tenant_url(live_hub, slug, "/accounts/2fa/"))
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(tenant_url(live_hub, slug))
