@@ -72,8 +72,53 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+def time_zone_choices(blank_label: str | None = None) -> list[tuple[str, str]]:
+    import zoneinfo
+
+    zones = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+    return [("", blank_label), *zones] if blank_label else zones
+
+
+class PictureField(forms.FileField):
+    """An uploaded picture: PNG, JPEG, WebP or GIF of at most 2 MB (apps.core.images)."""
+
+    def __init__(self, **kwargs):
+        accept = "image/png,image/jpeg,image/webp,image/gif"
+        kwargs.setdefault("help_text", "PNG, JPEG, WebP or GIF, at most 2 MB.")
+        super().__init__(required=False, widget=forms.FileInput(attrs={"accept": accept}), **kwargs)
+
+    def clean(self, data, initial=None):
+        from apps.core.images import image_validate
+
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        try:
+            return image_validate(upload)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
 class OrganisationForm(forms.Form):
     name = forms.CharField(max_length=100, label="Organisation name")
+    logo = PictureField(label="Logo")
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        required=False,
+        label="Default time zone",
+        help_text="Times are shown in it to members who chose none.",
+    )
+
+
+class CreateOrganisationForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Organisation name")
+    slug = forms.CharField(
+        max_length=40, label="Address", help_text="Lowercase letters, digits and hyphens; your dashboard's address."
+    )
+
+    def clean_slug(self):
+        return _clean_slug(self.cleaned_data["slug"])
 
 
 class DeleteOrganisationForm(forms.Form):
@@ -91,6 +136,11 @@ class DeleteOrganisationForm(forms.Form):
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(max_length=150, required=False, label="Full name")
+    avatar = PictureField(label="Picture")
+    remove_avatar = forms.BooleanField(required=False, label="Remove the picture")
+    time_zone = forms.ChoiceField(
+        choices=lambda: time_zone_choices("Same as the organisation"), required=False, label="Time zone"
+    )
 
 
 class AcceptInvitationSignupForm(forms.Form):

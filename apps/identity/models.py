@@ -41,11 +41,19 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=email)
 
 
+def avatar_path(user, filename: str) -> str:
+    return f"users/{user.pk}/avatar/{filename}"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """One account per person, logged in by email. `is_staff` marks platform operators."""
 
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150, blank=True)
+    # A picture in the default storage (apps.core.images); shown to the members of the user's organisations.
+    avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    # A zoneinfo name; blank follows the organisation's time zone.
+    time_zone = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Platform operator: may use the admin.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -67,6 +75,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return (self.full_name or self.email).split(" ")[0]
+
+    @property
+    def initials(self) -> str:
+        """What stands in for a missing picture: "JD" for Jane Doe, "J" for jane@acme.test."""
+        words = self.full_name.split()
+        return "".join(word[0] for word in words[:2]).upper() if words else self.email[:1].upper()
 
 
 class Membership(models.Model):

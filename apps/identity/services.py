@@ -14,8 +14,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.core.images import image_store, image_validate
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import public_url, tenant_create, tenant_url
+from apps.tenancy.validators import validate_time_zone
 
 from .models import Invitation, Membership, SignupRequest, User, hash_token
 from .roles import Role, can_grant, can_manage, has_permission
@@ -298,7 +300,28 @@ def invitation_accept_by_link(*, invitation: Invitation) -> User:
     return user
 
 
-def profile_update(*, user: User, full_name: str) -> User:
+def profile_update(
+    *, user: User, full_name: str, time_zone: str | None = None, avatar=None, remove_avatar: bool = False
+) -> User:
+    """Changes the user's name and, when given, their time zone ("" follows the organisation's) and
+    avatar (an uploaded picture, or remove_avatar)."""
+    errors = {}
+    if time_zone:
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as exc:
+            errors["time_zone"] = exc.messages
+    if avatar is not None:
+        try:
+            image_validate(avatar)
+        except ValidationError as exc:
+            errors["avatar"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     user.full_name = (full_name or "").strip()[:150]
-    user.save(update_fields=["full_name"])
+    if time_zone is not None:
+        user.time_zone = time_zone
+    with transaction.atomic():
+        image_store(user.avatar, upload=avatar, remove=remove_avatar)
+        user.save(update_fields=["full_name", "time_zone", "avatar"])
     return user

@@ -10,14 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
+from apps.core.images import image_response
 from apps.core.registry import registry
 from apps.tenancy.models import Tenant
-from apps.tenancy.services import public_url, tenant_delete, tenant_rename
+from apps.tenancy.services import public_url, tenant_delete, tenant_settings_update
 
 from . import entry, services
 from .decorators import tenant_member_required
 from .forms import (
     AcceptInvitationSignupForm,
+    CreateOrganisationForm,
     DeleteOrganisationForm,
     InviteForm,
     OrganisationForm,
@@ -133,25 +135,68 @@ def invitation_revoke(request, pk):
     return redirect("members")
 
 
+def _organisation_settings_page(request, form=None, delete_form=None, status=200):
+    tenant = request.tenant
+    form = form or OrganisationForm(initial={"name": tenant.name, "time_zone": tenant.time_zone})
+    context = {"form": form, "delete_form": delete_form or DeleteOrganisationForm(tenant=tenant)}
+    return render(request, "identity/organisation_settings.html", context, status=status)
+
+
 @tenant_member_required("settings.change")
 def organisation_settings(request):
-    form = OrganisationForm(initial={"name": request.tenant.name})
-    delete_form = DeleteOrganisationForm(tenant=request.tenant)
-    status = 200
-    if request.method == "POST":
-        form = OrganisationForm(request.POST)
-        if form.is_valid():
-            try:
-                tenant_rename(tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "Organisation settings saved.")
-                return redirect("organisation_settings")
-        status = 400
-    return render(
-        request, "identity/organisation_settings.html", {"form": form, "delete_form": delete_form}, status=status
-    )
+    if request.method != "POST":
+        return _organisation_settings_page(request)
+    form = OrganisationForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            tenant_settings_update(
+                tenant=request.tenant,
+                name=data["name"],
+                time_zone=data["time_zone"] or None,  # none chosen: unchanged
+                logo=data["logo"],
+                remove_logo=data["remove_logo"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Organisation settings saved.")
+            return redirect("organisation_settings")
+    request.tenant.refresh_from_db()  # a refused change leaves the page showing what is saved
+    return _organisation_settings_page(request, form=form, status=400)
+
+
+def organisation_logo(request):
+    """The logo of this host's organisation (public: its log-in page and emails show it)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.is_public:
+        raise Http404
+    return image_response(tenant.logo, private=False)
+
+
+@tenant_member_required()
+def member_avatar(request, user_id):
+    """A member's picture, for the members of the same organisation only."""
+    membership = get_object_or_404(Membership.objects.select_related("user"), tenant=request.tenant, user_id=user_id)
+    return image_response(membership.user.avatar, private=True)
+
+
+@tenant_member_required()
+def organisation_create(request):
+    """A new organisation owned by the user (provisioned all or nothing), then its own host."""
+    form = CreateOrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant, user = services.organisation_provision(
+                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"], owner=request.user
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            state = request.session.get(MFA_STATE_KEY)
+            return HttpResponseRedirect(entry.switch_destination(user=user, tenant=tenant, state=state))
+    return render(request, "identity/organisation_create.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @require_POST
@@ -159,25 +204,33 @@ def organisation_settings(request):
 def organisation_delete(request):
     form = DeleteOrganisationForm(request.POST, tenant=request.tenant)
     if not form.is_valid():
-        return render(
-            request,
-            "identity/organisation_settings.html",
-            {"form": OrganisationForm(initial={"name": request.tenant.name}), "delete_form": form},
-            status=400,
-        )
+        return _organisation_settings_page(request, delete_form=form, status=400)
     tenant_delete(tenant=request.tenant)  # its post_delete signal drops the routing caches
     return HttpResponseRedirect(public_url("/?deleted=1"))
 
 
 @tenant_member_required()
 def profile(request):
-    form = ProfileForm(initial={"full_name": request.user.full_name})
+    user = request.user
+    form = ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
     if request.method == "POST":
-        form = ProfileForm(request.POST)
+        form = ProfileForm(request.POST, request.FILES)
         if form.is_valid():
-            services.profile_update(user=request.user, full_name=form.cleaned_data["full_name"])
-            messages.success(request, "Profile saved.")
-            return redirect("profile")
+            data = form.cleaned_data
+            try:
+                services.profile_update(
+                    user=user,
+                    full_name=data["full_name"],
+                    time_zone=data["time_zone"],
+                    avatar=data["avatar"],
+                    remove_avatar=data["remove_avatar"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "Profile saved.")
+                return redirect("profile")
+        user.refresh_from_db()
     return render(request, "identity/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -2,6 +2,10 @@ from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
 
+def logo_path(tenant, filename: str) -> str:
+    return f"tenants/{tenant.slug}/logo/{filename}"
+
+
 class Tenant(TenantMixin):
     """An organisation. Its data lives in the PostgreSQL schema `schema_name`."""
 
@@ -19,6 +23,10 @@ class Tenant(TenantMixin):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created = models.DateTimeField(auto_now_add=True)
+    # A picture in the default storage under tenants/<slug>/ (apps.core.images), shown on its pages and emails.
+    logo = models.ImageField(upload_to=logo_path, blank=True)
+    # A zoneinfo name: the default time zone of its members' pages.
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     # The provisioning service creates the schema explicitly, inside its own transaction.
     auto_create_schema = False

@@ -7,10 +7,11 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from apps.core.events import publish
+from apps.core.images import image_store, image_validate
 
 from .models import Domain, Tenant
 from .schemas import schema_create
-from .validators import schema_name_for, validate_slug
+from .validators import schema_name_for, validate_slug, validate_time_zone
 
 
 def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tenant:
@@ -58,14 +59,40 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
 
 
 def tenant_rename(*, tenant: Tenant, name: str, actor=None) -> Tenant:
+    return tenant_settings_update(tenant=tenant, name=name, actor=actor)
+
+
+def tenant_settings_update(
+    *, tenant: Tenant, name: str, time_zone: str | None = None, logo=None, remove_logo: bool = False, actor=None
+) -> Tenant:
+    """Changes the organisation's name and, when given, its default time zone and logo (an uploaded
+    picture, or remove_logo); publishes what changed."""
+    errors = {}
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": ["Please give the organisation a name."]})
-    old_name, tenant.name = tenant.name, name[:100]
+        errors["name"] = ["Please give the organisation a name."]
+    for field, check, value in (("time_zone", validate_time_zone, time_zone), ("logo", image_validate, logo)):
+        if value is not None:
+            try:
+                check(value)
+            except ValidationError as exc:
+                errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+
+    changes, old_logo = {}, tenant.logo.name
+    if name[:100] != tenant.name:
+        changes["name"] = {"old": tenant.name, "new": name[:100]}
+        tenant.name = name[:100]
+    if time_zone is not None and time_zone != tenant.time_zone:
+        changes["time_zone"] = {"old": tenant.time_zone, "new": time_zone}
+        tenant.time_zone = time_zone
     with transaction.atomic():
-        tenant.save(update_fields=["name"])
-        if old_name != tenant.name:
-            changes = {"name": {"old": old_name, "new": tenant.name}}
+        image_store(tenant.logo, upload=logo, remove=remove_logo)
+        if tenant.logo.name != old_logo:
+            changes["logo"] = {"old": bool(old_logo), "new": bool(tenant.logo.name)}
+        tenant.save(update_fields=["name", "time_zone", "logo"])
+        if changes:
             publish("organisation.settings_changed", {"changes": changes}, tenant=tenant, actor=actor)
     return tenant
 

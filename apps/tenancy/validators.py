@@ -25,3 +25,12 @@ def validate_slug(value: str) -> str:
 
 def schema_name_for(slug: str) -> str:
     return "t_" + slug.replace("-", "_")
+
+
+def validate_time_zone(value: str) -> str:
+    """Returns value if it names a time zone of the zoneinfo database, else raises ValidationError."""
+    import zoneinfo
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Choose a time zone from the list.", code="invalid")
+    return value

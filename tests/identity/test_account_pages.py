@@ -101,9 +101,9 @@ def test_email_addresses_page_lists_each_address_with_its_badges_and_actions(ten
     rows = re.findall(r'<li class="email-row">(.*?)</li>', card, re.S)
     assert len(rows) == 2
     primary, second = sorted(rows, key=lambda row: "second@" in row)
-    assert 'type="radio"' in primary and "badge-info\">Primary" in primary and "Verified" in primary
+    assert 'type="radio"' in primary and 'badge-info">Primary' in primary and "Verified" in primary
     assert "Remove" not in primary  # the primary address cannot be removed
-    assert "badge-warning\">Unverified" in second
+    assert 'badge-warning">Unverified' in second
     assert 'data-confirm="Remove second@alpha.example.com from your account?"' in second
     for action in ("Make primary", "Resend verification", "Add address"):
         assert f">{action}</button>" in card

@@ -9,7 +9,15 @@ from apps.identity.models import Membership
 from tests.conftest import client_for
 
 # Every page of the tenant URLconf, with sample arguments.
-GET_PAGES = ["/", "/members/", "/settings/", "/profile/", "/settings/security/"]
+GET_PAGES = [
+    "/",
+    "/members/",
+    "/settings/",
+    "/profile/",
+    "/settings/security/",
+    "/organisations/new/",
+    "/members/1/avatar/",
+]
 POST_PAGES = [
     "/members/invite/",
     "/members/1/role/",
@@ -17,6 +25,8 @@ POST_PAGES = [
     "/invitations/1/revoke/",
     "/settings/delete/",
     "/settings/security/",
+    "/organisations/new/",
+    "/profile/",
 ]
 
 
@@ -34,12 +44,15 @@ def test_the_page_lists_cover_the_tenant_urlconf():
         "invitation_revoke",
         "organisation_delete",
         "security_settings",
+        "organisation_create",
+        "member_avatar",
         # Reachable without membership by design: they check their own token/membership, or
         # only offer a log-in (sso_login).
         "invitation_accept",
         "sso_login",
         "handover",
         "switch_tenant",
+        "organisation_logo",  # the host's own logo only (tests/identity/test_profile_and_organisation.py)
     }
     assert names == covered
 
