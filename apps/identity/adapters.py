@@ -1,6 +1,11 @@
+from types import SimpleNamespace
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.contrib import messages
 from django.shortcuts import redirect
+
+from apps.tenancy.emails import email_brand, email_message, email_subject
 
 from . import entry, lockout, mfa
 from .audit import audit_event, client_ip
@@ -17,6 +22,32 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         tenant = getattr(request, "tenant", None)
         return tenant is None or tenant.is_public
+
+    # --- emails: in the organisation's name (or the platform's), with an HTML part -------------
+
+    @staticmethod
+    def _tenant():
+        return getattr(allauth_context.request, "tenant", None)
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's emails call the site by its host ("localhost:8000"): call it by its name instead.
+        request = allauth_context.request
+        site = SimpleNamespace(name=email_brand(self._tenant())["name"], domain=request.get_host() if request else "")
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def format_email_subject(self, subject):
+        return email_subject(str(subject), self._tenant())
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        return email_message(
+            subject=message.subject,
+            to=message.to,
+            text=message.body,
+            tenant=self._tenant(),
+            headers=headers,
+            from_email=message.from_email,
+        )
 
     # --- log-in ---------------------------------------------------------------------------
 

@@ -13,12 +13,12 @@ import secrets
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential
 
+from apps.tenancy.emails import email_message, email_subject
 from apps.tenancy.models import Tenant
 
 from .audit import audit_event
@@ -189,12 +189,11 @@ def code_send(*, device: EmailDevice | SMSDevice) -> str:
         sms_send(to=device.number, body=f"Your ReactDjango-Hub code is {code}")
         return f"We sent a code to {device.masked_number}."
     context = {"code": code, "minutes": device.CODE_VALID_SECONDS // 60}
-    send_mail(
-        subject="Your log-in code",
-        message=render_to_string("identity/email/mfa_code.txt", context),
-        from_email=None,
-        recipient_list=[device.user.email],
-    )
+    email_message(
+        subject=email_subject("Your log-in code", None),
+        to=[device.user.email],
+        text=render_to_string("identity/email/mfa_code.txt", context),
+    ).send()
     return "We sent a code to your email address."
 
 

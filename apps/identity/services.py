@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.images import image_store, image_validate
+from apps.tenancy.emails import email_message, email_subject
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import public_url, tenant_create, tenant_url
 from apps.tenancy.validators import validate_time_zone
@@ -66,12 +66,11 @@ def signup_request(*, email: str, password: str, organisation_name: str, organis
         expires_at=timezone.now() + timedelta(hours=settings.HUB_SIGNUP_MAX_AGE_HOURS),
     )
     context = {"signup": signup, "url": public_url(f"/accounts/signup/finish/{token}/")}
-    send_mail(
-        subject=f"Finish creating {signup.organisation_name}",
-        message=render_to_string("identity/email/signup.txt", context),
-        from_email=None,
-        recipient_list=[email],
-    )
+    email_message(
+        subject=email_subject(f"Finish creating {signup.organisation_name}", None),
+        to=[email],
+        text=render_to_string("identity/email/signup.txt", context),
+    ).send()
 
 
 def signup_for_token(*, token: str) -> SignupRequest | None:
@@ -211,13 +210,14 @@ def invitation_url(invitation: Invitation, token: str) -> str:
 
 def _send_invitation(invitation: Invitation, token: str) -> None:
     context = {"invitation": invitation, "url": invitation_url(invitation, token)}
-    send_mail(
-        subject=f"You are invited to join {invitation.tenant.name}",
-        message=render_to_string("identity/email/invitation.txt", context),
-        html_message=render_to_string("identity/email/invitation.html", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    email_message(
+        subject=email_subject(f"You are invited to join {invitation.tenant.name}", invitation.tenant),
+        to=[invitation.email],
+        text=render_to_string("identity/email/invitation.txt", context),
+        html_template="identity/email/invitation.html",
+        context=context,
+        tenant=invitation.tenant,
+    ).send()
 
 
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,6 +17,7 @@ from apps.core.memo import memo_scope
 from apps.core.registry import NotificationRule, registry
 from apps.core.taskref import TaskRef
 from apps.identity.models import User
+from apps.tenancy.emails import email_message, email_subject
 from apps.tenancy.services import tenant_url
 
 from .models import Channel, Notification, NotificationPreference, PushSubscription
@@ -257,10 +257,13 @@ def notification_email_send(*, notification_id: int) -> bool:
             "preferences_url": tenant_url(tenant, "/notifications/preferences/"),
             "event_description": event_type.description if event_type else notification.event_type,
         }
-        message = EmailMultiAlternatives(
-            subject=f"[{tenant.name}] {notification.title}",
-            body=render_to_string("notifications/email/notification.txt", context),
+        message = email_message(
+            subject=email_subject(notification.title, tenant),
             to=[notification.user.email],
+            text=render_to_string("notifications/email/notification.txt", context),
+            html_template="notifications/email/notification.html",
+            context=context,
+            tenant=tenant,
             headers={
                 # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe (a POST to the URL).
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
@@ -269,7 +272,6 @@ def notification_email_send(*, notification_id: int) -> bool:
                 "Auto-Submitted": "auto-generated",
             },
         )
-        message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
         message.send()
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])

@@ -387,6 +387,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / ".data" / "media"
+# The platform's name where no organisation's applies: emails from the public site, the admin.
+HUB_PLATFORM_NAME = env("HUB_PLATFORM_NAME", default="ReactDjango-Hub")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ReactDjango-Hub <no-reply@localhost>")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
