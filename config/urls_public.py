@@ -8,10 +8,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.core.mounts import public_urlpatterns
+from config import admin as operator_admin
 
 urlpatterns = [
     *public_urlpatterns(),
     path("accounts/", include("allauth.urls")),
+    path("admin/", include(operator_admin.urlpatterns)),
     path("admin/", admin.site.urls),
 ]
 

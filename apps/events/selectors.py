@@ -23,3 +23,17 @@ def event_list(*, event_type: str | None = None, since: datetime | None = None) 
     if since is not None:
         events = events.filter(occurred_at__gte=since)
     return events
+
+
+def outbox_trouble(*, stuck_after_minutes: int = 10) -> dict:
+    """In the current tenant's outbox: events not dispatched `stuck_after_minutes` after they occurred
+    ("stuck"), and those whose dispatch task failed at least once and has not succeeded since."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    waiting = Event.objects.filter(dispatched_at__isnull=True)
+    return {
+        "stuck": waiting.filter(occurred_at__lte=timezone.now() - timedelta(minutes=stuck_after_minutes)).count(),
+        "failed_dispatches": waiting.exclude(last_error="").count(),
+    }

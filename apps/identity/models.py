@@ -238,7 +238,8 @@ class RecoveryCodeDevice(Device):
     kind = "recovery"
 
     class Meta(Device.Meta):
-        verbose_name = "recovery codes"
+        verbose_name = "set of recovery codes"
+        verbose_name_plural = "sets of recovery codes"
 
     def verify_token(self, token):
         code = self.codes.filter(code_hash=hash_code(str(token)), used_at__isnull=True).first()
@@ -312,7 +313,7 @@ class EmailDevice(CodeByMessageDevice):
     kind = "email"
 
     class Meta(Device.Meta):
-        verbose_name = "codes by email"
+        verbose_name = "email code factor"
 
 
 class SMSDevice(CodeByMessageDevice):
@@ -323,7 +324,7 @@ class SMSDevice(CodeByMessageDevice):
     kind = "sms"
 
     class Meta(Device.Meta):
-        verbose_name = "codes by text message"
+        verbose_name = "text message code factor"
 
     @property
     def masked_number(self) -> str:
@@ -349,6 +350,10 @@ class TenantSecurity(models.Model):
     sso_domains = models.JSONField(default=list, blank=True)
     sso_default_role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "tenant log-in policy"
+        verbose_name_plural = "tenant log-in policies"
 
     def __str__(self):
         return f"security of {self.tenant}"

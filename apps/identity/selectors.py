@@ -45,3 +45,8 @@ def event_admin_ids(event=None) -> list[int]:
             )
         ),
     )
+
+
+def recent_signup_list(*, limit: int = 10) -> list[User]:
+    """The newest accounts, each with the organisations it belongs to (`memberships`)."""
+    return list(User.objects.order_by("-date_joined").prefetch_related("memberships__tenant")[:limit])

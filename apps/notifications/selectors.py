@@ -34,3 +34,8 @@ def recent_events(*, limit: int = 10) -> list[Event]:
 
 def latest_notification_id(*, user: User) -> int:
     return notification_list(user=user).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def failed_delivery_count() -> int:
+    """Webhook deliveries of the current tenant that gave up after their last attempt."""
+    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()
