@@ -43,7 +43,10 @@ class SchemaView(SpectacularAPIView):
             schema = generator.get_schema(request=None, public=True)
             with _lock:
                 _schemas[version] = schema
-        return Response(schema, headers=deprecation_headers(version))
+        # The API is served on the organisation's own host: examples and "try it" calls go there.
+        servers = [{"url": request.build_absolute_uri("/").rstrip("/"), "description": request.tenant.name}]
+        first = {key: schema[key] for key in ("openapi", "info") if key in schema}
+        return Response({**first, "servers": servers, **schema}, headers=deprecation_headers(version))
 
 
 def _schema_url(request):

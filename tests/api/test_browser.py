@@ -92,3 +92,29 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     expect(page.locator(".message-success")).to_contain_text("was revoked")
     expect(page.locator("#api-keys tbody tr").first).to_contain_text("revoked")
     assert csp_violations(page) == []
+
+
+@pytest.mark.parametrize("path", ["/developers/docs/", "/developers/redoc/"])
+def test_reference_pages_follow_the_dark_theme(docs_tenant, live_hub, chromium, path):  # noqa: F811
+    tenant, _ = docs_tenant
+    context = chromium.new_context(color_scheme="dark")
+    dark = context.new_page()
+    try:
+        dark.goto(url(live_hub, tenant.slug, path))
+        dark.wait_for_load_state("networkidle")
+        assert dark.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert dark.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 20, 24)"
+        dark.get_by_role("button", name="Switch between light and dark theme").click()
+        assert dark.evaluate("document.documentElement.dataset.theme") == "light"
+        assert dark.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    finally:
+        context.close()
+
+
+def test_redoc_examples_call_the_organisations_own_host(docs_tenant, live_hub, page):  # noqa: F811
+    tenant, _ = docs_tenant
+    own = url(live_hub, tenant.slug, "")
+    page.goto(url(live_hub, tenant.slug, "/developers/redoc/"))
+    expect(page.get_by_text("List members").first).to_be_attached(timeout=20_000)
+    page.locator("button", has_text="/api/v1/members/").first.click()
+    expect(page.get_by_text(f"{own}/api/v1/members/").first).to_be_visible()
