@@ -11,7 +11,14 @@ from playwright.sync_api import expect
 
 from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
-from tests.browser.conftest import axe_violations, chromium, live_hub, new_context, save_screenshot  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    SCREENSHOTS,
+    axe_violations,
+    chromium,
+    live_hub,
+    new_context,
+    save_screenshot,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -243,3 +250,37 @@ def test_skip_link_is_the_first_tab_stop(guide):
     expect(focused).to_have_text("Skip to content")
     focused.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_without_javascript_confirmed_forms_submit_and_messages_are_a_plain_list(kit_tenant, live_hub, chromium):  # noqa: F811
+    tenant, owner = kit_tenant
+    context = new_context(chromium, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/style-guide/"))
+        page.get_by_role("button", name="Remove Bob").click()  # no dialog: the form just submits
+        message = page.locator(".message-success")
+        expect(message).to_have_text("Confirmed: the “remove” form was sent.")
+        assert message.evaluate("m => getComputedStyle(m.parentElement).position") == "static"
+        expect(message.get_by_role("button")).to_have_count(0)  # nothing to dismiss it with
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("theme", "viewport"), [("light", "desktop"), ("dark", "phone")])
+def test_dialog_and_toast_look(kit_tenant, live_hub, chromium, theme, viewport):  # noqa: F811
+    tenant, owner = kit_tenant
+    context = new_context(chromium, theme=theme, viewport=viewport)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/style-guide/#kit-confirm"))
+        page.get_by_role("button", name="Show a toast").click()
+        page.get_by_role("button", name="Delete organisation").click()
+        page.get_by_role("dialog").get_by_role("textbox").fill("acm")
+        expect(page.get_by_role("dialog")).to_be_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"confirm-dialog-{theme}-{viewport}.png"))
+    finally:
+        context.close()

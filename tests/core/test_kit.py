@@ -244,3 +244,24 @@ def test_ending_other_sessions_and_withdrawing_an_invitation_ask_first(tenant_a,
     assert 'data-confirm="End every other session?' in client.get("/security/sessions/").content.decode()
     invitation_create(actor=owner_a.memberships.get(tenant=tenant_a), email="bob@example.com", role="member")
     assert 'data-confirm="Withdraw the invitation to bob@example.com?' in client.get("/members/").content.decode()
+
+
+@pytest.mark.django_db
+def test_webhook_secret_and_new_api_key_have_copy_buttons(tenant_a, owner_a):
+    from django_tenants.utils import tenant_context
+
+    from apps.notifications.models import WebhookEndpoint
+
+    client = verified_client(tenant_a, owner_a)
+    with tenant_context(tenant_a):
+        endpoint = WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/in", event_types=[], secret="whsec_kit"
+        )
+    html = client.get(f"/webhooks/{endpoint.pk}/").content.decode()
+    assert '<code class="secret" data-secret id="webhook-secret">whsec_kit</code>' in html
+    assert 'data-copy="#webhook-secret"' in html
+    html = client.post(
+        "/developers/keys/", {"name": "Sync", "scopes": ["identity:read"], "expires_on": ""}
+    ).content.decode()
+    assert '<span id="new-key-secret"><code class="secret" data-secret>hub_' in html
+    assert 'data-copy="#new-key-secret"' in html
