@@ -15,6 +15,7 @@ from tests.browser.conftest import (  # noqa: F401
     SCREENSHOTS,
     axe_violations,
     chromium,
+    csp_violations,
     live_hub,
     new_context,
     save_screenshot,
@@ -194,6 +195,8 @@ def test_toasts_from_script_and_errors_stay(guide):
     expect(error).to_have_text("The endpoint did not answer.")
     page.get_by_role("button", name="Show a toast").click()
     expect(page.locator(".message-success")).to_have_text("Bob is now an admin.")
+    # The kit's scripts and styles live within the content security policy.
+    assert csp_violations(page) == []
 
 
 def test_form_errors_sit_under_their_fields_and_mark_them(guide):
