@@ -194,7 +194,11 @@ def test_toasts_from_script_and_errors_stay(guide):
     error = page.locator(".message-error")
     expect(error).to_have_text("The endpoint did not answer.")
     page.get_by_role("button", name="Show a toast").click()
-    expect(page.locator(".message-success")).to_have_text("Bob is now an admin.")
+    success = page.locator(".message-success")
+    expect(success).to_have_text("Bob is now an admin.")
+    # A success goes away by itself; an error stays until dismissed.
+    expect(success).to_have_count(0, timeout=9000)
+    expect(error).to_be_visible()
     # The kit's scripts and styles live within the content security policy.
     assert csp_violations(page) == []
 
@@ -244,6 +248,29 @@ def test_submit_button_is_busy_while_the_form_is_sent(guide):
     assert page.evaluate("sessionStorage.getItem('busy')") == "true true"
     # The next page's button is ready again.
     expect(page.get_by_role("button", name="Send a server message")).to_be_enabled()
+
+
+def test_htmx_form_is_busy_and_the_page_shows_loading_until_the_answer(guide):
+    page = guide
+
+    def slow_post(route):
+        if route.request.method == "POST":
+            time.sleep(0.6)
+        route.continue_()
+
+    page.route("**/style-guide/", slow_post)
+    page.evaluate(
+        """() => document.addEventListener("htmx:beforeSend", () => setTimeout(() => {
+            const button = document.querySelector("button[value=htmx]");
+            window.seen = `${button.disabled} ${button.getAttribute("aria-busy")} ` +
+                document.querySelector("#page-loading").classList.contains("htmx-request");
+        }, 100))"""
+    )
+    page.get_by_role("button", name="Refresh with htmx").click()
+    expect(page.locator("#kit-htmx-out")).to_contain_text("Answered just now.")
+    assert page.evaluate("window.seen") == "true true true"  # the same page: no reload
+    expect(page.get_by_role("button", name="Refresh with htmx")).to_be_enabled()
+    expect(page.get_by_role("button", name="Refresh with htmx")).not_to_have_attribute("aria-busy", "true")
 
 
 def test_skip_link_is_the_first_tab_stop(guide):
