@@ -265,3 +265,12 @@ def test_webhook_secret_and_new_api_key_have_copy_buttons(tenant_a, owner_a):
     ).content.decode()
     assert '<span id="new-key-secret"><code class="secret" data-secret>hub_' in html
     assert 'data-copy="#new-key-secret"' in html
+
+
+@pytest.mark.django_db
+def test_removing_a_second_factor_asks_first(tenant_a, owner_a):
+    from apps.identity.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
+    html = verified_client(tenant_a, owner_a).get("/security/").content.decode()
+    assert 'data-confirm="Remove Phone app? You will no longer be able to use it to log in."' in html
