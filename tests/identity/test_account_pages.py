@@ -61,7 +61,7 @@ def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_li
 def test_remember_me_checkbox_comes_before_its_label(tenant_a):
     card = card_of(client_for(tenant_a).get("/accounts/login/"))
     assert re.search(
-        r'<div class="auth-check"><input type="checkbox" name="remember" id="id_remember">'
+        r'<div class="checkbox-row"><input type="checkbox" name="remember"[^>]*id="id_remember">'
         r'<label for="id_remember">Remember me</label>',
         card,
     )
