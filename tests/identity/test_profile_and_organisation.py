@@ -201,3 +201,19 @@ def test_create_organisation_rerenders_the_form_with_the_error(data, field, mess
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     assert Tenant.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_pages_use_the_members_time_zone_else_the_organisations(tenant_a, owner_a):
+    from django.test import RequestFactory
+
+    from apps.core.middleware import request_time_zone
+
+    request = RequestFactory().get("/")
+    request.user, request.tenant = owner_a, tenant_a
+    settings_post(client_for(tenant_a, owner_a), time_zone="America/New_York")
+    tenant_a.refresh_from_db()
+    assert str(request_time_zone(request)) == "America/New_York"
+    profile_post(client_for(tenant_a, owner_a), time_zone="Asia/Tokyo")
+    owner_a.refresh_from_db()
+    assert str(request_time_zone(request)) == "Asia/Tokyo"
