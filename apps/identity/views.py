@@ -138,6 +138,8 @@ def invitation_revoke(request, pk):
 def _organisation_settings_page(request, form=None, delete_form=None, status=200):
     tenant = request.tenant
     form = form or OrganisationForm(initial={"name": tenant.name, "time_zone": tenant.time_zone})
+    if not tenant.logo:
+        form.fields.pop("remove_logo", None)  # nothing to remove
     context = {"form": form, "delete_form": delete_form or DeleteOrganisationForm(tenant=tenant)}
     return render(request, "identity/organisation_settings.html", context, status=status)
 
@@ -231,6 +233,8 @@ def profile(request):
                 messages.success(request, "Profile saved.")
                 return redirect("profile")
         user.refresh_from_db()
+    if not user.avatar:
+        form.fields.pop("remove_avatar")  # nothing to remove
     return render(request, "identity/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
