@@ -25,6 +25,8 @@ def card_of(response) -> str:
         ("/accounts/signup/", False),
         ("/accounts/password/reset/", False),
         ("/accounts/login/code/", False),
+        ("/accounts/password/reset/done/", False),
+        ("/accounts/confirm-email/", False),
         ("/accounts/logout/", True),
         ("/accounts/password/change/", True),
         ("/accounts/email/", True),
