@@ -54,9 +54,10 @@ lint: venv
 	.venv/bin/lint-imports
 
 # The documentation site: docs/ with mkdocs.yml, into .site/ (git-ignored). --strict turns every
-# warning (a broken link, a page missing from the nav) into a failure.
+# warning (a broken link, a page missing from the nav) into a failure. NO_MKDOCS_2_WARNING silences
+# Material's banner about its successor (a notice, not a problem of the site).
 docs: venv
-	.venv/bin/mkdocs build --strict --site-dir .site
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir .site
 
 # The OpenAPI document as the test settings generate it (the hello plugin enabled), checked in:
 # tests/api/test_openapi_snapshot.py fails when the generated one differs. No database needed.
