@@ -228,7 +228,7 @@ def test_every_event_type_has_a_label_and_description_for_people():
 
 
 def test_roles_get_their_permissions_from_the_registry():
-    # What each role may do is what the hard-coded table said, now declared by tenancy, identity and api.
+    # What each role of the hub's own apps may do, as tenancy, identity and api declare it.
     viewer = {"tenant.view", "members.view"}
     admin = viewer | {"members.invite", "members.manage", "settings.change", "audit.view", "api_keys.manage"}
     owner = admin | {"owners.manage", "tenant.delete", "security.policy"}
