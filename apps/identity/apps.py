@@ -54,8 +54,8 @@ class IdentityConfig(HubAppConfig):
 
         register_permission(*PERMISSIONS)
         register_api_scope(
-            ApiScope("identity", "Members and invitations."),
-            ApiScope("audit", "The audit log.", read_only=True),
+            ApiScope("identity", "Who belongs to the organisation, their roles, and invitations.", label="Members"),
+            ApiScope("audit", "Who changed what, and when.", read_only=True, label="Audit log"),
         )
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)

@@ -45,3 +45,12 @@ def event_admin_ids(event=None) -> list[int]:
             )
         ),
     )
+
+
+def user_name(user_id: int | None, *, fallback: str = "") -> str:
+    """A person's name as people read it (their email if they gave no name; `fallback` when the
+    account is gone); read once per memo scope (one dispatch, one page of the activity feed)."""
+    if not user_id:
+        return fallback
+    found = memoized(("user_name", user_id), lambda: User.objects.filter(pk=user_id).first())
+    return found.get_full_name() if found is not None else fallback

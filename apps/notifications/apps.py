@@ -46,7 +46,11 @@ class NotificationsConfig(HubAppConfig):
         )
         register_sweeper(Sweeper("webhook-deliveries", deliveries_sweep))
         register_api_scope(
-            ApiScope("webhooks", "Webhook endpoints, their secrets, test events, replay and delivery log.")
+            ApiScope(
+                "webhooks",
+                "Webhook endpoints, their secrets, test events, replay and delivery log.",
+                label="Webhooks",
+            )
         )
         register_nav_item(
             NavItem("Notifications", "notifications:list", icon="bell", weight=70),
