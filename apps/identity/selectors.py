@@ -14,6 +14,22 @@ def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
     return Membership.objects.select_related("tenant", "user").filter(user=user, tenant=tenant).first()
 
 
+LAST_OWNER_LEAVING = "You are the only owner. Make someone else an owner before you leave."
+
+
+def leave_blocker(*, membership: Membership) -> str:
+    """Why the member cannot leave the organisation ("" if they can): its last owner stays."""
+    if membership.role == Role.OWNER and not (
+        Membership.objects.filter(tenant_id=membership.tenant_id, role=Role.OWNER).exclude(pk=membership.pk).exists()
+    ):
+        return LAST_OWNER_LEAVING
+    return ""
+
+
+def can_leave(*, membership: Membership) -> bool:
+    return not leave_blocker(membership=membership)
+
+
 def member_list(*, tenant: Tenant, ordered: bool = True) -> QuerySet[Membership]:
     """The tenant's memberships with their users, by email unless the caller orders them."""
     members = Membership.objects.filter(tenant=tenant).select_related("user")

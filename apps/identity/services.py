@@ -19,6 +19,7 @@ from apps.tenancy.services import public_url, tenant_create, tenant_url
 
 from .models import Invitation, Membership, SignupRequest, User, hash_token
 from .roles import Role, can_grant, can_manage, has_permission
+from .selectors import can_leave, leave_blocker
 
 
 def _clean_email(email: str, field: str = "email") -> str:
@@ -151,6 +152,8 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         raise PermissionDenied("Your role does not allow removing this member.")
     with transaction.atomic():
         list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
+        if leaving and not can_leave(membership=membership):
+            raise ValidationError(leave_blocker(membership=membership))
         if membership.role == Role.OWNER and _owner_count(membership.tenant) == 1:
             raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
         payload = {

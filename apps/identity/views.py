@@ -29,7 +29,7 @@ from .handover import handover_mfa_verified, handover_redeem, handover_url
 from .mfa import MFA_STATE_KEY
 from .models import Membership
 from .roles import Role, can_grant, can_manage, has_permission
-from .selectors import invitation_pending_list, member_list, membership_get
+from .selectors import invitation_pending_list, leave_blocker, member_list, membership_get
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -49,6 +49,7 @@ def _members_page(request, invite_form=None, status=200):
     members = list(member_list(tenant=request.tenant))
     for m in members:
         m.can_manage = m.pk != actor.pk and can_manage(actor.role, m.role)
+        m.leave_blocker = leave_blocker(membership=m) if m.pk == actor.pk else ""
     grantable = [(value, label) for value, label in Role.choices if can_grant(actor.role, value)]
     can_invite = has_permission(actor.role, "members.invite")
     if invite_form is None and can_invite:
