@@ -135,6 +135,7 @@ class SignupRequest(models.Model):
 
     token_hash = models.CharField(max_length=64, unique=True)
     email = models.EmailField()
+    full_name = models.CharField(max_length=150, blank=True)
     password = models.CharField(max_length=200, help_text="The password's hash (Argon2id).")
     organisation_name = models.CharField(max_length=100)
     organisation_slug = models.CharField(max_length=40)

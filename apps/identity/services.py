@@ -41,7 +41,9 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
 # --- Sign-up: an email link first, then the account and its organisation ----------------------
 
 
-def signup_request(*, email: str, password: str, organisation_name: str, organisation_slug: str) -> None:
+def signup_request(
+    *, email: str, password: str, organisation_name: str, organisation_slug: str, full_name: str = ""
+) -> None:
     """Starts a sign-up. A new address gets a link that finishes it (signup_complete); an address
     that already has an account gets allauth's "someone tried to sign up with your address" email
     instead, and nothing is stored. Whoever sent the form cannot tell the two apart: the same
@@ -59,6 +61,7 @@ def signup_request(*, email: str, password: str, organisation_name: str, organis
     signup = SignupRequest.objects.create(
         token_hash=hash_token(token),
         email=email,
+        full_name=" ".join(full_name.split())[:150],
         password=password_hash,
         organisation_name=organisation_name.strip(),
         organisation_slug=organisation_slug,
@@ -85,7 +88,7 @@ def signup_complete(*, signup: SignupRequest, organisation_slug: str) -> tuple[T
         signup = SignupRequest.objects.select_for_update().filter(pk=signup.pk).first()
         if signup is None:
             raise ValidationError("This link was already used. Log in instead.")
-        user = user_create_verified(email=signup.email, password=None)
+        user = user_create_verified(email=signup.email, password=None, full_name=signup.full_name)
         user.password = signup.password  # hashed when the form was sent
         user.save(update_fields=["password"])
         tenant, _ = organisation_provision(name=signup.organisation_name, slug=organisation_slug, owner=user)

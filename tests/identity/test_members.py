@@ -240,3 +240,14 @@ def test_members_other_than_owners_can_always_leave(tenant_a):
 
     assert can_leave(membership=_member(tenant_a, "viewer"))
     assert can_leave(membership=_member(tenant_a, "admin"))
+
+
+@pytest.mark.django_db
+def test_an_invitation_names_who_sent_it(tenant_a, owner_a, django_capture_on_commit_callbacks):
+    owner_a.full_name = "Jane Doe"
+    owner_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(tenant_a, owner_a).post("/members/invite/", {"email": "newbie@example.com", "role": "member"})
+    sent = next(m for m in mail.outbox if "newbie@example.com" in m.to)
+    assert "Jane Doe invited you to join Alpha Ltd as member." in sent.body
+    assert "Someone" not in sent.body
