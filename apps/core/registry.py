@@ -62,6 +62,23 @@ class _Fields(dict):
 
 
 @dataclass(frozen=True)
+class ChecklistItem:
+    """A step of the home page's getting-started checklist, declared by the app that owns it.
+
+    `done(tenant=, user=)` says from real state whether the step is done (it ticks itself); `url_name`
+    is where to do it; shown to members whose role has `permission`.
+    """
+
+    key: str
+    label: str
+    url_name: str
+    done: Callable[..., bool]
+    description: str = ""
+    permission: str = ""
+    weight: int = 100
+
+
+@dataclass(frozen=True)
 class EventType:
     """A domain event an app publishes. People see `label` and `description`, never `name`.
 
@@ -279,6 +296,7 @@ class WorkflowNode:
 _SPECS: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "nav_items": (NavItem, lambda i: i.url_name),
     "widgets": (Widget, lambda i: i.key),
+    "checklist_items": (ChecklistItem, lambda i: i.key),
     "event_types": (EventType, lambda i: i.name),
     "event_handlers": (EventHandler, lambda i: (i.event_type, i.handler)),
     "notification_rules": (NotificationRule, lambda i: i.event_type),
@@ -414,6 +432,9 @@ class Registry(Mapping):
     def register_widget(self, *items: Widget) -> None:
         self._add("widgets", items)
 
+    def register_checklist_item(self, *items: ChecklistItem) -> None:
+        self._add("checklist_items", items)
+
     def register_event_type(self, *items: EventType) -> None:
         self._add("event_types", items)
 
@@ -467,6 +488,9 @@ class Registry(Mapping):
     def widgets(self) -> list[Widget]:
         return sorted(self._stores["widgets"].values(), key=lambda w: w.weight)
 
+    def checklist_items(self) -> list[ChecklistItem]:
+        return sorted(self._stores["checklist_items"].values(), key=lambda i: i.weight)
+
     def event_sentence(self, event) -> str:
         """The sentence people read about `event` (see EventType.summary)."""
         event_type = self._stores["event_types"].get(event.type)
@@ -501,6 +525,7 @@ registry = Registry()
 
 register_nav_item = registry.register_nav_item
 register_widget = registry.register_widget
+register_checklist_item = registry.register_checklist_item
 register_event_type = registry.register_event_type
 register_event_handler = registry.register_event_handler
 register_notification_rule = registry.register_notification_rule

@@ -74,6 +74,8 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     created = models.DateTimeField(auto_now_add=True)
+    # This member's home page: {"order": [widget keys], "hidden": [widget keys]} (see home_widgets).
+    home_layout = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_tenant")]

@@ -19,7 +19,7 @@ from apps.tenancy.services import public_url, tenant_create, tenant_url
 
 from .models import Invitation, Membership, SignupRequest, User, hash_token
 from .roles import Role, can_grant, can_manage, has_permission
-from .selectors import can_leave, leave_blocker
+from .selectors import can_leave, home_widgets, leave_blocker
 
 
 def _clean_email(email: str, field: str = "email") -> str:
@@ -308,3 +308,40 @@ def profile_update(*, user: User, full_name: str) -> User:
     user.full_name = (full_name or "").strip()[:150]
     user.save(update_fields=["full_name"])
     return user
+
+
+# --- The home page -----------------------------------------------------------------------------
+
+HOME_ACTIONS = ("up", "down", "hide", "show", "order")
+
+
+def home_layout_change(*, membership: Membership, action: str, key: str = "", order=None) -> dict:
+    """Changes this member's home page: move a widget up or down, hide or show it, or put the
+    shown widgets in `order` (drag and drop). Unknown widgets are refused."""
+    shown, hidden = home_widgets(membership=membership)
+    keys = [w.key for w in shown]
+    hidden_keys = [w.key for w in hidden]
+    known = set(keys) | set(hidden_keys)
+    if action not in HOME_ACTIONS:
+        raise ValidationError({"action": [f"Choose one of: {', '.join(HOME_ACTIONS)}."]})
+    if action == "order":
+        order = [k for k in (order or []) if k]
+        if set(order) != set(keys) or len(order) != len(keys):
+            raise ValidationError({"order": ["Send every shown widget once."]})
+        keys = order
+    elif key not in known:
+        raise ValidationError({"key": ["There is no such widget on your home page."]})
+    elif action in ("up", "down") and key in keys:
+        i = keys.index(key)
+        j = i - 1 if action == "up" else i + 1
+        if 0 <= j < len(keys):
+            keys[i], keys[j] = keys[j], keys[i]
+    elif action == "hide" and key in keys:
+        keys.remove(key)
+        hidden_keys.append(key)
+    elif action == "show" and key in hidden_keys:
+        hidden_keys.remove(key)
+        keys.append(key)
+    membership.home_layout = {"order": keys + hidden_keys, "hidden": hidden_keys}
+    membership.save(update_fields=["home_layout"])
+    return membership.home_layout

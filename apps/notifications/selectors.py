@@ -30,6 +30,11 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
 
 
+def endpoint_exists(*, tenant=None, user=None) -> bool:
+    """Whether the organisation (the schema being served) has a webhook endpoint."""
+    return WebhookEndpoint.objects.exists()
+
+
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.all()
 

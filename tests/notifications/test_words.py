@@ -188,3 +188,8 @@ def test_push_not_configured_is_said_in_words(in_tenant_a, owner_a, settings):
     assert (
         "HUB_VAPID_PUBLIC_KEY" in client_for(in_tenant_a, owner_a).get("/notifications/preferences/").content.decode()
     )
+
+
+def test_activity_page_is_for_members_of_the_tenant_only(tenant_a, tenant_b, owner_a):
+    assert client_for(tenant_b, owner_a).get("/activity/").status_code == 403
+    assert client_for(tenant_a).get("/activity/").status_code == 302  # log in first
