@@ -12,8 +12,9 @@ def _keys_page(event) -> str:
     return reverse("api_keys")
 
 
-def _who(event) -> str:
-    return actor_name(event) or "An operator"
+def _said(event, verb: str) -> str:
+    name, actor = event.payload.get("name", ""), actor_name(event)
+    return f"{actor} {verb} the API key “{name}”" if actor else f"The API key “{name}” was {verb}"
 
 
 EVENT_TYPES = [
@@ -24,7 +25,7 @@ EVENT_TYPES = [
         payload_schema(
             {**_KEY, "scopes": {"type": "array", "items": {"type": "string"}}}, ["key_id", "name", "prefix"]
         ),
-        summary=lambda e: f"{_who(e)} created the API key “{e.payload.get('name', '')}”",
+        summary=lambda e: _said(e, "created"),
         link=_keys_page,
     ),
     EventType(
@@ -32,7 +33,7 @@ EVENT_TYPES = [
         "API key revoked",
         "An API key was revoked: it no longer works.",
         payload_schema(_KEY, ["key_id", "name", "prefix"]),
-        summary=lambda e: f"{_who(e)} revoked the API key “{e.payload.get('name', '')}”",
+        summary=lambda e: _said(e, "revoked"),
         link=_keys_page,
     ),
 ]

@@ -54,8 +54,10 @@ def _removed(event) -> str:
 
 
 def _sent(event) -> str:
-    role = _role(_p(event, "role")).lower()
-    return f"{actor_name(event) or 'Someone'} invited {_p(event, 'email')} as {role}"
+    role, actor = _role(_p(event, "role")).lower(), actor_name(event)
+    if actor:
+        return f"{actor} invited {_p(event, 'email')} as {role}"
+    return f"{_p(event, 'email')} was invited as {role}"
 
 
 def _accepted(event) -> str:

@@ -8,11 +8,12 @@ from apps.core.registry import EventType, actor_name
 
 def _settings_changed(event) -> str:
     changes = event.payload.get("changes") or {}
-    who = actor_name(event) or "Someone"
-    if set(changes) == {"name"}:
-        return f"{who} renamed the organisation to “{changes['name'].get('new', '')}”"
+    who = actor_name(event)
     fields = ", ".join(sorted(k.replace("_", " ") for k in changes)) or "settings"
-    return f"{who} changed the organisation's {fields}"
+    if set(changes) == {"name"}:
+        new = changes["name"].get("new", "")
+        return f"{who} renamed the organisation to “{new}”" if who else f"The organisation was renamed to “{new}”"
+    return f"{who} changed the organisation's {fields}" if who else f"The organisation's {fields} changed"
 
 
 EVENT_TYPES = [

@@ -193,3 +193,24 @@ def test_push_not_configured_is_said_in_words(in_tenant_a, owner_a, settings):
 def test_activity_page_is_for_members_of_the_tenant_only(tenant_a, tenant_b, owner_a):
     assert client_for(tenant_b, owner_a).get("/activity/").status_code == 403
     assert client_for(tenant_a).get("/activity/").status_code == 302  # log in first
+
+
+@pytest.mark.parametrize(
+    "name, payload, sentence",
+    [
+        (
+            "organisation.settings_changed",
+            {"changes": {"name": {"old": "A", "new": "B"}}},
+            "The organisation was renamed to “B”",
+        ),
+        ("api_key.created", {"key_id": 1, "name": "Nightly", "prefix": "hub_1"}, "The API key “Nightly” was created"),
+        (
+            "invitation.sent",
+            {"invitation_id": 1, "email": "c@example.com", "role": "admin"},
+            "c@example.com was invited as admin",
+        ),
+    ],
+)
+def test_what_the_system_did_is_said_without_inventing_a_person(name, payload, sentence):
+    event = SimpleNamespace(type=name, payload=payload, actor=None, actor_id=None, occurred_at=timezone.now())
+    assert registry.event_sentence(event) == sentence
