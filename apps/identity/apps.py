@@ -54,7 +54,7 @@ class IdentityConfig(HubAppConfig):
         from .selectors import someone_invited
 
         auditlog.register(Tenant)
-        auditlog.register(Membership)
+        auditlog.register(Membership, exclude_fields=["home_layout"])  # a member's own page layout
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(TenantSecurity, exclude_fields=["idp_metadata_xml", "updated"])
 

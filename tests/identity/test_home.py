@@ -144,3 +144,14 @@ def test_the_layout_belongs_to_the_membership_of_each_tenant(tenant_a, tenant_b,
     client_for(tenant_a, owner_a).post("/home/layout/", {"action": "hide", "key": ACTIVITY})
     assert ACTIVITY not in keys_on(client_for(tenant_a, owner_a).get("/").content.decode())
     assert ACTIVITY in keys_on(client_for(tenant_b, in_b.user).get("/").content.decode())
+
+
+@pytest.mark.django_db
+def test_rearranging_the_home_page_is_not_an_audit_event(tenant_a, owner_a):
+    from auditlog.models import LogEntry
+
+    with tenant_context(tenant_a):
+        before = LogEntry.objects.count()
+    client_for(tenant_a, owner_a).post("/home/layout/", {"action": "hide", "key": ACTIVITY})
+    with tenant_context(tenant_a):
+        assert LogEntry.objects.count() == before
