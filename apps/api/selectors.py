@@ -15,6 +15,11 @@ def api_key_list(*, include_revoked: bool = True) -> QuerySet[ApiKey]:
     return keys if include_revoked else keys.filter(revoked_at__isnull=True)
 
 
+def api_key_exists(*, tenant=None, user=None) -> bool:
+    """Whether the organisation (the schema being served) has ever created an API key."""
+    return ApiKey.objects.exists()
+
+
 def _pending_usage(schema: str, days: list[date]) -> dict[tuple[int, date], int]:
     meter.flush()  # this process's own calls first
     pipe = redis().pipeline(transaction=False)

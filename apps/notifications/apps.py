@@ -20,11 +20,13 @@ class NotificationsConfig(HubAppConfig):
     def ready(self):
         from apps.core.registry import (
             ApiScope,
+            ChecklistItem,
             EventHandler,
             NavItem,
             Sweeper,
             Widget,
             register_api_scope,
+            register_checklist_item,
             register_event_handler,
             register_event_type,
             register_nav_item,
@@ -34,6 +36,7 @@ class NotificationsConfig(HubAppConfig):
         )
 
         from .events import EVENT_TYPES, NOTIFICATION_RULES
+        from .selectors import endpoint_exists
         from .services import live_event, notify_for_events
         from .webhooks import deliver_events, deliveries_sweep
 
@@ -46,7 +49,11 @@ class NotificationsConfig(HubAppConfig):
         )
         register_sweeper(Sweeper("webhook-deliveries", deliveries_sweep))
         register_api_scope(
-            ApiScope("webhooks", "Webhook endpoints, their secrets, test events, replay and delivery log.")
+            ApiScope(
+                "webhooks",
+                "Webhook endpoints, their secrets, test events, replay and delivery log.",
+                label="Webhooks",
+            )
         )
         register_nav_item(
             NavItem("Notifications", "notifications:list", icon="bell", weight=70),
@@ -54,4 +61,15 @@ class NotificationsConfig(HubAppConfig):
         )
         register_widget(
             Widget("notifications.activity", "Recent activity", "notifications/widgets/activity.html", weight=10)
+        )
+        register_checklist_item(
+            ChecklistItem(
+                "notifications.webhook",
+                "Add a webhook",
+                "notifications:webhooks",
+                endpoint_exists,
+                description="Have the organisation's events sent to your own systems as they happen.",
+                permission="settings.change",
+                weight=40,
+            )
         )

@@ -1,5 +1,11 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
+from apps.core.memo import memo_scope
+from apps.core.registry import registry
 from apps.events.models import Event
 from apps.identity.models import User
 
@@ -24,12 +30,40 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
 
 
+def endpoint_exists(*, tenant=None, user=None) -> bool:
+    """Whether the organisation (the schema being served) has a webhook endpoint."""
+    return WebhookEndpoint.objects.exists()
+
+
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.all()
 
 
-def recent_events(*, limit: int = 10) -> list[Event]:
-    return list(Event.objects.order_by("-occurred_at")[:limit])
+@dataclass(frozen=True)
+class ActivityItem:
+    """One line of the activity feed: what happened, in words, and where it happened."""
+
+    text: str
+    url: str
+    occurred_at: datetime
+    event_id: str
+
+
+def _activity_items(events) -> list[ActivityItem]:
+    with memo_scope():  # each person's name is read once per page
+        return [
+            ActivityItem(registry.event_sentence(e), registry.event_url(e), e.occurred_at, str(e.pk)) for e in events
+        ]
+
+
+def activity_recent(*, limit: int = 8) -> list[ActivityItem]:
+    """The tenant's latest events in words (the events of the schema being served: its own)."""
+    return _activity_items(Event.objects.select_related("actor").order_by("-occurred_at")[:limit])
+
+
+def activity_page(*, number, per_page: int = 25) -> tuple[Page, list[ActivityItem]]:
+    page = Paginator(Event.objects.select_related("actor").order_by("-occurred_at", "-pk"), per_page).get_page(number)
+    return page, _activity_items(page.object_list)
 
 
 def latest_notification_id(*, user: User) -> int:

@@ -28,6 +28,12 @@ def notification_list(request):
     return render(request, "notifications/list.html", {"page": page})
 
 
+@tenant_member_required()
+def activity(request):
+    page, items = selectors.activity_page(number=request.GET.get("page"))
+    return render(request, "notifications/activity.html", {"page": page, "items": items})
+
+
 @require_POST
 @tenant_member_required()
 def notification_read(request, pk):

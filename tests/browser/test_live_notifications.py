@@ -86,7 +86,10 @@ def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
                 event_dispatch(event_id=event.pk)
 
         committed(rename)
-        expect(page.locator("[data-live-activity] li").first).to_contain_text("organisation.settings_changed")
+        expect(page.locator("[data-live-activity] li").first).to_contain_text(
+            "The organisation was renamed to “Live Ltd”"
+        )
+        expect(page.locator("[data-live-activity] li a").first).to_have_attribute("href", "/settings/")
         expect(count).to_have_text("2")  # the rename (by nobody in particular) notifies the owner
         page.screenshot(path="/tmp/hub-live-bell.png")
 

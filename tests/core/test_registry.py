@@ -11,6 +11,7 @@ from apps.core.registry import (
     STORES,
     ApiScope,
     BackupPart,
+    ChecklistItem,
     DataEraser,
     DataExporter,
     EventHandler,
@@ -51,13 +52,19 @@ def _search(*, query, tenant, user, limit):
 CASES = {
     "nav_items": ("register_nav_item", lambda k, v=0: NavItem(f"Label {v}", k)),
     "widgets": ("register_widget", lambda k, v=0: Widget(k, f"Title {v}", "w.html")),
+    "checklist_items": (
+        "register_checklist_item",
+        lambda k, v=0: ChecklistItem(k, f"Label {v}", "home", _handler),
+    ),
     "event_types": ("register_event_type", lambda k, v=0: EventType(k, f"Label {v}", "What happened.")),
     "event_handlers": ("register_event_handler", lambda k, v=0: EventHandler(k, _handler, batch=bool(v))),
     "notification_rules": (
         "register_notification_rule",
-        lambda k, v=0: NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
-        if v
-        else NotificationRule(k, _handler, _handler),
+        lambda k, v=0: (
+            NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
+            if v
+            else NotificationRule(k, _handler, _handler)
+        ),
     ),
     "permissions": ("register_permission", lambda k, v=0: Permission(k, f"Label {v}", role="member")),
     "api_scopes": ("register_api_scope", lambda k, v=0: ApiScope(k, f"Scope {v}")),

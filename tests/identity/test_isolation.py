@@ -17,6 +17,7 @@ POST_PAGES = [
     "/invitations/1/revoke/",
     "/settings/delete/",
     "/settings/security/",
+    "/home/layout/",
 ]
 
 
@@ -25,6 +26,7 @@ def test_the_page_lists_cover_the_tenant_urlconf():
     names = {p.name for p in get_resolver("apps.identity.urls").url_patterns if hasattr(p, "name")}
     covered = {
         "home",
+        "home_layout",
         "members",
         "organisation_settings",
         "profile",

@@ -47,7 +47,7 @@
       var main = el("div", "notification-main");
       main.appendChild(link(n));
       if (n.body) main.appendChild(el("p", "muted", n.body));
-      main.appendChild(el("small", "muted", "just now · " + n.event_type));
+      main.appendChild(el("small", "muted", "just now · " + (n.event_label || "")));
       li.appendChild(main);
       list.insertBefore(li, list.firstChild);
     }
@@ -66,7 +66,13 @@
     var empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
     var li = el("li");
-    li.appendChild(el("code", "", event.type));
+    if (event.url) {
+      var a = el("a", "", event.text);
+      a.href = event.url;
+      li.appendChild(a);
+    } else {
+      li.appendChild(document.createTextNode(event.text || ""));
+    }
     li.appendChild(document.createTextNode(" "));
     li.appendChild(el("small", "muted", "just now"));
     list.insertBefore(li, list.firstChild);
