@@ -33,19 +33,23 @@ class ApiConfig(HubAppConfig):
             NavItem,
             PeriodicTask,
             Permission,
+            SearchProvider,
             register_api_scope,
             register_nav_item,
             register_periodic_task,
             register_permission,
+            register_search_provider,
         )
 
         # The OpenAPI description of its authentication classes; signals drop cached keys when a
         # membership changes.
         from . import schema, signals  # noqa: F401
+        from .selectors import api_key_search
 
         register_permission(Permission("api_keys.manage", "Manage API keys", role="admin"))
         register_nav_item(NavItem("API keys", "api_keys", icon="key", permission="api_keys.manage", weight=95))
         register_api_scope(ApiScope("api", "API keys and their usage."))
+        register_search_provider(SearchProvider("api_keys", "API keys", api_key_search, permission="api_keys.manage"))
         # Usage counted in Redis → each tenant's ApiKeyUsage; idempotency records past their time out.
         register_periodic_task(
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),

@@ -13,6 +13,7 @@ class CoreConfig(HubAppConfig):
     name = "apps.core"
     label = "core"
     schema = Schema.SHARED
+    api_prefix = ""  # /api/v1/search/ (the command palette's endpoint, apps/core/api/urls.py)
 
     def ready(self):
         from django.core import checks

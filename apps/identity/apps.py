@@ -32,12 +32,14 @@ class IdentityConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             NavItem,
+            SearchProvider,
             register_api_scope,
             register_backup_part,
             register_event_type,
             register_nav_item,
             register_notification_rule,
             register_permission,
+            register_search_provider,
         )
         from apps.tenancy.models import Tenant
 
@@ -46,6 +48,7 @@ class IdentityConfig(HubAppConfig):
         from .events import EVENT_TYPES, NOTIFICATION_RULES
         from .models import Membership, TenantSecurity, User
         from .roles import PERMISSIONS, check_permission_roles
+        from .selectors import member_search
 
         auditlog.register(Tenant)
         auditlog.register(Membership)
@@ -67,4 +70,5 @@ class IdentityConfig(HubAppConfig):
             NavItem("Log-in & SSO", "security_settings", icon="settings", permission="settings.change", weight=92),
             NavItem("My security", "security", icon="settings", weight=95),
         )
+        register_search_provider(SearchProvider("members", "Members", member_search, permission="members.view"))
         checks.register(check_permission_roles, "hub")

@@ -1,5 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 
+from apps.core.registry import SearchResult
 from apps.events.models import Event
 from apps.identity.models import User
 
@@ -8,6 +10,14 @@ from .models import Notification, WebhookDelivery, WebhookEndpoint
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, in_app=True)
+
+
+BELL_MENU_SIZE = 8  # the latest notifications the bell's dropdown shows
+
+
+def notification_latest(*, user: User, limit: int = BELL_MENU_SIZE) -> list[Notification]:
+    """The member's newest in-app notifications, newest first (the bell's dropdown)."""
+    return list(notification_list(user=user).order_by("-id")[:limit])
 
 
 UNREAD_SHOWN = 99  # beyond, the bell says "99+"
@@ -22,6 +32,22 @@ def unread_count(*, user_id: int) -> int:
 
 def endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
+
+
+def webhook_search(*, query: str, tenant, user: User, limit: int) -> list[SearchResult]:
+    """The command palette's webhook endpoints (search provider): by address or description."""
+    found = WebhookEndpoint.objects.filter(Q(url__icontains=query) | Q(description__icontains=query)).order_by("-id")
+    return [
+        SearchResult(e.description or e.url, reverse("notifications:webhook", args=[e.pk]), _webhook_subtitle(e))
+        for e in found[:limit]
+    ]
+
+
+def _webhook_subtitle(endpoint: WebhookEndpoint) -> str:
+    parts = [endpoint.url] if endpoint.description else []
+    if not endpoint.is_active:
+        parts.append("Disabled")
+    return " · ".join(parts)
 
 
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
