@@ -17,7 +17,7 @@
     return { series: series, text: read("--text"), muted: read("--muted"), grid: read("--border"), surface: read("--surface") };
   }
 
-  function options(spec, colours) {
+  function options(spec, colours, animate) {
     var axis = function (stacked) {
       return {
         stacked: stacked,
@@ -30,7 +30,7 @@
     return {
       responsive: true,
       maintainAspectRatio: false,
-      animation: reduced ? false : { duration: 300 },
+      animation: reduced || !animate ? false : { duration: 300 },
       scales: { x: axis(!!spec.stacked), y: Object.assign(axis(!!spec.stacked), { beginAtZero: true }) },
       plugins: {
         legend: { labels: { color: colours.text } },
@@ -39,41 +39,33 @@
     };
   }
 
-  function paint(chart, spec) {
+  function draw(item) {
     var colours = theme();
-    chart.data.datasets.forEach(function (dataset, i) {
-      var colour = colours.series[i % SERIES];
-      dataset.backgroundColor = colour;
-      dataset.borderColor = colour;
+    var first = !item.chart;
+    if (!first) item.chart.destroy();  // drawn again from scratch in the theme's colours
+    item.chart = new window.Chart(item.canvas, {
+      type: item.spec.type || "bar",
+      data: {
+        labels: item.spec.labels,
+        datasets: item.spec.datasets.map(function (d, i) {
+          var colour = colours.series[i % SERIES];
+          return { label: d.label, data: d.data, backgroundColor: colour, borderColor: colour };
+        }),
+      },
+      options: options(item.spec, colours, first),
     });
-    chart.options = options(spec, colours);
+    item.canvas.setAttribute("data-chart-drawn", document.documentElement.getAttribute("data-theme") || "");
   }
 
-  function draw(canvas) {
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source) return;
-    var spec = JSON.parse(source.textContent);
-    var chart = new window.Chart(canvas, {
-      type: spec.type || "bar",
-      data: {
-        labels: spec.labels,
-        datasets: spec.datasets.map(function (d) { return { label: d.label, data: d.data }; }),
-      },
-    });
-    paint(chart, spec);
-    chart.update();
-    canvas.setAttribute("data-chart-drawn", document.documentElement.getAttribute("data-theme") || "");
-    charts.push({ chart: chart, spec: spec, canvas: canvas });
-  }
-
-  document.querySelectorAll("canvas[data-chart]").forEach(draw);
+    var item = { canvas: canvas, spec: JSON.parse(source.textContent), chart: null };
+    draw(item);
+    charts.push(item);
+  });
 
   // The theme toggle (hub.js) sets <html data-theme>: redraw in the new colours.
-  new MutationObserver(function () {
-    charts.forEach(function (c) {
-      paint(c.chart, c.spec);
-      c.chart.update("none");
-      c.canvas.setAttribute("data-chart-drawn", document.documentElement.getAttribute("data-theme") || "");
-    });
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  new MutationObserver(function () { charts.forEach(draw); })
+    .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
 })();

@@ -28,6 +28,12 @@
       "aria-label", "Notifications: " + (n > 99 ? "more than 99" : n) + " unread");
   }
 
+  // Opening the bell loads its dropdown: the latest notifications and "Mark all read" (htmx).
+  bell.addEventListener("toggle", function () {
+    var panel = bell.querySelector("[data-bell-panel]");
+    if (bell.open && window.htmx) window.htmx.ajax("GET", panel.getAttribute("data-menu-url"), { target: panel });
+  });
+
   // The bell's dropdown says the count after "Mark all read" (an htmx response's HX-Trigger).
   document.addEventListener("hub-unread", function (event) { setUnread(event.detail && event.detail.value); });
 
