@@ -149,3 +149,32 @@ def test_the_usage_chart_draws_in_both_themes(live_hub, page, alpha, usage):  # 
     page.get_by_text("The numbers as a table").click()
     expect(page.locator("#api-usage tbody tr").first).to_contain_text("5")  # today: 1×2 + 1×3
     assert csp_violations(page) == []
+
+
+def test_palette_and_bell_fit_a_phone_in_the_dark(live_hub, chromium, alpha, bob):  # noqa: F811
+    _, owner = alpha
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    page.console = []
+    page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))
+    try:
+        log_in(page, live_hub, "alpha", owner.email)
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("combobox").fill("bob")
+        expect(page.get_by_role("option", name="Bob Stone")).to_be_visible()
+        box = page.locator("dialog[data-palette]").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "palette-dark-phone.png")
+        page.keyboard.press("Escape")
+
+        page.get_by_label("Notifications:").click()
+        expect(page.get_by_role("link", name="See all notifications")).to_be_visible()
+        expect(page.get_by_role("heading", name="Notifications")).to_be_visible()  # the dropdown has loaded
+        panel = page.locator("[data-bell-panel]").bounding_box()
+        assert panel["x"] >= 0 and panel["x"] + panel["width"] <= 390
+        page.screenshot(path=SCREENSHOTS / "bell-dark-phone.png")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert csp_violations(page) == []
+    finally:
+        context.close()
