@@ -23,7 +23,8 @@ CHART_KEYS = 5  # keys drawn on their own in the usage chart; the others are add
 def usage_chart(keys, per_key: dict, days: list) -> dict:
     """Calls per day (oldest first) stacked by key: the busiest keys each, the rest together.
     The same numbers feed the chart (hub/charts.js) and the table under it."""
-    used = sorted((k for k in keys if k.usage_total), key=lambda k: -k.usage_total)
+    totals = {k.pk: sum(per_key.get(k.pk, {}).values()) for k in keys}
+    used = sorted((k for k in keys if totals[k.pk]), key=lambda k: -totals[k.pk])
     oldest_first = list(reversed(days))
 
     def calls(some_keys, day):

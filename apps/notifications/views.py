@@ -38,6 +38,9 @@ def notification_read(request, pk):
     return redirect("notifications:list")
 
 
+BELL_PANEL = "bell-panel"  # the id of the bell's dropdown (notifications/_bell.html), htmx's target
+
+
 @tenant_member_required()
 def notification_menu(request):
     """The bell's dropdown (an htmx fragment): the latest notifications, unread ones marked."""
@@ -57,7 +60,7 @@ def _menu(request):
 @tenant_member_required()
 def notification_read_all(request):
     count = services.notification_mark_all_read(user=request.user)
-    if request.headers.get("HX-Request"):
+    if request.headers.get("HX-Target") == BELL_PANEL:
         return _menu(request)  # from the bell's dropdown: the list again, all read
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
     return redirect("notifications:list")

@@ -61,7 +61,7 @@ def test_mark_all_read_from_the_dropdown_answers_the_dropdown_and_the_count(tena
     notify(tenant_a, owner_a, "One")
     notify(tenant_a, owner_a, "Two")
     client = client_for(tenant_a, owner_a)
-    response = client.post("/notifications/read-all/", HTTP_HX_REQUEST="true")
+    response = client.post("/notifications/read-all/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="bell-panel")
     assert response.status_code == 200
     html = response.content.decode()
     assert "One" in html and "Unread: " not in html and "Mark all read" not in html
@@ -84,7 +84,7 @@ def test_dropdown_and_mark_all_read_touch_only_the_members_own_in_this_tenant(te
     client = client_for(tenant_a, both)
     html = client.get("/notifications/menu/").content.decode()
     assert "For them in A" in html and "For them in B" not in html and "For the owner of A" not in html
-    client.post("/notifications/read-all/", HTTP_HX_REQUEST="true")
+    client.post("/notifications/read-all/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="bell-panel")
     with schema_context(tenant_a.schema_name):
         assert Notification.objects.get(title="For the owner of A").read_at is None
         assert Notification.objects.get(title="For them in A").read_at is not None
