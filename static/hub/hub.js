@@ -277,8 +277,21 @@
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
+  // A button that makes an htmx request by itself (hx-post on the button) is busy until the answer.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt instanceof HTMLButtonElement && elt.getAttribute("hx-get") === null) {
+      elt.disabled = true;
+      elt.setAttribute("aria-busy", "true");
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    var elt = event.detail.elt;
+    if (elt instanceof HTMLButtonElement) {
+      elt.disabled = false;
+      elt.removeAttribute("aria-busy");
+    }
+    var form = elt && elt.closest ? elt.closest("form") : null;
     if (form) clearBusy(form);
   });
   document.addEventListener("htmx:load", function (event) { armAll(event.detail.elt); });
