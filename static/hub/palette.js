@@ -116,7 +116,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "k") {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && (event.key || "").toLowerCase() === "k") {
       event.preventDefault();
       if (dialog.open) dialog.close(); else open();
     }
