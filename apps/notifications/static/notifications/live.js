@@ -75,7 +75,7 @@
       var main = el("div", "notification-main");
       main.appendChild(link(n));
       if (n.body) main.appendChild(el("p", "muted", n.body));
-      main.appendChild(el("small", "muted", "just now · " + n.event_type));
+      main.appendChild(el("small", "muted", "just now"));  // words, not the event type's code
       li.appendChild(main);
       list.insertBefore(li, list.firstChild);
     }
