@@ -98,9 +98,12 @@
     input.addEventListener("input", function () {
       dialog.querySelector("[data-confirm-ok]").disabled = input.value.trim() !== dialog.dataset.typed;
     });
-    // Enter in the typed field confirms only when the text matches.
+    // Enter in the typed field confirms, once the text matches (left to the browser, it would press
+    // the form's first button: Cancel).
     input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && input.value.trim() !== dialog.dataset.typed) event.preventDefault();
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      if (input.value.trim() === dialog.dataset.typed) dialog.querySelector("[data-confirm-ok]").click();
     });
     return dialog;
   }

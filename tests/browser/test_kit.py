@@ -174,8 +174,14 @@ def test_typed_confirmation_waits_for_the_exact_text(guide):
     expect(dialog).to_be_visible()
     field.fill("acme")
     expect(confirm).to_be_enabled()
-    confirm.click()
+    field.press("Enter")  # now Enter confirms
     expect(page.locator(".message-success")).to_have_text("Confirmed: the “delete” form was sent.")
+    # Asked again, the dialog starts empty and the button disabled.
+    page.get_by_role("button", name="Delete organisation").click()
+    expect(field).to_have_value("")
+    expect(confirm).to_be_disabled()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
 
 
 def test_copy_button_copies_and_says_so(guide):
