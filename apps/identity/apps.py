@@ -33,6 +33,7 @@ class IdentityConfig(HubAppConfig):
             ApiScope,
             ChecklistItem,
             NavItem,
+            SearchProvider,
             Widget,
             register_api_scope,
             register_backup_part,
@@ -41,6 +42,7 @@ class IdentityConfig(HubAppConfig):
             register_nav_item,
             register_notification_rule,
             register_permission,
+            register_search_provider,
             register_widget,
         )
         from apps.tenancy.models import Tenant
@@ -51,7 +53,7 @@ class IdentityConfig(HubAppConfig):
         from .mfa import user_has_factor
         from .models import Membership, TenantSecurity, User
         from .roles import PERMISSIONS, check_permission_roles
-        from .selectors import someone_invited
+        from .selectors import member_search, someone_invited
 
         auditlog.register(Tenant)
         auditlog.register(Membership, exclude_fields=["home_layout"])  # a member's own page layout
@@ -95,4 +97,5 @@ class IdentityConfig(HubAppConfig):
                 weight=20,
             ),
         )
+        register_search_provider(SearchProvider("members", "Members", member_search, permission="members.view"))
         checks.register(check_permission_roles, "hub")

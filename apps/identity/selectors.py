@@ -1,8 +1,11 @@
+from urllib.parse import urlencode
+
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from apps.core.memo import memoized
-from apps.core.registry import ChecklistItem, Widget, registry
+from apps.core.registry import ChecklistItem, SearchResult, Widget, registry
 from apps.tenancy.models import Tenant
 
 from .models import Invitation, Membership, User
@@ -35,6 +38,24 @@ def member_list(*, tenant: Tenant, ordered: bool = True) -> QuerySet[Membership]
     """The tenant's memberships with their users, by email unless the caller orders them."""
     members = Membership.objects.filter(tenant=tenant).select_related("user")
     return members.order_by("user__email") if ordered else members
+
+
+def member_search(*, query: str, tenant: Tenant, user: User, limit: int) -> list[SearchResult]:
+    """The command palette's members (search provider): by name or email, one query."""
+    found = (
+        member_list(tenant=tenant, ordered=False)
+        .filter(Q(user__email__icontains=query) | Q(user__full_name__icontains=query))
+        .order_by("user__email")[:limit]
+    )
+    page = reverse("members")
+    return [
+        SearchResult(
+            m.user.get_full_name(),
+            f"{page}?{urlencode({'q': m.user.email})}",
+            f"{m.user.email} · {m.get_role_display()}",
+        )
+        for m in found
+    ]
 
 
 def invitation_pending_list(*, tenant: Tenant) -> QuerySet[Invitation]:

@@ -23,6 +23,7 @@ class NotificationsConfig(HubAppConfig):
             ChecklistItem,
             EventHandler,
             NavItem,
+            SearchProvider,
             Sweeper,
             Widget,
             register_api_scope,
@@ -31,12 +32,13 @@ class NotificationsConfig(HubAppConfig):
             register_event_type,
             register_nav_item,
             register_notification_rule,
+            register_search_provider,
             register_sweeper,
             register_widget,
         )
 
         from .events import EVENT_TYPES, NOTIFICATION_RULES
-        from .selectors import endpoint_exists
+        from .selectors import endpoint_exists, webhook_search
         from .services import live_event, notify_for_events
         from .webhooks import deliver_events, deliveries_sweep
 
@@ -59,6 +61,7 @@ class NotificationsConfig(HubAppConfig):
             NavItem("Notifications", "notifications:list", icon="bell", weight=70),
             NavItem("Webhooks", "notifications:webhooks", icon="webhook", permission="settings.change", weight=85),
         )
+        register_search_provider(SearchProvider("webhooks", "Webhooks", webhook_search, permission="settings.change"))
         register_widget(
             Widget("notifications.activity", "Recent activity", "notifications/widgets/activity.html", weight=10)
         )

@@ -2,10 +2,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from apps.core.memo import memo_scope
-from apps.core.registry import registry
+from apps.core.registry import SearchResult, registry
 from apps.events.models import Event
 from apps.identity.models import User
 
@@ -14,6 +15,14 @@ from .models import Notification, WebhookDelivery, WebhookEndpoint
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user, in_app=True)
+
+
+BELL_MENU_SIZE = 8  # the latest notifications the bell's dropdown shows
+
+
+def notification_latest(*, user: User, limit: int = BELL_MENU_SIZE) -> list[Notification]:
+    """The member's newest in-app notifications, newest first (the bell's dropdown)."""
+    return list(notification_list(user=user).order_by("-id")[:limit])
 
 
 UNREAD_SHOWN = 99  # beyond, the bell says "99+"
@@ -33,6 +42,22 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
 def endpoint_exists(*, tenant=None, user=None) -> bool:
     """Whether the organisation (the schema being served) has a webhook endpoint."""
     return WebhookEndpoint.objects.exists()
+
+
+def webhook_search(*, query: str, tenant, user: User, limit: int) -> list[SearchResult]:
+    """The command palette's webhook endpoints (search provider): by address or description."""
+    found = WebhookEndpoint.objects.filter(Q(url__icontains=query) | Q(description__icontains=query)).order_by("-id")
+    return [
+        SearchResult(e.description or e.url, reverse("notifications:webhook", args=[e.pk]), _webhook_subtitle(e))
+        for e in found[:limit]
+    ]
+
+
+def _webhook_subtitle(endpoint: WebhookEndpoint) -> str:
+    parts = [endpoint.url] if endpoint.description else []
+    if not endpoint.is_active:
+        parts.append("Disabled")
+    return " · ".join(parts)
 
 
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
