@@ -6,13 +6,14 @@ STAMP := .venv/.installed
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench lint openapi stop clean
+.PHONY: help venv services migrate run test bench lint docs openapi stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
 	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
+	@echo "make docs     build the documentation site (docs/, MkDocs --strict) into .site/"
 	@echo "make openapi  regenerate tests/api/openapi.yaml, the API's OpenAPI document the tests compare against"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
 	@echo "make migrate  migrate_schemas (public and every tenant)"
@@ -51,6 +52,12 @@ bench: services
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
+
+# The documentation site: docs/ with mkdocs.yml, into .site/ (git-ignored). --strict turns every
+# warning (a broken link, a page missing from the nav) into a failure. NO_MKDOCS_2_WARNING silences
+# Material's banner about its successor (a notice, not a problem of the site).
+docs: venv
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir .site
 
 # The OpenAPI document as the test settings generate it (the hello plugin enabled), checked in:
 # tests/api/test_openapi_snapshot.py fails when the generated one differs. No database needed.

@@ -16,7 +16,7 @@ from apps.tenancy.selectors import tenant_growth, tenant_list
 admin.site.site_header = f"{settings.HUB_PLATFORM_NAME} operations"
 admin.site.site_title = f"{settings.HUB_PLATFORM_NAME} operations"
 admin.site.index_title = "Platform administration"
-admin.site.index_template = "admin/hub_index.html"
+admin.site.index_template = "tenancy/admin/index.html"
 
 
 def overview(request):
@@ -44,7 +44,7 @@ def overview(request):
             key: sum(row[key] for row in trouble) for key in ("failed_dispatches", "failed_deliveries", "stuck")
         },
     }
-    return TemplateResponse(request, "admin/overview.html", context)
+    return TemplateResponse(request, "tenancy/admin/overview.html", context)
 
 
 urlpatterns = [path("overview/", admin.site.admin_view(overview), name="admin_overview")]

@@ -31,8 +31,8 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 # garbage collection walks them all (1-2 s at 10,000). Python runs one whenever the objects that
 # survived the young collections reach a quarter of the old ones; with the default first
 # threshold (700 more allocations than frees) the objects of sockets being opened and of a push
-# in flight were collected young, survived and were promoted all the time: 25 full collections
-# while 10,000 sockets opened in the benchmark. At 100,000 most short-lived objects are freed by
+# in flight are collected young, survive and are promoted all the time: 25 full collections
+# while 10,000 sockets open in the benchmark. At 100,000 most short-lived objects are freed by
 # reference counting before any collection sees them (2 middle-aged collections, no full one).
 gc.set_threshold(100_000)
 

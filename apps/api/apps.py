@@ -30,22 +30,42 @@ class ApiConfig(HubAppConfig):
     def ready(self):
         from apps.core.registry import (
             ApiScope,
+            ChecklistItem,
             NavItem,
             PeriodicTask,
             Permission,
+            SearchProvider,
             register_api_scope,
+            register_checklist_item,
+            register_event_type,
             register_nav_item,
             register_periodic_task,
             register_permission,
+            register_search_provider,
         )
 
         # The OpenAPI description of its authentication classes; signals drop cached keys when a
         # membership changes.
         from . import schema, signals  # noqa: F401
+        from .events import EVENT_TYPES
+        from .selectors import api_key_exists, api_key_search
 
         register_permission(Permission("api_keys.manage", "Manage API keys", role="admin"))
         register_nav_item(NavItem("API keys", "api_keys", icon="key", permission="api_keys.manage", weight=95))
-        register_api_scope(ApiScope("api", "API keys and their usage."))
+        register_api_scope(ApiScope("api", "API keys and their usage.", label="API keys"))
+        register_search_provider(SearchProvider("api_keys", "API keys", api_key_search, permission="api_keys.manage"))
+        register_event_type(*EVENT_TYPES)
+        register_checklist_item(
+            ChecklistItem(
+                "api.key",
+                "Create an API key",
+                "api_keys",
+                api_key_exists,
+                description="Let your own systems use the organisation's data through the API.",
+                permission="api_keys.manage",
+                weight=30,
+            )
+        )
         # Usage counted in Redis → each tenant's ApiKeyUsage; idempotency records past their time out.
         register_periodic_task(
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),

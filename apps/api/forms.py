@@ -17,11 +17,7 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [
-            (scope, f"{scope} — {description}")
-            for app, description in scopes.apps().items()
-            for scope in (f"{app}:{level}" for level in scopes.levels(app))
-        ]
+        self.fields["scopes"].choices = scopes.human_choices()
 
     @property
     def expires_at(self):

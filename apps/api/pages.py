@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateformat import format as format_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,28 @@ from .selectors import api_key_last_used, api_key_list, api_usage_list
 from .services import api_key_create, api_key_revoke
 
 USAGE_DAYS = 14
+CHART_KEYS = 5  # keys drawn on their own in the usage chart; the others are added up as one
+
+
+def usage_chart(keys, per_key: dict, days: list) -> dict:
+    """Calls per day (oldest first) stacked by key: the busiest keys each, the rest together.
+    The same numbers feed the chart (hub/charts.js) and the table under it."""
+    totals = {k.pk: sum(per_key.get(k.pk, {}).values()) for k in keys}
+    used = sorted((k for k in keys if totals[k.pk]), key=lambda k: -totals[k.pk])
+    oldest_first = list(reversed(days))
+
+    def calls(some_keys, day):
+        return sum(per_key.get(k.pk, {}).get(day, 0) for k in some_keys)
+
+    series = [(key.name, [key]) for key in used[:CHART_KEYS]]
+    if used[CHART_KEYS:]:
+        series.append(("Other keys", used[CHART_KEYS:]))
+    return {
+        "type": "bar",
+        "stacked": True,
+        "labels": [format_date(day, "D j M") for day in oldest_first],
+        "datasets": [{"label": label, "data": [calls(ks, day) for day in oldest_first]} for label, ks in series],
+    }
 
 
 def _page(request, form=None, created=None, raw=None, status=200):
@@ -31,7 +54,16 @@ def _page(request, form=None, created=None, raw=None, status=200):
         key.last_used = last_used.get(key.pk)
         key.usage_today = per_key.get(key.pk, {}).get(today, 0)
         key.usage_total = sum(per_key.get(key.pk, {}).values())
-    daily = [{"day": d, "calls": sum(per_key.get(k.pk, {}).get(d, 0) for k in keys)} for d in days]
+    chart = usage_chart(keys, per_key, days)
+    # The table under the chart: newest day first, its total and each of the chart's series.
+    daily = [
+        {
+            "day": day,
+            "calls": sum(per_key.get(k.pk, {}).get(day, 0) for k in keys),
+            "by_series": [series["data"][-1 - i] for series in chart["datasets"]],
+        }
+        for i, day in enumerate(days)
+    ]
     context = {
         "form": form or ApiKeyForm(),
         "keys": keys,
@@ -39,7 +71,8 @@ def _page(request, form=None, created=None, raw=None, status=200):
         "raw_key": raw,
         "daily": daily,
         "usage_days": USAGE_DAYS,
-        "peak": max([d["calls"] for d in daily] + [1]),
+        "usage_chart": chart,
+        "usage_total": sum(d["calls"] for d in daily),
     }
     return render(request, "api/keys.html", context, status=status)
 

@@ -1,9 +1,13 @@
 """Reads on API keys and their usage (current tenant schema)."""
 
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from apps.core.registry import SearchResult
 
 from .keycache import redis
 from .metering import last_used_key, meter, usage_key
@@ -13,6 +17,22 @@ from .models import ApiKey, ApiKeyUsage
 def api_key_list(*, include_revoked: bool = True) -> QuerySet[ApiKey]:
     keys = ApiKey.objects.all()
     return keys if include_revoked else keys.filter(revoked_at__isnull=True)
+
+
+def api_key_exists(*, tenant=None, user=None) -> bool:
+    """Whether the organisation (the schema being served) has ever created an API key."""
+    return ApiKey.objects.exists()
+STATUS_WORDS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
+
+
+def api_key_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
+    """The command palette's API keys (search provider): by name or prefix."""
+    found = ApiKey.objects.filter(Q(name__icontains=query) | Q(prefix__icontains=query))[:limit]
+    page = reverse("api_keys")
+    return [
+        SearchResult(k.name, f"{page}?{urlencode({'q': k.name})}", f"{k.prefix}… · {STATUS_WORDS[k.status]}")
+        for k in found
+    ]
 
 
 def _pending_usage(schema: str, days: list[date]) -> dict[tuple[int, date], int]:

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.api import scopes as scope_registry
+from apps.core.events import publish
 from apps.identity.models import Membership
 from apps.identity.roles import has_permission
 
@@ -61,17 +62,24 @@ def api_key_create(*, actor: Membership, name: str, scopes, expires_at: datetime
     while ApiKey.objects.filter(prefix=prefix).exists():  # 1 in 4 billion, but never a clash
         prefix = KEY_PREFIX + secrets.token_hex(4)
     raw = f"{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(
-        name=name,
-        prefix=prefix,
-        key_hash=hash_key(raw),
-        scopes=scopes,
-        created_by=actor.user if actor else None,
-        created_by_email=actor.user.email if actor else "",
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name,
+            prefix=prefix,
+            key_hash=hash_key(raw),
+            scopes=scopes,
+            created_by=actor.user if actor else None,
+            created_by_email=actor.user.email if actor else "",
+            expires_at=expires_at,
+        )
+        _publish("api_key.created", key, actor, scopes=scopes)
     keys_changed(connection.schema_name)
     return key, raw
+
+
+def _publish(event_type: str, key: ApiKey, actor: Membership | None, **extra) -> None:
+    payload = {"key_id": key.pk, "name": key.name, "prefix": key.prefix, **extra}
+    publish(event_type, payload, tenant=connection.tenant, actor=actor.user if actor else None)
 
 
 def api_key_revoke(*, actor: Membership | None, key: ApiKey) -> ApiKey:
@@ -79,8 +87,10 @@ def api_key_revoke(*, actor: Membership | None, key: ApiKey) -> ApiKey:
     if actor is not None and not has_permission(actor.role, "api_keys.manage"):
         raise PermissionDenied("Your role does not allow managing API keys.")
     if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            _publish("api_key.revoked", key, actor)
     keys_changed(connection.schema_name)
     return key
 

@@ -14,6 +14,7 @@ class CoreConfig(HubAppConfig):
     label = "core"
     schema = Schema.SHARED
     url_prefix = ""  # the style guide at /style-guide/ on every host
+    api_prefix = ""  # /api/v1/search/ (the command palette's endpoint, apps/core/api/urls.py)
 
     def ready(self):
         from django.core import checks

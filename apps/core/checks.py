@@ -14,7 +14,7 @@ def check_registry(app_configs=None, *, hub_registry: Registry = registry, **kwa
         errors.append(checks.Error(f"{store} {shown!r} (app {app}) {text}", id=code))
 
     permissions = hub_registry["permissions"]
-    for store in ("nav_items", "widgets", "search_providers"):
+    for store in ("nav_items", "widgets", "checklist_items", "search_providers"):
         for key, item in hub_registry[store].items():
             if item.permission and item.permission not in permissions:
                 error(store, key, f"needs the permission {item.permission!r}, which no app registers", "hub.E001")

@@ -50,14 +50,64 @@ class Widget:
     weight: int = 100
 
 
+def actor_name(event) -> str:
+    """The name of the person who caused `event` ("" when nobody did: the system acted)."""
+    actor = getattr(event, "actor", None) if getattr(event, "actor_id", None) else None
+    return actor.get_full_name() if actor is not None else ""
+
+
+class _Fields(dict):
+    def __missing__(self, key):
+        return ""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """A step of the home page's getting-started checklist, declared by the app that owns it.
+
+    `done(tenant=, user=)` says from real state whether the step is done (it ticks itself); `url_name`
+    is where to do it; shown to members whose role has `permission`.
+    """
+
+    key: str
+    label: str
+    url_name: str
+    done: Callable[..., bool]
+    description: str = ""
+    permission: str = ""
+    weight: int = 100
+
+
 @dataclass(frozen=True)
 class EventType:
-    """A domain event an app publishes. People see `label` and `description`, never `name`."""
+    """A domain event an app publishes. People see `label` and `description`, never `name`.
+
+    `summary` turns one event into a sentence that says who did what, for the activity feed and
+    notifications: a callable `summary(event) -> str`, or a format string filled with the
+    payload's keys and `{actor}` (the actor's name), e.g. "{actor} created the API key “{name}”".
+    `link(event) -> str` gives the address of the object the event is about ("" if none). Read
+    them through `sentence(event)` and `url(event)`; without a summary the sentence is the label
+    and the actor ("Member joined — Jane Doe"). `event` has `type`, `payload`, `actor_id`,
+    `actor` (a user or None) and `occurred_at` (apps.events.models.Event).
+    """
 
     name: str  # "<noun>.<verb in the past>", e.g. "member.joined"
     label: str
     description: str
     payload_schema: dict = field(default_factory=dict)  # JSON Schema (2020-12) of the payload
+    summary: str | Callable[[Any], str] | None = field(default=None)
+    link: Callable[[Any], str] | None = field(default=None)
+
+    def sentence(self, event) -> str:
+        if callable(self.summary):
+            return self.summary(event)
+        actor = actor_name(event)
+        if self.summary:
+            return self.summary.format_map(_Fields(event.payload or {}, actor=actor or "Someone"))
+        return f"{self.label} — {actor}" if actor else self.label
+
+    def url(self, event) -> str:
+        return self.link(event) if self.link is not None else ""
 
 
 @dataclass(frozen=True)
@@ -77,13 +127,14 @@ class EventHandler:
 class NotificationRule:
     """Who hears about an event type and in what words.
 
-    `recipients(event)` gives user ids, `title(event)` and `body(event)` the text; `url` is where
-    the notification leads; `default_channel` is "in_app", "email", "both" or "none".
+    `recipients(event)` gives user ids; `title(event)` and `body(event)` the text (no title: the
+    event type's sentence); `url` is where the notification leads (none: the event's link);
+    `default_channel` is "in_app", "email", "both" or "none".
     """
 
     event_type: str
     recipients: Callable[[Any], Any]
-    title: Callable[[Any], str]
+    title: Callable[[Any], str] | None = None
     url: str = ""
     body: Callable[[Any], str] | None = None
     default_channel: str = "in_app"
@@ -107,6 +158,11 @@ class ApiScope:
     name: str
     description: str
     read_only: bool = False
+    label: str = ""  # what people read, e.g. "Members and invitations" ("" → the name, capitalised)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -240,6 +296,7 @@ class WorkflowNode:
 _SPECS: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "nav_items": (NavItem, lambda i: i.url_name),
     "widgets": (Widget, lambda i: i.key),
+    "checklist_items": (ChecklistItem, lambda i: i.key),
     "event_types": (EventType, lambda i: i.name),
     "event_handlers": (EventHandler, lambda i: (i.event_type, i.handler)),
     "notification_rules": (NotificationRule, lambda i: i.event_type),
@@ -375,6 +432,9 @@ class Registry(Mapping):
     def register_widget(self, *items: Widget) -> None:
         self._add("widgets", items)
 
+    def register_checklist_item(self, *items: ChecklistItem) -> None:
+        self._add("checklist_items", items)
+
     def register_event_type(self, *items: EventType) -> None:
         self._add("event_types", items)
 
@@ -428,6 +488,26 @@ class Registry(Mapping):
     def widgets(self) -> list[Widget]:
         return sorted(self._stores["widgets"].values(), key=lambda w: w.weight)
 
+    def checklist_items(self) -> list[ChecklistItem]:
+        return sorted(self._stores["checklist_items"].values(), key=lambda i: i.weight)
+
+    def event_sentence(self, event) -> str:
+        """The sentence people read about `event` (see EventType.summary)."""
+        event_type = self._stores["event_types"].get(event.type)
+        return event_type.sentence(event) if event_type is not None else "Something happened"
+
+    def event_url(self, event) -> str:
+        """The address of the object `event` is about, or ""."""
+        event_type = self._stores["event_types"].get(event.type)
+        return event_type.url(event) if event_type is not None else ""
+
+    def event_label(self, name: str) -> str:
+        """An event type's label, for people (its name only if no app declares it any more)."""
+        event_type = self._stores["event_types"].get(name)
+        if event_type is not None:
+            return event_type.label
+        return "Test event" if name.endswith(".test") else name
+
     def handlers_for(self, event_type: str) -> list[EventHandler]:
         """The handlers of `event_type`: those registered for it, then those for every type."""
         handlers = self._stores["event_handlers"].values()
@@ -445,6 +525,7 @@ registry = Registry()
 
 register_nav_item = registry.register_nav_item
 register_widget = registry.register_widget
+register_checklist_item = registry.register_checklist_item
 register_event_type = registry.register_event_type
 register_event_handler = registry.register_event_handler
 register_notification_rule = registry.register_notification_rule

@@ -24,7 +24,9 @@ class EventsConfig(HubAppConfig):
 
         from .services import event_publish
 
-        register_api_scope(ApiScope("events", "Event types and their payload schemas (read only)."))
+        register_api_scope(
+            ApiScope("events", "The kinds of events and what their data holds.", read_only=True, label="Event types")
+        )
         # Beat fans out from the public schema to every tenant.
         register_periodic_task(
             PeriodicTask("events-sweep", "apps.events.tasks.sweep_all_tenants", settings.HUB_EVENTS_SWEEP_SECONDS),

@@ -31,31 +31,39 @@ class IdentityConfig(HubAppConfig):
 
         from apps.core.registry import (
             ApiScope,
+            ChecklistItem,
             NavItem,
+            SearchProvider,
+            Widget,
             register_api_scope,
             register_backup_part,
+            register_checklist_item,
             register_event_type,
             register_nav_item,
             register_notification_rule,
             register_permission,
+            register_search_provider,
+            register_widget,
         )
         from apps.tenancy.models import Tenant
 
         from . import signals  # noqa: F401  (log-in/log-out bookkeeping)
         from .backup import BACKUP_PARTS
         from .events import EVENT_TYPES, NOTIFICATION_RULES
+        from .mfa import user_has_factor
         from .models import Membership, TenantSecurity, User
         from .roles import PERMISSIONS, check_permission_roles
+        from .selectors import member_search, someone_invited
 
         auditlog.register(Tenant)
-        auditlog.register(Membership)
+        auditlog.register(Membership, exclude_fields=["home_layout"])  # a member's own page layout
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(TenantSecurity, exclude_fields=["idp_metadata_xml", "updated"])
 
         register_permission(*PERMISSIONS)
         register_api_scope(
-            ApiScope("identity", "Members and invitations."),
-            ApiScope("audit", "The audit log.", read_only=True),
+            ApiScope("identity", "Who belongs to the organisation, their roles, and invitations.", label="Members"),
+            ApiScope("audit", "Who changed what, and when.", read_only=True, label="Audit log"),
         )
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
@@ -67,4 +75,27 @@ class IdentityConfig(HubAppConfig):
             NavItem("Log-in & SSO", "security_settings", icon="settings", permission="settings.change", weight=92),
             NavItem("My security", "security", icon="settings", weight=95),
         )
+        register_widget(
+            Widget("identity.getting_started", "Getting started", "identity/widgets/getting_started.html", weight=0)
+        )
+        register_checklist_item(
+            ChecklistItem(
+                "identity.invite",
+                "Invite someone",
+                "members",
+                someone_invited,
+                description="Bring a colleague in: they get an email with a link to join.",
+                permission="members.invite",
+                weight=10,
+            ),
+            ChecklistItem(
+                "identity.mfa",
+                "Turn on two-factor authentication",
+                "security",
+                lambda *, tenant, user: user_has_factor(user=user),
+                description="A code from your phone or a passkey, on top of your password.",
+                weight=20,
+            ),
+        )
+        register_search_provider(SearchProvider("members", "Members", member_search, permission="members.view"))
         checks.register(check_permission_roles, "hub")

@@ -1,15 +1,70 @@
 """The event types identity publishes, and who is notified of them (identity's and tenancy's:
 the recipients are members by role, which identity owns)."""
 
+from django.urls import reverse
+
 from apps.core.events import payload_schema
-from apps.core.registry import EventType, NotificationRule
+from apps.core.registry import EventType, NotificationRule, actor_name
 
 from .roles import Role
-from .selectors import event_admin_ids
+from .selectors import event_admin_ids, user_name
 
 _ROLE = {"type": "string", "enum": list(Role.values)}
 _ID = {"type": "integer"}
 _EMAIL = {"type": "string", "format": "email"}
+
+
+def _p(event, key, default=""):
+    return event.payload.get(key, default)
+
+
+def _role(value) -> str:
+    return dict(Role.choices).get(value, value or "")
+
+
+def _member(event) -> str:
+    """The name of the member an event is about (their email if they have no name)."""
+    return user_name(_p(event, "user_id", None), fallback=_p(event, "email"))
+
+
+def _members_page(event) -> str:
+    return reverse("members")
+
+
+def _invitations(event) -> str:
+    return reverse("members") + "#pending-invitations"
+
+
+def _joined(event) -> str:
+    return f"{_member(event)} joined as {_role(_p(event, 'role')).lower()}"
+
+
+def _role_changed(event) -> str:
+    actor, new = actor_name(event), _role(_p(event, "new_role"))
+    if actor and event.actor_id != _p(event, "user_id", None):
+        return f"{actor} changed {_member(event)}'s role to {new}"
+    return f"{_member(event)}'s role was changed to {new}"
+
+
+def _removed(event) -> str:
+    if _p(event, "left", False):
+        return f"{_member(event)} left the organisation"
+    actor = actor_name(event)
+    return f"{actor} removed {_member(event)}" if actor else f"{_member(event)} was removed"
+
+
+def _sent(event) -> str:
+    role, actor = _role(_p(event, "role")).lower(), actor_name(event)
+    if actor:
+        return f"{actor} invited {_p(event, 'email')} as {role}"
+    return f"{_p(event, 'email')} was invited as {role}"
+
+
+def _accepted(event) -> str:
+    inviter = user_name(_p(event, "invited_by_id", None))
+    whose = f"{inviter}'s invitation" if inviter else "an invitation"
+    return f"{_member(event)} accepted {whose}"
+
 
 EVENT_TYPES = [
     EventType(
@@ -19,6 +74,8 @@ EVENT_TYPES = [
         payload_schema(
             {"membership_id": _ID, "user_id": _ID, "email": _EMAIL, "role": _ROLE}, ["user_id", "email", "role"]
         ),
+        summary=_joined,
+        link=_members_page,
     ),
     EventType(
         "member.role_changed",
@@ -28,6 +85,8 @@ EVENT_TYPES = [
             {"membership_id": _ID, "user_id": _ID, "email": _EMAIL, "old_role": _ROLE, "new_role": _ROLE},
             ["user_id", "email", "old_role", "new_role"],
         ),
+        summary=_role_changed,
+        link=_members_page,
     ),
     EventType(
         "member.removed",
@@ -37,6 +96,8 @@ EVENT_TYPES = [
             {"membership_id": _ID, "user_id": _ID, "email": _EMAIL, "role": _ROLE, "left": {"type": "boolean"}},
             ["user_id", "email", "role", "left"],
         ),
+        summary=_removed,
+        link=_members_page,
     ),
     EventType(
         "invitation.sent",
@@ -46,6 +107,8 @@ EVENT_TYPES = [
             {"invitation_id": _ID, "email": _EMAIL, "role": _ROLE, "expires_at": {"type": "string"}},
             ["invitation_id", "email", "role"],
         ),
+        summary=_sent,
+        link=_invitations,
     ),
     EventType(
         "invitation.accepted",
@@ -61,16 +124,10 @@ EVENT_TYPES = [
             },
             ["invitation_id", "email", "role", "user_id"],
         ),
+        summary=_accepted,
+        link=_members_page,
     ),
 ]
-
-
-def _p(event, key, default=""):
-    return event.payload.get(key, default)
-
-
-def _role(value) -> str:
-    return dict(Role.choices).get(value, value or "").lower()
 
 
 def _member_and_admins(event):
@@ -81,42 +138,12 @@ def _inviter(event):
     return [i for i in [_p(event, "invited_by_id", None)] if i]
 
 
+# Their titles are the event types' sentences, their links the events' links.
 NOTIFICATION_RULES = [
-    NotificationRule(
-        "member.joined",
-        event_admin_ids,
-        lambda e: f"{_p(e, 'email')} joined as {_role(_p(e, 'role'))}",
-        url="/members/",
-    ),
-    NotificationRule(
-        "member.role_changed",
-        _member_and_admins,
-        lambda e: f"{_p(e, 'email')} is now {_role(_p(e, 'new_role'))} (was {_role(_p(e, 'old_role'))})",
-        url="/members/",
-        default_channel="both",
-    ),
-    NotificationRule(
-        "member.removed",
-        event_admin_ids,
-        lambda e: f"{_p(e, 'email')} {'left the organisation' if _p(e, 'left') else 'was removed'}",
-        url="/members/",
-    ),
-    NotificationRule(
-        "invitation.sent",
-        event_admin_ids,
-        lambda e: f"{_p(e, 'email')} was invited as {_role(_p(e, 'role'))}",
-        url="/members/",
-    ),
-    NotificationRule(
-        "invitation.accepted",
-        _inviter,
-        lambda e: f"{_p(e, 'email')} accepted your invitation",
-        url="/members/",
-    ),
-    NotificationRule(
-        "organisation.settings_changed",
-        event_admin_ids,
-        lambda e: "Organisation settings changed: " + ", ".join(sorted(_p(e, "changes", {}))),
-        url="/settings/",
-    ),
+    NotificationRule("member.joined", event_admin_ids),
+    NotificationRule("member.role_changed", _member_and_admins, default_channel="both"),
+    NotificationRule("member.removed", event_admin_ids),
+    NotificationRule("invitation.sent", event_admin_ids),
+    NotificationRule("invitation.accepted", _inviter),
+    NotificationRule("organisation.settings_changed", event_admin_ids),
 ]

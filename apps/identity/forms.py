@@ -15,12 +15,21 @@ class OrganisationSignupForm(SignupForm):
     you an email" (apps.identity.services.signup_request), and the link in it finishes the sign-up.
     """
 
+    full_name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your name, as your colleagues will see it."},
+    )
     organisation_name = forms.CharField(max_length=100, label="Organisation name")
     organisation_slug = forms.CharField(
         max_length=40, label="Address", help_text="Lowercase letters, digits and hyphens; your dashboard's address."
     )
 
-    field_order = ["organisation_name", "organisation_slug", "email", "password1", "password2"]
+    field_order = ["full_name", "email", "password1", "password2", "organisation_name", "organisation_slug"]
+
+    def clean_full_name(self):
+        return " ".join(self.cleaned_data["full_name"].split())
 
     def clean_organisation_slug(self):
         return _clean_slug(self.cleaned_data["organisation_slug"])
@@ -39,6 +48,7 @@ class OrganisationSignupForm(SignupForm):
             data = self.cleaned_data
             signup_request(
                 email=data["email"],
+                full_name=data["full_name"],
                 password=data["password1"],
                 organisation_name=data["organisation_name"],
                 organisation_slug=data["organisation_slug"],

@@ -88,6 +88,8 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     created = models.DateTimeField(auto_now_add=True)
+    # This member's home page: {"order": [widget keys], "hidden": [widget keys]} (see home_widgets).
+    home_layout = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="one_membership_per_tenant")]
@@ -149,6 +151,7 @@ class SignupRequest(models.Model):
 
     token_hash = models.CharField(max_length=64, unique=True)
     email = models.EmailField()
+    full_name = models.CharField(max_length=150, blank=True)
     password = models.CharField(max_length=200, help_text="The password's hash (Argon2id).")
     organisation_name = models.CharField(max_length=100)
     organisation_slug = models.CharField(max_length=40)

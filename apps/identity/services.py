@@ -21,6 +21,7 @@ from apps.tenancy.validators import validate_time_zone
 
 from .models import Invitation, Membership, SignupRequest, User, hash_token
 from .roles import Role, can_grant, can_manage, has_permission
+from .selectors import can_leave, home_widgets, leave_blocker
 
 
 def _clean_email(email: str, field: str = "email") -> str:
@@ -42,7 +43,9 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
 # --- Sign-up: an email link first, then the account and its organisation ----------------------
 
 
-def signup_request(*, email: str, password: str, organisation_name: str, organisation_slug: str) -> None:
+def signup_request(
+    *, email: str, password: str, organisation_name: str, organisation_slug: str, full_name: str = ""
+) -> None:
     """Starts a sign-up. A new address gets a link that finishes it (signup_complete); an address
     that already has an account gets allauth's "someone tried to sign up with your address" email
     instead, and nothing is stored. Whoever sent the form cannot tell the two apart: the same
@@ -60,6 +63,7 @@ def signup_request(*, email: str, password: str, organisation_name: str, organis
     signup = SignupRequest.objects.create(
         token_hash=hash_token(token),
         email=email,
+        full_name=" ".join(full_name.split())[:150],
         password=password_hash,
         organisation_name=organisation_name.strip(),
         organisation_slug=organisation_slug,
@@ -85,7 +89,7 @@ def signup_complete(*, signup: SignupRequest, organisation_slug: str) -> tuple[T
         signup = SignupRequest.objects.select_for_update().filter(pk=signup.pk).first()
         if signup is None:
             raise ValidationError("This link was already used. Log in instead.")
-        user = user_create_verified(email=signup.email, password=None)
+        user = user_create_verified(email=signup.email, password=None, full_name=signup.full_name)
         user.password = signup.password  # hashed when the form was sent
         user.save(update_fields=["password"])
         tenant, _ = organisation_provision(name=signup.organisation_name, slug=organisation_slug, owner=user)
@@ -152,6 +156,8 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         raise PermissionDenied("Your role does not allow removing this member.")
     with transaction.atomic():
         list(Membership.objects.select_for_update().filter(tenant=membership.tenant, role=Role.OWNER))
+        if leaving and not can_leave(membership=membership):
+            raise ValidationError(leave_blocker(membership=membership))
         if membership.role == Role.OWNER and _owner_count(membership.tenant) == 1:
             raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
         payload = {
@@ -325,3 +331,40 @@ def profile_update(
         image_store(user.avatar, upload=avatar, remove=remove_avatar)
         user.save(update_fields=["full_name", "time_zone", "avatar"])
     return user
+
+
+# --- The home page -----------------------------------------------------------------------------
+
+HOME_ACTIONS = ("up", "down", "hide", "show", "order")
+
+
+def home_layout_change(*, membership: Membership, action: str, key: str = "", order=None) -> dict:
+    """Changes this member's home page: move a widget up or down, hide or show it, or put the
+    shown widgets in `order` (drag and drop). Unknown widgets are refused."""
+    shown, hidden = home_widgets(membership=membership)
+    keys = [w.key for w in shown]
+    hidden_keys = [w.key for w in hidden]
+    known = set(keys) | set(hidden_keys)
+    if action not in HOME_ACTIONS:
+        raise ValidationError({"action": [f"Choose one of: {', '.join(HOME_ACTIONS)}."]})
+    if action == "order":
+        order = [k for k in (order or []) if k]
+        if set(order) != set(keys) or len(order) != len(keys):
+            raise ValidationError({"order": ["Send every shown widget once."]})
+        keys = order
+    elif key not in known:
+        raise ValidationError({"key": ["There is no such widget on your home page."]})
+    elif action in ("up", "down") and key in keys:
+        i = keys.index(key)
+        j = i - 1 if action == "up" else i + 1
+        if 0 <= j < len(keys):
+            keys[i], keys[j] = keys[j], keys[i]
+    elif action == "hide" and key in keys:
+        keys.remove(key)
+        hidden_keys.append(key)
+    elif action == "show" and key in hidden_keys:
+        hidden_keys.remove(key)
+        keys.append(key)
+    membership.home_layout = {"order": keys + hidden_keys, "hidden": hidden_keys}
+    membership.save(update_fields=["home_layout"])
+    return membership.home_layout

@@ -4,6 +4,7 @@ from . import views, views_security
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/layout/", views.home_layout, name="home_layout"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/<int:pk>/role/", views.member_change_role, name="member_change_role"),

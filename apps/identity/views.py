@@ -5,13 +5,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
 from apps.core.images import image_response
-from apps.core.registry import registry
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import public_url, tenant_delete, tenant_settings_update
 
@@ -31,19 +30,44 @@ from .handover import handover_mfa_verified, handover_redeem, handover_url
 from .mfa import MFA_STATE_KEY
 from .models import Membership
 from .roles import Role, can_grant, can_manage, has_permission
-from .selectors import invitation_pending_list, member_list, membership_get
+from .selectors import checklist, home_widgets, invitation_pending_list, leave_blocker, member_list, membership_get
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @tenant_member_required()
 def home(request):
-    widgets = [w for w in registry.widgets() if has_permission(request.membership.role, w.permission)]
+    membership = request.membership
+    shown, hidden = home_widgets(membership=membership)
+    steps = checklist(membership=membership)
     context = {
-        "widgets": widgets,
-        "can_invite": has_permission(request.membership.role, "members.invite"),
+        "widgets": shown,
+        "hidden_widgets": hidden,
+        "checklist": steps,
+        "checklist_done": all(done for _, done in steps),
     }
     return render(request, "identity/home.html", context)
+
+
+@require_POST
+@tenant_member_required()
+def home_layout(request):
+    """Moves, hides or shows a home widget (buttons, without JS), or saves the order dragged into
+    place (hub's home.js). htmx gets the page back (it swaps the grid); others go home."""
+    try:
+        services.home_layout_change(
+            membership=request.membership,
+            action=request.POST.get("action", ""),
+            key=request.POST.get("key", ""),
+            order=request.POST.getlist("order"),
+        )
+    except ValidationError as exc:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(" ".join(exc.messages), status=400)
+        messages.error(request, " ".join(exc.messages))
+    if request.headers.get("HX-Request"):
+        return home(request)
+    return redirect("home")
 
 
 def _members_page(request, invite_form=None, status=200):
@@ -51,6 +75,7 @@ def _members_page(request, invite_form=None, status=200):
     members = list(member_list(tenant=request.tenant))
     for m in members:
         m.can_manage = m.pk != actor.pk and can_manage(actor.role, m.role)
+        m.leave_blocker = leave_blocker(membership=m) if m.pk == actor.pk else ""
     grantable = [(value, label) for value, label in Role.choices if can_grant(actor.role, value)]
     can_invite = has_permission(actor.role, "members.invite")
     if invite_form is None and can_invite:

@@ -20,20 +20,25 @@ class NotificationsConfig(HubAppConfig):
     def ready(self):
         from apps.core.registry import (
             ApiScope,
+            ChecklistItem,
             EventHandler,
             NavItem,
+            SearchProvider,
             Sweeper,
             Widget,
             register_api_scope,
+            register_checklist_item,
             register_event_handler,
             register_event_type,
             register_nav_item,
             register_notification_rule,
+            register_search_provider,
             register_sweeper,
             register_widget,
         )
 
         from .events import EVENT_TYPES, NOTIFICATION_RULES
+        from .selectors import endpoint_exists, webhook_search
         from .services import live_event, notify_for_events
         from .webhooks import deliver_events, deliveries_sweep
 
@@ -46,12 +51,28 @@ class NotificationsConfig(HubAppConfig):
         )
         register_sweeper(Sweeper("webhook-deliveries", deliveries_sweep))
         register_api_scope(
-            ApiScope("webhooks", "Webhook endpoints, their secrets, test events, replay and delivery log.")
+            ApiScope(
+                "webhooks",
+                "Webhook endpoints, their secrets, test events, replay and delivery log.",
+                label="Webhooks",
+            )
         )
         register_nav_item(
             NavItem("Notifications", "notifications:list", icon="bell", weight=70),
             NavItem("Webhooks", "notifications:webhooks", icon="webhook", permission="settings.change", weight=85),
         )
+        register_search_provider(SearchProvider("webhooks", "Webhooks", webhook_search, permission="settings.change"))
         register_widget(
             Widget("notifications.activity", "Recent activity", "notifications/widgets/activity.html", weight=10)
+        )
+        register_checklist_item(
+            ChecklistItem(
+                "notifications.webhook",
+                "Add a webhook",
+                "notifications:webhooks",
+                endpoint_exists,
+                description="Have the organisation's events sent to your own systems as they happen.",
+                permission="settings.change",
+                weight=40,
+            )
         )

@@ -1,23 +1,26 @@
-"""The event type notifications publish, and who is notified of it."""
+"""The event types notifications publish, and who is notified of them."""
 
+from django.urls import reverse
+
+from apps.core.events import payload_schema
 from apps.core.registry import EventType, NotificationRule
 from apps.identity.selectors import event_admin_ids
+
+_ENDPOINT = {"endpoint_id": {"type": "integer"}, "url": {"type": "string"}}
+
+
+def _endpoint_link(event) -> str:
+    return reverse("notifications:webhook", args=[event.payload["endpoint_id"]])
+
 
 EVENT_TYPES = [
     EventType(
         "webhook.endpoint_disabled",
         "Webhook endpoint disabled",
         "A webhook endpoint was disabled after its deliveries failed for days.",
-        {
-            "type": "object",
-            "properties": {
-                "endpoint_id": {"type": "integer"},
-                "url": {"type": "string"},
-                "reason": {"type": "string"},
-            },
-            "required": ["endpoint_id", "url", "reason"],
-            "additionalProperties": False,
-        },
+        payload_schema({**_ENDPOINT, "reason": {"type": "string"}}, ["endpoint_id", "url", "reason"]),
+        summary="The webhook endpoint {url} was turned off: its deliveries kept failing",
+        link=_endpoint_link,
     ),
 ]
 
@@ -25,8 +28,6 @@ NOTIFICATION_RULES = [
     NotificationRule(
         "webhook.endpoint_disabled",
         event_admin_ids,
-        lambda e: f"Webhook endpoint {e.payload.get('url', '')} was disabled",
-        url="/webhooks/",
         body=lambda e: e.payload.get("reason", ""),
         default_channel="both",
     ),

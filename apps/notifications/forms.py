@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.html import format_html
 
 from apps.events.selectors import event_type_list
 
@@ -6,7 +7,11 @@ from .models import Channel
 
 
 def _event_type_choices():
-    return [(t.name, t.name) for t in event_type_list()]
+    """The label people read, the code small beside it (the name webhook payloads carry)."""
+    return [
+        (t.name, format_html('{} <small class="muted"><code>{}</code></small>', t.label, t.name))
+        for t in sorted(event_type_list(), key=lambda t: t.label)
+    ]
 
 
 class EndpointForm(forms.Form):
@@ -32,7 +37,10 @@ class ReplayForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = _event_type_choices()
+        # A <select> shows text only: "Member joined (member.joined)".
+        self.fields["event_type"].choices = [
+            (t.name, f"{t.label} ({t.name})") for t in sorted(event_type_list(), key=lambda t: t.label)
+        ]
 
 
 class PreferencesForm(forms.Form):
@@ -40,9 +48,9 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, current: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
-        for event_type in event_type_list():
+        for event_type in sorted(event_type_list(), key=lambda t: t.label):
             self.fields[event_type.name] = forms.ChoiceField(
-                label=event_type.name,
+                label=event_type.label,
                 help_text=event_type.description,
                 choices=Channel.choices,
                 initial=current.get(event_type.name),

@@ -139,6 +139,7 @@ def notification_as_dict(notification: Notification) -> dict:
     return {
         "id": notification.pk,
         "event_type": notification.event_type,
+        "event_label": registry.event_label(notification.event_type),
         "title": notification.title,
         "body": notification.body,
         "url": notification.url,
@@ -210,12 +211,13 @@ def notify_for_events(events) -> None:
     }
     created = []
     for event, rule, recipients in wanted:
-        title = rule.title(event)
+        title = rule.title(event) if rule.title else registry.event_sentence(event)
         body = rule.body(event) if rule.body else ""
+        url = rule.url or registry.event_url(event)
         for user_id in sorted(recipients & active):
             channel = chosen.get((user_id, event.type), rule.default_channel)
             if channel != Channel.NONE:
-                created.append((_notification(user_id, event.type, title, body, rule.url, event, channel), channel))
+                created.append((_notification(user_id, event.type, title, body, url, event, channel), channel))
     Notification.objects.bulk_create([notification for notification, _ in created])
     _send_on_commit(created)
 
@@ -225,7 +227,13 @@ def live_event(event) -> None:
     schema = connection.schema_name
     message = {
         "type": "hub.event",
-        "event": {"id": str(event.pk), "type": event.type, "occurred_at": event.occurred_at.isoformat()},
+        "event": {
+            "id": str(event.pk),
+            "type": event.type,
+            "text": registry.event_sentence(event),
+            "url": registry.event_url(event),
+            "occurred_at": event.occurred_at.isoformat(),
+        },
     }
     transaction.on_commit(lambda: realtime.group_send(realtime.tenant_group(schema), message))
     if event.type == "member.removed" and event.payload.get("user_id"):

@@ -6,7 +6,9 @@ app_name = "notifications"
 
 urlpatterns = [
     path("notifications/", views.notification_list, name="list"),
+    path("activity/", views.activity, name="activity"),
     path("notifications/<int:pk>/read/", views.notification_read, name="read"),
+    path("notifications/menu/", views.notification_menu, name="menu"),
     path("notifications/read-all/", views.notification_read_all, name="read_all"),
     path("notifications/preferences/", views.preferences, name="preferences"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

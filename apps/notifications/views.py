@@ -28,6 +28,12 @@ def notification_list(request):
     return render(request, "notifications/list.html", {"page": page})
 
 
+@tenant_member_required()
+def activity(request):
+    page, items = selectors.activity_page(number=request.GET.get("page"))
+    return render(request, "notifications/activity.html", {"page": page, "items": items})
+
+
 @require_POST
 @tenant_member_required()
 def notification_read(request, pk):
@@ -38,10 +44,30 @@ def notification_read(request, pk):
     return redirect("notifications:list")
 
 
+BELL_PANEL = "bell-panel"  # the id of the bell's dropdown (notifications/_bell.html), htmx's target
+
+
+@tenant_member_required()
+def notification_menu(request):
+    """The bell's dropdown (an htmx fragment): the latest notifications, unread ones marked."""
+    return _menu(request)
+
+
+def _menu(request):
+    latest = selectors.notification_latest(user=request.user)
+    unread = selectors.unread_count(user_id=request.user.pk)
+    response = render(request, "notifications/_menu.html", {"latest": latest, "unread": unread})
+    # The bell's count follows (hub-unread is heard by notifications/live.js).
+    response["HX-Trigger"] = json.dumps({"hub-unread": {"value": unread}})
+    return response
+
+
 @require_POST
 @tenant_member_required()
 def notification_read_all(request):
     count = services.notification_mark_all_read(user=request.user)
+    if request.headers.get("HX-Target") == BELL_PANEL:
+        return _menu(request)  # from the bell's dropdown: the list again, all read
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
     return redirect("notifications:list")
 

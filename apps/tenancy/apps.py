@@ -34,7 +34,7 @@ class TenancyConfig(HubAppConfig):
             Permission("settings.change", "Change the organisation's settings", role="admin"),
             Permission("tenant.delete", "Delete the organisation", role="owner"),
         )
-        register_api_scope(ApiScope("tenancy", "The organisation: its name and plan."))
+        register_api_scope(ApiScope("tenancy", "The organisation's name and plan.", label="Organisation"))
         register_backup_part(
             BackupPart("tenancy.Domain", adjust=adjust_domain),
             BackupPart("tenancy.Tenant", skip_reason="the tenant row itself is written by the restore"),

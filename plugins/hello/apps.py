@@ -36,7 +36,7 @@ class HelloConfig(PluginConfig):
         from .services import greet_new_member
 
         register_permission(Permission("hello.view", "See the greetings", role="viewer"))
-        register_api_scope(ApiScope("hello", "Greetings of new members.", read_only=True))
+        register_api_scope(ApiScope("hello", "Greetings of new members.", read_only=True, label="Greetings"))
         register_nav_item(NavItem("Greetings", "hello:index", icon="users", permission="hello.view", weight=60))
         register_widget(Widget("hello.latest", "Latest greetings", "hello/widget.html", permission="hello.view"))
         register_event_handler(EventHandler("member.joined", greet_new_member))

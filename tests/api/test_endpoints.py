@@ -140,7 +140,7 @@ def test_last_owner_cannot_be_demoted_or_removed(api_a, tenant_a, owner_a):
     assert body["status"] == 422 and body["errors"][0]["field"] == "role"
     removed = api_a.delete(f"/api/v1/members/{owner.pk}/")
     assert removed.status_code == 422
-    assert removed.json()["detail"] == "The last owner cannot be removed. Make someone else an owner first."
+    assert removed.json()["detail"] == "You are the only owner. Make someone else an owner before you leave."
 
 
 def test_patch_without_a_role_changes_nothing(api_a, tenant_a):

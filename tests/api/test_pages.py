@@ -26,7 +26,7 @@ def test_admin_creates_a_key_shown_once(tenant_a, owner_a):
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    raw = re.search(rb"<code class=\"secret\" data-secret>(hub_[^<]+)</code>", response.content).group(1).decode()
+    raw = re.search(rb"<code class=\"secret\" data-secret[^>]*>(hub_[^<]+)</code>", response.content).group(1).decode()
     with schema_context(tenant_a.schema_name):
         key = ApiKey.objects.get(name="Billing sync")
     assert key.key_hash == hash_key(raw) and key.scopes == ["identity:read", "audit:read"]
@@ -98,3 +98,40 @@ def test_other_tenants_admin_gets_403_and_cannot_revoke(tenant_a, tenant_b, owne
         missing = (ApiKey.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
     assert own.post(f"/developers/keys/{missing}/revoke/").status_code == 404
     assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 200
+
+
+def _usage_chart(html: str) -> dict:
+    import json
+
+    found = re.search(r'<script id="api-usage-chart" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def test_usage_chart_data_is_in_the_page_busiest_keys_first_the_rest_together(tenant_a, owner_a):
+    from apps.api.models import ApiKeyUsage
+
+    today = datetime.now(UTC).date()
+    with schema_context(tenant_a.schema_name):
+        for i in range(7):  # key i made i + 1 calls yesterday; key 0 also 100 today
+            key, _ = make_key(tenant_a, name=f"key {i}")
+            ApiKeyUsage.objects.create(key=key, day=today - timedelta(days=1), count=i + 1)
+            if i == 0:
+                ApiKeyUsage.objects.create(key=key, day=today, count=100)
+    html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
+    chart = _usage_chart(html)
+    assert chart["type"] == "bar" and chart["stacked"] is True
+    assert len(chart["labels"]) == 14 and chart["labels"][-1] == today.strftime("%a %-d %b")
+    assert [d["label"] for d in chart["datasets"]] == ["key 0", "key 6", "key 5", "key 4", "key 3", "Other keys"]
+    assert chart["datasets"][0]["data"][-2:] == [1, 100]
+    assert chart["datasets"][-1]["data"][-2:] == [3 + 2, 0]  # keys 2 and 1, added up
+    assert 'data-chart="api-usage-chart"' in html and "vendor/chartjs/chart.umd.min.js" in html
+    # The table has the same numbers: today's row, then yesterday's.
+    table = re.search(r'id="api-usage".*?</table>', html, re.S).group(0)
+    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S)
+    assert re.findall(r'<td class="num">(\d+)</td>', rows[0]) == ["100", "100", "0", "0", "0", "0", "0"]
+    assert re.findall(r'<td class="num">(\d+)</td>', rows[1]) == ["28", "1", "7", "6", "5", "4", "5"]
+
+
+def test_no_calls_no_chart(tenant_a, owner_a):
+    html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
+    assert _usage_chart(html) is None and "No calls in the last 14 days." in html

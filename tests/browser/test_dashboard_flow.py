@@ -39,6 +39,7 @@ def test_sign_up_lands_on_the_new_dashboard_and_invites_a_teammate(live_hub, liv
     slug = f"browser-{secrets.token_hex(3)}"
     page.goto(f"{live_hub}/")
     page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Your name").fill("Jane Doe")
     page.get_by_label("Organisation name").fill("Browser Co")
     page.get_by_label("Address").fill(slug)
     page.get_by_label("Email").fill(f"{slug}@example.com")

@@ -33,6 +33,7 @@ def code_for(secret_text: str, at: float) -> str:
 
 def sign_up(page, live_hub, live_mail, slug, email):
     page.goto(f"{live_hub}/accounts/signup/")
+    page.get_by_label("Your name").fill("Jane Doe")
     page.get_by_label("Organisation name").fill("MFA Co")
     page.get_by_label("Address").fill(slug)
     page.get_by_label("Email").fill(email)

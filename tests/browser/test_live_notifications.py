@@ -21,6 +21,7 @@ from tests.processes import PrivateRedis, free_port, uvicorn
 
 pytestmark = pytest.mark.browser
 ROOT = Path(settings.BASE_DIR)
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
 
 
 def notify(tenant, user, title):
@@ -86,11 +87,15 @@ def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
                 event_dispatch(event_id=event.pk)
 
         committed(rename)
-        expect(page.locator("[data-live-activity] li").first).to_contain_text("organisation.settings_changed")
+        expect(page.locator("[data-live-activity] li").first).to_contain_text(
+            "The organisation was renamed to “Live Ltd”"
+        )
+        expect(page.locator("[data-live-activity] li a").first).to_have_attribute("href", "/settings/")
         expect(count).to_have_text("2")  # the rename (by nobody in particular) notifies the owner
         page.screenshot(path="/tmp/hub-live-bell.png")
 
-        page.get_by_role("link", name="Notifications: 2 unread").click()
+        page.get_by_label("Notifications: 2 unread").click()  # the bell's dropdown
+        page.get_by_role("link", name="See all notifications").click()
         expect(page.locator("[data-notification-id]")).to_have_count(2)
         notify(tenant_a, owner_a, "Linus joined as member")
         expect(page.locator("[data-notification-id]")).to_have_count(3)
@@ -98,6 +103,60 @@ def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
         expect(page.locator("[data-notification-id]").first).to_contain_text("Linus joined as member")
         page.get_by_role("button", name="Mark all as read").click()
         expect(count).to_be_hidden()
+        assert csp_violations(page) == []
+    finally:
+        cleanup(tenant_a, owner_a)
+
+
+def test_a_reload_toasts_nothing_old_and_a_new_notification_toasts_once(live_hub, page, alpha):
+    tenant_a, owner_a = alpha
+    cleanup(tenant_a, owner_a)
+    try:
+        for i in range(3):
+            notify(tenant_a, owner_a, f"Old news {i}")
+        log_in(page, live_hub, "alpha", owner_a.email)
+        page.goto(tenant_url(live_hub, "alpha", "/security/"))  # it drew the bell with 0 and id 0
+        expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        count = page.locator("[data-unread-count]")
+        expect(count).to_have_text("3")
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        page.wait_for_timeout(300)  # the hello and the sync came and went
+        expect(page.locator(".toast")).to_have_count(0)
+
+        # A second tab of the same browser: a new notification toasts in one of them only.
+        other = page.context.new_page()
+        other.goto(tenant_url(live_hub, "alpha", "/"))
+        expect(other.locator("html")).to_have_attribute("data-live", "connected")
+        fresh = notify(tenant_a, owner_a, "Grace joined as member")
+        expect(count).to_have_text("4")
+        expect(other.locator("[data-unread-count]")).to_have_text("4")
+        toasts = [tab.locator(f'.toast[data-toast-id="{fresh}"]') for tab in (page, other)]
+        for _ in range(50):
+            if sum(t.count() for t in toasts) == 1:
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(300)  # and no second one comes
+        assert [t.count() for t in toasts] in ([1, 0], [0, 1])
+        assert "Grace joined as member" in " ".join(t.all_inner_texts()[0] for t in toasts if t.count())
+        other.close()
+
+        # Reloaded, nothing toasts again; the bell's dropdown lists the latest, unread marked.
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("data-live", "connected")
+        page.wait_for_timeout(300)
+        expect(page.locator(".toast")).to_have_count(0)
+        page.get_by_label("Notifications: 4 unread").click()
+        items = page.locator("[data-bell-item]")
+        expect(items).to_have_count(4)
+        expect(items.first).to_contain_text("Unread: Grace joined as member")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "bell-light-desktop.png")
+        page.get_by_role("button", name="Mark all read").click()
+        expect(count).to_be_hidden()
+        expect(page.get_by_label("Notifications: 0 unread")).to_be_visible()
+        expect(page.locator("[data-bell-item].unread")).to_have_count(0)
+        expect(page.locator("[data-bell-item]")).to_have_count(4)
         assert csp_violations(page) == []
     finally:
         cleanup(tenant_a, owner_a)

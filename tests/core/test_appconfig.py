@@ -40,7 +40,7 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         ["apps.core", "apps.identity"],
         ["apps.events", "plugins.hello"],
     )
-    # The lists django-tenants reads are what they were when they were written out by hand.
+    # The lists django-tenants reads: the hub's shared apps first, then the third-party ones.
     assert settings.SHARED_APPS[:3] == ["apps.core", "apps.tenancy", "apps.identity"]
     assert settings.SHARED_APPS[3:] == settings.THIRD_PARTY_SHARED_APPS
     assert settings.TENANT_APPS == [

@@ -11,6 +11,7 @@ from apps.core.registry import (
     STORES,
     ApiScope,
     BackupPart,
+    ChecklistItem,
     DataEraser,
     DataExporter,
     EventHandler,
@@ -51,13 +52,19 @@ def _search(*, query, tenant, user, limit):
 CASES = {
     "nav_items": ("register_nav_item", lambda k, v=0: NavItem(f"Label {v}", k)),
     "widgets": ("register_widget", lambda k, v=0: Widget(k, f"Title {v}", "w.html")),
+    "checklist_items": (
+        "register_checklist_item",
+        lambda k, v=0: ChecklistItem(k, f"Label {v}", "home", _handler),
+    ),
     "event_types": ("register_event_type", lambda k, v=0: EventType(k, f"Label {v}", "What happened.")),
     "event_handlers": ("register_event_handler", lambda k, v=0: EventHandler(k, _handler, batch=bool(v))),
     "notification_rules": (
         "register_notification_rule",
-        lambda k, v=0: NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
-        if v
-        else NotificationRule(k, _handler, _handler),
+        lambda k, v=0: (
+            NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
+            if v
+            else NotificationRule(k, _handler, _handler)
+        ),
     ),
     "permissions": ("register_permission", lambda k, v=0: Permission(k, f"Label {v}", role="member")),
     "api_scopes": ("register_api_scope", lambda k, v=0: ApiScope(k, f"Scope {v}")),
@@ -228,7 +235,7 @@ def test_every_event_type_has_a_label_and_description_for_people():
 
 
 def test_roles_get_their_permissions_from_the_registry():
-    # What each role may do is what the hard-coded table said, now declared by tenancy, identity and api.
+    # What each role of the hub's own apps may do, as tenancy, identity and api declare it.
     viewer = {"tenant.view", "members.view"}
     admin = viewer | {"members.invite", "members.manage", "settings.change", "audit.view", "api_keys.manage"}
     owner = admin | {"owners.manage", "tenant.delete", "security.policy"}

@@ -3,9 +3,9 @@
 Each test starts the real uvicorn the way scripts/serve.py and the Dockerfile do, with the
 database settings users run (the pool of config.settings.base), names its connections with an
 application_name, and counts them in pg_stat_activity. Under the ASGI server every request runs in
-a thread of its own; connections kept per thread (the old CONN_MAX_AGE=60) stayed open after their
-request, one per request, until garbage collection, and anonymous requests to unknown hosts were
-enough to exhaust PostgreSQL's max_connections.
+a thread of its own; connections kept per thread (CONN_MAX_AGE=60 without a pool) would stay open
+after their request, one per request, until garbage collection, and anonymous requests to unknown
+hosts would be enough to exhaust PostgreSQL's max_connections.
 """
 
 import json

@@ -65,6 +65,7 @@ def test_public_site_emails_carry_the_platforms_name(tenant_a):
     client_for(None).post(
         "/accounts/signup/",
         {
+            "full_name": "Fay Founder",
             "organisation_name": "Mail Co",
             "organisation_slug": "mail-co",
             "email": "founder@mail.example.com",

@@ -27,6 +27,7 @@ POST_PAGES = [
     "/settings/security/",
     "/organisations/new/",
     "/profile/",
+    "/home/layout/",
 ]
 
 
@@ -35,6 +36,7 @@ def test_the_page_lists_cover_the_tenant_urlconf():
     names = {p.name for p in get_resolver("apps.identity.urls").url_patterns if hasattr(p, "name")}
     covered = {
         "home",
+        "home_layout",
         "members",
         "organisation_settings",
         "profile",

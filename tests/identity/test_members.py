@@ -143,7 +143,7 @@ def test_last_owner_cannot_be_demoted_or_removed(tenant_a, owner_a):
     response = client.post(f"/members/{owner.pk}/role/", {"role": "admin"}, follow=True)
     assert b"last owner cannot be demoted" in response.content
     response = client.post(f"/members/{owner.pk}/remove/", follow=True)
-    assert b"last owner cannot be removed" in response.content
+    assert b"You are the only owner. Make someone else an owner before you leave." in response.content
     owner.refresh_from_db()
     assert owner.role == "owner"
 
@@ -212,3 +212,42 @@ def test_profile_update(tenant_a, owner_a):
 
 def test_user_factory_builds_distinct_users(db):
     assert UserFactory().email != UserFactory().email
+
+
+@pytest.mark.django_db
+def test_the_sole_owner_is_not_offered_leave_and_is_told_why(tenant_a, owner_a):
+    from apps.identity.selectors import can_leave
+
+    owner = Membership.objects.get(tenant=tenant_a, user=owner_a)
+    assert not can_leave(membership=owner)
+    page = client_for(tenant_a, owner_a).get("/members/").content.decode()
+    row = page[page.index(f'data-member="{owner_a.email}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'disabled aria-describedby="leave-blocked">Leave</button>' in row
+    assert "You are the only owner. Make someone else an owner before you leave." in row
+    assert f'action="/members/{owner.pk}/remove/"' not in row
+
+    second = _member(tenant_a, "owner")
+    assert can_leave(membership=owner) and can_leave(membership=second)
+    page = client_for(tenant_a, owner_a).get("/members/").content.decode()
+    assert "leave-blocked" not in page
+    assert f'action="/members/{owner.pk}/remove/"' in page
+
+
+@pytest.mark.django_db
+def test_members_other_than_owners_can_always_leave(tenant_a):
+    from apps.identity.selectors import can_leave
+
+    assert can_leave(membership=_member(tenant_a, "viewer"))
+    assert can_leave(membership=_member(tenant_a, "admin"))
+
+
+@pytest.mark.django_db
+def test_an_invitation_names_who_sent_it(tenant_a, owner_a, django_capture_on_commit_callbacks):
+    owner_a.full_name = "Jane Doe"
+    owner_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(tenant_a, owner_a).post("/members/invite/", {"email": "newbie@example.com", "role": "member"})
+    sent = next(m for m in mail.outbox if "newbie@example.com" in m.to)
+    assert "Jane Doe invited you to join Alpha Ltd as member." in sent.body
+    assert "Someone" not in sent.body

@@ -14,6 +14,7 @@ from apps.tenancy.models import Tenant
 from tests.conftest import client_for
 
 GOOD = {
+    "full_name": " Fay   Founder ",
     "organisation_name": "Signup Co",
     "organisation_slug": "signup-co",
     "email": "founder@signup.example.com",
@@ -77,6 +78,7 @@ def test_the_emailed_link_creates_the_organisation_and_hands_the_log_in_over_to_
     tenant = Tenant.objects.get(slug="signup-co")
     user = User.objects.get(email=GOOD["email"])
     assert user.check_password(GOOD["password1"])
+    assert user.full_name == "Fay Founder"  # asked at sign-up, so Members and invitations show it
     assert Membership.objects.get(tenant=tenant, user=user).role == "owner"
     assert EmailAddress.objects.get(email=GOOD["email"]).verified
     assert schema_exists("t_signup_co")
@@ -87,6 +89,7 @@ def test_the_emailed_link_creates_the_organisation_and_hands_the_log_in_over_to_
     assert landed.status_code == 302 and landed["Location"] == "/"
     home = tenant_client.get("/")
     assert home.status_code == 200 and b"Signup Co" in home.content
+    assert "Welcome, Fay" in home.content.decode()
 
     # The link and the hand-over work once only.
     assert client_for(None).get(link).status_code == 410
@@ -126,6 +129,8 @@ def test_handover_token_is_bound_to_its_tenant(tenant_b):
         ({"organisation_slug": "Bad Slug"}, "organisation_slug", "lowercase"),
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"organisation_name": ""}, "organisation_name", "required"),
+        ({"full_name": ""}, "full_name", "Enter your name"),
+        ({"full_name": "   "}, "full_name", "Enter your name"),
     ],
 )
 def test_bad_signup_rerenders_form_with_message_and_creates_nothing(tenant_a, change, field, message):

@@ -26,7 +26,7 @@ def test_role_change_notifies_the_member_and_admins_but_not_the_actor(in_tenant_
     recipients = set(Notification.objects.filter(event_type="member.role_changed").values_list("user_id", flat=True))
     assert recipients == {admin.user_id, member.user_id}
     note = Notification.objects.get(user_id=member.user_id)
-    assert note.title == "mem@example.com is now viewer (was member)"
+    assert note.title == "owner@alpha.example.com changed mem@example.com's role to Viewer"
     assert note.url == "/members/"
 
 
@@ -40,7 +40,7 @@ def test_bell_list_and_mark_read(in_tenant_a, owner_a, run_now):
     content = page.content.decode()
     assert page.status_code == 200
     assert "joiner@example.com joined as member" in content
-    assert "accepted your invitation" in content
+    assert "joiner@example.com accepted owner@alpha.example.com&#x27;s invitation" in content
     assert "data-unread-count>2</span>" in content  # the bell
     first = Notification.objects.filter(user=owner_a, read_at__isnull=True).order_by("id").first()
     assert client.post(f"/notifications/{first.pk}/read/").status_code == 302

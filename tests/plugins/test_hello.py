@@ -57,7 +57,7 @@ def test_the_page_nav_item_and_widget_are_served_under_plugins(tenant_a, owner_a
     assert "Welcome, owner!" in page.content.decode()
     home = client.get("/").content.decode()
     assert 'href="/plugins/hello/"' in home and ">Greetings<" in home
-    assert "<h2>Latest greetings</h2>" in home
+    assert '<h2 id="widget-hellolatest">Latest greetings</h2>' in home
 
 
 def test_the_page_needs_membership(tenant_a, tenant_b, owner_b):

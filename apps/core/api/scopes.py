@@ -27,6 +27,37 @@ def choices() -> list[tuple[str, str]]:
     return [(s, s) for s in all_scopes()]
 
 
+LEVEL_WORDS = {READ: "view", WRITE: "view and change"}
+
+
+def human_choices() -> list[tuple[str, str]]:
+    """(scope, words) for forms: "Members: view and change — Who belongs to …", the code small
+    beside it for developers."""
+    from django.utils.html import format_html
+
+    return [
+        (
+            f"{scope.name}:{level}",
+            format_html(
+                '{}: {} <small class="muted">— {} <code>{}</code></small>',
+                scope.title,
+                LEVEL_WORDS[level],
+                scope.description,
+                f"{scope.name}:{level}",
+            ),
+        )
+        for scope in sorted(registry["api_scopes"].values(), key=lambda s: s.title)
+        for level in levels(scope.name)
+    ]
+
+
+def describe(scope: str) -> str:
+    """Words for one scope code ("Members: view"); the code itself if no app declares it."""
+    name, _, level = scope.partition(":")
+    declared = registry["api_scopes"].get(name)
+    return f"{declared.title}: {LEVEL_WORDS.get(level, level)}" if declared else scope
+
+
 def allows(granted, app: str, write: bool) -> bool:
     """Whether the scopes `granted` allow reading (or writing) through `app`'s endpoints."""
     if f"{app}:{WRITE}" in granted:

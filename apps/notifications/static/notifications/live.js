@@ -1,25 +1,53 @@
 // The dashboard's live connection (/ws/): the bell's unread count, toasts and the notification
 // list update without a reload; the activity widget shows the tenant's events as they happen.
 // After a drop it reconnects with exponential backoff and asks for what it missed.
+//
+// Toasts: only for notifications newer than the newest one the server knew when it drew the page
+// (the bell's data-last-id), and each at most once in this browser: the highest id toasted is
+// kept in localStorage (checked and set under a Web Lock where there is one), so a reload or a
+// second tab does not toast it again.
 (function () {
   "use strict";
   var bell = document.querySelector("[data-live-bell]");
   if (!bell || !window.WebSocket) return;
-  var countEl = bell.querySelector("[data-unread-count]");
   var toasts = document.querySelector("[data-live-toasts]");
   var lastId = parseInt(bell.getAttribute("data-last-id") || "0", 10) || 0;
   var attempt = 0;
   var socket = null;
   var root = document.documentElement;
+  var TOASTED = "hub-toasted-up-to";
 
   function setState(state) { root.setAttribute("data-live", state); }
 
   function setUnread(n) {
     if (typeof n !== "number") return;
+    var countEl = bell.querySelector("[data-unread-count]");
     countEl.textContent = n > 99 ? "99+" : String(n);  // the server counts up to 100
     countEl.hidden = n === 0;
-    bell.setAttribute("aria-label", "Notifications: " + (n > 99 ? "more than 99" : n) + " unread");
+    bell.querySelector("[data-bell-summary]").setAttribute(
+      "aria-label", "Notifications: " + (n > 99 ? "more than 99" : n) + " unread");
   }
+
+  // Opening the bell loads its dropdown: the latest notifications and "Mark all read" (htmx).
+  bell.addEventListener("toggle", function () {
+    var panel = bell.querySelector("[data-bell-panel]");
+    if (bell.open && window.htmx) window.htmx.ajax("GET", panel.getAttribute("data-menu-url"), { target: panel });
+  });
+
+  // The bell's dropdown says the count after "Mark all read" (an htmx response's HX-Trigger).
+  document.addEventListener("hub-unread", function (event) { setUnread(event.detail && event.detail.value); });
+
+  function toasted() {
+    try { return parseInt(localStorage.getItem(TOASTED) || "0", 10) || 0; } catch (e) { return 0; }
+  }
+
+  function setToasted(id) {
+    try { localStorage.setItem(TOASTED, String(id)); } catch (e) {}
+  }
+
+  // Anything toasted before this page was drawn is at most the newest id the server knew then;
+  // more means a database started afresh (development): forget it.
+  if (toasted() > lastId) setToasted(lastId);
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -47,17 +75,25 @@
       var main = el("div", "notification-main");
       main.appendChild(link(n));
       if (n.body) main.appendChild(el("p", "muted", n.body));
-      main.appendChild(el("small", "muted", "just now · " + n.event_type));
+      main.appendChild(el("small", "muted", "just now · " + (n.event_label || "")));
       li.appendChild(main);
       list.insertBefore(li, list.firstChild);
     }
-    if (toasts) {
+    if (toasts) toastOnce(n);
+  }
+
+  function toastOnce(n) {
+    function check() {
+      if (n.id <= toasted()) return;  // this tab, another tab or an earlier page showed it
+      setToasted(n.id);
       var toast = el("div", "toast");
       toast.setAttribute("role", "status");
+      toast.setAttribute("data-toast-id", String(n.id));
       toast.appendChild(link(n));
       toasts.appendChild(toast);
       setTimeout(function () { toast.remove(); }, 8000);
     }
+    if (navigator.locks) navigator.locks.request(TOASTED, check); else check();
   }
 
   function activity(event) {
@@ -66,7 +102,13 @@
     var empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
     var li = el("li");
-    li.appendChild(el("code", "", event.type));
+    if (event.url) {
+      var a = el("a", "", event.text);
+      a.href = event.url;
+      li.appendChild(a);
+    } else {
+      li.appendChild(document.createTextNode(event.text || ""));
+    }
     li.appendChild(document.createTextNode(" "));
     li.appendChild(el("small", "muted", "just now"));
     list.insertBefore(li, list.firstChild);

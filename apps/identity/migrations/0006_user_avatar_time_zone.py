@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identity', '0003_signuprequest'),
+        ('identity', '0005_membership_home_layout'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identity', '0004_user_avatar_time_zone'),
+        ('identity', '0006_user_avatar_time_zone'),
     ]
 
     operations = [

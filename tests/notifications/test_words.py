@@ -1,0 +1,216 @@
+"""Users read words, never codes: every event type turns an event into a sentence naming who did
+what, with a link to the object; notifications, the activity feed and the pages use them."""
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django_tenants.utils import tenant_context
+
+from apps.api.services import api_key_create
+from apps.core.registry import EventType, registry
+from apps.identity.models import Membership
+from apps.identity.services import membership_change_role
+from apps.notifications.models import Notification
+from tests.conftest import client_for
+from tests.events.fixtures import add_member
+from tests.factories import UserFactory
+
+# One example per event type: its payload, and the words its sentence must contain (the actor,
+# "Jane Doe", and the object). A new event type without an example here fails
+# test_every_event_type_has_an_example: add one.
+EXAMPLES = {
+    "member.joined": (
+        {"membership_id": 1, "user_id": "BOB", "email": "bob@example.com", "role": "member"},
+        ["Bob Brown", "member"],
+    ),
+    "member.role_changed": (
+        {"membership_id": 1, "user_id": "BOB", "email": "bob@example.com", "old_role": "member", "new_role": "admin"},
+        ["Jane Doe", "Bob Brown", "Admin"],
+    ),
+    "member.removed": (
+        {"membership_id": 1, "user_id": "BOB", "email": "bob@example.com", "role": "member", "left": False},
+        ["Jane Doe", "removed", "Bob Brown"],
+    ),
+    "invitation.sent": (
+        {"invitation_id": 1, "email": "carol@example.com", "role": "viewer"},
+        ["Jane Doe", "invited", "carol@example.com", "viewer"],
+    ),
+    "invitation.accepted": (
+        {"invitation_id": 1, "email": "bob@example.com", "role": "member", "user_id": "BOB", "invited_by_id": "JANE"},
+        ["Bob Brown accepted Jane Doe's invitation"],
+    ),
+    "organisation.settings_changed": (
+        {"changes": {"name": {"old": "Acme", "new": "Acme Ltd"}}},
+        ["Jane Doe", "renamed", "Acme Ltd"],
+    ),
+    "webhook.endpoint_disabled": (
+        {"endpoint_id": 7, "url": "https://hooks.example.com/in", "reason": "Every delivery failed."},
+        ["webhook endpoint", "https://hooks.example.com/in"],
+    ),
+    "api_key.created": (
+        {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
+        ["Jane Doe created the API key “CI deploy”"],
+    ),
+    "api_key.revoked": (
+        {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd"},
+        ["Jane Doe revoked the API key “CI deploy”"],
+    ),
+}
+
+
+def test_every_event_type_has_an_example():
+    missing = set(registry["event_types"]) - set(EXAMPLES)
+    assert not missing, f"add an example sentence test for {sorted(missing)}"
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "JANE": UserFactory(email="jane@example.com", full_name="Jane Doe"),
+        "BOB": UserFactory(email="bob@example.com", full_name="Bob Brown"),
+    }
+
+
+def _event(name, payload, actor):
+    return SimpleNamespace(type=name, payload=payload, actor=actor, actor_id=actor.pk, occurred_at=timezone.now())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_sentence_names_the_actor_and_the_object(name, people):
+    event_type = registry["event_types"].get(name)
+    assert event_type is not None
+    assert event_type.summary is not None, f"{name} has no summary: declare one with the event type"
+    payload, words = EXAMPLES[name]
+    payload = {k: people[v].pk if isinstance(v, str) and v in people else v for k, v in payload.items()}
+    actor = people["BOB"] if name in ("member.joined", "invitation.accepted") else people["JANE"]
+    sentence = registry.event_sentence(_event(name, payload, actor))
+    for word in words:
+        assert word in sentence, (name, sentence)
+    words_only = re.sub(r"\S+@\S+|https?://\S+", "", sentence)  # addresses aside
+    assert not re.search(r"\b[a-z_]+\.[a-z_]+\b", words_only), sentence
+    assert registry.event_url(_event(name, payload, actor)).startswith("/")
+
+
+def test_a_member_who_left_is_said_to_have_left(people):
+    payload = {"membership_id": 1, "user_id": people["BOB"].pk, "email": "b@x.y", "role": "member", "left": True}
+    assert (
+        registry.event_sentence(_event("member.removed", payload, people["BOB"])) == "Bob Brown left the organisation"
+    )
+
+
+def test_without_a_summary_the_sentence_is_the_label_and_the_actor(people):
+    bare = EventType("thing.happened", "Thing happened", "A thing happened.")
+    assert bare.sentence(_event("thing.happened", {}, people["JANE"])) == "Thing happened — Jane Doe"
+    assert bare.sentence(SimpleNamespace(type="t", payload={}, actor=None, actor_id=None)) == "Thing happened"
+    assert bare.url(None) == ""
+    formatted = EventType("thing.made", "Thing made", "", summary="{actor} made “{name}”")
+    assert formatted.sentence(_event("thing.made", {"name": "Box"}, people["JANE"])) == "Jane Doe made “Box”"
+
+
+def test_role_change_notification_is_a_sentence_with_a_link(in_tenant_a, owner_a, run_now):
+    owner_a.full_name = "Olive Owner"
+    owner_a.save()
+    member = add_member(in_tenant_a, "mem@example.com")
+    member.user.full_name = "Mel Member"
+    member.user.save()
+    owner = Membership.objects.get(tenant=in_tenant_a, role="owner")
+    run_now(lambda: membership_change_role(actor=owner, membership=member, role="viewer"))
+    note = Notification.objects.get(user_id=member.user_id, event_type="member.role_changed")
+    assert note.title == "Olive Owner changed Mel Member's role to Viewer"
+    assert note.url == "/members/"
+
+
+def test_activity_feed_speaks_in_words_with_links(in_tenant_a, owner_a, tenant_b, owner_b):
+    owner_a.full_name = "Olive Owner"
+    owner_a.save()
+    owner = Membership.objects.get(tenant=in_tenant_a, role="owner")
+    api_key_create(actor=owner, name="CI deploy", scopes=["api:read"])
+    with tenant_context(tenant_b):
+        other = Membership.objects.get(tenant=tenant_b, role="owner")
+        api_key_create(actor=other, name="Beta secret key", scopes=["api:read"])
+    client = client_for(in_tenant_a, owner_a)
+    for path in ("/", "/activity/"):
+        page = client.get(path).content.decode()
+        assert "Olive Owner created the API key “CI deploy”" in page
+        assert 'href="/developers/keys/"' in page
+        assert "Beta secret key" not in page  # tenant B's activity never shows
+        assert "api_key.created" not in page
+
+
+def test_activity_page_shows_more(in_tenant_a, owner_a):
+    owner = Membership.objects.get(tenant=in_tenant_a, role="owner")
+    for i in range(30):
+        api_key_create(actor=owner, name=f"key {i:02}", scopes=["api:read"])
+    client = client_for(in_tenant_a, owner_a)
+    first = client.get("/activity/").content.decode()
+    assert "“key 29”" in first and "“key 00”" not in first and "Show more" in first
+    second = client.get("/activity/?page=2").content.decode()
+    assert "“key 00”" in second
+
+
+# Pages a member reads, with the codes that must not show where a label exists.
+CODE_PATTERN = re.compile(r"\b(member|invitation|organisation|webhook|api_key)\.[a-z_]+\b")
+
+
+def test_no_user_page_shows_an_event_code_where_a_label_exists(in_tenant_a, owner_a, run_now):
+    member = add_member(in_tenant_a, "codes@example.com")
+    owner = Membership.objects.get(tenant=in_tenant_a, role="owner")
+    run_now(lambda: membership_change_role(actor=owner, membership=member, role="viewer"))
+    client = client_for(in_tenant_a, owner_a)
+    for path in ("/", "/activity/", "/notifications/", "/notifications/preferences/"):
+        text = strip_tags(client.get(path).content.decode())  # what people read, not attributes
+        assert not CODE_PATTERN.search(text), (path, CODE_PATTERN.search(text).group())
+
+
+def test_webhook_choices_show_labels_with_the_code_small(in_tenant_a, owner_a):
+    page = client_for(in_tenant_a, owner_a).get("/webhooks/").content.decode()
+    assert 'Member joined <small class="muted"><code>member.joined</code></small>' in page
+
+
+def test_api_key_form_shows_scope_words(in_tenant_a, owner_a):
+    page = client_for(in_tenant_a, owner_a).get("/developers/keys/").content.decode()
+    assert "Event types: view" in page
+    assert "<code>events:read</code>" in page
+    assert "events:write" not in page  # read only
+    assert "(read only)" not in page
+
+
+def test_push_not_configured_is_said_in_words(in_tenant_a, owner_a, settings):
+    settings.HUB_VAPID_PUBLIC_KEY = ""
+    page = client_for(in_tenant_a, owner_a).get("/notifications/preferences/").content.decode()
+    assert "Browser notifications are not available on this server yet." in page
+    assert "VAPID" not in page
+    owner_a.is_staff = True
+    owner_a.save()
+    assert (
+        "HUB_VAPID_PUBLIC_KEY" in client_for(in_tenant_a, owner_a).get("/notifications/preferences/").content.decode()
+    )
+
+
+def test_activity_page_is_for_members_of_the_tenant_only(tenant_a, tenant_b, owner_a):
+    assert client_for(tenant_b, owner_a).get("/activity/").status_code == 403
+    assert client_for(tenant_a).get("/activity/").status_code == 302  # log in first
+
+
+@pytest.mark.parametrize(
+    "name, payload, sentence",
+    [
+        (
+            "organisation.settings_changed",
+            {"changes": {"name": {"old": "A", "new": "B"}}},
+            "The organisation was renamed to “B”",
+        ),
+        ("api_key.created", {"key_id": 1, "name": "Nightly", "prefix": "hub_1"}, "The API key “Nightly” was created"),
+        (
+            "invitation.sent",
+            {"invitation_id": 1, "email": "c@example.com", "role": "admin"},
+            "c@example.com was invited as admin",
+        ),
+    ],
+)
+def test_what_the_system_did_is_said_without_inventing_a_person(name, payload, sentence):
+    event = SimpleNamespace(type=name, payload=payload, actor=None, actor_id=None, occurred_at=timezone.now())
+    assert registry.event_sentence(event) == sentence
