@@ -9,32 +9,39 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
 from .forms import ApiKeyForm
 from .selectors import api_key_last_used, api_key_list, api_usage_list
 from .services import api_key_create, api_key_revoke
+from .tables import ApiKeysTable
 
 USAGE_DAYS = 14
 
 
 def _page(request, form=None, created=None, raw=None, status=200):
     keys = list(api_key_list())
-    last_used = api_key_last_used(keys=keys)
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=i) for i in range(USAGE_DAYS)]
-    usage = api_usage_list(since=days[-1], until=today)
     per_key = {}
-    for row in usage:
+    for row in api_usage_list(since=days[-1], until=today):
         per_key.setdefault(row["key_id"], {})[row["day"]] = row["calls"]
-    for key in keys:
-        key.last_used = last_used.get(key.pk)
-        key.usage_today = per_key.get(key.pk, {}).get(today, 0)
-        key.usage_total = sum(per_key.get(key.pk, {}).values())
+    table = data_table(
+        request,
+        ApiKeysTable,
+        api_key_list(),
+        empty_action=("Create a key", "#create-key"),
+        last_used=api_key_last_used(keys=keys),
+        usage={pk: (calls.get(today, 0), sum(calls.values())) for pk, calls in per_key.items()},
+        usage_days=USAGE_DAYS,
+    )
+    if table.response and not created:
+        return table.response
     daily = [{"day": d, "calls": sum(per_key.get(k.pk, {}).get(d, 0) for k in keys)} for d in days]
     context = {
         "form": form or ApiKeyForm(),
-        "keys": keys,
+        "table": table,
         "created": created,
         "raw_key": raw,
         "daily": daily,

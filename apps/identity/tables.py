@@ -4,10 +4,11 @@ import django_filters
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from apps.core.tables import ActionsColumn, DataTable, TemplateCell
+from apps.core.tables import ActionsColumn, DataTable, TemplateCell, TimeColumn
 
 from .models import Invitation, Membership
 from .roles import Role, can_manage
+from .sessions import describe_device
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -72,3 +73,32 @@ class InvitationsTable(DataTable):
         model = Invitation
         fields = ()
         empty_text = "No pending invitations."
+
+
+class SessionsTable(DataTable):
+    device = tables.Column(accessor="user_agent", verbose_name="Device")
+    ip_address = tables.Column(verbose_name="IP address", default="—")
+    tenant = tables.Column(accessor="tenant__name", verbose_name="Organisation", default="public site")
+    last_activity = TimeColumn(verbose_name="Last activity")
+    actions = ActionsColumn("identity/_session_actions.html")
+
+    search_fields = ("user_agent", "ip_address", "tenant__name")
+    export_name = "sessions"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No sessions."
+
+    def __init__(self, *args, current_key: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_key = current_key
+
+    def row_context(self, record) -> dict:
+        return {"current": record.session_key == self.current_key}
+
+    def render_device(self, value, record):
+        if record.session_key == self.current_key:
+            return format_html('{} <span class="badge badge-info">this session</span>', describe_device(value))
+        return describe_device(value)
+
+    def value_device(self, value):
+        return describe_device(value)
