@@ -10,6 +10,7 @@ from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
 
 from .models import ApiKey
 
+NUMBER = {"td": {"class": "num"}}
 STATUS_TONES = {"active": "success", "expired": "warning", "revoked": "neutral"}
 
 

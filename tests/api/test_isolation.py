@@ -124,10 +124,8 @@ def _made_through_the_api(tenant_a, path):
     collection of `path`, or None when the collection has no such POST."""
     collection = path.split("{id}")[0]
     body_schema = (
-        (SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {}))
-        .get("application/json", {})
-        .get("schema", {})
-    )
+        SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {})
+    ).get("application/json", {}).get("schema", {})
     if "$ref" in body_schema:
         body_schema = SCHEMA["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     fields = body_schema.get("properties", {})

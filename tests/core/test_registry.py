@@ -55,11 +55,9 @@ CASES = {
     "event_handlers": ("register_event_handler", lambda k, v=0: EventHandler(k, _handler, batch=bool(v))),
     "notification_rules": (
         "register_notification_rule",
-        lambda k, v=0: (
-            NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
-            if v
-            else NotificationRule(k, _handler, _handler)
-        ),
+        lambda k, v=0: NotificationRule(k, lambda e: [1], lambda e: "title", url=f"/{v}/")
+        if v
+        else NotificationRule(k, _handler, _handler),
     ),
     "permissions": ("register_permission", lambda k, v=0: Permission(k, f"Label {v}", role="member")),
     "api_scopes": ("register_api_scope", lambda k, v=0: ApiScope(k, f"Scope {v}")),

@@ -54,7 +54,9 @@ def test_without_redis_the_dispatch_task_is_sent_every_time(tenant_a, broker_que
     assert "could not clear the queued flag dispatch of t_alpha" in caplog.text
 
 
-def test_with_the_broker_down_the_send_is_given_up_and_the_next_one_is_not_held_back(tenant_a, broker_queue, caplog):
+def test_with_the_broker_down_the_send_is_given_up_and_the_next_one_is_not_held_back(
+    tenant_a, broker_queue, caplog
+):
     with caplog.at_level(logging.WARNING, logger="apps.events"):
         with broker_down():
             task_enqueue_once(dispatch_events, schema_name=tenant_a.schema_name, key=services.DISPATCH_KEY)

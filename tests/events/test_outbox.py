@@ -221,9 +221,8 @@ def test_a_dead_workers_outbox_task_is_sent_again_once_its_hold_runs_out(in_tena
 
     forget_holds()
     # A worker took the outbox (its hold lasts 0.3 s) and died before the event was dispatched.
-    dead = Hold(
-        dispatch_events, schema_name=in_tenant_a.schema_name, key=DISPATCH_KEY, lease_seconds=0.3, exclusive=False
-    )
+    dead = Hold(dispatch_events, schema_name=in_tenant_a.schema_name, key=DISPATCH_KEY, lease_seconds=0.3,
+                exclusive=False)
     dead.acquire()
     event = publish("organisation.settings_changed", PAYLOAD, tenant=in_tenant_a)
     assert recover_held() == 0  # maybe it is only slow

@@ -67,3 +67,4 @@ def test_outsiders_log_in_attempts_go_to_the_platforms_log_not_the_tenants(tenan
     in_platform = [e for e in security_entries("public") if e.remote_addr == "203.0.113.9"]
     assert sorted(e.additional_data["event"] for e in in_platform) == ["login", "login.failed", "login.failed"]
     assert {e.additional_data.get("email") for e in in_platform} >= {"stranger@example.com", owner_b.email}
+

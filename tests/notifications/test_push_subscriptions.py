@@ -34,11 +34,7 @@ def test_unsubscribing_deletes_only_ones_own_subscription(in_tenant_a, owner_a, 
 
 
 def test_a_push_is_queued_after_commit_for_subscribed_members_only(
-    in_tenant_a,
-    owner_a,
-    owner_b,
-    vapid,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    in_tenant_a, owner_a, owner_b, vapid, django_capture_on_commit_callbacks  # noqa: F811
 ):
     import redis
 

@@ -124,13 +124,8 @@ def test_a_tenants_endpoints_are_served_a_few_at_a_time_and_the_others_wait_thei
 def test_other_tenants_are_not_held_back_by_a_busy_tenant(in_tenant_a, tenant_b, receiver, settings):
     settings.HUB_WEBHOOK_TENANT_ENDPOINTS = 1
     busy = queue.Hold(
-        deliver_webhooks,
-        schema_name=in_tenant_a.schema_name,
-        key="webhooks:0",
-        args=[0],
-        lease_seconds=10,
-        group="webhooks",
-        cap=1,
+        deliver_webhooks, schema_name=in_tenant_a.schema_name, key="webhooks:0", args=[0], lease_seconds=10,
+        group="webhooks", cap=1,
     )
     assert busy.acquire() == "ok"
     try:

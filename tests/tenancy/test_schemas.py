@@ -110,10 +110,8 @@ def _content_types(schema):
     ("mistake", "warning"),
     [
         (f"INSERT INTO {T}.django_content_type (app_label, model) VALUES ('stray', 'row')", "did not write"),
-        (
-            f"UPDATE {T}.django_content_type SET model = 'stray' WHERE id = (SELECT min(id) FROM {T}.django_content_type)",
-            "did not write",
-        ),
+        (f"UPDATE {T}.django_content_type SET model = 'stray' WHERE id = (SELECT min(id) FROM {T}.django_content_type)",
+         "did not write"),
         (f"COMMENT ON SCHEMA {T} IS NULL", "has no record"),
     ],
     ids=["row-added", "row-changed", "record-lost"],
