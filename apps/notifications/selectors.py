@@ -28,6 +28,11 @@ def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.all()
 
 
+def delivery_in_flight(*, endpoint: WebhookEndpoint) -> bool:
+    """Whether a delivery to the endpoint is still pending (its log is then worth refreshing)."""
+    return endpoint.deliveries.filter(status=WebhookDelivery.Status.PENDING).exists()
+
+
 def recent_events(*, limit: int = 10) -> list[Event]:
     return list(Event.objects.order_by("-occurred_at")[:limit])
 
