@@ -2,13 +2,21 @@
 
 import django_filters
 import django_tables2 as tables
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.forms import DateTimeInput
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TemplateCell, TimeColumn
 
-from .models import Invitation, Membership
+from .audit import ACTION_WORDS, audit_entry_words, object_type_words
+from .models import Invitation, Membership, User
 from .roles import Role, can_manage
 from .sessions import describe_device
+
+# A datetime-local field: a wall-clock time, read in the active (the viewer's) time zone.
+LOCAL_TIME = {"attrs": {"type": "datetime-local"}, "format": "%Y-%m-%dT%H:%M"}
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -102,3 +110,56 @@ class SessionsTable(DataTable):
 
     def value_device(self, value):
         return describe_device(value)
+
+
+class AuditFilter(django_filters.FilterSet):
+    """The audit log page's filters; the times are read in the viewer's time zone."""
+
+    actor = django_filters.ChoiceFilter(field_name="actor_id", empty_label="Anyone", label="Who")
+    action = django_filters.ChoiceFilter(choices=list(ACTION_WORDS.items()), empty_label="Any action", label="Action")
+    object_type = django_filters.ChoiceFilter(field_name="content_type_id", empty_label="Anything", label="On")
+    since = django_filters.DateTimeFilter(
+        field_name="timestamp", lookup_expr="gte", label="From", widget=DateTimeInput(**LOCAL_TIME)
+    )
+    until = django_filters.DateTimeFilter(
+        field_name="timestamp", lookup_expr="lt", label="Until", widget=DateTimeInput(**LOCAL_TIME)
+    )
+
+    class Meta:
+        model = LogEntry
+        fields = ["actor", "action", "object_type", "since", "until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        log = LogEntry.objects.all()
+        actors = User.objects.filter(pk__in=log.exclude(actor=None).values("actor_id")).order_by("email")
+        self.filters["actor"].extra["choices"] = [(u.pk, u.email) for u in actors[:500]]
+        types = ContentType.objects.filter(pk__in=log.values("content_type_id"))
+        self.filters["object_type"].extra["choices"] = sorted(
+            ((ct.pk, object_type_words(ct).capitalize()) for ct in types), key=lambda c: c[1]
+        )
+        zone = timezone.get_current_timezone_name()
+        for name in ("since", "until"):
+            self.filters[name].extra["help_text"] = f"In {zone}."
+
+
+class AuditTable(DataTable):
+    timestamp = TimeColumn(verbose_name="When")
+    actor = tables.Column(accessor="actor__email", verbose_name="Who", default="System")
+    action = tables.Column(accessor="pk", verbose_name="What happened", orderable=False)
+    object_repr = tables.Column(verbose_name="About")
+    remote_addr = tables.Column(verbose_name="IP address", default="—")
+
+    search_fields = ("object_repr", "actor__email", "changes_text")
+    filterset_class = AuditFilter
+    export_name = "audit-log"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-entry": lambda record: record.pk}
+        empty_text = "Nothing has been recorded yet."
+
+    def render_action(self, record):
+        return audit_entry_words(record)
+
+    def render_object_repr(self, value, record):
+        return format_html('{} <small class="muted">{}</small>', value, object_type_words(record.content_type))

@@ -1,6 +1,7 @@
 """The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
 
 from allauth.account.signals import user_signed_up
+from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,7 @@ from .mfa import MFA_STATE_KEY
 from .models import Membership
 from .roles import Role, can_grant, has_permission
 from .selectors import invitation_pending_list, member_list, membership_get
-from .tables import InvitationsTable, MembersTable
+from .tables import AuditTable, InvitationsTable, MembersTable
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -141,6 +142,14 @@ def invitation_revoke(request, pk):
     services.invitation_revoke(actor=request.membership, invitation=invitation)
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
     return redirect("members")
+
+
+@tenant_member_required("audit.view")
+def audit_log(request):
+    # The tenant's own schema holds its own log: other tenants' entries are not there.
+    entries = LogEntry.objects.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+    table = data_table(request, AuditTable, entries)
+    return table.response or render(request, "identity/audit_log.html", {"table": table})
 
 
 @tenant_member_required("settings.change")

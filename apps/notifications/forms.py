@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from apps.events.selectors import event_type_list
 
@@ -27,12 +28,25 @@ class EndpointForm(forms.Form):
 
 
 class ReplayForm(forms.Form):
+    """`since` is a wall-clock time in the active time zone (the user's): the browser's
+    datetime-local field has no zone, so the label names it and Django reads it in that zone."""
+
     event_type = forms.ChoiceField(label="Event type")
-    since = forms.DateTimeField(label="Since (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = forms.DateTimeField(
+        label="Since",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["event_type"].choices = _event_type_choices()
+        zone = timezone.get_current_timezone_name()
+        offset = timezone.localtime().strftime("%z")
+        self.fields["since"].label = f"Since ({zone})"
+        self.fields[
+            "since"
+        ].help_text = f"A date and time in {zone} (UTC{offset[:3]}:{offset[3:]}), the time zone of your profile."
 
 
 class PreferencesForm(forms.Form):

@@ -9,7 +9,7 @@ from apps.identity.models import Membership
 from tests.conftest import client_for
 
 # Every page of the tenant URLconf, with sample arguments.
-GET_PAGES = ["/", "/members/", "/settings/", "/profile/", "/settings/security/"]
+GET_PAGES = ["/", "/members/", "/audit-log/", "/settings/", "/profile/", "/settings/security/"]
 POST_PAGES = [
     "/members/invite/",
     "/members/1/role/",
@@ -26,6 +26,7 @@ def test_the_page_lists_cover_the_tenant_urlconf():
     covered = {
         "home",
         "members",
+        "audit_log",
         "organisation_settings",
         "profile",
         "member_invite",
