@@ -25,6 +25,7 @@ from the values tables2 exports (a column's `value_<name>`, `exclude_from_export
 """
 
 import csv
+import html
 import operator
 from functools import reduce
 
@@ -35,7 +36,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
+from django.utils.safestring import SafeData
 from django.utils.text import slugify
 from django.utils.timesince import timesince
 from django_tables2 import RequestConfig
@@ -73,7 +75,7 @@ class DataTable(tables.Table):
     filterset = None
     filtered = False
     empty_action = None  # (label, url): the empty state's call to action
-    poll_seconds = 0  # > 0: htmx reloads the table that often (while something is under way)
+    poll_seconds = 0
     response = None
 
     def row_context(self, record) -> dict:
@@ -112,8 +114,11 @@ class TimeColumn(tables.DateTimeColumn):
     exported as ISO 8601."""
 
     def render(self, value, **kwargs):
-        local = timezone.localtime(value)
-        words = f"in {timesince(timezone.now(), value)}" if value > timezone.now() else f"{timesince(value)} ago"
+        local, now = timezone.localtime(value), timezone.now()
+        if abs((now - value).total_seconds()) < 60:
+            words = "just now"
+        else:
+            words = f"in {timesince(now, value)}" if value > now else f"{timesince(value)} ago"
         return format_html(
             '<time datetime="{}" title="{}">{}</time>', value.isoformat(), local.strftime("%-d %b %Y %H:%M %Z"), words
         )
@@ -129,10 +134,13 @@ def search_filter(queryset, fields, text: str):
     return queryset
 
 
-def data_table(request, table_class, data, *, prefix: str = "", empty_action=None, **table_kwargs) -> DataTable:
+def data_table(
+    request, table_class, data, *, prefix: str = "", empty_action=None, poll_seconds: int = 0, **table_kwargs
+) -> DataTable:
     """Builds `table_class` over `data` (a queryset) filtered, searched, sorted and paged from
     request.GET. `table.response` is set when the request wants something else than the page:
-    the CSV export, or (htmx) this table alone."""
+    the CSV export, or (htmx) this table alone. `empty_action` is the empty state's (label, url);
+    `poll_seconds` > 0 makes the table reload itself that often (while something is under way)."""
     params = request.GET
     filterset = None
     if table_class.filterset_class is not None:
@@ -155,6 +163,7 @@ def data_table(request, table_class, data, *, prefix: str = "", empty_action=Non
         filterset is not None and any(params.get(name) for name in _param_names(filterset))
     )
     table.empty_action = empty_action
+    table.poll_seconds = poll_seconds
     RequestConfig(request, paginate=False).configure(table)  # sorting; paging below (no ?per_page=)
     if not export:
         _paginate(table, params.get(table.prefixed_page_field) or 1)
@@ -197,7 +206,11 @@ class _Echo:
 
 
 def _safe_cell(value) -> str:
+    """A cell's text: a column's rendered HTML (used when it has no value_<name>) as plain words,
+    and a quote before what a spreadsheet would run as a formula."""
     text = "" if value is None else str(value)
+    if isinstance(value, SafeData):
+        text = " ".join(html.unescape(strip_tags(text)).split())
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -4,7 +4,7 @@ member's notifications."""
 import django_filters
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.core.tables import ActionsColumn, DataTable, TemplateCell, TimeColumn, badge
 
@@ -101,7 +101,7 @@ class DeliveriesTable(DataTable):
     def render_event_type(self, value, record):
         url = reverse("notifications:delivery", args=[record.endpoint_id, record.pk])
         marks = [badge(mark, "info") for mark, on in (("test", record.is_test), ("re-sent", record.is_replay)) if on]
-        return format_html('<a href="{}">{}</a>{}', url, value, format_html(" {}" * len(marks), *marks))
+        return format_html('<a href="{}">{}</a> {}', url, value, format_html_join(" ", "{}", ((m,) for m in marks)))
 
     def render_message_id(self, value):
         return format_html("<code>{}</code>", value)

@@ -185,10 +185,12 @@ def webhook_detail(request, pk):
 
 def _detail(request, endpoint, *, form=None, replay_form=None, status=200):
     deliveries = data_table(
-        request, DeliveriesTable, selectors.delivery_list(endpoint=endpoint).order_by("-created", "-pk")
+        request,
+        DeliveriesTable,
+        selectors.delivery_list(endpoint=endpoint).order_by("-created", "-pk"),
+        # The log reloads itself while a delivery is under way.
+        poll_seconds=DELIVERY_POLL_SECONDS if selectors.delivery_in_flight(endpoint=endpoint) else 0,
     )
-    # The log reloads itself while a delivery is under way.
-    deliveries.poll_seconds = DELIVERY_POLL_SECONDS if selectors.delivery_in_flight(endpoint=endpoint) else 0
     if deliveries.response:
         return deliveries.response
     context = {

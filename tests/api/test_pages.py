@@ -69,7 +69,7 @@ def test_page_shows_last_use_and_calls(tenant_a, owner_a, key_a):
     html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
     row = re.search(rf'<tr data-key="{key.prefix}"[^>]*>.*?</tr>', html, re.S).group(0)
     assert re.findall(r"<td class=\"num\"[^>]*>(\d+)</td>", row) == ["3", "3"]
-    assert "ago" in row
+    assert re.search(r'data-label="Last used"><time datetime="[^"]+"[^>]*>just now</time>', row)
     assert re.search(r'<td class="num">3</td>', re.search(r'id="api-usage".*?</table>', html, re.S).group(0))
 
 
