@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
 
 
 def apply_errors(form, exc: ValidationError) -> None:
@@ -9,3 +10,15 @@ def apply_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class HubFormRenderer(TemplatesSetting):
+    """The site's one form renderer (settings.FORM_RENDERER): every `{{ form }}`, `as_div`,
+    `as_p` and `{{ field.as_field_group }}` comes out of core/forms/*.html — the label without a
+    colon, a required marker, help and errors under the field, checkboxes beside their label.
+    Django marks an invalid field itself (aria-invalid, aria-describedby naming its error and
+    help). TemplatesSetting renders with the project's template engine, so these templates are
+    found like any other (django.forms, for the widgets' own templates, is in INSTALLED_APPS)."""
+
+    form_template_name = "core/forms/form.html"
+    field_template_name = "core/forms/field.html"

@@ -36,11 +36,13 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html, strip_tags
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from django.utils.text import slugify
-from django.utils.timesince import timesince
 from django_tables2 import RequestConfig
+
+from .templatetags.hub import badge  # noqa: F401  (the tables' badges are the kit's)
+from .templatetags.hub import time as time_tag
 
 PER_PAGE = 25
 EXPORT_LIMIT = 10_000
@@ -110,18 +112,11 @@ class ActionsColumn(TemplateCell):
 
 
 class TimeColumn(tables.DateTimeColumn):
-    """A moment: relative words ("3 minutes ago") with the absolute time in the user's zone on hover;
-    exported as ISO 8601."""
+    """A moment in the kit's words ({% time %}: "5 minutes ago", the absolute time in the user's
+    zone on hover); exported as ISO 8601."""
 
     def render(self, value, **kwargs):
-        local, now = timezone.localtime(value), timezone.now()
-        if abs((now - value).total_seconds()) < 60:
-            words = "just now"
-        else:
-            words = f"in {timesince(now, value)}" if value > now else f"{timesince(value)} ago"
-        return format_html(
-            '<time datetime="{}" title="{}">{}</time>', value.isoformat(), local.strftime("%-d %b %Y %H:%M %Z"), words
-        )
+        return time_tag(value)
 
     def value(self, value, **kwargs):
         return value.isoformat() if value else ""
@@ -244,8 +239,3 @@ def table_action_done(request) -> HttpResponse | None:
     response = HttpResponse(render_to_string("core/_action_messages.html", request=request))
     response["HX-Trigger"] = "table-refresh"
     return response
-
-
-def badge(text: str, tone: str = "neutral"):
-    """A badge of the UI kit: tone is success, warning, danger, info or neutral."""
-    return format_html('<span class="badge badge-{}">{}</span>', tone, text)

@@ -50,6 +50,7 @@ THIRD_PARTY_SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widgets' templates, for the site's form renderer (FORM_RENDERER)
     "allauth",
     "allauth.account",
     "django_otp",
@@ -135,6 +136,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.middleware.TimeZoneMiddleware",
     "apps.identity.middleware.LazyOTPMiddleware",
     "djangosaml2.middleware.SamlSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -161,6 +163,9 @@ TEMPLATES = [
         },
     }
 ]
+
+# One form renderer for the whole site: labels, help and errors placed alike (apps/core/templates/core/forms/).
+FORM_RENDERER = "apps.core.forms.HubFormRenderer"
 
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -98,3 +98,58 @@ def page(chromium):
 
 def csp_violations(page) -> list[str]:
     return [line for line in page.console if "Content Security Policy" in line]
+
+
+# --- Themes, phone-sized viewports, screenshots (shared by every browser test) ----------------
+
+SCREENSHOTS = ROOT / "test-results" / "screenshots"  # git-ignored; a reviewer looks here
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+AXE = Path(__file__).parent / "assets" / "axe.min.js"
+
+
+def new_context(chromium, *, theme: str = "light", viewport: str = "desktop", **options):
+    """A browser context in `theme` ("light"/"dark", as the theme toggle remembers it) at
+    `viewport` ("desktop" 1280x800 or "phone" 390x844, touch)."""
+    context = chromium.new_context(
+        viewport=VIEWPORTS[viewport],
+        color_scheme=theme,
+        has_touch=viewport == "phone",
+        is_mobile=viewport == "phone",
+        **options,
+    )
+    context.add_init_script(f"try {{ localStorage.setItem('hub-theme', '{theme}'); }} catch (e) {{}}")
+    context.set_default_timeout(10_000)
+    return context
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Writes test-results/screenshots/<name>-<light|dark>-<desktop|phone>.png (the full page) and
+    returns its path: the theme is read from the page, the viewport from its width."""
+    theme = page.evaluate("document.documentElement.getAttribute('data-theme')") or "light"
+    viewport = "phone" if page.viewport_size["width"] < 600 else "desktop"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{theme}-{viewport}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """Runs axe-core (tests/browser/assets/axe.min.js) on the page and returns its violations of
+    the given impacts, one line each: rule, impact, help, the first offending elements.
+    The page's context needs bypass_csp=True: axe is injected as an inline script."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+    )
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] in impacts:
+            targets = "; ".join(
+                " ".join(node["target"])
+                + (f" ({node['failureSummary'].splitlines()[-1].strip()})" if node.get("failureSummary") else "")
+                for node in violation["nodes"][:3]
+            )
+            found.append(f"{violation['id']} [{violation['impact']}] {violation['help']}: {targets}")
+    return found

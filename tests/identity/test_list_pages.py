@@ -33,7 +33,7 @@ def test_role_change_with_htmx_answers_with_the_message_and_a_table_refresh(tena
     assert response.status_code == 200
     assert response["HX-Trigger"] == "table-refresh"
     body = response.content.decode()
-    assert 'hx-swap-oob="afterbegin:#main"' in body and "bob@acme.test is now admin." in body
+    assert 'hx-swap-oob="outerHTML:.messages"' in body and "bob@acme.test is now admin." in body
     bob.refresh_from_db()
     assert bob.role == "admin"
     # A refused change says why, the same way.
@@ -74,7 +74,7 @@ def test_withdrawing_an_invitation_asks_first(tenant_a, owner_a):
     )
     body = client_for(tenant_a, owner_a).get("/members/").content.decode()
     assert (
-        f'action="/invitations/{invitation.pk}/revoke/" data-confirm="Withdraw the invitation to guest@acme.test?"'
+        f'action="/invitations/{invitation.pk}/revoke/" data-confirm="Withdraw the invitation to guest@acme.test?'
         in body
     )
 

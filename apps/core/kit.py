@@ -1,0 +1,58 @@
+"""The living style guide: every piece of the UI kit with the snippet that makes it (/style-guide/).
+
+Shown to platform staff, or to anyone while DEBUG is on; a 404 for everybody else."""
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+ROLES = [("member", "Member"), ("admin", "Admin"), ("owner", "Owner")]
+
+
+class SampleForm(forms.Form):
+    name = forms.CharField(help_text="As your teammates will see it.")
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=ROLES)
+    plan = forms.ChoiceField(choices=[("free", "Free"), ("team", "Team")], widget=forms.RadioSelect)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notify = forms.BooleanField(required=False, label="Email me when someone joins")
+
+
+def may_see(user) -> bool:
+    return settings.DEBUG or (user.is_authenticated and user.is_staff)
+
+
+def style_guide(request):
+    if not may_see(request.user):
+        raise Http404
+    form = SampleForm(prefix="sample")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "form":
+            form = SampleForm(request.POST, prefix="sample")
+            if form.is_valid():
+                messages.success(request, "The sample form is valid.")
+                return redirect(request.path)
+        else:
+            messages.success(request, f"Confirmed: the “{action}” form was sent.")
+            return redirect(request.path)
+    now = timezone.now()
+    context = {
+        "form": form,
+        "invalid_form": SampleForm(data={"invalid-email": "jane@", "invalid-plan": "team"}, prefix="invalid"),
+        "times": [
+            now - datetime.timedelta(seconds=10),
+            now - datetime.timedelta(minutes=5),
+            now - datetime.timedelta(days=3, hours=2),
+            now + datetime.timedelta(hours=2, minutes=1),
+            now - datetime.timedelta(days=400),
+        ],
+        "tones": ["success", "warning", "danger", "info", "neutral"],
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    return render(request, "core/style_guide.html", context)
