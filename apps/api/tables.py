@@ -18,6 +18,7 @@ class ApiKeyFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")],
         empty_label="Any status",
+        label="Status",
         method="filter_status",
     )
 

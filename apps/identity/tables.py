@@ -138,9 +138,9 @@ class AuditFilter(django_filters.FilterSet):
         self.filters["object_type"].extra["choices"] = sorted(
             ((ct.pk, object_type_words(ct).capitalize()) for ct in types), key=lambda c: c[1]
         )
-        zone = timezone.get_current_timezone_name()
-        for name in ("since", "until"):
-            self.filters[name].extra["help_text"] = f"In {zone}."
+        zone = timezone.get_current_timezone_name()  # the viewer's: the times are read in it
+        self.filters["since"].label = f"From ({zone})"
+        self.filters["until"].label = f"Until ({zone})"
 
 
 class AuditTable(DataTable):

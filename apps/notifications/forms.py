@@ -43,10 +43,9 @@ class ReplayForm(forms.Form):
         self.fields["event_type"].choices = _event_type_choices()
         zone = timezone.get_current_timezone_name()
         offset = timezone.localtime().strftime("%z")
-        self.fields["since"].label = f"Since ({zone})"
-        self.fields[
-            "since"
-        ].help_text = f"A date and time in {zone} (UTC{offset[:3]}:{offset[3:]}), the time zone of your profile."
+        since = self.fields["since"]
+        since.label = f"Since ({zone})"
+        since.help_text = f"A date and time in {zone} (UTC{offset[:3]}:{offset[3:]}), your time zone."
 
 
 class PreferencesForm(forms.Form):

@@ -64,6 +64,7 @@ class DeliveryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[("pending", "Pending"), ("retrying", "Retrying"), ("succeeded", "Delivered"), ("failed", "Failed")],
         empty_label="Any status",
+        label="Status",
         method="filter_status",
     )
 

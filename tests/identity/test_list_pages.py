@@ -158,7 +158,7 @@ def test_audit_log_time_range_is_read_in_the_active_zone(tenant_a, owner_a):
     assert "Logged in" in client.get("/audit-log/", {"since": earlier}).content.decode()
     page = client.get("/audit-log/", {"since": later}).content.decode()
     assert "No rows match your filter." in page
-    assert 'type="datetime-local"' in page and f"In {timezone.get_current_timezone_name()}." in page
+    assert 'type="datetime-local"' in page and f"From ({timezone.get_current_timezone_name()})" in page
     assert "Logged in" in client.get("/audit-log/", {"until": later, "action": 3}).content.decode()
 
 
