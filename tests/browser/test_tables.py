@@ -15,6 +15,7 @@ from apps.identity.models import Membership
 from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from tests.browser.conftest import chromium, live_hub, new_context, save_screenshot  # noqa: F401
+from tests.browser.test_kit import log_in, url
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
@@ -57,18 +58,6 @@ def shop(django_db_setup, django_db_blocker):
             yield tenant, owner, endpoint
         finally:
             tenant_delete(tenant=tenant)
-
-
-def url(live_hub, tenant, path="/"):  # noqa: F811
-    return live_hub.replace("//localhost", f"//{tenant.slug}.localhost") + path
-
-
-def log_in(page, live_hub, tenant, owner):  # noqa: F811
-    page.goto(url(live_hub, tenant, "/accounts/login/"))
-    page.locator("input[name=login]").fill(owner.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    expect(page).to_have_url(url(live_hub, tenant))
 
 
 def assert_on_screen(page, locator):
