@@ -98,3 +98,28 @@ def test_other_tenants_admin_gets_403_and_cannot_revoke(tenant_a, tenant_b, owne
         missing = (ApiKey.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
     assert own.post(f"/developers/keys/{missing}/revoke/").status_code == 404
     assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 200
+
+
+def test_keys_table_filters_exports_and_never_shows_another_tenants_keys(tenant_a, tenant_b, owner_a, owner_b):
+    import csv
+    import io
+
+    kept, _ = make_key(tenant_a, name="Kept key")
+    gone, _ = make_key(tenant_a, name="Gone key")
+    with schema_context(tenant_a.schema_name):
+        ApiKey.objects.filter(pk=gone.pk).update(revoked_at=datetime.now(UTC))
+    make_key(tenant_b, name="Beta secret key")
+    client = client_for(tenant_a, owner_a)
+    active = client.get("/developers/keys/", {"status": "active"}).content.decode()
+    assert "Kept key" in active and "Gone key" not in active and "Beta secret key" not in active
+    response = client.get("/developers/keys/", {"_export": "csv", "sort": "name"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Name", "Prefix", "Scopes", "Status"] and "Actions" not in rows[0]
+    assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
+        ("Gone key", f"{gone.prefix}…", "revoked"),
+        ("Kept key", f"{kept.prefix}…", "active"),
+    ]
+    partial = client.get("/developers/keys/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="api-keys-table")
+    assert partial.content.decode().strip().startswith('<div id="api-keys-table"')
+    beta = client_for(tenant_b, owner_b).get("/developers/keys/", {"_export": "csv"})
+    assert b"Kept key" not in b"".join(beta.streaming_content)
