@@ -160,3 +160,13 @@ def test_two_tables_on_a_page_keep_their_own_parameters(tenant_a, owner_a):
     assert [r[0] for r in rows] == ["Email", "a@acme.test", "b@acme.test"]
     partial = client.get("/members/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inv-invitations-table")
     assert partial.content.decode().strip().startswith('<div id="inv-invitations-table"')
+
+
+@pytest.mark.django_db
+def test_csv_export_stops_at_the_limit(tenant_a, owner_a, monkeypatch):
+    from apps.core import tables
+
+    monkeypatch.setattr(tables, "EXPORT_LIMIT", 3)
+    _people(tenant_a, 5)
+    rows = _csv(client_for(tenant_a, owner_a).get("/members/", {"_export": "csv", "sort": "email"}))
+    assert [r[1] for r in rows[1:]] == ["p000@acme.test", "p001@acme.test", "p002@acme.test"]
