@@ -28,7 +28,7 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class MembersTable(DataTable):
-    name = tables.Column(accessor="user__full_name", verbose_name="Name", default="—")
+    name = tables.Column(accessor="user__full_name", verbose_name="Name", empty_values=())
     email = tables.Column(accessor="user__email", verbose_name="Email")
     role = TemplateCell("identity/_member_role.html", verbose_name="Role")
     created = tables.DateColumn(verbose_name="Joined", format="j M Y")
@@ -61,6 +61,9 @@ class MembersTable(DataTable):
     def render_name(self, value, record):
         if record.user_id == self.actor.user_id:
             return format_html('{} <span class="badge badge-info">you</span>', value or "—")
+        return value or "—"
+
+    def value_name(self, value):
         return value
 
     def value_role(self, record):

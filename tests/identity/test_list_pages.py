@@ -170,3 +170,13 @@ def test_audit_log_of_another_tenant_never_shows(tenant_a, tenant_b, owner_a, ow
     rows = _csv(client.get("/audit-log/", {"_export": "csv"}))
     assert not any("bob@beta.test" in cell for row in rows for cell in row)
     assert client_for(tenant_b, owner_a).get("/audit-log/").status_code == 403
+
+
+def test_my_own_row_says_you_even_without_a_name(tenant_a, owner_a):
+    owner_a.full_name = ""
+    owner_a.save(update_fields=["full_name"])
+    body = client_for(tenant_a, owner_a).get("/members/").content.decode()
+    own = re.search(rf'<tr data-member="{owner_a.email}".*?</tr>', body, re.S).group(0)
+    assert '— <span class="badge badge-info">you</span>' in own
+    rows = _csv(client_for(tenant_a, owner_a).get("/members/", {"_export": "csv", "q": owner_a.email}))
+    assert rows[1][0] == ""
