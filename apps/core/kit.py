@@ -33,6 +33,10 @@ def style_guide(request):
     form = SampleForm(prefix="sample")
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "htmx":  # answered in place: the page again, of which htmx takes one part
+            return render(
+                request, "core/style_guide.html", {**sample_context(), "form": form, "htmx_answered_at": timezone.now()}
+            )
         if action == "form":
             form = SampleForm(request.POST, prefix="sample")
             if form.is_valid():
@@ -41,9 +45,12 @@ def style_guide(request):
         else:
             messages.success(request, f"Confirmed: the “{action}” form was sent.")
             return redirect(request.path)
+    return render(request, "core/style_guide.html", {**sample_context(), "form": form})
+
+
+def sample_context() -> dict:
     now = timezone.now()
-    context = {
-        "form": form,
+    return {
         "invalid_form": SampleForm(data={"invalid-email": "jane@", "invalid-plan": "team"}, prefix="invalid"),
         "times": [
             now - datetime.timedelta(seconds=10),
@@ -55,4 +62,3 @@ def style_guide(request):
         "tones": ["success", "warning", "danger", "info", "neutral"],
         "time_zone": timezone.get_current_timezone_name(),
     }
-    return render(request, "core/style_guide.html", context)

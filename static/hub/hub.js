@@ -98,9 +98,12 @@
     input.addEventListener("input", function () {
       dialog.querySelector("[data-confirm-ok]").disabled = input.value.trim() !== dialog.dataset.typed;
     });
-    // Enter in the typed field confirms only when the text matches.
+    // Enter in the typed field confirms, once the text matches (left to the browser, it would press
+    // the form's first button: Cancel).
     input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && input.value.trim() !== dialog.dataset.typed) event.preventDefault();
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      if (input.value.trim() === dialog.dataset.typed) dialog.querySelector("[data-confirm-ok]").click();
     });
     return dialog;
   }
@@ -277,8 +280,21 @@
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
+  // A button that makes an htmx request by itself (hx-post on the button) is busy until the answer.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt instanceof HTMLButtonElement && elt.getAttribute("hx-get") === null) {
+      elt.disabled = true;
+      elt.setAttribute("aria-busy", "true");
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    var elt = event.detail.elt;
+    if (elt instanceof HTMLButtonElement) {
+      elt.disabled = false;
+      elt.removeAttribute("aria-busy");
+    }
+    var form = elt && elt.closest ? elt.closest("form") : null;
     if (form) clearBusy(form);
   });
   document.addEventListener("htmx:load", function (event) { armAll(event.detail.elt); });

@@ -76,6 +76,8 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     secret = page.locator("[data-secret]")
     expect(secret).to_contain_text("hub_")
     raw = secret.inner_text().strip()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
     row = page.locator("#api-keys tbody tr")
     expect(row).to_have_count(1)
     expect(row.first).to_contain_text("Warehouse sync")
@@ -87,8 +89,8 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     page.goto(url(live_hub, tenant.slug, "/developers/keys/"))
     expect(page.locator("[data-secret]")).to_have_count(0)
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Revoke").click()
+    page.get_by_role("button", name="Revoke").click()  # asks first, in the kit's dialog
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
     expect(page.locator(".message-success")).to_contain_text("was revoked")
     expect(page.locator("#api-keys tbody tr").first).to_contain_text("revoked")
     assert csp_violations(page) == []

@@ -11,7 +11,15 @@ from playwright.sync_api import expect
 
 from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
-from tests.browser.conftest import axe_violations, chromium, live_hub, new_context, save_screenshot  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    SCREENSHOTS,
+    axe_violations,
+    chromium,
+    csp_violations,
+    live_hub,
+    new_context,
+    save_screenshot,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -166,8 +174,14 @@ def test_typed_confirmation_waits_for_the_exact_text(guide):
     expect(dialog).to_be_visible()
     field.fill("acme")
     expect(confirm).to_be_enabled()
-    confirm.click()
+    field.press("Enter")  # now Enter confirms
     expect(page.locator(".message-success")).to_have_text("Confirmed: the “delete” form was sent.")
+    # Asked again, the dialog starts empty and the button disabled.
+    page.get_by_role("button", name="Delete organisation").click()
+    expect(field).to_have_value("")
+    expect(confirm).to_be_disabled()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
 
 
 def test_copy_button_copies_and_says_so(guide):
@@ -186,7 +200,13 @@ def test_toasts_from_script_and_errors_stay(guide):
     error = page.locator(".message-error")
     expect(error).to_have_text("The endpoint did not answer.")
     page.get_by_role("button", name="Show a toast").click()
-    expect(page.locator(".message-success")).to_have_text("Bob is now an admin.")
+    success = page.locator(".message-success")
+    expect(success).to_have_text("Bob is now an admin.")
+    # A success goes away by itself; an error stays until dismissed.
+    expect(success).to_have_count(0, timeout=9000)
+    expect(error).to_be_visible()
+    # The kit's scripts and styles live within the content security policy.
+    assert csp_violations(page) == []
 
 
 def test_form_errors_sit_under_their_fields_and_mark_them(guide):
@@ -236,6 +256,29 @@ def test_submit_button_is_busy_while_the_form_is_sent(guide):
     expect(page.get_by_role("button", name="Send a server message")).to_be_enabled()
 
 
+def test_htmx_form_is_busy_and_the_page_shows_loading_until_the_answer(guide):
+    page = guide
+
+    def slow_post(route):
+        if route.request.method == "POST":
+            time.sleep(0.6)
+        route.continue_()
+
+    page.route("**/style-guide/", slow_post)
+    page.evaluate(
+        """() => document.addEventListener("htmx:beforeSend", () => setTimeout(() => {
+            const button = document.querySelector("button[value=htmx]");
+            window.seen = `${button.disabled} ${button.getAttribute("aria-busy")} ` +
+                document.querySelector("#page-loading").classList.contains("htmx-request");
+        }, 100))"""
+    )
+    page.get_by_role("button", name="Refresh with htmx").click()
+    expect(page.locator("#kit-htmx-out")).to_contain_text("Answered just now.")
+    assert page.evaluate("window.seen") == "true true true"  # the same page: no reload
+    expect(page.get_by_role("button", name="Refresh with htmx")).to_be_enabled()
+    expect(page.get_by_role("button", name="Refresh with htmx")).not_to_have_attribute("aria-busy", "true")
+
+
 def test_skip_link_is_the_first_tab_stop(guide):
     page = guide
     page.keyboard.press("Tab")
@@ -243,3 +286,37 @@ def test_skip_link_is_the_first_tab_stop(guide):
     expect(focused).to_have_text("Skip to content")
     focused.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_without_javascript_confirmed_forms_submit_and_messages_are_a_plain_list(kit_tenant, live_hub, chromium):  # noqa: F811
+    tenant, owner = kit_tenant
+    context = new_context(chromium, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/style-guide/"))
+        page.get_by_role("button", name="Remove Bob").click()  # no dialog: the form just submits
+        message = page.locator(".message-success")
+        expect(message).to_have_text("Confirmed: the “remove” form was sent.")
+        assert message.evaluate("m => getComputedStyle(m.parentElement).position") == "static"
+        expect(message.get_by_role("button")).to_have_count(0)  # nothing to dismiss it with
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("theme", "viewport"), [("light", "desktop"), ("dark", "phone")])
+def test_dialog_and_toast_look(kit_tenant, live_hub, chromium, theme, viewport):  # noqa: F811
+    tenant, owner = kit_tenant
+    context = new_context(chromium, theme=theme, viewport=viewport)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/style-guide/#kit-confirm"))
+        page.get_by_role("button", name="Show a toast").click()
+        page.get_by_role("button", name="Delete organisation").click()
+        page.get_by_role("dialog").get_by_role("textbox").fill("acm")
+        expect(page.get_by_role("dialog")).to_be_visible()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"confirm-dialog-{theme}-{viewport}.png"))
+    finally:
+        context.close()

@@ -153,4 +153,124 @@ def test_a_page_renders_times_in_utc_by_default(tenant_a, owner_a):
     client = client_for(tenant_a, owner_a)
     set_mfa_state(client, "verified")
     html = client.get("/security/sessions/").content.decode()
-    assert "<time datetime=" in html and " UTC\">" in html
+    assert "<time datetime=" in html and ' UTC">' in html
+
+
+# --- the style guide and the shell ----------------------------------------------------------
+
+
+def verified_client(tenant, user):
+    from tests.conftest import client_for, set_mfa_state
+
+    client = client_for(tenant, user)
+    set_mfa_state(client, "verified")
+    return client
+
+
+@pytest.mark.django_db
+def test_style_guide_is_for_staff_only(tenant_a, owner_a):
+    from tests.conftest import client_for
+
+    assert verified_client(tenant_a, owner_a).get("/style-guide/").status_code == 404
+    assert client_for(tenant_a).get("/style-guide/").status_code == 404
+    assert client_for(None).get("/style-guide/").status_code == 404
+    owner_a.is_staff = True
+    owner_a.save(update_fields=["is_staff"])
+    html = verified_client(tenant_a, owner_a).get("/style-guide/").content.decode()
+    for piece in (
+        'class="button button-danger"',
+        'class="badge badge-success"',
+        'class="empty-state"',
+        "data-confirm-typed",
+        "data-copy=",
+        "<time datetime=",
+        'class="table-wrap"',
+        'class="spinner"',
+        'aria-invalid="true"',
+    ):
+        assert piece in html, piece
+    # Shown inside the member's own shell (navigation and all).
+    assert 'id="sidenav"' in html
+
+
+@pytest.mark.django_db
+def test_style_guide_is_open_to_all_in_debug(settings):
+    from tests.conftest import client_for
+
+    settings.DEBUG = True
+    response = client_for(None).get("/style-guide/")
+    assert response.status_code == 200
+    assert b'<body class="public"' in response.content
+
+
+@pytest.mark.django_db
+def test_style_guide_checks_the_sample_form_and_confirms_actions(tenant_a, owner_a):
+    owner_a.is_staff = True
+    owner_a.save(update_fields=["is_staff"])
+    client = verified_client(tenant_a, owner_a)
+    html = client.post("/style-guide/", {"action": "form", "sample-email": "jane@"}).content.decode()
+    assert 'id="id_sample-email_error"' in html and "Enter a valid email address." in html
+    valid = {
+        "action": "form",
+        "sample-name": "Jane",
+        "sample-email": "jane@acme.test",
+        "sample-role": "admin",
+        "sample-plan": "team",
+    }
+    response = client.post("/style-guide/", valid, follow=True)
+    assert "The sample form is valid." in response.content.decode()
+    response = client.post("/style-guide/", {"action": "remove"}, follow=True)
+    assert "Confirmed: the “remove” form was sent." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_security_tab_title_is_words_and_pages_have_a_skip_link(tenant_a, owner_a):
+    from tests.conftest import client_for
+
+    html = verified_client(tenant_a, owner_a).get("/security/").content.decode()
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert title == f"<title>Security · {tenant_a.name}"
+    assert '<a class="skip-link" href="#main">Skip to content</a>' in html and 'id="main"' in html
+    landing = client_for(None).get("/").content.decode()
+    assert '<a class="skip-link" href="#main">' in landing
+    assert '<meta name="description" content="' in landing
+
+
+@pytest.mark.django_db
+def test_ending_other_sessions_and_withdrawing_an_invitation_ask_first(tenant_a, owner_a):
+    from apps.identity.services import invitation_create
+
+    client = verified_client(tenant_a, owner_a)
+    assert 'data-confirm="End every other session?' in client.get("/security/sessions/").content.decode()
+    invitation_create(actor=owner_a.memberships.get(tenant=tenant_a), email="bob@example.com", role="member")
+    assert 'data-confirm="Withdraw the invitation to bob@example.com?' in client.get("/members/").content.decode()
+
+
+@pytest.mark.django_db
+def test_webhook_secret_and_new_api_key_have_copy_buttons(tenant_a, owner_a):
+    from django_tenants.utils import tenant_context
+
+    from apps.notifications.models import WebhookEndpoint
+
+    client = verified_client(tenant_a, owner_a)
+    with tenant_context(tenant_a):
+        endpoint = WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/in", event_types=[], secret="whsec_kit"
+        )
+    html = client.get(f"/webhooks/{endpoint.pk}/").content.decode()
+    assert '<code class="secret" data-secret id="webhook-secret">whsec_kit</code>' in html
+    assert 'data-copy="#webhook-secret"' in html
+    html = client.post(
+        "/developers/keys/", {"name": "Sync", "scopes": ["identity:read"], "expires_on": ""}
+    ).content.decode()
+    assert '<span id="new-key-secret"><code class="secret" data-secret>hub_' in html
+    assert 'data-copy="#new-key-secret"' in html
+
+
+@pytest.mark.django_db
+def test_removing_a_second_factor_asks_first(tenant_a, owner_a):
+    from apps.identity.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
+    html = verified_client(tenant_a, owner_a).get("/security/").content.decode()
+    assert 'data-confirm="Remove Phone app? You will no longer be able to use it to log in."' in html
