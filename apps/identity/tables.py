@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TemplateCell, TimeColumn
 
-from .audit import ACTION_WORDS, audit_entry_words, object_type_words
+from .audit import audit_entry_words, object_type_words
 from .models import Invitation, Membership, User
 from .roles import Role, can_manage
 from .sessions import describe_device
@@ -115,11 +115,19 @@ class SessionsTable(DataTable):
         return describe_device(value)
 
 
+ACTION_CHOICES = [
+    (LogEntry.Action.CREATE, "Created"),
+    (LogEntry.Action.UPDATE, "Updated"),
+    (LogEntry.Action.DELETE, "Deleted"),
+    (LogEntry.Action.ACCESS, "Log-ins and other access"),
+]
+
+
 class AuditFilter(django_filters.FilterSet):
     """The audit log page's filters; the times are read in the viewer's time zone."""
 
     actor = django_filters.ChoiceFilter(field_name="actor_id", empty_label="Anyone", label="Who")
-    action = django_filters.ChoiceFilter(choices=list(ACTION_WORDS.items()), empty_label="Any action", label="Action")
+    action = django_filters.ChoiceFilter(choices=ACTION_CHOICES, empty_label="Any action", label="Action")
     object_type = django_filters.ChoiceFilter(field_name="content_type_id", empty_label="Anything", label="On")
     since = django_filters.DateTimeFilter(
         field_name="timestamp", lookup_expr="gte", label="From", widget=DateTimeInput(**LOCAL_TIME)
