@@ -31,7 +31,7 @@ def shop(django_db_setup, django_db_blocker):
     from apps.api.services import api_key_create
     from apps.identity.services import invitation_create
     from apps.notifications import webhooks
-    from apps.notifications.models import WebhookDelivery
+    from apps.notifications.models import Notification, WebhookDelivery
 
     slug = f"tables-{secrets.token_hex(3)}"
     with django_db_blocker.unblock():
@@ -46,6 +46,7 @@ def shop(django_db_setup, django_db_blocker):
         with schema_context(tenant.schema_name):
             api_key_create(actor=actor, name="Billing sync with a long name", scopes=["audit:read"], expires_at=None)
             endpoint = webhooks.endpoint_create(url="https://hooks.example.com/orders", event_types=[])
+            Notification.objects.create(user=owner, event_type="member.joined", title="Bob Builder joined", in_app=True)
             for n, status in enumerate(("succeeded", "failed", "pending")):
                 WebhookDelivery.objects.create(
                     endpoint=endpoint,
@@ -184,5 +185,23 @@ def test_the_delivery_log_updates_by_itself(shop, live_hub, chromium, django_db_
         expect(row.locator(".badge-success")).to_have_text("Delivered", timeout=8_000)
         assert page.evaluate("window.__stayed === true")
         save_screenshot(page, "tables-deliveries-live")
+    finally:
+        context.close()
+
+
+def test_marking_a_notification_read_updates_the_list_in_place(shop, live_hub, chromium):  # noqa: F811
+    tenant, owner, _ = shop
+    context = new_context(chromium)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/notifications/"))
+        page.evaluate("window.__stayed = true")
+        row = page.locator("tr", has_text="Bob Builder joined")
+        expect(row.locator(".badge", has_text="new")).to_be_visible()
+        row.get_by_role("button", name="Mark as read").click()
+        expect(row.get_by_role("button", name="Mark as read")).to_have_count(0)
+        expect(row.locator(".badge", has_text="new")).to_have_count(0)
+        assert page.evaluate("window.__stayed === true")
     finally:
         context.close()
