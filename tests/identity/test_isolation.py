@@ -9,7 +9,7 @@ from apps.identity.models import Membership
 from tests.conftest import client_for
 
 # Every page of the tenant URLconf, with sample arguments.
-GET_PAGES = ["/", "/members/", "/settings/", "/profile/", "/settings/security/"]
+GET_PAGES = ["/", "/members/", "/audit-log/", "/settings/", "/profile/", "/settings/security/"]
 POST_PAGES = [
     "/members/invite/",
     "/members/1/role/",
@@ -28,6 +28,7 @@ def test_the_page_lists_cover_the_tenant_urlconf():
         "home",
         "home_layout",
         "members",
+        "audit_log",
         "organisation_settings",
         "profile",
         "member_invite",
