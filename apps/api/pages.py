@@ -10,11 +10,13 @@ from django.utils.dateformat import format as format_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
 from .forms import ApiKeyForm
 from .selectors import api_key_last_used, api_key_list, api_usage_list
 from .services import api_key_create, api_key_revoke
+from .tables import ApiKeysTable
 
 USAGE_DAYS = 14
 CHART_KEYS = 5  # keys drawn on their own in the usage chart; the others are added up as one
@@ -43,17 +45,22 @@ def usage_chart(keys, per_key: dict, days: list) -> dict:
 
 def _page(request, form=None, created=None, raw=None, status=200):
     keys = list(api_key_list())
-    last_used = api_key_last_used(keys=keys)
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=i) for i in range(USAGE_DAYS)]
-    usage = api_usage_list(since=days[-1], until=today)
     per_key = {}
-    for row in usage:
+    for row in api_usage_list(since=days[-1], until=today):
         per_key.setdefault(row["key_id"], {})[row["day"]] = row["calls"]
-    for key in keys:
-        key.last_used = last_used.get(key.pk)
-        key.usage_today = per_key.get(key.pk, {}).get(today, 0)
-        key.usage_total = sum(per_key.get(key.pk, {}).values())
+    table = data_table(
+        request,
+        ApiKeysTable,
+        api_key_list(),
+        empty_action=("Create a key", "#create-key"),
+        last_used=api_key_last_used(keys=keys),
+        usage={pk: (calls.get(today, 0), sum(calls.values())) for pk, calls in per_key.items()},
+        usage_days=USAGE_DAYS,
+    )
+    if table.response and not created:
+        return table.response
     chart = usage_chart(keys, per_key, days)
     # The table under the chart: newest day first, its total and each of the chart's series.
     daily = [
@@ -66,7 +73,7 @@ def _page(request, form=None, created=None, raw=None, status=200):
     ]
     context = {
         "form": form or ApiKeyForm(),
-        "keys": keys,
+        "table": table,
         "created": created,
         "raw_key": raw,
         "daily": daily,

@@ -71,6 +71,7 @@ class IdentityConfig(HubAppConfig):
         register_nav_item(
             NavItem("Home", "home", icon="home", weight=0),
             NavItem("Members", "members", icon="users", permission="members.view", weight=80),
+            NavItem("Audit log", "audit_log", icon="list", permission="audit.view", weight=85),
             NavItem("Settings", "organisation_settings", icon="settings", permission="settings.change", weight=90),
             NavItem("Log-in & SSO", "security_settings", icon="settings", permission="settings.change", weight=92),
             NavItem("My security", "security", icon="settings", weight=95),

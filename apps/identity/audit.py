@@ -84,3 +84,43 @@ def audit_event(*, request, event: str, user: User | None = None, email: str = "
         with schema_context(get_public_schema_name()):
             entry.save()
     return entry
+
+
+# --- The audit log in words -------------------------------------------------------------------
+
+SECURITY_EVENT_WORDS = {
+    "login": "Logged in",
+    "logout": "Logged out",
+    "login.failed": "Failed to log in",
+    "login.locked": "Was locked out after failed log-ins",
+    "mfa.verify_failed": "Failed the second-factor check",
+    "mfa.factor_added": "Added a second factor",
+    "mfa.factor_removed": "Removed a second factor",
+    "mfa.recovery_codes_regenerated": "Made new recovery codes",
+    "mfa.policy_changed": "Changed the second-factor policy",
+    "sso.settings_changed": "Changed the single sign-on settings",
+    "sessions.ended": "Ended sessions",
+}
+ACTION_WORDS = {
+    LogEntry.Action.CREATE: "Created",
+    LogEntry.Action.UPDATE: "Updated",
+    LogEntry.Action.DELETE: "Deleted",
+    LogEntry.Action.ACCESS: "Accessed",
+}
+
+
+def object_type_words(content_type) -> str:
+    """What kind of thing an entry is about, e.g. "membership"."""
+    model = content_type.model_class() if content_type else None
+    return str(model._meta.verbose_name) if model else (content_type.model if content_type else "object")
+
+
+def audit_entry_words(entry: LogEntry) -> str:
+    """What an audit entry says happened, in words ("Updated membership: role"). The one place the
+    audit log page asks; a richer sentence maker can take its place."""
+    event = (entry.additional_data or {}).get("event") if isinstance(entry.additional_data, dict) else None
+    if event:
+        return SECURITY_EVENT_WORDS.get(event, event.replace(".", " ").replace("_", " ").capitalize())
+    words = f"{ACTION_WORDS.get(entry.action, 'Changed')} {object_type_words(entry.content_type)}"
+    fields = sorted(entry.changes_dict) if entry.action == LogEntry.Action.UPDATE else []
+    return f"{words}: {', '.join(f.replace('_', ' ') for f in fields)}" if fields else words

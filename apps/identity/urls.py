@@ -11,6 +11,7 @@ urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("audit-log/", views.audit_log, name="audit_log"),
     path("settings/", views.organisation_settings, name="organisation_settings"),
     path("settings/delete/", views.organisation_delete, name="organisation_delete"),
     path("settings/logo/", views.organisation_logo, name="organisation_logo"),

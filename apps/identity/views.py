@@ -1,6 +1,7 @@
 """The tenant dashboard pages every organisation has. Thin: validate, call a service, render."""
 
 from allauth.account.signals import user_signed_up
+from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
 from apps.core.images import image_response
+from apps.core.tables import data_table, table_action_done
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import public_url, tenant_delete, tenant_settings_update
 
@@ -29,8 +31,9 @@ from .forms import (
 from .handover import handover_mfa_verified, handover_redeem, handover_url
 from .mfa import MFA_STATE_KEY
 from .models import Membership
-from .roles import Role, can_grant, can_manage, has_permission
-from .selectors import checklist, home_widgets, invitation_pending_list, leave_blocker, member_list, membership_get
+from .roles import Role, can_grant, has_permission
+from .selectors import checklist, home_widgets, invitation_pending_list, member_list, membership_get
+from .tables import AuditTable, InvitationsTable, MembersTable
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -72,21 +75,28 @@ def home_layout(request):
 
 def _members_page(request, invite_form=None, status=200):
     actor = request.membership
-    members = list(member_list(tenant=request.tenant))
-    for m in members:
-        m.can_manage = m.pk != actor.pk and can_manage(actor.role, m.role)
-        m.leave_blocker = leave_blocker(membership=m) if m.pk == actor.pk else ""
     grantable = [(value, label) for value, label in Role.choices if can_grant(actor.role, value)]
     can_invite = has_permission(actor.role, "members.invite")
+    members = data_table(
+        request, MembersTable, member_list(tenant=request.tenant), actor=actor, grantable_roles=grantable
+    )
+    if members.response:
+        return members.response
+    invitations = None
+    if can_invite:
+        invitations = data_table(
+            request, InvitationsTable, invitation_pending_list(tenant=request.tenant).order_by("email"), prefix="inv-"
+        )
+        if invitations.response:
+            return invitations.response
     if invite_form is None and can_invite:
         invite_form = InviteForm()
     if invite_form is not None:
         invite_form.fields["role"].choices = grantable
     context = {
         "members": members,
-        "invitations": invitation_pending_list(tenant=request.tenant) if can_invite else [],
+        "invitations": invitations,
         "invite_form": invite_form,
-        "grantable_roles": grantable,
         "can_invite": can_invite,
     }
     return render(request, "identity/members.html", context, status=status)
@@ -130,9 +140,9 @@ def member_change_role(request, pk):
         services.membership_change_role(actor=request.membership, membership=membership, role=form.cleaned_data["role"])
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("members")
+        return table_action_done(request) or redirect("members")
     messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
-    return redirect("members")
+    return table_action_done(request) or redirect("members")
 
 
 @require_POST
@@ -167,6 +177,14 @@ def _organisation_settings_page(request, form=None, delete_form=None, status=200
         form.fields.pop("remove_logo", None)  # nothing to remove
     context = {"form": form, "delete_form": delete_form or DeleteOrganisationForm(tenant=tenant)}
     return render(request, "identity/organisation_settings.html", context, status=status)
+
+
+@tenant_member_required("audit.view")
+def audit_log(request):
+    # The tenant's own schema holds its own log: other tenants' entries are not there.
+    entries = LogEntry.objects.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+    table = data_table(request, AuditTable, entries)
+    return table.response or render(request, "identity/audit_log.html", {"table": table})
 
 
 @tenant_member_required("settings.change")

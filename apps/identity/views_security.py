@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
+from apps.core.tables import data_table
 
 from . import mfa, sessions, sso
 from .audit import audit_event
@@ -25,6 +26,7 @@ from .roles import has_permission
 from .selectors import membership_get
 from .sms import SMSError
 from .stages import SecondFactorStage
+from .tables import SessionsTable
 
 NEW_CODES_KEY = "hub_new_recovery_codes"
 METHOD_KEY = "hub_mfa_method"  # the factor the user chose on the second-factor page
@@ -270,11 +272,13 @@ def recovery_codes_done(request):
 
 @login_required
 def session_list(request):
-    rows = list(sessions.session_list(user=request.user))
-    for row in rows:
-        row.device = sessions.describe_device(row.user_agent)
-        row.current = row.session_key == request.session.session_key
-    return render(request, "identity/sessions.html", _context(request, rows=rows))
+    table = data_table(
+        request,
+        SessionsTable,
+        sessions.session_list(user=request.user).order_by("-last_activity"),
+        current_key=request.session.session_key,
+    )
+    return table.response or render(request, "identity/sessions.html", _context(request, table=table))
 
 
 @require_POST

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.events.selectors import event_type_list
@@ -32,8 +33,15 @@ class EndpointForm(forms.Form):
 
 
 class ReplayForm(forms.Form):
+    """`since` is a wall-clock time in the active time zone (the user's): the browser's
+    datetime-local field has no zone, so the label names it and Django reads it in that zone."""
+
     event_type = forms.ChoiceField(label="Event type")
-    since = forms.DateTimeField(label="Since (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = forms.DateTimeField(
+        label="Since",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,6 +49,11 @@ class ReplayForm(forms.Form):
         self.fields["event_type"].choices = [
             (t.name, f"{t.label} ({t.name})") for t in sorted(event_type_list(), key=lambda t: t.label)
         ]
+        zone = timezone.get_current_timezone_name()
+        offset = timezone.localtime().strftime("%z")
+        since = self.fields["since"]
+        since.label = f"Since ({zone})"
+        since.help_text = f"A date and time in {zone} (UTC{offset[:3]}:{offset[3:]}), your time zone."
 
 
 class PreferencesForm(forms.Form):

@@ -4,7 +4,6 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,19 +12,23 @@ from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
 from apps.core.registry import registry
+from apps.core.tables import data_table, table_action_done
 from apps.identity.decorators import tenant_member_required
 
 from . import selectors, services, webhooks
 from .forms import EndpointForm, PreferencesForm, ReplayForm
 from .models import Channel, NotificationPreference, WebhookDelivery, WebhookEndpoint
+from .tables import DeliveriesTable, EndpointsTable, NotificationsTable
+
+DELIVERY_POLL_SECONDS = 3
 
 # --- notifications ------------------------------------------------------------------------------
 
 
 @tenant_member_required()
 def notification_list(request):
-    page = Paginator(selectors.notification_list(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    table = data_table(request, NotificationsTable, selectors.notification_list(user=request.user).order_by("-id"))
+    return table.response or render(request, "notifications/list.html", {"table": table})
 
 
 @tenant_member_required()
@@ -38,6 +41,8 @@ def activity(request):
 @tenant_member_required()
 def notification_read(request, pk):
     services.notification_mark_read(user=request.user, notification_id=pk)
+    if done := table_action_done(request):
+        return done
     target = request.POST.get("next", "")
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
@@ -69,7 +74,7 @@ def notification_read_all(request):
     if request.headers.get("HX-Target") == BELL_PANEL:
         return _menu(request)  # from the bell's dropdown: the list again, all read
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
-    return redirect("notifications:list")
+    return table_action_done(request) or redirect("notifications:list")
 
 
 @tenant_member_required()
@@ -161,7 +166,15 @@ def webhook_list(request):
         else:
             messages.success(request, "Webhook endpoint added. Its signing secret is below.")
             return redirect("notifications:webhook", pk=endpoint.pk)
-    context = {"endpoints": selectors.endpoint_list(), "form": form}
+    table = data_table(
+        request,
+        EndpointsTable,
+        selectors.endpoint_list().order_by("-created"),
+        empty_action=("Add an endpoint", "#add-endpoint"),
+    )
+    if table.response:
+        return table.response
+    context = {"table": table, "form": form}
     return render(request, "notifications/webhooks.html", context, status=400 if form.errors else 200)
 
 
@@ -197,7 +210,15 @@ def webhook_detail(request, pk):
 
 
 def _detail(request, endpoint, *, form=None, replay_form=None, status=200):
-    deliveries = Paginator(selectors.delivery_list(endpoint=endpoint), 20).get_page(request.GET.get("page"))
+    deliveries = data_table(
+        request,
+        DeliveriesTable,
+        selectors.delivery_list(endpoint=endpoint).order_by("-created", "-pk"),
+        # The log reloads itself while a delivery is under way.
+        poll_seconds=DELIVERY_POLL_SECONDS if selectors.delivery_in_flight(endpoint=endpoint) else 0,
+    )
+    if deliveries.response:
+        return deliveries.response
     context = {
         "endpoint": endpoint,
         "form": form

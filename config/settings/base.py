@@ -60,6 +60,7 @@ THIRD_PARTY_SHARED_APPS = [
     "auditlog",
     "rest_framework",
     "django_filters",
+    "django_tables2",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",

@@ -58,7 +58,7 @@ def test_revoke_from_the_page(tenant_a, owner_a):
     response = client.post(f"/developers/keys/{key.pk}/revoke/", follow=True)
     assert "was revoked" in response.content.decode()
     assert api_client(tenant_a, raw).get("/api/v1/members/").status_code == 401
-    row = re.search(rf'<tr data-key="{key.prefix}">.*?</tr>', response.content.decode(), re.S).group(0)
+    row = re.search(rf'<tr data-key="{key.prefix}"[^>]*>.*?</tr>', response.content.decode(), re.S).group(0)
     assert "revoked" in row and "Revoke</button>" not in row
 
 
@@ -67,9 +67,9 @@ def test_page_shows_last_use_and_calls(tenant_a, owner_a, key_a):
     for _ in range(3):
         api_client(tenant_a, raw).get("/api/v1/tenant/")
     html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
-    row = re.search(rf'<tr data-key="{key.prefix}">.*?</tr>', html, re.S).group(0)
-    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["3", "3"]
-    assert "ago" in row
+    row = re.search(rf'<tr data-key="{key.prefix}"[^>]*>.*?</tr>', html, re.S).group(0)
+    assert re.findall(r"<td class=\"num\"[^>]*>(\d+)</td>", row) == ["3", "3"]
+    assert re.search(r'data-label="Last used"><time datetime="[^"]+"[^>]*>just now</time>', row)
     assert re.search(r'<td class="num">3</td>', re.search(r'id="api-usage".*?</table>', html, re.S).group(0))
 
 
@@ -135,3 +135,26 @@ def test_usage_chart_data_is_in_the_page_busiest_keys_first_the_rest_together(te
 def test_no_calls_no_chart(tenant_a, owner_a):
     html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
     assert _usage_chart(html) is None and "No calls in the last 14 days." in html
+def test_keys_table_filters_exports_and_never_shows_another_tenants_keys(tenant_a, tenant_b, owner_a, owner_b):
+    import csv
+    import io
+
+    kept, _ = make_key(tenant_a, name="Kept key")
+    gone, _ = make_key(tenant_a, name="Gone key")
+    with schema_context(tenant_a.schema_name):
+        ApiKey.objects.filter(pk=gone.pk).update(revoked_at=datetime.now(UTC))
+    make_key(tenant_b, name="Beta secret key")
+    client = client_for(tenant_a, owner_a)
+    active = client.get("/developers/keys/", {"status": "active"}).content.decode()
+    assert "Kept key" in active and "Gone key" not in active and "Beta secret key" not in active
+    response = client.get("/developers/keys/", {"_export": "csv", "sort": "name"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Name", "Prefix", "Scopes", "Status"] and "Actions" not in rows[0]
+    assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
+        ("Gone key", f"{gone.prefix}…", "revoked"),
+        ("Kept key", f"{kept.prefix}…", "active"),
+    ]
+    partial = client.get("/developers/keys/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="api-keys-table")
+    assert partial.content.decode().strip().startswith('<div id="api-keys-table"')
+    beta = client_for(tenant_b, owner_b).get("/developers/keys/", {"_export": "csv"})
+    assert b"Kept key" not in b"".join(beta.streaming_content)

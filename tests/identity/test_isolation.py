@@ -12,6 +12,7 @@ from tests.conftest import client_for
 GET_PAGES = [
     "/",
     "/members/",
+    "/audit-log/",
     "/settings/",
     "/profile/",
     "/settings/security/",
@@ -38,6 +39,7 @@ def test_the_page_lists_cover_the_tenant_urlconf():
         "home",
         "home_layout",
         "members",
+        "audit_log",
         "organisation_settings",
         "profile",
         "member_invite",

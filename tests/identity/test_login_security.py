@@ -331,7 +331,7 @@ def test_sessions_are_listed_and_others_can_be_ended(tenant_a, owner_a):
         HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
     )
     page = laptop.get("/security/sessions/").content.decode()
-    assert "Safari on iPhone" in page and "Chrome on Linux" in page and "(this session)" in page
+    assert "Safari on iPhone" in page and "Chrome on Linux" in page and "this session</span>" in page
     assert "127.0.0.1" in page
     phone_row = UserSession.objects.get(session_key=phone.session.session_key)
     assert laptop.post(f"/security/sessions/{phone_row.pk}/end/").status_code == 302

@@ -66,6 +66,8 @@
   function show(n) {
     if (!n || n.id <= lastId) return;
     lastId = n.id;
+    // The notifications page's data table reloads itself (core/table.html listens for table-refresh).
+    if (document.getElementById("notifications-table")) document.body.dispatchEvent(new CustomEvent("table-refresh"));
     var list = document.querySelector("[data-live-notifications]");
     if (list) {
       var empty = list.querySelector("[data-empty]");
