@@ -342,16 +342,20 @@ class TenantSecurity(models.Model):
     log-in pages and the MFA-policy middleware read it without switching schemas."""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="security")
-    mfa_required = models.BooleanField(default=False, help_text="Every member must use a second factor.")
-    sso_enabled = models.BooleanField(default=False)
-    idp_metadata_url = models.URLField(blank=True)
-    idp_metadata_xml = models.TextField(blank=True)
-    idp_entity_id = models.CharField(max_length=500, blank=True)
-    sso_enforced = models.BooleanField(
-        default=False, help_text="Emails of the SSO domains must log in through the identity provider."
+    mfa_required = models.BooleanField(
+        "MFA required", default=False, help_text="Every member must use a second factor."
     )
-    sso_domains = models.JSONField(default=list, blank=True)
-    sso_default_role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    sso_enabled = models.BooleanField("SSO enabled", default=False)
+    idp_metadata_url = models.URLField("IdP metadata URL", blank=True)
+    idp_metadata_xml = models.TextField("IdP metadata XML", blank=True)
+    idp_entity_id = models.CharField("IdP entity ID", max_length=500, blank=True)
+    sso_enforced = models.BooleanField(
+        "SSO enforced", default=False, help_text="Emails of the SSO domains must log in through the identity provider."
+    )
+    sso_domains = models.JSONField("SSO domains", default=list, blank=True)
+    sso_default_role = models.CharField(
+        "role of new SSO users", max_length=20, choices=Role.choices, default=Role.MEMBER
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -368,7 +372,7 @@ class UserSession(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions")
     session_key = models.CharField(max_length=64, unique=True)
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     last_activity = models.DateTimeField(default=timezone.now)

@@ -35,6 +35,14 @@ def test_every_admin_model_name_reads_right():
     assert apps.get_model("identity", "SMSDevice")._meta.verbose_name_plural == "text message code factors"
 
 
+def test_admin_field_names_spell_their_abbreviations():
+    lower_case = re.compile(r"\b(ip|idp|sso|url|mfa|xml|api|totp|sms)\b")
+    for model in admin.site._registry:
+        for field in model._meta.get_fields():
+            name = str(getattr(field, "verbose_name", ""))
+            assert not lower_case.search(name), f"{model._meta.label}.{field.name}: {name}"
+
+
 @pytest.mark.django_db
 def test_the_admin_is_branded(tenant_a, operator):
     html = operator.get("/admin/").content.decode()
