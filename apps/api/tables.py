@@ -10,6 +10,7 @@ from apps.core.api import scopes
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
 
 from .models import ApiKey
+from .selectors import STATUS_WORDS
 
 NUMBER = {"td": {"class": "num"}}
 STATUS_TONES = {"active": "success", "expired": "warning", "revoked": "neutral"}
@@ -75,7 +76,7 @@ class ApiKeysTable(DataTable):
         return " ".join(value)
 
     def render_status(self, record):
-        return badge(record.status, STATUS_TONES[record.status])
+        return badge(STATUS_WORDS[record.status], STATUS_TONES[record.status])
 
     def value_status(self, record):
         return record.status

@@ -71,17 +71,17 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()
     expect(page.get_by_role("heading", name="API keys", level=1)).to_be_visible()
     page.locator("#id_name").fill("Warehouse sync")
-    page.get_by_role("checkbox", name="identity:read — Members and invitations.").check()
+    page.get_by_role("checkbox", name="Members: view —").check()
     page.get_by_role("button", name="Create key").click()
     secret = page.locator("[data-secret]")
     expect(secret).to_contain_text("hub_")
     raw = secret.inner_text().strip()
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
-    row = page.locator("#api-keys tbody tr")
+    row = page.locator("#api-keys-table tbody tr")
     expect(row).to_have_count(1)
     expect(row.first).to_contain_text("Warehouse sync")
-    expect(row.first).to_contain_text("identity:read")
+    expect(row.first).to_contain_text("Members: view")
     assert raw not in row.first.inner_text()
     page.screenshot(path="/tmp/api-keys-page.png", full_page=True)
 
@@ -92,7 +92,7 @@ def test_admin_creates_sees_once_and_revokes_a_key(docs_tenant, live_hub, page):
     page.get_by_role("button", name="Revoke").click()  # asks first, in the kit's dialog
     page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
     expect(page.locator(".message-success")).to_contain_text("was revoked")
-    expect(page.locator("#api-keys tbody tr").first).to_contain_text("revoked")
+    expect(page.locator("#api-keys-table tbody tr").first).to_contain_text("Revoked")
     assert csp_violations(page) == []
 
 

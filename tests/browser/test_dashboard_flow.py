@@ -58,7 +58,7 @@ def test_sign_up_lands_on_the_new_dashboard_and_invites_a_teammate(live_hub, liv
     page.get_by_label("Role").select_option("admin")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".message-success")).to_have_text("Invitation sent to teammate@example.com.")
-    pending = page.locator("#pending-invitations tbody tr")
+    pending = page.locator("#inv-invitations-table tbody tr")
     expect(pending).to_have_count(1)
     expect(pending.first).to_contain_text("teammate@example.com")
     expect(pending.first).to_contain_text("Admin")

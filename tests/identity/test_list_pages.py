@@ -53,9 +53,10 @@ def test_members_rows_have_their_actions_and_confirmations(tenant_a, owner_a):
     row = re.search(r'<tr data-member="bob@acme.test".*?</tr>', body, re.S).group(0)
     assert f'hx-post="/members/{bob.pk}/role/"' in row
     assert 'data-confirm="Remove bob@acme.test from Alpha Ltd?"' in row
-    # The sole owner is not offered "Leave" (it would fail).
+    # The sole owner's Leave is disabled, with the reason beside it (leaving would fail).
     own = re.search(rf'<tr data-member="{owner_a.email}".*?</tr>', body, re.S).group(0)
-    assert "Leave</button>" not in own and "Remove</button>" not in own
+    assert 'disabled aria-describedby="leave-blocked">Leave</button>' in own and "Remove</button>" not in own
+    assert "You are the only owner." in own and "data-confirm=" not in own
 
 
 def test_a_viewer_sees_members_without_buttons(tenant_a):
@@ -101,9 +102,10 @@ def _log_in(tenant, email, agent):
     return client
 
 
-def test_sessions_table_lists_only_mine_with_confirmed_end_buttons(tenant_a, tenant_b, owner_a, owner_b):
-    phone = _log_in(tenant_a, owner_a.email, "Mozilla/5.0 (iPhone) Safari/604.1")
-    laptop = _log_in(tenant_a, owner_a.email, "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")
+def test_sessions_table_lists_only_mine_with_confirmed_end_buttons(tenant_a, tenant_b, owner_b):
+    me = MembershipFactory(tenant=tenant_a, role="admin").user  # a person with no sessions of other tests
+    phone = _log_in(tenant_a, me.email, "Mozilla/5.0 (iPhone) Safari/604.1")
+    laptop = _log_in(tenant_a, me.email, "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")
     _log_in(tenant_b, owner_b.email, "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0")
     body = laptop.get("/security/sessions/").content.decode()
     assert "Safari on iPhone" in body and "Chrome on Linux" in body and "Firefox" not in body
