@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.core.middleware import TimeZoneMiddleware
 
+
 def render(source: str, **context) -> str:
     return Template("{% load hub %}" + source).render(Context(context))
 
