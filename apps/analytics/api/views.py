@@ -1,0 +1,150 @@
+"""/api/v1/analytics/: capture (with a project key) and the project keys (admins).
+
+Capture is also served at the tenant host's /capture/, /batch/, /e/ and /i/v0/e/ (PostHog's
+paths, urls.py). It authenticates with the project key found in the body, the query or the
+Authorization header, so it has no session, CSRF check or API-key rate limit; a browser may call
+it from the key's allowed origins (CORS)."""
+
+from django.db import connection
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.api.exceptions import problem_response
+from apps.core.api.schema import ProblemSerializer
+from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
+
+from .. import capture, keys, selectors, services
+from .serializers import CaptureResultSerializer, CaptureSerializer, ProjectKeyCreatedSerializer, ProjectKeySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List project keys"),
+    retrieve=extend_schema(summary="One project key"),
+    create=extend_schema(summary="Create a project key", responses={201: ProjectKeyCreatedSerializer}),
+    revoke=extend_schema(summary="Revoke a project key (its events are refused from then on)", request=None),
+)
+class ProjectKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, HubGenericViewSet):
+    api_scope = "analytics"
+    read_permission = "analytics.keys.manage"
+    write_permission = "analytics.keys.manage"
+    serializer_class = ProjectKeySerializer
+    ordering_fields = ["id", "created", "name"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return selectors.project_key_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, raw = services.project_key_create(
+            tenant=request.tenant,
+            actor=request.membership,
+            name=serializer.validated_data["name"],
+            allowed_origins=serializer.validated_data.get("allowed_origins", []),
+        )
+        key.key = raw
+        headers = {"Location": f"{request.path.rstrip('/')}/{key.pk}/", "Cache-Control": "no-store"}
+        return Response(ProjectKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, *args, **kwargs):
+        key = services.project_key_revoke(tenant=request.tenant, actor=request.membership, key=self.get_object())
+        return Response(ProjectKeySerializer(key).data)
+
+
+def _problem(status_code: int, detail: str, code: str, errors=None):
+    extra = {"errors": errors} if errors is not None else {}
+    return problem_response(status_code, detail, code, **extra)
+
+
+class CaptureView(HubAPIView):
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()
+
+    def options(self, request, *args, **kwargs):
+        """A CORS preflight: allowed when an active key of the tenant allows the origin."""
+        response = Response(status=204)
+        origin = request._request.headers.get("Origin", "")
+        if origin and keys.origin_allowed(connection.schema_name, origin):
+            self._cors(response, origin)
+            response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding, Authorization"
+            response["Access-Control-Max-Age"] = "600"
+        return response
+
+    @staticmethod
+    def _cors(response, origin: str) -> None:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+
+    @extend_schema(
+        operation_id="analytics_capture",
+        summary="Send one event or a batch of up to 1,000",
+        request=CaptureSerializer,
+        responses={
+            200: CaptureResultSerializer,
+            413: OpenApiResponse(ProblemSerializer, description="The body or the batch is too large."),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        http = request._request
+        try:
+            raw = capture.body_read(http, http.META.get("CONTENT_LENGTH"))
+            payload = capture.payload_read(
+                raw,
+                content_type=http.META.get("CONTENT_TYPE", ""),
+                content_encoding=http.META.get("HTTP_CONTENT_ENCODING", ""),
+                query={k: v for k, v in http.GET.items()},
+                authorization=http.META.get("HTTP_AUTHORIZATION", ""),
+            )
+        except capture.CaptureError as exc:
+            errors = [{"field": exc.field, "message": exc.detail, "code": exc.code}] if exc.field else None
+            return _problem(exc.status, exc.detail, exc.code, errors)
+        schema = connection.schema_name
+        key = keys.key_find(schema, payload.api_key) if payload.api_key and not http.tenant.is_public else None
+        if key is None:
+            return _problem(
+                401,
+                "No valid project key: send this organisation's key as api_key (or token) in the body.",
+                "not_authenticated",
+                [{"field": "api_key", "message": "Unknown or revoked project key.", "code": "invalid"}],
+            )
+        origin = http.headers.get("Origin", "")
+        if origin and not key.allows_origin(origin):
+            return _problem(403, f"This project key does not allow sending from {origin}.", "origin_not_allowed")
+        try:
+            checked = services.events_capture(schema=schema, payload=payload)
+        except capture.CaptureError as exc:
+            return _problem(
+                exc.status, exc.detail, exc.code, [{"field": exc.field, "message": exc.detail, "code": exc.code}]
+            )
+        if not checked.rows:
+            prefix = "" if not payload.batch else "batch."
+            errors = [
+                {
+                    "field": f"{prefix}{r['index']}.{r['field']}".strip(".") if payload.batch else r["field"],
+                    "message": r["message"],
+                    "code": r["code"],
+                    "index": r["index"],
+                }
+                for r in checked.refused
+            ]
+            fields = ", ".join(sorted({e["field"] for e in errors}))
+            response = _problem(
+                400, f"No event was accepted. Check the fields named in errors: {fields}.", "invalid", errors
+            )
+        else:
+            response = Response({"status": 1, "accepted": len(checked.rows), "refused": checked.refused})
+        if origin:
+            self._cors(response, origin)
+        return response
+
+
+@extend_schema(exclude=True)
+class PostHogCaptureView(CaptureView):
+    """The same, at PostHog's paths on the tenant's host (not part of the API's document)."""

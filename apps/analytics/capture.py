@@ -1,0 +1,292 @@
+"""Reading capture requests: the hub's own format and PostHog's, one event or a batch.
+
+`payload_read()` turns a request body into (payload, its project key, sent_at); `events_check()`
+turns its events into rows for the writer and the list of those refused, each with its index, the
+field at fault and why. Nothing here touches the database or Redis.
+
+Accepted bodies (Content-Encoding: gzip, or ?compression=gzip-js, may compress any of them):
+
+- JSON `{"api_key": …, "event": …, "distinct_id": …, …}`: one event;
+- JSON `{"api_key": …, "batch": [{…}, …], "sent_at": …}`: a batch (posthog-python's /batch/);
+- JSON `[{…}, …]`: a batch whose key is each event's `properties.token` (posthog-js's /e/);
+- a form with `data=<base64 of the JSON>` (posthog-js with compression "base64").
+
+The key may also come as `token` in the body, `?api_key=`/`?token=` in the query, or the header
+`Authorization: Bearer phc_…`.
+"""
+
+import base64
+import binascii
+import json
+import uuid as uuid_module
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+from . import conf
+
+MAX_NAME = 200
+
+
+class CaptureError(Exception):
+    """A request refused as a whole: its status, what went wrong, and the field at fault."""
+
+    def __init__(self, status: int, detail: str, *, field: str = "", code: str = "invalid"):
+        super().__init__(detail)
+        self.status, self.detail, self.field, self.code = status, detail, field, code
+
+
+@dataclass
+class Payload:
+    events: list
+    api_key: str | None
+    sent_at: object = None
+    batch: bool = True  # False: one event sent on its own (its errors name its fields directly)
+
+
+@dataclass
+class Checked:
+    rows: list = field(default_factory=list)  # [timestamp, uuid, event, distinct_id, properties JSON, received, person]
+    refused: list = field(default_factory=list)  # [{"index", "field", "message", "code"}]
+
+
+def _too_large() -> CaptureError:
+    limit = conf.get("HUB_ANALYTICS_MAX_BODY_BYTES")
+    return CaptureError(413, f"The body is larger than {limit} bytes: send fewer events at a time.", code="too_large")
+
+
+def body_read(stream, content_length: str | None) -> bytes:
+    """The body, at most HUB_ANALYTICS_MAX_BODY_BYTES (413 past that)."""
+    limit = conf.get("HUB_ANALYTICS_MAX_BODY_BYTES")
+    try:
+        if content_length and int(content_length) > limit:
+            raise _too_large()
+    except ValueError:
+        pass
+    raw = stream.read(limit + 1)
+    if len(raw) > limit:
+        raise _too_large()
+    return raw
+
+
+def _gunzip(raw: bytes) -> bytes:
+    limit = conf.get("HUB_ANALYTICS_MAX_BODY_BYTES")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise CaptureError(400, "The body is not valid gzip.", field="body") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _too_large()
+    return out
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json(raw: bytes | str):
+    try:
+        return json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise CaptureError(400, "The body is not valid JSON.", field="body") from None
+
+
+def payload_read(raw: bytes, *, content_type: str, content_encoding: str, query: dict, authorization: str) -> Payload:
+    """The events, key and sent_at of a capture request (CaptureError when it cannot be read)."""
+    compression = (query.get("compression") or "").lower()
+    if "gzip" in content_encoding.lower() or compression in ("gzip", "gzip-js") or raw[:2] == b"\x1f\x8b":
+        raw = _gunzip(raw)
+    if content_type.startswith("application/x-www-form-urlencoded") or raw[:5] == b"data=":
+        form = parse_qs(raw.decode("latin-1"))
+        data = (form.get("data") or [""])[0]
+        if not data.lstrip().startswith(("{", "[")):
+            try:
+                data = base64.b64decode(data + "=" * (-len(data) % 4), validate=False)
+            except (binascii.Error, ValueError):
+                raise CaptureError(400, "The form's data is not base64.", field="data") from None
+            if data[:2] == b"\x1f\x8b":
+                data = _gunzip(data)
+        raw = data if isinstance(data, bytes) else data.encode()
+    body = _json(raw)
+
+    if isinstance(body, list):
+        events, top, batch = body, {}, True
+    elif isinstance(body, dict):
+        if "batch" in body:
+            events, batch = body["batch"], True
+            if not isinstance(events, list):
+                raise CaptureError(400, "batch must be a list of events.", field="batch", code="invalid_type")
+        else:
+            events, batch = [body], False
+        top = body
+    else:
+        raise CaptureError(400, "Send an event, a batch or a list of events.", field="body", code="invalid_type")
+    if batch and len(events) > conf.get("HUB_ANALYTICS_MAX_BATCH"):
+        raise CaptureError(
+            413,
+            f"A batch holds at most {conf.get('HUB_ANALYTICS_MAX_BATCH')} events; this one has {len(events)}.",
+            field="batch",
+            code="too_many",
+        )
+    if batch and not events:
+        raise CaptureError(400, "The batch holds no events.", field="batch", code="empty")
+    return Payload(
+        events=events, api_key=_key_of(top, events, query, authorization), sent_at=_sent_at(top, query), batch=batch
+    )
+
+
+def _key_of(top: dict, events: list, query: dict, authorization: str) -> str | None:
+    scheme, _, credentials = authorization.partition(" ")
+    candidates = [
+        top.get("api_key"),
+        top.get("token"),
+        query.get("api_key"),
+        query.get("token"),
+        credentials.strip() if scheme.lower() == "bearer" else None,
+    ]
+    first = events[0] if events and isinstance(events[0], dict) else {}
+    properties = first.get("properties") if isinstance(first.get("properties"), dict) else {}
+    candidates += [first.get("api_key"), first.get("token"), properties.get("token")]
+    return next((c for c in candidates if isinstance(c, str) and c), None)
+
+
+def _sent_at(top: dict, query: dict):
+    if top.get("sent_at") is not None:
+        return top["sent_at"]
+    stamp = query.get("_")  # posthog-js: the time of sending, in milliseconds
+    if stamp and stamp.isdigit():
+        return datetime.fromtimestamp(int(stamp) / 1000, UTC).isoformat()
+    return None
+
+
+def parse_time(value) -> datetime:
+    """An ISO 8601 time (a naive one is taken as UTC); ValueError if it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def skew_of(sent_at, now: datetime) -> timedelta:
+    """How far the sender's clock is behind ours (now - sent_at); zero when it did not say."""
+    if sent_at is None:
+        return timedelta(0)
+    try:
+        return now - parse_time(sent_at)
+    except ValueError:
+        raise CaptureError(400, "sent_at must be an ISO 8601 time.", field="sent_at") from None
+
+
+class Refused(Exception):
+    def __init__(self, field: str, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.field, self.message, self.code = field, message, code
+
+
+def _text(value, name: str) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool) and name == "distinct_id":
+        value = str(value)
+    if not isinstance(value, str):
+        raise Refused(name, f"{name} must be a string.", "invalid_type")
+    value = value.strip()
+    if not value:
+        raise Refused(name, f"{name} is required.", "required")
+    if len(value) > MAX_NAME:
+        raise Refused(name, f"{name} must be at most {MAX_NAME} characters.", "too_long")
+    if "\x00" in value or not _encodable(value):
+        raise Refused(name, f"{name} holds characters that cannot be stored.", "invalid")
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
+        return False
+    return True
+
+
+def _object(value, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Refused(name, f"{name} must be an object.", "invalid_type")
+    return value
+
+
+def _person_change(message: dict, event: str, properties: dict) -> dict | None:
+    change = {}
+    for key, name in (("$set", "set"), ("$set_once", "set_once")):
+        value = message.get(key, properties.get(key))
+        if value is not None:
+            change[name] = _object(value, key)
+    other = None
+    if event == "$identify":
+        other = properties.get("$anon_distinct_id")
+    elif event in ("$create_alias", "$merge_dangerously"):
+        other = properties.get("alias")
+    if other is not None:
+        change["merge"] = _text(other, "properties.alias" if event != "$identify" else "properties.$anon_distinct_id")
+    return change or None
+
+
+def event_check(message, *, now: datetime, skew: timedelta) -> list:
+    """One event as a row for the writer, or Refused naming the field at fault."""
+    if not isinstance(message, dict):
+        raise Refused("", "Each event must be an object.", "invalid_type")
+    event = _text(message.get("event"), "event")
+    properties = _object(message.get("properties"), "properties")
+    distinct = message.get("distinct_id", properties.get("distinct_id", message.get("$distinct_id")))
+    distinct_id = _text(distinct, "distinct_id")
+
+    if message.get("timestamp") is not None:
+        try:
+            timestamp = parse_time(message["timestamp"]) + skew
+        except (ValueError, OverflowError):
+            raise Refused("timestamp", "timestamp must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.") from None
+    elif isinstance(message.get("offset"), int) and not isinstance(message.get("offset"), bool):
+        timestamp = now - timedelta(milliseconds=message["offset"])  # posthog-js: sent this long after
+    else:
+        timestamp = now
+    if timestamp > now + timedelta(seconds=conf.get("HUB_ANALYTICS_MAX_FUTURE_SECONDS")):
+        raise Refused("timestamp", "timestamp is too far in the future (more than a day ahead).", "future")
+    if timestamp < now - timedelta(days=conf.get("HUB_ANALYTICS_MAX_AGE_DAYS")):
+        days = conf.get("HUB_ANALYTICS_MAX_AGE_DAYS")
+        raise Refused("timestamp", f"timestamp is too old (more than {days} days ago).", "too_old")
+
+    raw_uuid = message.get("uuid")
+    if raw_uuid is None:
+        event_uuid = str(uuid_module.uuid4())
+    else:
+        try:
+            event_uuid = str(uuid_module.UUID(raw_uuid)) if isinstance(raw_uuid, str) else None
+        except ValueError:
+            event_uuid = None
+        if event_uuid is None:
+            raise Refused("uuid", "uuid must be a UUID, e.g. 0190d5b4-7d0e-7000-8000-000000000000.")
+
+    person = _person_change(message, event, properties)
+    stored = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
+    if "\\u0000" in stored or not _encodable(stored):
+        raise Refused("properties", "properties hold characters that cannot be stored.")
+    return [timestamp.isoformat(), event_uuid, event, distinct_id, stored, now.isoformat(), person]
+
+
+def events_check(payload: Payload, *, now: datetime | None = None) -> Checked:
+    now = now or datetime.now(UTC)
+    skew = skew_of(payload.sent_at, now)
+    checked = Checked()
+    for index, message in enumerate(payload.events):
+        if isinstance(message, dict) and message.get("sent_at") is not None and payload.sent_at is None:
+            event_skew = skew_of(message["sent_at"], now)
+        else:
+            event_skew = skew
+        try:
+            checked.rows.append(event_check(message, now=now, skew=event_skew))
+        except Refused as refused:
+            checked.refused.append(
+                {"index": index, "field": refused.field, "message": refused.message, "code": refused.code}
+            )
+    return checked
