@@ -188,6 +188,8 @@ class Refused(Exception):
 def _text(value, name: str) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool) and name == "distinct_id":
         value = str(value)
+    if value is None:
+        raise Refused(name, f"{name} is required.", "required")
     if not isinstance(value, str):
         raise Refused(name, f"{name} must be a string.", "invalid_type")
     value = value.strip()

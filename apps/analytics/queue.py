@@ -58,6 +58,7 @@ end
 return moved
 """
 
+
 def push(schema: str, blob: bytes) -> None:
     _redis().lpush(queue_key(schema), blob)
 
