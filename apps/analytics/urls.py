@@ -2,11 +2,11 @@
 
 from django.urls import re_path
 
-from .api.views import PostHogCaptureView
+from .api.views import CaptureView
 
 app_name = "analytics"
 
-capture = PostHogCaptureView.as_view()
+capture = CaptureView.as_view()
 
 urlpatterns = [
     re_path(r"^(?:capture|batch|e|track|engage|i/v0/e)/?$", capture, name="posthog-capture"),

@@ -6,17 +6,16 @@ Authorization header, so it has no session, CSRF check or API-key rate limit; a 
 it from the key's allowed origins (CORS)."""
 
 from django.db import connection
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import problem_response
-from apps.core.api.schema import ProblemSerializer
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import capture, keys, selectors, services
-from .serializers import CaptureResultSerializer, CaptureSerializer, ProjectKeyCreatedSerializer, ProjectKeySerializer
+from .serializers import ProjectKeyCreatedSerializer, ProjectKeySerializer
 
 
 @extend_schema_view(
@@ -60,6 +59,7 @@ def _problem(status_code: int, detail: str, code: str, errors=None):
     return problem_response(status_code, detail, code, **extra)
 
 
+@extend_schema(exclude=True)  # its own key, no rate limit or Idempotency-Key: see docs/apps/analytics.md
 class CaptureView(HubAPIView):
     authentication_classes = ()
     permission_classes = ()
@@ -81,16 +81,6 @@ class CaptureView(HubAPIView):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
 
-    @extend_schema(
-        operation_id="analytics_capture",
-        summary="Send one event or a batch of up to 1,000",
-        request=CaptureSerializer,
-        responses={
-            200: CaptureResultSerializer,
-            413: OpenApiResponse(ProblemSerializer, description="The body or the batch is too large."),
-        },
-        auth=[],
-    )
     def post(self, request, *args, **kwargs):
         http = request._request
         try:
@@ -143,8 +133,3 @@ class CaptureView(HubAPIView):
         if origin:
             self._cors(response, origin)
         return response
-
-
-@extend_schema(exclude=True)
-class PostHogCaptureView(CaptureView):
-    """The same, at PostHog's paths on the tenant's host (not part of the API's document)."""
