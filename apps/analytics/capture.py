@@ -18,11 +18,14 @@ The key may also come as `token` in the body, `?api_key=`/`?token=` in the query
 import base64
 import binascii
 import json
+import os
 import uuid as uuid_module
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+
+import orjson
 
 from . import conf
 
@@ -88,6 +91,10 @@ def _no_constants(name):
 
 def _json(raw: bytes | str):
     try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses but JSON allows (a lone surrogate, a huge integer): the events say
         return json.loads(raw, parse_constant=_no_constants)
     except (ValueError, RecursionError):
         raise CaptureError(400, "The body is not valid JSON.", field="body") from None
@@ -231,11 +238,59 @@ def _person_change(message: dict, event: str, properties: dict) -> dict | None:
         other = properties.get("alias")
     if other is not None:
         change["merge"] = _text(other, "properties.alias" if event != "$identify" else "properties.$anon_distinct_id")
+    if change:
+        _stored(change, "$set")
     return change or None
 
 
-def event_check(message, *, now: datetime, skew: timedelta) -> list:
+def _stored(value, name: str) -> str:
+    """`value` as the JSON text PostgreSQL will store, or Refused naming `name`."""
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise Refused(name, f"{name} hold a value that cannot be stored ({exc}).") from None
+    if b"\\u0000" in text:
+        raise Refused(name, f"{name} hold a NUL character, which cannot be stored.")
+    return text.decode()
+
+
+@dataclass(frozen=True)
+class Window:
+    """When events may have happened: from `earliest` to `latest`, as received at `now`."""
+
+    now: datetime
+    earliest: datetime
+    latest: datetime
+    received: str  # `now` as stored
+
+    @classmethod
+    def at(cls, now: datetime) -> "Window":
+        return cls(
+            now,
+            now - timedelta(days=conf.get("HUB_ANALYTICS_MAX_AGE_DAYS")),
+            now + timedelta(seconds=conf.get("HUB_ANALYTICS_MAX_FUTURE_SECONDS")),
+            now.isoformat(),
+        )
+
+
+def new_uuids(count: int, now: datetime) -> list[str]:
+    """`count` UUIDv7 (RFC 9562: the time in milliseconds, then random bits) for events sent
+    without one: time-ordered, so the uuid index grows at its end. Made in bulk (one urandom)."""
+    stamp = int(now.timestamp() * 1000).to_bytes(6, "big")
+    random = os.urandom(10 * count)
+    out = []
+    for start in range(0, 10 * count, 10):
+        b = bytearray(stamp + random[start : start + 10])
+        b[6] = 0x70 | (b[6] & 0x0F)  # version 7
+        b[8] = 0x80 | (b[8] & 0x3F)  # variant 10
+        h = b.hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
+def event_check(message, *, window: Window, skew: timedelta, new_uuid=None) -> list:
     """One event as a row for the writer, or Refused naming the field at fault."""
+    now = window.now
     if not isinstance(message, dict):
         raise Refused("", "Each event must be an object.", "invalid_type")
     event = _text(message.get("event"), "event")
@@ -252,15 +307,15 @@ def event_check(message, *, now: datetime, skew: timedelta) -> list:
         timestamp = now - timedelta(milliseconds=message["offset"])  # posthog-js: sent this long after
     else:
         timestamp = now
-    if timestamp > now + timedelta(seconds=conf.get("HUB_ANALYTICS_MAX_FUTURE_SECONDS")):
+    if timestamp > window.latest:
         raise Refused("timestamp", "timestamp is too far in the future (more than a day ahead).", "future")
-    if timestamp < now - timedelta(days=conf.get("HUB_ANALYTICS_MAX_AGE_DAYS")):
+    if timestamp < window.earliest:
         days = conf.get("HUB_ANALYTICS_MAX_AGE_DAYS")
         raise Refused("timestamp", f"timestamp is too old (more than {days} days ago).", "too_old")
 
     raw_uuid = message.get("uuid")
     if raw_uuid is None:
-        event_uuid = str(uuid_module.uuid4())
+        event_uuid = new_uuid() if new_uuid is not None else new_uuids(1, now)[0]
     else:
         try:
             event_uuid = str(uuid_module.UUID(raw_uuid)) if isinstance(raw_uuid, str) else None
@@ -270,15 +325,16 @@ def event_check(message, *, now: datetime, skew: timedelta) -> list:
             raise Refused("uuid", "uuid must be a UUID, e.g. 0190d5b4-7d0e-7000-8000-000000000000.")
 
     person = _person_change(message, event, properties)
-    stored = json.dumps(properties, ensure_ascii=False, separators=(",", ":"))
-    if "\\u0000" in stored or not _encodable(stored):
-        raise Refused("properties", "properties hold characters that cannot be stored.")
-    return [timestamp.isoformat(), event_uuid, event, distinct_id, stored, now.isoformat(), person]
+    stored = _stored(properties, "properties")
+    return [timestamp.isoformat(), event_uuid, event, distinct_id, stored, window.received, person]
 
 
 def events_check(payload: Payload, *, now: datetime | None = None) -> Checked:
     now = now or datetime.now(UTC)
     skew = skew_of(payload.sent_at, now)
+    window = Window.at(now)
+    missing = sum(1 for m in payload.events if isinstance(m, dict) and m.get("uuid") is None)
+    new_uuid = iter(new_uuids(missing, now)).__next__
     checked = Checked()
     for index, message in enumerate(payload.events):
         if isinstance(message, dict) and message.get("sent_at") is not None and payload.sent_at is None:
@@ -286,7 +342,7 @@ def events_check(payload: Payload, *, now: datetime | None = None) -> Checked:
         else:
             event_skew = skew
         try:
-            checked.rows.append(event_check(message, now=now, skew=event_skew))
+            checked.rows.append(event_check(message, window=window, skew=event_skew, new_uuid=new_uuid))
         except Refused as refused:
             checked.refused.append(
                 {"index": index, "field": refused.field, "message": refused.message, "code": refused.code}

@@ -5,6 +5,7 @@ import logging
 import secrets
 from datetime import UTC, datetime
 
+import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -112,7 +113,7 @@ def events_capture(*, schema: str, payload: Payload, now: datetime | None = None
     checked its key). Returns what was accepted and refused."""
     checked = events_check(payload, now=now)
     if checked.rows:
-        queue.push(schema, json.dumps(checked.rows, separators=(",", ":")).encode())
+        queue.push(schema, orjson.dumps(checked.rows))
         writer_enqueue(schema=schema)
     return checked
 
@@ -152,16 +153,17 @@ def events_write_queued(*, max_rounds: int = 50) -> int:
 def blobs_write(blobs: list[bytes]) -> int:
     """Writes the events of queued blobs in one transaction: the new ones into the event table,
     their persons' changes into persons. Returns how many events were new."""
-    rows = [row for blob in blobs for row in json.loads(blob)]
+    rows = [row for blob in blobs for row in orjson.loads(blob)]
     with transaction.atomic():
         return rows_write(rows)
 
 
 def rows_write(rows: list[list]) -> int:
     """Writes queue rows (see capture.event_check) in the current transaction."""
-    fresh = set(storage.rows_write([row[:6] for row in rows]))
-    persons_update([row for row in rows if row[1] in fresh])
-    return len(fresh)
+    changes = any(row[6] for row in rows)
+    count, fresh = storage.rows_write([row[:6] for row in rows], returning=changes)
+    persons_update(rows, fresh=fresh)
+    return count
 
 
 def _write_one_by_one(claim, blobs: list[bytes]) -> int:
@@ -193,15 +195,16 @@ def _database_answers() -> bool:
 # --- Persons -------------------------------------------------------------------------------------
 
 
-def persons_update(rows: list[list]) -> None:
-    """Gives every distinct id of `rows` a person, then applies their person changes in time
-    order: merges ($identify, $create_alias), $set and $set_once. Writers of one tenant take
-    turns here (an advisory lock), so two merges never cross."""
+def persons_update(rows: list[list], *, fresh: set[str]) -> None:
+    """Gives every distinct id of `rows` a person, then applies the person changes of the events
+    stored just now (uuids in `fresh`) in time order: merges ($identify, $create_alias), $set
+    and $set_once. Writers of one tenant take turns here (an advisory lock), so two merges never
+    cross."""
     if not rows:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:persons"])
-    changes = sorted((row for row in rows if row[6]), key=lambda row: row[0])
+    changes = sorted((row for row in rows if row[6] and row[1] in fresh), key=lambda row: row[0])
     wanted = {row[3] for row in rows} | {row[6]["merge"] for row in changes if "merge" in row[6]}
     person_of = dict(PersonDistinctId.objects.filter(distinct_id__in=wanted).values_list("distinct_id", "person_id"))
     missing = sorted(wanted - person_of.keys())

@@ -140,11 +140,12 @@ def _partition_create(cursor, name: str, start: date, end: date) -> None:
     cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {new} FOR VALUES FROM (%s) TO (%s)", bounds)
 
 
-def rows_write(rows: list[tuple]) -> list[str]:
-    """Writes `rows` (tuples of COLUMNS, JSON as text) into the event table, skipping every uuid
-    written before (see Idempotency above); returns the uuids written. Run it in a transaction."""
+def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
+    """Writes `rows` (sequences of COLUMNS, JSON as text) into the event table, skipping every
+    uuid written before (see Idempotency above). Returns how many were new and, if `returning`,
+    their uuids. Run it in a transaction."""
     if not rows:
-        return []
+        return 0, set()
     event_table_ensure()
     columns = ", ".join(_q(c) for c in COLUMNS)
     with connection.cursor() as django_cursor:
@@ -168,12 +169,13 @@ def rows_write(rows: list[tuple]) -> list[str]:
             )
             INSERT INTO {_qualified(TABLE)} ({columns})
             SELECT {", ".join("b." + _q(c) for c in COLUMNS)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
-            RETURNING uuid::text
+            {"RETURNING uuid::text" if returning else ""}
             """
         )
-        written = [row[0] for row in cursor.fetchall()]
+        count = cursor.rowcount
+        written = {row[0] for row in cursor.fetchall()} if returning else set()
         cursor.execute("DROP TABLE analytics_incoming")
-    return written
+    return count, written
 
 
 def uuids_prune(*, now: datetime | None = None) -> int:

@@ -129,9 +129,10 @@ def test_bad_sent_at_is_400(tenant_a, key_a):
 
 def test_text_that_postgresql_cannot_store_is_refused(tenant_a, key_a):
     raw = b'{"api_key": "%s", "batch": [{"event": "x\\u0000", "distinct_id": "d"},' % key_a[1].encode()
-    raw += b' {"event": "y", "distinct_id": "d", "properties": {"a": "\\ud800"}}, {"event": "ok", "distinct_id": "d"}]}'
+    raw += b' {"event": "y", "distinct_id": "d", "properties": {"a": "\\ud800"}}, {"event": "ok", "distinct_id": "d"},'
+    raw += b' {"event": "z", "distinct_id": "d", "properties": {"big": 123456789012345678901234567890}}]}'
     body = host_client(tenant_a).post(CAPTURE, raw, content_type="application/json").json()
-    assert [(r["index"], r["field"]) for r in body["refused"]] == [(0, "event"), (1, "properties")]
+    assert [(r["index"], r["field"]) for r in body["refused"]] == [(0, "event"), (1, "properties"), (3, "properties")]
     assert write(tenant_a) == 1
 
 

@@ -47,7 +47,9 @@ def test_a_batch_of_a_thousand_is_written_in_one_go(tenant_a, key_a):
     response = post_json(host_client(tenant_a), "/api/v1/analytics/capture", {"api_key": key_a[1], "batch": batch})
     assert response.json()["accepted"] == 1000
     assert write(tenant_a) == 1000
-    assert sorted(row.properties["i"] for row in stored(tenant_a)) == list(range(1000))
+    rows = stored(tenant_a)
+    assert sorted(row.properties["i"] for row in rows) == list(range(1000))
+    assert {row.uuid.version for row in rows} == {7}  # given by the server, time-ordered
 
 
 def test_the_key_may_come_in_the_authorization_header(tenant_a, key_a):
