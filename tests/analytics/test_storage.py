@@ -152,3 +152,15 @@ def test_a_batch_the_database_refuses_is_set_aside_and_the_rest_written(tenant_a
     assert sorted(str(r.uuid) for r in stored(tenant_a)) == sorted(good)
     assert get_redis_connection("default").llen(f"hub:analytics:dead:{schema}") == 1
     assert queue.length(schema) == 0
+
+
+def test_the_tasks_run_in_the_senders_tenant(tenant_a, key_a):
+    from django_tenants.utils import tenant_context
+
+    from apps.analytics.tasks import maintain_partitions, write_events
+
+    _queue_batch(tenant_a, key_a[1], n=2)
+    with tenant_context(tenant_a):
+        assert write_events.apply().get() == 2
+        assert maintain_partitions.apply().get() == []  # the writer made the table and its partitions
+    assert len(stored(tenant_a)) == 2
