@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_redis import get_redis_connection
 from django_tenants.utils import schema_context
 
@@ -11,11 +12,15 @@ from apps.analytics import keys, services
 from apps.analytics.models import Event
 from tests.conftest import host_of
 
+_started = {"at": None}
+
 
 @pytest.fixture(autouse=True)
 def _empty_queues():
-    """Each test starts with no queued analytics events, claims or cached keys."""
+    """Each test starts with no queued analytics events, claims or cached keys; it looks only at
+    the events received since it started (tests with live processes commit theirs)."""
     client = get_redis_connection("default")
+    _started["at"] = timezone.now()
 
     def clear():
         for name in client.scan_iter(match="hub:analytics:*", count=500):
@@ -51,7 +56,8 @@ def stored(tenant, **filters) -> list[Event]:
     with schema_context(tenant.schema_name):
         if not services.storage.event_table_exists():
             return []
-        return list(Event.objects.filter(**filters).order_by("timestamp", "uuid"))
+        rows = Event.objects.filter(received_at__gte=_started["at"], **filters)
+        return list(rows.order_by("timestamp", "uuid"))
 
 
 @pytest.fixture
