@@ -1,13 +1,12 @@
 """Writes: project keys, capture (validate and enqueue), the writer, persons, partitions."""
 
-import json
 import logging
 import secrets
 from datetime import UTC, datetime
 
 import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
@@ -246,24 +245,31 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> None:
 def domain_events_record(events) -> int:
     """Records domain events (apps.events) as analytics events, in the dispatcher's transaction:
     the event's type as its name, the actor's id as distinct_id ("system" without one), the
-    payload as properties. The outbox id is the uuid, so a re-dispatch records nothing twice."""
+    payload as properties. The outbox id is the uuid, so a re-dispatch records nothing twice.
+
+    Recording never holds up the event spine: if the write fails it is logged and left out (in
+    a savepoint), so webhooks and notifications of the event still go."""
     received = datetime.now(UTC).isoformat()
     rows = []
     for event in events:
-        properties = {**event.payload, "$source": "server"}
-        distinct_id = str(event.actor_id) if event.actor_id is not None else "system"
+        properties = orjson.dumps({**event.payload, "$source": "server"}, default=str)
         rows.append(
             [
                 event.occurred_at.isoformat(),
                 str(event.id),
                 event.type,
-                distinct_id,
-                json.dumps(properties, ensure_ascii=False, default=str),
+                str(event.actor_id) if event.actor_id is not None else "system",
+                properties.decode(),
                 received,
                 None,
             ]
         )
-    return rows_write(rows)
+    try:
+        with transaction.atomic():
+            return rows_write(rows)
+    except DatabaseError:
+        logger.exception("analytics: %d domain events could not be recorded", len(rows))
+        return 0
 
 
 # --- Upkeep --------------------------------------------------------------------------------------

@@ -127,3 +127,21 @@ def test_another_tenants_keys_are_not_listed_nor_revocable(tenant_a, tenant_b):
         assert client_b.post(f"{KEYS}{key_a.pk}/revoke/").status_code == 404
     with schema_context(tenant_a.schema_name):
         assert ProjectKey.objects.get(pk=key_a.pk).revoked_at is None
+
+
+def test_a_failure_to_record_never_blocks_the_dispatch(tenant_a, owner_a, monkeypatch):
+    from django.db import DataError
+
+    from apps.analytics import storage
+    from apps.core.events import publish
+
+    def broken(rows, **kwargs):
+        raise DataError("the analytics table is unwell")
+
+    monkeypatch.setattr(storage, "rows_write", broken)
+    with schema_context(tenant_a.schema_name):
+        publish(
+            "analytics.project_key_created", {"key_id": 1, "name": "n", "prefix": "p"}, tenant=tenant_a, actor=owner_a
+        )
+        events_dispatch_new()
+        assert not DomainEvent.objects.filter(dispatched_at__isnull=True).exists()
