@@ -1,13 +1,13 @@
 from rest_framework import serializers
 
-from apps.core.api.serializers import HubModelSerializer
+from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
 from ..models import ProjectKey
 
 
 class ProjectKeySerializer(HubModelSerializer):
     allowed_origins = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+        child=StrictCharField(max_length=200),
         max_length=50,
         required=False,
         help_text='Origins a browser may send events from, e.g. "https://www.example.com"; "*" for any. '

@@ -59,6 +59,22 @@ def _problem(status_code: int, detail: str, code: str, errors=None):
     return problem_response(status_code, detail, code, **extra)
 
 
+def _refused_request(exc: capture.CaptureError):
+    """A request refused as a whole, naming the field at fault."""
+    errors = [{"field": exc.field, "message": exc.detail, "code": exc.code}] if exc.field else None
+    return _problem(exc.status, exc.detail, exc.code, errors)
+
+
+def _nothing_accepted(payload: capture.Payload, refused: list):
+    """Every event refused: a 400 naming each (`batch.<index>.<field>` in a batch)."""
+    errors = []
+    for r in refused:
+        field = ".".join(p for p in ("batch", str(r["index"]), r["field"]) if p) if payload.batch else r["field"]
+        errors.append({"field": field, "message": r["message"], "code": r["code"], "index": r["index"]})
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return _problem(400, f"No event was accepted. Check the fields named in errors: {fields}.", "invalid", errors)
+
+
 @extend_schema(exclude=True)  # its own key, no rate limit or Idempotency-Key: see docs/apps/analytics.md
 class CaptureView(HubAPIView):
     authentication_classes = ()
@@ -84,19 +100,17 @@ class CaptureView(HubAPIView):
     def post(self, request, *args, **kwargs):
         http = request._request
         try:
-            raw = capture.body_read(http, http.META.get("CONTENT_LENGTH"))
             payload = capture.payload_read(
-                raw,
+                capture.body_read(http, http.META.get("CONTENT_LENGTH")),
                 content_type=http.META.get("CONTENT_TYPE", ""),
                 content_encoding=http.META.get("HTTP_CONTENT_ENCODING", ""),
-                query={k: v for k, v in http.GET.items()},
+                query=http.GET.dict(),
                 authorization=http.META.get("HTTP_AUTHORIZATION", ""),
             )
         except capture.CaptureError as exc:
-            errors = [{"field": exc.field, "message": exc.detail, "code": exc.code}] if exc.field else None
-            return _problem(exc.status, exc.detail, exc.code, errors)
+            return _refused_request(exc)
         schema = connection.schema_name
-        key = keys.key_find(schema, payload.api_key) if payload.api_key and not http.tenant.is_public else None
+        key = keys.key_find(schema, payload.api_key) if payload.api_key else None
         if key is None:
             return _problem(
                 401,
@@ -109,27 +123,12 @@ class CaptureView(HubAPIView):
             return _problem(403, f"This project key does not allow sending from {origin}.", "origin_not_allowed")
         try:
             checked = services.events_capture(schema=schema, payload=payload)
-        except capture.CaptureError as exc:
-            return _problem(
-                exc.status, exc.detail, exc.code, [{"field": exc.field, "message": exc.detail, "code": exc.code}]
-            )
-        if not checked.rows:
-            prefix = "" if not payload.batch else "batch."
-            errors = [
-                {
-                    "field": f"{prefix}{r['index']}.{r['field']}".strip(".") if payload.batch else r["field"],
-                    "message": r["message"],
-                    "code": r["code"],
-                    "index": r["index"],
-                }
-                for r in checked.refused
-            ]
-            fields = ", ".join(sorted({e["field"] for e in errors}))
-            response = _problem(
-                400, f"No event was accepted. Check the fields named in errors: {fields}.", "invalid", errors
-            )
-        else:
+        except capture.CaptureError as exc:  # a bad sent_at
+            return _refused_request(exc)
+        if checked.rows:
             response = Response({"status": 1, "accepted": len(checked.rows), "refused": checked.refused})
+        else:
+            response = _nothing_accepted(payload, checked.refused)
         if origin:
             self._cors(response, origin)
         return response
