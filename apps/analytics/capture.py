@@ -109,6 +109,7 @@ def payload_read(raw: bytes, *, content_type: str, content_encoding: str, query:
         form = parse_qs(raw.decode("latin-1"))
         data = (form.get("data") or [""])[0]
         if not data.lstrip().startswith(("{", "[")):
+            data = data.strip().replace(" ", "+")  # a "+" sent without URL-encoding reads as a space
             try:
                 data = base64.b64decode(data + "=" * (-len(data) % 4), validate=False)
             except (binascii.Error, ValueError):
