@@ -14,6 +14,9 @@ DEFAULTS = {
     # Months of partitions kept ready ahead of the current one, and made behind it.
     "HUB_ANALYTICS_PARTITIONS_AHEAD": 2,
     "HUB_ANALYTICS_PARTITIONS_BEHIND": 1,
+    # Request batches waiting in a tenant's queue past which capture answers 503 (try again later):
+    # the writer is down or far behind, and Redis's memory is not endless.
+    "HUB_ANALYTICS_MAX_QUEUED": 10_000,
     # The writer takes up to this many request batches per transaction.
     "HUB_ANALYTICS_WRITER_TAKE": 20,
     # A writer that has not renewed its claim on what it took for this long is taken for dead.

@@ -8,6 +8,7 @@ import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from apps.core.events import publish
 from apps.core.taskref import TaskRef
@@ -107,12 +108,23 @@ def project_key_revoke(*, tenant, actor, key: ProjectKey) -> ProjectKey:
 # --- Capture -------------------------------------------------------------------------------------
 
 
+class QueueUnavailable(Exception):
+    """The events cannot be queued now (Redis is down, or the queue is full): try again later."""
+
+
 def events_capture(*, schema: str, payload: Payload, now: datetime | None = None) -> Checked:
     """Checks the payload's events and queues the good ones for the writer (the caller has
-    checked its key). Returns what was accepted and refused."""
+    checked its key). Returns what was accepted and refused; QueueUnavailable when they cannot
+    be queued (nothing is taken then)."""
     checked = events_check(payload, now=now)
     if checked.rows:
-        queue.push(schema, orjson.dumps(checked.rows))
+        try:
+            if queue.length(schema) >= conf.get("HUB_ANALYTICS_MAX_QUEUED"):
+                raise QueueUnavailable("The events queue of this organisation is full; send them again later.")
+            queue.push(schema, orjson.dumps(checked.rows))
+        except RedisError:
+            logger.warning("analytics: the queue is unreachable", exc_info=True)
+            raise QueueUnavailable("Events cannot be queued right now; send them again later.") from None
         writer_enqueue(schema=schema)
     return checked
 

@@ -153,3 +153,26 @@ def test_a_revoked_key_is_401(tenant_a, key_a):
     with schema_context(tenant_a.schema_name):
         services.project_key_revoke(tenant=tenant_a, actor=None, key=key_a[0])
     problem(post_json(host_client(tenant_a), CAPTURE, {"api_key": key_a[1], "event": "x", "distinct_id": "d"}), 401)
+
+
+def test_a_full_queue_is_503_and_takes_nothing(tenant_a, key_a, settings):
+    settings.HUB_ANALYTICS_MAX_QUEUED = 1
+    body = {"api_key": key_a[1], "event": "x", "distinct_id": "d"}
+    client = host_client(tenant_a)
+    assert post_json(client, CAPTURE, body).status_code == 200
+    response = post_json(client, CAPTURE, body)
+    assert problem(response, 503)["code"] == "unavailable" and response["Retry-After"] == "30"
+    assert write(tenant_a) == 1
+
+
+def test_redis_down_is_503(tenant_a, key_a, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from apps.analytics import queue
+
+    def down(schema):
+        raise RedisDown("no answer")
+
+    monkeypatch.setattr(queue, "length", down)
+    body = {"api_key": key_a[1], "event": "x", "distinct_id": "d"}
+    assert problem(post_json(host_client(tenant_a), CAPTURE, body), 503)["detail"].startswith("Events cannot be queued")

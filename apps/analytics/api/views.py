@@ -125,6 +125,8 @@ class CaptureView(HubAPIView):
             checked = services.events_capture(schema=schema, payload=payload)
         except capture.CaptureError as exc:  # a bad sent_at
             return _refused_request(exc)
+        except services.QueueUnavailable as exc:
+            return problem_response(503, str(exc), "unavailable", headers={"Retry-After": "30"})
         if checked.rows:
             response = Response({"status": 1, "accepted": len(checked.rows), "refused": checked.refused})
         else:
