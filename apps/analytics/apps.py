@@ -19,11 +19,13 @@ class AnalyticsConfig(HubAppConfig):
     def ready(self):
         from apps.core.registry import (
             ApiScope,
+            BackupPart,
             EventHandler,
             PeriodicTask,
             Permission,
             Sweeper,
             register_api_scope,
+            register_backup_part,
             register_event_handler,
             register_event_type,
             register_periodic_task,
@@ -31,7 +33,7 @@ class AnalyticsConfig(HubAppConfig):
             register_sweeper,
         )
 
-        from . import services
+        from . import services, storage
         from .events import EVENT_TYPES
 
         register_permission(
@@ -50,3 +52,6 @@ class AnalyticsConfig(HubAppConfig):
             PeriodicTask("analytics-partitions", "apps.analytics.tasks.maintain_partitions_all_tenants", 6 * 3600.0)
         )
         register_sweeper(Sweeper("analytics-queue", services.queue_sweep))
+        # A backup holds the event table's rows (read through the partitioned table); a restore
+        # needs the table in the new schema first, which no migration makes (see storage.py).
+        register_backup_part(BackupPart("analytics.Event", rows=None, prepare=storage.event_table_ensure))

@@ -20,7 +20,7 @@ import time
 
 from django_redis import get_redis_connection
 
-from apps.events.queue import _script
+from apps.events.queue import redis_script
 
 
 def _redis():
@@ -81,7 +81,7 @@ class Claim:
         the claim) and returns everything in that list."""
         until = time.time() + self.lease_seconds
         keys = [queue_key(self.schema), self.processing, claims_key(self.schema)]
-        return list(_script(_TAKE)(keys=keys, args=[count, until, self.token]))
+        return list(redis_script(_TAKE)(keys=keys, args=[count, until, self.token]))
 
     def done(self) -> None:
         """The blobs taken are committed: forget them."""
@@ -104,4 +104,6 @@ def recover(schema: str, *, now: float | None = None) -> int:
     """Moves the blobs of every claim that ran out (its writer died) back to the queue; returns
     how many blobs."""
     now = time.time() if now is None else now
-    return int(_script(_RECOVER)(keys=[queue_key(schema), claims_key(schema)], args=[now, processing_key(schema, "")]))
+    return int(
+        redis_script(_RECOVER)(keys=[queue_key(schema), claims_key(schema)], args=[now, processing_key(schema, "")])
+    )
