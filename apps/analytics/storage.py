@@ -12,7 +12,8 @@ The table is made here, on first need, not by a migration: tenants are cloned fr
 schema (apps.tenancy.schemas), and that clone copies plain tables only; a partitioned table in
 the template would make every new tenant fall back to running all migrations. So the writer, the
 server-side recorder and the periodic partition task call `event_table_ensure()` (cheap once the
-table exists).
+table exists), and so does a tenant's restore (registered as a BackupPart's `prepare`), before it
+loads the backup's events through the partitioned table.
 
 Partitions are kept from HUB_ANALYTICS_PARTITIONS_BEHIND months back to
 HUB_ANALYTICS_PARTITIONS_AHEAD months ahead (`partitions_ensure`, run by a periodic task). A
