@@ -15,8 +15,8 @@ it provisions the tenant through tenant_create (an empty schema at the code's mi
 refuses if the backup's migration state differs, lets the apps make the tables no migration
 makes (BackupPart.prepare) when the backup holds tables the new schema lacks, replaces every
 table's rows (content types and migration rows included: the audit log refers to content type
-ids) with the backup's through COPY, moves every sequence past the restored ids, and recreates the public rows with
-users matched by email. Any failure leaves nothing behind.
+ids) with the backup's through COPY, moves every sequence past the restored ids, and recreates
+the public rows with users matched by email. Any failure leaves nothing behind.
 
 - archive.py: the file's format and BackupError; parts.py: the public rows (the registered
   BackupParts); catalogue.py: reading a schema's tables; progress.py: the progress bars;

@@ -227,7 +227,7 @@ def _drop_indexes_and_foreign_keys(cursor, schema: str) -> list[str]:
     """Drops the schema's foreign keys and plain indexes; returns the statements that rebuild them.
 
     Primary keys and unique constraints stay: a duplicate row in a backup then fails at once. So
-    do the indexes and foreign keys of partitioned tables, which their partitions' depend on.
+    do the indexes and foreign keys of partitioned tables: their partitions' copies depend on them.
     """
     cursor.execute(
         """
