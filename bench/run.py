@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
+from bench.analytics import ingest_events_per_s  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
@@ -52,6 +53,8 @@ BENCHMARKS = {
     # A worker killed mid-delivery and restarted at once: seconds from the kill to the last arrival.
     "webhook_recovery_s": webhook_recovery_s,
     "ws_connections": ws_connections,
+    # Analytics: HTTP batches of 1,000 events to rows in the partitioned table, sustained.
+    "ingest_events_per_s": ingest_events_per_s,
 }
 
 

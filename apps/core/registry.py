@@ -235,13 +235,18 @@ class BackupPart:
     None to leave it out. `members`: the users these rows point to are the tenant's members (their
     password hashes travel with the backup). A model that refers to a tenant but is deliberately
     left out is registered with `skip_reason` saying why.
+
+    `prepare()` runs in a new tenant's schema before a restore loads the backup's tables: an app
+    whose table is made outside migrations (a partitioned one, which a new schema lacks) makes it
+    there. A part that only prepares names a model of the tenant's schema and has `rows=None`.
     """
 
     model: str  # "app_label.ModelName"
-    rows: Callable[[Any, Any], Any] = _rows_of_tenant
+    rows: Callable[[Any, Any], Any] | None = _rows_of_tenant
     adjust: Callable[[Any, Any], Any] | None = None
     members: bool = False
     skip_reason: str = ""
+    prepare: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

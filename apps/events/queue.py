@@ -135,7 +135,9 @@ return dead
 _scripts: dict = {}
 
 
-def _script(source: str):
+def redis_script(source: str):
+    """A Lua script on the hub's Redis, registered once per client (the call runs EVALSHA,
+    loading the script when Redis lacks it). Other apps' queues use it too."""
     client = _redis()
     script = _scripts.get((id(client), source))
     if script is None:
@@ -182,7 +184,7 @@ class Hold:
         self.until = now + self.lease_seconds
         try:
             return _decode(
-                _script(_ACQUIRE)(
+                redis_script(_ACQUIRE)(
                     keys=self.keys, args=[self.member, self.token, self.until, now, self.cap, self._flag_ms()]
                 )
             )
@@ -198,7 +200,7 @@ class Hold:
         """Extends the hold by a lease from now; False if it was lost (recovered as dead)."""
         until = time.time() + self.lease_seconds
         try:
-            held = _script(_RENEW)(keys=self.keys, args=[self.member, self.token, until, self._flag_ms()])
+            held = redis_script(_RENEW)(keys=self.keys, args=[self.member, self.token, until, self._flag_ms()])
         except Exception:  # noqa: BLE001 - Redis is down: keep working, the database leases still hold
             held = True
         self.until = until
@@ -207,7 +209,7 @@ class Hold:
     def release(self) -> None:
         """Lets go, and sends the tasks at the head of the group's line (one per free place)."""
         try:
-            woken = _script(_RELEASE)(
+            woken = redis_script(_RELEASE)(
                 keys=self.keys, args=[self.member, self.token, time.time(), self.cap, self._flag_ms()]
             )
         except Exception:  # noqa: BLE001 - the hold runs out by itself; the waiting are recovered
@@ -231,7 +233,7 @@ def _send_again(member: str) -> None:
 
 def recover_held(*, limit: int = 1000) -> int:
     """Sends again the task of every hold that ran out (its worker died). Returns how many."""
-    dead = _script(_RECOVER)(keys=[HOLDERS, TOKENS], args=[time.time(), limit])
+    dead = redis_script(_RECOVER)(keys=[HOLDERS, TOKENS], args=[time.time(), limit])
     for member in dead:
         member = _decode(member)
         logger.warning("re-sending the work of a dead worker: %s", member)

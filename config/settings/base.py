@@ -35,6 +35,7 @@ HUB_APPS = [
     "apps.events",
     "apps.notifications",
     "apps.api",
+    "apps.analytics",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.

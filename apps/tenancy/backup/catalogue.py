@@ -1,5 +1,9 @@
 """Reading a tenant schema's catalogue: its tables, columns, sequences, references to the
-public schema's users and tenants, and its migration state."""
+public schema's users and tenants, and its migration state.
+
+A partitioned table counts as one table, its partitions as none: its rows are read through it,
+and written back through it, which puts each row into the partition that takes it (see
+docs/operations/backups.md)."""
 
 from dataclasses import dataclass, field
 
@@ -16,23 +20,25 @@ class TableInfo:
     sequences: dict[str, str] = field(default_factory=dict)  # column → qualified sequence name
     user_columns: list[str] = field(default_factory=list)  # columns with a FK to the user table
     tenant_columns: list[str] = field(default_factory=list)  # columns with a FK to the tenant table
+    partitioned: bool = False
 
 
 def schema_tables(cursor, schema: str) -> dict[str, TableInfo]:
     cursor.execute(
         """
-        SELECT c.relname, a.attname, pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname)
+        SELECT c.relname, a.attname, pg_get_serial_sequence(format('%%I.%%I', n.nspname, c.relname), a.attname),
+               c.relkind = 'p'
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-        WHERE n.nspname = %s AND c.relkind = 'r'
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
         ORDER BY c.relname, a.attnum
         """,
         [schema],
     )
     tables: dict[str, TableInfo] = {}
-    for table, column, sequence in cursor.fetchall():
-        info = tables.setdefault(table, TableInfo(table, []))
+    for table, column, sequence, partitioned in cursor.fetchall():
+        info = tables.setdefault(table, TableInfo(table, [], partitioned=partitioned))
         info.columns.append(column)
         if sequence:
             info.sequences[column] = sequence

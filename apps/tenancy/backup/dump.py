@@ -74,14 +74,19 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
             table_manifest = {}
             user_ids: set[int] = set()
             for name, info in tables.items():
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [f'"{schema}"."{name}"'])
-                estimate = int(max(cursor.fetchone()[0], 0))
-                progress.start(name, estimate)
+                cursor.execute(
+                    "SELECT sum(greatest(reltuples, 0)) FROM pg_class WHERE oid = %s::regclass "
+                    "OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass)",
+                    [f'"{schema}"."{name}"'] * 2,
+                )
+                progress.start(name, int(cursor.fetchone()[0] or 0))
                 rows = 0
                 with open(Path(workdir) / f"{name}.copy", "wb") as out:
-                    copy_sql = sql.SQL("COPY {} ({}) TO STDOUT").format(
-                        qualified(schema, name), column_list(info.columns)
+                    # A partitioned table is read through a query (COPY reads plain tables only).
+                    source = sql.SQL("(SELECT {} FROM {})" if info.partitioned else "{1} ({0})").format(
+                        column_list(info.columns), qualified(schema, name)
                     )
+                    copy_sql = sql.SQL("COPY {} TO STDOUT").format(source)
                     with cursor.copy(copy_sql) as copy:
                         for data in copy:
                             out.write(data)

@@ -27,7 +27,12 @@ class RestoreContext:
 
 def public_parts() -> list[BackupPart]:
     """The public rows that belong to a tenant's backup, as the apps registered them."""
-    return [part for part in registry["backup_parts"].values() if not part.skip_reason]
+    return [part for part in registry["backup_parts"].values() if part.rows is not None and not part.skip_reason]
+
+
+def schema_preparers() -> list:
+    """What makes, in a new tenant's schema, the tables that migrations do not (BackupPart.prepare)."""
+    return [part.prepare for part in registry["backup_parts"].values() if part.prepare is not None]
 
 
 def public_not_backed_up() -> dict[str, str]:

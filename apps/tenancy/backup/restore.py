@@ -22,7 +22,7 @@ from ..routing import routing_changed
 from ..services import tenant_create, tenant_delete
 from .archive import CHUNK, BackupError, check_manifest, members, one_line, read_json
 from .catalogue import TableInfo, column_list, qualified, schema_migrations, schema_tables
-from .parts import RestoreContext, model_class, public_parts
+from .parts import RestoreContext, model_class, public_parts, schema_preparers
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,9 @@ def tenant_restore(
             raise BackupError("; ".join(exc.messages)) from None
         context = RestoreContext(manifest=manifest, tenant=tenant)
         schema = tenant.schema_name
+        # Before the cursor below is opened: its search path must be the caller's, as the
+        # statements rebuilding the indexes and foreign keys name tables in it unqualified.
+        _schema_prepare(schema, manifest["tables"])
         with connection.cursor() as cursor:
             mismatch = _migration_mismatch(
                 {tuple(m) for m in manifest["migrations"]},
@@ -181,6 +184,17 @@ def tenant_restore(
     )
 
 
+def _schema_prepare(schema: str, backed_up) -> None:
+    """When the backup holds tables a new schema lacks, lets the apps make theirs outside
+    migrations (BackupPart.prepare: a partitioned table); what is still missing is refused after."""
+    with schema_context(schema):
+        with connection.cursor() as cursor:
+            if set(backed_up) <= set(schema_tables(cursor, schema)):
+                return
+        for prepare in schema_preparers():
+            prepare()
+
+
 def _drop_cached(schema: str) -> None:
     """Cache entries are keyed by schema; a replaced tenant's must not outlive it."""
     try:
@@ -212,7 +226,8 @@ def _restore_users(users: list[dict], context: RestoreContext) -> None:
 def _drop_indexes_and_foreign_keys(cursor, schema: str) -> list[str]:
     """Drops the schema's foreign keys and plain indexes; returns the statements that rebuild them.
 
-    Primary keys and unique constraints stay: a duplicate row in a backup then fails at once.
+    Primary keys and unique constraints stay: a duplicate row in a backup then fails at once. So
+    do the indexes and foreign keys of partitioned tables: their partitions' copies depend on them.
     """
     cursor.execute(
         """
@@ -222,7 +237,7 @@ def _drop_indexes_and_foreign_keys(cursor, schema: str) -> list[str]:
         FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND k.contype = 'f'
+        WHERE n.nspname = %s AND k.contype = 'f' AND c.relkind = 'r' AND NOT c.relispartition
         ORDER BY c.relname, k.conname
         """,
         [schema],
@@ -235,7 +250,7 @@ def _drop_indexes_and_foreign_keys(cursor, schema: str) -> list[str]:
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class c ON c.oid = x.indrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind = 'r'
+        WHERE n.nspname = %s AND c.relkind = 'r' AND NOT c.relispartition
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.contype IN ('p', 'u', 'x'))
         ORDER BY c.relname, i.relname
         """,

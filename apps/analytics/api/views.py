@@ -1,0 +1,136 @@
+"""/api/v1/analytics/: capture (with a project key) and the project keys (admins).
+
+Capture is also served at the tenant host's /capture/, /batch/, /e/ and /i/v0/e/ (PostHog's
+paths, urls.py). It authenticates with the project key found in the body, the query or the
+Authorization header, so it has no session, CSRF check or API-key rate limit; a browser may call
+it from the key's allowed origins (CORS)."""
+
+from django.db import connection
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.api.exceptions import problem_response
+from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
+
+from .. import capture, keys, selectors, services
+from .serializers import ProjectKeyCreatedSerializer, ProjectKeySerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List project keys"),
+    retrieve=extend_schema(summary="One project key"),
+    create=extend_schema(summary="Create a project key", responses={201: ProjectKeyCreatedSerializer}),
+    revoke=extend_schema(summary="Revoke a project key (its events are refused from then on)", request=None),
+)
+class ProjectKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, HubGenericViewSet):
+    api_scope = "analytics"
+    read_permission = "analytics.keys.manage"
+    write_permission = "analytics.keys.manage"
+    serializer_class = ProjectKeySerializer
+    ordering_fields = ["id", "created", "name"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return selectors.project_key_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, raw = services.project_key_create(
+            tenant=request.tenant,
+            actor=request.membership,
+            name=serializer.validated_data["name"],
+            allowed_origins=serializer.validated_data.get("allowed_origins", []),
+        )
+        key.key = raw
+        headers = {"Location": f"{request.path.rstrip('/')}/{key.pk}/", "Cache-Control": "no-store"}
+        return Response(ProjectKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, *args, **kwargs):
+        key = services.project_key_revoke(tenant=request.tenant, actor=request.membership, key=self.get_object())
+        return Response(ProjectKeySerializer(key).data)
+
+
+def _problem(status_code: int, detail: str, code: str, errors=None):
+    extra = {"errors": errors} if errors is not None else {}
+    return problem_response(status_code, detail, code, **extra)
+
+
+def _refused_request(exc: capture.CaptureError):
+    """A request refused as a whole, naming the field at fault."""
+    errors = [{"field": exc.field, "message": exc.detail, "code": exc.code}] if exc.field else None
+    return _problem(exc.status, exc.detail, exc.code, errors)
+
+
+def _nothing_accepted(payload: capture.Payload, refused: list):
+    """Every event refused: a 400 naming each (`batch.<index>.<field>` in a batch)."""
+    errors = []
+    for r in refused:
+        field = ".".join(p for p in ("batch", str(r["index"]), r["field"]) if p) if payload.batch else r["field"]
+        errors.append({"field": field, "message": r["message"], "code": r["code"], "index": r["index"]})
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return _problem(400, f"No event was accepted. Check the fields named in errors: {fields}.", "invalid", errors)
+
+
+@extend_schema(exclude=True)  # its own key, no rate limit or Idempotency-Key: see docs/apps/analytics.md
+class CaptureView(HubAPIView):
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()
+
+    def options(self, request, *args, **kwargs):
+        """A CORS preflight: allowed when an active key of the tenant allows the origin."""
+        response = Response(status=204)
+        origin = request._request.headers.get("Origin", "")
+        if origin and keys.origin_allowed(connection.schema_name, origin):
+            self._cors(response, origin)
+            response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding, Authorization"
+            response["Access-Control-Max-Age"] = "600"
+        return response
+
+    @staticmethod
+    def _cors(response, origin: str) -> None:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+
+    def post(self, request, *args, **kwargs):
+        http = request._request
+        try:
+            payload = capture.payload_read(
+                capture.body_read(http, http.META.get("CONTENT_LENGTH")),
+                content_type=http.META.get("CONTENT_TYPE", ""),
+                content_encoding=http.META.get("HTTP_CONTENT_ENCODING", ""),
+                query=http.GET.dict(),
+                authorization=http.META.get("HTTP_AUTHORIZATION", ""),
+            )
+        except capture.CaptureError as exc:
+            return _refused_request(exc)
+        schema = connection.schema_name
+        key = keys.key_find(schema, payload.api_key) if payload.api_key else None
+        if key is None:
+            return _problem(
+                401,
+                "No valid project key: send this organisation's key as api_key (or token) in the body.",
+                "not_authenticated",
+                [{"field": "api_key", "message": "Unknown or revoked project key.", "code": "invalid"}],
+            )
+        origin = http.headers.get("Origin", "")
+        if origin and not key.allows_origin(origin):
+            return _problem(403, f"This project key does not allow sending from {origin}.", "origin_not_allowed")
+        try:
+            checked = services.events_capture(schema=schema, payload=payload)
+        except capture.CaptureError as exc:  # a bad sent_at
+            return _refused_request(exc)
+        except services.QueueUnavailable as exc:
+            return problem_response(503, str(exc), "unavailable", headers={"Retry-After": "30"})
+        if checked.rows:
+            response = Response({"status": 1, "accepted": len(checked.rows), "refused": checked.refused})
+        else:
+            response = _nothing_accepted(payload, checked.refused)
+        if origin:
+            self._cors(response, origin)
+        return response

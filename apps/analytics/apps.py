@@ -1,0 +1,57 @@
+from apps.core.appconfig import HubAppConfig, Schema
+
+
+class AnalyticsConfig(HubAppConfig):
+    """Analytics: events a tenant's sites and apps send (and the platform's own), persons.
+
+    TENANT app: a tenant's events, persons and project keys live in its own schema, so no query
+    of one tenant can reach another's events, and they go with the tenant.
+
+    Its pages are mounted at the root (url_prefix ""): PostHog's SDKs send to /capture/,
+    /batch/, /e/ of the host they are given, here the tenant's own host.
+    """
+
+    name = "apps.analytics"
+    label = "analytics"
+    schema = Schema.TENANT
+    url_prefix = ""
+
+    def ready(self):
+        from apps.core.registry import (
+            ApiScope,
+            BackupPart,
+            EventHandler,
+            PeriodicTask,
+            Permission,
+            Sweeper,
+            register_api_scope,
+            register_backup_part,
+            register_event_handler,
+            register_event_type,
+            register_periodic_task,
+            register_permission,
+            register_sweeper,
+        )
+
+        from . import services, storage
+        from .events import EVENT_TYPES
+
+        register_permission(
+            Permission(
+                "analytics.keys.manage",
+                "Analytics: manage project keys",
+                role="admin",
+                description="Create and revoke the keys sites and apps send analytics events with.",
+            ),
+        )
+        register_api_scope(ApiScope("analytics", "Analytics: project keys."))
+        register_event_type(*EVENT_TYPES)
+        # Every domain event of the platform is also an analytics event.
+        register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
+        register_periodic_task(
+            PeriodicTask("analytics-partitions", "apps.analytics.tasks.maintain_partitions_all_tenants", 6 * 3600.0)
+        )
+        register_sweeper(Sweeper("analytics-queue", services.queue_sweep))
+        # A backup holds the event table's rows (read through the partitioned table); a restore
+        # needs the table in the new schema first, which no migration makes (see storage.py).
+        register_backup_part(BackupPart("analytics.Event", rows=None, prepare=storage.event_table_ensure))

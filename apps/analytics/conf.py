@@ -1,0 +1,28 @@
+"""Analytics' settings, each overridable in the project's settings under the same name."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # The largest request body accepted (after gzip is undone), in bytes.
+    "HUB_ANALYTICS_MAX_BODY_BYTES": 5 * 1024 * 1024,
+    # The most events in one batch.
+    "HUB_ANALYTICS_MAX_BATCH": 1000,
+    # An event may be this far ahead of the server's clock (after skew correction)…
+    "HUB_ANALYTICS_MAX_FUTURE_SECONDS": 24 * 3600,
+    # …and this old.
+    "HUB_ANALYTICS_MAX_AGE_DAYS": 365,
+    # Months of partitions kept ready ahead of the current one, and made behind it.
+    "HUB_ANALYTICS_PARTITIONS_AHEAD": 2,
+    "HUB_ANALYTICS_PARTITIONS_BEHIND": 1,
+    # Request batches waiting in a tenant's queue past which capture answers 503 (try again later):
+    # the writer is down or far behind, and Redis's memory is not endless.
+    "HUB_ANALYTICS_MAX_QUEUED": 10_000,
+    # The writer takes up to this many request batches per transaction.
+    "HUB_ANALYTICS_WRITER_TAKE": 20,
+    # A writer that has not renewed its claim on what it took for this long is taken for dead.
+    "HUB_ANALYTICS_WRITER_LEASE_SECONDS": 60.0,
+}
+
+
+def get(name: str):
+    return getattr(settings, name, DEFAULTS[name])

@@ -1,0 +1,188 @@
+"""The event table: partitioned by month, written in batches with COPY.
+
+The table
+---------
+`analytics_event` is PARTITION BY RANGE ("timestamp"), one partition per calendar month (UTC)
+named `analytics_event_pYYYY_MM`, plus a DEFAULT partition, so an event is never refused for
+want of a partition. Its primary key is ("timestamp", uuid): PostgreSQL requires every unique
+index of a partitioned table to contain the partition key, and timestamp first keeps inserts at
+the right-hand end of each partition's index.
+
+The table is made here, on first need, not by a migration: tenants are cloned from a template
+schema (apps.tenancy.schemas), and that clone copies plain tables only; a partitioned table in
+the template would make every new tenant fall back to running all migrations. So the writer, the
+server-side recorder and the periodic partition task call `event_table_ensure()` (cheap once the
+table exists), and so does a tenant's restore (registered as a BackupPart's `prepare`), before it
+loads the backup's events through the partitioned table.
+
+Partitions are kept from HUB_ANALYTICS_PARTITIONS_BEHIND months back to
+HUB_ANALYTICS_PARTITIONS_AHEAD months ahead (`partitions_ensure`, run by a periodic task). A
+month whose events already sit in the DEFAULT partition (a backfill, or a month the task missed)
+is made by moving them out: the new table is filled from the default partition and attached, in
+one transaction.
+
+Idempotency
+-----------
+Re-sending an event (same uuid) must not store it twice. A unique index on (uuid, timestamp) —
+the most a partitioned table allows — is not enough: the stored timestamp is corrected by the
+request's clock skew (timestamp + now - sent_at), which differs by a few milliseconds between
+two sends of the same event, so the pair differs too. Hence `analytics_eventuuid`, a plain table
+whose primary key is the uuid alone: the writer inserts the batch's uuids there with ON CONFLICT
+DO NOTHING and writes into the event table only the events whose uuid was new, in one statement.
+Concurrent writers are serialised by that primary key, so a uuid is stored once, exactly. Its rows
+are pruned once their events are older than any event still accepted (HUB_ANALYTICS_MAX_AGE_DAYS),
+so it holds one row per event of the acceptance window, no more.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+
+from . import conf
+
+TABLE = "analytics_event"
+DEFAULT_PARTITION = "analytics_event_default"
+COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qualified(name: str) -> str:
+    return f"{_q(connection.schema_name)}.{_q(name)}"
+
+
+def _lock(cursor, what: str) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:{what}"])
+
+
+def event_table_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [_qualified(TABLE)])
+        return cursor.fetchone()[0]
+
+
+def event_table_ensure() -> bool:
+    """Makes the partitioned table, its default partition and the partitions of the window
+    around this month, if missing, in the current tenant's schema. Returns whether it made it."""
+    if event_table_exists():
+        return False
+    with connection.cursor() as cursor:
+        _lock(cursor, "partitions")
+        cursor.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {_qualified(TABLE)} (
+                "timestamp" timestamptz NOT NULL,
+                uuid uuid NOT NULL,
+                event varchar(200) NOT NULL,
+                distinct_id varchar(200) NOT NULL,
+                properties jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY ("timestamp", uuid)
+            ) PARTITION BY RANGE ("timestamp");
+            CREATE TABLE IF NOT EXISTS {_qualified(DEFAULT_PARTITION)} PARTITION OF {_qualified(TABLE)} DEFAULT;
+            """
+        )
+    partitions_ensure()
+    return True
+
+
+def month_start(day: date, shift: int = 0) -> date:
+    """The first day of the month `shift` months after the one of `day`."""
+    months = day.year * 12 + day.month - 1 + shift
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    return f"{TABLE}_p{month:%Y_%m}"
+
+
+def partitions() -> list[str]:
+    """The table's partitions, by name (the default one included)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+            [_qualified(TABLE)],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def partitions_ensure(*, today: date | None = None, behind: int | None = None, ahead: int | None = None) -> list[str]:
+    """Makes the missing monthly partitions from `behind` months before this one to `ahead`
+    after it, moving any of their events out of the default partition. Returns those made."""
+    today = today or datetime.now(UTC).date()
+    behind = conf.get("HUB_ANALYTICS_PARTITIONS_BEHIND") if behind is None else behind
+    ahead = conf.get("HUB_ANALYTICS_PARTITIONS_AHEAD") if ahead is None else ahead
+    made = []
+    with connection.cursor() as cursor:
+        _lock(cursor, "partitions")
+        existing = set(partitions())
+        for shift in range(-behind, ahead + 1):
+            month = month_start(today, shift)
+            name = partition_name(month)
+            if name in existing:
+                continue
+            _partition_create(cursor, name, month, month_start(month, 1))
+            made.append(name)
+    return made
+
+
+def _partition_create(cursor, name: str, start: date, end: date) -> None:
+    bounds = [datetime(start.year, start.month, 1, tzinfo=UTC), datetime(end.year, end.month, 1, tzinfo=UTC)]
+    table, new, default = _qualified(TABLE), _qualified(name), _qualified(DEFAULT_PARTITION)
+    cursor.execute(f"CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    cursor.execute(
+        f'WITH moved AS (DELETE FROM {default} WHERE "timestamp" >= %s AND "timestamp" < %s RETURNING *) '
+        f"INSERT INTO {new} SELECT * FROM moved",
+        bounds,
+    )
+    cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {new} FOR VALUES FROM (%s) TO (%s)", bounds)
+
+
+def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
+    """Writes `rows` (sequences of COLUMNS, JSON as text) into the event table, skipping every
+    uuid written before (see Idempotency above). Returns how many were new and, if `returning`,
+    their uuids. Run it in a transaction."""
+    if not rows:
+        return 0, set()
+    event_table_ensure()
+    columns = ", ".join(_q(c) for c in COLUMNS)
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # psycopg's own, for COPY
+        cursor.execute(
+            'CREATE TEMP TABLE analytics_incoming ("timestamp" timestamptz, uuid uuid, event text, '
+            "distinct_id text, properties jsonb, received_at timestamptz) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY analytics_incoming ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"""
+            WITH batch AS (
+                SELECT DISTINCT ON (uuid) * FROM analytics_incoming ORDER BY uuid, received_at
+            ), fresh AS (
+                INSERT INTO {_qualified("analytics_eventuuid")} (uuid, "timestamp")
+                SELECT uuid, "timestamp" FROM batch
+                ON CONFLICT DO NOTHING
+                RETURNING uuid
+            )
+            INSERT INTO {_qualified(TABLE)} ({columns})
+            SELECT {", ".join("b." + _q(c) for c in COLUMNS)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
+            {"RETURNING uuid::text" if returning else ""}
+            """
+        )
+        count = cursor.rowcount
+        written = {row[0] for row in cursor.fetchall()} if returning else set()
+        cursor.execute("DROP TABLE analytics_incoming")
+    return count, written
+
+
+def uuids_prune(*, now: datetime | None = None) -> int:
+    """Forgets the uuids of events too old to be accepted again; returns how many."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=conf.get("HUB_ANALYTICS_MAX_AGE_DAYS") + 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM {_qualified("analytics_eventuuid")} WHERE "timestamp" < %s', [cutoff])
+        return cursor.rowcount
