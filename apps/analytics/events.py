@@ -14,11 +14,13 @@ EVENT_TYPES = [
         "Project key created",
         "A key for sending analytics events from a site or an app was created.",
         _KEY,
+        summary="{actor} created the project key “{name}”",
     ),
     EventType(
         "analytics.project_key_revoked",
         "Project key revoked",
         "A project key was revoked: events sent with it are refused from now on.",
         _KEY,
+        summary="{actor} revoked the project key “{name}”",
     ),
 ]

@@ -58,6 +58,14 @@ EXAMPLES = {
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd"},
         ["Jane Doe revoked the API key “CI deploy”"],
     ),
+    "analytics.project_key_created": (
+        {"key_id": 4, "name": "Website", "prefix": "phc_1234abcd"},
+        ["Jane Doe created the project key “Website”"],
+    ),
+    "analytics.project_key_revoked": (
+        {"key_id": 4, "name": "Website", "prefix": "phc_1234abcd"},
+        ["Jane Doe revoked the project key “Website”"],
+    ),
 }
 
 
