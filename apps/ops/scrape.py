@@ -1,0 +1,83 @@
+"""What /metrics answers: the hub's metrics (apps.core.metrics) from this process, or from every
+process sharing PROMETHEUS_MULTIPROC_DIR, plus the outbox lag read from the database at scrape
+time. And the database's share: every SQL statement is counted and timed."""
+
+import os
+import time
+
+from django.db import connection
+from django.db.backends.signals import connection_created
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from apps.core import metrics
+from apps.events.models import Event
+from apps.tenancy.models import Tenant
+
+SCHEMAS_PER_QUERY = 200
+
+
+def outbox_lag() -> tuple[int, float]:
+    """How many events wait to be dispatched, across every tenant, and the age (seconds) of the
+    oldest. One query per SCHEMAS_PER_QUERY tenants; each part reads the partial index of
+    undispatched events (`event_undispatched`), so an empty outbox costs one index probe."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT schema_name FROM public."{Tenant._meta.db_table}" WHERE schema_name <> %s', ["public"])
+        schemas = [row[0] for row in cursor.fetchall()]
+        waiting, oldest = 0, None
+        table = Event._meta.db_table
+        for start in range(0, len(schemas), SCHEMAS_PER_QUERY):
+            parts = " UNION ALL ".join(
+                f'SELECT occurred_at FROM "{schema}"."{table}" WHERE dispatched_at IS NULL'
+                for schema in schemas[start : start + SCHEMAS_PER_QUERY]
+            )
+            cursor.execute(f"SELECT count(*), min(occurred_at) FROM ({parts}) AS waiting")
+            count, first = cursor.fetchone()
+            waiting += count
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
+    return waiting, (time.time() - oldest.timestamp()) if oldest else 0.0
+
+
+class OutboxCollector:
+    def collect(self):
+        waiting, age = outbox_lag()
+        yield GaugeMetricFamily("hub_outbox_waiting_events", "Events not yet dispatched (every tenant)", value=waiting)
+        yield GaugeMetricFamily(
+            "hub_outbox_oldest_age_seconds", "Age of the oldest event not yet dispatched (0: none waits)", value=age
+        )
+
+
+def exposition() -> bytes:
+    """The text /metrics answers."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        processes = CollectorRegistry()
+        MultiProcessCollector(processes)
+    else:
+        processes = REGISTRY  # this process's own
+    database = CollectorRegistry()
+    database.register(OutboxCollector())
+    return generate_latest(processes) + generate_latest(database)
+
+
+def _observe(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        result = execute(sql, params, many, context)
+    except Exception:
+        metrics.db_queries.labels(outcome="error").inc()
+        raise
+    metrics.db_query_duration.observe(time.perf_counter() - started)
+    metrics.db_queries.labels(outcome="ok").inc()
+    return result
+
+
+def _install(sender, connection, **kwargs):
+    if _observe not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_observe)
+
+
+def observe_database():
+    """Counts and times every statement of every connection this process opens."""
+    connection_created.connect(_install, dispatch_uid="hub-metrics-db")
