@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from apps.events.models import Event
 from apps.tenancy.models import Tenant
 from tests.conftest import cache_redis_down, client_for
-from tests.events.fixtures import eager_tasks, in_tenant_a, receiver, run_now  # noqa: F401
+from tests.events.fixtures import eager_tasks, in_tenant_a, receiver, run_now  # noqa: F401, F811
 from tests.websockets import logged_in, opened
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_open_websockets_are_counted(tenant_a, owner_a):
     assert value(scrape(), "hub_websocket_connections") == start
 
 
-def test_webhook_deliveries_are_counted_by_outcome(in_tenant_a, receiver, run_now):
+def test_webhook_deliveries_are_counted_by_outcome(in_tenant_a, receiver, run_now):  # noqa: F811
     from apps.core.events import publish
     from apps.notifications import webhooks
 
