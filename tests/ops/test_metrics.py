@@ -179,3 +179,23 @@ def test_metrics_off_means_no_endpoint(settings, rf):
     settings.HUB_METRICS_ENABLED = False
     middleware = OpsMiddleware(lambda request: None)
     assert middleware(rf.get("/metrics", REMOTE_ADDR="127.0.0.1")).status_code == 404
+
+
+def test_the_grafana_dashboard_uses_only_metrics_the_hub_serves():
+    import json
+    import re
+
+    from tests.processes import ROOT
+
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "hub.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bhub_[a-z_]+", target["expr"])
+    }
+    served = {family.name for family in text_string_to_metric_families(scrape())}
+    suffixes = ("_total", "_bucket", "_count", "_sum")
+    unknown = {n for n in used if n not in served and not any(n.removesuffix(s) in served for s in suffixes)}
+    assert not unknown
+    assert len(used) >= 15
