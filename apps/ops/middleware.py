@@ -23,6 +23,7 @@ from . import health, logs, scrape
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 logger = logging.getLogger("apps.ops.request")
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # any other: "other" (bounded labels)
 TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
@@ -106,8 +107,9 @@ class OpsMiddleware:
         route = (match.view_name or match.route) if match else "unmatched"
         tenant = getattr(request, "tenant", None)
         plan = "none" if tenant is None else ("public" if tenant.is_public else tenant.plan)
-        metrics.http_requests.labels(route=route, method=request.method, status=str(status), plan=plan).inc()
-        metrics.http_request_duration.labels(route=route, method=request.method, plan=plan).observe(seconds)
+        method = request.method if request.method in METHODS else "other"
+        metrics.http_requests.labels(route=route, method=method, status=str(status), plan=plan).inc()
+        metrics.http_request_duration.labels(route=route, method=method, plan=plan).observe(seconds)
 
     def metrics(self, request):
         if not self.measure or not self.may_scrape(request):

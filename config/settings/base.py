@@ -31,10 +31,10 @@ HUB_APPS = [
     "apps.core",
     "apps.tenancy",
     "apps.identity",
+    "apps.ops",
     "apps.events",
     "apps.notifications",
     "apps.api",
-    "apps.ops",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.

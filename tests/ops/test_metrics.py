@@ -72,11 +72,13 @@ def test_another_plan_is_another_series(tenant_a, owner_a):
 
 def test_unknown_hosts_and_unmatched_paths_are_bounded(tenant_a, owner_a):
     Client(HTTP_HOST="nowhere.example.org").get("/x/1/")
+    Client(HTTP_HOST="nowhere.example.org").generic("MADEUP123", "/")
     client_for(tenant_a, owner_a).get("/no-such-page/12345/")
     text = scrape()
     assert value(text, "hub_http_requests_total", route="unmatched", method="GET", status="404", plan="none") >= 1
     assert value(text, "hub_http_requests_total", route="unmatched", method="GET", status="404", plan="free") >= 1
-    assert "12345" not in text
+    assert "12345" not in text and "MADEUP123" not in text
+    assert value(text, "hub_http_requests_total", route="unmatched", method="other", status="404", plan="none") >= 1
 
 
 def test_database_and_cache_are_counted(tenant_a, owner_a):
