@@ -2,9 +2,14 @@
 process sharing PROMETHEUS_MULTIPROC_DIR, plus the outbox lag read from the database at scrape
 time. And the database's share: every SQL statement is counted and timed."""
 
+import hmac
+import ipaddress
 import os
+import threading
 import time
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.signals import connection_created
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
@@ -49,16 +54,60 @@ class OutboxCollector:
         )
 
 
-def exposition() -> bytes:
-    """The text /metrics answers."""
+def may_scrape(meta: dict, networks) -> bool:
+    """Whether a request (its WSGI environ, or Django's request.META) may read the metrics: a bearer
+    token equal to HUB_METRICS_TOKEN, or a direct request from one of `networks`. A request that
+    came through a proxy (X-Forwarded-For or Forwarded) needs the token: its address is the
+    proxy's, or one its client wrote."""
+    token = settings.HUB_METRICS_TOKEN
+    if token and hmac.compare_digest(meta.get("HTTP_AUTHORIZATION", "").encode(), f"Bearer {token}".encode()):
+        return True
+    if "HTTP_X_FORWARDED_FOR" in meta or "HTTP_FORWARDED" in meta:
+        return False
+    try:
+        address = ipaddress.ip_address(meta.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def allowed_networks():
+    return [ipaddress.ip_network(n, strict=False) for n in settings.HUB_METRICS_ALLOWED_NETWORKS]
+
+
+def exposition(*, outbox: bool = True) -> bytes:
+    """The text /metrics answers (a worker's exporter leaves the outbox to the web servers)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()
         MultiProcessCollector(processes)
     else:
         processes = REGISTRY  # this process's own
+    if not outbox:
+        return generate_latest(processes)
     database = CollectorRegistry()
     database.register(OutboxCollector())
     return generate_latest(processes) + generate_latest(database)
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args):  # no access line per scrape
+        pass
+
+
+def serve_worker_metrics(port: int) -> None:
+    """/metrics of a Celery worker (its prefork children's samples, from PROMETHEUS_MULTIPROC_DIR) on
+    `port`, from a thread of the worker's main process; same rules as the web server's."""
+    networks = allowed_networks()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/metrics" or not may_scrape(environ, networks):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found.\n"]
+        start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")])
+        return [exposition(outbox=False)]
+
+    server = make_server("0.0.0.0", port, app, handler_class=_Quiet)  # noqa: S104 - Prometheus scrapes the pod's address
+    threading.Thread(target=server.serve_forever, name="hub-metrics", daemon=True).start()
 
 
 def _observe(execute, sql, params, many, context):

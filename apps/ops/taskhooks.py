@@ -74,8 +74,18 @@ def process_gone(pid=None, **kwargs):
         multiprocess.mark_process_dead(os.getpid())
 
 
+def worker_ready(**kwargs):
+    """A worker with HUB_METRICS_WORKER_PORT set serves its own /metrics there (in a container of
+    its own, the web servers' /metrics cannot see its samples)."""
+    if settings.HUB_METRICS_ENABLED and settings.HUB_METRICS_WORKER_PORT:
+        from . import scrape
+
+        scrape.serve_worker_metrics(settings.HUB_METRICS_WORKER_PORT)
+
+
 def connect():
     signals.before_task_publish.connect(before_publish, dispatch_uid="hub-ops-publish")
     signals.task_prerun.connect(prerun, dispatch_uid="hub-ops-prerun")
     signals.task_postrun.connect(postrun, dispatch_uid="hub-ops-postrun")
     signals.worker_process_shutdown.connect(process_gone, dispatch_uid="hub-ops-process-gone")
+    signals.worker_ready.connect(worker_ready, dispatch_uid="hub-ops-worker-ready")

@@ -234,6 +234,8 @@ HUB_METRICS_ALLOWED_NETWORKS = env.list(
     "HUB_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 )
 HUB_METRICS_TOKEN = env("HUB_METRICS_TOKEN", default="")
+# A Celery worker serves its own /metrics on this port (0: it does not; same rules as above).
+HUB_METRICS_WORKER_PORT = env.int("HUB_METRICS_WORKER_PORT", default=0)
 # The readiness checks wait this long at most (a check still running then counts as failing).
 HUB_HEALTH_TIMEOUT_SECONDS = env.float("HUB_HEALTH_TIMEOUT_SECONDS", default=3.0)
 # Beat sends its heartbeat this often; older than HUB_HEALTH_BEAT_MAX_AGE_SECONDS, the check fails.

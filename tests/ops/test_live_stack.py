@@ -5,6 +5,7 @@ the request that sent it."""
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
@@ -95,3 +96,24 @@ def test_web_and_prefork_worker_metrics_and_request_ids(tmp_path):
     assert task_lines, (tmp_path / "worker.log").read_text()[-3000:]
     assert all(x["task"] == TASK for x in task_lines)
     assert any("succeeded" in x["event"] for x in task_lines)
+
+
+def test_a_worker_in_a_container_of_its_own_serves_its_metrics(tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    env = subprocess_env(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), HUB_METRICS_WORKER_PORT=str(port))
+    worker = [CELERY, "-A", "config", "worker", "-P", "prefork", "-c", "2", "-l", "info"]
+    worker += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
+    app.control.purge()
+    with started(worker, env, lambda: bool(app.control.ping(timeout=0.5)), tmp_path / "worker.log"):
+        app.send_task(TASK).get(timeout=20)
+        finished = f'hub_celery_tasks_finished_total{{outcome="succeeded",task="{TASK}"}} 1.0'
+        deadline = time.monotonic() + 10
+        while finished not in (text := get(port, "/metrics")[1]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert finished in text
+        assert "hub_outbox_oldest_age_seconds" not in text  # the web servers report the outbox
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get(port, "/metrics", **{"X-Forwarded-For": "10.0.0.1"})
+        assert refused.value.code == 404
