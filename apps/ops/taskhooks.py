@@ -40,14 +40,15 @@ def before_publish(sender=None, headers=None, **kwargs):
 
 def prerun(task_id=None, task=None, **kwargs):
     request = task.request
-    logs.bind(
-        request_id=request.get("hub_request_id"),
-        trace_id=request.get("hub_trace_id"),
-        user_id=request.get("hub_user_id"),
-        tenant=request.get("_schema_name"),
-        task=task.name,
-        task_id=task_id,
-    )
+    if not request.is_eager:  # run in place (eager), a task keeps its caller's fields
+        logs.bind(
+            request_id=request.get("hub_request_id"),
+            trace_id=request.get("hub_trace_id"),
+            user_id=request.get("hub_user_id"),
+            tenant=request.get("_schema_name"),
+            task=task.name,
+            task_id=task_id,
+        )
     if _measure():
         _started[task_id] = time.perf_counter()
         metrics.celery_tasks_running.labels(task=task.name).inc()
@@ -57,7 +58,8 @@ def prerun(task_id=None, task=None, **kwargs):
 
 
 def postrun(task_id=None, task=None, state=None, **kwargs):
-    logs.unbind()
+    if not task.request.is_eager:
+        logs.unbind()
     started = _started.pop(task_id, None)
     if started is None or not _measure():
         return

@@ -94,7 +94,7 @@ def test_web_and_prefork_worker_metrics_and_request_ids(tmp_path):
     assert line["level"] == "info" and line["timestamp"].endswith("Z")
     task_lines = [x for x in json_lines(tmp_path / "worker.log") if x.get("request_id") == "req-that-sent-a-task"]
     assert task_lines, (tmp_path / "worker.log").read_text()[-3000:]
-    assert all(x["task"] == TASK for x in task_lines)
+    assert all(x["task"] == TASK and x["tenant"] == "public" for x in task_lines)
     assert any("succeeded" in x["event"] for x in task_lines)
 
 

@@ -80,6 +80,19 @@ def test_a_task_sent_during_a_request_carries_its_id_in_its_headers(tenant_a, ow
     assert headers["hub_sent_at"] > 0
 
 
+def test_a_task_run_in_place_keeps_its_callers_fields():
+    import structlog
+
+    from apps.core.taskref import TaskRef
+
+    logs.bind(request_id="req-eager")
+    try:
+        assert TaskRef("apps.ops.tasks.beat_heartbeat").task().apply().successful()
+        assert structlog.contextvars.get_contextvars()["request_id"] == "req-eager"
+    finally:
+        logs.unbind()
+
+
 def test_settings_choose_the_format():
     import subprocess
     import sys
