@@ -4,13 +4,14 @@ time. And the database's share: every SQL statement is counted and timed."""
 
 import hmac
 import ipaddress
+import logging
 import os
 import threading
 import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.signals import connection_created
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -20,6 +21,7 @@ from apps.core import metrics
 from apps.events.models import Event
 from apps.tenancy.models import Tenant
 
+logger = logging.getLogger(__name__)
 SCHEMAS_PER_QUERY = 200
 
 
@@ -27,11 +29,16 @@ def outbox_lag() -> tuple[int, float]:
     """How many events wait to be dispatched, across every tenant, and the age (seconds) of the
     oldest. One query per SCHEMAS_PER_QUERY tenants; each part reads the partial index of
     undispatched events (`event_undispatched`), so an empty outbox costs one index probe."""
+    table = Event._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT schema_name FROM public."{Tenant._meta.db_table}" WHERE schema_name <> %s', ["public"])
+        # Only the schemas that have an outbox (not one being provisioned or dropped right now).
+        cursor.execute(
+            f'SELECT t.schema_name FROM public."{Tenant._meta.db_table}" AS t '
+            "JOIN pg_catalog.pg_tables AS p ON p.schemaname = t.schema_name AND p.tablename = %s",
+            [table],
+        )
         schemas = [row[0] for row in cursor.fetchall()]
         waiting, oldest = 0, None
-        table = Event._meta.db_table
         for start in range(0, len(schemas), SCHEMAS_PER_QUERY):
             parts = " UNION ALL ".join(
                 f'SELECT occurred_at FROM "{schema}"."{table}" WHERE dispatched_at IS NULL'
@@ -47,7 +54,11 @@ def outbox_lag() -> tuple[int, float]:
 
 class OutboxCollector:
     def collect(self):
-        waiting, age = outbox_lag()
+        try:
+            waiting, age = outbox_lag()
+        except DatabaseError as exc:  # the rest of the metrics still answer
+            logger.warning("metrics: could not read the outbox lag: %s", exc)
+            return
         yield GaugeMetricFamily("hub_outbox_waiting_events", "Events not yet dispatched (every tenant)", value=waiting)
         yield GaugeMetricFamily(
             "hub_outbox_oldest_age_seconds", "Age of the oldest event not yet dispatched (0: none waits)", value=age

@@ -104,6 +104,29 @@ def test_outbox_lag_is_the_oldest_waiting_event(tenant_a):
     assert value(text, "hub_outbox_waiting_events") == 1
 
 
+def test_a_schema_without_an_outbox_is_skipped_and_a_database_error_spares_the_rest(tenant_a, monkeypatch):
+    from django.db import DatabaseError, connection
+
+    from apps.ops import scrape as scraping
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE t_alpha.events_event RENAME TO events_event_away")
+        cursor.execute("SELECT schema_name, to_regclass(quote_ident(schema_name) || '.' || %s) FROM public.tenancy_tenant", ["events_event"])
+        print("DEBUG", cursor.fetchall())
+    try:
+        assert value(scrape(), "hub_outbox_oldest_age_seconds") == 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE t_alpha.events_event_away RENAME TO events_event")
+
+    def broken():
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(scraping, "outbox_lag", broken)
+    text = scrape()
+    assert "hub_outbox_oldest_age_seconds" not in text and "hub_http_requests_total" in text
+
+
 def test_celery_tasks_are_counted_by_name_and_outcome(settings):
     from apps.core.taskref import TaskRef
 
