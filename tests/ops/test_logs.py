@@ -80,6 +80,20 @@ def test_a_task_sent_during_a_request_carries_its_id_in_its_headers(tenant_a, ow
     assert headers["hub_sent_at"] > 0
 
 
+def test_a_task_sent_for_a_logged_in_member_carries_the_members_id(tenant_a, owner_a, rf):
+    from apps.ops import taskhooks
+
+    request = rf.get("/")
+    request.tenant, request.user = tenant_a, owner_a
+    token = logs.current_request.set(request)
+    headers = {}
+    try:
+        taskhooks.before_publish(sender="apps.ops.tasks.beat_heartbeat", headers=headers)
+    finally:
+        logs.current_request.reset(token)
+    assert headers["hub_user_id"] == owner_a.pk
+
+
 def test_a_task_run_in_place_keeps_its_callers_fields():
     import structlog
 
