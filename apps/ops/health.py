@@ -8,8 +8,9 @@ time"), so a service that hangs cannot hang the probe.
 
 import asyncio
 import secrets
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 
@@ -124,11 +125,24 @@ def _timed(name: str) -> Result:
         connections.close_all()  # this thread's connections (back to the pool)
 
 
+# One thread per check at most: a probe that comes while a check is still running (a service that
+# hangs) waits for that run instead of starting another, so hanging services cannot pile threads up.
+_pool = ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="healthz")
+_running: dict[str, Future] = {}
+_running_lock = threading.Lock()
+
+
+def _start(name: str) -> Future:
+    with _running_lock:
+        future = _running.get(name)
+        if future is None or future.done():
+            future = _running[name] = _pool.submit(_timed, name)
+        return future
+
+
 def run_checks(names: list[str] | None = None) -> list[Result]:
     """The named checks (all when None), in the order asked."""
-    names = names or list(CHECKS)
-    pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="healthz")
-    futures = {name: pool.submit(_timed, name) for name in names}
+    futures = {name: _start(name) for name in names or CHECKS}
     deadline = time.monotonic() + settings.HUB_HEALTH_TIMEOUT_SECONDS
     results = []
     for name, future in futures.items():
@@ -136,5 +150,4 @@ def run_checks(names: list[str] | None = None) -> list[Result]:
             results.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
         except FuturesTimeout:
             results.append(Result(name, False, settings.HUB_HEALTH_TIMEOUT_SECONDS, "Did not answer in time."))
-    pool.shutdown(wait=False)
     return results

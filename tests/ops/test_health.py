@@ -73,14 +73,43 @@ def test_beat_check_reads_the_heartbeat(settings):
 
 
 def test_a_check_that_hangs_fails_in_time(settings, monkeypatch):
+    import threading
     import time
 
     settings.HUB_HEALTH_TIMEOUT_SECONDS = 0.3
-    monkeypatch.setitem(health.CHECKS, "database", lambda: time.sleep(2))
+    release = threading.Event()
+    monkeypatch.setitem(health.CHECKS, "database", lambda: release.wait(5))
     started = time.monotonic()
-    response = ready(query="check=database")
+    try:
+        response = ready(query="check=database")
+    finally:
+        release.set()
     assert time.monotonic() - started < 1.5
     assert response.json()["checks"]["database"]["error"] == "Did not answer in time."
+    time.sleep(0.1)  # the released run ends; the next probe checks afresh
+
+
+def test_probes_while_a_check_hangs_share_its_one_run(settings, monkeypatch):
+    import threading
+    import time
+
+    settings.HUB_HEALTH_TIMEOUT_SECONDS = 0.2
+    release, runs = threading.Event(), []
+
+    def hanging():
+        runs.append(1)
+        release.wait(5)
+
+    monkeypatch.setitem(health.CHECKS, "beat", hanging)
+    try:
+        for _ in range(3):
+            assert ready(query="check=beat").json()["checks"]["beat"]["error"] == "Did not answer in time."
+        assert len(runs) == 1  # one thread waits on the service, not one per probe
+    finally:
+        release.set()
+    time.sleep(0.1)
+    monkeypatch.setitem(health.CHECKS, "beat", lambda: None)
+    assert ready(query="check=beat").status_code == 200  # the next probe checks afresh
 
 
 def test_an_unknown_check_is_a_clear_400():
