@@ -21,15 +21,16 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     WEB_CONCURRENCY=2 \
-    FORWARDED_ALLOW_IPS=*
+    FORWARDED_ALLOW_IPS=* \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/hub-metrics
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 # Code stays root-owned (read-only for the app); only .data/ (media, beat schedule) is writable.
 COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only \
     python manage.py collectstatic --noinput \
-    && mkdir -p .data/media \
-    && chown -R hub:hub .data
+    && mkdir -p .data/media /tmp/hub-metrics \
+    && chown -R hub:hub .data /tmp/hub-metrics
 USER hub
 EXPOSE 8000
 # uvicorn takes its worker count from $WEB_CONCURRENCY and the proxies whose X-Forwarded-*

@@ -59,7 +59,17 @@ def db_connections_max():
             try:
                 started = time.monotonic()
                 out = subprocess.run(
-                    ["wrk", "-t2", f"-c{CLIENTS}", f"-d{DURATION}", "--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{port}/"],
+                    [
+                        "wrk",
+                        "-t2",
+                        f"-c{CLIENTS}",
+                        f"-d{DURATION}",
+                        "--timeout",
+                        "30s",
+                        "-s",
+                        str(LUA),
+                        f"http://127.0.0.1:{port}/",
+                    ],
                     env={
                         **os.environ,
                         "BENCH_BASE": settings.HUB_BASE_HOSTNAME,

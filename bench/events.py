@@ -255,8 +255,10 @@ def _latency_p95(tenant, name: str, delay: float) -> None:
     receiver = _Receiver(delay)
     try:
         _endpoint_for(tenant, receiver)
-        log(f"{name}: publishing {RATE * (WARMUP_SECONDS + SECONDS)} events at {RATE}/s to a receiver "
-            f"answering in {delay * 1000:.0f} ms ({WARMUP_SECONDS} s warm-up not counted)")
+        log(
+            f"{name}: publishing {RATE * (WARMUP_SECONDS + SECONDS)} events at {RATE}/s to a receiver "
+            f"answering in {delay * 1000:.0f} ms ({WARMUP_SECONDS} s warm-up not counted)"
+        )
         published = _publish(tenant, RATE * (WARMUP_SECONDS + SECONDS), counted_from=RATE * WARMUP_SECONDS)
         receiver.wait_for(published, stall_seconds=30)
         with receiver.lock:
@@ -363,8 +365,10 @@ def webhook_recovery_s():
             raise RuntimeError("every event was delivered before the kill: nothing was tested")
         worker = _start_worker()
         restarted = time.time()
-        log(f"webhook_recovery: {before}/{len(published)} received at the kill; worker restarted in "
-            f"{restarted - killed:.1f} s")
+        log(
+            f"webhook_recovery: {before}/{len(published)} received at the kill; worker restarted in "
+            f"{restarted - killed:.1f} s"
+        )
         if not receiver.wait_for(published, stall_seconds=300):
             raise _explain_missing(tenant, len(published) - receiver.received(published))
         with receiver.lock:

@@ -42,10 +42,10 @@ class Server:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
         return ticks / os.sysconf("SC_CLK_TCK")
 
-    def measure(self, host: str, duration: str) -> tuple[float, float]:
+    def measure(self, host: str, duration: str, path: str = PATH) -> tuple[float, float]:
         """(req/s, worker CPU µs per request) of one wrk run."""
         cpu = self.worker_cpu_seconds()
-        rps, requests = wrk(self.port, host, duration)
+        rps, requests = wrk(self.port, host, duration, path)
         return rps, (self.worker_cpu_seconds() - cpu) / requests * 1e6
 
 
@@ -60,11 +60,21 @@ def web_server(settings_module: str, host: str, path: str, expect, headers=None)
         yield Server(proc, port)
 
 
-def wrk(port: int, host: str, duration: str) -> tuple[float, int]:
+def wrk(port: int, host: str, duration: str, path: str = PATH) -> tuple[float, int]:
     """(requests per second, requests); fails on error responses or timeouts, so a broken page
     cannot look fast."""
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-H", f"Host: {host}", f"http://127.0.0.1:{port}{PATH}"],
+        [
+            "wrk",
+            "-t2",
+            "-c32",
+            f"-d{duration}",
+            "--timeout",
+            "10s",
+            "-H",
+            f"Host: {host}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
         check=True,
         capture_output=True,
         text=True,

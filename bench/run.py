@@ -26,6 +26,7 @@ from bench.common import log, prepare_database  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
+from bench.metrics import metrics_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
@@ -36,6 +37,8 @@ BENCHMARKS = {
     "provision_p50_ms": provision_p50_ms,
     "migrate_noop_1000_s": migrate_noop_1000_s,
     "routing_ratio": routing_ratio,
+    # Prometheus metrics on vs off (also prints metrics_on_rps, metrics_off_rps).
+    "metrics_overhead_ratio": metrics_overhead_ratio,
     # Identity.
     "login_p95_ms": login_p95_ms,
     "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,
@@ -64,7 +67,7 @@ def main():
     args = parser.parse_args()
 
     names = [args.only] if args.only else list(BENCHMARKS)
-    if shutil.which("wrk") is None and {"routing_ratio", "api_list"} & set(names):
+    if shutil.which("wrk") is None and {"routing_ratio", "api_list", "metrics_overhead_ratio"} & set(names):
         sys.exit("bench: wrk is not installed; install it first (Debian: apt-get install wrk)")
     started = time.monotonic()
     prepare_database()

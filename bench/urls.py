@@ -2,10 +2,11 @@
 
 from django.urls import include, path
 
-from bench.views import ping
+from bench.views import ping, work
 
 urlpatterns = [
     path("bench/ping/", ping),
+    path("bench/work/", work),
     path("", include("config.urls_tenant")),
 ]
 

@@ -6,7 +6,7 @@ once Django is set up, plus any CELERY_BEAT_SCHEDULE entries of the settings."""
 
 import os
 
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -39,3 +39,14 @@ def _no_pool_in_prefork_children(**kwargs):
 
     for conn in connections.all():
         conn.settings_dict["OPTIONS"].pop("pool", None)
+
+
+@setup_logging.connect
+def _logging_as_django_says(**kwargs):
+    """Workers and beat log as the web server does: Django's LOGGING (JSON lines in production,
+    apps.ops.logs), not Celery's own format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

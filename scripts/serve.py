@@ -10,6 +10,7 @@ are stopped and this script exits non-zero.
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,6 +91,12 @@ def stop_all(procs):
 
 def main():
     (ROOT / ".data").mkdir(exist_ok=True)
+    # Web, worker and beat write their Prometheus samples here, so the web server's /metrics
+    # shows the worker's tasks too (prometheus_client's multiprocess mode); emptied at each start.
+    metrics_dir = ROOT / ".data" / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -4,7 +4,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from apps.core import realtime
+from apps.core import metrics, realtime
 from apps.identity.middleware import second_factor_step
 from apps.identity.selectors import membership_get
 from apps.identity.sessions import session_tag
@@ -64,6 +64,9 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         self.session_tag = session_tag(session.session_key)
         self.my_groups = [realtime.tenant_group(tenant.schema_name), realtime.user_group(tenant.schema_name, user.pk)]
         await self.accept()
+        self.counted = True
+        metrics.websocket_connects.inc()
+        metrics.websocket_connections.inc()
         # Then hello: the page asks for what it missed after hello, so nothing falls in between.
         await self.layer.listen(self.my_groups, self._hear)
         hello = await _greeting(tenant, user, session)
@@ -73,6 +76,9 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(hello)
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.websocket_connections.dec()
         await self._unlisten()
 
     async def shut(self, code):

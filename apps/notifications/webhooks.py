@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core import ssrf
+from apps.core import metrics, ssrf
 from apps.core.events import publish
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
@@ -580,6 +580,8 @@ def _record(endpoint: WebhookEndpoint, outcomes: list[_Outcome]) -> list[str]:
         else:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(enqueued_at=None)
         results.append("retrying")
+    for result in results:
+        metrics.webhook_deliveries.labels(outcome=result).inc()
     return results
 
 

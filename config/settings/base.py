@@ -32,6 +32,7 @@ HUB_APPS = [
     "apps.core",
     "apps.tenancy",
     "apps.identity",
+    "apps.ops",
     "apps.events",
     "apps.notifications",
     "apps.api",
@@ -129,6 +130,9 @@ RESERVED_TENANT_SLUGS = {
 }
 
 MIDDLEWARE = [
+    # First of all: the health probes and /metrics for any Host header; every other request gets
+    # its request id (X-Request-ID) and is measured (apps.ops).
+    "apps.ops.middleware.OpsMiddleware",
     # Outermost: whatever answers under /api/ (routing errors, 404, 500) goes out as problem+json.
     "apps.api.middleware.ProblemJsonMiddleware",
     "apps.tenancy.middleware.TenantRoutingMiddleware",
@@ -225,9 +229,36 @@ def redis_url_for(client, db):
     return f"{parts.scheme}://{parts.netloc}/{db}"
 
 
+# --- Observability (apps.ops; docs/operations/observability.md) ----------------------------
+# Prometheus metrics: the counters and timings, and /metrics (off: neither).
+HUB_METRICS_ENABLED = env.bool("HUB_METRICS_ENABLED", default=True)
+# /metrics answers a direct request from these networks, or any request with
+# `Authorization: Bearer <HUB_METRICS_TOKEN>`; a 404 otherwise.
+HUB_METRICS_ALLOWED_NETWORKS = env.list(
+    "HUB_METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+)
+HUB_METRICS_TOKEN = env("HUB_METRICS_TOKEN", default="")
+# A Celery worker serves its own /metrics on this port (0: it does not; same rules as above).
+HUB_METRICS_WORKER_PORT = env.int("HUB_METRICS_WORKER_PORT", default=0)
+# The readiness checks wait this long at most (a check still running then counts as failing).
+HUB_HEALTH_TIMEOUT_SECONDS = env.float("HUB_HEALTH_TIMEOUT_SECONDS", default=3.0)
+# Beat sends its heartbeat this often; older than HUB_HEALTH_BEAT_MAX_AGE_SECONDS, the check fails.
+HUB_HEALTH_BEAT_SECONDS = env.float("HUB_HEALTH_BEAT_SECONDS", default=30.0)
+HUB_HEALTH_BEAT_MAX_AGE_SECONDS = env.float("HUB_HEALTH_BEAT_MAX_AGE_SECONDS", default=3 * HUB_HEALTH_BEAT_SECONDS)
+# Log lines: "console" (coloured, for people) or "json" (one object per line; production's default).
+HUB_LOG_FORMAT = env("HUB_LOG_FORMAT", default="console")
+# Sentry, opt-in: errors and ERROR log lines are sent there when this is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+if SENTRY_DSN:
+    from apps.ops import sentry
+
+    sentry.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=env("HUB_VERSION", default="") or None)
+
+CACHE_BACKEND = "apps.ops.cache.InstrumentedRedisCache" if HUB_METRICS_ENABLED else "django_redis.cache.RedisCache"
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        "BACKEND": CACHE_BACKEND,
         "LOCATION": redis_url_for("redis", REDIS_DB_CACHE),
         # Every key carries the schema of the tenant being served (but HUB_CACHE_PLATFORM_WIDE_KEYS).
         "KEY_FUNCTION": "apps.tenancy.cache.make_key",
@@ -243,7 +274,7 @@ HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:",)
 # Sessions get a cache of their own without the tenant prefix: a session is one per host, and
 # websockets load it from threads whose schema is not the request's.
 CACHES["sessions"] = {
-    "BACKEND": "django_redis.cache.RedisCache",
+    "BACKEND": CACHE_BACKEND,
     "LOCATION": CACHES["default"]["LOCATION"],
     "KEY_PREFIX": "sessions",
     "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
@@ -466,12 +497,23 @@ HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# One format for every line of web, worker and beat (HUB_LOG_FORMAT; apps.ops.logs), each with the
+# request id, tenant, user and trace id of the request or task it was written for.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"hub": {"()": "apps.ops.logs.formatter", "fmt": HUB_LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "hub"}},
     # Third-party libraries speak up from WARNING on (pysaml2's schema loader, for one, logs at
     # INFO and would add lines to every command's one-line errors); the hub's own apps at LOG_LEVEL.
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"apps": {"level": env("LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "apps": {"level": env("LOG_LEVEL", default="INFO")},
+        # Celery's own lines (a worker ready, a task received and done, beat sending).
+        "celery": {"level": "INFO"},
+        # uvicorn's start-up and errors in the same format; its access lines give way to the hub's
+        # own (apps.ops.request: the same facts plus the request id, tenant and user).
+        "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
 }

@@ -24,3 +24,6 @@ HUB_WEBHOOK_ALLOW_LOOPBACK = False
 # Identity: passkey origins and djangosaml2's cookie (sent on the IdP's cross-site POST) follow https.
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{HUB_BASE_DOMAIN}"]  # noqa: F405
 SAML_SESSION_COOKIE_SAMESITE = env("SAML_SESSION_COOKIE_SAMESITE", default="None")
+# Logs: one JSON object per line, for the log shipper.
+HUB_LOG_FORMAT = env("HUB_LOG_FORMAT", default="json")
+LOGGING["formatters"]["hub"]["fmt"] = HUB_LOG_FORMAT  # noqa: F405
