@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench lint docs openapi stop clean
+.PHONY: help venv services migrate run test bench lint docs screenshots openapi stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
 	@echo "make docs     build the documentation site (docs/, MkDocs --strict) into .site/"
+	@echo "make screenshots  keep the main pages' screenshots of the last browser-test run in docs/screenshots/"
 	@echo "make openapi  regenerate tests/api/openapi.yaml, the API's OpenAPI document the tests compare against"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
 	@echo "make migrate  migrate_schemas (public and every tenant)"
@@ -58,6 +59,10 @@ lint: venv
 # Material's banner about its successor (a notice, not a problem of the site).
 docs: venv
 	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir .site
+
+# After `make test`: the main pages, both themes, desktop and phone, kept in docs/screenshots/.
+screenshots: venv
+	$(PY) scripts/screenshots.py
 
 # The OpenAPI document as the test settings generate it (the hello plugin enabled), checked in:
 # tests/api/test_openapi_snapshot.py fails when the generated one differs. No database needed.
