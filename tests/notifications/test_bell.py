@@ -114,7 +114,8 @@ def test_opening_someone_elses_notification_is_404_and_marks_nothing(tenant_a, t
     other = MembershipFactory(tenant=tenant_a, role="member").user
     theirs = notify(tenant_a, other, "Theirs")
     assert client_for(tenant_a, owner_a).get(f"/notifications/{theirs.pk}/open/").status_code == 404
-    assert client_for(tenant_a, owner_b).get(f"/notifications/{theirs.pk}/open/").status_code == 403  # not a member of A
+    not_a_member = client_for(tenant_a, owner_b)
+    assert not_a_member.get(f"/notifications/{theirs.pk}/open/").status_code == 403
     in_b = notify(tenant_b, owner_b, "In B")
     assert client_for(tenant_a, owner_a).get(f"/notifications/{in_b.pk}/open/").status_code == 404
     with schema_context(tenant_a.schema_name):
