@@ -203,6 +203,29 @@ def test_style_guide_is_open_to_all_in_debug(settings):
 
 
 @pytest.mark.django_db
+def test_style_guide_shows_a_real_data_table_searched_filtered_paged_and_exported(settings):
+    from tests.conftest import client_for
+
+    settings.DEBUG = True
+    client = client_for(None)
+    html = client.get("/style-guide/").content.decode()
+    assert 'id="kit-data-table-title">Data table</h2>' in html
+    assert 'id="kit-permissions-table"' in html and 'name="kit-q"' in html and 'name="kit-action"' in html
+    assert "kit-_export=csv" in html and "kit-page=2" in html  # five rows a page
+    assert "class PermissionsTable(DataTable)" in html  # its snippet
+    searched = client.get("/style-guide/", {"kit-q": "change user", "kit-action": "change_"}).content.decode()
+    assert "Can change user" in searched and "Can add user" not in searched
+    # htmx asks for the table alone.
+    part = client.get("/style-guide/", {"kit-q": "user"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kit-permissions-table")
+    assert b"Can add user" in part.content and b"kit-section" not in part.content
+    export = client.get("/style-guide/", {"kit-q": "add user", "kit-_export": "csv"})
+    assert export["Content-Type"].startswith("text/csv")
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Permission,Kind of record" and "Can add user,user" in lines
+    assert all("add" in line and "user" in line for line in lines[1:])
+
+
+@pytest.mark.django_db
 def test_style_guide_checks_the_sample_form_and_confirms_actions(tenant_a, owner_a):
     owner_a.is_staff = True
     owner_a.save(update_fields=["is_staff"])
