@@ -216,7 +216,8 @@ def test_style_guide_shows_a_real_data_table_searched_filtered_paged_and_exporte
     searched = client.get("/style-guide/", {"kit-q": "change user", "kit-action": "change_"}).content.decode()
     assert "Can change user" in searched and "Can add user" not in searched
     # htmx asks for the table alone.
-    part = client.get("/style-guide/", {"kit-q": "user"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kit-permissions-table")
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "kit-permissions-table"}
+    part = client.get("/style-guide/", {"kit-q": "user"}, **htmx)
     assert b"Can add user" in part.content and b"kit-section" not in part.content
     export = client.get("/style-guide/", {"kit-q": "add user", "kit-_export": "csv"})
     assert export["Content-Type"].startswith("text/csv")
