@@ -59,6 +59,27 @@ def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_li
     assert "/accounts/signup/" not in html and "Sign up" not in html
 
 
+def header_of(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<header class="topbar">') : html.index("</header>")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on_tenant", [True, False])
+def test_the_header_offers_no_link_to_the_page_you_are_on(on_tenant, tenant_a, settings):
+    settings.HUB_PLATFORM_NAME = "Acme Cloud"
+    client = client_for(tenant_a if on_tenant else None)
+    login = header_of(client.get("/accounts/login/"))
+    assert ">Log in</a>" not in login
+    assert (">Sign up</a>" in login) is not on_tenant  # sign-up is on the platform's site only
+    reset = header_of(client.get("/accounts/password/reset/"))
+    assert ">Log in</a>" in reset
+    if not on_tenant:
+        signup = header_of(client.get("/accounts/signup/"))
+        assert ">Log in</a>" in signup and ">Sign up</a>" not in signup
+        assert ">Acme Cloud</a>" in signup  # the platform's name, as configured
+
+
 @pytest.mark.django_db
 def test_remember_me_checkbox_comes_before_its_label(tenant_a):
     card = card_of(client_for(tenant_a).get("/accounts/login/"))
