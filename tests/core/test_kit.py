@@ -297,3 +297,58 @@ def test_removing_a_second_factor_asks_first(tenant_a, owner_a):
     TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
     html = verified_client(tenant_a, owner_a).get("/security/").content.decode()
     assert 'data-confirm="Remove Phone app? You will no longer be able to use it to log in."' in html
+
+
+DESTRUCTIVE = ("/remove/", "/revoke/", "/delete/", "/end/", "/end-others/", "withdraw", "/leave/")
+
+
+@pytest.mark.django_db
+def test_every_destructive_action_asks_once_in_the_kits_dialog(tenant_a, owner_a):
+    """Each form that removes, revokes, deletes or ends something carries data-confirm (the kit's one
+    dialog, with its button named); deleting a webhook endpoint asks for its host to be typed.
+    (Deleting the organisation asks for its name in the form itself, checked by the server.)"""
+    import re
+
+    from django_tenants.utils import tenant_context
+
+    from apps.api.services import api_key_create
+    from apps.identity.models import TOTPDevice
+    from apps.identity.services import invitation_create
+    from apps.notifications.models import WebhookEndpoint
+    from tests.factories import MembershipFactory
+
+    membership = owner_a.memberships.get(tenant=tenant_a)
+    MembershipFactory(tenant=tenant_a, role="member")
+    invitation_create(actor=membership, email="bob@example.com", role="member")
+    TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
+    with tenant_context(tenant_a):
+        api_key_create(actor=membership, name="Sync", scopes=["identity:read"])
+        endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/in", event_types=[], secret="s")
+    client = verified_client(tenant_a, owner_a)
+    seen = set()
+    for path in (
+        "/members/",
+        "/developers/keys/",
+        "/webhooks/",
+        f"/webhooks/{endpoint.pk}/",
+        "/security/",
+        "/security/sessions/",
+        "/accounts/email/",
+    ):
+        html = client.get(path).content.decode()
+        for form in re.findall(r'<form [^>]*method="post"[^>]*>', html):
+            action = re.search(r'action="([^"]*)"', form)
+            if not action or not any(word in action.group(1) for word in DESTRUCTIVE):
+                continue
+            seen.add(re.sub(r"\d+", "N", action.group(1)))
+            assert 'data-confirm="' in form and 'data-confirm-button="' in form, (path, form)
+            if "/delete/" in action.group(1):
+                assert 'data-confirm-typed="hooks.example.com"' in form, (path, form)
+    assert {
+        "/members/N/remove/",
+        "/invitations/N/revoke/",
+        "/developers/keys/N/revoke/",
+        "/webhooks/N/delete/",
+        "/security/factors/totp/N/remove/",
+        "/security/sessions/end-others/",
+    } <= seen, seen
