@@ -180,7 +180,7 @@ def test_no_user_page_shows_an_event_code_where_a_label_exists(in_tenant_a, owne
 
 def test_webhook_choices_show_labels_with_the_code_small(in_tenant_a, owner_a):
     page = client_for(in_tenant_a, owner_a).get("/webhooks/").content.decode()
-    assert 'Member joined <small class="muted"><code>member.joined</code></small>' in page
+    assert '<span>Member joined <small class="muted"><code>member.joined</code></small></span>' in page
 
 
 def test_api_key_form_shows_scope_words(in_tenant_a, owner_a):
