@@ -2,15 +2,19 @@ from django.conf import settings
 
 from apps.core.registry import registry
 
+from .mfa import tenant_security_get
 from .roles import has_permission
 from .selectors import membership_get, user_tenant_list
 
 
 def shell(request):
     """What the base layout draws: the platform's name, the navigation the member may see and the
-    tenant switcher."""
+    tenant switcher; on a tenant's host, whether it offers single sign-on (its log-in page)."""
     named = {"platform_name": settings.HUB_PLATFORM_NAME}
     tenant = getattr(request, "tenant", None)
+    if tenant is not None and not tenant.is_public:
+        # Read only by the log-in page (a callable: the template asks; the policy is cached).
+        named["tenant_sso_on"] = lambda: tenant_security_get(tenant=tenant).sso_enabled
     user = getattr(request, "user", None)
     if tenant is None or tenant.is_public or user is None or not user.is_authenticated:
         return named

@@ -6,6 +6,9 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 
+from apps.identity.mfa import tenant_security_forget
+from apps.identity.models import TenantSecurity
+
 from tests.conftest import client_for
 
 STOCK_WORDS = re.compile(r"Sign In|Sign Up|Sign Out|Signup|sign in|sign out")
@@ -45,8 +48,23 @@ def test_every_account_page_is_one_card_in_the_hub_wording(path, logged_in, on_t
     assert "<hr" not in html  # dividers are labelled ("or"), never a bare rule
 
 
+@pytest.fixture
+def sso_on(tenant_a):
+    """Alpha with single sign-on turned on (its cached policy forgotten before and after)."""
+    TenantSecurity.objects.create(tenant=tenant_a, sso_enabled=True)
+    tenant_security_forget(tenant=tenant_a)
+    yield
+    tenant_security_forget(tenant=tenant_a)
+
+
 @pytest.mark.django_db
-def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_link(tenant_a):
+def test_the_single_sign_on_button_shows_only_where_it_is_set_up(tenant_a):
+    tenant_security_forget(tenant=tenant_a)
+    assert "single sign-on" not in card_of(client_for(tenant_a).get("/accounts/login/"))
+
+
+@pytest.mark.django_db
+def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_link(tenant_a, sso_on):
     response = client_for(tenant_a).get("/accounts/login/")
     card = card_of(response)
     assert "<h1>Log in to Alpha Ltd</h1>" in card
