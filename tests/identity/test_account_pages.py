@@ -8,7 +8,6 @@ from allauth.account.models import EmailAddress
 
 from apps.identity.mfa import tenant_security_forget
 from apps.identity.models import TenantSecurity
-
 from tests.conftest import client_for
 
 STOCK_WORDS = re.compile(r"Sign In|Sign Up|Sign Out|Signup|sign in|sign out")
