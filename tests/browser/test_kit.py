@@ -63,7 +63,7 @@ def kit_tenant(django_db_setup, django_db_blocker):
     slug = f"kit-{secrets.token_hex(3)}"
     with django_db_blocker.unblock():
         tenant, owner = organisation_provision(
-            name="Kit Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
+            name="Kit and Components Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
         )
         owner.is_staff = True
         owner.save(update_fields=["is_staff"])
@@ -140,6 +140,12 @@ def page_problems(page, viewport, suffix="") -> list[str]:
         problems.append(f"{h1s} h1 headings")
     if viewport == "phone" and (width := page.evaluate("document.documentElement.scrollWidth")) > 390:
         problems.append(f"the page is {width}px wide on a 390px phone")
+    # The organisation's name in the top bar stays on one line (cut with an ellipsis if long: the
+    # kit's tenant has a long one).
+    name = page.locator(".switcher .tenant-name")
+    one_line = "el => el.getBoundingClientRect().height < 1.5 * parseFloat(getComputedStyle(el).lineHeight)"
+    if name.count() and not name.evaluate(one_line):
+        problems.append("the organisation's name wraps in the top bar")
     return problems
 
 
@@ -165,7 +171,7 @@ def test_cancelling_the_confirmation_sends_nothing(guide):
     page.get_by_role("button", name="Remove Bob").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Remove Bob from Kit Ltd?")
+    expect(dialog).to_contain_text("Remove Bob from Kit and Components Ltd?")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
