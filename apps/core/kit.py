@@ -4,12 +4,17 @@ Shown to platform staff, or to anyone while DEBUG is on; a 404 for everybody els
 
 import datetime
 
+import django_filters
+import django_tables2 as tables
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import Permission
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+
+from .tables import DataTable, data_table
 
 ROLES = [("member", "Member"), ("admin", "Admin"), ("owner", "Owner")]
 
@@ -21,6 +26,35 @@ class SampleForm(forms.Form):
     plan = forms.ChoiceField(choices=[("free", "Free"), ("team", "Team")], widget=forms.RadioSelect)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     notify = forms.BooleanField(required=False, label="Email me when someone joins")
+
+
+class PermissionFilter(django_filters.FilterSet):
+    action = django_filters.ChoiceFilter(
+        label="Action",
+        field_name="codename",
+        lookup_expr="startswith",
+        empty_label="Any action",
+        choices=[("add_", "Add"), ("change_", "Change"), ("delete_", "Delete"), ("view_", "View")],
+    )
+
+    class Meta:
+        model = Permission
+        fields = ["action"]
+
+
+class PermissionsTable(DataTable):
+    """The style guide's data table: the site's permissions (real rows on every host, harmless to show)."""
+
+    name = tables.Column(verbose_name="Permission")
+    kind = tables.Column(accessor="content_type__name", verbose_name="Kind of record", orderable=False)
+
+    search_fields = ("name",)
+    filterset_class = PermissionFilter
+    export_name = "permissions"
+    rows_per_page = 5
+
+    class Meta(DataTable.Meta):
+        empty_text = "No permissions."
 
 
 def may_see(user) -> bool:
@@ -45,7 +79,10 @@ def style_guide(request):
         else:
             messages.success(request, f"Confirmed: the “{action}” form was sent.")
             return redirect(request.path)
-    return render(request, "core/style_guide.html", {**sample_context(), "form": form})
+    table = data_table(request, PermissionsTable, Permission.objects.select_related("content_type"), prefix="kit-")
+    if table.response:  # the CSV export, or htmx asking for the table alone
+        return table.response
+    return render(request, "core/style_guide.html", {**sample_context(), "form": form, "table": table})
 
 
 def sample_context() -> dict:

@@ -137,6 +137,9 @@ class DeleteOrganisationForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        # The exact word, as the kit's typed confirmation says it (the address alone is ambiguous).
+        self.fields["confirm_slug"].label = f"Type “{tenant.slug}” to confirm"
+        self.fields["confirm_slug"].widget.attrs.update(autocomplete="off", spellcheck="false")
 
     def clean_confirm_slug(self):
         if self.cleaned_data["confirm_slug"].strip() != self.tenant.slug:

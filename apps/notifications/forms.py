@@ -10,7 +10,7 @@ from .models import Channel
 def _event_type_choices():
     """The label people read, the code small beside it (the name webhook payloads carry)."""
     return [
-        (t.name, format_html('{} <small class="muted"><code>{}</code></small>', t.label, t.name))
+        (t.name, format_html('<span>{} <small class="muted"><code>{}</code></small></span>', t.label, t.name))
         for t in sorted(event_type_list(), key=lambda t: t.label)
     ]
 

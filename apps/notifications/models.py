@@ -1,4 +1,5 @@
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -92,6 +93,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    @property
+    def host(self) -> str:
+        """The URL's host name: what deleting the endpoint asks to be typed."""
+        return urlsplit(self.url).hostname or self.url
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

@@ -8,6 +8,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="list"),
     path("activity/", views.activity, name="activity"),
     path("notifications/<int:pk>/read/", views.notification_read, name="read"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="open"),
     path("notifications/menu/", views.notification_menu, name="menu"),
     path("notifications/read-all/", views.notification_read_all, name="read_all"),
     path("notifications/preferences/", views.preferences, name="preferences"),

@@ -49,6 +49,18 @@ def notification_read(request, pk):
     return redirect("notifications:list")
 
 
+@tenant_member_required()
+def notification_open(request, pk):
+    """Follow a notification's link (from the bell's dropdown, the list or a toast): it is marked
+    read on the way. Only the member's own; one without a link opens the list."""
+    notification = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
+    services.notification_mark_read(user=request.user, notification_id=notification.pk)
+    target = notification.url
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("notifications:list")
+
+
 BELL_PANEL = "bell-panel"  # the id of the bell's dropdown (notifications/_bell.html), htmx's target
 
 

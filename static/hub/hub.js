@@ -55,12 +55,14 @@
     start();
   }
 
-  function toast(text, tone) {
+  // window.hub.toast(text, tone, href): with href the text is a link (a live notification's).
+  function toast(text, tone, href) {
     var message = document.createElement("div");
     message.className = "message message-" + (tone || "info");
-    var span = document.createElement("span");
+    var span = document.createElement(href ? "a" : "span");
     span.className = "message-text";
     span.textContent = text;
+    if (href) span.href = href;
     message.appendChild(span);
     messagesBox().appendChild(message);
     armToast(message);

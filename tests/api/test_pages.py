@@ -68,8 +68,8 @@ def test_page_shows_last_use_and_calls(tenant_a, owner_a, key_a):
         api_client(tenant_a, raw).get("/api/v1/tenant/")
     html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
     row = re.search(rf'<tr data-key="{key.prefix}"[^>]*>.*?</tr>', html, re.S).group(0)
-    assert re.findall(r"<td class=\"num\"[^>]*>(\d+)</td>", row) == ["3", "3"]
-    assert re.search(r'data-label="Last used"><time datetime="[^"]+"[^>]*>just now</time>', row)
+    assert re.findall(r"<td class=\"num\"[^>]*><div class=\"cell\">(\d+)</div></td>", row) == ["3", "3"]
+    assert re.search(r'data-label="Last used"><div class="cell"><time datetime="[^"]+"[^>]*>just now</time>', row)
     assert re.search(r'<td class="num">3</td>', re.search(r'id="api-usage".*?</table>', html, re.S).group(0))
 
 

@@ -39,7 +39,8 @@ def test_account_pages_in_both_themes_on_desktop_and_phone(live_hub, chromium, t
         page.goto(alpha(live_hub, "/accounts/login/"))
         card = page.locator(".auth-card")
         expect(card.get_by_role("heading", name="Log in to Alpha Ltd")).to_be_visible()
-        expect(card.get_by_role("link", name="Log in with single sign-on")).to_be_visible()
+        expect(card.get_by_role("link", name="Email me a log-in code")).to_be_visible()
+        expect(card.get_by_role("link", name="Log in with single sign-on")).to_have_count(0)  # not set up
         expect(page.get_by_role("link", name="Sign up")).to_have_count(0)
         page.wait_for_load_state("networkidle")
         save_screenshot(page, "log-in")

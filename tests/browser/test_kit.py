@@ -34,26 +34,46 @@ SHELL_PAGES = {
     "webhooks": "/webhooks/",
     "api-keys": "/developers/keys/",
     "style-guide": "/style-guide/",
+    "activity": "/activity/",
+    "notification-preferences": "/notifications/preferences/",
+    "audit-log": "/audit-log/",
+    "organisation-settings": "/settings/",
+    "security-settings": "/settings/security/",
+    "create-organisation": "/organisations/new/",
+    "email-addresses": "/accounts/email/",
+    "change-password": "/accounts/password/change/",
+    "authenticator": "/security/authenticator/",
+    "webhook": "/webhooks/{endpoint}/",
+    "hello-plugin": "/plugins/hello/",
 }
+PUBLIC_PAGES = {"landing": "/", "sign-up": "/accounts/signup/", "password-reset": "/accounts/password/reset/"}
+CODE_LIKE = ("<", "{", "None", "_", "  ")
 
 
 @pytest.fixture(scope="module")
 def kit_tenant(django_db_setup, django_db_blocker):
     """A tenant of its own whose owner is platform staff (the style guide is for staff), with a
-    pending invitation so that the members page shows its tables."""
+    pending invitation so that the members page shows its tables, and a webhook endpoint."""
+    from django_tenants.utils import tenant_context
+
     from apps.identity.models import Membership
     from apps.identity.services import invitation_create
+    from apps.notifications.models import WebhookEndpoint
 
     slug = f"kit-{secrets.token_hex(3)}"
     with django_db_blocker.unblock():
         tenant, owner = organisation_provision(
-            name="Kit Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
+            name="Kit and Components Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
         )
         owner.is_staff = True
         owner.save(update_fields=["is_staff"])
         invitation_create(
             actor=Membership.objects.get(tenant=tenant, user=owner), email="bob@example.com", role="member"
         )
+        with tenant_context(tenant):
+            tenant.endpoint = WebhookEndpoint.objects.create(
+                url="https://hooks.example.com/in", event_types=[], secret="whsec_kit"
+            ).pk
         try:
             yield tenant, owner
         finally:
@@ -87,28 +107,46 @@ def test_every_shell_page_passes_axe(kit_tenant, live_hub, chromium, theme, view
     page = context.new_page()
     found = {}
     try:
-        page.goto(f"{live_hub}/")
-        found["landing"] = axe_violations(page)
-        save_screenshot(page, "landing")
+        for name, path in PUBLIC_PAGES.items():
+            page.goto(f"{live_hub}{path}")
+            found[name] = axe_violations(page) + page_problems(page, viewport)
+            save_screenshot(page, name)
         page.goto(url(live_hub, tenant, "/accounts/login/"))
-        found["log-in"] = axe_violations(page)
+        found["log-in"] = axe_violations(page) + page_problems(page, viewport)
         save_screenshot(page, "log-in")
         log_in(page, live_hub, tenant, owner)
         for name, path in SHELL_PAGES.items():
-            response = page.goto(url(live_hub, tenant, path))
+            response = page.goto(url(live_hub, tenant, path.format(endpoint=tenant.endpoint)))
             assert response.status == 200, (name, response.status)
             expect(page.locator("html")).to_have_attribute("data-theme", theme)
-            found[name] = axe_violations(page)
-            # A phone never scrolls the page sideways: wide tables scroll inside their .table-wrap.
-            if viewport == "phone":
-                width = page.evaluate("document.documentElement.scrollWidth")
-                if width > 390:
-                    found[name].append(f"the page is {width}px wide on a 390px phone")
+            found[name] = axe_violations(page) + page_problems(page, viewport, suffix=f" · {tenant.name}")
             save_screenshot(page, name)
     finally:
         context.close()
     failures = {name: lines for name, lines in found.items() if lines}
     assert failures == {}, "\n".join(f"{name}: {line}" for name, lines in failures.items() for line in lines)
+
+
+def page_problems(page, viewport, suffix="") -> list[str]:
+    """What a page must not have: a title that is empty or reads like code (and, in a tenant, one that
+    does not end with the organisation's name), other than exactly one h1, or (on a phone) a width
+    that scrolls sideways (wide tables scroll inside their .table-wrap)."""
+    problems = []
+    title = page.title()
+    words = title.removesuffix(suffix).strip()
+    if not words or any(bit in title for bit in CODE_LIKE) or (suffix and not title.endswith(suffix)):
+        problems.append(f"the title reads “{title}”")
+    if (h1s := page.locator("h1").count()) != 1:
+        problems.append(f"{h1s} h1 headings")
+    if viewport == "phone" and (width := page.evaluate("document.documentElement.scrollWidth")) > 390:
+        problems.append(f"the page is {width}px wide on a 390px phone")
+    # The organisation's name in the top bar stays on one line (cut with an ellipsis if long: the
+    # kit's tenant has a long one).
+    name = page.locator(".switcher .tenant-name")
+    one_line = "el => el.getBoundingClientRect().height < 1.5 * parseFloat(getComputedStyle(el).lineHeight)"
+    if name.count() and not name.evaluate(one_line):
+        problems.append("the organisation's name wraps in the top bar")
+    return problems
 
 
 # --- Behaviours, on the style guide --------------------------------------------------------
@@ -133,7 +171,7 @@ def test_cancelling_the_confirmation_sends_nothing(guide):
     page.get_by_role("button", name="Remove Bob").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Remove Bob from Kit Ltd?")
+    expect(dialog).to_contain_text("Remove Bob from Kit and Components Ltd?")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()

@@ -73,7 +73,8 @@ def test_bell_and_activity_update_without_a_reload(live_hub, page, alpha):
 
         notify(tenant_a, owner_a, "Grace joined as member")
         expect(count).to_have_text("1")
-        expect(page.locator(".toast")).to_contain_text("Grace joined as member")
+        # The kit's toast (one toast system: the same corner as every message).
+        expect(page.locator(".messages .message[data-toast-id]")).to_contain_text("Grace joined as member")
 
         # An event published and dispatched (as a worker would) shows in the activity widget.
         def rename():
@@ -122,7 +123,7 @@ def test_a_reload_toasts_nothing_old_and_a_new_notification_toasts_once(live_hub
         page.reload()
         expect(page.locator("html")).to_have_attribute("data-live", "connected")
         page.wait_for_timeout(300)  # the hello and the sync came and went
-        expect(page.locator(".toast")).to_have_count(0)
+        expect(page.locator("[data-toast-id]")).to_have_count(0)
 
         # A second tab of the same browser: a new notification toasts in one of them only.
         other = page.context.new_page()
@@ -131,7 +132,7 @@ def test_a_reload_toasts_nothing_old_and_a_new_notification_toasts_once(live_hub
         fresh = notify(tenant_a, owner_a, "Grace joined as member")
         expect(count).to_have_text("4")
         expect(other.locator("[data-unread-count]")).to_have_text("4")
-        toasts = [tab.locator(f'.toast[data-toast-id="{fresh}"]') for tab in (page, other)]
+        toasts = [tab.locator(f'.messages .message[data-toast-id="{fresh}"]') for tab in (page, other)]
         for _ in range(50):
             if sum(t.count() for t in toasts) == 1:
                 break
@@ -145,13 +146,20 @@ def test_a_reload_toasts_nothing_old_and_a_new_notification_toasts_once(live_hub
         page.reload()
         expect(page.locator("html")).to_have_attribute("data-live", "connected")
         page.wait_for_timeout(300)
-        expect(page.locator(".toast")).to_have_count(0)
+        expect(page.locator("[data-toast-id]")).to_have_count(0)
         page.get_by_label("Notifications: 4 unread").click()
         items = page.locator("[data-bell-item]")
         expect(items).to_have_count(4)
         expect(items.first).to_contain_text("Unread: Grace joined as member")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "bell-light-desktop.png")
+        # Clicking an item opens it and marks it read (it has no link of its own: the list).
+        items.first.get_by_role("link").click()
+        expect(page).to_have_url(tenant_url(live_hub, "alpha", "/notifications/"))
+        expect(count).to_have_text("3")
+        page.get_by_label("Notifications: 3 unread").click()
+        expect(page.locator("[data-bell-item].unread")).to_have_count(3)
+        expect(items.first).not_to_have_class("bell-item unread")
         page.get_by_role("button", name="Mark all read").click()
         expect(count).to_be_hidden()
         expect(page.get_by_label("Notifications: 0 unread")).to_be_visible()

@@ -203,6 +203,30 @@ def test_style_guide_is_open_to_all_in_debug(settings):
 
 
 @pytest.mark.django_db
+def test_style_guide_shows_a_real_data_table_searched_filtered_paged_and_exported(settings):
+    from tests.conftest import client_for
+
+    settings.DEBUG = True
+    client = client_for(None)
+    html = client.get("/style-guide/").content.decode()
+    assert 'id="kit-data-table-title">Data table</h2>' in html
+    assert 'id="kit-permissions-table"' in html and 'name="kit-q"' in html and 'name="kit-action"' in html
+    assert "kit-_export=csv" in html and "kit-page=2" in html  # five rows a page
+    assert "class PermissionsTable(DataTable)" in html  # its snippet
+    searched = client.get("/style-guide/", {"kit-q": "change user", "kit-action": "change_"}).content.decode()
+    assert "Can change user" in searched and "Can add user" not in searched
+    # htmx asks for the table alone.
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "kit-permissions-table"}
+    part = client.get("/style-guide/", {"kit-q": "user"}, **htmx)
+    assert b"Can add user" in part.content and b"kit-section" not in part.content
+    export = client.get("/style-guide/", {"kit-q": "add user", "kit-_export": "csv"})
+    assert export["Content-Type"].startswith("text/csv")
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Permission,Kind of record" and "Can add user,user" in lines
+    assert all("add" in line and "user" in line for line in lines[1:])
+
+
+@pytest.mark.django_db
 def test_style_guide_checks_the_sample_form_and_confirms_actions(tenant_a, owner_a):
     owner_a.is_staff = True
     owner_a.save(update_fields=["is_staff"])
@@ -273,3 +297,58 @@ def test_removing_a_second_factor_asks_first(tenant_a, owner_a):
     TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
     html = verified_client(tenant_a, owner_a).get("/security/").content.decode()
     assert 'data-confirm="Remove Phone app? You will no longer be able to use it to log in."' in html
+
+
+DESTRUCTIVE = ("/remove/", "/revoke/", "/delete/", "/end/", "/end-others/", "withdraw", "/leave/")
+
+
+@pytest.mark.django_db
+def test_every_destructive_action_asks_once_in_the_kits_dialog(tenant_a, owner_a):
+    """Each form that removes, revokes, deletes or ends something carries data-confirm (the kit's one
+    dialog, with its button named); deleting a webhook endpoint asks for its host to be typed.
+    (Deleting the organisation asks for its name in the form itself, checked by the server.)"""
+    import re
+
+    from django_tenants.utils import tenant_context
+
+    from apps.api.services import api_key_create
+    from apps.identity.models import TOTPDevice
+    from apps.identity.services import invitation_create
+    from apps.notifications.models import WebhookEndpoint
+    from tests.factories import MembershipFactory
+
+    membership = owner_a.memberships.get(tenant=tenant_a)
+    MembershipFactory(tenant=tenant_a, role="member")
+    invitation_create(actor=membership, email="bob@example.com", role="member")
+    TOTPDevice.objects.create(user=owner_a, name="Phone app", confirmed=True)
+    with tenant_context(tenant_a):
+        api_key_create(actor=membership, name="Sync", scopes=["identity:read"])
+        endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/in", event_types=[], secret="s")
+    client = verified_client(tenant_a, owner_a)
+    seen = set()
+    for path in (
+        "/members/",
+        "/developers/keys/",
+        "/webhooks/",
+        f"/webhooks/{endpoint.pk}/",
+        "/security/",
+        "/security/sessions/",
+        "/accounts/email/",
+    ):
+        html = client.get(path).content.decode()
+        for form in re.findall(r'<form [^>]*method="post"[^>]*>', html):
+            action = re.search(r'action="([^"]*)"', form)
+            if not action or not any(word in action.group(1) for word in DESTRUCTIVE):
+                continue
+            seen.add(re.sub(r"\d+", "N", action.group(1)))
+            assert 'data-confirm="' in form and 'data-confirm-button="' in form, (path, form)
+            if "/delete/" in action.group(1):
+                assert 'data-confirm-typed="hooks.example.com"' in form, (path, form)
+    assert {
+        "/members/N/remove/",
+        "/invitations/N/revoke/",
+        "/developers/keys/N/revoke/",
+        "/webhooks/N/delete/",
+        "/security/factors/totp/N/remove/",
+        "/security/sessions/end-others/",
+    } <= seen, seen

@@ -6,6 +6,8 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 
+from apps.identity.mfa import tenant_security_forget
+from apps.identity.models import TenantSecurity
 from tests.conftest import client_for
 
 STOCK_WORDS = re.compile(r"Sign In|Sign Up|Sign Out|Signup|sign in|sign out")
@@ -45,8 +47,23 @@ def test_every_account_page_is_one_card_in_the_hub_wording(path, logged_in, on_t
     assert "<hr" not in html  # dividers are labelled ("or"), never a bare rule
 
 
+@pytest.fixture
+def sso_on(tenant_a):
+    """Alpha with single sign-on turned on (its cached policy forgotten before and after)."""
+    TenantSecurity.objects.create(tenant=tenant_a, sso_enabled=True)
+    tenant_security_forget(tenant=tenant_a)
+    yield
+    tenant_security_forget(tenant=tenant_a)
+
+
 @pytest.mark.django_db
-def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_link(tenant_a):
+def test_the_single_sign_on_button_shows_only_where_it_is_set_up(tenant_a):
+    tenant_security_forget(tenant=tenant_a)
+    assert "single sign-on" not in card_of(client_for(tenant_a).get("/accounts/login/"))
+
+
+@pytest.mark.django_db
+def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_link(tenant_a, sso_on):
     response = client_for(tenant_a).get("/accounts/login/")
     card = card_of(response)
     assert "<h1>Log in to Alpha Ltd</h1>" in card
@@ -57,6 +74,27 @@ def test_tenant_log_in_page_has_its_other_ways_inside_the_card_and_no_sign_up_li
         assert card.index(way) > divider, way
     html = response.content.decode()
     assert "/accounts/signup/" not in html and "Sign up" not in html
+
+
+def header_of(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<header class="topbar">') : html.index("</header>")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on_tenant", [True, False])
+def test_the_header_offers_no_link_to_the_page_you_are_on(on_tenant, tenant_a, settings):
+    settings.HUB_PLATFORM_NAME = "Acme Cloud"
+    client = client_for(tenant_a if on_tenant else None)
+    login = header_of(client.get("/accounts/login/"))
+    assert ">Log in</a>" not in login
+    assert (">Sign up</a>" in login) is not on_tenant  # sign-up is on the platform's site only
+    reset = header_of(client.get("/accounts/password/reset/"))
+    assert ">Log in</a>" in reset
+    if not on_tenant:
+        signup = header_of(client.get("/accounts/signup/"))
+        assert ">Log in</a>" in signup and ">Sign up</a>" not in signup
+        assert ">Acme Cloud</a>" in signup  # the platform's name, as configured
 
 
 @pytest.mark.django_db

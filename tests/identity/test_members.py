@@ -188,6 +188,8 @@ def test_rename_and_delete_organisation(tenant_a, owner_a):
     client.post("/settings/", {"name": "Temp Renamed"})
     tenant.refresh_from_db()
     assert tenant.name == "Temp Renamed"
+    # The danger zone names the exact word to type (the address shown above it has a host and port).
+    assert "Type “temp-org” to confirm" in client.get("/settings/").content.decode()
     bad = client.post("/settings/delete/", {"confirm_slug": "wrong"})
     assert bad.status_code == 400 and b"to confirm" in bad.content
     assert schema_exists("t_temp_org")

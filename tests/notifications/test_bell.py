@@ -92,6 +92,38 @@ def test_dropdown_and_mark_all_read_touch_only_the_members_own_in_this_tenant(te
         assert Notification.objects.get(title="For them in B").read_at is None
 
 
+def test_opening_an_item_marks_it_read_and_follows_its_link(tenant_a, owner_a):
+    with_link = notify(tenant_a, owner_a, "Ada joined as member")
+    with schema_context(tenant_a.schema_name):
+        Notification.objects.filter(pk=with_link.pk).update(url="/members/")
+    without_link = notify(tenant_a, owner_a, "Something happened")
+    client = client_for(tenant_a, owner_a)
+    html = client.get("/notifications/menu/").content.decode()
+    assert f'href="/notifications/{with_link.pk}/open/"' in html
+    assert f'href="/notifications/{without_link.pk}/open/"' in html
+    response = client.get(f"/notifications/{with_link.pk}/open/")
+    assert response.status_code == 302 and response["Location"] == "/members/"
+    assert client.get(f"/notifications/{without_link.pk}/open/")["Location"] == "/notifications/"
+    with schema_context(tenant_a.schema_name):
+        assert not Notification.objects.filter(user=owner_a, read_at__isnull=True).exists()
+    # The list links through it too.
+    assert f'href="/notifications/{with_link.pk}/open/"' in client.get("/notifications/").content.decode()
+
+
+def test_opening_someone_elses_notification_is_404_and_marks_nothing(tenant_a, tenant_b, owner_a, owner_b):
+    other = MembershipFactory(tenant=tenant_a, role="member").user
+    theirs = notify(tenant_a, other, "Theirs")
+    assert client_for(tenant_a, owner_a).get(f"/notifications/{theirs.pk}/open/").status_code == 404
+    not_a_member = client_for(tenant_a, owner_b)
+    assert not_a_member.get(f"/notifications/{theirs.pk}/open/").status_code == 403
+    in_b = notify(tenant_b, owner_b, "In B")
+    assert client_for(tenant_a, owner_a).get(f"/notifications/{in_b.pk}/open/").status_code == 404
+    with schema_context(tenant_a.schema_name):
+        assert Notification.objects.get(pk=theirs.pk).read_at is None
+    with schema_context(tenant_b.schema_name):
+        assert Notification.objects.get(pk=in_b.pk).read_at is None
+
+
 def test_refusals(tenant_a, tenant_b, owner_b):
     assert client_for(tenant_a).get("/notifications/menu/").status_code == 302  # to the log-in page
     assert client_for(tenant_a, owner_b).get("/notifications/menu/").status_code == 403  # not a member of A

@@ -119,6 +119,10 @@ def test_preferences_page_saves_and_rejects_bad_choices(in_tenant_a, owner_a):
     client = client_for(in_tenant_a, owner_a)
     page = client.get("/notifications/preferences/")
     assert page.status_code == 200 and b"member.joined" in page.content
+    # The kit's form renderer: a label in words per event, its description as help, no hand-made table.
+    html = page.content.decode()
+    assert '<label for="id_member.joined">Member joined' in html and "<table" not in html
+    assert 'aria-describedby="id_member.joined_helptext"' in html
     data = {name: "in_app" for name in registry["event_types"]}
     data["member.joined"] = "email"
     assert client.post("/notifications/preferences/", data).status_code == 302
@@ -126,7 +130,12 @@ def test_preferences_page_saves_and_rejects_bad_choices(in_tenant_a, owner_a):
     data["member.joined"] = "carrier-pigeon"
     response = client.post("/notifications/preferences/", data)
     assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    html = response.content.decode()
+    assert "Select a valid choice" in html
+    # The error sits under its own field, which is marked invalid.
+    invalid = html[html.index('<div class="field field-invalid">') :]
+    assert invalid.index('id="id_member.joined"') < invalid.index("Select a valid choice")
+    assert html.count('aria-invalid="true"') == 1
 
 
 def test_one_click_unsubscribe_stops_email_only(in_tenant_a, owner_a, tenant_b):

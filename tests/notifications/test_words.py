@@ -21,6 +21,10 @@ from tests.factories import UserFactory
 # One example per event type: its payload, and the words its sentence must contain (the actor,
 # "Jane Doe", and the object). A new event type without an example here fails
 # test_every_event_type_has_an_example: add one.
+# Event types whose objects have no dashboard page yet (analytics' project keys are API-only): the
+# activity feed shows their sentence without a link.
+NO_PAGE_YET = {"analytics.project_key_created", "analytics.project_key_revoked"}
+
 EXAMPLES = {
     "member.joined": (
         {"membership_id": 1, "user_id": "BOB", "email": "bob@example.com", "role": "member"},
@@ -50,6 +54,14 @@ EXAMPLES = {
         {"endpoint_id": 7, "url": "https://hooks.example.com/in", "reason": "Every delivery failed."},
         ["webhook endpoint", "https://hooks.example.com/in"],
     ),
+    "analytics.project_key_created": (
+        {"key_id": 3, "name": "Marketing site", "prefix": "phc_1234abcd"},
+        ["Jane Doe created the project key “Marketing site”"],
+    ),
+    "analytics.project_key_revoked": (
+        {"key_id": 3, "name": "Marketing site", "prefix": "phc_1234abcd"},
+        ["Jane Doe revoked the project key “Marketing site”"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],
@@ -57,14 +69,6 @@ EXAMPLES = {
     "api_key.revoked": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd"},
         ["Jane Doe revoked the API key “CI deploy”"],
-    ),
-    "analytics.project_key_created": (
-        {"key_id": 4, "name": "Website", "prefix": "phc_1234abcd"},
-        ["Jane Doe created the project key “Website”"],
-    ),
-    "analytics.project_key_revoked": (
-        {"key_id": 4, "name": "Website", "prefix": "phc_1234abcd"},
-        ["Jane Doe revoked the project key “Website”"],
     ),
 }
 
@@ -100,7 +104,7 @@ def test_sentence_names_the_actor_and_the_object(name, people):
     words_only = re.sub(r"\S+@\S+|https?://\S+", "", sentence)  # addresses aside
     assert not re.search(r"\b[a-z_]+\.[a-z_]+\b", words_only), sentence
     url = registry.event_url(_event(name, payload, actor))
-    assert url.startswith("/") if event_type.link else url == ""  # a link where the object has a page
+    assert url.startswith("/") if name not in NO_PAGE_YET else url == "", (name, url)
 
 
 def test_a_member_who_left_is_said_to_have_left(people):
@@ -176,7 +180,7 @@ def test_no_user_page_shows_an_event_code_where_a_label_exists(in_tenant_a, owne
 
 def test_webhook_choices_show_labels_with_the_code_small(in_tenant_a, owner_a):
     page = client_for(in_tenant_a, owner_a).get("/webhooks/").content.decode()
-    assert 'Member joined <small class="muted"><code>member.joined</code></small>' in page
+    assert '<span>Member joined <small class="muted"><code>member.joined</code></small></span>' in page
 
 
 def test_api_key_form_shows_scope_words(in_tenant_a, owner_a):

@@ -32,14 +32,14 @@ LEVEL_WORDS = {READ: "view", WRITE: "view and change"}
 
 def human_choices() -> list[tuple[str, str]]:
     """(scope, words) for forms: "Members: view and change — Who belongs to …", the code small
-    beside it for developers."""
+    beside it for developers (in one span: a checkbox's label lays out as the box and its words)."""
     from django.utils.html import format_html
 
     return [
         (
             f"{scope.name}:{level}",
             format_html(
-                '{}: {} <small class="muted">— {} <code>{}</code></small>',
+                '<span>{}: {} <small class="muted">— {} <code>{}</code></small></span>',
                 scope.title,
                 LEVEL_WORDS[level],
                 scope.description,

@@ -10,7 +10,6 @@
   "use strict";
   var bell = document.querySelector("[data-live-bell]");
   if (!bell || !window.WebSocket) return;
-  var toasts = document.querySelector("[data-live-toasts]");
   var lastId = parseInt(bell.getAttribute("data-last-id") || "0", 10) || 0;
   var attempt = 0;
   var socket = null;
@@ -56,10 +55,15 @@
     return node;
   }
 
+  // A notification's link goes through notifications:open, which marks it read on the way.
+  function openUrl(n) {
+    return n.url ? bell.getAttribute("data-open-url").replace("/0/", "/" + n.id + "/") : "";
+  }
+
   function link(n) {
     if (!n.url) return el("span", "", n.title);
     var a = el("a", "", n.title);
-    a.href = n.url;
+    a.href = openUrl(n);
     return a;
   }
 
@@ -81,19 +85,16 @@
       li.appendChild(main);
       list.insertBefore(li, list.firstChild);
     }
-    if (toasts) toastOnce(n);
+    if (window.hub) toastOnce(n);
   }
 
   function toastOnce(n) {
     function check() {
       if (n.id <= toasted()) return;  // this tab, another tab or an earlier page showed it
       setToasted(n.id);
-      var toast = el("div", "toast");
-      toast.setAttribute("role", "status");
+      // The kit's toast (static/hub/hub.js): the same corner and look as every other message.
+      var toast = window.hub.toast(n.title, "info", openUrl(n) || undefined);
       toast.setAttribute("data-toast-id", String(n.id));
-      toast.appendChild(link(n));
-      toasts.appendChild(toast);
-      setTimeout(function () { toast.remove(); }, 8000);
     }
     if (navigator.locks) navigator.locks.request(TOASTED, check); else check();
   }
