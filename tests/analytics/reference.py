@@ -1,0 +1,157 @@
+"""Plain, obviously-correct Python answers to analytics queries, to check the SQL against.
+
+The data: `events`, a list of dicts {"timestamp" (aware), "uuid", "event", "distinct_id",
+"properties"}, and `persons`, {distinct_id: (person id, person properties)} — the state after
+every merge, which is what a query sees. Nothing here is clever: loops over every event.
+"""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+
+def matches(f, properties: dict) -> bool:
+    present = f.key in properties
+    value = properties.get(f.key)
+    if f.op == "is_set":
+        return present
+    if f.op == "is_not_set":
+        return not present
+    if f.op in ("eq", "ne"):
+        equal = present and _same_json(value, f.value)
+        return equal if f.op == "eq" else not equal
+    if f.op in ("contains", "not_contains"):
+        found = isinstance(value, str) and f.value in value
+        return found if f.op == "contains" else not found
+    if not _is_number(value):
+        return False
+    a, b = Decimal(repr(value)), Decimal(repr(f.value))
+    return a > b if f.op == "gt" else a < b
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same_json(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _is_number(a) and _is_number(b):
+        return Decimal(repr(a)) == Decimal(repr(b))
+    return type(a) is type(b) and a == b
+
+
+def passes(filters, event, persons) -> bool:
+    person_props = persons[event["distinct_id"]][1]
+    return all(matches(f, event["properties"] if f.type == "event" else person_props) for f in filters)
+
+
+def as_text(value):
+    """A property as SQL's ->> gives it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if not isinstance(value, str) else value
+
+
+def in_range(event, rng, tz) -> bool:
+    local = event["timestamp"].astimezone(tz).date()
+    return rng.date_from <= local <= rng.date_to
+
+
+def bucket_of(moment, interval, tz) -> datetime:
+    local = moment.astimezone(tz).replace(tzinfo=None)
+    if interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = datetime.combine(local.date(), time())
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def all_buckets(rng, interval, tz):
+    """Every local hour's bucket from date_from to date_to, once each, in order."""
+    seen = []
+    moment = datetime.combine(rng.date_from, time())
+    while moment.date() <= rng.date_to:
+        b = bucket_of(moment.replace(tzinfo=tz), interval, tz) if interval != "hour" else moment
+        if b not in seen:
+            seen.append(b)
+        moment += timedelta(hours=1)
+    return seen
+
+
+def _label(b, interval):
+    return b.strftime("%Y-%m-%dT%H:00") if interval == "hour" else b.date().isoformat()
+
+
+def _aggregate(events, math, prop, persons):
+    if math == "total":
+        return len(events)
+    if math == "unique_persons":
+        return len({persons[e["distinct_id"]][0] for e in events})
+    numbers = [Decimal(repr(e["properties"][prop])) for e in events if _is_number(e["properties"].get(prop))]
+    if math == "sum":
+        return _number(sum(numbers, Decimal(0)))
+    return _number(sum(numbers, Decimal(0)) / len(numbers)) if numbers else None
+
+
+def _number(value: Decimal):
+    if value == value.to_integral_value():
+        return int(value)
+    return float(round(value, 6))
+
+
+def trends(query, events, persons, tz) -> dict:
+    from apps.analytics.queries.common import filters_for
+
+    labels = all_buckets(query.range, query.interval, tz)
+    out = []
+    for series in query.series:
+        filters = filters_for(query.filters, query.exclude_test_accounts) + list(series.filters)
+
+        def picked(rng, series=series, filters=filters):
+            return [
+                e for e in events if e["event"] == series.event and in_range(e, rng, tz) and passes(filters, e, persons)
+            ]
+
+        def value_of(e):
+            props = e["properties"] if query.breakdown.type == "event" else persons[e["distinct_id"]][1]
+            return as_text(props.get(query.breakdown.property))
+
+        def series_values(chosen, rng, series=series):
+            bucket_list = all_buckets(rng, query.interval, tz)
+            return [
+                _aggregate(
+                    [e for e in chosen if bucket_of(e["timestamp"], query.interval, tz) == b],
+                    series.math,
+                    series.property,
+                    persons,
+                )
+                for b in bucket_list
+            ], bucket_list
+
+        current = picked(query.range)
+        previous = picked(query.range.previous()) if query.compare else None
+        groups = [(None, lambda e: True)]
+        if query.breakdown:
+            counts = {}
+            for e in current:
+                counts[value_of(e)] = counts.get(value_of(e), 0) + 1
+            ranked = sorted(counts, key=lambda v: (-counts[v], v is not None, (v or "").encode()))
+            top = ranked[: query.breakdown.limit]
+            groups = [(v, lambda e, v=v: value_of(e) == v) for v in top]
+            if len(ranked) > len(top):
+                groups.append(("$other", lambda e, top=top: value_of(e) not in top))
+        for name, belongs in groups:
+            values, _ = series_values([e for e in current if belongs(e)], query.range)
+            item = {"event": series.event, "math": series.math, "values": values}
+            if query.breakdown:
+                item["breakdown_value"] = name
+            if previous is not None:
+                prev_values, prev_buckets = series_values([e for e in previous if belongs(e)], query.range.previous())
+                item["previous"] = {"labels": [_label(b, query.interval) for b in prev_buckets], "values": prev_values}
+            out.append(item)
+    return {"labels": [_label(b, query.interval) for b in labels], "series": out}
