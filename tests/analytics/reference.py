@@ -155,3 +155,101 @@ def trends(query, events, persons, tz) -> dict:
                 item["previous"] = {"labels": [_label(b, query.interval) for b in prev_buckets], "values": prev_values}
             out.append(item)
     return {"labels": [_label(b, query.interval) for b in labels], "series": out}
+
+
+def funnel(query, events, persons, tz, person_uuid) -> dict:
+    """`person_uuid`: {person key: the uuid the database gave that person}."""
+    import statistics
+
+    from apps.analytics.queries.common import filters_for
+
+    window = timedelta(seconds=query.window_seconds)
+    kept = [e for e in events if passes(filters_for(query.filters, query.exclude_test_accounts), e, persons)]
+    by_person = {}
+    for e in sorted(kept, key=lambda e: (e["timestamp"], e["uuid"])):
+        by_person.setdefault(persons[e["distinct_id"]][0], []).append(e)
+
+    def step_matches(k, e):
+        step = query.steps[k]
+        return e["event"] == step.event and passes(step.filters, e, persons)
+
+    def attempt(evs, first):
+        """The events of the attempt entering at evs[first]."""
+        chain, done = [evs[first]], {0}
+        for e in evs[first + 1 :]:
+            if e["timestamp"] - evs[first]["timestamp"] > window or len(chain) == len(query.steps):
+                break
+            if query.order == "any":
+                for k in range(len(query.steps)):
+                    if k not in done and step_matches(k, e):
+                        done.add(k)
+                        chain.append(e)
+                        break
+            elif step_matches(len(chain), e):
+                chain.append(e)
+            elif query.order == "strict":
+                break
+        return chain
+
+    results = []  # (person uuid, chain, breakdown value)
+    for key, evs in by_person.items():
+        if query.order != "strict":
+            evs = [e for e in evs if any(e["event"] == s.event for s in query.steps)]
+        best = []
+        for i, e in enumerate(evs):
+            if step_matches(0, e) and in_range(e, query.range, tz):
+                chain = attempt(evs, i)
+                if len(chain) > len(best):
+                    best = chain
+        if best:
+            value = None
+            if query.breakdown:
+                props = best[0]["properties"] if query.breakdown.type == "event" else persons[best[0]["distinct_id"]][1]
+                value = as_text(props.get(query.breakdown.property))
+            results.append((str(person_uuid[key]), best, value))
+
+    def steps_of(group):
+        out = []
+        for k, step in enumerate(query.steps):
+            done = [r for r in group if len(r[1]) > k]
+            before = [r for r in group if len(r[1]) > k - 1] if k else done
+            item = {
+                "event": step.event,
+                "count": len(done),
+                "conversion_rate": round(len(done) / len(group), 6) if group else 0.0,
+                "step_conversion_rate": round(len(done) / len(before), 6) if before else 0.0,
+            }
+            if k:
+                secs = [(r[1][k]["timestamp"] - r[1][k - 1]["timestamp"]).total_seconds() for r in done]
+                item["avg_seconds_from_previous"] = round(statistics.fmean(secs), 3) if secs else None
+                item["median_seconds_from_previous"] = round(statistics.median(secs), 3) if secs else None
+            out.append(item)
+        return out
+
+    if query.persons:
+        page = query.persons
+        if page.status == "reached":
+            chosen = sorted(r[0] for r in results if len(r[1]) > page.step)
+        else:
+            chosen = sorted(r[0] for r in results if len(r[1]) == page.step)
+        more = page.offset + page.limit < len(chosen)
+        return {
+            "persons": chosen[page.offset : page.offset + page.limit],
+            "count": len(chosen),
+            "next_offset": page.offset + page.limit if more else None,
+        }
+    answer = {"steps": steps_of(results)}
+    if query.breakdown:
+        counts = {}
+        for r in results:
+            counts[r[2]] = counts.get(r[2], 0) + 1
+        ranked = sorted(counts, key=lambda v: (-counts[v], v is not None, (v or "").encode()))
+        top = ranked[: query.breakdown.limit]
+        answer["breakdown"] = [
+            {"breakdown_value": v, "steps": steps_of([r for r in results if r[2] == v])} for v in top
+        ]
+        if len(ranked) > len(top):
+            answer["breakdown"].append(
+                {"breakdown_value": "$other", "steps": steps_of([r for r in results if r[2] not in top])}
+            )
+    return answer

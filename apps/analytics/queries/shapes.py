@@ -84,7 +84,18 @@ class FunnelQuery:
     breakdown: Breakdown | None = None
     filters: tuple[Filter, ...] = ()
     exclude_test_accounts: bool = False
+    # Asking for persons instead of counts: those who reached step `persons.step` (0-based), or
+    # those who reached the step before it and not it ("dropped"), a page at a time.
+    persons: "PersonsPage | None" = None
     kind: str = "funnel"
+
+
+@dataclass(frozen=True)
+class PersonsPage:
+    step: int
+    status: str = "dropped"
+    offset: int = 0
+    limit: int = 100
 
 
 @dataclass(frozen=True)
@@ -296,7 +307,22 @@ def _funnel(data, errors) -> FunnelQuery:
         order=_choice(data, "order", "order", FUNNEL_ORDERS, "ordered", errors),
         window_seconds=seconds,
         breakdown=_breakdown(data, errors),
+        persons=_persons_page(data, len(steps), errors),
         **_common(data, errors),
+    )
+
+
+def _persons_page(data, steps: int, errors) -> PersonsPage | None:
+    value = data.get("persons")
+    if value is None or _obj(value, "persons", errors) is None:
+        return None
+    status = _choice(value, "status", "persons.status", ("dropped", "reached"), "dropped", errors)
+    low = 1 if status == "dropped" else 0
+    return PersonsPage(
+        step=_int(value, "step", "persons.step", low, low, max(steps - 1, low), errors),
+        status=status,
+        offset=_int(value, "offset", "persons.offset", 0, 0, 10**9, errors),
+        limit=_int(value, "limit", "persons.limit", 100, 1, 1000, errors),
     )
 
 
