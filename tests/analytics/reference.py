@@ -253,3 +253,58 @@ def funnel(query, events, persons, tz, person_uuid) -> dict:
                 {"breakdown_value": "$other", "steps": steps_of([r for r in results if r[2] not in top])}
             )
     return answer
+
+
+def retention(query, events, persons, tz) -> dict:
+    from apps.analytics.queries.common import filters_for
+
+    filters = filters_for(query.filters, query.exclude_test_accounts)
+    kept = [e for e in events if passes(filters, e, persons)]
+    cohort_buckets = all_buckets(query.range, query.period, tz)
+
+    def person(e):
+        return persons[e["distinct_id"]][0]
+
+    members = {b: set() for b in cohort_buckets}
+    starts = [e for e in kept if e["event"] == query.start_event]
+    if query.retention_type == "first_time":
+        first = {}
+        for e in starts:
+            if person(e) not in first or e["timestamp"] < first[person(e)]:
+                first[person(e)] = e["timestamp"]
+        for p, at in first.items():
+            if in_range({"timestamp": at}, query.range, tz):
+                members[bucket_of(at, query.period, tz)].add(p)
+    else:
+        for e in starts:
+            if in_range(e, query.range, tz):
+                members[bucket_of(e["timestamp"], query.period, tz)].add(person(e))
+    cohorts = []
+    for i, b in enumerate(cohort_buckets):
+        later = all_buckets_after(b, query.period, query.periods)
+        values = [len(members[b])]
+        for n in range(1, query.periods):
+            came_back = {
+                person(e)
+                for e in kept
+                if e["event"] == query.return_event
+                and bucket_of(e["timestamp"], query.period, tz) == later[n]
+                and e["timestamp"] >= datetime.combine(query.range.date_from, time(), tzinfo=tz)
+            }
+            values.append(len(members[b] & came_back))
+        cohorts.append({"label": _label(b, query.period), "persons": len(members[b]), "values": values})
+    return {"cohorts": cohorts}
+
+
+def all_buckets_after(b, period, count):
+    """`b` and the `count` - 1 periods after it."""
+    out = [b]
+    while len(out) < count:
+        last = out[-1]
+        if period == "day":
+            out.append(last + timedelta(days=1))
+        elif period == "week":
+            out.append(last + timedelta(days=7))
+        else:
+            out.append(datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
+    return out
