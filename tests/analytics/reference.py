@@ -280,7 +280,7 @@ def retention(query, events, persons, tz) -> dict:
             if in_range(e, query.range, tz):
                 members[bucket_of(e["timestamp"], query.period, tz)].add(person(e))
     cohorts = []
-    for i, b in enumerate(cohort_buckets):
+    for b in cohort_buckets:
         later = all_buckets_after(b, query.period, query.periods)
         values = [len(members[b])]
         for n in range(1, query.periods):
