@@ -44,7 +44,21 @@ class AnalyticsConfig(HubAppConfig):
                 description="Create and revoke the keys sites and apps send analytics events with.",
             ),
         )
-        register_api_scope(ApiScope("analytics", "Analytics: project keys."))
+        register_permission(
+            Permission(
+                "analytics.insights.view",
+                "Analytics: see insights",
+                role="viewer",
+                description="Run analytics queries and see saved insights.",
+            ),
+            Permission(
+                "analytics.insights.build",
+                "Analytics: build insights",
+                role="member",
+                description="Save, change and delete insights.",
+            ),
+        )
+        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
         register_event_type(*EVENT_TYPES)
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
