@@ -343,6 +343,7 @@ def partitions_maintain() -> list[str]:
     forgets event uuids too old to come again."""
     with transaction.atomic():
         storage.event_table_ensure()
+        storage.indexes_ensure()
         made = storage.partitions_ensure()
         storage.uuids_prune()
     return made

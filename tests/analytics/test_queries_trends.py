@@ -73,3 +73,25 @@ def test_a_daily_count_in_the_tenants_time_zone(tenant_a):
             "labels": ["2026-03-05", "2026-03-06"],
             "series": [{"event": "view", "math": "total", "values": [1, 0]}],
         }
+
+
+def test_the_event_table_has_the_queries_index_also_when_made_before_it(tenant_a):
+    from django.db import connection
+
+    from apps.analytics import services, storage
+
+    def indexed():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = 'analytics_event_event_ts'",
+                [tenant_a.schema_name],
+            )
+            return cursor.fetchone()[0] == 1
+
+    with schema_context(tenant_a.schema_name):
+        storage.event_table_ensure()
+        assert indexed()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX analytics_event_event_ts")  # a table of before the index
+        services.partitions_maintain()
+        assert indexed()
