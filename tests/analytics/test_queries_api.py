@@ -121,3 +121,14 @@ def test_another_tenants_insights_are_not_found(tenant_a, tenant_b):
     assert "only in beta" not in member.get("/api/v1/analytics/insights/").content.decode()
     with schema_context(tenant_b.schema_name):
         assert Insight.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_read_only_key_may_query_but_not_save(tenant_a):
+    from tests.api.conftest import api_client, make_key
+
+    client = api_client(tenant_a, make_key(tenant_a, scope_list=["analytics:read"])[1])
+    answer = _post(client, "/api/v1/analytics/query", {"query": TRENDS})
+    assert answer.status_code == 200, answer.content
+    assert "RateLimit-Policy" in answer  # rate-limited like every API call
+    refused = _post(client, "/api/v1/analytics/insights/", {"name": "x", "query": TRENDS})
+    assert refused.status_code == 403
