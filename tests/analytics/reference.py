@@ -308,3 +308,58 @@ def all_buckets_after(b, period, count):
         else:
             out.append(datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
     return out
+
+
+def _active(query, events, persons, tz):
+    """{person key: {local period start}} of the query's event, before the range's end."""
+    from apps.analytics.queries.common import filters_for
+
+    filters = filters_for(query.filters, query.exclude_test_accounts)
+    active = {}
+    for e in events:
+        if e["event"] == query.event and e["timestamp"].astimezone(tz).date() <= query.range.date_to:
+            if passes(filters, e, persons):
+                active.setdefault(persons[e["distinct_id"]][0], set()).add(
+                    bucket_of(e["timestamp"], query.interval, tz)
+                )
+    return active
+
+
+def stickiness(query, events, persons, tz) -> dict:
+    in_range_events = [e for e in events if in_range(e, query.range, tz)]
+    active = _active(query, in_range_events, persons, tz)
+    periods = len(all_buckets(query.range, query.interval, tz))
+    values = [len([p for p, periods_ in active.items() if len(periods_) == n]) for n in range(1, periods + 1)]
+    return {"labels": list(range(1, periods + 1)), "values": values}
+
+
+def _previous(b, interval):
+    if interval == "hour":
+        return b - timedelta(hours=1)
+    if interval == "day":
+        return b - timedelta(days=1)
+    if interval == "week":
+        return b - timedelta(days=7)
+    return datetime(b.year - (b.month == 1), (b.month - 2) % 12 + 1, 1)
+
+
+def lifecycle(query, events, persons, tz) -> dict:
+    active = _active(query, events, persons, tz)
+    labels = all_buckets(query.range, query.interval, tz)
+    out = {"new": [], "returning": [], "resurrecting": [], "dormant": []}
+    for b in labels:
+        prev = _previous(b, query.interval)
+        counts = dict.fromkeys(out, 0)
+        for periods in active.values():
+            if b in periods:
+                if min(periods) == b:
+                    counts["new"] += 1
+                elif prev in periods:
+                    counts["returning"] += 1
+                else:
+                    counts["resurrecting"] += 1
+            elif prev in periods:
+                counts["dormant"] += 1
+        for status, count in counts.items():
+            out[status].append(count)
+    return {"labels": [_label(b, query.interval) for b in labels], **out}

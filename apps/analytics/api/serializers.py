@@ -73,7 +73,7 @@ class QueryRequestSerializer(serializers.Serializer):
 
 
 class QueryAnswerSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["trends", "funnel", "retention"])
+    kind = serializers.ChoiceField(choices=["trends", "funnel", "retention", "stickiness", "lifecycle"])
     source = serializers.ChoiceField(
         choices=["raw", "rollups"], help_text="Whether the answer came from the raw events or from rollups."
     )

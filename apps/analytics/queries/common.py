@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from .. import conf
-from .shapes import Filter, Range
+from .shapes import Filter, Range, filters_parse
 
 # Events joined to their person (every stored event has one: the writer makes it in the same
 # transaction). `e` is the event, `pdi.person_id` its person, `p.properties` the person's.
@@ -83,12 +83,7 @@ def filters_for(query_filters, exclude_test_accounts: bool) -> list[Filter]:
     """The query's filters, plus the test-account rule when asked."""
     out = list(query_filters)
     if exclude_test_accounts:
-        from .shapes import _Errors, _filter
-
-        errors = _Errors()
-        rules = conf.get("HUB_ANALYTICS_TEST_ACCOUNT_FILTERS")
-        out += [_filter(rule, f"HUB_ANALYTICS_TEST_ACCOUNT_FILTERS.{i}", errors) for i, rule in enumerate(rules)]
-        errors.raise_any()
+        out += filters_parse(conf.get("HUB_ANALYTICS_TEST_ACCOUNT_FILTERS"), "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS")
     return out
 
 

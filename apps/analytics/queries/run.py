@@ -16,9 +16,10 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from .. import conf
+from .activity import lifecycle, stickiness
 from .funnels import funnel
 from .retention import retention
-from .shapes import FunnelQuery, Query, RetentionQuery
+from .shapes import FunnelQuery, LifecycleQuery, Query, RetentionQuery, StickinessQuery
 from .trends import trends
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ def _compute(query: Query, tz: ZoneInfo) -> dict:
         return funnel(query, tz=tz)
     if isinstance(query, RetentionQuery):
         return retention(query, tz=tz)
+    if isinstance(query, StickinessQuery):
+        return stickiness(query, tz=tz)
+    if isinstance(query, LifecycleQuery):
+        return lifecycle(query, tz=tz)
     return trends(query, tz=tz)
 
 

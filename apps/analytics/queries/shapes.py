@@ -111,7 +111,27 @@ class RetentionQuery:
     kind: str = "retention"
 
 
-Query = TrendsQuery | FunnelQuery | RetentionQuery
+@dataclass(frozen=True)
+class StickinessQuery:
+    range: Range
+    event: str
+    interval: str = "day"
+    filters: tuple[Filter, ...] = ()
+    exclude_test_accounts: bool = False
+    kind: str = "stickiness"
+
+
+@dataclass(frozen=True)
+class LifecycleQuery:
+    range: Range
+    event: str
+    interval: str = "day"
+    filters: tuple[Filter, ...] = ()
+    exclude_test_accounts: bool = False
+    kind: str = "lifecycle"
+
+
+Query = TrendsQuery | FunnelQuery | RetentionQuery | StickinessQuery | LifecycleQuery
 
 
 class _Errors:
@@ -174,15 +194,13 @@ def _bool(data, key, path, errors) -> bool:
 
 def _date(data, key, path, errors) -> date | None:
     value = data.get(key)
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad_date()
-    except ValueError:
-        errors.add(path, "Give a date as YYYY-MM-DD.")
-        return None
-
-
-def _bad_date():
-    raise ValueError
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors.add(path, "Give a date as YYYY-MM-DD.")
+    return None
 
 
 def _range(data, errors, *, max_days=MAX_DAYS) -> Range | None:
@@ -221,10 +239,10 @@ def _filter(data, path, errors) -> Filter | None:
     return Filter(ftype, key or "", op, value)
 
 
-def _filters(data, key, path, errors) -> tuple[Filter, ...]:
+def _filters(data, key, path, errors, *, most=20) -> tuple[Filter, ...]:
     value = data.get(key, [])
-    if not isinstance(value, list) or len(value) > 20:
-        errors.add(path, "Give a list of at most 20 filters.")
+    if not isinstance(value, list) or len(value) > most:
+        errors.add(path, f"Give a list of at most {most} filters.")
         return ()
     return tuple(f for i, item in enumerate(value) if (f := _filter(item, f"{path}.{i}", errors)))
 
@@ -339,7 +357,33 @@ def _retention(data, errors) -> RetentionQuery:
     )
 
 
-_KINDS = {"trends": _trends, "funnel": _funnel, "retention": _retention}
+def _per_interval(cls):
+    def parse(data, errors):
+        rng = _range(data, errors)
+        interval = _choice(data, "interval", "interval", INTERVALS, "day", errors)
+        if rng and interval == "hour" and rng.days > MAX_HOURS_DAYS:
+            errors.add("interval", f"By the hour, a query covers at most {MAX_HOURS_DAYS} days.")
+        event = _name(data, "event", "event", errors) or ""
+        return cls(range=rng, event=event, interval=interval, **_common(data, errors))
+
+    return parse
+
+
+_KINDS = {
+    "trends": _trends,
+    "funnel": _funnel,
+    "retention": _retention,
+    "stickiness": _per_interval(StickinessQuery),
+    "lifecycle": _per_interval(LifecycleQuery),
+}
+
+
+def filters_parse(data, path: str) -> tuple[Filter, ...]:
+    """A list of filters (e.g. a setting's); ValidationError naming the field at fault."""
+    errors = _Errors()
+    filters = _filters({"filters": data}, "filters", path, errors)
+    errors.raise_any()
+    return filters
 
 
 def query_parse(data) -> Query:
