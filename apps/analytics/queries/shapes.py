@@ -112,22 +112,23 @@ class RetentionQuery:
 
 
 @dataclass(frozen=True)
-class StickinessQuery:
+class _PerInterval:
+    """A query about one event's activity per period."""
+
     range: Range
     event: str
     interval: str = "day"
     filters: tuple[Filter, ...] = ()
     exclude_test_accounts: bool = False
+
+
+@dataclass(frozen=True)
+class StickinessQuery(_PerInterval):
     kind: str = "stickiness"
 
 
 @dataclass(frozen=True)
-class LifecycleQuery:
-    range: Range
-    event: str
-    interval: str = "day"
-    filters: tuple[Filter, ...] = ()
-    exclude_test_accounts: bool = False
+class LifecycleQuery(_PerInterval):
     kind: str = "lifecycle"
 
 
