@@ -19,15 +19,18 @@ their events in order; the walk along each person's events runs here.
 """
 
 import statistics
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import common
 from .shapes import FunnelQuery
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
-    """[(person id, person uuid, [timestamps], [step masks], [breakdown values])], by person id."""
+    """[(person id, person uuid, [times], [step masks], [breakdown values])], by person id; times
+    in microseconds since 1970 (integers: quicker to read than datetimes)."""
     start, end = common.bounds(query.range, tz)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     masks, mask_params = [], []
@@ -42,10 +45,11 @@ def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
     sql = f"""
-        SELECT person_id, uuid, array_agg(ts ORDER BY ts, eu), array_agg(mask ORDER BY ts, eu),
+        SELECT person_id, uuid, array_agg(micros ORDER BY ts, eu), array_agg(mask ORDER BY ts, eu),
                array_agg(bd ORDER BY ts, eu)
         FROM (
-            SELECT pdi.person_id, p.uuid, e."timestamp" AS ts, e.uuid AS eu, ({mask}) AS mask, {breakdown} AS bd
+            SELECT pdi.person_id, p.uuid, e."timestamp" AS ts, e.uuid AS eu,
+                   (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
             FROM {common.EVENTS_WITH_PERSONS}
             WHERE e."timestamp" >= %s AND e."timestamp" < %s{names}{extra}
         ) AS picked
@@ -61,18 +65,35 @@ def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     )
 
 
-def walk(times, masks, *, order: str, steps: int, window: timedelta, entry_end) -> tuple[int, list]:
+def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:
     """A person's depth (steps reached) and the positions of the attempt's events that reach it."""
-    best_depth, best_times = 0, []
+    most = (
+        _ordered_depth(times, masks, steps=steps, window=window, entry_end=entry_end) if order == "ordered" else steps
+    )
+    best_depth, best_chain = 0, []
     for i, (at, mask) in enumerate(zip(times, masks, strict=True)):
         if not mask & 1 or at >= entry_end:
             continue
         chain = _chain(times, masks, i, order=order, steps=steps, window=window)
         if len(chain) > best_depth:
-            best_depth, best_times = len(chain), chain
-        if best_depth == steps:
+            best_depth, best_chain = len(chain), chain
+        if best_depth == most:
             break
-    return best_depth, best_times
+    return best_depth, best_chain
+
+
+def _ordered_depth(times, masks, *, steps, window, entry_end) -> int:
+    """The depth of an ordered funnel in one pass: for each step, the latest entry time of a chain
+    that has reached it (a later entry leaves more of the window). Steps are tried from the last
+    down, so one event extends a chain by one step only. It tells the attempts' walk when to stop."""
+    latest = [None] * steps
+    for at, mask in zip(times, masks, strict=True):
+        for k in range(steps - 1, 0, -1):
+            if mask >> k & 1 and latest[k - 1] is not None and at - latest[k - 1] <= window:
+                latest[k] = latest[k - 1]
+        if mask & 1 and at < entry_end:
+            latest[0] = at
+    return max((k + 1 for k in range(steps) if latest[k] is not None), default=0)
 
 
 def _chain(times, masks, first: int, *, order, steps, window) -> list:
@@ -97,8 +118,8 @@ def _chain(times, masks, first: int, *, order, steps, window) -> list:
 
 
 def funnel(query: FunnelQuery, *, tz: ZoneInfo) -> dict:
-    _, entry_end = common.bounds(query.range, tz)
-    window = timedelta(seconds=query.window_seconds)
+    entry_end = _micros(common.bounds(query.range, tz)[1])
+    window = query.window_seconds * 1_000_000
     steps = len(query.steps)
     reached = []  # (person uuid, depth, times, breakdown value)
     for _, person_uuid, times, masks, values in funnel_persons_events(query, tz=tz):
@@ -143,11 +164,15 @@ def _steps(query: FunnelQuery, reached: list) -> list[dict]:
             "step_conversion_rate": _rate(count, before),
         }
         if k:
-            seconds = [(p[2][k] - p[2][k - 1]).total_seconds() for p in persons]
+            seconds = [(p[2][k] - p[2][k - 1]) / 1_000_000 for p in persons]
             item["avg_seconds_from_previous"] = round(statistics.fmean(seconds), 3) if seconds else None
             item["median_seconds_from_previous"] = round(statistics.median(seconds), 3) if seconds else None
         out.append(item)
     return out
+
+
+def _micros(moment) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def _rate(count: int, of: int) -> float:
