@@ -17,6 +17,8 @@ class AnalyticsConfig(HubAppConfig):
     url_prefix = ""
 
     def ready(self):
+        from auditlog.registry import auditlog
+
         from apps.core.registry import (
             ApiScope,
             BackupPart,
@@ -35,6 +37,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import services, storage
         from .events import EVENT_TYPES
+        from .models import Insight
 
         register_permission(
             Permission(
@@ -60,6 +63,7 @@ class AnalyticsConfig(HubAppConfig):
         )
         register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
         register_event_type(*EVENT_TYPES)
+        auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

@@ -8,6 +8,11 @@ _KEY = payload_schema(
     ["key_id", "name", "prefix"],
 )
 
+_INSIGHT = payload_schema(
+    {"insight_id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+    ["insight_id", "name", "kind"],
+)
+
 EVENT_TYPES = [
     EventType(
         "analytics.project_key_created",
@@ -21,4 +26,14 @@ EVENT_TYPES = [
         "A project key was revoked: events sent with it are refused from now on.",
         _KEY,
     ),
+    EventType(
+        "analytics.insight_created", "Insight saved", "An analytics insight (a saved query) was saved.", _INSIGHT
+    ),
+    EventType(
+        "analytics.insight_updated",
+        "Insight changed",
+        "A saved insight's name, description or query changed.",
+        _INSIGHT,
+    ),
+    EventType("analytics.insight_deleted", "Insight deleted", "A saved insight was deleted.", _INSIGHT),
 ]

@@ -128,29 +128,41 @@ def _insight_check(actor, name: str, query) -> str:
     return name
 
 
-def insight_create(*, actor, name: str, query: dict, description: str = "") -> Insight:
+def _insight_published(what: str, insight: Insight, actor, tenant) -> None:
+    payload = {"insight_id": insight.pk, "name": insight.name, "kind": insight.query.get("kind", "")}
+    publish(f"analytics.insight_{what}", payload, tenant=tenant, actor=getattr(actor, "user", None))
+
+
+def insight_create(*, tenant, actor, name: str, query: dict, description: str = "") -> Insight:
     """Saves a query (checked: a ValidationError names each field at fault, as query.<path>)."""
     name = _insight_check(actor, name, query)
-    return Insight.objects.create(
-        name=name, description=description or "", query=query, created_by=getattr(actor, "user", None)
-    )
+    with transaction.atomic():
+        insight = Insight.objects.create(
+            name=name, description=description or "", query=query, created_by=getattr(actor, "user", None)
+        )
+        _insight_published("created", insight, actor, tenant)
+    return insight
 
 
-def insight_update(*, actor, insight: Insight, name=None, query=None, description=None) -> Insight:
+def insight_update(*, tenant, actor, insight: Insight, name=None, query=None, description=None) -> Insight:
     name = _insight_check(actor, insight.name if name is None else name, insight.query if query is None else query)
     insight.name = name
     if query is not None:
         insight.query = query
     if description is not None:
         insight.description = description
-    insight.save()
+    with transaction.atomic():
+        insight.save()
+        _insight_published("updated", insight, actor, tenant)
     return insight
 
 
-def insight_delete(*, actor, insight: Insight) -> None:
+def insight_delete(*, tenant, actor, insight: Insight) -> None:
     if actor is not None and not has_permission(actor.role, "analytics.insights.build"):
         raise PermissionDenied("Your role does not allow building insights.")
-    insight.delete()
+    with transaction.atomic():
+        _insight_published("deleted", insight, actor, tenant)
+        insight.delete()
 
 
 # --- Capture -------------------------------------------------------------------------------------

@@ -132,3 +132,20 @@ def test_a_read_only_key_may_query_but_not_save(tenant_a):
     assert "RateLimit-Policy" in answer  # rate-limited like every API call
     refused = _post(client, "/api/v1/analytics/insights/", {"name": "x", "query": TRENDS})
     assert refused.status_code == 403
+
+
+def test_saving_an_insight_is_audited_and_published(tenant_a):
+    from auditlog.models import LogEntry
+
+    from apps.events.models import Event as OutboxEvent
+
+    member = MembershipFactory(tenant=tenant_a, role="member")
+    created = _post(
+        client_for(tenant_a, member.user), "/api/v1/analytics/insights/", {"name": "Views", "query": TRENDS}
+    )
+    with schema_context(tenant_a.schema_name):
+        insight = Insight.objects.get(pk=created.json()["id"])
+        entry = LogEntry.objects.get_for_object(insight).get()
+        assert entry.actor == member.user
+        event = OutboxEvent.objects.filter(type="analytics.insight_created").latest("id")
+        assert event.payload == {"insight_id": insight.pk, "name": "Views", "kind": "trends"}

@@ -114,7 +114,11 @@ class InsightViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         insight = services.insight_create(
-            actor=request.membership, name=data["name"], query=data["query"], description=data.get("description", "")
+            tenant=request.tenant,
+            actor=request.membership,
+            name=data["name"],
+            query=data["query"],
+            description=data.get("description", ""),
         )
         headers = {"Location": f"{request.path.rstrip('/')}/{insight.pk}/"}
         return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED, headers=headers)
@@ -126,6 +130,7 @@ class InsightViewSet(
         self.check_precondition(insight)
         data = payload.validated_data
         insight = services.insight_update(
+            tenant=request.tenant,
             actor=request.membership,
             insight=insight,
             name=data.get("name"),
@@ -136,7 +141,7 @@ class InsightViewSet(
 
     def perform_destroy(self, instance):
         self.check_precondition(instance)
-        services.insight_delete(actor=self.request.membership, insight=instance)
+        services.insight_delete(tenant=self.request.tenant, actor=self.request.membership, insight=instance)
 
     @action(detail=True, methods=["get"])
     def result(self, request, *args, **kwargs):
