@@ -149,3 +149,71 @@ def test_saving_an_insight_is_audited_and_published(tenant_a):
         assert entry.actor == member.user
         event = OutboxEvent.objects.filter(type="analytics.insight_created").latest("id")
         assert event.payload == {"insight_id": insight.pk, "name": "Views", "kind": "trends"}
+
+
+def test_days_are_the_organisations_days(tenant_a, django_capture_on_commit_callbacks):
+    """An event at 04:30 UTC on the 6th is on the 5th in New York."""
+    row = [
+        datetime(2026, 3, 6, 4, 30, tzinfo=UTC).isoformat(),
+        "00000000-0000-4000-8000-000000000009",
+        "view",
+        "d0",
+        "{}",
+        datetime(2026, 3, 6, 4, 30, tzinfo=UTC).isoformat(),
+        None,
+    ]
+    with schema_context(tenant_a.schema_name):
+        services.rows_write([row])
+    before = tenant_a.time_zone
+    tenant_a.time_zone = "America/New_York"
+    tenant_a.save(update_fields=["time_zone"])
+    try:
+        answer = _post(_client(tenant_a, "viewer"), "/api/v1/analytics/query", {"query": TRENDS}).json()
+    finally:
+        tenant_a.time_zone = before
+        tenant_a.save(update_fields=["time_zone"])
+    assert answer["result"]["series"][0]["values"] == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [
+        ({**TRENDS, "filters": [{"key": "plan", "op": "eq", "value": "a\x00b"}]}, "query.filters.0.value"),
+        ({**TRENDS, "filters": [{"key": "plan", "op": "gt", "value": "ten"}]}, "query.filters.0.value"),
+        ({**TRENDS, "series": [{"event": "view\x00"}]}, "query.series.0.event"),
+        ({**TRENDS, "series": [{"event": "buy", "math": "sum"}]}, "query.series.0.property"),
+        ({**TRENDS, "date_to": "2027-12-31"}, "query.date_to"),
+        ({**TRENDS, "interval": "hour", "date_from": "2026-01-01"}, "query.interval"),
+        ({**TRENDS, "breakdown": {"property": "plan", "limit": 0}}, "query.breakdown.limit"),
+        (
+            {"kind": "funnel", "date_from": "2026-03-05", "date_to": "2026-03-05", "steps": [{"event": "a"}]},
+            "query.steps",
+        ),
+        (
+            {
+                "kind": "funnel",
+                "date_from": "2026-03-05",
+                "date_to": "2026-03-05",
+                "steps": [{"event": "a"}, {"event": "b"}],
+                "window": {"weeks": 2},
+            },
+            "query.window",
+        ),
+        (
+            {
+                "kind": "retention",
+                "date_from": "2026-03-05",
+                "date_to": "2026-03-05",
+                "start_event": "a",
+                "return_event": "b",
+                "periods": 0,
+            },
+            "query.periods",
+        ),
+        ({"kind": "lifecycle", "date_from": "03/05/2026", "date_to": "2026-03-05", "event": "a"}, "query.date_from"),
+    ],
+)
+def test_each_bad_field_is_named(tenant_a, bad, field):
+    response = _post(_client(tenant_a, "viewer"), "/api/v1/analytics/query", {"query": bad})
+    assert response.status_code == 400, response.content
+    assert [e["field"] for e in response.json()["errors"]] == [field]

@@ -166,7 +166,18 @@ def _name(data, key, path, errors, *, required=True) -> str | None:
     if len(value) > MAX_NAME:
         errors.add(path, f"Use at most {MAX_NAME} characters.")
         return None
+    if not _storable(value):
+        errors.add(path, "Remove the NUL characters and lone surrogates: PostgreSQL cannot store them.")
+        return None
     return value
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _choice(data, key, path, choices, default, errors) -> str:
@@ -237,6 +248,8 @@ def _filter(data, path, errors) -> Filter | None:
         errors.add(f"{path}.value", "Give a text, a number or true/false.")
     if isinstance(value, float) and not Decimal(repr(value)).is_finite():
         errors.add(f"{path}.value", "Give a finite number.")
+    if isinstance(value, str) and not _storable(value):
+        errors.add(f"{path}.value", "Remove the NUL characters and lone surrogates: PostgreSQL cannot store them.")
     return Filter(ftype, key or "", op, value)
 
 
