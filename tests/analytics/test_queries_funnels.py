@@ -39,7 +39,7 @@ queries = st.builds(
         st.none(),
         st.builds(
             PersonsPage,
-            step=st.integers(1, 1),
+            step=st.integers(0, 3),
             status=st.sampled_from(["dropped", "reached"]),
             offset=st.integers(0, 2),
             limit=st.integers(1, 3),
