@@ -122,7 +122,7 @@ def _insight_check(actor, name: str, query) -> str:
     try:
         query_parse(query)
     except ValidationError as exc:
-        errors.update({f"query.{field}": messages for field, messages in exc.message_dict.items()})
+        errors.update(exc.message_dict)  # named query.<path>
     if errors:
         raise ValidationError(errors)
     return name

@@ -69,7 +69,7 @@ def test_new_events_of_the_tenant_invalidate_its_cached_answers(tenant_a, django
 def test_a_bad_query_is_a_problem_naming_the_field(tenant_a):
     bad = {**TRENDS, "series": [{"event": "view", "math": "median"}], "interval": "fortnight"}
     response = _post(_client(tenant_a, "viewer"), "/api/v1/analytics/query", {"query": bad})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"query.series.0.math", "query.interval"}
@@ -106,7 +106,7 @@ def test_a_member_builds_insights_a_viewer_reads_them(tenant_a):
         json.dumps({"query": {"kind": "paths"}}),
         content_type="application/json",
     )
-    assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["query.kind"]
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["query.kind"]
     assert member.delete(f"/api/v1/analytics/insights/{insight_id}/").status_code == 204
 
 
@@ -215,5 +215,5 @@ def test_days_are_the_organisations_days(tenant_a, django_capture_on_commit_call
 )
 def test_each_bad_field_is_named(tenant_a, bad, field):
     response = _post(_client(tenant_a, "viewer"), "/api/v1/analytics/query", {"query": bad})
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     assert [e["field"] for e in response.json()["errors"]] == [field]

@@ -1,7 +1,8 @@
 """The query shapes of insights: typed, validated from JSON, with errors naming the field.
 
 `query_parse(data)` turns a query's JSON into one of TrendsQuery, FunnelQuery, RetentionQuery,
-or raises django's ValidationError({"<field path>": ["message"]}), e.g. {"series.0.math": [...]}.
+StickinessQuery, LifecycleQuery, or raises django's ValidationError({"query.<field path>":
+["message"]}), e.g. {"query.series.0.math": [...]}: the API answers it as a 422 naming each field.
 docs/apps/analytics.md describes every field.
 """
 
@@ -136,13 +137,18 @@ Query = TrendsQuery | FunnelQuery | RetentionQuery | StickinessQuery | Lifecycle
 
 
 class _Errors:
-    """Collects field errors; raises them all at once."""
+    """Collects field errors, named under `prefix` ("query.series.0.math"); raises them at once."""
 
-    def __init__(self):
+    def __init__(self, prefix: str = "query"):
+        self.prefix = prefix
         self.errors: dict[str, list[str]] = {}
 
     def add(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, []).append(message)
+        if not self.prefix:
+            name = path
+        else:
+            name = f"{self.prefix}.{path}" if path and path != self.prefix else self.prefix
+        self.errors.setdefault(name, []).append(message)
 
     def raise_any(self) -> None:
         if self.errors:
@@ -383,7 +389,7 @@ def _per_interval(cls):
     return parse
 
 
-_KINDS = {
+KINDS = {
     "trends": _trends,
     "funnel": _funnel,
     "retention": _retention,
@@ -394,7 +400,7 @@ _KINDS = {
 
 def filters_parse(data, path: str) -> tuple[Filter, ...]:
     """A list of filters (e.g. a setting's); ValidationError naming the field at fault."""
-    errors = _Errors()
+    errors = _Errors(prefix="")
     filters = _filters({"filters": data}, "filters", path, errors)
     errors.raise_any()
     return filters
@@ -403,12 +409,12 @@ def filters_parse(data, path: str) -> tuple[Filter, ...]:
 def query_parse(data) -> Query:
     """The query `data` (JSON) describes; ValidationError naming every field at fault."""
     errors = _Errors()
-    if _obj(data, "query", errors) is None:
+    if _obj(data, "", errors) is None:
         errors.raise_any()
     kind = data.get("kind")
-    if kind not in _KINDS:
-        errors.add("kind", f"Choose one of: {', '.join(_KINDS)}.")
+    if kind not in KINDS:
+        errors.add("kind", f"Choose one of: {', '.join(KINDS)}.")
         errors.raise_any()
-    query = _KINDS[kind](data, errors)
+    query = KINDS[kind](data, errors)
     errors.raise_any()
     return query
