@@ -17,6 +17,8 @@ class AnalyticsConfig(HubAppConfig):
     url_prefix = ""
 
     def ready(self):
+        from auditlog.registry import auditlog
+
         from apps.core.registry import (
             ApiScope,
             BackupPart,
@@ -35,6 +37,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import services, storage
         from .events import EVENT_TYPES
+        from .models import Insight
 
         register_permission(
             Permission(
@@ -44,8 +47,23 @@ class AnalyticsConfig(HubAppConfig):
                 description="Create and revoke the keys sites and apps send analytics events with.",
             ),
         )
-        register_api_scope(ApiScope("analytics", "Analytics: project keys."))
+        register_permission(
+            Permission(
+                "analytics.insights.view",
+                "Analytics: see insights",
+                role="viewer",
+                description="Run analytics queries and see saved insights.",
+            ),
+            Permission(
+                "analytics.insights.build",
+                "Analytics: build insights",
+                role="member",
+                description="Save, change and delete insights.",
+            ),
+        )
+        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
         register_event_type(*EVENT_TYPES)
+        auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

@@ -21,6 +21,11 @@ DEFAULTS = {
     "HUB_ANALYTICS_WRITER_TAKE": 20,
     # A writer that has not renewed its claim on what it took for this long is taken for dead.
     "HUB_ANALYTICS_WRITER_LEASE_SECONDS": 60.0,
+    # The filters a query with "exclude_test_accounts": true adds (the query's filter shape): by
+    # default, events of persons whose property `test_account` is true are left out.
+    "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS": [{"type": "person", "key": "test_account", "op": "ne", "value": True}],
+    # How long a query's answer is kept in the cache (it is also dropped when new events arrive).
+    "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
 }
 
 

@@ -8,10 +8,14 @@ _KEY = payload_schema(
     ["key_id", "name", "prefix"],
 )
 
+_INSIGHT = payload_schema(
+    {"insight_id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+    ["insight_id", "name", "kind"],
+)
 
-def _said(event, verb: str) -> str:
+def _said(event, verb: str, thing: str = "project key") -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
-    return f"{actor} {verb} the project key “{name}”" if actor else f"The project key “{name}” was {verb}"
+    return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
 
 
 EVENT_TYPES = [
@@ -28,5 +32,26 @@ EVENT_TYPES = [
         "A project key was revoked: events sent with it are refused from now on.",
         _KEY,
         summary=lambda e: _said(e, "revoked"),
+    ),
+    EventType(
+        "analytics.insight_created",
+        "Insight saved",
+        "An analytics insight (a saved query) was saved.",
+        _INSIGHT,
+        summary=lambda e: _said(e, "saved", "insight"),
+    ),
+    EventType(
+        "analytics.insight_updated",
+        "Insight changed",
+        "A saved insight's name, description or query changed.",
+        _INSIGHT,
+        summary=lambda e: _said(e, "changed", "insight"),
+    ),
+    EventType(
+        "analytics.insight_deleted",
+        "Insight deleted",
+        "A saved insight was deleted.",
+        _INSIGHT,
+        summary=lambda e: _said(e, "deleted", "insight"),
     ),
 ]

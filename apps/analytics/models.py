@@ -88,3 +88,22 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.event} by {self.distinct_id}"
+
+
+class Insight(models.Model):
+    """A saved query (its JSON in `query`, see queries/shapes.py), built by members."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    query = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.name

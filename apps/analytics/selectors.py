@@ -1,8 +1,21 @@
-"""Reads."""
+"""Reads: project keys, persons, insights and the queries they run."""
 
 from django.db.models import QuerySet
 
-from .models import Person, PersonDistinctId, ProjectKey
+from .models import Insight, Person, PersonDistinctId, ProjectKey
+from .queries.run import query_run
+from .queries.shapes import query_parse
+
+
+def insight_list() -> QuerySet[Insight]:
+    """The current tenant's saved insights, newest first."""
+    return Insight.objects.order_by("-id")
+
+
+def query_answer(*, tenant, data) -> dict:
+    """Runs the query JSON `data` for `tenant` (in its schema and time zone): {"kind", "source",
+    "cached", "result"}. A ValidationError names each field at fault."""
+    return query_run(query=query_parse(data), data=data, time_zone=tenant.time_zone or "UTC")
 
 
 def project_key_list() -> QuerySet[ProjectKey]:

@@ -17,7 +17,9 @@ from apps.identity.roles import has_permission
 
 from . import conf, keys, queue, storage
 from .capture import Checked, Payload, events_check
-from .models import KEY_PREFIX, Person, PersonDistinctId, ProjectKey
+from .models import KEY_PREFIX, Insight, Person, PersonDistinctId, ProjectKey
+from .queries.run import version_bump
+from .queries.shapes import query_parse
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,64 @@ def project_key_revoke(*, tenant, actor, key: ProjectKey) -> ProjectKey:
     return key
 
 
+# --- Insights ------------------------------------------------------------------------------------
+
+
+def _insight_check(actor, name: str, query) -> str:
+    if actor is not None and not has_permission(actor.role, "analytics.insights.build"):
+        raise PermissionDenied("Your role does not allow building insights.")
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = ["Give the insight a name."]
+    elif len(name) > 100:
+        errors["name"] = ["Use at most 100 characters."]
+    try:
+        query_parse(query)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)  # named query.<path>
+    if errors:
+        raise ValidationError(errors)
+    return name
+
+
+def _insight_published(what: str, insight: Insight, actor, tenant) -> None:
+    payload = {"insight_id": insight.pk, "name": insight.name, "kind": insight.query.get("kind", "")}
+    publish(f"analytics.insight_{what}", payload, tenant=tenant, actor=getattr(actor, "user", None))
+
+
+def insight_create(*, tenant, actor, name: str, query: dict, description: str = "") -> Insight:
+    """Saves a query (checked: a ValidationError names each field at fault, as query.<path>)."""
+    name = _insight_check(actor, name, query)
+    with transaction.atomic():
+        insight = Insight.objects.create(
+            name=name, description=description or "", query=query, created_by=getattr(actor, "user", None)
+        )
+        _insight_published("created", insight, actor, tenant)
+    return insight
+
+
+def insight_update(*, tenant, actor, insight: Insight, name=None, query=None, description=None) -> Insight:
+    name = _insight_check(actor, insight.name if name is None else name, insight.query if query is None else query)
+    insight.name = name
+    if query is not None:
+        insight.query = query
+    if description is not None:
+        insight.description = description
+    with transaction.atomic():
+        insight.save()
+        _insight_published("updated", insight, actor, tenant)
+    return insight
+
+
+def insight_delete(*, tenant, actor, insight: Insight) -> None:
+    if actor is not None and not has_permission(actor.role, "analytics.insights.build"):
+        raise PermissionDenied("Your role does not allow building insights.")
+    with transaction.atomic():
+        _insight_published("deleted", insight, actor, tenant)
+        insight.delete()
+
+
 # --- Capture -------------------------------------------------------------------------------------
 
 
@@ -174,6 +234,9 @@ def rows_write(rows: list[list]) -> int:
     changes = any(row[6] for row in rows)
     count, fresh = storage.rows_write([row[:6] for row in rows], returning=changes)
     persons_update(rows, fresh=fresh)
+    if count:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: version_bump(schema))  # cached query answers are stale now
     return count
 
 
@@ -292,6 +355,7 @@ def partitions_maintain() -> list[str]:
     forgets event uuids too old to come again."""
     with transaction.atomic():
         storage.event_table_ensure()
+        storage.indexes_ensure()
         made = storage.partitions_ensure()
         storage.uuids_prune()
     return made

@@ -84,8 +84,23 @@ def event_table_ensure() -> bool:
             CREATE TABLE IF NOT EXISTS {_qualified(DEFAULT_PARTITION)} PARTITION OF {_qualified(TABLE)} DEFAULT;
             """
         )
+        indexes_ensure()
     partitions_ensure()
     return True
+
+
+# The queries' index: every insight picks events by name and time (queries/). Made on the
+# partitioned parent, so each partition has it, including those attached later (PostgreSQL builds
+# it on ATTACH when missing).
+INDEXES = {"analytics_event_event_ts": '(event, "timestamp")'}
+
+
+def indexes_ensure() -> None:
+    """The queries' indexes, on a table made before they were added too (the partition task calls
+    this; a no-op once they exist)."""
+    with connection.cursor() as cursor:
+        for name, columns in INDEXES.items():
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {_q(name)} ON {_qualified(TABLE)} {columns}")
 
 
 def month_start(day: date, shift: int = 0) -> date:

@@ -100,7 +100,22 @@ def a_objects(tenant_a, tenant_b, owner_a):
     }
     objects.update(_event_spine_objects(tenant_a, tenant_b))
     objects.update(_plugin_objects(tenant_a, tenant_b))
+    objects.update(_analytics_objects(tenant_a, tenant_b))
     return objects
+
+
+def _analytics_objects(tenant_a, tenant_b):
+    """A saved insight of tenant A, an id unknown to B."""
+    from apps.analytics.models import Insight
+
+    query = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
+    with schema_context(tenant_b.schema_name):
+        b_insights = set(Insight.objects.values_list("pk", flat=True))
+    with schema_context(tenant_a.schema_name):
+        insight = Insight.objects.create(name="only in alpha", query=query)
+        while insight.pk in b_insights:
+            insight = Insight.objects.create(name="only in alpha", query=query)
+    return {"/api/v1/analytics/insights/": insight.pk}
 
 
 def _plugin_objects(tenant_a, tenant_b):

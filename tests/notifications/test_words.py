@@ -23,7 +23,13 @@ from tests.factories import UserFactory
 # test_every_event_type_has_an_example: add one.
 # Event types whose objects have no dashboard page yet (analytics' project keys are API-only): the
 # activity feed shows their sentence without a link.
-NO_PAGE_YET = {"analytics.project_key_created", "analytics.project_key_revoked"}
+NO_PAGE_YET = {
+    "analytics.project_key_created",
+    "analytics.project_key_revoked",
+    "analytics.insight_created",
+    "analytics.insight_updated",
+    "analytics.insight_deleted",
+}
 
 EXAMPLES = {
     "member.joined": (
@@ -61,6 +67,18 @@ EXAMPLES = {
     "analytics.project_key_revoked": (
         {"key_id": 3, "name": "Marketing site", "prefix": "phc_1234abcd"},
         ["Jane Doe revoked the project key “Marketing site”"],
+    ),
+    "analytics.insight_created": (
+        {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
+        ["Jane Doe saved the insight “Weekly sign-ups”"],
+    ),
+    "analytics.insight_updated": (
+        {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
+        ["Jane Doe changed the insight “Weekly sign-ups”"],
+    ),
+    "analytics.insight_deleted": (
+        {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
+        ["Jane Doe deleted the insight “Weekly sign-ups”"],
     ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},

@@ -1,9 +1,14 @@
-from django.urls import re_path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from .views import CaptureView, ProjectKeyViewSet
+from .views import CaptureView, InsightViewSet, ProjectKeyViewSet, QueryView
 
 router = SimpleRouter()
 router.register("project-keys", ProjectKeyViewSet, basename="analytics-project-key")
+router.register("insights", InsightViewSet, basename="analytics-insight")
 
-urlpatterns = [re_path(r"^capture/?$", CaptureView.as_view(), name="analytics-capture"), *router.urls]
+urlpatterns = [
+    re_path(r"^capture/?$", CaptureView.as_view(), name="analytics-capture"),
+    path("query", QueryView.as_view(), name="analytics-query"),
+    *router.urls,
+]

@@ -15,7 +15,14 @@ from apps.core.api.exceptions import problem_response
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import capture, keys, selectors, services
-from .serializers import ProjectKeyCreatedSerializer, ProjectKeySerializer
+from .serializers import (
+    InsightSerializer,
+    InsightUpdateSerializer,
+    ProjectKeyCreatedSerializer,
+    ProjectKeySerializer,
+    QueryAnswerSerializer,
+    QueryRequestSerializer,
+)
 
 
 @extend_schema_view(
@@ -52,6 +59,94 @@ class ProjectKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def revoke(self, request, *args, **kwargs):
         key = services.project_key_revoke(tenant=request.tenant, actor=request.membership, key=self.get_object())
         return Response(ProjectKeySerializer(key).data)
+
+
+class QueryView(HubAPIView):
+    """Runs a query JSON (viewers and up); POST only for its body, it changes nothing."""
+
+    api_scope = "analytics"
+    read_permission = "analytics.insights.view"
+    write_permission = "analytics.insights.view"
+    post_reads = True
+
+    @extend_schema(
+        summary="Run an analytics query (trends, funnel, retention)",
+        request=QueryRequestSerializer,
+        responses=QueryAnswerSerializer,
+    )
+    def post(self, request, *args, **kwargs):
+        payload = QueryRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return Response(selectors.query_answer(tenant=request.tenant, data=payload.validated_data["query"]))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List saved insights"),
+    retrieve=extend_schema(summary="One saved insight"),
+    create=extend_schema(summary="Save an insight (its query is checked)"),
+    partial_update=extend_schema(
+        summary="Change an insight's name, description or query", request=InsightUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete an insight"),
+    result=extend_schema(summary="Run a saved insight's query", responses=QueryAnswerSerializer),
+)
+class InsightViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
+):
+    api_scope = "analytics"
+    read_permission = "analytics.insights.view"
+    write_permission = "analytics.insights.build"
+    serializer_class = InsightSerializer
+    ordering_fields = ["id", "created", "name"]
+    ordering = ["-id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.insight_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        insight = services.insight_create(
+            tenant=request.tenant,
+            actor=request.membership,
+            name=data["name"],
+            query=data["query"],
+            description=data.get("description", ""),
+        )
+        headers = {"Location": f"{request.path.rstrip('/')}/{insight.pk}/"}
+        return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        insight = self.get_object()
+        payload = InsightUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        self.check_precondition(insight)
+        data = payload.validated_data
+        insight = services.insight_update(
+            tenant=request.tenant,
+            actor=request.membership,
+            insight=insight,
+            name=data.get("name"),
+            query=data.get("query"),
+            description=data.get("description"),
+        )
+        return Response(InsightSerializer(insight).data)
+
+    def perform_destroy(self, instance):
+        self.check_precondition(instance)
+        services.insight_delete(tenant=self.request.tenant, actor=self.request.membership, insight=instance)
+
+    @action(detail=True, methods=["get"])
+    def result(self, request, *args, **kwargs):
+        insight = self.get_object()
+        return Response(selectors.query_answer(tenant=request.tenant, data=insight.query))
 
 
 def _problem(status_code: int, detail: str, code: str, errors=None):

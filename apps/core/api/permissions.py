@@ -25,7 +25,10 @@ class HubPermission(permissions.BasePermission):
         http = request._request  # attributes read through DRF's Request proxy cost ~10x more
         if getattr(view, http.method.lower(), None) is None:
             return True  # a method the endpoint lacks: DRF answers 405
-        write = http.method not in permissions.SAFE_METHODS
+        # A view whose POST only reads (a query sent as a body) sets `post_reads = True`.
+        write = http.method not in permissions.SAFE_METHODS and not (
+            http.method == "POST" and getattr(view, "post_reads", False)
+        )
         if isinstance(request.auth, Credential):
             app = getattr(view, "api_scope", None)
             if app is None or not scopes.allows(request.auth.scopes, app, write):

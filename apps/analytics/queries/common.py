@@ -1,0 +1,129 @@
+"""What every query kind shares: the time range in the tenant's time zone, filters as SQL.
+
+Every statement runs in the tenant's schema (django-tenants' search_path) and takes user input
+only as psycopg parameters (%s), never formatted into the SQL text.
+"""
+
+import json
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from .. import conf
+from .shapes import Filter, Range, filters_parse
+
+# Events joined to their person (every stored event has one: the writer makes it in the same
+# transaction). `e` is the event, `pdi.person_id` its person, `p.properties` the person's.
+EVENTS_WITH_PERSONS = (
+    "analytics_event e JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id "
+    "JOIN analytics_person p ON p.id = pdi.person_id"
+)
+
+
+def bounds(rng: Range, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants the range covers: from the start of date_from to the start of the day after
+    date_to, in the time zone."""
+    return local_midnight(rng.date_from, tz), local_midnight(rng.date_to + timedelta(days=1), tz)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def bucket_start(moment: datetime, interval: str) -> datetime:
+    """The local (naive) start of the hour/day/week (Monday)/month holding `moment` (naive)."""
+    if interval == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def bucket_next(start: datetime, interval: str) -> datetime:
+    if interval == "hour":
+        return start + timedelta(hours=1)
+    if interval == "day":
+        return start + timedelta(days=1)
+    if interval == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def buckets(rng: Range, interval: str) -> list[datetime]:
+    """Every bucket's local start from date_from's to date_to's."""
+    first = bucket_start(datetime.combine(rng.date_from, time()), interval)
+    end = datetime.combine(rng.date_to + timedelta(days=1), time())
+    out = []
+    while first < end:
+        out.append(first)
+        first = bucket_next(first, interval)
+    return out
+
+
+def label(start: datetime, interval: str) -> str:
+    return start.strftime("%Y-%m-%dT%H:00") if interval == "hour" else start.date().isoformat()
+
+
+def number(value) -> int | float | None:
+    """A sum or mean as JSON: whole numbers as int, others rounded to 6 places."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(round(value, 6))
+
+
+def filters_for(query_filters, exclude_test_accounts: bool) -> list[Filter]:
+    """The query's filters, plus the test-account rule when asked."""
+    out = list(query_filters)
+    if exclude_test_accounts:
+        out += filters_parse(conf.get("HUB_ANALYTICS_TEST_ACCOUNT_FILTERS"), "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS")
+    return out
+
+
+def filter_sql(f: Filter) -> tuple[str, list]:
+    """One filter as a SQL condition on `e.properties` or `p.properties`, with its parameters."""
+    col = "e.properties" if f.type == "event" else "p.properties"
+    if f.op in ("eq", "ne"):
+        sql = f"({col} -> %s = %s::jsonb)"
+        params = [f.key, json.dumps(f.value)]
+        return (sql, params) if f.op == "eq" else (f"{sql} IS NOT TRUE", params)
+    if f.op in ("contains", "not_contains"):
+        sql = f"(jsonb_typeof({col} -> %s) = 'string' AND strpos({col} ->> %s, %s) > 0)"
+        params = [f.key, f.key, f.value]
+        return (sql, params) if f.op == "contains" else (f"{sql} IS NOT TRUE", params)
+    if f.op in ("gt", "lt"):
+        sign = ">" if f.op == "gt" else "<"
+        # CASE keeps the cast from running on a property that is not a number.
+        sql = f"(CASE WHEN jsonb_typeof({col} -> %s) = 'number' THEN ({col} ->> %s)::numeric {sign} %s END IS TRUE)"
+        return sql, [f.key, f.key, Decimal(repr(f.value)) if isinstance(f.value, float) else f.value]
+    if f.op == "is_set":
+        return f"({col} ? %s)", [f.key]
+    return f"(NOT {col} ? %s)", [f.key]
+
+
+def where(filters) -> tuple[str, list]:
+    """ANDed filters: ' AND …' to append to a WHERE clause, and the parameters."""
+    sql, params = "", []
+    for f in filters:
+        part, part_params = filter_sql(f)
+        sql += " AND " + part
+        params += part_params
+    return sql, params
+
+
+def property_text(f_type: str) -> str:
+    """A property (its key a parameter) as text: strings as they are, other JSON as written."""
+    return ("e" if f_type == "event" else "p") + ".properties ->> %s"
+
+
+def fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -1,0 +1,76 @@
+"""Running a query: the kind's selector, in the tenant's time zone, with the answer cached.
+
+The cache is per tenant, in Redis: the key holds the tenant's schema, its event version and a
+hash of the query. The writer bumps the version (`version_bump`) after each commit of new events,
+so a cached answer is never served once the tenant has new events; old keys simply expire.
+Without Redis the query runs uncached.
+"""
+
+import hashlib
+import logging
+from zoneinfo import ZoneInfo
+
+import orjson
+from django.db import connection
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+from .. import conf
+from .activity import lifecycle, stickiness
+from .funnels import funnel
+from .retention import retention
+from .shapes import FunnelQuery, LifecycleQuery, Query, RetentionQuery, StickinessQuery
+from .trends import trends
+
+logger = logging.getLogger(__name__)
+
+
+def version_key(schema: str) -> str:
+    return f"hub:analytics:version:{schema}"
+
+
+def version_bump(schema: str) -> None:
+    try:
+        get_redis_connection("default").incr(version_key(schema))
+    except RedisError:
+        logger.warning("analytics: the query cache version could not be bumped", exc_info=True)
+
+
+def _compute(query: Query, tz: ZoneInfo) -> dict:
+    if isinstance(query, FunnelQuery):
+        return funnel(query, tz=tz)
+    if isinstance(query, RetentionQuery):
+        return retention(query, tz=tz)
+    if isinstance(query, StickinessQuery):
+        return stickiness(query, tz=tz)
+    if isinstance(query, LifecycleQuery):
+        return lifecycle(query, tz=tz)
+    return trends(query, tz=tz)
+
+
+def query_run(*, query: Query, data: dict, time_zone: str) -> dict:
+    """{"kind", "source": "raw", "cached", "result"} for `query` (parsed from `data`)."""
+    from .. import storage
+
+    schema = connection.schema_name
+    digest = hashlib.sha256(orjson.dumps([data, time_zone], option=orjson.OPT_SORT_KEYS)).hexdigest()
+    client = key = None
+    try:
+        client = get_redis_connection("default")
+        version = int(client.get(version_key(schema)) or 0)
+        key = f"hub:analytics:query:{schema}:{version}:{digest}"
+        cached = client.get(key)
+        if cached is not None:
+            return {**orjson.loads(cached), "cached": True}
+    except RedisError:
+        logger.warning("analytics: the query cache is unreachable", exc_info=True)
+        client = None
+    if not storage.event_table_exists():
+        storage.event_table_ensure()
+    answer = {"kind": query.kind, "source": "raw", "result": _compute(query, ZoneInfo(time_zone))}
+    if client is not None:
+        try:
+            client.set(key, orjson.dumps(answer), ex=conf.get("HUB_ANALYTICS_QUERY_CACHE_SECONDS"))
+        except RedisError:
+            logger.warning("analytics: the query cache is unreachable", exc_info=True)
+    return {**answer, "cached": False}

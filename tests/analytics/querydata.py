@@ -1,0 +1,123 @@
+"""Random event sets for the query tests, and loading them into the real tables."""
+
+import contextlib
+import uuid as uuid_module
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import orjson
+from django.db import transaction
+from hypothesis import strategies as st
+
+from apps.analytics import storage
+from apps.analytics.models import Person, PersonDistinctId
+from apps.analytics.queries.shapes import Filter
+
+TZ = ZoneInfo("America/New_York")  # DST starts on 2026-03-08 there
+FIRST_DAY = date(2026, 3, 5)
+DAYS = 6
+EVENT_NAMES = ["view", "signup", "pay"]
+DISTINCT_IDS = [f"d{i}" for i in range(6)]
+START = datetime(2026, 3, 5, tzinfo=TZ).astimezone(UTC)
+
+
+def _edges() -> list[int]:
+    """Seconds from START to just before, at and after each local midnight."""
+    out = []
+    for day in range(DAYS + 1):
+        midnight = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time(), tzinfo=TZ)
+        at = int((midnight.astimezone(UTC) - START).total_seconds())
+        out += [at - 1, at, at + 1]
+    return [s for s in out if s >= 0]
+
+
+EDGES = _edges()
+property_values = st.one_of(
+    st.sampled_from(["free", "team", "pro", "x"]), st.integers(-3, 40), st.booleans(), st.sampled_from([1.5, 2.25])
+)
+event_properties = st.dictionaries(st.sampled_from(["plan", "amount", "flag"]), property_values, max_size=3)
+seconds = st.one_of(st.integers(0, DAYS * 86400), st.sampled_from(EDGES))
+
+
+@st.composite
+def events(draw, min_size=0, max_size=40):
+    out = []
+    for _ in range(draw(st.integers(min_size, max_size))):
+        out.append(
+            {
+                "timestamp": START + timedelta(seconds=draw(seconds)),
+                "uuid": str(uuid_module.UUID(int=draw(st.integers(0, 2**64)), version=4)),
+                "event": draw(st.sampled_from(EVENT_NAMES)),
+                "distinct_id": draw(st.sampled_from(DISTINCT_IDS)),
+                "properties": draw(event_properties),
+            }
+        )
+    # uuids are unique in the table
+    return list({e["uuid"]: e for e in out}.values())
+
+
+@st.composite
+def persons(draw):
+    """{distinct_id: (person key, properties)}: a few persons, several ids merged into one."""
+    owners = {d: draw(st.integers(0, 3)) for d in DISTINCT_IDS}
+    props = {
+        p: draw(
+            st.fixed_dictionaries(
+                {}, optional={"plan": st.sampled_from(["free", "team"]), "test_account": st.booleans()}
+            )
+        )
+        for p in set(owners.values())
+    }
+    return {d: (owners[d], props[owners[d]]) for d in DISTINCT_IDS}
+
+
+def _sensible(f: Filter) -> Filter:
+    """gt/lt compare numbers, contains looks for text."""
+    if f.op in ("gt", "lt") and (isinstance(f.value, bool) or not isinstance(f.value, int | float)):
+        return Filter(f.type, f.key, f.op, 5)
+    if f.op in ("contains", "not_contains") and not isinstance(f.value, str):
+        return Filter(f.type, f.key, f.op, "e")
+    return f
+
+
+filters = st.builds(
+    Filter,
+    type=st.sampled_from(["event", "person"]),
+    key=st.sampled_from(["plan", "amount", "flag", "test_account"]),
+    op=st.sampled_from(["eq", "ne", "contains", "not_contains", "gt", "lt", "is_set", "is_not_set"]),
+    value=st.sampled_from(["free", "team", "a", 3, 10, True, 1.5]),
+).map(_sensible)
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def loaded(event_list, person_map):
+    """The events and persons in the current tenant's tables, inside a transaction rolled back
+    afterwards. Events go in through the writer's storage function (COPY)."""
+    try:
+        with transaction.atomic():
+            storage.event_table_ensure()
+            rows = [
+                [
+                    e["timestamp"].isoformat(),
+                    e["uuid"],
+                    e["event"],
+                    e["distinct_id"],
+                    orjson.dumps(e["properties"]).decode(),
+                    e["timestamp"].isoformat(),
+                ]
+                for e in event_list
+            ]
+            storage.rows_write(rows)
+            made = {}
+            for distinct_id, (key, props) in person_map.items():
+                if key not in made:
+                    made[key] = Person.objects.create(properties=props)
+                PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
+            yield made
+            raise _Rollback
+    except _Rollback:
+        pass
