@@ -13,6 +13,7 @@ _INSIGHT = payload_schema(
     ["insight_id", "name", "kind"],
 )
 
+
 def _said(event, verb: str, thing: str = "project key") -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
     return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
