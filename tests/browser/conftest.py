@@ -141,7 +141,8 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},"
+        " rules: {'target-size': {enabled: true}}})"  # off by default in axe; tap targets of 24 px or more
     )
     found = []
     for violation in result["violations"]:
