@@ -15,7 +15,7 @@ FROM python:3.11-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends xmlsec1 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --create-home --home-dir /home/hub hub
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/hub hub
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -12,8 +12,22 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".data" / "services.env")
+
+class SecretFiles(environ.FileAwareMapping):
+    """The environment, where `<NAME>_FILE` (a Kubernetes/Docker secret or a file Vault Agent
+    writes) wins over `NAME`; the file's trailing newline is not part of the value."""
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        return value.rstrip("\r\n") if self.env.get(key + "_FILE") else value
+
+
+class HubEnv(environ.Env):
+    ENVIRON = SecretFiles()
+
+
+env = HubEnv()
+HubEnv.read_env(BASE_DIR / ".data" / "services.env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
