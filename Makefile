@@ -6,12 +6,13 @@ STAMP := .venv/.installed
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench lint docs screenshots openapi stop clean
+.PHONY: help venv services migrate run test bench load lint docs screenshots openapi stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
 	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
+	@echo "make load     the locust mix (dashboards, API, capture, websockets) at LOAD_USERS users for LOAD_SECONDS"
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
 	@echo "make docs     build the documentation site (docs/, MkDocs --strict) into .site/"
 	@echo "make screenshots  keep the main pages' screenshots of the last browser-test run in docs/screenshots/"
@@ -49,6 +50,11 @@ test: services
 bench: services
 	python3 scripts/sysdeps.py bench
 	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY))
+
+# The mixed load on the ASGI server + a Celery worker (bench/load.py): BENCH mixed_load_rps, mixed_load_p95_ms.
+load: services
+	python3 scripts/sysdeps.py bench
+	$(PY) bench/run.py --only mixed_load
 
 lint: venv
 	.venv/bin/ruff check .

@@ -164,19 +164,21 @@ def _endpoint_for(tenant, receiver):
             )
 
 
-def _celery(*arguments) -> subprocess.Popen:
+def _celery(*arguments, settings_module: str = "bench.settings_events") -> subprocess.Popen:
     """A Celery process with the production settings (as deployed), in a process group of its own."""
     return subprocess.Popen(
         [BIN / "celery", "-A", "config", *arguments, "-l", os.environ.get("BENCH_WORKER_LOG", "warning")],
         cwd=ROOT,
-        env=_env("bench.settings_events"),
+        env=_env(settings_module),
         stdout=sys.stderr,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
-def _start_worker() -> subprocess.Popen:
+def _start_worker(
+    settings_module: str = "bench.settings_events", concurrency: int = WORKER_CONCURRENCY
+) -> subprocess.Popen:
     from config.celery import app
 
     worker = _celery(
@@ -184,10 +186,11 @@ def _start_worker() -> subprocess.Popen:
         "-P",
         "prefork",
         "-c",
-        str(WORKER_CONCURRENCY),
+        str(concurrency),
         "--without-heartbeat",
         "--without-mingle",
         "--without-gossip",
+        settings_module=settings_module,
     )
     deadline = time.monotonic() + 30
     while not app.control.ping(timeout=0.5):
