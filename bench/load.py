@@ -9,7 +9,8 @@ mixed_load_p95_ms (their p95), and on stderr each request type's count, failures
 p95. Failures above 1 % fail the run, so a broken page cannot look fast.
 
 LOAD_USERS (default 50), LOAD_SECONDS (60) and LOAD_WAIT_MIN/MAX (0.5/1.5 s of think time
-between a user's actions) change the mix's size.
+between a user's actions) change the mix's size; LOAD_WEB_PROCESSES (2) the server's processes.
+With no think time (LOAD_WAIT_MIN=0 LOAD_WAIT_MAX=0) the figure is the server's capacity.
 """
 
 import csv
@@ -27,6 +28,7 @@ SLUG = "bench-load"
 MEMBERS = 20
 USERS = int(os.environ.get("LOAD_USERS", "50"))
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
+WEB_PROCESSES = int(os.environ.get("LOAD_WEB_PROCESSES", "2"))  # the Dockerfile's WEB_CONCURRENCY
 MAX_FAILURE_RATIO = 0.01
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -80,7 +82,7 @@ def _rows(prefix: str) -> list[dict]:
 def mixed_load():
     with (
         load_tenant() as (host, sessions, api_key, project_key),
-        asgi_server("bench.settings", workers=2, ready_host=host, ready_path="/healthz/live") as (_, port),
+        asgi_server("bench.settings", workers=WEB_PROCESSES, ready_host=host, ready_path="/healthz/live") as (_, port),
         tempfile.TemporaryDirectory() as tmp,
     ):
         worker = _start_worker("bench.settings", concurrency=2)
@@ -93,7 +95,7 @@ def mixed_load():
                 "LOAD_PROJECT_KEY": project_key,
             }
             prefix = str(Path(tmp) / "load")
-            log(f"mixed_load: {USERS} users for {SECONDS} s against uvicorn on :{port}")
+            log(f"mixed_load: {USERS} users for {SECONDS} s against uvicorn ({WEB_PROCESSES} processes) on :{port}")
             subprocess.run(
                 [
                     str(Path(sys.executable).parent / "locust"),
