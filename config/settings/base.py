@@ -90,7 +90,7 @@ TENANT_MODEL = "tenancy.Tenant"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter", "django_tenants.routers.TenantSyncRouter"]
 # How often (seconds) a process checks Redis for tenant/domain changes that drop its routing cache.
 HUB_ROUTING_RECHECK_SECONDS = env.float("HUB_ROUTING_RECHECK_SECONDS", default=1.0)
 # Issue SET search_path only when the schema changes, not before every query.
@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "apps.identity.middleware.SecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # With read replicas: safe requests read from one, whoever wrote reads the primary (apps.core.replicas).
+    "apps.core.middleware.ReplicaMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
@@ -212,6 +214,24 @@ if DATABASE_POOL_MAX_SIZE > 0:
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Read replicas (apps.core.replicas; docs/operations/replicas-and-streams.md): streaming replicas of the
+# primary, comma-separated database URLs, each an alias replica1, replica2, … with the primary's
+# engine and options (a pool of its own). Safe requests and selectors marked @replica_ok read from
+# them; whoever changed something reads the primary for HUB_DATABASE_REPLICA_PIN_SECONDS after.
+# None (the default): every query goes to the primary.
+HUB_DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica{_number}"
+    _replica = {**env.db_url_config(_url), "ENGINE": DATABASES["default"]["ENGINE"]}
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
+    if "pool" in _replica["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = {**_replica["OPTIONS"]["pool"], "name": f"hub-{_alias}"}
+    _replica.update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"}
+    )
+    DATABASES[_alias] = _replica
+    HUB_DATABASE_REPLICAS.append(_alias)
+HUB_DATABASE_REPLICA_PIN_SECONDS = env.float("HUB_DATABASE_REPLICA_PIN_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: one server, one logical database per client --------------------------------------
