@@ -234,6 +234,17 @@ for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), st
 HUB_DATABASE_REPLICA_PIN_SECONDS = env.float("HUB_DATABASE_REPLICA_PIN_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- The external event stream (apps.events.streaming; docs/operations/replicas-and-streams.md) -----
+# Every domain event of every tenant is also published there, on <prefix>.<tenant slug>.<event type>,
+# at least once and in order per tenant. Empty (the default): off. nats://host:4222 → NATS JetStream.
+HUB_EVENT_STREAM_URL = env("HUB_EVENT_STREAM_URL", default="")
+HUB_EVENT_STREAM_NAME = env("HUB_EVENT_STREAM_NAME", default="HUB_EVENTS")
+HUB_EVENT_STREAM_SUBJECT_PREFIX = env("HUB_EVENT_STREAM_SUBJECT_PREFIX", default="hub.events")
+# A stream the hub creates drops a message whose id it has seen within this window (a re-send).
+HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS = env.float("HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS", default=600.0)
+HUB_EVENT_STREAM_BATCH = env.int("HUB_EVENT_STREAM_BATCH", default=500)
+HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS = env.float("HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS", default=5.0)
+
 # --- Redis: one server, one logical database per client --------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list("REDIS_DBS", cast=int, default=[1, 2, 3])
