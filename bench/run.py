@@ -30,6 +30,7 @@ from bench.metrics import metrics_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
+from bench.streams import stream_events_per_s  # noqa: E402
 
 BENCHMARKS = {
     # Tenancy first: the event-spine benchmarks leave the database busy for a while.
@@ -58,6 +59,8 @@ BENCHMARKS = {
     "ws_connections": ws_connections,
     # Analytics: HTTP batches of 1,000 events to rows in the partitioned table, sustained.
     "ingest_events_per_s": ingest_events_per_s,
+    # The external event stream: outbox → NATS JetStream acks, sustained (one tenant's publisher).
+    "stream_events_per_s": stream_events_per_s,
 }
 
 

@@ -29,8 +29,12 @@ NEEDS = {
     "bench": ["xmlsec1", "wrk", "nats-server"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
-PATHS = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer", "xmlsec1": "/usr/bin/xmlsec1",
-         "pg_basebackup": "/usr/lib/postgresql/15/bin/pg_basebackup"}
+PATHS = {
+    "chromium": "/usr/bin/chromium",
+    "pgbouncer": "/usr/sbin/pgbouncer",
+    "xmlsec1": "/usr/bin/xmlsec1",
+    "pg_basebackup": "/usr/lib/postgresql/15/bin/pg_basebackup",
+}
 
 
 def present(program: str) -> bool:

@@ -35,8 +35,9 @@ class Cluster:
 
     def start(self, socket_dir: Path) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {socket_dir} {FAST}"
-        result = _run(PG_BIN / "pg_ctl", "-D", self.datadir, "-o", options, "-l", self.datadir / "log", "-w", "start",
-                      check=False)
+        result = _run(
+            PG_BIN / "pg_ctl", "-D", self.datadir, "-o", options, "-l", self.datadir / "log", "-w", "start", check=False
+        )
         if result.returncode:
             log = (self.datadir / "log").read_text() if (self.datadir / "log").exists() else ""
             raise RuntimeError(f"PostgreSQL on {self.port} did not start: {result.stderr}\n{log[-2000:]}")
@@ -63,13 +64,39 @@ class StreamingPair:
         self.replica = Cluster(self.root / "replica", free_port())
 
     def start(self, load=None) -> "StreamingPair":
-        _run(PG_BIN / "initdb", "-D", self.primary.datadir, "-U", "postgres", "-A", "trust", "--no-sync",
-             "-E", "UTF8", "--locale=C.UTF-8")
+        _run(
+            PG_BIN / "initdb",
+            "-D",
+            self.primary.datadir,
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         self.primary.start(self.root)
         if load is not None:
             load(self.primary)
-        _run(PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", self.primary.port, "-U", "postgres",
-             "-D", self.replica.datadir, "-R", "-X", "stream", "-c", "fast", "--no-sync")
+        _run(
+            PG_BIN / "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            self.primary.port,
+            "-U",
+            "postgres",
+            "-D",
+            self.replica.datadir,
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
         self.replica.start(self.root)
         with self.replica.connect() as replica:
             assert replica.execute("SELECT pg_is_in_recovery()").fetchone()[0], "the replica is not a standby"
@@ -113,12 +140,40 @@ def copy_database(source: dict, target: Cluster, dbname: str) -> None:
         conn.execute(f'CREATE DATABASE "{dbname}"')
     env = {**os.environ, "PGPASSWORD": source.get("PASSWORD") or ""}
     dump = subprocess.run(
-        [PG_BIN / "pg_dump", "-h", source["HOST"] or "127.0.0.1", "-p", str(source["PORT"] or 5432),
-         "-U", source["USER"] or "postgres", "--no-owner", "--no-privileges", source["NAME"]],
-        check=True, capture_output=True, timeout=120, env=env,
+        [
+            PG_BIN / "pg_dump",
+            "-h",
+            source["HOST"] or "127.0.0.1",
+            "-p",
+            str(source["PORT"] or 5432),
+            "-U",
+            source["USER"] or "postgres",
+            "--no-owner",
+            "--no-privileges",
+            source["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env=env,
     )
     subprocess.run(
-        [PG_BIN / "psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(target.port), "-U", "postgres",
-         "-d", dbname],
-        input=dump.stdout, check=True, capture_output=True, timeout=120,
+        [
+            PG_BIN / "psql",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(target.port),
+            "-U",
+            "postgres",
+            "-d",
+            dbname,
+        ],
+        input=dump.stdout,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )

@@ -85,7 +85,11 @@ class ReplicaMiddleware:
             seconds = settings.HUB_DATABASE_REPLICA_PIN_SECONDS
             replicas.pin(identity, seconds)
             response.set_cookie(
-                replicas.PIN_COOKIE, f"{time.time() + seconds:.3f}", max_age=max(1, int(seconds + 0.999)),
-                httponly=True, samesite="Lax", secure=request.is_secure(),
+                replicas.PIN_COOKIE,
+                f"{time.time() + seconds:.3f}",
+                max_age=max(1, int(seconds + 0.999)),
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
             )
         return response

@@ -77,7 +77,7 @@ def events_stream_pending(*, batch_size: int | None = None, max_batches: int = 5
         hold.release()
     if error:
         attempts = _record_failure(error)
-        stream_enqueue(schema_name=schema, countdown=min(MAX_BACKOFF_SECONDS, 2**min(attempts, 9)))
+        stream_enqueue(schema_name=schema, countdown=min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 9)))
     elif more or StreamEntry.objects.exists():  # a batch limit, or written while we let go
         stream_enqueue(schema_name=schema)
     return done
@@ -91,12 +91,15 @@ def _publish_batches(stream, hold: Hold, batch_size: int, max_batches: int) -> t
             hold.renew()
         with transaction.atomic():
             entries = list(
-                StreamEntry.objects.select_for_update(of=("self",)).select_related("event").order_by("id")[:batch_size]
+                StreamEntry.objects.select_for_update().order_by("id").values_list("id", "event_id")[:batch_size]
             )
             if not entries:
                 return done, False, ""
-            result: PublishResult = stream.publish([event_message(e.event, tenant_slug=slug) for e in entries])
-            StreamEntry.objects.filter(pk__in=[e.pk for e in entries[: result.acked]]).delete()
+            events = Event.objects.in_bulk([event_id for _, event_id in entries])
+            result: PublishResult = stream.publish(
+                [event_message(events[event_id], tenant_slug=slug) for _, event_id in entries]
+            )
+            _delete_entries([entry_id for entry_id, _ in entries[: result.acked]])
         done += result.acked
         if result.error:
             logger.warning(
@@ -106,6 +109,13 @@ def _publish_batches(stream, hold: Hold, batch_size: int, max_batches: int) -> t
         if len(entries) < batch_size:
             return done, False, ""
     return done, True, ""
+
+
+def _delete_entries(ids: list[int]) -> None:
+    """One DELETE, without the ORM's collector (nothing refers to an entry)."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {StreamEntry._meta.db_table} WHERE id = ANY(%s)", [ids])  # noqa: S608
 
 
 def _record_failure(error: str) -> int:
@@ -149,8 +159,14 @@ def _events_in_order(*, since: datetime, until: datetime | None, event_type: str
 
 
 def events_replay(
-    *, since: datetime, replay_id: str, until: datetime | None = None, event_type: str | None = None,
-    url: str | None = None, batch_size: int | None = None, progress=None,
+    *,
+    since: datetime,
+    replay_id: str,
+    until: datetime | None = None,
+    event_type: str | None = None,
+    url: str | None = None,
+    batch_size: int | None = None,
+    progress=None,
 ) -> int:
     """Publishes the current tenant's events from `since` again, oldest first, each with the
     message id `<event id>:replay:<replay_id>` and a Hub-Replay header: running the same replay id

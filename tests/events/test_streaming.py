@@ -26,6 +26,7 @@ from apps.events import streaming
 from apps.events.models import StreamEntry
 from apps.events.services import event_publish
 from apps.events.streams import base as streams
+from apps.events.streams.jetstream import jetstream_ready
 from tests.events.fixtures import forget_holds
 from tests.processes import free_port
 
@@ -39,25 +40,10 @@ def change(field: str, n: int) -> dict:
     return {"changes": {field: {"old": n - 1, "new": n}}}
 
 
-def _answers(url: str) -> bool:
-    async def check():
-        nc = await nats.connect(url, connect_timeout=1, allow_reconnect=False, max_reconnect_attempts=0)
-        try:
-            await nc.jetstream().account_info()
-        finally:
-            await nc.close()
-
-    try:
-        asyncio.run(check())
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 @pytest.fixture(scope="session")
 def nats_url():
     url = "nats://127.0.0.1:4222"
-    if _answers(url):
+    if jetstream_ready(url):
         yield url
         return
     store = tempfile.mkdtemp(prefix="hub-nats-")
@@ -65,7 +51,7 @@ def nats_url():
     server = subprocess.Popen(["nats-server", "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store])
     url = f"nats://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
-    while not _answers(url):
+    while not jetstream_ready(url):
         assert server.poll() is None and time.monotonic() < deadline, "nats-server did not start"
         time.sleep(0.1)
     yield url
@@ -256,8 +242,11 @@ def test_each_aggregates_events_reach_the_stream_in_the_order_they_were_written(
     assert drain(tenant_a, batch_size=7) == 37
 
     for field in ("name", "time_zone"):
-        versions = [m["body"]["payload"]["changes"][field]["new"] for m in stored(stream_on)
-                    if field in m["body"]["payload"]["changes"]]
+        versions = [
+            m["body"]["payload"]["changes"][field]["new"]
+            for m in stored(stream_on)
+            if field in m["body"]["payload"]["changes"]
+        ]
         assert versions == list(range(1, 21))
 
 
@@ -274,11 +263,13 @@ def test_the_stream_down_leaves_the_events_waiting_with_the_reason(settings, ten
 def test_replay_publishes_a_tenants_events_since_a_time_in_order(stream_on, tenant_a):
     now = timezone.now()
     with tenant_context(tenant_a):
-        old = event_publish(event_type=TYPE, payload=change("name", 1), tenant=tenant_a,
-                            occurred_at=now - timedelta(days=3))
+        old = event_publish(
+            event_type=TYPE, payload=change("name", 1), tenant=tenant_a, occurred_at=now - timedelta(days=3)
+        )
         recent = [
-            event_publish(event_type=TYPE, payload=change("name", n), tenant=tenant_a,
-                          occurred_at=now - timedelta(hours=5 - n))
+            event_publish(
+                event_type=TYPE, payload=change("name", n), tenant=tenant_a, occurred_at=now - timedelta(hours=5 - n)
+            )
             for n in (2, 3, 4)
         ]
         StreamEntry.objects.all().delete()  # as if streamed long ago

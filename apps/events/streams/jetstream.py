@@ -36,7 +36,9 @@ class JetStream(EventStream):
         except Exception as exc:  # noqa: BLE001 - nats raises many kinds; all mean "not now"
             self._loop.close()
             raise StreamUnavailable(f"cannot connect to NATS at {url}: {type(exc).__name__}: {exc}") from exc
-        self._js = self._nc.jetstream(timeout=self.timeout)
+        # No limit on acks in flight below a batch: a publish that never waits never yields to the
+        # loop, so nats-py writes the whole batch to the socket at once instead of a write per message.
+        self._js = self._nc.jetstream(timeout=self.timeout, publish_async_max_pending=10**6)
         try:
             self._run(self._ensure_stream())
         except Exception as exc:  # noqa: BLE001
@@ -47,8 +49,12 @@ class JetStream(EventStream):
         # One try per server (nats-py's "0 attempts" would retry the first connection forever); the
         # caller sends the work again later. Errors are reported by the exception, not logged here.
         return await nats.connect(
-            url, connect_timeout=self.timeout, allow_reconnect=False, max_reconnect_attempts=1,
-            reconnect_time_wait=0.1, error_cb=_quiet,
+            url,
+            connect_timeout=self.timeout,
+            allow_reconnect=False,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.1,
+            error_cb=_quiet,
         )
 
     def _run(self, coroutine):
@@ -80,7 +86,9 @@ class JetStream(EventStream):
                 headers = {**message.headers, "Nats-Msg-Id": message.msg_id}
                 futures.append(
                     await self._js.publish_async(
-                        message.subject, message.data, headers=headers, wait_stall=self.timeout,
+                        message.subject,
+                        message.data,
+                        headers=headers,
                         stream=self.stream_name,
                     )
                 )
@@ -94,7 +102,7 @@ class JetStream(EventStream):
                 break
             result.acked += 1
             result.duplicates += bool(ack.duplicate)
-        for future in futures[result.acked:]:
+        for future in futures[result.acked :]:
             future.cancel()
         return result
 
@@ -107,3 +115,22 @@ class JetStream(EventStream):
             pass
         finally:
             self._loop.close()
+
+
+def jetstream_ready(url: str, timeout: float = 1.0) -> bool:
+    """Whether a NATS server with JetStream answers at `url` (for probes, tests and benchmarks)."""
+
+    async def check():
+        nc = await nats.connect(
+            url, connect_timeout=timeout, allow_reconnect=False, max_reconnect_attempts=1, error_cb=_quiet
+        )
+        try:
+            await nc.jetstream().account_info()
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(check())
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False

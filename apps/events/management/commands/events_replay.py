@@ -67,7 +67,11 @@ class Command(HubCommand):
         try:
             with tenant_context(found):
                 sent = events_replay(
-                    since=start, until=end, event_type=event_type, replay_id=replay_id, url=url,
+                    since=start,
+                    until=end,
+                    event_type=event_type,
+                    replay_id=replay_id,
+                    url=url,
                     progress=Progress(self.stdout),
                 )
         except (StreamUnavailable, StreamPublishFailed) as exc:
