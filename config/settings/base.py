@@ -236,12 +236,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- The external event stream (apps.events.streaming; docs/operations/replicas-and-streams.md) -----
 # Every domain event of every tenant is also published there, on <prefix>.<tenant slug>.<event type>,
-# at least once and in order per tenant. Empty (the default): off. nats://host:4222 → NATS JetStream.
+# at least once and in order per tenant. Empty (the default): off. nats://host:4222 → NATS JetStream,
+# kafka://host:9092 → Kafka.
 HUB_EVENT_STREAM_URL = env("HUB_EVENT_STREAM_URL", default="")
 HUB_EVENT_STREAM_NAME = env("HUB_EVENT_STREAM_NAME", default="HUB_EVENTS")
 HUB_EVENT_STREAM_SUBJECT_PREFIX = env("HUB_EVENT_STREAM_SUBJECT_PREFIX", default="hub.events")
 # A stream the hub creates drops a message whose id it has seen within this window (a re-send).
 HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS = env.float("HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS", default=600.0)
+# kafka://host:9092 → this topic (default: the subject prefix), keyed by tenant slug; the hub does not create it.
+HUB_EVENT_STREAM_KAFKA_TOPIC = env("HUB_EVENT_STREAM_KAFKA_TOPIC", default="")
 HUB_EVENT_STREAM_BATCH = env.int("HUB_EVENT_STREAM_BATCH", default=500)
 HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS = env.float("HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS", default=5.0)
 

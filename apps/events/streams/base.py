@@ -16,7 +16,11 @@ import orjson
 from django.conf import settings
 
 # URL scheme → "module:class" of the engine (imported when used).
-ENGINES = {"nats": "apps.events.streams.jetstream:JetStream", "tls": "apps.events.streams.jetstream:JetStream"}
+ENGINES = {
+    "nats": "apps.events.streams.jetstream:JetStream",
+    "tls": "apps.events.streams.jetstream:JetStream",
+    "kafka": "apps.events.streams.kafka:Kafka",
+}
 
 
 class StreamUnavailable(RuntimeError):
@@ -29,6 +33,7 @@ class StreamMessage:
     data: bytes
     msg_id: str
     headers: dict[str, str] = field(default_factory=dict)
+    key: str = ""  # what keeps messages together and in order where the engine partitions (the tenant)
 
 
 @dataclass
@@ -91,6 +96,7 @@ def event_message(event, *, tenant_slug: str, replay: str = "") -> StreamMessage
         data=orjson.dumps(body),
         msg_id=msg_id,
         headers=headers,
+        key=tenant_slug,
     )
 
 

@@ -12,7 +12,7 @@ from apps.tenancy.backup import Progress
 from apps.tenancy.selectors import tenant_get
 
 # --to: the streams an operator can replay to (the engine comes from the URL's scheme).
-TARGETS = {"jetstream": ("nats",)}
+TARGETS = {"jetstream": ("nats", "tls"), "kafka": ("kafka",)}
 
 
 def _moment(text: str, option: str) -> datetime:
