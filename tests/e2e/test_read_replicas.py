@@ -45,13 +45,14 @@ def _session_of(user) -> str:
 
 @pytest.fixture(scope="module")
 def people(_session_tenants, django_db_blocker):
-    """alpha's owner and an admin of alpha, each with a session, committed (and so copied)."""
+    """alpha's owner, an admin of alpha and beta's owner, each with a session, committed (and so copied)."""
     with django_db_blocker.unblock():
         alpha = Tenant.objects.get(pk=_session_tenants["alpha"])
         owner = owner_of(alpha)
         reader = UserFactory(email=f"reader-{uuid.uuid4().hex[:6]}@alpha.example.com")
         Membership.objects.create(tenant=alpha, user=reader, role=Role.ADMIN)
-        yield {"writer": _session_of(owner), "reader": _session_of(reader)}
+        beta_owner = owner_of(Tenant.objects.get(pk=_session_tenants["beta"]))
+        yield {"writer": _session_of(owner), "reader": _session_of(reader), "beta": _session_of(beta_owner)}
         with schema_context(alpha.schema_name):  # its rows in the tenant's tables go with it
             reader.delete()
 
@@ -80,18 +81,18 @@ def hub(pair):
         yield port
 
 
-def call(port, session, path, *, method="GET", data=None):
+def call(port, session, path, *, method="GET", data=None, host="alpha.localhost"):
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={CSRF}"}
     body = None
     if data is not None:
         body = json.dumps(data).encode()
         headers.update({"Content-Type": "application/json", "X-CSRFToken": CSRF})
-    status, text, _ = probes.get(port, "alpha.localhost", path, method=method, body=body, headers=headers)
+    status, text, _ = probes.get(port, host, path, method=method, body=body, headers=headers)
     return status, (json.loads(text) if text.startswith(("{", "[")) else text)
 
 
-def urls_seen(port, session) -> set[str]:
-    status, body = call(port, session, "/api/v1/notifications/webhooks/")
+def urls_seen(port, session, host="alpha.localhost") -> set[str]:
+    status, body = call(port, session, "/api/v1/notifications/webhooks/", host=host)
     assert status == 200, body
     return {endpoint["url"] for endpoint in body["results"]}
 
@@ -134,9 +135,20 @@ def test_the_replica_keeps_each_tenant_in_its_own_schema(pair, hub, people):
     assert body["slug"] == "alpha"
 
 
-def test_without_replicas_every_query_goes_to_the_primary(settings):
-    from apps.core.replicas import ReplicaRouter, replica_reads
-
-    settings.HUB_DATABASE_REPLICAS = []
-    with replica_reads():
-        assert ReplicaRouter().db_for_read(Tenant) is None
+def test_the_replicas_connections_follow_each_requests_tenant(pair, hub, people):
+    """alpha's and beta's safe requests, interleaved, are served by the same replica connections
+    (one thread runs the sync views): each lists only its own tenant's webhook endpoints."""
+    mark = uuid.uuid4().hex[:8]
+    for host, who in (("alpha.localhost", "writer"), ("beta.localhost", "beta")):
+        status, body = call(
+            hub, people[who], "/api/v1/notifications/webhooks/", method="POST",
+            data={"url": f"http://127.0.0.1:9/{host.split('.')[0]}/{mark}"}, host=host,
+        )  # fmt: skip
+        assert status == 201, body
+    pair.caught_up()
+    time.sleep(PIN_SECONDS)  # the writers' pins run out: everyone reads the replica
+    for _ in range(10):
+        alpha = {u for u in urls_seen(hub, people["reader"]) if u.endswith(mark)}
+        beta = {u for u in urls_seen(hub, people["beta"], host="beta.localhost") if u.endswith(mark)}
+        assert alpha == {f"http://127.0.0.1:9/alpha/{mark}"}
+        assert beta == {f"http://127.0.0.1:9/beta/{mark}"}
