@@ -22,6 +22,8 @@ tenant). Without replicas configured every query goes to the primary, as before.
 import contextvars
 import hashlib
 import itertools
+import logging
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
@@ -46,6 +48,8 @@ class ReadState:
 
 _state: contextvars.ContextVar[ReadState | None] = contextvars.ContextVar("hub_read_state", default=None)
 _round_robin = itertools.count()
+_down_until: dict[str, float] = {}  # replica alias → monotonic time until which it is left out
+logger = logging.getLogger(__name__)
 
 
 def replica_aliases() -> list[str]:
@@ -82,9 +86,31 @@ def read_alias() -> str | None:
     if not aliases or connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return None
     if state.alias not in aliases:
-        state.alias = _choose(aliases)
+        state.alias = _choose_reachable(aliases)
+        if state.alias is None:
+            state.replica = False  # none answers: this unit of work reads the primary
+            return None
     _follow_tenant(state.alias)
     return state.alias
+
+
+def _choose_reachable(aliases: list[str]) -> str | None:
+    """A replica that answers (its connection is opened, or taken from its pool, now); one that
+    does not is left out for HUB_DATABASE_REPLICA_RETRY_SECONDS, so reads go to the others or to
+    the primary instead of failing."""
+    now = time.monotonic()
+    for _ in range(len(aliases)):
+        alias = _choose(aliases)
+        if _down_until.get(alias, 0.0) > now:
+            continue
+        try:
+            connections[alias].ensure_connection()
+        except Exception as exc:  # noqa: BLE001 - refused, timed out, pool exhausted: all mean "not now"
+            _down_until[alias] = now + settings.HUB_DATABASE_REPLICA_RETRY_SECONDS
+            logger.warning("read replica %s does not answer (%s); reading the primary instead", alias, exc)
+            continue
+        return alias
+    return None
 
 
 class ReplicaRouter:

@@ -220,12 +220,21 @@ else:
 # them; whoever changed something reads the primary for HUB_DATABASE_REPLICA_PIN_SECONDS after.
 # None (the default): every query goes to the primary.
 HUB_DATABASE_REPLICAS = []
+# A replica that does not answer within this many seconds (to connect, or for a pooled connection) is
+# left out for HUB_DATABASE_REPLICA_RETRY_SECONDS: reads go to the other replicas or to the primary.
+HUB_DATABASE_REPLICA_TIMEOUT = env.float("HUB_DATABASE_REPLICA_TIMEOUT", default=2.0)
+HUB_DATABASE_REPLICA_RETRY_SECONDS = env.float("HUB_DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
 for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
     _alias = f"replica{_number}"
     _replica = {**env.db_url_config(_url), "ENGINE": DATABASES["default"]["ENGINE"]}
     _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
     if "pool" in _replica["OPTIONS"]:
-        _replica["OPTIONS"]["pool"] = {**_replica["OPTIONS"]["pool"], "name": f"hub-{_alias}"}
+        _replica["OPTIONS"]["pool"] = {
+            **_replica["OPTIONS"]["pool"],
+            "name": f"hub-{_alias}",
+            "timeout": HUB_DATABASE_REPLICA_TIMEOUT,
+        }
+    _replica["OPTIONS"].setdefault("connect_timeout", max(1, int(HUB_DATABASE_REPLICA_TIMEOUT)))
     _replica.update(
         CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"}
     )

@@ -1,5 +1,5 @@
-"""The read-replica router's decisions (apps.core.replicas), without a database: which alias a
-read goes to in each situation, how the replica's connection follows the tenant, and the pins.
+"""The read-replica router's decisions (apps.core.replicas): which alias a read goes to in each
+situation, how the replica's connection follows the tenant, the pins, and a replica that is down.
 The real streaming replica is in tests/e2e/test_read_replicas.py."""
 
 import time
@@ -16,10 +16,13 @@ router = ReplicaRouter()
 
 
 @pytest.fixture
-def one_replica(settings):
-    """An alias replica1 (the same server: no query is made here) configured as a replica."""
+def one_replica(settings, monkeypatch):
+    """An alias replica1 configured as a replica that answers (no connection is made here: these
+    tests are about decisions; the last one connects for real)."""
     connections.settings["replica1"] = {**connections.settings["default"], "TEST": {"MIRROR": "default"}}
     settings.HUB_DATABASE_REPLICAS = ["replica1"]
+    monkeypatch.setattr(connections["replica1"], "ensure_connection", lambda: None)
+    replicas._down_until.clear()
     yield connections["replica1"]
     connections["replica1"].close()
     del connections["replica1"]
@@ -83,3 +86,29 @@ def test_without_replicas_the_middleware_steps_aside(settings):
     settings.HUB_DATABASE_REPLICAS = []
     with pytest.raises(MiddlewareNotUsed):
         ReplicaMiddleware(lambda request: None)
+
+
+def test_a_replica_that_does_not_answer_is_left_out_and_reads_go_to_the_primary(settings, caplog, django_db_blocker):
+    """A real connection attempt to a port nobody listens on: refused, so the read goes to the
+    primary, and the replica is not tried again for HUB_DATABASE_REPLICA_RETRY_SECONDS."""
+    from tests.processes import free_port
+
+    dead = {**connections.settings["default"], "PORT": free_port(), "TEST": {"MIRROR": "default"}}
+    dead["OPTIONS"] = {k: v for k, v in dead["OPTIONS"].items() if k != "pool"} | {"connect_timeout": 1}
+    connections.settings["replica9"] = dead
+    settings.HUB_DATABASE_REPLICAS = ["replica9"]
+    settings.HUB_DATABASE_REPLICA_RETRY_SECONDS = 30
+    replicas._down_until.clear()
+    try:
+        with django_db_blocker.unblock(), replica_reads():
+            assert router.db_for_read(None) is None
+        assert "read replica replica9 does not answer" in caplog.text
+        assert "refused" in caplog.text or "failed" in caplog.text  # a real attempt, not a test guard
+        caplog.clear()
+        with django_db_blocker.unblock(), replica_reads():
+            assert router.db_for_read(None) is None
+        assert "does not answer" not in caplog.text  # left out: not tried again
+    finally:
+        replicas._down_until.clear()
+        del connections["replica9"]
+        del connections.settings["replica9"]
