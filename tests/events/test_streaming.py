@@ -167,8 +167,9 @@ def test_the_stream_down_leaves_the_events_waiting_with_the_reason(settings, ten
         assert "cannot connect to NATS" in entry.last_error
 
 
-def test_replay_publishes_a_tenants_events_since_a_time_in_order(stream_on, tenant_a):
+def test_replay_publishes_a_tenants_events_since_a_time_in_order(stream_on, tenant_a, tenant_b):
     now = timezone.now()
+    other = publish(TYPE, change("name", 5), tenant=tenant_b)  # another tenant's, in the same hours
     with tenant_context(tenant_a):
         old = event_publish(
             event_type=TYPE, payload=change("name", 1), tenant=tenant_a, occurred_at=now - timedelta(days=3)
@@ -186,7 +187,7 @@ def test_replay_publishes_a_tenants_events_since_a_time_in_order(stream_on, tena
 
     messages = stored(stream_on)
     assert [m["body"]["id"] for m in messages] == [str(e.pk) for e in recent]
-    assert old.pk not in {m["body"]["id"] for m in messages}
+    assert not {str(old.pk), str(other.pk)} & {m["body"]["id"] for m in messages}
     assert {m["headers"]["Hub-Replay"] for m in messages} == {"r1"}
     assert messages[0]["headers"]["Nats-Msg-Id"] == f"{recent[0].pk}:replay:r1"
     assert messages[0]["subject"] == f"{PREFIX}.alpha.{TYPE}"
