@@ -31,6 +31,7 @@ from bench.metrics import metrics_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
+from bench.streams import stream_events_per_s  # noqa: E402
 
 BENCHMARKS = {
     # Tenancy first: the event-spine benchmarks leave the database busy for a while.
@@ -61,6 +62,8 @@ BENCHMARKS = {
     "ingest_events_per_s": ingest_events_per_s,
     # The locust mix (bench/locustfile.py) at a fixed user count: mixed_load_rps, mixed_load_p95_ms.
     "mixed_load": mixed_load,
+    # The external event stream: outbox → NATS JetStream acks, sustained (one tenant's publisher).
+    "stream_events_per_s": stream_events_per_s,
 }
 
 

@@ -20,14 +20,21 @@ PROGRAMS = {
     "chromium": ("chromium", "the browser tests drive it through Playwright"),
     "pgbouncer": ("pgbouncer", "the PgBouncer end-to-end tests run one"),
     "wrk": ("wrk", "the HTTP benchmarks load the server with it"),
+    "nats-server": ("nats-server", "the event-stream tests and benchmark publish to NATS JetStream"),
+    "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
 }
 NEEDS = {
     "run": ["xmlsec1"],
-    "test": ["xmlsec1", "chromium", "pgbouncer"],
-    "bench": ["xmlsec1", "wrk"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup"],
+    "bench": ["xmlsec1", "wrk", "nats-server"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
-PATHS = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer", "xmlsec1": "/usr/bin/xmlsec1"}
+PATHS = {
+    "chromium": "/usr/bin/chromium",
+    "pgbouncer": "/usr/sbin/pgbouncer",
+    "xmlsec1": "/usr/bin/xmlsec1",
+    "pg_basebackup": "/usr/lib/postgresql/15/bin/pg_basebackup",
+}
 
 
 def present(program: str) -> bool:

@@ -1,7 +1,11 @@
+import time
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.utils import timezone
+
+from apps.core import replicas
 
 
 class ContentSecurityPolicyMiddleware:
@@ -49,3 +53,43 @@ def request_time_zone(request) -> zoneinfo.ZoneInfo:
     if zone := _zone(getattr(getattr(request, "tenant", None), "time_zone", None)):
         return zone
     return zoneinfo.ZoneInfo("UTC")
+
+
+class ReplicaMiddleware:
+    """Read replicas for requests (apps.core.replicas): a GET, HEAD or OPTIONS request of someone
+    not pinned to the primary may read from a replica; any other request reads and writes the
+    primary and, when it succeeds, pins whoever made it to the primary for
+    HUB_DATABASE_REPLICA_PIN_SECONDS (a Redis marker for a user or API key, a cookie for a browser),
+    so they read their own writes. Not used at all without replicas."""
+
+    SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, get_response):
+        if not replicas.replica_aliases():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        safe = request.method in self.SAFE_METHODS
+        identity = replicas.pin_identity(request)
+        pinned = False
+        if safe:
+            try:
+                pinned = float(request.COOKIES.get(replicas.PIN_COOKIE, "0")) > time.time()
+            except ValueError:
+                pinned = False
+            pinned = pinned or replicas.is_pinned(identity)
+        with replicas.request_reads(safe=safe, pinned=pinned):
+            response = self.get_response(request)
+        if not safe and response.status_code < 400:
+            seconds = settings.HUB_DATABASE_REPLICA_PIN_SECONDS
+            replicas.pin(identity, seconds)
+            response.set_cookie(
+                replicas.PIN_COOKIE,
+                f"{time.time() + seconds:.3f}",
+                max_age=max(1, int(seconds + 0.999)),
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response

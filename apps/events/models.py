@@ -30,3 +30,21 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StreamEntry(models.Model):
+    """One event waiting to be published to the external event stream (HUB_EVENT_STREAM_URL).
+
+    Written beside the event, in the publisher's transaction, only while the stream is on; deleted
+    once the stream has acknowledged the event (at-least-once: a publisher that dies between the
+    stream's ack and the delete sends it again, and the stream drops the copy by its message id).
+    The publisher takes entries in `id` order, one tenant at a time, so each tenant's events, and
+    so the events of each of its aggregates, reach the stream in the order they were written."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"stream entry {self.pk} for event {self.event_id}"

@@ -18,6 +18,7 @@ from apps.core.taskref import TaskRef
 from .handlers import handle
 from .models import Event
 from .queue import Hold, task_enqueue_once
+from .streaming import stream_entry_add, stream_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def event_publish(*, event_type: str, payload: dict, tenant, actor=None, occurre
         event = Event.objects.create(
             type=event_type, payload=payload, actor_id=actor_id, occurred_at=occurred_at or timezone.now()
         )
+        stream_entry_add(event=event, schema_name=tenant.schema_name)
     schema = tenant.schema_name
     transaction.on_commit(lambda: outbox_dispatch_enqueue(schema_name=schema))
     return event
@@ -196,6 +198,7 @@ def tenant_sweep() -> int:
     """Everything the sweep does in the current tenant's schema: the outbox's own sweep, then
     every registered sweeper."""
     count = events_sweep()
+    count += stream_sweep(grace_seconds=settings.HUB_EVENTS_SWEEP_GRACE_SECONDS)
     for sweeper in registry["sweepers"].values():
         count += sweeper.sweep()
     return count

@@ -5,7 +5,7 @@ from django.db import connection
 
 from apps.tenancy.models import Tenant
 
-from . import services
+from . import services, streaming
 from .queue import recover_held, task_started
 
 # The worker looks the tenant of a task up by its schema; keep it for a while (one query less per task).
@@ -25,6 +25,13 @@ def dispatch_events() -> int:
     """Dispatches every new event of the tenant (publish sends it, at most one queued at a time)."""
     task_started(schema_name=connection.schema_name, key=services.DISPATCH_KEY)
     return services.events_dispatch_new()
+
+
+@shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
+def stream_events() -> int:
+    """Publishes the tenant's queued events to the external stream, in order (one at a time per tenant)."""
+    task_started(schema_name=connection.schema_name, key=streaming.STREAM_KEY)
+    return streaming.events_stream_pending()
 
 
 @shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)

@@ -104,7 +104,7 @@ TENANT_MODEL = "tenancy.Tenant"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter", "django_tenants.routers.TenantSyncRouter"]
 # How often (seconds) a process checks Redis for tenant/domain changes that drop its routing cache.
 HUB_ROUTING_RECHECK_SECONDS = env.float("HUB_ROUTING_RECHECK_SECONDS", default=1.0)
 # Issue SET search_path only when the schema changes, not before every query.
@@ -164,6 +164,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "apps.identity.middleware.SecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # With read replicas: safe requests read from one, whoever wrote reads the primary (apps.core.replicas).
+    "apps.core.middleware.ReplicaMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
@@ -226,7 +228,48 @@ if DATABASE_POOL_MAX_SIZE > 0:
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Read replicas (apps.core.replicas; docs/operations/replicas-and-streams.md): streaming replicas of the
+# primary, comma-separated database URLs, each an alias replica1, replica2, … with the primary's
+# engine and options (a pool of its own). Safe requests and selectors marked @replica_ok read from
+# them; whoever changed something reads the primary for HUB_DATABASE_REPLICA_PIN_SECONDS after.
+# None (the default): every query goes to the primary.
+HUB_DATABASE_REPLICAS = []
+# A replica that does not answer within this many seconds (to connect, or for a pooled connection) is
+# left out for HUB_DATABASE_REPLICA_RETRY_SECONDS: reads go to the other replicas or to the primary.
+HUB_DATABASE_REPLICA_TIMEOUT = env.float("HUB_DATABASE_REPLICA_TIMEOUT", default=2.0)
+HUB_DATABASE_REPLICA_RETRY_SECONDS = env.float("HUB_DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica{_number}"
+    _replica = {**env.db_url_config(_url), "ENGINE": DATABASES["default"]["ENGINE"]}
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {})}
+    if "pool" in _replica["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = {
+            **_replica["OPTIONS"]["pool"],
+            "name": f"hub-{_alias}",
+            "timeout": HUB_DATABASE_REPLICA_TIMEOUT,
+        }
+    _replica["OPTIONS"].setdefault("connect_timeout", max(1, int(HUB_DATABASE_REPLICA_TIMEOUT)))
+    _replica.update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True, TEST={"MIRROR": "default"}
+    )
+    DATABASES[_alias] = _replica
+    HUB_DATABASE_REPLICAS.append(_alias)
+HUB_DATABASE_REPLICA_PIN_SECONDS = env.float("HUB_DATABASE_REPLICA_PIN_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- The external event stream (apps.events.streaming; docs/operations/replicas-and-streams.md) -----
+# Every domain event of every tenant is also published there, on <prefix>.<tenant slug>.<event type>,
+# at least once and in order per tenant. Empty (the default): off. nats://host:4222 → NATS JetStream,
+# kafka://host:9092 → Kafka.
+HUB_EVENT_STREAM_URL = env("HUB_EVENT_STREAM_URL", default="")
+HUB_EVENT_STREAM_NAME = env("HUB_EVENT_STREAM_NAME", default="HUB_EVENTS")
+HUB_EVENT_STREAM_SUBJECT_PREFIX = env("HUB_EVENT_STREAM_SUBJECT_PREFIX", default="hub.events")
+# A stream the hub creates drops a message whose id it has seen within this window (a re-send).
+HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS = env.float("HUB_EVENT_STREAM_DUPLICATE_WINDOW_SECONDS", default=600.0)
+# kafka://host:9092 → this topic (default: the subject prefix), keyed by tenant slug; the hub does not create it.
+HUB_EVENT_STREAM_KAFKA_TOPIC = env("HUB_EVENT_STREAM_KAFKA_TOPIC", default="")
+HUB_EVENT_STREAM_BATCH = env.int("HUB_EVENT_STREAM_BATCH", default=500)
+HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS = env.float("HUB_EVENT_STREAM_ACK_TIMEOUT_SECONDS", default=5.0)
 
 # --- Redis: one server, one logical database per client --------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -61,3 +61,4 @@ def sessions(markers, django_db_blocker):
         yield made
         for session in stores:
             session.delete()
+from tests.jetstream import jetstream, nats_url, stream_on  # noqa: E402, F401
