@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from .models import Insight, Person, PersonDistinctId, ProjectKey
+from .queries.cohorts import query_read
 from .queries.run import query_run
-from .queries.shapes import query_parse
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -15,7 +15,7 @@ def insight_list() -> QuerySet[Insight]:
 def query_answer(*, tenant, data) -> dict:
     """Runs the query JSON `data` for `tenant` (in its schema and time zone): {"kind", "source",
     "cached", "result"}. A ValidationError names each field at fault."""
-    return query_run(query=query_parse(data), data=data, time_zone=tenant.time_zone or "UTC")
+    return query_run(query=query_read(data), data=data, time_zone=tenant.time_zone or "UTC")
 
 
 def project_key_list() -> QuerySet[ProjectKey]:

@@ -18,8 +18,8 @@ from apps.identity.roles import has_permission
 from . import conf, keys, queue, storage
 from .capture import Checked, Payload, events_check
 from .models import KEY_PREFIX, Insight, Person, PersonDistinctId, ProjectKey
+from .queries.cohorts import query_read
 from .queries.run import version_bump
-from .queries.shapes import query_parse
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _insight_check(actor, name: str, query) -> str:
     elif len(name) > 100:
         errors["name"] = ["Use at most 100 characters."]
     try:
-        query_parse(query)
+        query_read(query)
     except ValidationError as exc:
         errors.update(exc.message_dict)  # named query.<path>
     if errors:
