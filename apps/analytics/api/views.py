@@ -9,6 +9,7 @@ from django.db import connection
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import problem_response
@@ -16,8 +17,14 @@ from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import capture, keys, selectors, services
 from .serializers import (
+    CohortMembersChangedSerializer,
+    CohortMembersSerializer,
+    CohortMembersUploadSerializer,
+    CohortSerializer,
+    CohortUpdateSerializer,
     InsightSerializer,
     InsightUpdateSerializer,
+    PersonSerializer,
     ProjectKeyCreatedSerializer,
     ProjectKeySerializer,
     QueryAnswerSerializer,
@@ -147,6 +154,135 @@ class InsightViewSet(
     def result(self, request, *args, **kwargs):
         insight = self.get_object()
         return Response(selectors.query_answer(tenant=request.tenant, data=insight.query))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List cohorts"),
+    retrieve=extend_schema(summary="One cohort"),
+    create=extend_schema(summary="Create a cohort (static, or by rules)"),
+    partial_update=extend_schema(
+        summary="Change a cohort's name, description or rules", request=CohortUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete a cohort (refused while a saved insight filters on it)"),
+    members=extend_schema(summary="The persons in a cohort now", responses=PersonSerializer(many=True)),
+    members_add=extend_schema(
+        summary="List distinct ids in a static cohort",
+        request=CohortMembersSerializer,
+        responses=CohortMembersChangedSerializer,
+    ),
+    members_remove=extend_schema(
+        summary="Take persons (every distinct id of theirs) out of a static cohort",
+        request=CohortMembersSerializer,
+        responses=CohortMembersChangedSerializer,
+    ),
+    members_upload=extend_schema(
+        summary="List the distinct ids of a CSV file in a static cohort",
+        request={"multipart/form-data": CohortMembersUploadSerializer},
+        responses=CohortMembersChangedSerializer,
+    ),
+)
+class CohortViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
+):
+    """Cohorts: viewers see them and their persons; members build them."""
+
+    api_scope = "analytics"
+    read_permission = "analytics.cohorts.view"
+    write_permission = "analytics.cohorts.build"
+    serializer_class = CohortSerializer
+    ordering_fields = ["id", "created", "name"]
+    ordering = ["-id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.cohort_list()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        cohort = services.cohort_create(
+            tenant=request.tenant,
+            actor=request.membership,
+            name=data["name"],
+            description=data.get("description", ""),
+            kind=data["kind"],
+            filters=data.get("filters"),
+            behaviours=data.get("behaviours"),
+        )
+        headers = {"Location": f"{request.path.rstrip('/')}/{cohort.pk}/"}
+        return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        cohort = self.get_object()
+        payload = CohortUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        self.check_precondition(cohort)
+        data = payload.validated_data
+        cohort = services.cohort_update(
+            tenant=request.tenant,
+            actor=request.membership,
+            cohort=cohort,
+            name=data.get("name"),
+            description=data.get("description"),
+            filters=data.get("filters"),
+            behaviours=data.get("behaviours"),
+        )
+        return Response(CohortSerializer(cohort).data)
+
+    def perform_destroy(self, instance):
+        self.check_precondition(instance)
+        services.cohort_delete(tenant=self.request.tenant, actor=self.request.membership, cohort=instance)
+
+    @action(detail=True, methods=["get"])
+    def members(self, request, *args, **kwargs):
+        persons = selectors.cohort_persons(cohort=self.get_object()).order_by("-id")
+        page = self.paginate_queryset(persons)
+        return self.get_paginated_response(PersonSerializer(page, many=True).data)
+
+    def _changed(self, count: int):
+        return Response({"changed": count})
+
+    @action(detail=True, methods=["post"], url_path="members/add")
+    def members_add(self, request, *args, **kwargs):
+        payload = CohortMembersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cohort = self.get_object()
+        ids = payload.validated_data["distinct_ids"]
+        return self._changed(
+            services.cohort_members_add(
+                tenant=request.tenant, actor=request.membership, cohort=cohort, distinct_ids=ids
+            )
+        )
+
+    @action(detail=True, methods=["post"], url_path="members/remove")
+    def members_remove(self, request, *args, **kwargs):
+        payload = CohortMembersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cohort = self.get_object()
+        ids = payload.validated_data["distinct_ids"]
+        return self._changed(
+            services.cohort_members_remove(
+                tenant=request.tenant, actor=request.membership, cohort=cohort, distinct_ids=ids
+            )
+        )
+
+    @action(detail=True, methods=["post"], url_path="members/upload", parser_classes=[MultiPartParser])
+    def members_upload(self, request, *args, **kwargs):
+        payload = CohortMembersUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cohort = self.get_object()
+        content = payload.validated_data["file"].read(services.MAX_UPLOAD_BYTES + 1)
+        return self._changed(
+            services.cohort_members_upload(
+                tenant=request.tenant, actor=request.membership, cohort=cohort, content=content
+            )
+        )
 
 
 def _problem(status_code: int, detail: str, code: str, errors=None):

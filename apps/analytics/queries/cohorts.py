@@ -82,3 +82,17 @@ def query_read(data) -> Query:
     """query_parse with the current tenant's cohorts: a cohort filter naming a cohort the tenant
     does not have is refused, naming the field (query.filters.0.value)."""
     return query_parse(data, cohorts=cohort_rule)
+
+
+def cohort_ids_in(data) -> set[int]:
+    """The ids of the cohorts a query's JSON filters on (wherever its filters are)."""
+    found = set()
+    if isinstance(data, dict):
+        if data.get("type") == "cohort" and isinstance(data.get("value"), int):
+            found.add(data["value"])
+        for value in data.values():
+            found |= cohort_ids_in(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= cohort_ids_in(value)
+    return found
