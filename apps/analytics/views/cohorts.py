@@ -57,8 +57,10 @@ def _rule_errors(exc: ValidationError, properties, behaviours, form) -> None:
 def cohort_new(request):
     form = CohortForm(request.POST or None)
     properties, behaviours = rule_formsets(request.POST or None)
-    if request.method == "POST" and form.is_valid() and properties.is_valid() and behaviours.is_valid():
-        filters, doings = _rules(properties, behaviours) if form.cleaned_data["kind"] == Cohort.RULES else ([], [])
+    by_rules = request.POST.get("kind") == Cohort.RULES
+    rules_ok = not by_rules or (properties.is_valid() and behaviours.is_valid())
+    if request.method == "POST" and form.is_valid() and rules_ok:
+        filters, doings = _rules(properties, behaviours) if by_rules else ([], [])
         try:
             cohort = services.cohort_create(
                 tenant=request.tenant,
