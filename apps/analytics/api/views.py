@@ -250,9 +250,9 @@ class CohortViewSet(
 
     @action(detail=True, methods=["post"], url_path="members/add")
     def members_add(self, request, *args, **kwargs):
+        cohort = self.get_object()  # another tenant's id: a 404 before the body is read
         payload = CohortMembersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        cohort = self.get_object()
         ids = payload.validated_data["distinct_ids"]
         return self._changed(
             services.cohort_members_add(
@@ -262,9 +262,9 @@ class CohortViewSet(
 
     @action(detail=True, methods=["post"], url_path="members/remove")
     def members_remove(self, request, *args, **kwargs):
+        cohort = self.get_object()  # another tenant's id: a 404 before the body is read
         payload = CohortMembersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        cohort = self.get_object()
         ids = payload.validated_data["distinct_ids"]
         return self._changed(
             services.cohort_members_remove(
@@ -274,9 +274,9 @@ class CohortViewSet(
 
     @action(detail=True, methods=["post"], url_path="members/upload", parser_classes=[MultiPartParser])
     def members_upload(self, request, *args, **kwargs):
+        cohort = self.get_object()
         payload = CohortMembersUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        cohort = self.get_object()
         content = payload.validated_data["file"].read(services.MAX_UPLOAD_BYTES + 1)
         return self._changed(
             services.cohort_members_upload(
