@@ -239,7 +239,8 @@ class CohortViewSet(
         self.check_precondition(instance)
         services.cohort_delete(tenant=self.request.tenant, actor=self.request.membership, cohort=instance)
 
-    @action(detail=True, methods=["get"])
+    # Persons in the cohort's order of ids (newest first): no ?ordering= of the cohorts' fields.
+    @action(detail=True, methods=["get"], filter_backends=[])
     def members(self, request, *args, **kwargs):
         persons = selectors.cohort_persons(cohort=self.get_object()).order_by("-id")
         page = self.paginate_queryset(persons)
