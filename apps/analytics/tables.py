@@ -34,7 +34,7 @@ class CohortsTable(DataTable):
         return format_html('<a href="{}">{}</a>', reverse("analytics:cohort", args=[record.pk]), value)
 
     def render_kind(self, value, record):
-        return badge("Static list", "neutral") if value == Cohort.STATIC else badge("By rules", "info")
+        return badge("Static list", "neutral") if record.kind == Cohort.STATIC else badge("By rules", "info")
 
     def value_kind(self, value, record):
         return record.get_kind_display()

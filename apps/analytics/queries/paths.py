@@ -14,9 +14,11 @@ What counts (tests/analytics/reference.py says the same in plain loops):
   with the most paths are kept (ties by the events' names); a path whose transition is not kept
   ends there. A node counts the paths through it; a link (earlier → later) the paths taking it.
 
-The SQL splits sessions with lag() over (person, time) and numbers each session's events with
-row_number(), then groups the paths (arrays of event names, from the anchor outwards); the top-K
-cut, over the few distinct paths, runs here.
+The SQL numbers each person's events and marks session starts with row_number() and lag() over
+(person, time), numbers the sessions with a running sum, finds each session's anchor with
+min()/max() over (person, session) (all on one sort: the session's order follows the person's),
+then groups the paths (arrays of event names, from the anchor outwards); the top-K cut, over the
+few distinct paths, runs here.
 """
 
 from zoneinfo import ZoneInfo
@@ -30,32 +32,31 @@ def paths_counted(query: PathsQuery, *, tz: ZoneInfo) -> list[tuple[list[str], i
     start, end = common.bounds(query.range, tz)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     backwards = query.start_event is None
-    order = "ts DESC, eu DESC" if backwards else "ts, eu"
+    # The anchor is the session's first start event, or its last end event; the path takes the
+    # events from it outwards (later ones, or earlier ones, newest first).
+    anchor_at, taken, outwards = (
+        ("max", "rn <= a AND rn > a - %s", "DESC") if backwards else ("min", "rn >= a AND rn < a + %s", "")
+    )
     sql = f"""
         WITH kept AS (
             SELECT pdi.person_id AS person, e."timestamp" AS ts, e.uuid AS eu, e.event
             FROM {common.EVENTS_WITH_PERSONS}
             WHERE e."timestamp" >= %s AND e."timestamp" < %s AND NOT e.event = ANY(%s::text[]){extra}
         ), marked AS (
-            SELECT person, ts, eu, event,
-                   CASE WHEN ts - lag(ts) OVER (PARTITION BY person ORDER BY ts, eu) <= %s::interval
-                        THEN 0 ELSE 1 END AS starts
-            FROM kept
+            SELECT person, ts, eu, event, row_number() OVER by_time AS rn,
+                   CASE WHEN ts - lag(ts) OVER by_time <= %s::interval THEN 0 ELSE 1 END AS starts
+            FROM kept WINDOW by_time AS (PARTITION BY person ORDER BY ts, eu)
         ), sessions AS (
-            SELECT person, ts, eu, event,
-                   sum(starts) OVER (PARTITION BY person ORDER BY ts, eu) AS session
+            SELECT person, event, rn, sum(starts) OVER (PARTITION BY person ORDER BY ts, eu) AS session
             FROM marked
-        ), numbered AS (
-            SELECT person, session, event, row_number() OVER (PARTITION BY person, session ORDER BY {order}) AS n
+        ), anchored AS (
+            SELECT person, session, event, rn,
+                   {anchor_at}(CASE WHEN event = %s THEN rn END) OVER (PARTITION BY person, session) AS a
             FROM sessions
-        ), anchors AS (
-            SELECT person, session, min(n) AS a FROM numbered WHERE event = %s GROUP BY 1, 2
         )
         SELECT path, count(*) FROM (
-            SELECT nb.person, nb.session, array_agg(nb.event ORDER BY nb.n) AS path
-            FROM numbered nb JOIN anchors an ON an.person = nb.person AND an.session = nb.session
-            WHERE nb.n >= an.a AND nb.n < an.a + %s
-            GROUP BY 1, 2
+            SELECT array_agg(event ORDER BY rn {outwards}) AS path FROM anchored
+            WHERE {taken} GROUP BY person, session
         ) AS taken GROUP BY 1
     """
     anchor = query.end_event if backwards else query.start_event
