@@ -36,8 +36,8 @@ def queries(draw):
     )
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(event_list=events(max_size=50), person_map=persons(), query=queries())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event_list=events(max_size=40), person_map=persons(), query=queries())
 def test_paths_match_the_reference(tenant_a, event_list, person_map, query):
     with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
         assert paths(query, tz=TZ) == reference.paths(query, event_list, person_map, TZ)
