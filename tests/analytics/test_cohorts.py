@@ -220,3 +220,43 @@ def test_the_pages_list_create_show_and_delete(tenant_a, tenant_b):
     with schema_context(tenant_a.schema_name):
         assert not Cohort.objects.filter(pk=cohort.pk).exists()
         assert Cohort.objects.get(pk=static_id).members.count() == 2
+
+
+def test_bad_uploads_and_bad_paths_queries_are_problems_naming_the_field(tenant_a):
+    member = _client(tenant_a, "member")
+    cohort_id = _post(member, API, {"name": "Uploads", "kind": "static"}).json()["id"]
+    for content, words in (
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"distinct_id\n\n", "lists no distinct ids"),
+        (b"ok\n" + b"x" * 201 + b"\n", "Line 2"),
+    ):
+        upload = SimpleUploadedFile("ids.csv", content, content_type="text/csv")
+        response = member.post(f"{API}{cohort_id}/members/upload/", {"file": upload})
+        assert response.status_code == 422, response.content
+        assert response.json()["errors"][0]["field"] == "file" and words in response.json()["errors"][0]["message"]
+
+    paths = {"kind": "paths", "date_from": "2026-03-05", "date_to": "2026-03-05"}
+    cases = [
+        ({}, {"query.start_event"}),
+        ({"start_event": "a", "end_event": "b"}, {"query.start_event"}),
+        ({"start_event": "a", "exclude_events": ["a"], "steps": 11}, {"query.exclude_events", "query.steps"}),
+        ({"end_event": "b", "session_minutes": 0, "limit": "ten"}, {"query.session_minutes", "query.limit"}),
+        (
+            {"start_event": "a", "filters": [{"type": "cohort", "op": "in", "value": 987_654}]},
+            {"query.filters.0.value"},
+        ),
+    ]
+    for extra, fields in cases:
+        response = _post(member, "/api/v1/analytics/query", {"query": {**paths, **extra}})
+        assert response.status_code == 422, (extra, response.content)
+        assert {e["field"] for e in response.json()["errors"]} == fields, extra
+    good = _post(member, "/api/v1/analytics/query", {"query": {**paths, "start_event": "view"}})
+    assert good.status_code == 200 and good.json()["result"] == {"paths": 0, "nodes": [], "links": []}
+    funnel = {
+        "kind": "funnel",
+        "date_from": "2026-03-05",
+        "date_to": "2026-03-05",
+        "steps": [{"event": "a"}, {"event": "b", "filters": [{"type": "cohort", "op": "in", "value": 987_654}]}],
+    }
+    response = _post(member, "/api/v1/analytics/query", {"query": funnel})
+    assert [e["field"] for e in response.json()["errors"]] == ["query.steps.1.filters.0.value"]
