@@ -97,7 +97,7 @@ class QueryView(HubAPIView):
     destroy=extend_schema(summary="Delete an insight"),
     result=extend_schema(summary="Run a saved insight's query", responses=QueryAnswerSerializer),
 )
-class InsightViewSet(
+class _BuiltViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -105,50 +105,62 @@ class InsightViewSet(
     mixins.DestroyModelMixin,
     HubGenericViewSet,
 ):
+    """What members build and viewers read (insights, cohorts): thin, each write a service call
+    (`_create`, `_update`, `_delete`); PATCH takes `update_serializer_class`."""
+
     api_scope = "analytics"
-    read_permission = "analytics.insights.view"
-    write_permission = "analytics.insights.build"
-    serializer_class = InsightSerializer
     ordering_fields = ["id", "created", "name"]
     ordering = ["-id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    update_serializer_class = None
 
-    def get_queryset(self):
-        return selectors.insight_list()
+    def _actor(self) -> dict:
+        return {"tenant": self.request.tenant, "actor": self.request.membership}
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        insight = services.insight_create(
-            tenant=request.tenant,
-            actor=request.membership,
-            name=data["name"],
-            query=data["query"],
-            description=data.get("description", ""),
-        )
-        headers = {"Location": f"{request.path.rstrip('/')}/{insight.pk}/"}
-        return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED, headers=headers)
+        made = self._create(serializer.validated_data)
+        headers = {"Location": f"{request.path.rstrip('/')}/{made.pk}/"}
+        return Response(self.serializer_class(made).data, status=status.HTTP_201_CREATED, headers=headers)
 
     def partial_update(self, request, *args, **kwargs):
-        insight = self.get_object()
-        payload = InsightUpdateSerializer(data=request.data, partial=True)
+        instance = self.get_object()
+        payload = self.update_serializer_class(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        self.check_precondition(insight)
-        data = payload.validated_data
-        insight = services.insight_update(
-            tenant=request.tenant,
-            actor=request.membership,
+        self.check_precondition(instance)
+        return Response(self.serializer_class(self._update(instance, payload.validated_data)).data)
+
+    def perform_destroy(self, instance):
+        self.check_precondition(instance)
+        self._delete(instance)
+
+
+class InsightViewSet(_BuiltViewSet):
+    read_permission = "analytics.insights.view"
+    write_permission = "analytics.insights.build"
+    serializer_class = InsightSerializer
+    update_serializer_class = InsightUpdateSerializer
+
+    def get_queryset(self):
+        return selectors.insight_list()
+
+    def _create(self, data):
+        return services.insight_create(
+            **self._actor(), name=data["name"], query=data["query"], description=data.get("description", "")
+        )
+
+    def _update(self, insight, data):
+        return services.insight_update(
+            **self._actor(),
             insight=insight,
             name=data.get("name"),
             query=data.get("query"),
             description=data.get("description"),
         )
-        return Response(InsightSerializer(insight).data)
 
-    def perform_destroy(self, instance):
-        self.check_precondition(instance)
-        services.insight_delete(tenant=self.request.tenant, actor=self.request.membership, insight=instance)
+    def _delete(self, insight):
+        services.insight_delete(**self._actor(), insight=insight)
 
     @action(detail=True, methods=["get"])
     def result(self, request, *args, **kwargs):
@@ -181,63 +193,39 @@ class InsightViewSet(
         responses=CohortMembersChangedSerializer,
     ),
 )
-class CohortViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    HubGenericViewSet,
-):
+class CohortViewSet(_BuiltViewSet):
     """Cohorts: viewers see them and their persons; members build them."""
 
-    api_scope = "analytics"
     read_permission = "analytics.cohorts.view"
     write_permission = "analytics.cohorts.build"
     serializer_class = CohortSerializer
-    ordering_fields = ["id", "created", "name"]
-    ordering = ["-id"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    update_serializer_class = CohortUpdateSerializer
 
     def get_queryset(self):
         return selectors.cohort_list()
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        cohort = services.cohort_create(
-            tenant=request.tenant,
-            actor=request.membership,
+    def _create(self, data):
+        return services.cohort_create(
+            **self._actor(),
             name=data["name"],
             description=data.get("description", ""),
             kind=data["kind"],
             filters=data.get("filters"),
             behaviours=data.get("behaviours"),
         )
-        headers = {"Location": f"{request.path.rstrip('/')}/{cohort.pk}/"}
-        return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED, headers=headers)
 
-    def partial_update(self, request, *args, **kwargs):
-        cohort = self.get_object()
-        payload = CohortUpdateSerializer(data=request.data, partial=True)
-        payload.is_valid(raise_exception=True)
-        self.check_precondition(cohort)
-        data = payload.validated_data
-        cohort = services.cohort_update(
-            tenant=request.tenant,
-            actor=request.membership,
+    def _update(self, cohort, data):
+        return services.cohort_update(
+            **self._actor(),
             cohort=cohort,
             name=data.get("name"),
             description=data.get("description"),
             filters=data.get("filters"),
             behaviours=data.get("behaviours"),
         )
-        return Response(CohortSerializer(cohort).data)
 
-    def perform_destroy(self, instance):
-        self.check_precondition(instance)
-        services.cohort_delete(tenant=self.request.tenant, actor=self.request.membership, cohort=instance)
+    def _delete(self, cohort):
+        services.cohort_delete(**self._actor(), cohort=cohort)
 
     # Persons in the cohort's order of ids (newest first): no ?ordering= of the cohorts' fields.
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -255,11 +243,7 @@ class CohortViewSet(
         payload = CohortMembersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ids = payload.validated_data["distinct_ids"]
-        return self._changed(
-            services.cohort_members_add(
-                tenant=request.tenant, actor=request.membership, cohort=cohort, distinct_ids=ids
-            )
-        )
+        return self._changed(services.cohort_members_add(**self._actor(), cohort=cohort, distinct_ids=ids))
 
     @action(detail=True, methods=["post"], url_path="members/remove")
     def members_remove(self, request, *args, **kwargs):
@@ -267,11 +251,7 @@ class CohortViewSet(
         payload = CohortMembersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         ids = payload.validated_data["distinct_ids"]
-        return self._changed(
-            services.cohort_members_remove(
-                tenant=request.tenant, actor=request.membership, cohort=cohort, distinct_ids=ids
-            )
-        )
+        return self._changed(services.cohort_members_remove(**self._actor(), cohort=cohort, distinct_ids=ids))
 
     @action(detail=True, methods=["post"], url_path="members/upload", parser_classes=[MultiPartParser])
     def members_upload(self, request, *args, **kwargs):
@@ -279,11 +259,7 @@ class CohortViewSet(
         payload = CohortMembersUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         content = payload.validated_data["file"].read(services.MAX_UPLOAD_BYTES + 1)
-        return self._changed(
-            services.cohort_members_upload(
-                tenant=request.tenant, actor=request.membership, cohort=cohort, content=content
-            )
-        )
+        return self._changed(services.cohort_members_upload(**self._actor(), cohort=cohort, content=content))
 
 
 def _problem(status_code: int, detail: str, code: str, errors=None):
