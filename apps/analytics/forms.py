@@ -40,11 +40,7 @@ class CohortForm(forms.Form):
 class PropertyRuleForm(forms.Form):
     key = forms.CharField(label="Person property", max_length=200, required=False)
     op = forms.ChoiceField(label="Condition", choices=OP_WORDS, initial="eq")
-    value = forms.CharField(
-        max_length=1000,
-        required=False,
-        help_text="Numbers and true/false are compared as such; anything else as text.",
-    )
+    value = forms.CharField(max_length=1000, required=False)
 
     def rule(self) -> dict | None:
         """The rule as the cohort stores it (a query's person filter), or None for a blank row."""
