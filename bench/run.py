@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.analytics import ingest_events_per_s  # noqa: E402
+from bench.analytics_paths import paths_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
@@ -64,6 +65,9 @@ BENCHMARKS = {
     "mixed_load": mixed_load,
     # The external event stream: outbox → NATS JetStream acks, sustained (one tenant's publisher).
     "stream_events_per_s": stream_events_per_s,
+    # Analytics queries on raw events: paths (also paths_end_ms), cohort filters (also
+    # cohort_static_ms and the baseline cohort_none_ms).
+    "paths_ms": paths_ms,
 }
 
 

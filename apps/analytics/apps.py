@@ -23,6 +23,7 @@ class AnalyticsConfig(HubAppConfig):
             ApiScope,
             BackupPart,
             EventHandler,
+            NavItem,
             PeriodicTask,
             Permission,
             Sweeper,
@@ -30,6 +31,7 @@ class AnalyticsConfig(HubAppConfig):
             register_backup_part,
             register_event_handler,
             register_event_type,
+            register_nav_item,
             register_periodic_task,
             register_permission,
             register_sweeper,
@@ -37,7 +39,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import services, storage
         from .events import EVENT_TYPES
-        from .models import Insight
+        from .models import Cohort, Insight
 
         register_permission(
             Permission(
@@ -61,9 +63,27 @@ class AnalyticsConfig(HubAppConfig):
                 description="Save, change and delete insights.",
             ),
         )
-        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
+        register_permission(
+            Permission(
+                "analytics.cohorts.view",
+                "Analytics: see cohorts",
+                role="viewer",
+                description="See cohorts (groups of persons) and who is in them.",
+            ),
+            Permission(
+                "analytics.cohorts.build",
+                "Analytics: build cohorts",
+                role="member",
+                description="Create, change and delete cohorts, and list their members.",
+            ),
+        )
+        register_nav_item(
+            NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=60)
+        )
+        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries, insights and cohorts."))
         register_event_type(*EVENT_TYPES)
         auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
+        auditlog.register(Cohort)
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

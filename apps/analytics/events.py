@@ -14,6 +14,27 @@ _INSIGHT = payload_schema(
 )
 
 
+_COHORT = payload_schema(
+    {"cohort_id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+    ["cohort_id", "name", "kind"],
+)
+
+
+def _cohort_page(event) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("analytics:cohort", args=[event.payload["cohort_id"]])
+    except (KeyError, NoReverseMatch):
+        return ""
+
+
+def _cohorts_page(event) -> str:
+    from django.urls import reverse
+
+    return reverse("analytics:cohorts")
+
+
 def _said(event, verb: str, thing: str = "project key") -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
     return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
@@ -54,5 +75,29 @@ EVENT_TYPES = [
         "A saved insight was deleted.",
         _INSIGHT,
         summary=lambda e: _said(e, "deleted", "insight"),
+    ),
+    EventType(
+        "analytics.cohort_created",
+        "Cohort created",
+        "A cohort (a group of persons to filter analytics by) was created.",
+        _COHORT,
+        summary=lambda e: _said(e, "created", "cohort"),
+        link=_cohort_page,
+    ),
+    EventType(
+        "analytics.cohort_updated",
+        "Cohort changed",
+        "A cohort's name, description, rules or listed members changed.",
+        _COHORT,
+        summary=lambda e: _said(e, "changed", "cohort"),
+        link=_cohort_page,
+    ),
+    EventType(
+        "analytics.cohort_deleted",
+        "Cohort deleted",
+        "A cohort was deleted.",
+        _COHORT,
+        summary=lambda e: _said(e, "deleted", "cohort"),
+        link=_cohorts_page,
     ),
 ]

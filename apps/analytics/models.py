@@ -90,12 +90,11 @@ class Event(models.Model):
         return f"{self.event} by {self.distinct_id}"
 
 
-class Insight(models.Model):
-    """A saved query (its JSON in `query`, see queries/shapes.py), built by members."""
+class Built(models.Model):
+    """What members build and name: insights, cohorts."""
 
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True, default="")
-    query = models.JSONField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -103,7 +102,47 @@ class Insight(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
         ordering = ["-id"]
 
     def __str__(self):
         return self.name
+
+
+class Insight(Built):
+    """A saved query (its JSON in `query`, see queries/shapes.py), built by members."""
+
+    query = models.JSONField()
+
+
+class Cohort(Built):
+    """A group of persons, usable as a query filter ({"type": "cohort", "value": <id>}).
+
+    - static: its members are the distinct ids listed in CohortMember; a person belongs when any
+      of their distinct ids is listed (so merging persons keeps, and joins, their memberships);
+    - rule-based: `filters` (person-property filters, JSON as in a query) and `behaviours`
+      ([{"event", "min_count", "days"}]: did the event at least min_count times in the last days),
+      all of which must hold, evaluated when a query runs (queries/cohorts.py).
+    """
+
+    STATIC = "static"
+    RULES = "rules"
+    KINDS = [(STATIC, "Static list"), (RULES, "By rules")]
+
+    kind = models.CharField(max_length=10, choices=KINDS, default=STATIC)
+    filters = models.JSONField(default=list, blank=True)
+    behaviours = models.JSONField(default=list, blank=True)
+
+
+class CohortMember(models.Model):
+    """A distinct id listed in a static cohort (it may not have sent an event yet)."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="members")
+    distinct_id = models.CharField(max_length=200)
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "distinct_id"], name="analytics_cohort_member_once")]
+
+    def __str__(self):
+        return self.distinct_id

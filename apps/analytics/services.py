@@ -1,5 +1,7 @@
 """Writes: project keys, capture (validate and enqueue), the writer, persons, partitions."""
 
+import csv
+import io
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -17,9 +19,9 @@ from apps.identity.roles import has_permission
 
 from . import conf, keys, queue, storage
 from .capture import Checked, Payload, events_check
-from .models import KEY_PREFIX, Insight, Person, PersonDistinctId, ProjectKey
+from .models import KEY_PREFIX, Cohort, CohortMember, Insight, Person, PersonDistinctId, ProjectKey
+from .queries.cohorts import cohort_ids_in, query_read, rules_check
 from .queries.run import version_bump
-from .queries.shapes import query_parse
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ def _insight_check(actor, name: str, query) -> str:
     elif len(name) > 100:
         errors["name"] = ["Use at most 100 characters."]
     try:
-        query_parse(query)
+        query_read(query)
     except ValidationError as exc:
         errors.update(exc.message_dict)  # named query.<path>
     if errors:
@@ -163,6 +165,169 @@ def insight_delete(*, tenant, actor, insight: Insight) -> None:
     with transaction.atomic():
         _insight_published("deleted", insight, actor, tenant)
         insight.delete()
+
+
+# --- Cohorts -------------------------------------------------------------------------------------
+
+MAX_MEMBERS_PER_CALL = 10_000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def _cohort_check_role(actor) -> None:
+    if actor is not None and not has_permission(actor.role, "analytics.cohorts.build"):
+        raise PermissionDenied("Your role does not allow building cohorts.")
+
+
+def _cohort_changed(what: str, cohort: Cohort, actor, tenant) -> None:
+    """Publishes the change and, once committed, retires cached answers (a cohort filter's
+    persons may have changed)."""
+    payload = {"cohort_id": cohort.pk, "name": cohort.name, "kind": cohort.kind}
+    publish(f"analytics.cohort_{what}", payload, tenant=tenant, actor=getattr(actor, "user", None))
+    schema = connection.schema_name
+    transaction.on_commit(lambda: version_bump(schema))
+
+
+def _cohort_fields(*, name, description, kind, filters, behaviours) -> dict:
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the cohort a name."]
+    elif len(name) > 100:
+        errors["name"] = ["Use at most 100 characters."]
+    if kind not in (Cohort.STATIC, Cohort.RULES):
+        errors["kind"] = ["Choose one of: static, rules."]
+    if kind == Cohort.RULES:
+        try:
+            rules_check(filters=filters, behaviours=behaviours)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif filters or behaviours:
+        errors["kind"] = ["A static cohort lists its members: it has no rules (choose kind rules)."]
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "name": name,
+        "description": description or "",
+        "kind": kind,
+        "filters": (filters or []) if kind == Cohort.RULES else [],
+        "behaviours": (behaviours or []) if kind == Cohort.RULES else [],
+    }
+
+
+def cohort_create(
+    *, tenant, actor, name: str, kind: str, description: str = "", filters=None, behaviours=None
+) -> Cohort:
+    """A cohort: static (members added by distinct id) or by rules (checked: a ValidationError
+    names each field at fault, filters.0.op, behaviours.1.days)."""
+    _cohort_check_role(actor)
+    fields = _cohort_fields(name=name, description=description, kind=kind, filters=filters, behaviours=behaviours)
+    with transaction.atomic():
+        cohort = Cohort.objects.create(**fields, created_by=getattr(actor, "user", None))
+        _cohort_changed("created", cohort, actor, tenant)
+    return cohort
+
+
+def cohort_update(
+    *, tenant, actor, cohort: Cohort, name=None, description=None, filters=None, behaviours=None
+) -> Cohort:
+    """Changes a cohort's name, description or rules (its kind stays)."""
+    _cohort_check_role(actor)
+    fields = _cohort_fields(
+        name=cohort.name if name is None else name,
+        description=cohort.description if description is None else description,
+        kind=cohort.kind,
+        filters=cohort.filters if filters is None else filters,
+        behaviours=cohort.behaviours if behaviours is None else behaviours,
+    )
+    for key, value in fields.items():
+        setattr(cohort, key, value)
+    with transaction.atomic():
+        cohort.save()
+        _cohort_changed("updated", cohort, actor, tenant)
+    return cohort
+
+
+def cohort_delete(*, tenant, actor, cohort: Cohort) -> None:
+    """Deletes a cohort no saved insight uses (else a ValidationError names them)."""
+    _cohort_check_role(actor)
+    users = [i.name for i in Insight.objects.order_by("name") if cohort.pk in cohort_ids_in(i.query)]
+    if users:
+        names = ", ".join(f"“{n}”" for n in users[:5]) + (" and more" if len(users) > 5 else "")
+        raise ValidationError({"cohort": [f"Saved insights filter on this cohort: {names}. Change them first."]})
+    with transaction.atomic():
+        _cohort_changed("deleted", cohort, actor, tenant)
+        cohort.delete()
+
+
+def _distinct_ids(values) -> list[str]:
+    if not isinstance(values, list | tuple) or not values:
+        raise ValidationError({"distinct_ids": ["Give a list of distinct ids."]})
+    if len(values) > MAX_MEMBERS_PER_CALL:
+        raise ValidationError({"distinct_ids": [f"Give at most {MAX_MEMBERS_PER_CALL:,} distinct ids at a time."]})
+    cleaned = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > 200 or "\x00" in value:
+            raise ValidationError({f"distinct_ids.{i}": ["A distinct id is a text of 1 to 200 characters."]})
+        cleaned.append(value.strip())
+    return list(dict.fromkeys(cleaned))
+
+
+def _static(cohort: Cohort) -> None:
+    if cohort.kind != Cohort.STATIC:
+        raise ValidationError({"cohort": ["Only a static cohort's members are listed by hand; this one is by rules."]})
+
+
+def cohort_members_add(*, tenant, actor, cohort: Cohort, distinct_ids) -> int:
+    """Lists distinct ids in a static cohort (ids not seen yet count once their events come);
+    returns how many were new to it."""
+    _cohort_check_role(actor)
+    _static(cohort)
+    wanted = _distinct_ids(distinct_ids)
+    before = CohortMember.objects.filter(cohort=cohort, distinct_id__in=wanted).count()
+    with transaction.atomic():
+        CohortMember.objects.bulk_create(
+            [CohortMember(cohort=cohort, distinct_id=d) for d in wanted], ignore_conflicts=True
+        )
+        _cohort_changed("updated", cohort, actor, tenant)
+    return len(wanted) - before
+
+
+def cohort_members_remove(*, tenant, actor, cohort: Cohort, distinct_ids) -> int:
+    """Takes persons out of a static cohort: each given distinct id, and every other distinct id
+    of its person (so the person is out, not just one of their ids). Returns the rows removed."""
+    _cohort_check_role(actor)
+    _static(cohort)
+    given = _distinct_ids(distinct_ids)
+    persons = PersonDistinctId.objects.filter(distinct_id__in=given).values("person_id")
+    linked = PersonDistinctId.objects.filter(person_id__in=persons).values_list("distinct_id", flat=True)
+    with transaction.atomic():
+        removed, _ = CohortMember.objects.filter(cohort=cohort, distinct_id__in=[*given, *linked]).delete()
+        _cohort_changed("updated", cohort, actor, tenant)
+    return removed
+
+
+def cohort_members_upload(*, tenant, actor, cohort: Cohort, content: bytes) -> int:
+    """Adds the distinct ids of a CSV file (the first column; a first row `distinct_id` is a
+    header). ValidationError naming `file` for a file that is too big, not UTF-8 or empty."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."]})
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": ["The file is not UTF-8 text: save it as CSV (UTF-8)."]}) from None
+    ids = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        value = row[0].strip() if row else ""
+        if not value or (line == 1 and value.lower() in ("distinct_id", "distinct id")):
+            continue
+        if len(value) > 200 or "\x00" in value:
+            raise ValidationError({"file": [f"Line {line}: a distinct id is a text of at most 200 characters."]})
+        ids.append(value)
+    if not ids:
+        raise ValidationError({"file": ["The file lists no distinct ids (one per line, in the first column)."]})
+    if len(ids) > MAX_MEMBERS_PER_CALL:
+        raise ValidationError({"file": [f"The file lists more than {MAX_MEMBERS_PER_CALL:,} distinct ids: split it."]})
+    return cohort_members_add(tenant=tenant, actor=actor, cohort=cohort, distinct_ids=ids)
 
 
 # --- Capture -------------------------------------------------------------------------------------

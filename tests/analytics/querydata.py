@@ -89,6 +89,17 @@ filters = st.builds(
 ).map(_sensible)
 
 
+def event_at(n: int, name: str, distinct_id: str, at: datetime, properties=None) -> dict:
+    """One event for a hand-written case, its uuid made from `n`."""
+    return {
+        "timestamp": at,
+        "uuid": f"00000000-0000-4000-8000-{n:012d}",
+        "event": name,
+        "distinct_id": distinct_id,
+        "properties": properties or {},
+    }
+
+
 class _Rollback(Exception):
     pass
 

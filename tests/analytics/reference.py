@@ -363,3 +363,91 @@ def lifecycle(query, events, persons, tz) -> dict:
         for status, count in counts.items():
             out[status].append(count)
     return {"labels": [_label(b, query.interval) for b in labels], **out}
+
+
+def paths(query, events, persons, tz) -> dict:
+    """Paths: sessions split by gaps, one path per session from its first start event (or to its
+    last end event), top `limit` transitions per step, as nodes and links."""
+    from apps.analytics.queries.common import filters_for
+
+    filters = filters_for(query.filters, query.exclude_test_accounts)
+    kept = [
+        e
+        for e in events
+        if in_range(e, query.range, tz) and e["event"] not in query.exclude_events and passes(filters, e, persons)
+    ]
+    by_person = {}
+    for e in sorted(kept, key=lambda e: (e["timestamp"], e["uuid"])):
+        by_person.setdefault(persons[e["distinct_id"]][0], []).append(e)
+    walks = []  # each a list of event names from the anchor outwards
+    for evs in by_person.values():
+        sessions = []
+        for e in evs:
+            if sessions and (e["timestamp"] - sessions[-1][-1]["timestamp"]).total_seconds() <= query.session_seconds:
+                sessions[-1].append(e)
+            else:
+                sessions.append([e])
+        for session in sessions:
+            names = [e["event"] for e in session]
+            if query.start_event is not None:
+                if query.start_event in names:
+                    first = names.index(query.start_event)
+                    walks.append(names[first : first + query.steps])
+            elif query.end_event in names:
+                last = len(names) - 1 - names[::-1].index(query.end_event)
+                walks.append(names[max(0, last - query.steps + 1) : last + 1][::-1])
+    # the top-`limit` transitions per step, step by step
+    sign = -1 if query.start_event is None else 1
+    nodes, links = {}, []
+    for w in walks:
+        nodes[(0, w[0])] = nodes.get((0, w[0]), 0) + 1
+    going = walks
+    for i in range(1, query.steps):
+        counts = {}
+        for w in going:
+            if len(w) > i:
+                counts[(w[i - 1], w[i])] = counts.get((w[i - 1], w[i]), 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: query.limit]
+        chosen = [move for move, _ in ranked]
+        going = [w for w in going if len(w) > i and (w[i - 1], w[i]) in chosen]
+        for (before, after), n in ranked:
+            nodes[(sign * i, after)] = nodes.get((sign * i, after), 0) + n
+            earlier, later = (f"{sign * i}_{after}", f"{sign * (i - 1)}_{before}")
+            if sign == 1:
+                earlier, later = later, earlier
+            links.append((min(sign * i, sign * (i - 1)), -n, earlier, later))
+    return {
+        "paths": len(walks),
+        "nodes": [
+            {"id": f"{step}_{event}", "step": step, "event": event, "count": n}
+            for (step, event), n in sorted(nodes.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+        ],
+        "links": [{"source": s, "target": t, "value": -n} for _, n, s, t in sorted(links)],
+    }
+
+
+def cohort_members(rule, events, persons, listed=()) -> set:
+    """The person keys in a cohort: static, those with a distinct id in `listed`; by rules, those
+    whose properties pass its filters and who did each behaviour's event at least min_count
+    times since its `since`."""
+    keys = {key for key, _ in persons.values()}
+    if rule.static:
+        return {persons[d][0] for d in listed if d in persons}
+    props = {key: p for key, p in persons.values()}
+    members = set()
+    for key in keys:
+        if not all(matches(f, props[key]) for f in rule.filters):
+            continue
+        done = True
+        for b in rule.behaviours:
+            n = len(
+                [
+                    e
+                    for e in events
+                    if persons[e["distinct_id"]][0] == key and e["event"] == b.event and e["timestamp"] >= b.since
+                ]
+            )
+            done = done and n >= b.min_count
+        if done:
+            members.add(key)
+    return members

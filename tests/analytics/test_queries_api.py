@@ -103,7 +103,7 @@ def test_a_member_builds_insights_a_viewer_reads_them(tenant_a):
     assert changed.json()["name"] == "Page views"
     bad = member.patch(
         f"/api/v1/analytics/insights/{insight_id}/",
-        json.dumps({"query": {"kind": "paths"}}),
+        json.dumps({"query": {"kind": "sankey"}}),
         content_type="application/json",
     )
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["query.kind"]

@@ -11,7 +11,7 @@ from apps.analytics.queries.funnels import funnel
 from apps.analytics.queries.shapes import Breakdown, FunnelQuery, PersonsPage, Range, Step
 
 from . import reference
-from .querydata import EVENT_NAMES, TZ, events, filters, loaded, persons
+from .querydata import EVENT_NAMES, TZ, event_at, events, filters, loaded, persons
 from .test_queries_trends import ranges
 
 pytestmark = pytest.mark.django_db
@@ -59,22 +59,12 @@ def test_funnels_match_the_reference(tenant_a, event_list, person_map, query):
         assert funnel(query, tz=TZ) == reference.funnel(query, event_list, person_map, TZ, _uuids(made))
 
 
-def _event(n, name, distinct_id, at):
-    return {
-        "timestamp": at,
-        "uuid": f"00000000-0000-4000-8000-{n:012d}",
-        "event": name,
-        "distinct_id": distinct_id,
-        "properties": {},
-    }
-
-
 def test_a_person_merged_mid_funnel_converts_once(tenant_a):
     """anon-1 views, then signs up as user-1: one person, converted."""
     events_ = [
-        _event(1, "view", "anon-1", datetime(2026, 3, 5, 15, tzinfo=UTC)),
-        _event(2, "signup", "user-1", datetime(2026, 3, 5, 16, tzinfo=UTC)),
-        _event(3, "view", "anon-2", datetime(2026, 3, 5, 17, tzinfo=UTC)),
+        event_at(1, "view", "anon-1", datetime(2026, 3, 5, 15, tzinfo=UTC)),
+        event_at(2, "signup", "user-1", datetime(2026, 3, 5, 16, tzinfo=UTC)),
+        event_at(3, "view", "anon-2", datetime(2026, 3, 5, 17, tzinfo=UTC)),
     ]
     person_map = {"anon-1": (0, {}), "user-1": (0, {}), "anon-2": (1, {})}
     query = FunnelQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), steps=(Step("view"), Step("signup")))
@@ -89,10 +79,10 @@ def test_a_person_merged_mid_funnel_converts_once(tenant_a):
 
 def test_the_conversion_window_is_inclusive(tenant_a):
     events_ = [
-        _event(1, "view", "d0", datetime(2026, 3, 5, 15, tzinfo=UTC)),
-        _event(2, "signup", "d0", datetime(2026, 3, 5, 16, tzinfo=UTC)),
-        _event(3, "view", "d1", datetime(2026, 3, 5, 15, tzinfo=UTC)),
-        _event(4, "signup", "d1", datetime(2026, 3, 5, 16, 0, 1, tzinfo=UTC)),
+        event_at(1, "view", "d0", datetime(2026, 3, 5, 15, tzinfo=UTC)),
+        event_at(2, "signup", "d0", datetime(2026, 3, 5, 16, tzinfo=UTC)),
+        event_at(3, "view", "d1", datetime(2026, 3, 5, 15, tzinfo=UTC)),
+        event_at(4, "signup", "d1", datetime(2026, 3, 5, 16, 0, 1, tzinfo=UTC)),
     ]
     query = FunnelQuery(
         range=Range(date(2026, 3, 5), date(2026, 3, 5)), steps=(Step("view"), Step("signup")), window_seconds=3600

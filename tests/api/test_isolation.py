@@ -105,17 +105,23 @@ def a_objects(tenant_a, tenant_b, owner_a):
 
 
 def _analytics_objects(tenant_a, tenant_b):
-    """A saved insight of tenant A, an id unknown to B."""
-    from apps.analytics.models import Insight
+    """A saved insight and a static cohort of tenant A, ids unknown to B."""
+    from apps.analytics.models import Cohort, Insight
 
     query = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
-    with schema_context(tenant_b.schema_name):
-        b_insights = set(Insight.objects.values_list("pk", flat=True))
-    with schema_context(tenant_a.schema_name):
-        insight = Insight.objects.create(name="only in alpha", query=query)
-        while insight.pk in b_insights:
-            insight = Insight.objects.create(name="only in alpha", query=query)
-    return {"/api/v1/analytics/insights/": insight.pk}
+    made = {}
+    for model, path, fields in (
+        (Insight, "/api/v1/analytics/insights/", {"name": "only in alpha", "query": query}),
+        (Cohort, "/api/v1/analytics/cohorts/", {"name": "only in alpha", "kind": Cohort.STATIC}),
+    ):
+        with schema_context(tenant_b.schema_name):
+            b_ids = set(model.objects.values_list("pk", flat=True))
+        with schema_context(tenant_a.schema_name):
+            row = model.objects.create(**fields)
+            while row.pk in b_ids:
+                row = model.objects.create(**fields)
+        made[path] = row.pk
+    return made
 
 
 def _plugin_objects(tenant_a, tenant_b):

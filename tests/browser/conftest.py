@@ -133,6 +133,17 @@ def save_screenshot(page, name: str) -> Path:
     return path
 
 
+def page_checked(page, name: str) -> None:
+    """The page passes axe, is no wider than a phone when the viewport is one, and is photographed
+    as `name`."""
+    phone = VIEWPORTS["phone"]["width"]
+    if page.viewport_size["width"] <= phone:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= phone, f"{name} is {width}px wide on a {phone}px phone"
+    assert axe_violations(page) == [], name
+    save_screenshot(page, name)
+
+
 def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
     """Runs axe-core (tests/browser/assets/axe.min.js) on the page and returns its violations of
     the given impacts, one line each: rule, impact, help, the first offending elements.

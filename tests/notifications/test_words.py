@@ -80,6 +80,18 @@ EXAMPLES = {
         {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
         ["Jane Doe deleted the insight “Weekly sign-ups”"],
     ),
+    "analytics.cohort_created": (
+        {"cohort_id": 4, "name": "Beta testers", "kind": "static"},
+        ["Jane Doe created the cohort “Beta testers”"],
+    ),
+    "analytics.cohort_updated": (
+        {"cohort_id": 4, "name": "Beta testers", "kind": "static"},
+        ["Jane Doe changed the cohort “Beta testers”"],
+    ),
+    "analytics.cohort_deleted": (
+        {"cohort_id": 4, "name": "Beta testers", "kind": "rules"},
+        ["Jane Doe deleted the cohort “Beta testers”"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],

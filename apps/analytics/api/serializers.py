@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
-from ..models import Insight, ProjectKey
+from ..models import Cohort, Insight, Person, ProjectKey
 from ..queries.shapes import KINDS
 
 
@@ -72,3 +72,68 @@ class QueryAnswerSerializer(serializers.Serializer):
     )
     cached = serializers.BooleanField(help_text="Whether the answer came from the cache (no new events since).")
     result = serializers.JSONField(help_text="The answer; its shape depends on the kind (see the docs).")
+
+
+class CohortSerializer(HubModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=[("static", "static"), ("rules", "rules")],
+        help_text="static: its members are listed by distinct id; rules: everyone who meets `filters` and "
+        "`behaviours` when a query runs.",
+    )
+    filters = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=20,
+        help_text='Person property filters (rules cohorts), as in a query: {"type": "person", "key": "plan", '
+        '"op": "eq", "value": "team"}.',
+    )
+    behaviours = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=5,
+        help_text='Rules cohorts: {"event": "purchase", "min_count": 2, "days": 30}: did the event at least '
+        "min_count times in the last days.",
+    )
+
+    class Meta:
+        model = Cohort
+        fields = ["id", "name", "description", "kind", "filters", "behaviours", "created", "updated"]
+        read_only_fields = ["id", "created", "updated"]
+        extra_kwargs = {"name": {"min_length": 1, "max_length": 100}, "description": {"max_length": 2000}}
+
+
+class CohortUpdateSerializer(CohortSerializer):
+    kind = serializers.CharField(read_only=True, help_text="A cohort's kind stays what it was made as.")
+
+    class Meta(CohortSerializer.Meta):
+        extra_kwargs = {
+            "name": {"min_length": 1, "max_length": 100, "required": False},
+            "description": {"max_length": 2000, "required": False},
+        }
+
+
+class CohortMembersSerializer(serializers.Serializer):
+    distinct_ids = serializers.ListField(
+        child=StrictCharField(max_length=200, min_length=1), min_length=1, max_length=10_000
+    )
+
+
+class CohortMembersUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A CSV file: distinct ids in the first column (a header distinct_id is skipped)."
+    )
+
+
+class CohortMembersChangedSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Distinct ids newly listed (add, upload) or taken off (remove).")
+
+
+class PersonSerializer(HubModelSerializer):
+    distinct_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = ["id", "uuid", "distinct_ids", "properties", "created"]
+
+    def get_distinct_ids(self, person) -> list[str]:
+        return sorted(d.distinct_id for d in person.distinct_ids.all())

@@ -9,6 +9,7 @@ from django.db import connection
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import problem_response
@@ -16,8 +17,14 @@ from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import capture, keys, selectors, services
 from .serializers import (
+    CohortMembersChangedSerializer,
+    CohortMembersSerializer,
+    CohortMembersUploadSerializer,
+    CohortSerializer,
+    CohortUpdateSerializer,
     InsightSerializer,
     InsightUpdateSerializer,
+    PersonSerializer,
     ProjectKeyCreatedSerializer,
     ProjectKeySerializer,
     QueryAnswerSerializer,
@@ -90,7 +97,7 @@ class QueryView(HubAPIView):
     destroy=extend_schema(summary="Delete an insight"),
     result=extend_schema(summary="Run a saved insight's query", responses=QueryAnswerSerializer),
 )
-class InsightViewSet(
+class _BuiltViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -98,55 +105,161 @@ class InsightViewSet(
     mixins.DestroyModelMixin,
     HubGenericViewSet,
 ):
+    """What members build and viewers read (insights, cohorts): thin, each write a service call
+    (`_create`, `_update`, `_delete`); PATCH takes `update_serializer_class`."""
+
     api_scope = "analytics"
-    read_permission = "analytics.insights.view"
-    write_permission = "analytics.insights.build"
-    serializer_class = InsightSerializer
     ordering_fields = ["id", "created", "name"]
     ordering = ["-id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    update_serializer_class = None
 
-    def get_queryset(self):
-        return selectors.insight_list()
+    def _actor(self) -> dict:
+        return {"tenant": self.request.tenant, "actor": self.request.membership}
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        insight = services.insight_create(
-            tenant=request.tenant,
-            actor=request.membership,
-            name=data["name"],
-            query=data["query"],
-            description=data.get("description", ""),
-        )
-        headers = {"Location": f"{request.path.rstrip('/')}/{insight.pk}/"}
-        return Response(InsightSerializer(insight).data, status=status.HTTP_201_CREATED, headers=headers)
+        made = self._create(serializer.validated_data)
+        headers = {"Location": f"{request.path.rstrip('/')}/{made.pk}/"}
+        return Response(self.serializer_class(made).data, status=status.HTTP_201_CREATED, headers=headers)
 
     def partial_update(self, request, *args, **kwargs):
-        insight = self.get_object()
-        payload = InsightUpdateSerializer(data=request.data, partial=True)
+        instance = self.get_object()
+        payload = self.update_serializer_class(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        self.check_precondition(insight)
-        data = payload.validated_data
-        insight = services.insight_update(
-            tenant=request.tenant,
-            actor=request.membership,
+        self.check_precondition(instance)
+        return Response(self.serializer_class(self._update(instance, payload.validated_data)).data)
+
+    def perform_destroy(self, instance):
+        self.check_precondition(instance)
+        self._delete(instance)
+
+
+class InsightViewSet(_BuiltViewSet):
+    read_permission = "analytics.insights.view"
+    write_permission = "analytics.insights.build"
+    serializer_class = InsightSerializer
+    update_serializer_class = InsightUpdateSerializer
+
+    def get_queryset(self):
+        return selectors.insight_list()
+
+    def _create(self, data):
+        return services.insight_create(
+            **self._actor(), name=data["name"], query=data["query"], description=data.get("description", "")
+        )
+
+    def _update(self, insight, data):
+        return services.insight_update(
+            **self._actor(),
             insight=insight,
             name=data.get("name"),
             query=data.get("query"),
             description=data.get("description"),
         )
-        return Response(InsightSerializer(insight).data)
 
-    def perform_destroy(self, instance):
-        self.check_precondition(instance)
-        services.insight_delete(tenant=self.request.tenant, actor=self.request.membership, insight=instance)
+    def _delete(self, insight):
+        services.insight_delete(**self._actor(), insight=insight)
 
     @action(detail=True, methods=["get"])
     def result(self, request, *args, **kwargs):
         insight = self.get_object()
         return Response(selectors.query_answer(tenant=request.tenant, data=insight.query))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List cohorts"),
+    retrieve=extend_schema(summary="One cohort"),
+    create=extend_schema(summary="Create a cohort (static, or by rules)"),
+    partial_update=extend_schema(
+        summary="Change a cohort's name, description or rules", request=CohortUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete a cohort (refused while a saved insight filters on it)"),
+    members=extend_schema(summary="The persons in a cohort now", responses=PersonSerializer(many=True)),
+    members_add=extend_schema(
+        summary="List distinct ids in a static cohort",
+        request=CohortMembersSerializer,
+        responses=CohortMembersChangedSerializer,
+    ),
+    members_remove=extend_schema(
+        summary="Take persons (every distinct id of theirs) out of a static cohort",
+        request=CohortMembersSerializer,
+        responses=CohortMembersChangedSerializer,
+    ),
+    members_upload=extend_schema(
+        summary="List the distinct ids of a CSV file in a static cohort",
+        request={"multipart/form-data": CohortMembersUploadSerializer},
+        responses=CohortMembersChangedSerializer,
+    ),
+)
+class CohortViewSet(_BuiltViewSet):
+    """Cohorts: viewers see them and their persons; members build them."""
+
+    read_permission = "analytics.cohorts.view"
+    write_permission = "analytics.cohorts.build"
+    serializer_class = CohortSerializer
+    update_serializer_class = CohortUpdateSerializer
+
+    def get_queryset(self):
+        return selectors.cohort_list()
+
+    def _create(self, data):
+        return services.cohort_create(
+            **self._actor(),
+            name=data["name"],
+            description=data.get("description", ""),
+            kind=data["kind"],
+            filters=data.get("filters"),
+            behaviours=data.get("behaviours"),
+        )
+
+    def _update(self, cohort, data):
+        return services.cohort_update(
+            **self._actor(),
+            cohort=cohort,
+            name=data.get("name"),
+            description=data.get("description"),
+            filters=data.get("filters"),
+            behaviours=data.get("behaviours"),
+        )
+
+    def _delete(self, cohort):
+        services.cohort_delete(**self._actor(), cohort=cohort)
+
+    # Persons in the cohort's order of ids (newest first): no ?ordering= of the cohorts' fields.
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def members(self, request, *args, **kwargs):
+        persons = selectors.cohort_persons(cohort=self.get_object()).order_by("-id")
+        page = self.paginate_queryset(persons)
+        return self.get_paginated_response(PersonSerializer(page, many=True).data)
+
+    def _changed(self, count: int):
+        return Response({"changed": count})
+
+    @action(detail=True, methods=["post"], url_path="members/add")
+    def members_add(self, request, *args, **kwargs):
+        cohort = self.get_object()  # another tenant's id: a 404 before the body is read
+        payload = CohortMembersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ids = payload.validated_data["distinct_ids"]
+        return self._changed(services.cohort_members_add(**self._actor(), cohort=cohort, distinct_ids=ids))
+
+    @action(detail=True, methods=["post"], url_path="members/remove")
+    def members_remove(self, request, *args, **kwargs):
+        cohort = self.get_object()  # another tenant's id: a 404 before the body is read
+        payload = CohortMembersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ids = payload.validated_data["distinct_ids"]
+        return self._changed(services.cohort_members_remove(**self._actor(), cohort=cohort, distinct_ids=ids))
+
+    @action(detail=True, methods=["post"], url_path="members/upload", parser_classes=[MultiPartParser])
+    def members_upload(self, request, *args, **kwargs):
+        cohort = self.get_object()
+        payload = CohortMembersUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        content = payload.validated_data["file"].read(services.MAX_UPLOAD_BYTES + 1)
+        return self._changed(services.cohort_members_upload(**self._actor(), cohort=cohort, content=content))
 
 
 def _problem(status_code: int, detail: str, code: str, errors=None):

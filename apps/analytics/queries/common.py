@@ -87,8 +87,43 @@ def filters_for(query_filters, exclude_test_accounts: bool) -> list[Filter]:
     return out
 
 
+def cohort_sql(f: Filter) -> tuple[str, list]:
+    """A cohort filter as a condition on the person `pdi.person_id` (whose properties are
+    `p.properties`). Static: one of the person's distinct ids is listed. By rules: the person
+    filters hold, and for each behaviour the person (any of their distinct ids) did the event at
+    least min_count times since its `since`. Each part is an uncorrelated IN (…), which
+    PostgreSQL runs once per query (a hashed subplan), not once per event."""
+    rule = f.cohort
+    if rule is None:
+        raise ValueError(f"cohort filter {f.value} was not read from the database (parse the query)")
+    if rule.static:
+        parts = [
+            "pdi.person_id IN (SELECT m_pdi.person_id FROM analytics_cohortmember m "
+            "JOIN analytics_persondistinctid m_pdi ON m_pdi.distinct_id = m.distinct_id WHERE m.cohort_id = %s)"
+        ]
+        params = [rule.id]
+    else:
+        parts, params = [], []
+        for person_filter in rule.filters:
+            part, part_params = filter_sql(person_filter)
+            parts.append(part)
+            params += part_params
+        for b in rule.behaviours:
+            parts.append(
+                "pdi.person_id IN (SELECT b_pdi.person_id FROM analytics_event b "
+                "JOIN analytics_persondistinctid b_pdi ON b_pdi.distinct_id = b.distinct_id "
+                'WHERE b.event = %s AND b."timestamp" >= %s GROUP BY 1 HAVING count(*) >= %s)'
+            )
+            params += [b.event, b.since, b.min_count]
+    sql = "(" + " AND ".join(parts or ["true"]) + ")"
+    return (sql, params) if f.op == "in" else (f"({sql} IS NOT TRUE)", params)
+
+
 def filter_sql(f: Filter) -> tuple[str, list]:
-    """One filter as a SQL condition on `e.properties` or `p.properties`, with its parameters."""
+    """One filter as a SQL condition on `e.properties` or `p.properties` (or, for a cohort, on
+    the person), with its parameters."""
+    if f.type == "cohort":
+        return cohort_sql(f)
     col = "e.properties" if f.type == "event" else "p.properties"
     if f.op in ("eq", "ne"):
         sql = f"({col} -> %s = %s::jsonb)"

@@ -18,8 +18,9 @@ from redis.exceptions import RedisError
 from .. import conf
 from .activity import lifecycle, stickiness
 from .funnels import funnel
+from .paths import paths
 from .retention import retention
-from .shapes import FunnelQuery, LifecycleQuery, Query, RetentionQuery, StickinessQuery
+from .shapes import FunnelQuery, LifecycleQuery, PathsQuery, Query, RetentionQuery, StickinessQuery
 from .trends import trends
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def _compute(query: Query, tz: ZoneInfo) -> dict:
         return stickiness(query, tz=tz)
     if isinstance(query, LifecycleQuery):
         return lifecycle(query, tz=tz)
+    if isinstance(query, PathsQuery):
+        return paths(query, tz=tz)
     return trends(query, tz=tz)
 
 

@@ -1,13 +1,14 @@
 """The query shapes of insights: typed, validated from JSON, with errors naming the field.
 
 `query_parse(data)` turns a query's JSON into one of TrendsQuery, FunnelQuery, RetentionQuery,
-StickinessQuery, LifecycleQuery, or raises django's ValidationError({"query.<field path>":
+StickinessQuery, LifecycleQuery, PathsQuery, or raises django's ValidationError({"query.<field path>":
 ["message"]}), e.g. {"query.series.0.math": [...]}: the API answers it as a 422 naming each field.
 docs/apps/analytics.md describes every field.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 INTERVALS = ("hour", "day", "week", "month")
 MATHS = ("total", "unique_persons", "sum", "avg")
 OPS = ("eq", "ne", "contains", "not_contains", "gt", "lt", "is_set", "is_not_set")
+COHORT_OPS = ("in", "not_in")
 FUNNEL_ORDERS = ("ordered", "strict", "any")
 RETENTION_KINDS = ("first_time", "recurring")
 MAX_DAYS = 366
@@ -23,11 +25,34 @@ MAX_NAME = 200
 
 
 @dataclass(frozen=True)
+class Behaviour:
+    """A cohort's rule on behaviour: did `event` at least `min_count` times in the `days` before
+    the query runs (`since`, set when the cohort is read for a query)."""
+
+    event: str
+    min_count: int = 1
+    days: int = 30
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CohortRule:
+    """A cohort as a query sees it: static (its members in CohortMember, by `id`) or by rules
+    (all of `filters`, on the person's properties, and all of `behaviours` hold)."""
+
+    id: int
+    static: bool
+    filters: tuple["Filter", ...] = ()
+    behaviours: tuple[Behaviour, ...] = ()
+
+
+@dataclass(frozen=True)
 class Filter:
-    type: str  # "event" or "person"
-    key: str
-    op: str
-    value: str | int | float | bool | None = None
+    type: str  # "event", "person" or "cohort"
+    key: str  # "" for a cohort
+    op: str  # OPS; for a cohort "in" or "not_in"
+    value: str | int | float | bool | None = None  # for a cohort, its id
+    cohort: CohortRule | None = None  # a cohort filter's cohort, read when the query is parsed
 
 
 @dataclass(frozen=True)
@@ -133,15 +158,34 @@ class LifecycleQuery(_PerInterval):
     kind: str = "lifecycle"
 
 
-Query = TrendsQuery | FunnelQuery | RetentionQuery | StickinessQuery | LifecycleQuery
+@dataclass(frozen=True)
+class PathsQuery:
+    """The paths persons take after `start_event` (or before `end_event`), session by session."""
+
+    range: Range
+    start_event: str | None = None
+    end_event: str | None = None
+    steps: int = 5  # events on a path, the start (or end) event included
+    limit: int = 10  # transitions kept per step, the most frequent
+    session_seconds: int = 30 * 60  # a longer gap between two events starts a new session
+    exclude_events: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    exclude_test_accounts: bool = False
+    kind: str = "paths"
+
+
+Query = TrendsQuery | FunnelQuery | RetentionQuery | StickinessQuery | LifecycleQuery | PathsQuery
+CohortLookup = Callable[[int], CohortRule | None]
 
 
 class _Errors:
-    """Collects field errors, named under `prefix` ("query.series.0.math"); raises them at once."""
+    """Collects field errors, named under `prefix` ("query.series.0.math"); raises them at once.
+    `cohorts` finds a cohort filter's cohort by id (None where cohorts cannot be used)."""
 
-    def __init__(self, prefix: str = "query"):
+    def __init__(self, prefix: str = "query", cohorts: CohortLookup | None = None):
         self.prefix = prefix
         self.errors: dict[str, list[str]] = {}
+        self.cohorts = cohorts
 
     def add(self, path: str, message: str) -> None:
         if not self.prefix:
@@ -235,10 +279,27 @@ def _range(data, errors, *, max_days=MAX_DAYS) -> Range | None:
     return Range(date_from, date_to)
 
 
+def _cohort_filter(data, path, errors) -> Filter:
+    op = _choice(data, "op", f"{path}.op", COHORT_OPS, "in", errors)
+    value = data.get("value")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        errors.add(f"{path}.value", "Give the cohort's id (a whole number).")
+        return Filter("cohort", "", op, None)
+    if errors.cohorts is None:
+        errors.add(f"{path}.type", "A cohort cannot be used here.")
+        return Filter("cohort", "", op, value)
+    rule = errors.cohorts(value)
+    if rule is None:
+        errors.add(f"{path}.value", f"There is no cohort {value} in this organisation.")
+    return Filter("cohort", "", op, value, cohort=rule)
+
+
 def _filter(data, path, errors) -> Filter | None:
     if _obj(data, path, errors) is None:
         return None
-    ftype = _choice(data, "type", f"{path}.type", ("event", "person"), "event", errors)
+    ftype = _choice(data, "type", f"{path}.type", ("event", "person", "cohort"), "event", errors)
+    if ftype == "cohort":
+        return _cohort_filter(data, path, errors)
     key = _name(data, "key", f"{path}.key", errors)
     op = _choice(data, "op", f"{path}.op", OPS, "eq", errors)
     value = data.get("value")
@@ -389,26 +450,62 @@ def _per_interval(cls):
     return parse
 
 
+def _paths(data, errors) -> PathsQuery:
+    rng = _range(data, errors)
+    start = _name(data, "start_event", "start_event", errors, required=False)
+    end = _name(data, "end_event", "end_event", errors, required=False)
+    if (data.get("start_event") is None) == (data.get("end_event") is None):
+        errors.add("start_event", "Give either start_event (paths after it) or end_event (paths before it).")
+    excluded = data.get("exclude_events", [])
+    names = []
+    if not isinstance(excluded, list) or len(excluded) > 20:
+        errors.add("exclude_events", "Give a list of at most 20 event names.")
+        excluded = []
+    for i, item in enumerate(excluded):
+        names.append(_name({"event": item}, "event", f"exclude_events.{i}", errors) or "")
+    if start in names or end in names:
+        errors.add("exclude_events", "Do not exclude the event the paths start or end at.")
+    return PathsQuery(
+        range=rng,
+        start_event=start,
+        end_event=end,
+        steps=_int(data, "steps", "steps", 5, 2, 10, errors),
+        limit=_int(data, "limit", "limit", 10, 1, 50, errors),
+        session_seconds=60 * _int(data, "session_minutes", "session_minutes", 30, 1, 24 * 60, errors),
+        exclude_events=tuple(names),
+        **_common(data, errors),
+    )
+
+
 KINDS = {
     "trends": _trends,
     "funnel": _funnel,
     "retention": _retention,
     "stickiness": _per_interval(StickinessQuery),
     "lifecycle": _per_interval(LifecycleQuery),
+    "paths": _paths,
 }
 
 
-def filters_parse(data, path: str) -> tuple[Filter, ...]:
-    """A list of filters (e.g. a setting's); ValidationError naming the field at fault."""
+def filters_parse(data, path: str, *, types=("event", "person", "cohort")) -> tuple[Filter, ...]:
+    """A list of filters (e.g. a setting's, or a cohort's rules, `types` allowed); ValidationError
+    naming the field at fault. No cohort can be used in them."""
     errors = _Errors(prefix="")
     filters = _filters({"filters": data}, "filters", path, errors)
+    for i, f in enumerate(filters):
+        if f.type not in types:
+            errors.add(f"{path}.{i}.type", f"Choose one of: {', '.join(types)}.")
     errors.raise_any()
     return filters
 
 
-def query_parse(data) -> Query:
-    """The query `data` (JSON) describes; ValidationError naming every field at fault."""
-    errors = _Errors()
+def query_parse(data, *, cohorts: CohortLookup | None = None) -> Query:
+    """The query `data` (JSON) describes; ValidationError naming every field at fault.
+
+    `cohorts(id)` gives a cohort filter's cohort (None: no such cohort, a 422 naming the field);
+    without it a cohort filter is refused. cohorts.query_read(data) parses with the current
+    tenant's cohorts: what the API and services call."""
+    errors = _Errors(cohorts=cohorts)
     if _obj(data, "", errors) is None:
         errors.raise_any()
     kind = data.get("kind")
