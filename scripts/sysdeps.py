@@ -9,6 +9,7 @@ exits 1, so a test run never passes with a part of the suite silently skipped. F
 missing program only disables its feature, so it is a warning, not an error.
 """
 
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -20,17 +21,24 @@ PROGRAMS = {
     "chromium": ("chromium", "the browser tests drive it through Playwright"),
     "pgbouncer": ("pgbouncer", "the PgBouncer end-to-end tests run one"),
     "wrk": ("wrk", "the HTTP benchmarks load the server with it"),
+    "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
 }
 NEEDS = {
-    "run": ["xmlsec1"],
-    "test": ["xmlsec1", "chromium", "pgbouncer"],
-    "bench": ["xmlsec1", "wrk"],
+    "run": ["xmlsec1", "libmagic"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "libmagic"],
+    "bench": ["xmlsec1", "wrk", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
 PATHS = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer", "xmlsec1": "/usr/bin/xmlsec1"}
 
 
+# Libraries rather than programs: found as the dynamic loader finds them.
+LIBRARIES = {"libmagic": "magic"}
+
+
 def present(program: str) -> bool:
+    if program in LIBRARIES:
+        return ctypes.util.find_library(LIBRARIES[program]) is not None
     path = PATHS.get(program)
     return os.access(path, os.X_OK) if path else shutil.which(program) is not None
 
