@@ -36,7 +36,10 @@ class ContentConfig(HubAppConfig):
         from .models import Document, Folder, Tag, Version
 
         register_permission(
-            Permission("content.view", "Files: see and download", role="viewer", description="Browse folders, open and download documents."),
+            Permission(
+                "content.view", "Files: see and download", role="viewer",
+                description="Browse folders, open and download documents.",
+            ),
             Permission(
                 "content.edit", "Files: upload and change", role="member",
                 description="Upload files, save versions, check documents out, rename, move and trash them.",
@@ -49,7 +52,9 @@ class ContentConfig(HubAppConfig):
         register_nav_item(NavItem("Files", "content:index", icon="list", permission="content.view", weight=40))
         register_api_scope(ApiScope("content", "Files: folders, documents, versions and downloads.", label="Files"))
         register_event_type(*EVENT_TYPES)
-        register_search_provider(SearchProvider("documents", "Files", selectors.document_search, permission="content.view"))
+        register_search_provider(
+            SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
+        )
         register_periodic_task(
             PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0)
         )

@@ -22,9 +22,9 @@ _DOCUMENT = payload_schema(
 )
 
 
-def _said(event, verb: str, thing: str) -> str:
+def _said(event, verb: str, thing: str, after: str = "") -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
-    return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
+    return f"{actor} {verb} the {thing} “{name}”{after}" if actor else f"The {thing} “{name}” was {verb}{after}"
 
 
 def _versioned(event) -> str:
@@ -34,6 +34,10 @@ def _versioned(event) -> str:
 
 def _document_link(event) -> str:
     return reverse("content:document", args=[event.payload["document_id"]])
+
+
+def _trash_link(event) -> str:
+    return reverse("content:trash")
 
 
 def _folder_link(event) -> str:
@@ -51,7 +55,7 @@ EVENT_TYPES = [
     ),
     EventType(
         "content.folder_trashed", "Folder moved to the trash", "A folder and what it holds went to the trash.", _FOLDER,
-        summary=lambda e: _said(e, "moved to the trash", "folder"),
+        summary=lambda e: _said(e, "moved", "folder", " to the trash"), link=_trash_link,
     ),
     EventType(
         "content.folder_restored", "Folder restored", "A folder came back from the trash.", _FOLDER,
@@ -71,7 +75,7 @@ EVENT_TYPES = [
     ),
     EventType(
         "content.document_trashed", "Document moved to the trash", "A document went to the trash.", _DOCUMENT,
-        summary=lambda e: _said(e, "moved to the trash", "document"),
+        summary=lambda e: _said(e, "moved", "document", " to the trash"), link=_trash_link,
     ),
     EventType(
         "content.document_restored", "Document restored", "A document came back from the trash.", _DOCUMENT,

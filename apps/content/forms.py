@@ -7,7 +7,9 @@ class FolderForm(forms.Form):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="File", allow_empty_file=True)
-    note = forms.CharField(label="Note", max_length=500, required=False, help_text="What this file is, for the history.")
+    note = forms.CharField(
+        label="Note", max_length=500, required=False, help_text="What this file is, for the history."
+    )
 
 
 class VersionForm(forms.Form):

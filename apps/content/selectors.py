@@ -1,6 +1,7 @@
 """Reads. The schema being served holds only its tenant's content, so no query can reach another's."""
 
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from apps.core.registry import SearchResult
@@ -10,19 +11,17 @@ from .kinds import kind_label
 from .models import Blob, Document, Folder, Version
 
 
-def trashed_folder_ids() -> set[int]:
-    """Folders in the trash and every folder inside them."""
-    ids = set(Folder.objects.filter(trashed_at__isnull=False).values_list("pk", flat=True))
-    frontier = ids
-    while frontier:
-        frontier = set(Folder.objects.filter(parent__in=frontier).values_list("pk", flat=True)) - ids
-        ids |= frontier
-    return ids
+# The folders in the trash and every folder inside them, as a subquery (one statement).
+TRASHED_FOLDERS = """
+    WITH RECURSIVE trashed AS (
+        SELECT id FROM content_folder WHERE trashed_at IS NOT NULL
+        UNION SELECT f.id FROM content_folder f JOIN trashed ON f.parent_id = trashed.id
+    ) SELECT id FROM trashed"""
 
 
 def folder_list(*, parent: Folder | None = None, everywhere: bool = False) -> QuerySet[Folder]:
     """Live folders in `parent` (the top when None), or all live folders."""
-    folders = Folder.objects.filter(trashed_at__isnull=True).exclude(pk__in=trashed_folder_ids())
+    folders = Folder.objects.exclude(pk__in=RawSQL(TRASHED_FOLDERS, []))
     return folders if everywhere else folders.filter(parent=parent)
 
 
@@ -41,13 +40,16 @@ def folder_path(folder: Folder | None) -> list[Folder]:
 
 
 def document_list(*, folder: Folder | None = None, everywhere: bool = False) -> QuerySet[Document]:
-    documents = (
-        Document.objects.filter(trashed_at__isnull=True)
-        .exclude(folder__in=trashed_folder_ids())
-        .select_related("current__blob", "current__created_by", "locked_by", "folder")
-        .prefetch_related("tags")
-    )
+    documents = _live_documents().select_related("current__created_by", "locked_by", "folder").prefetch_related("tags")
     return documents if everywhere else documents.filter(folder=folder)
+
+
+def _live_documents() -> QuerySet[Document]:
+    return (
+        Document.objects.filter(trashed_at__isnull=True)
+        .exclude(folder__in=RawSQL(TRASHED_FOLDERS, []))
+        .select_related("current__blob")
+    )
 
 
 def document_get(*, pk) -> Document:
@@ -79,7 +81,7 @@ def storage_used(*, tenant) -> dict:
 
 def document_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
     """The command palette's documents (search provider): by name, one query."""
-    found = document_list(everywhere=True).filter(name__icontains=query).order_by("name")[:limit]
+    found = _live_documents().filter(name__icontains=query).order_by("name")[:limit]
     return [
         SearchResult(d.name, reverse("content:document", args=[d.pk]), kind_label(d.current.blob.mime_type))
         for d in found

@@ -103,7 +103,9 @@ def folder_trash(*, tenant, actor, folder: Folder) -> None:
 def folder_restore(*, tenant, actor, folder: Folder) -> None:
     with schema_context(tenant.schema_name), transaction.atomic():
         if _taken(Folder, name=folder.name, parent=folder.parent):
-            raise ValidationError({"name": [f"A folder called “{folder.name}” is there now: rename one of them first."]})
+            raise ValidationError(
+                {"name": [f"A folder called “{folder.name}” is there now: rename one of them first."]}
+            )
         folder.trashed_at = None
         folder.save(update_fields=["trashed_at"])
         publish("content.folder_restored", {"folder_id": folder.pk, "name": folder.name}, tenant=tenant, actor=actor)
@@ -123,7 +125,8 @@ def _receive(tenant, fileobj, name: str) -> storage.Incoming:
         raise ValidationError(
             {
                 "file": [
-                    f"Your organisation's storage is full: {filesizeformat(used)} of {filesizeformat(limits['quota_bytes'])} "
+                    f"Your organisation's storage is full: {filesizeformat(used)} of "
+                    f"{filesizeformat(limits['quota_bytes'])} "
                     "used. Delete files from the trash or move to a larger plan."
                 ]
             }
@@ -169,7 +172,9 @@ def document_upload(
     try:
         with schema_context(tenant.schema_name), transaction.atomic():
             if _taken(Document, name=name, folder=folder):
-                raise ValidationError({"name": [f"There is already a document called “{name}” here: add a version to it."]})
+                raise ValidationError(
+                    {"name": [f"There is already a document called “{name}” here: add a version to it."]}
+                )
             blob = _blob_for(tenant, incoming)
             document = Document.objects.create(name=name, folder=folder, created_by=actor, metadata=metadata or {})
             version = Version.objects.create(document=document, number=1, blob=blob, note=note, created_by=actor)
@@ -190,7 +195,11 @@ def document_version_add(*, tenant, actor, document: Document, fileobj, note: st
     incoming = _receive(tenant, fileobj, document.name)
     try:
         with schema_context(tenant.schema_name), transaction.atomic():
-            document = Document.objects.select_for_update(of=("self",)).select_related("current__blob", "locked_by").get(pk=document.pk)
+            document = (
+                Document.objects.select_for_update(of=("self",))
+                .select_related("current__blob", "locked_by")
+                .get(pk=document.pk)
+            )
             _check_lock(document, actor)  # again, under the lock: two editors at once
             if document.current and document.current.blob.sha256 == incoming.sha256:
                 return document.current
@@ -217,7 +226,9 @@ def document_version_restore(*, tenant, actor, document: Document, version: Vers
     """Makes an old version current again, as a new version (history is never rewritten)."""
     _check_lock(document, actor)
     with schema_context(tenant.schema_name), transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).select_related("current", "locked_by").get(pk=document.pk)
+        document = (
+            Document.objects.select_for_update(of=("self",)).select_related("current", "locked_by").get(pk=document.pk)
+        )
         _check_lock(document, actor)
         blob = Blob.objects.select_for_update().get(pk=version.blob_id)
         return _version_add(tenant, actor, document, blob, f"Restored from version {version.number}")
@@ -305,7 +316,12 @@ def document_purge(*, tenant, actor, document: Document) -> None:
     with schema_context(tenant.schema_name):
         blob_ids = list(document.versions.values_list("blob_id", flat=True))
         with transaction.atomic():
-            publish("content.document_purged", {"document_id": document.pk, "name": document.name}, tenant=tenant, actor=actor)
+            publish(
+                "content.document_purged",
+                {"document_id": document.pk, "name": document.name},
+                tenant=tenant,
+                actor=actor,
+            )
             document.delete()
         blobs_release(tenant=tenant, blob_ids=blob_ids)
 

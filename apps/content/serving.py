@@ -29,7 +29,7 @@ def version_response(request, *, schema: str, version: Version, inline: bool = F
         "Content-Disposition": content_disposition_header(not show, version.document.name),
         "X-Content-Type-Options": "nosniff",
         # Even a file a browser decided to render could not run script nor load anything.
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
         # A version's bytes never change: caches may keep them (only for this user).
         "Cache-Control": "private, max-age=31536000, immutable",
     }

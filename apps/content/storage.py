@@ -108,7 +108,12 @@ def _check_kind(name: str, detected: str) -> None:
         return
     extension = Path(name).suffix.lower()
     raise ValidationError(
-        {"file": [f"The name ends in {extension} but the file is {_describe(detected)}: rename it or upload the right file."]}
+        {
+            "file": [
+                f"The name ends in {extension} but the file is {_describe(detected)}: "
+                "rename it or upload the right file."
+            ]
+        }
     )
 
 
@@ -127,7 +132,12 @@ def _check_pixels(path: Path) -> None:
         raise ValidationError({"file": ["The picture is damaged or in a format we cannot read."]}) from None
     if width * height > MAX_PIXELS:
         raise ValidationError(
-            {"file": [f"The picture is {width:,} × {height:,} pixels: at most {MAX_PIXELS // 1_000_000} megapixels, please."]}
+            {
+                "file": [
+                    f"The picture is {width:,} × {height:,} pixels: "
+                    f"at most {MAX_PIXELS // 1_000_000} megapixels, please."
+                ]
+            }
         )
 
 

@@ -13,7 +13,7 @@ from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
-from . import selectors, serving, services
+from . import selectors, services, serving
 from .forms import FolderForm, RenameForm, UploadForm, VersionForm
 from .kinds import kind_label
 from .models import Document, Folder
@@ -76,7 +76,9 @@ def folder_create(request, folder_id=None):
     form = FolderForm(request.POST)
     if form.is_valid():
         try:
-            folder = services.folder_create(tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"], parent=parent)
+            folder = services.folder_create(
+                tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"], parent=parent
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -181,7 +183,9 @@ def rename(request, pk):
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
-            services.document_update(tenant=request.tenant, actor=request.user, document=document, name=form.cleaned_data["name"])
+            services.document_update(
+                tenant=request.tenant, actor=request.user, document=document, name=form.cleaned_data["name"]
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -198,7 +202,9 @@ def version_restore(request, pk, number):
     if old is None:
         raise Http404
     try:
-        version = services.document_version_restore(tenant=request.tenant, actor=request.user, document=document, version=old)
+        version = services.document_version_restore(
+            tenant=request.tenant, actor=request.user, document=document, version=old
+        )
     except services.DocumentLocked as exc:
         messages.error(request, str(exc))
     else:

@@ -71,7 +71,10 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
         if "name" not in data:
             raise ValidationError({"name": ["Give it a name."]})
         folder = services.folder_create(
-            tenant=request.tenant, actor=request.user, name=data["name"], parent=folder_or_422(data.get("parent"), "parent")
+            tenant=request.tenant,
+            actor=request.user,
+            name=data["name"],
+            parent=folder_or_422(data.get("parent"), "parent"),
         )
         return Response(FolderSerializer(folder).data, status=201)
 
@@ -79,7 +82,9 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
         folder = self.get_object()
         data = self._valid(FolderWriteSerializer, request.data)
         parent = folder_or_422(data["parent"], "parent") if "parent" in data else ...
-        services.folder_update(tenant=request.tenant, actor=request.user, folder=folder, name=data.get("name"), parent=parent)
+        services.folder_update(
+            tenant=request.tenant, actor=request.user, folder=folder, name=data.get("name"), parent=parent
+        )
         return Response(FolderSerializer(folder).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -103,8 +108,12 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
         ],
     ),
     retrieve=extend_schema(summary="One document"),
-    create=extend_schema(summary="Upload a document (multipart)", request={"multipart/form-data": DocumentUploadSerializer}),
-    partial_update=extend_schema(summary="Rename, move, tag or change a document's metadata", request=DocumentUpdateSerializer),
+    create=extend_schema(
+        summary="Upload a document (multipart)", request={"multipart/form-data": DocumentUploadSerializer}
+    ),
+    partial_update=extend_schema(
+        summary="Rename, move, tag or change a document's metadata", request=DocumentUpdateSerializer
+    ),
     destroy=extend_schema(summary="Move a document to the trash"),
 )
 class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
@@ -158,20 +167,23 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
         responses={200: _BYTES, 206: _BYTES},
     )
     @action(detail=True, methods=["get"])
-    def download(self, request, pk=None):
+    def download(self, request, pk=None, **kwargs):
         document = self.get_object()
         return serving.version_response(
             request._request, schema=connection.schema_name, version=document.current,
             inline=request.query_params.get("inline") in ("1", "true"),
         )  # fmt: skip
 
-    @extend_schema(methods=["GET"], summary="The document's versions, newest first", responses=VersionSerializer(many=True))
+    @extend_schema(
+        methods=["GET"], summary="The document's versions, newest first", responses=VersionSerializer(many=True)
+    )
     @extend_schema(
         methods=["POST"], summary="Upload a new version (multipart); 409 while someone else has it checked out",
-        request={"multipart/form-data": VersionUploadSerializer}, responses={201: VersionSerializer, 200: VersionSerializer},
+        request={"multipart/form-data": VersionUploadSerializer},
+        responses={201: VersionSerializer, 200: VersionSerializer},
     )  # fmt: skip
     @action(detail=True, methods=["get", "post"])
-    def versions(self, request, pk=None):
+    def versions(self, request, pk=None, **kwargs):
         document = self.get_object()
         if request.method == "GET":
             return Response(VersionSerializer(selectors.version_list(document=document), many=True).data)
@@ -193,14 +205,16 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     @extend_schema(summary="Download one version", responses={200: _BYTES, 206: _BYTES})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})/download")
-    def version_download(self, request, pk=None, number=None):
+    def version_download(self, request, pk=None, number=None, **kwargs):
         document = self.get_object()
         version = self._version(document, number)
         return serving.version_response(request._request, schema=connection.schema_name, version=version)
 
-    @extend_schema(summary="Make an old version current again (as a new version)", request=None, responses={201: VersionSerializer})
+    @extend_schema(
+        summary="Make an old version current again (as a new version)", request=None, responses={201: VersionSerializer}
+    )
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]{1,9})/restore")
-    def version_restore(self, request, pk=None, number=None):
+    def version_restore(self, request, pk=None, number=None, **kwargs):
         document = self.get_object()
         try:
             version = services.document_version_restore(
@@ -212,12 +226,12 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     @extend_schema(summary="Check the document out: others cannot add versions until you check it in", request=None)
     @action(detail=True, methods=["post"])
-    def lock(self, request, pk=None):
+    def lock(self, request, pk=None, **kwargs):
         return self._locking(services.document_lock, request)
 
     @extend_schema(summary="Check the document in (admins may end someone else's check-out)", request=None)
     @action(detail=True, methods=["post"])
-    def unlock(self, request, pk=None):
+    def unlock(self, request, pk=None, **kwargs):
         force = request.membership.allows("content.manage")
         return self._locking(lambda **kw: services.document_unlock(force=force, **kw), request)
 
@@ -228,9 +242,13 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
             raise Conflict(str(exc)) from None
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data)
 
-    @extend_schema(summary="Copy a document (its bytes are stored once)", request=DocumentCopySerializer, responses={201: DocumentSerializer})
+    @extend_schema(
+        summary="Copy a document (its bytes are stored once)",
+        request=DocumentCopySerializer,
+        responses={201: DocumentSerializer},
+    )
     @action(detail=True, methods=["post"])
-    def copy(self, request, pk=None):
+    def copy(self, request, pk=None, **kwargs):
         document = self.get_object()
         data = FolderViewSet._valid(DocumentCopySerializer, request.data)
         copy = services.document_copy(
@@ -261,13 +279,13 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
 
     @extend_schema(summary="Bring a document back from the trash", request=None, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
+    def restore(self, request, pk=None, **kwargs):
         document = self.get_object()
         services.document_restore(tenant=request.tenant, actor=request.user, document=document)
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data)
 
     @extend_schema(summary="Delete a trashed document for good (admins)", responses={204: None})
-    def destroy(self, request, pk=None):
+    def destroy(self, request, pk=None, **kwargs):
         services.document_purge(tenant=request.tenant, actor=request.user, document=self.get_object())
         return Response(status=204)
 
