@@ -10,7 +10,6 @@ from . import storage
 from .kinds import kind_label
 from .models import Blob, Document, Folder, Version
 
-
 # The folders in the trash and every folder inside them, as a subquery (one statement).
 TRASHED_FOLDERS = """
     WITH RECURSIVE trashed AS (

@@ -463,7 +463,6 @@ if env("HUB_CONTENT_S3_BUCKET", default=""):
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": env.int("HUB_CONTENT_URL_SECONDS", default=300),
         },
     }
 # Per plan: the largest file and the storage a tenant may use (bytes; blobs counted once).

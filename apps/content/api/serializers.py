@@ -6,7 +6,7 @@ from ..models import Document, Folder, Version
 
 
 class FolderSerializer(HubModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Folder
@@ -20,7 +20,7 @@ class FolderWriteSerializer(serializers.Serializer):
 
 
 class DocumentSerializer(HubModelSerializer):
-    folder = serializers.PrimaryKeyRelatedField(read_only=True)
+    folder = serializers.IntegerField(source="folder_id", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     version = serializers.IntegerField(source="current.number", read_only=True, allow_null=True)
     size = serializers.IntegerField(source="current.blob.size", read_only=True, allow_null=True)
@@ -38,26 +38,23 @@ class DocumentSerializer(HubModelSerializer):
 
 
 class DocumentUploadSerializer(serializers.Serializer):
+    """multipart/form-data: no nulls, and metadata as JSON text."""
+
     file = serializers.FileField(allow_empty_file=True, use_url=False)
     name = StrictCharField(max_length=1000, required=False, help_text="Defaults to the file's name.")
-    folder = serializers.IntegerField(required=False, allow_null=True)
+    folder = serializers.IntegerField(required=False, min_value=1, help_text="A folder's id; the top without.")
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     tags = serializers.ListField(child=StrictCharField(max_length=60), required=False, default=list)
-    metadata = serializers.JSONField(required=False, default=dict)
-
-    def validate_metadata(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Metadata is a JSON object of fields and values.")
-        return value
+    metadata = StrictCharField(
+        required=False, allow_blank=True, default="", help_text='A JSON object of fields and values: {"invoice": "2026-114"}'
+    )
 
 
 class DocumentUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=1000, required=False)
-    folder = serializers.IntegerField(required=False, allow_null=True)
+    folder = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     tags = serializers.ListField(child=StrictCharField(max_length=60), required=False)
-    metadata = serializers.JSONField(required=False)
-
-    validate_metadata = DocumentUploadSerializer.validate_metadata
+    metadata = serializers.DictField(required=False)
 
 
 class VersionUploadSerializer(serializers.Serializer):

@@ -1,5 +1,7 @@
 """/api/v1/content/: folders, documents, versions, downloads, check-out, trash, storage."""
 
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
@@ -27,6 +29,8 @@ from .serializers import (
 )
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
+# Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
+_DOWNLOAD = {(200, "*/*"): _BYTES, (206, "*/*"): _BYTES}
 
 
 def folder_or_422(pk, field: str = "folder") -> Folder | None:
@@ -36,6 +40,18 @@ def folder_or_422(pk, field: str = "folder") -> Folder | None:
         return selectors.folder_get(pk=pk)
     except Folder.DoesNotExist:
         raise ValidationError({field: ["No such folder."]}) from None
+
+
+def metadata_or_422(text: str) -> dict:
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValidationError({"metadata": ['Give a JSON object of fields and values, e.g. {"invoice": "2026-114"}.']})
+    return value
 
 
 class ContentAPI:
@@ -56,6 +72,9 @@ class ContentAPI:
 )
 class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
     serializer_class = FolderSerializer
+    problem_statuses = (422,)
+    ordering_fields = ["name", "created", "id"]
+    ordering = ("name", "id")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -118,9 +137,16 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
 )
 class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
     serializer_class = DocumentSerializer
+    ordering_fields = ["name", "updated", "created", "id"]
+    ordering = ("name", "id")
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    problem_statuses = (409,)
+    problem_statuses = (409, 422)
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "PATCH":
+            return [JSONParser()]  # multipart is for files only
+        return super().get_parsers()
 
     def get_queryset(self):
         params = self.request.query_params
@@ -130,12 +156,12 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
                 documents = documents.filter(name__icontains=params["q"])
             if params.get("tag"):
                 documents = documents.filter(tags__name__iexact=params["tag"])
-            return documents.order_by("name", "id")
+            return documents
         if self.action == "list":
             folder = params.get("folder")
             if folder is not None and not folder.isdigit():
                 raise ValidationError({"folder": ["A folder's id is a number."]})
-            return selectors.document_list(folder=folder_or_422(int(folder)) if folder else None).order_by("name", "id")
+            return selectors.document_list(folder=folder_or_422(int(folder)) if folder else None)
         return selectors.document_list(everywhere=True)
 
     def create(self, request, *args, **kwargs):
@@ -143,7 +169,8 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
         upload = data["file"]
         document = services.document_upload(
             tenant=request.tenant, actor=request.user, fileobj=upload, name=data.get("name") or upload.name,
-            folder=folder_or_422(data.get("folder")), note=data["note"], tags=data["tags"], metadata=data["metadata"],
+            folder=folder_or_422(data.get("folder")), note=data["note"], tags=data["tags"],
+            metadata=metadata_or_422(data["metadata"]),
         )  # fmt: skip
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data, status=201)
 
@@ -164,7 +191,7 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
     @extend_schema(
         summary="Download the current version",
         parameters=[OpenApiParameter("inline", bool, description="Show pictures, PDFs and text in the browser")],
-        responses={200: _BYTES, 206: _BYTES},
+        responses=_DOWNLOAD,
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None, **kwargs):
@@ -182,7 +209,7 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
         request={"multipart/form-data": VersionUploadSerializer},
         responses={201: VersionSerializer, 200: VersionSerializer},
     )  # fmt: skip
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def versions(self, request, pk=None, **kwargs):
         document = self.get_object()
         if request.method == "GET":
@@ -203,7 +230,7 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
             raise Http404
         return version
 
-    @extend_schema(summary="Download one version", responses={200: _BYTES, 206: _BYTES})
+    @extend_schema(summary="Download one version", responses=_DOWNLOAD)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})/download")
     def version_download(self, request, pk=None, number=None, **kwargs):
         document = self.get_object()
@@ -263,13 +290,15 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
 )
 class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
     serializer_class = DocumentSerializer
+    ordering_fields = ["trashed_at", "name", "id"]
+    ordering = ("-trashed_at", "-id")
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def required_permission(self, request):
         return "content.manage" if request.method == "DELETE" else None
 
     def get_queryset(self):
-        return selectors.trash_list()[1].order_by("-trashed_at", "id")
+        return selectors.trash_list()[1]
 
     def get_object(self):
         try:
