@@ -46,7 +46,10 @@ class DocumentUploadSerializer(serializers.Serializer):
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     tags = serializers.ListField(child=StrictCharField(max_length=60), required=False, default=list)
     metadata = StrictCharField(
-        required=False, allow_blank=True, default="", help_text='A JSON object of fields and values: {"invoice": "2026-114"}'
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='A JSON object of fields and values: {"invoice": "2026-114"}',
     )
 
 
