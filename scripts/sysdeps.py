@@ -9,6 +9,7 @@ exits 1, so a test run never passes with a part of the suite silently skipped. F
 missing program only disables its feature, so it is a warning, not an error.
 """
 
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -22,11 +23,12 @@ PROGRAMS = {
     "wrk": ("wrk", "the HTTP benchmarks load the server with it"),
     "nats-server": ("nats-server", "the event-stream tests and benchmark publish to NATS JetStream"),
     "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
+    "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
 }
 NEEDS = {
-    "run": ["xmlsec1"],
-    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup"],
-    "bench": ["xmlsec1", "wrk", "nats-server"],
+    "run": ["xmlsec1", "libmagic"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic"],
+    "bench": ["xmlsec1", "wrk", "nats-server", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
 PATHS = {
@@ -37,7 +39,13 @@ PATHS = {
 }
 
 
+# Libraries rather than programs: found as the dynamic loader finds them.
+LIBRARIES = {"libmagic": "magic"}
+
+
 def present(program: str) -> bool:
+    if program in LIBRARIES:
+        return ctypes.util.find_library(LIBRARIES[program]) is not None
     path = PATHS.get(program)
     return os.access(path, os.X_OK) if path else shutil.which(program) is not None
 

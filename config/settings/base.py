@@ -51,6 +51,7 @@ HUB_APPS = [
     "apps.notifications",
     "apps.api",
     "apps.analytics",
+    "apps.content",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -485,6 +486,38 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / ".data" / "media"
+# Content's blobs (apps.content.storage): each tenant's under its own prefix, never served by URL.
+# The local file system by default; an S3-compatible bucket when HUB_CONTENT_S3_BUCKET is set.
+HUB_CONTENT_ROOT = env.path("HUB_CONTENT_ROOT", default=BASE_DIR / ".data" / "content")
+STORAGES["content"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    # A blob's name is its hash: writing it again writes the same bytes.
+    "OPTIONS": {"location": HUB_CONTENT_ROOT, "base_url": None, "allow_overwrite": True},
+}
+if env("HUB_CONTENT_S3_BUCKET", default=""):
+    STORAGES["content"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("HUB_CONTENT_S3_BUCKET"),
+            "endpoint_url": env("HUB_CONTENT_S3_ENDPOINT_URL", default=None),
+            "region_name": env("HUB_CONTENT_S3_REGION", default=None),
+            "access_key": env("HUB_CONTENT_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("HUB_CONTENT_S3_SECRET_ACCESS_KEY", default=None),
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+# Per plan: the largest file and the storage a tenant may use (bytes; blobs counted once).
+HUB_CONTENT_LIMITS = {
+    "free": {"max_file_bytes": 25 * 2**20, "quota_bytes": 1 * 2**30},
+    "team": {"max_file_bytes": 2 * 2**30, "quota_bytes": 100 * 2**30},
+    "enterprise": {"max_file_bytes": 20 * 2**30, "quota_bytes": 2 * 2**40},
+}
+# Trashed folders and documents are purged after this many days.
+HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
+# A check-out (lock) lapses after this many hours without a check-in.
+HUB_CONTENT_LOCK_HOURS = env.int("HUB_CONTENT_LOCK_HOURS", default=8)
 # The platform's name where no organisation's applies: emails from the public site, the admin.
 HUB_PLATFORM_NAME = env("HUB_PLATFORM_NAME", default="ReactDjango-Hub")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

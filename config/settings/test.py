@@ -15,6 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 if env("EMAIL_FILE_PATH", default=""):  # a server the browser tests start writes its emails there
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH")
+STORAGES["content"]["OPTIONS"]["location"] = HUB_CONTENT_ROOT = BASE_DIR / ".data" / "test-content"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # Serve static files straight from the source folders, no collectstatic needed.

@@ -7,8 +7,10 @@ import secrets
 import time
 
 import pytest
+from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
+from apps.content import services as content
 from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from tests.browser.conftest import (  # noqa: F401
@@ -45,6 +47,10 @@ SHELL_PAGES = {
     "authenticator": "/security/authenticator/",
     "webhook": "/webhooks/{endpoint}/",
     "hello-plugin": "/plugins/hello/",
+    "files": "/content/",
+    "files-folder": "/content/folders/{folder}/",
+    "files-document": "/content/documents/{document}/",
+    "files-trash": "/content/trash/",
 }
 PUBLIC_PAGES = {"landing": "/", "sign-up": "/accounts/signup/", "password-reset": "/accounts/password/reset/"}
 CODE_LIKE = ("<", "{", "None", "_", "  ")
@@ -74,6 +80,12 @@ def kit_tenant(django_db_setup, django_db_blocker):
             tenant.endpoint = WebhookEndpoint.objects.create(
                 url="https://hooks.example.com/in", event_types=[], secret="whsec_kit"
             ).pk
+        folder = content.folder_create(tenant=tenant, actor=owner, name="Reports")
+        tenant.folder = folder.pk
+        tenant.document = content.document_upload(
+            tenant=tenant, actor=owner, fileobj=ContentFile(b"Q3: up 12 %", name="q3.txt"), name="Q3 report.txt",
+            folder=folder, note="First draft",
+        ).pk  # fmt: skip
         try:
             yield tenant, owner
         finally:
@@ -116,7 +128,13 @@ def test_every_shell_page_passes_axe(kit_tenant, live_hub, chromium, theme, view
         save_screenshot(page, "log-in")
         log_in(page, live_hub, tenant, owner)
         for name, path in SHELL_PAGES.items():
-            response = page.goto(url(live_hub, tenant, path.format(endpoint=tenant.endpoint)))
+            response = page.goto(
+                url(
+                    live_hub,
+                    tenant,
+                    path.format(endpoint=tenant.endpoint, folder=tenant.folder, document=tenant.document),
+                )
+            )
             assert response.status == 200, (name, response.status)
             expect(page.locator("html")).to_have_attribute("data-theme", theme)
             found[name] = axe_violations(page) + page_problems(page, viewport, suffix=f" · {tenant.name}")

@@ -2,10 +2,12 @@
 (members, webhooks, API keys), by the member's role, in the member's own tenant only."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from apps.content.services import document_upload
 from apps.core import search
 from apps.core.registry import SearchProvider, registry
 from apps.notifications.models import WebhookEndpoint
@@ -93,12 +95,14 @@ def test_each_provider_gives_at_most_five_in_one_query(tenant_a, owner_a):
         MembershipFactory(tenant=tenant_a, user=UserFactory(email=f"many{i}@a.test"))
         webhook(tenant_a, f"https://hooks.example.com/many{i}")
         make_key(tenant_a, name=f"many {i}")
+        document_upload(tenant=tenant_a, actor=owner_a, fileobj=ContentFile(b"x", name="x.txt"), name=f"many {i}.txt")
     membership = tenant_a.memberships.get(user=owner_a)
     with schema_context(tenant_a.schema_name), CaptureQueriesContext(connection) as queries:
         groups = search.search(query="many", tenant=tenant_a, user=owner_a, membership=membership)
-    assert [(g.label, len(g.results)) for g in groups] == [("Members", 5), ("Webhooks", 5), ("API keys", 5)]
+    found = [(g.label, len(g.results)) for g in groups]
+    assert found == [("Members", 5), ("Webhooks", 5), ("API keys", 5), ("Files", 5)]
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    assert len(selects) == 3, selects
+    assert len(selects) == len(found), selects
 
 
 def test_refusals(tenant_a, owner_a):

@@ -29,7 +29,12 @@ NO_PAGE_YET = {
     "analytics.insight_created",
     "analytics.insight_updated",
     "analytics.insight_deleted",
+    # Gone for good: nothing left to link to.
+    "content.document_purged",
 }
+
+FOLDER = {"folder_id": 4, "name": "Invoices", "parent_id": None}
+DOCUMENT = {"document_id": 9, "name": "Q3 report.pdf", "folder_id": 4, "version": 2, "size": 1024}
 
 EXAMPLES = {
     "member.joined": (
@@ -92,6 +97,16 @@ EXAMPLES = {
         {"cohort_id": 4, "name": "Beta testers", "kind": "rules"},
         ["Jane Doe deleted the cohort “Beta testers”"],
     ),
+    "content.folder_created": (FOLDER, ["Jane Doe created the folder “Invoices”"]),
+    "content.folder_changed": (FOLDER, ["Jane Doe renamed or moved the folder “Invoices”"]),
+    "content.folder_trashed": (FOLDER, ["Jane Doe moved the folder “Invoices” to the trash"]),
+    "content.folder_restored": (FOLDER, ["Jane Doe restored the folder “Invoices”"]),
+    "content.document_uploaded": (DOCUMENT, ["Jane Doe uploaded the document “Q3 report.pdf”"]),
+    "content.document_versioned": (DOCUMENT, ["Jane Doe saved version 2 of “Q3 report.pdf”"]),
+    "content.document_changed": (DOCUMENT, ["Jane Doe changed the document “Q3 report.pdf”"]),
+    "content.document_trashed": (DOCUMENT, ["Jane Doe moved the document “Q3 report.pdf” to the trash"]),
+    "content.document_restored": (DOCUMENT, ["Jane Doe restored the document “Q3 report.pdf”"]),
+    "content.document_purged": (DOCUMENT, ["Jane Doe deleted the document “Q3 report.pdf”"]),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],
@@ -131,7 +146,7 @@ def test_sentence_names_the_actor_and_the_object(name, people):
     sentence = registry.event_sentence(_event(name, payload, actor))
     for word in words:
         assert word in sentence, (name, sentence)
-    words_only = re.sub(r"\S+@\S+|https?://\S+", "", sentence)  # addresses aside
+    words_only = re.sub(r"\S+@\S+|https?://\S+|“[^”]*”", "", sentence)  # addresses and quoted names aside
     assert not re.search(r"\b[a-z_]+\.[a-z_]+\b", words_only), sentence
     url = registry.event_url(_event(name, payload, actor))
     assert url.startswith("/") if name not in NO_PAGE_YET else url == "", (name, url)

@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from apps.core.api.serializers import HubModelSerializer, StrictCharField
+
+from ..models import Document, Folder, Version
+
+
+class FolderSerializer(HubModelSerializer):
+    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Folder
+        fields = ["id", "name", "parent", "created"]
+        read_only_fields = ["id", "created"]
+
+
+class FolderWriteSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=1000, required=False)
+    parent = serializers.IntegerField(required=False, allow_null=True, help_text="A folder's id; null: the top.")
+
+
+class DocumentSerializer(HubModelSerializer):
+    folder = serializers.IntegerField(source="folder_id", read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    version = serializers.IntegerField(source="current.number", read_only=True, allow_null=True)
+    size = serializers.IntegerField(source="current.blob.size", read_only=True, allow_null=True)
+    mime_type = serializers.CharField(source="current.blob.mime_type", read_only=True, allow_null=True)
+    sha256 = serializers.CharField(source="current.blob.sha256", read_only=True, allow_null=True)
+    locked_by = serializers.EmailField(source="locked_by.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id", "name", "folder", "tags", "metadata", "version", "size", "mime_type", "sha256",
+            "locked_by", "locked_at", "created", "updated",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    """multipart/form-data: no nulls, and metadata as JSON text."""
+
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
+    name = StrictCharField(max_length=1000, required=False, help_text="Defaults to the file's name.")
+    folder = serializers.IntegerField(required=False, min_value=1, help_text="A folder's id; the top without.")
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=StrictCharField(max_length=60), required=False, default=list)
+    metadata = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='A JSON object of fields and values: {"invoice": "2026-114"}',
+    )
+
+
+class DocumentUpdateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=1000, required=False)
+    folder = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    tags = serializers.ListField(child=StrictCharField(max_length=60), required=False)
+    metadata = serializers.DictField(required=False)
+
+
+class VersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DocumentCopySerializer(serializers.Serializer):
+    folder = serializers.IntegerField(required=False, allow_null=True)
+    name = StrictCharField(max_length=1000, required=False)
+
+
+class VersionSerializer(HubModelSerializer):
+    size = serializers.IntegerField(source="blob.size", read_only=True)
+    mime_type = serializers.CharField(source="blob.mime_type", read_only=True)
+    sha256 = serializers.CharField(source="blob.sha256", read_only=True)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Version
+        fields = ["number", "size", "mime_type", "sha256", "note", "created_by", "created"]
+        read_only_fields = fields
+
+
+class StorageSerializer(serializers.Serializer):
+    used_bytes = serializers.IntegerField()
+    quota_bytes = serializers.IntegerField()
+    max_file_bytes = serializers.IntegerField()

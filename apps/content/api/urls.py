@@ -1,0 +1,11 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import DocumentViewSet, FolderViewSet, StorageView, TrashViewSet
+
+router = SimpleRouter()
+router.register("folders", FolderViewSet, basename="content-folder")
+router.register("documents", DocumentViewSet, basename="content-document")
+router.register("trash", TrashViewSet, basename="content-trash")
+
+urlpatterns = [path("storage", StorageView.as_view(), name="content-storage"), *router.urls]

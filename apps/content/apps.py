@@ -1,0 +1,62 @@
+from apps.core.appconfig import HubAppConfig, Schema
+
+
+class ContentConfig(HubAppConfig):
+    """Content: a tenant's files and documents — folders, versions, check-out, trash — over
+    content-addressed blobs (apps.content.storage).
+
+    TENANT app: a tenant's folders, documents, versions and blob records live in its own schema
+    (and its blobs' bytes under its own storage prefix), so nothing of one tenant can reach
+    another's, and they go with the tenant.
+    """
+
+    name = "apps.content"
+    label = "content"
+    schema = Schema.TENANT
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from apps.core.registry import (
+            ApiScope,
+            NavItem,
+            PeriodicTask,
+            Permission,
+            SearchProvider,
+            register_api_scope,
+            register_event_type,
+            register_nav_item,
+            register_periodic_task,
+            register_permission,
+            register_search_provider,
+        )
+
+        from . import selectors
+        from .events import EVENT_TYPES
+        from .models import Document, Folder, Tag, Version
+
+        register_permission(
+            Permission(
+                "content.view", "Files: see and download", role="viewer",
+                description="Browse folders, open and download documents.",
+            ),
+            Permission(
+                "content.edit", "Files: upload and change", role="member",
+                description="Upload files, save versions, check documents out, rename, move and trash them.",
+            ),
+            Permission(
+                "content.manage", "Files: delete for good", role="admin",
+                description="Empty the trash and end other people's check-outs.",
+            ),
+        )  # fmt: skip
+        register_nav_item(NavItem("Files", "content:index", icon="list", permission="content.view", weight=40))
+        register_api_scope(ApiScope("content", "Files: folders, documents, versions and downloads.", label="Files"))
+        register_event_type(*EVENT_TYPES)
+        register_search_provider(
+            SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
+        )
+        register_periodic_task(
+            PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0)
+        )
+        for model in (Folder, Document, Version, Tag):
+            auditlog.register(model)

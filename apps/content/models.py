@@ -1,0 +1,109 @@
+"""Content: folders, documents and their versions, over content-addressed blobs.
+
+A Blob is a file's bytes, named by their SHA-256 and stored once per tenant however many
+versions and copies refer to it; it is deleted only when no version refers to it any more.
+A Document is a named file in a folder; each change of its bytes is a new Version (who, when, a
+note) pointing at a blob. Trash is a date (`trashed_at`): trashed things are hidden and purged
+after HUB_CONTENT_TRASH_DAYS.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Blob(models.Model):
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    size = models.BigIntegerField()
+    # What the bytes are (libmagic), never what the name says.
+    mime_type = models.CharField("type", max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.sha256[:12]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="content_tag_name_unique_ci")]
+
+    def __str__(self):
+        return self.name
+
+
+class Folder(models.Model):
+    name = models.CharField(max_length=255)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    trashed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # One live folder of a name (case-insensitive) per parent; the root is parent NULL.
+            models.UniqueConstraint(
+                "parent", Lower("name"), condition=models.Q(trashed_at__isnull=True), nulls_distinct=False,
+                name="content_folder_name_unique",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return self.name
+
+
+class Document(models.Model):
+    name = models.CharField(max_length=255)
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
+    current = models.ForeignKey(
+        "Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="current version"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="documents")
+    # Custom metadata fields: {"invoice number": "2026-114", "amount": 120.5}.
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    # Checked out: only this person may add versions until they check it in (or it expires).
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+    trashed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "folder", Lower("name"), condition=models.Q(trashed_at__isnull=True), nulls_distinct=False,
+                name="content_document_name_unique",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return self.name
+
+
+class Version(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="versions")
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint("document", "number", name="content_version_number_unique")]
+
+    def __str__(self):
+        return f"{self.document.name} v{self.number}"

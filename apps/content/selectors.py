@@ -1,0 +1,87 @@
+"""Reads. The schema being served holds only its tenant's content, so no query can reach another's."""
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+
+from apps.core.registry import SearchResult
+
+from . import storage
+from .kinds import kind_label
+from .models import Blob, Document, Folder, Version
+
+# The folders in the trash and every folder inside them, as a subquery (one statement).
+TRASHED_FOLDERS = """
+    WITH RECURSIVE trashed AS (
+        SELECT id FROM content_folder WHERE trashed_at IS NOT NULL
+        UNION SELECT f.id FROM content_folder f JOIN trashed ON f.parent_id = trashed.id
+    ) SELECT id FROM trashed"""
+
+
+def folder_list(*, parent: Folder | None = None, everywhere: bool = False) -> QuerySet[Folder]:
+    """Live folders in `parent` (the top when None), or all live folders."""
+    folders = Folder.objects.exclude(pk__in=RawSQL(TRASHED_FOLDERS, []))
+    return folders if everywhere else folders.filter(parent=parent)
+
+
+def folder_get(*, pk) -> Folder:
+    """A live folder, or Folder.DoesNotExist."""
+    return folder_list(everywhere=True).get(pk=pk)
+
+
+def folder_path(folder: Folder | None) -> list[Folder]:
+    """The folders from the top down to `folder` (for breadcrumbs)."""
+    path = []
+    while folder is not None:
+        path.append(folder)
+        folder = folder.parent
+    return path[::-1]
+
+
+def document_list(*, folder: Folder | None = None, everywhere: bool = False) -> QuerySet[Document]:
+    documents = _live_documents().select_related("current__created_by", "locked_by", "folder").prefetch_related("tags")
+    return documents if everywhere else documents.filter(folder=folder)
+
+
+def _live_documents() -> QuerySet[Document]:
+    return (
+        Document.objects.filter(trashed_at__isnull=True)
+        .exclude(folder__in=RawSQL(TRASHED_FOLDERS, []))
+        .select_related("current__blob")
+    )
+
+
+def document_get(*, pk) -> Document:
+    """A live document, or Document.DoesNotExist."""
+    return document_list(everywhere=True).get(pk=pk)
+
+
+def trash_list() -> tuple[QuerySet[Folder], QuerySet[Document]]:
+    """What is in the trash: trashed folders, and trashed documents not inside a trashed folder."""
+    folders = Folder.objects.filter(trashed_at__isnull=False)
+    documents = Document.objects.filter(trashed_at__isnull=False).select_related("current__blob", "folder")
+    return folders, documents.exclude(Q(folder__trashed_at__isnull=False))
+
+
+def trashed_document_get(*, pk) -> Document:
+    return Document.objects.filter(trashed_at__isnull=False).get(pk=pk)
+
+
+def version_list(*, document: Document) -> QuerySet[Version]:
+    return document.versions.select_related("blob", "created_by").order_by("-number")
+
+
+def storage_used(*, tenant) -> dict:
+    """Bytes stored (each blob once, whatever refers to it), the plan's quota and largest file."""
+    limits = storage.limits(tenant)
+    used = Blob.objects.aggregate(total=Sum("size"))["total"] or 0
+    return {"used_bytes": used, "quota_bytes": limits["quota_bytes"], "max_file_bytes": limits["max_file_bytes"]}
+
+
+def document_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
+    """The command palette's documents (search provider): by name, one query."""
+    found = _live_documents().filter(name__icontains=query).order_by("name")[:limit]
+    return [
+        SearchResult(d.name, reverse("content:document", args=[d.pk]), kind_label(d.current.blob.mime_type))
+        for d in found
+    ]

@@ -1,0 +1,274 @@
+"""Content's pages. Thin: validate, call a service, render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.core.forms import apply_errors
+from apps.core.tables import data_table
+from apps.identity.decorators import tenant_member_required
+
+from . import selectors, services, serving
+from .forms import FolderForm, RenameForm, UploadForm, VersionForm
+from .kinds import kind_label
+from .models import Document, Folder
+from .tables import DocumentsTable, FoldersTable, TrashTable, VersionsTable
+
+
+def _folder(pk) -> Folder | None:
+    if pk is None:
+        return None
+    try:
+        return selectors.folder_get(pk=pk)
+    except Folder.DoesNotExist:
+        raise Http404 from None
+
+
+def _document(pk) -> Document:
+    try:
+        return selectors.document_get(pk=pk)
+    except Document.DoesNotExist:
+        raise Http404 from None
+
+
+def _here(folder: Folder | None) -> str:
+    return reverse("content:folder", args=[folder.pk]) if folder else reverse("content:index")
+
+
+def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
+    folders = data_table(request, FoldersTable, selectors.folder_list(parent=folder), prefix="f-")
+    documents = data_table(
+        request, DocumentsTable, selectors.document_list(folder=folder), prefix="d-",
+        empty_action=("Upload a file", "#upload"),
+    )  # fmt: skip
+    for table in (folders, documents):
+        if table.response:
+            return table.response
+    usage = selectors.storage_used(tenant=request.tenant)
+    usage["percent"] = min(100, round(100 * usage["used_bytes"] / usage["quota_bytes"])) if usage["quota_bytes"] else 0
+    context = {
+        "folder": folder,
+        "path": selectors.folder_path(folder),
+        "folders": folders,
+        "documents": documents,
+        "folder_form": folder_form or FolderForm(),
+        "upload_form": upload_form or UploadForm(),
+        "can_edit": request.membership.allows("content.edit"),
+        "usage": usage,
+    }
+    return render(request, "content/browse.html", context, status=status)
+
+
+@tenant_member_required("content.view")
+def index(request, folder_id=None):
+    return _browse(request, _folder(folder_id))
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def folder_create(request, folder_id=None):
+    parent = _folder(folder_id)
+    form = FolderForm(request.POST)
+    if form.is_valid():
+        try:
+            folder = services.folder_create(
+                tenant=request.tenant, actor=request.user, name=form.cleaned_data["name"], parent=parent
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Folder “{folder.name}” created.")
+            return redirect(_here(parent))
+    return _browse(request, parent, folder_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def upload(request, folder_id=None):
+    folder = _folder(folder_id)
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            document = services.document_upload(
+                tenant=request.tenant, actor=request.user, fileobj=upload, name=upload.name, folder=folder,
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"“{document.name}” uploaded.")
+            return redirect(_here(folder))
+    return _browse(request, folder, upload_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def folder_trash(request, folder_id):
+    folder = _folder(folder_id)
+    services.folder_trash(tenant=request.tenant, actor=request.user, folder=folder)
+    messages.success(request, f"“{folder.name}” moved to the trash.")
+    return redirect(_here(folder.parent))
+
+
+def _document_page(request, document, *, version_form=None, rename_form=None, status=200):
+    versions = data_table(request, VersionsTable, selectors.version_list(document=document))
+    if versions.response:
+        return versions.response
+    context = {
+        "document": document,
+        "path": selectors.folder_path(document.folder),
+        "kind": kind_label(document.current.blob.mime_type),
+        "versions": versions,
+        "version_form": version_form or VersionForm(),
+        "rename_form": rename_form or RenameForm(initial={"name": document.name}),
+        "can_edit": request.membership.allows("content.edit"),
+        "can_manage": request.membership.allows("content.manage"),
+        "locked_by_me": document.locked_by_id == request.user.pk,
+        "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
+    }
+    return render(request, "content/document.html", context, status=status)
+
+
+@tenant_member_required("content.view")
+def document(request, pk):
+    return _document_page(request, _document(pk))
+
+
+@tenant_member_required("content.view")
+def download(request, pk, number=None):
+    document = _document(pk)
+    version = document.current
+    if number is not None:
+        version = selectors.version_list(document=document).filter(number=number).first()
+        if version is None:
+            raise Http404
+    inline = request.GET.get("inline") == "1"
+    return serving.version_response(request, schema=connection.schema_name, version=version, inline=inline)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def version_upload(request, pk):
+    document = _document(pk)
+    form = VersionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            version = services.document_version_add(
+                tenant=request.tenant, actor=request.user, document=document, fileobj=form.cleaned_data["file"],
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except services.DocumentLocked as exc:
+            form.add_error("file", str(exc))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if version.number == document.current.number:
+                messages.info(request, "That file is the same as the current version: nothing changed.")
+            else:
+                messages.success(request, f"Version {version.number} saved.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, document, version_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def rename(request, pk):
+    document = _document(pk)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.document_update(
+                tenant=request.tenant, actor=request.user, document=document, name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Renamed.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, _document(pk), rename_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def version_restore(request, pk, number):
+    document = _document(pk)
+    old = selectors.version_list(document=document).filter(number=number).first()
+    if old is None:
+        raise Http404
+    try:
+        version = services.document_version_restore(
+            tenant=request.tenant, actor=request.user, document=document, version=old
+        )
+    except services.DocumentLocked as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Version {old.number} is current again (as version {version.number}).")
+    return redirect("content:document", pk=document.pk)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def lock(request, pk):
+    document = _document(pk)
+    try:
+        if request.POST.get("action") == "unlock":
+            force = request.membership.allows("content.manage")
+            services.document_unlock(tenant=request.tenant, actor=request.user, document=document, force=force)
+            messages.success(request, "Checked in: everyone can save new versions again.")
+        else:
+            services.document_lock(tenant=request.tenant, actor=request.user, document=document)
+            messages.success(request, "Checked out to you: others cannot save versions until you check it in.")
+    except services.DocumentLocked as exc:
+        messages.error(request, str(exc))
+    return redirect("content:document", pk=document.pk)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def document_trash(request, pk):
+    document = _document(pk)
+    services.document_trash(tenant=request.tenant, actor=request.user, document=document)
+    messages.success(request, f"“{document.name}” moved to the trash.")
+    return redirect(_here(document.folder))
+
+
+@tenant_member_required("content.view")
+def trash(request):
+    table = data_table(request, TrashTable, selectors.trash_list()[1].order_by("-trashed_at"))
+    if table.response:
+        return table.response
+    return render(request, "content/trash.html", {"table": table, "trash_days": settings.HUB_CONTENT_TRASH_DAYS})
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def trash_restore(request, pk):
+    try:
+        document = selectors.trashed_document_get(pk=pk)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    try:
+        services.document_restore(tenant=request.tenant, actor=request.user, document=document)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{document.name}” is back.")
+    return redirect("content:trash")
+
+
+@require_POST
+@tenant_member_required("content.manage")
+def trash_purge(request, pk):
+    try:
+        document = selectors.trashed_document_get(pk=pk)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    services.document_purge(tenant=request.tenant, actor=request.user, document=document)
+    messages.success(request, f"“{document.name}” deleted for good.")
+    return redirect("content:trash")
