@@ -87,16 +87,6 @@ class QueryView(HubAPIView):
         return Response(selectors.query_answer(tenant=request.tenant, data=payload.validated_data["query"]))
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List saved insights"),
-    retrieve=extend_schema(summary="One saved insight"),
-    create=extend_schema(summary="Save an insight (its query is checked)"),
-    partial_update=extend_schema(
-        summary="Change an insight's name, description or query", request=InsightUpdateSerializer
-    ),
-    destroy=extend_schema(summary="Delete an insight"),
-    result=extend_schema(summary="Run a saved insight's query", responses=QueryAnswerSerializer),
-)
 class _BuiltViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -136,6 +126,16 @@ class _BuiltViewSet(
         self._delete(instance)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List saved insights"),
+    retrieve=extend_schema(summary="One saved insight"),
+    create=extend_schema(summary="Save an insight (its query is checked)"),
+    partial_update=extend_schema(
+        summary="Change an insight's name, description or query", request=InsightUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete an insight"),
+    result=extend_schema(summary="Run a saved insight's query", responses=QueryAnswerSerializer),
+)
 class InsightViewSet(_BuiltViewSet):
     read_permission = "analytics.insights.view"
     write_permission = "analytics.insights.build"
