@@ -23,19 +23,23 @@ class AnalyticsConfig(HubAppConfig):
             ApiScope,
             BackupPart,
             EventHandler,
+            NavItem,
             PeriodicTask,
             Permission,
+            SearchProvider,
             Sweeper,
             register_api_scope,
             register_backup_part,
             register_event_handler,
             register_event_type,
+            register_nav_item,
             register_periodic_task,
             register_permission,
+            register_search_provider,
             register_sweeper,
         )
 
-        from . import services, storage
+        from . import selectors, services, storage
         from .events import EVENT_TYPES
         from .models import Insight
 
@@ -60,6 +64,23 @@ class AnalyticsConfig(HubAppConfig):
                 role="member",
                 description="Save, change and delete insights.",
             ),
+        )
+        register_permission(
+            Permission(
+                "analytics.events.view",
+                "Analytics: see events and persons",
+                role="viewer",
+                description="See the live events and the persons behind them, with their properties.",
+            ),
+        )
+        # The "Analytics" pages sit together in the navigation (weights 60–62).
+        register_nav_item(
+            NavItem("Live events", "analytics:events", icon="activity", permission="analytics.events.view", weight=60),
+            NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=61),
+            NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=62),
+        )
+        register_search_provider(
+            SearchProvider("analytics_persons", "Persons", selectors.person_search, permission="analytics.events.view")
         )
         register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
         register_event_type(*EVENT_TYPES)

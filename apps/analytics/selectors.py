@@ -1,8 +1,16 @@
 """Reads: project keys, persons, insights and the queries they run."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from .models import Insight, Person, PersonDistinctId, ProjectKey
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.registry import SearchResult
+
+from . import storage
+from .models import Event, Insight, PageViewSettings, Person, PersonDistinctId, ProjectKey
 from .queries.run import query_run
 from .queries.shapes import query_parse
 
@@ -27,3 +35,102 @@ def person_of(distinct_id: str) -> Person | None:
     """The person a distinct id belongs to, if any."""
     link = PersonDistinctId.objects.select_related("person").filter(distinct_id=distinct_id).first()
     return link.person if link else None
+
+
+# --- The pages: events, persons ------------------------------------------------------------------
+
+
+def event_list() -> QuerySet[Event]:
+    """The current tenant's events, newest first (none while its event table is not made yet)."""
+    if not storage.event_table_exists():
+        return Event.objects.none()
+    return Event.objects.order_by("-timestamp", "-uuid")
+
+
+def event_names(*, limit: int = 200) -> list[str]:
+    """Event names seen in the last 30 days, most frequent first (the events page's filter)."""
+    if not storage.event_table_exists():
+        return []
+    since = timezone.now() - timedelta(days=30)
+    rows = (
+        Event.objects.filter(timestamp__gte=since)
+        .values("event")
+        .annotate(n=Count("*"))
+        .order_by("-n", "event")
+        .values_list("event", flat=True)[:limit]
+    )
+    return list(rows)
+
+
+def persons_of(distinct_ids) -> dict[str, Person]:
+    """The person of each of `distinct_ids` that has one (one query)."""
+    links = PersonDistinctId.objects.select_related("person").filter(distinct_id__in=set(distinct_ids))
+    return {link.distinct_id: link.person for link in links}
+
+
+def person_list() -> QuerySet[Person]:
+    """The current tenant's persons, newest first, each with `ids` (its distinct ids, space-separated)."""
+    ids = (
+        PersonDistinctId.objects.filter(person=OuterRef("pk"))
+        .values("person")
+        .annotate(ids=StringAgg("distinct_id", " ", ordering="id"))
+        .values("ids")
+    )
+    return Person.objects.annotate(ids=Subquery(ids)).order_by("-created", "-id")
+
+
+def person_get(uuid) -> Person | None:
+    """A person of the current tenant by uuid, or None (another tenant's is simply not here)."""
+    return Person.objects.filter(uuid=uuid).first()
+
+
+def person_distinct_ids(person: Person) -> list[str]:
+    return list(person.distinct_ids.order_by("id").values_list("distinct_id", flat=True))
+
+
+def person_events(person: Person) -> QuerySet[Event]:
+    """A person's events, newest first, by any of its distinct ids."""
+    return event_list().filter(distinct_id__in=person_distinct_ids(person))
+
+
+def last_seen(distinct_ids) -> dict[str, object]:
+    """The time of the newest event of each distinct id (an index lookup per id and partition)."""
+    if not distinct_ids or not storage.event_table_exists():
+        return {}
+    rows = Event.objects.filter(distinct_id__in=set(distinct_ids)).values("distinct_id").annotate(at=Max("timestamp"))
+    return {row["distinct_id"]: row["at"] for row in rows}
+
+
+def person_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
+    """The command palette's persons (search provider): by distinct id, email or name."""
+    found = (
+        Person.objects.filter(
+            Q(Exists(PersonDistinctId.objects.filter(person=OuterRef("pk"), distinct_id__icontains=query)))
+            | Q(properties__email__icontains=query)
+            | Q(properties__name__icontains=query)
+        )
+        .prefetch_related(Prefetch("distinct_ids", queryset=PersonDistinctId.objects.order_by("id")))
+        .order_by("-created", "-id")[:limit]
+    )
+    results = []
+    for person in found:
+        ids = [link.distinct_id for link in person.distinct_ids.all()]
+        title = person_label(person, ids)
+        results.append(SearchResult(title, reverse("analytics:person", args=[person.uuid]), ", ".join(ids[:3])))
+    return results
+
+
+def person_label(person: Person, ids=None) -> str:
+    """What people call a person: their email or name property, else their first distinct id."""
+    properties = person.properties if isinstance(person.properties, dict) else {}
+    for key in ("email", "name", "$email"):
+        value = properties.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    ids = ids if ids is not None else person_distinct_ids(person)
+    return ids[0] if ids else str(person.uuid)
+
+
+def page_view_settings() -> PageViewSettings:
+    """The tenant's page-view setting (unsaved defaults when never changed)."""
+    return PageViewSettings.objects.select_related("key").filter(pk=1).first() or PageViewSettings(pk=1)
