@@ -134,3 +134,15 @@ def person_label(person: Person, ids=None) -> str:
 def page_view_settings() -> PageViewSettings:
     """The tenant's page-view setting (unsaved defaults when never changed)."""
     return PageViewSettings.objects.select_related("key").filter(pk=1).first() or PageViewSettings(pk=1)
+
+
+def member_names(*, tenant, distinct_ids) -> dict[str, str]:
+    """The names of the members behind distinct ids that are user ids (the platform's own events
+    and the dashboards' page views are sent with the member's user id)."""
+    from apps.identity.selectors import member_list
+
+    user_ids = {int(i) for i in distinct_ids if isinstance(i, str) and i.isdigit() and len(i) < 12}
+    if not user_ids:
+        return {}
+    members = member_list(tenant=tenant, ordered=False).filter(user_id__in=user_ids).select_related("user")
+    return {str(m.user_id): m.user.get_full_name() or m.user.email for m in members}

@@ -299,3 +299,24 @@ def test_palette_finds_persons_by_email_and_distinct_id(tenant_a, owner_a, shop_
         groups = client.get("/api/v1/search/", {"q": q}).json()
         found = [r for g in groups["groups"] for r in g["results"] if g["label"] == "Persons"]
         assert [r["url"] for r in found] == [f"/analytics/persons/{shop_events.uuid}/"], groups
+
+
+def test_members_are_named_by_their_name(tenant_a, owner_a, key_a):
+    """The platform's own events and the page views carry the member's user id: the pages say
+    the member's name instead; a user id of someone who is not a member stays a number."""
+    outsider = MembershipFactory(tenant=tenant_a, role="viewer").user
+    send(
+        tenant_a,
+        key_a[1],
+        {"event": "$pageview", "distinct_id": str(owner_a.pk)},
+        {"event": "x", "distinct_id": "999999"},
+    )
+    client = client_for(tenant_a, owner_a)
+    html = client.get(EVENTS).content.decode()
+    name = owner_a.get_full_name()
+    assert f">{name}</a>" in html and ">999999</a>" in html
+    assert f">{name}</a>" in client.get(PERSONS).content.decode()
+    with schema_context(tenant_a.schema_name):
+        person = selectors.person_of(str(owner_a.pk))
+    assert f"<h1>{name}</h1>" in client.get(f"{PERSONS}{person.uuid}/").content.decode()
+    assert outsider.get_full_name() not in html

@@ -59,9 +59,12 @@ class EventFilter(django_filters.FilterSet):
 
     default_period = DEFAULT_PERIOD  # bounds the rows counted for the pages (the table is partitioned by time)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["period"].initial = self.default_period
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        name = f"{prefix}-period" if prefix else "period"
+        if data is not None and data.get(name) not in PERIODS:
+            data = data.copy()  # no (or no known) period: the default one, shown as chosen
+            data[name] = self.default_period
+        super().__init__(data, *args, prefix=prefix, **kwargs)
         self.form.fields["period"].help_text = ""
 
     def filter_period(self, queryset, name, value):
@@ -109,11 +112,14 @@ class EventsTable(DataTable):
 
     _persons = None
 
+    _members = None
+
     def persons(self) -> dict:
-        """The persons of this page's rows, looked up once."""
+        """The persons of this page's rows, and the members among them, looked up once."""
         if self._persons is None:
-            rows = self.page.object_list if hasattr(self, "page") else []
-            self._persons = selectors.persons_of(r.record.distinct_id for r in rows)
+            ids = [r.record.distinct_id for r in (self.page.object_list if hasattr(self, "page") else [])]
+            self._persons = selectors.persons_of(ids)
+            self._members = selectors.member_names(tenant=self.request.tenant, distinct_ids=ids)
         return self._persons
 
     def order_timestamp(self, queryset, is_descending):
@@ -132,17 +138,13 @@ class EventsTable(DataTable):
         return value.isoformat()
 
     def render_event(self, record):
+        pairs = sorted((k, _text(v)) for k, v in _dict(record.properties).items())
         return format_html(
             '<details class="event-details"><summary class="event-summary">{}</summary>'
-            '<div class="event-properties"><table class="table properties-table"><caption class="visually-hidden">'
-            "All properties</caption><tbody>{}</tbody></table></div></details>",
+            '<dl class="event-properties" aria-label="All properties">{}</dl></details>',
             record.event,
-            format_html_join(
-                "",
-                '<tr><th scope="row"><code>{}</code></th><td><pre>{}</pre></td></tr>',
-                sorted((k, _text(v)) for k, v in _dict(record.properties).items()),
-            )
-            or format_html('<tr><td colspan="2">{}</td></tr>', "No properties"),
+            format_html_join("", "<dt><code>{}</code></dt><dd><pre>{}</pre></dd>", pairs)
+            or format_html("<dt>{}</dt>", "No properties"),
         )
 
     def value_event(self, record):
@@ -153,6 +155,8 @@ class EventsTable(DataTable):
         if person is None:
             return record.distinct_id
         label = selectors.person_label(person, [record.distinct_id])
+        if label == record.distinct_id and record.distinct_id in self._members:
+            label = self._members[record.distinct_id]  # a member of this organisation
         url = reverse("analytics:person", args=[person.uuid])
         if label == record.distinct_id:
             return format_html('<a href="{}">{}</a>', url, label)

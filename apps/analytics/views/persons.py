@@ -41,9 +41,17 @@ class PersonsTable(DataTable):
     def _ids(self, record) -> list[str]:
         return (record.ids or "").split(" ") if record.ids else []
 
+    _members = None
+
     def render_person(self, record):
+        if self._members is None:
+            rows = self.page.object_list if hasattr(self, "page") else []
+            ids = [i for r in rows for i in self._ids(r.record)]
+            self._members = selectors.member_names(tenant=self.request.tenant, distinct_ids=ids)
+        label = selectors.person_label(record, self._ids(record))
+        label = self._members.get(label, label)  # a member of this organisation, by name
         url = reverse("analytics:person", args=[record.uuid])
-        return format_html('<a href="{}">{}</a>', url, selectors.person_label(record, self._ids(record)))
+        return format_html('<a href="{}">{}</a>', url, label)
 
     def value_person(self, record):
         return str(record.uuid)
@@ -121,9 +129,11 @@ def person(request, uuid):
     if table.response:
         return table.response
     properties = sorted((k, _text(v)) for k, v in _dict(found.properties).items())
+    label = selectors.person_label(found, ids)
+    label = selectors.member_names(tenant=request.tenant, distinct_ids=[label]).get(label, label)
     context = {
         "person": found,
-        "label": selectors.person_label(found, ids),
+        "label": label,
         "distinct_ids": ids,
         "properties": properties,
         "last_seen": max(selectors.last_seen(ids).values(), default=None),

@@ -1,10 +1,20 @@
-// The live events page: when the writer announces new events (a "signal" on the dashboard's
+// The live events page (and a person's events): a row opens on its properties. Live: when the writer announces new events (a "signal" on the dashboard's
 // websocket, passed on by notifications/live.js as a "hub-live" event), the table's first page
 // reloads itself (core/table.html listens for table-refresh), at most once a second. Paused, the
 // page only counts what arrived; resuming reloads. Off the first page, or sorted oldest first,
 // it says that new events arrived instead of moving the rows under the reader's eyes.
 (function () {
   "use strict";
+  // A click anywhere on an event's row opens (or closes) its properties; its links, its
+  // summary (a keyboard's way in) and the opened properties keep their own clicks.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var row = target.closest && target.closest("tr[data-event-row]");
+    if (!row || target.closest("a, button, summary, .event-properties")) return;
+    var details = row.querySelector("details.event-details");
+    if (details) details.open = !details.open;
+  });
+
   var bar = document.querySelector("[data-live-bar]");
   if (!bar) return;
   var text = bar.querySelector("[data-live-text]");
