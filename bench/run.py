@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.analytics import ingest_events_per_s  # noqa: E402
+from bench.analytics_pages import analytics_pages  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
@@ -58,6 +59,8 @@ BENCHMARKS = {
     "ws_connections": ws_connections,
     # Analytics: HTTP batches of 1,000 events to rows in the partitioned table, sustained.
     "ingest_events_per_s": ingest_events_per_s,
+    # The analytics pages on 200,000 events (also prints the person index's cost to the writer).
+    "analytics_pages": analytics_pages,
 }
 
 

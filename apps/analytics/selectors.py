@@ -73,7 +73,7 @@ def person_list() -> QuerySet[Person]:
     ids = (
         PersonDistinctId.objects.filter(person=OuterRef("pk"))
         .values("person")
-        .annotate(ids=StringAgg("distinct_id", " ", ordering="id"))
+        .annotate(ids=StringAgg("distinct_id", " ", order_by="id"))
         .values("ids")
     )
     return Person.objects.annotate(ids=Subquery(ids)).order_by("-created", "-id")
