@@ -154,11 +154,16 @@ def page_views_switch(*, tenant, actor, enabled: bool) -> PageViewSettings:
     _check_role(actor)
     with transaction.atomic():
         row, _ = PageViewSettings.objects.select_for_update().get_or_create(pk=1)
+        changed = row.enabled != enabled
         row.enabled = enabled
         if not enabled and row.key is not None:
             ProjectKey.objects.filter(pk=row.key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
             row.key, row.raw_key = None, ""
         row.save()
+        if changed:
+            publish(
+                "analytics.page_views_switched", {"enabled": enabled}, tenant=tenant, actor=getattr(actor, "user", None)
+            )
     keys.forget()
     return row
 

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 
 from apps.analytics import selectors
 from apps.analytics.models import PageViewSettings, ProjectKey
+from apps.events.models import Event as DomainEvent
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 
@@ -124,6 +125,8 @@ def test_builtin_key_is_listed_as_such_and_cannot_be_revoked(tenant_a, owner_a):
     answer = api_client(tenant_a, api_raw).post(f"/api/v1/analytics/project-keys/{builtin.pk}/revoke/")
     assert answer.status_code == 422 and answer["Content-Type"] == "application/problem+json"
     assert answer.json()["errors"][0]["field"] == "key"
+    listed = api_client(tenant_a, api_raw).get("/api/v1/analytics/project-keys/").json()["results"]
+    assert [k["builtin"] for k in listed if k["id"] == builtin.pk] == [True]
 
 
 @pytest.mark.parametrize("role", ["member", "viewer"])
@@ -132,7 +135,8 @@ def test_only_admins_manage_keys(tenant_a, key_a, role):
     assert client.get(KEYS).status_code == 403
     assert client.post(f"/analytics/keys/{key_a[0].pk}/revoke/").status_code == 403
     assert client.post("/analytics/keys/page-views/", {}).status_code == 403
-    assert 'href="/analytics/keys/"' not in client.get("/").content.decode()
+    nav = re.search(r'<nav id="sidenav".*?</nav>', client.get("/").content.decode(), re.S).group(0)
+    assert 'href="/analytics/keys/"' not in nav and 'href="/analytics/events/"' in nav
 
 
 def test_another_tenants_key_is_not_found(tenant_a, tenant_b, owner_a):
@@ -184,6 +188,9 @@ def test_do_not_track_and_the_tenant_switch(tenant_a, owner_a):
     assert again and again.group(1) != raw
     with schema_context(tenant_a.schema_name):
         assert PageViewSettings.objects.get().enabled
+        switched = list(DomainEvent.objects.filter(type="analytics.page_views_switched").order_by("occurred_at"))
+    assert [e.payload["enabled"] for e in switched] == [False, True]
+    assert all(e.actor_id == owner_a.pk for e in switched)
 
 
 # --- Live events -------------------------------------------------------------------------------
