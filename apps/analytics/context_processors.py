@@ -19,7 +19,10 @@ def page_views(request):
 
     def snippet():
         raw = keys.page_view_key(
-            tenant.schema_name, f"{request.scheme}://{request.get_host()}", load=services.page_view_key_ensure
+            tenant.schema_name,
+            f"{request.scheme}://{request.get_host()}",
+            load=services.page_view_key_ensure,
+            tenant_id=tenant.pk,
         )
         return {"key": raw, "distinct_id": str(user.pk)} if raw else {}
 

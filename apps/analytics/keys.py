@@ -87,17 +87,18 @@ def origin_allowed(schema: str, origin: str) -> bool:
 # --- The built-in key of the dashboards' page views ----------------------------------------------
 
 PAGE_VIEW_KEY_SECONDS = 30.0
-_page_view_keys: dict = {}  # (schema, origin) -> (read at, raw key | None)
+_page_view_keys: dict = {}  # (schema, tenant id, origin) -> (read at, raw key | None)
 
 
-def page_view_key(schema: str, origin: str, *, load) -> str | None:
+def page_view_key(schema: str, origin: str, *, load, tenant_id=None) -> str | None:
     """The built-in key for the current schema's pages at `origin` (None: page views are off),
     from `load(origin=)` (services.page_view_key_ensure), kept PAGE_VIEW_KEY_SECONDS in this
     process; switching page views off drops it here at once, elsewhere within that time (and the
     key itself is revoked, so nothing more is taken)."""
     now = time.monotonic()
-    read_at, raw = _page_view_keys.get((schema, origin), (None, None))
+    # (The tenant's id too: a tenant deleted and made again under its schema name has other keys.)
+    read_at, raw = _page_view_keys.get((schema, tenant_id, origin), (None, None))
     if read_at is None or now - read_at > PAGE_VIEW_KEY_SECONDS:
         raw = load(origin=origin)
-        _page_view_keys[(schema, origin)] = (time.monotonic(), raw)
+        _page_view_keys[(schema, tenant_id, origin)] = (time.monotonic(), raw)
     return raw
