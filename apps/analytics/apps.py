@@ -73,11 +73,11 @@ class AnalyticsConfig(HubAppConfig):
                 description="See the live events and the persons behind them, with their properties.",
             ),
         )
-        # The "Analytics" pages sit together in the navigation (weights 60–62).
+        # The "Analytics" pages sit together in the navigation (weights 56–58).
         register_nav_item(
-            NavItem("Live events", "analytics:events", icon="activity", permission="analytics.events.view", weight=60),
-            NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=61),
-            NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=62),
+            NavItem("Live events", "analytics:events", icon="activity", permission="analytics.events.view", weight=56),
+            NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=57),
+            NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=58),
         )
         register_search_provider(
             SearchProvider("analytics_persons", "Persons", selectors.person_search, permission="analytics.events.view")

@@ -129,6 +129,13 @@ def test_builtin_key_is_listed_as_such_and_cannot_be_revoked(tenant_a, owner_a):
     assert [k["builtin"] for k in listed if k["id"] == builtin.pk] == [True]
 
 
+def test_an_admin_manages_keys(tenant_a, key_a):
+    client = member(tenant_a, "admin")
+    assert client.get(KEYS).status_code == 200
+    assert "was revoked" in client.post(f"/analytics/keys/{key_a[0].pk}/revoke/", follow=True).content.decode()
+    assert client.post("/analytics/keys/page-views/", {}).status_code == 302
+
+
 @pytest.mark.parametrize("role", ["member", "viewer"])
 def test_only_admins_manage_keys(tenant_a, key_a, role):
     client = member(tenant_a, role)
