@@ -80,7 +80,8 @@ def project_key_create(*, tenant, actor, name: str, allowed_origins=None) -> tup
         origins = _clean_origins(allowed_origins)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if not errors and ProjectKey.objects.filter(revoked_at__isnull=True).count() >= MAX_KEYS_PER_TENANT:
+    active = ProjectKey.objects.filter(revoked_at__isnull=True, builtin=False)  # the built-in one is the platform's
+    if not errors and active.count() >= MAX_KEYS_PER_TENANT:
         errors["name"] = [f"An organisation can have at most {MAX_KEYS_PER_TENANT} active project keys."]
     if errors:
         raise ValidationError(errors)
