@@ -1,11 +1,8 @@
 """Reads: project keys, persons, insights and the queries they run."""
 
-from datetime import timedelta
-
 from django.contrib.postgres.aggregates import StringAgg
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.core.registry import SearchResult
 
@@ -45,21 +42,6 @@ def event_list() -> QuerySet[Event]:
     if not storage.event_table_exists():
         return Event.objects.none()
     return Event.objects.order_by("-timestamp", "-uuid")
-
-
-def event_names(*, limit: int = 200) -> list[str]:
-    """Event names seen in the last 30 days, most frequent first (the events page's filter)."""
-    if not storage.event_table_exists():
-        return []
-    since = timezone.now() - timedelta(days=30)
-    rows = (
-        Event.objects.filter(timestamp__gte=since)
-        .values("event")
-        .annotate(n=Count("*"))
-        .order_by("-n", "event")
-        .values_list("event", flat=True)[:limit]
-    )
-    return list(rows)
 
 
 def persons_of(distinct_ids) -> dict[str, Person]:
