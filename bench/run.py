@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.analytics import ingest_events_per_s  # noqa: E402
+from bench.analytics_pages import analytics_pages  # noqa: E402
 from bench.analytics_paths import paths_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
@@ -68,6 +69,8 @@ BENCHMARKS = {
     # Analytics queries on raw events: paths (also paths_end_ms), cohort filters (also
     # cohort_static_ms and the baseline cohort_none_ms).
     "paths_ms": paths_ms,
+    # The analytics pages on 200,000 events (also prints the person index's cost to the writer).
+    "analytics_pages": analytics_pages,
 }
 
 

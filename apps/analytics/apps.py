@@ -26,6 +26,7 @@ class AnalyticsConfig(HubAppConfig):
             NavItem,
             PeriodicTask,
             Permission,
+            SearchProvider,
             Sweeper,
             register_api_scope,
             register_backup_part,
@@ -34,10 +35,11 @@ class AnalyticsConfig(HubAppConfig):
             register_nav_item,
             register_periodic_task,
             register_permission,
+            register_search_provider,
             register_sweeper,
         )
 
-        from . import services, storage
+        from . import selectors, services, storage
         from .events import EVENT_TYPES
         from .models import Cohort, Insight
 
@@ -76,9 +78,22 @@ class AnalyticsConfig(HubAppConfig):
                 role="member",
                 description="Create, change and delete cohorts, and list their members.",
             ),
+            Permission(
+                "analytics.events.view",
+                "Analytics: see events and persons",
+                role="viewer",
+                description="See the live events and the persons behind them, with their properties.",
+            ),
         )
+        # The "Analytics" pages sit together in the navigation (weights 56–60).
         register_nav_item(
-            NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=60)
+            NavItem("Live events", "analytics:events", icon="activity", permission="analytics.events.view", weight=56),
+            NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=57),
+            NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=58),
+            NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=60),
+        )
+        register_search_provider(
+            SearchProvider("analytics_persons", "Persons", selectors.person_search, permission="analytics.events.view")
         )
         register_api_scope(ApiScope("analytics", "Analytics: project keys, queries, insights and cohorts."))
         register_event_type(*EVENT_TYPES)

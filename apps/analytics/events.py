@@ -1,5 +1,7 @@
 """The event types Analytics publishes."""
 
+from django.urls import reverse
+
 from apps.core.events import payload_schema
 from apps.core.registry import EventType, actor_name
 
@@ -40,6 +42,20 @@ def _said(event, verb: str, thing: str = "project key") -> str:
     return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
 
 
+_PAGE_VIEWS = payload_schema({"enabled": {"type": "boolean"}}, ["enabled"])
+
+
+def _page_views_said(event) -> str:
+    state, actor = ("on" if event.payload.get("enabled") else "off"), actor_name(event)
+    if actor:
+        return f"{actor} switched the dashboards' own page views {state}"
+    return f"The dashboards' own page views were switched {state}"
+
+
+def _keys_page(event) -> str:
+    return reverse("analytics:keys")
+
+
 EVENT_TYPES = [
     EventType(
         "analytics.project_key_created",
@@ -47,6 +63,7 @@ EVENT_TYPES = [
         "A key for sending analytics events from a site or an app was created.",
         _KEY,
         summary=lambda e: _said(e, "created"),
+        link=_keys_page,
     ),
     EventType(
         "analytics.project_key_revoked",
@@ -54,6 +71,15 @@ EVENT_TYPES = [
         "A project key was revoked: events sent with it are refused from now on.",
         _KEY,
         summary=lambda e: _said(e, "revoked"),
+        link=_keys_page,
+    ),
+    EventType(
+        "analytics.page_views_switched",
+        "Dashboard page views switched on or off",
+        "Recording the dashboards' own page views (as analytics events) was switched on or off.",
+        _PAGE_VIEWS,
+        summary=_page_views_said,
+        link=_keys_page,
     ),
     EventType(
         "analytics.insight_created",

@@ -51,6 +51,7 @@ _origins: dict = {}  # schema -> (read at, frozenset of origins of the active ke
 def forget() -> None:
     _entries.clear()
     _origins.clear()
+    _page_view_keys.clear()
 
 
 def key_find(schema: str, raw: str) -> KeyEntry | None:
@@ -81,3 +82,23 @@ def origin_allowed(schema: str, origin: str) -> bool:
         origins = frozenset(o for allowed in lists for o in allowed)
         _origins[schema] = (now, origins)
     return "*" in origins or origin.rstrip("/") in origins
+
+
+# --- The built-in key of the dashboards' page views ----------------------------------------------
+
+PAGE_VIEW_KEY_SECONDS = 30.0
+_page_view_keys: dict = {}  # (schema, tenant id, origin) -> (read at, raw key | None)
+
+
+def page_view_key(schema: str, origin: str, *, load, tenant_id=None) -> str | None:
+    """The built-in key for the current schema's pages at `origin` (None: page views are off),
+    from `load(origin=)` (services.page_view_key_ensure), kept PAGE_VIEW_KEY_SECONDS in this
+    process; switching page views off drops it here at once, elsewhere within that time (and the
+    key itself is revoked, so nothing more is taken)."""
+    now = time.monotonic()
+    # (The tenant's id too: a tenant deleted and made again under its schema name has other keys.)
+    read_at, raw = _page_view_keys.get((schema, tenant_id, origin), (None, None))
+    if read_at is None or now - read_at > PAGE_VIEW_KEY_SECONDS:
+        raw = load(origin=origin)
+        _page_view_keys[(schema, tenant_id, origin)] = (time.monotonic(), raw)
+    return raw

@@ -30,6 +30,9 @@ class ProjectKey(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The key the dashboards' own page-view snippet sends with (made by the platform, one per
+    # tenant): shown as "Dashboards (built-in)" and never revoked from the keys page.
+    builtin = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -40,6 +43,20 @@ class ProjectKey(models.Model):
     @property
     def status(self) -> str:
         return "revoked" if self.revoked_at else "active"
+
+
+class PageViewSettings(models.Model):
+    """One row per tenant: whether the dashboards record their own page views, and the built-in
+    key they send with. A project key may sit in any web page (it can only send events), so the
+    built-in one is kept readable here: every member's page carries it."""
+
+    enabled = models.BooleanField(default=True)
+    key = models.ForeignKey(ProjectKey, null=True, on_delete=models.SET_NULL, related_name="+")
+    raw_key = models.CharField(max_length=128, blank=True, default="")
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return "on" if self.enabled else "off"
 
 
 class Person(models.Model):

@@ -1,10 +1,14 @@
 """Reads: project keys, persons, insights and the queries they run."""
 
-from django.db.models import QuerySet
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
+
+from apps.core.registry import SearchResult
 
 from . import storage
-from .models import Cohort, CohortMember, Insight, Person, PersonDistinctId, ProjectKey
+from .models import Cohort, CohortMember, Event, Insight, PageViewSettings, Person, PersonDistinctId, ProjectKey
 from .queries.cohorts import query_read, rule_of
 from .queries.common import cohort_sql
 from .queries.run import query_run
@@ -55,3 +59,99 @@ def cohort_persons(*, cohort: Cohort) -> QuerySet[Person]:
 def cohort_listed_count(*, cohort: Cohort) -> int:
     """How many distinct ids a static cohort lists (some may have sent no event yet)."""
     return CohortMember.objects.filter(cohort=cohort).count()
+
+
+# --- The pages: events, persons ------------------------------------------------------------------
+
+
+def event_list() -> QuerySet[Event]:
+    """The current tenant's events, newest first (none while its event table is not made yet)."""
+    if not storage.event_table_exists():
+        return Event.objects.none()
+    return Event.objects.order_by("-timestamp", "-uuid")
+
+
+def persons_of(distinct_ids) -> dict[str, Person]:
+    """The person of each of `distinct_ids` that has one (one query)."""
+    links = PersonDistinctId.objects.select_related("person").filter(distinct_id__in=set(distinct_ids))
+    return {link.distinct_id: link.person for link in links}
+
+
+def person_list() -> QuerySet[Person]:
+    """The current tenant's persons, newest first, each with `ids` (its distinct ids, space-separated)."""
+    ids = (
+        PersonDistinctId.objects.filter(person=OuterRef("pk"))
+        .values("person")
+        .annotate(ids=StringAgg("distinct_id", " ", order_by="id"))
+        .values("ids")
+    )
+    return Person.objects.annotate(ids=Subquery(ids)).order_by("-created", "-id")
+
+
+def person_get(uuid) -> Person | None:
+    """A person of the current tenant by uuid, or None (another tenant's is simply not here)."""
+    return Person.objects.filter(uuid=uuid).first()
+
+
+def person_distinct_ids(person: Person) -> list[str]:
+    return list(person.distinct_ids.order_by("id").values_list("distinct_id", flat=True))
+
+
+def person_events(person: Person) -> QuerySet[Event]:
+    """A person's events, newest first, by any of its distinct ids."""
+    return event_list().filter(distinct_id__in=person_distinct_ids(person))
+
+
+def last_seen(distinct_ids) -> dict[str, object]:
+    """The time of the newest event of each distinct id (an index lookup per id and partition)."""
+    if not distinct_ids or not storage.event_table_exists():
+        return {}
+    rows = Event.objects.filter(distinct_id__in=set(distinct_ids)).values("distinct_id").annotate(at=Max("timestamp"))
+    return {row["distinct_id"]: row["at"] for row in rows}
+
+
+def person_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
+    """The command palette's persons (search provider): by distinct id, email or name."""
+    found = (
+        Person.objects.filter(
+            Q(Exists(PersonDistinctId.objects.filter(person=OuterRef("pk"), distinct_id__icontains=query)))
+            | Q(properties__email__icontains=query)
+            | Q(properties__name__icontains=query)
+        )
+        .prefetch_related(Prefetch("distinct_ids", queryset=PersonDistinctId.objects.order_by("id")))
+        .order_by("-created", "-id")[:limit]
+    )
+    results = []
+    for person in found:
+        ids = [link.distinct_id for link in person.distinct_ids.all()]
+        title = person_label(person, ids)
+        results.append(SearchResult(title, reverse("analytics:person", args=[person.uuid]), ", ".join(ids[:3])))
+    return results
+
+
+def person_label(person: Person, ids=None) -> str:
+    """What people call a person: their email or name property, else their first distinct id."""
+    properties = person.properties if isinstance(person.properties, dict) else {}
+    for key in ("email", "name", "$email"):
+        value = properties.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    ids = ids if ids is not None else person_distinct_ids(person)
+    return ids[0] if ids else str(person.uuid)
+
+
+def page_view_settings() -> PageViewSettings:
+    """The tenant's page-view setting (unsaved defaults when never changed)."""
+    return PageViewSettings.objects.select_related("key").filter(pk=1).first() or PageViewSettings(pk=1)
+
+
+def member_names(*, tenant, distinct_ids) -> dict[str, str]:
+    """The names of the members behind distinct ids that are user ids (the platform's own events
+    and the dashboards' page views are sent with the member's user id)."""
+    from apps.identity.selectors import member_list
+
+    user_ids = {int(i) for i in distinct_ids if isinstance(i, str) and i.isdigit() and len(i) < 12}
+    if not user_ids:
+        return {}
+    members = member_list(tenant=tenant, ordered=False).filter(user_id__in=user_ids).select_related("user")
+    return {str(m.user_id): m.user.get_full_name() or m.user.email for m in members}

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from apps.core import realtime
 from apps.core.events import publish
 from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
@@ -19,7 +20,7 @@ from apps.identity.roles import has_permission
 
 from . import conf, keys, queue, storage
 from .capture import Checked, Payload, events_check
-from .models import KEY_PREFIX, Cohort, CohortMember, Insight, Person, PersonDistinctId, ProjectKey
+from .models import KEY_PREFIX, Cohort, CohortMember, Insight, PageViewSettings, Person, PersonDistinctId, ProjectKey
 from .queries.cohorts import cohort_ids_in, query_read, rules_check
 from .queries.run import version_bump
 
@@ -56,6 +57,18 @@ def _check_role(actor) -> None:
         raise PermissionDenied("Your role does not allow managing project keys.")
 
 
+def _key_new(*, name: str, origins: list[str], user=None, builtin: bool = False) -> tuple[ProjectKey, str]:
+    """A new key row and its secret (the only time the secret exists outside the caller)."""
+    prefix = KEY_PREFIX + secrets.token_hex(4)
+    while ProjectKey.objects.filter(prefix=prefix).exists():
+        prefix = KEY_PREFIX + secrets.token_hex(4)
+    raw = f"{prefix}_{secrets.token_urlsafe(24)}"
+    key = ProjectKey.objects.create(
+        name=name, prefix=prefix, key_hash=keys.hash_key(raw), allowed_origins=origins, created_by=user, builtin=builtin
+    )
+    return key, raw
+
+
 def project_key_create(*, tenant, actor, name: str, allowed_origins=None) -> tuple[ProjectKey, str]:
     """Creates a capture key in `tenant`'s schema; returns it and its secret (shown once)."""
     _check_role(actor)
@@ -69,19 +82,14 @@ def project_key_create(*, tenant, actor, name: str, allowed_origins=None) -> tup
         origins = _clean_origins(allowed_origins)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if not errors and ProjectKey.objects.filter(revoked_at__isnull=True).count() >= MAX_KEYS_PER_TENANT:
+    active = ProjectKey.objects.filter(revoked_at__isnull=True, builtin=False)  # the built-in one is the platform's
+    if not errors and active.count() >= MAX_KEYS_PER_TENANT:
         errors["name"] = [f"An organisation can have at most {MAX_KEYS_PER_TENANT} active project keys."]
     if errors:
         raise ValidationError(errors)
-    prefix = KEY_PREFIX + secrets.token_hex(4)
-    while ProjectKey.objects.filter(prefix=prefix).exists():
-        prefix = KEY_PREFIX + secrets.token_hex(4)
-    raw = f"{prefix}_{secrets.token_urlsafe(24)}"
     user = getattr(actor, "user", None)
     with transaction.atomic():
-        key = ProjectKey.objects.create(
-            name=name, prefix=prefix, key_hash=keys.hash_key(raw), allowed_origins=origins, created_by=user
-        )
+        key, raw = _key_new(name=name, origins=origins, user=user)
         publish(
             "analytics.project_key_created",
             {"key_id": key.pk, "name": key.name, "prefix": key.prefix},
@@ -93,8 +101,13 @@ def project_key_create(*, tenant, actor, name: str, allowed_origins=None) -> tup
 
 
 def project_key_revoke(*, tenant, actor, key: ProjectKey) -> ProjectKey:
-    """Revokes at once in this process, within a second in every other."""
+    """Revokes at once in this process, within a second in every other. The dashboards'
+    built-in key is not revoked this way: page views are switched off instead."""
     _check_role(actor)
+    if key.builtin:
+        raise ValidationError(
+            {"key": ["This is the dashboards' built-in key: switch page views off instead of revoking it."]}
+        )
     if key.revoked_at is None:
         with transaction.atomic():
             key.revoked_at = timezone.now()
@@ -107,6 +120,55 @@ def project_key_revoke(*, tenant, actor, key: ProjectKey) -> ProjectKey:
             )
     keys.forget()
     return key
+
+
+# --- The dashboards' own page views ------------------------------------------------------------
+
+BUILTIN_KEY_NAME = "Dashboards (built-in)"
+
+
+def page_view_key_ensure(*, origin: str) -> str | None:
+    """The built-in key the dashboards' page-view snippet sends with, in the current tenant's
+    schema: made on first need, and allowing `origin` (the scheme and host the member's browser
+    uses). None when the organisation switched page views off."""
+    row = PageViewSettings.objects.filter(pk=1).first()
+    if row is not None and (not row.enabled or (row.raw_key and origin in row.key.allowed_origins)):
+        return row.raw_key if row.enabled else None
+    origin = _clean_origins([origin])[0]
+    with transaction.atomic():
+        row, _ = PageViewSettings.objects.select_for_update().get_or_create(pk=1)
+        if not row.enabled:
+            return None
+        key = row.key
+        if key is None or key.revoked_at is not None or not row.raw_key:
+            key, row.raw_key = _key_new(name=BUILTIN_KEY_NAME, origins=[origin], builtin=True)
+            row.key = key
+            row.save()
+        elif origin not in key.allowed_origins:
+            key.allowed_origins = [*key.allowed_origins, origin]
+            key.save(update_fields=["allowed_origins"])
+    keys.forget()
+    return row.raw_key
+
+
+def page_views_switch(*, tenant, actor, enabled: bool) -> PageViewSettings:
+    """Switches the dashboards' own page views on or off. Off also revokes the built-in key, so
+    nothing more is accepted with it; on again makes a new one when a page next needs it."""
+    _check_role(actor)
+    with transaction.atomic():
+        row, _ = PageViewSettings.objects.select_for_update().get_or_create(pk=1)
+        changed = row.enabled != enabled
+        row.enabled = enabled
+        if not enabled and row.key is not None:
+            ProjectKey.objects.filter(pk=row.key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+            row.key, row.raw_key = None, ""
+        row.save()
+        if changed:
+            publish(
+                "analytics.page_views_switched", {"enabled": enabled}, tenant=tenant, actor=getattr(actor, "user", None)
+            )
+    keys.forget()
+    return row
 
 
 # --- Insights ------------------------------------------------------------------------------------
@@ -402,7 +464,17 @@ def rows_write(rows: list[list]) -> int:
     if count:
         schema = connection.schema_name
         transaction.on_commit(lambda: version_bump(schema))  # cached query answers are stale now
+        transaction.on_commit(lambda: events_announce(schema=schema, count=count))
     return count
+
+
+def events_announce(*, schema: str, count: int) -> None:
+    """Tells the tenant's open pages that `count` new events are stored (after the commit): the
+    live events page then asks for them. Only a count travels: each page reads what its viewer
+    may see with its own filters."""
+    realtime.group_send(
+        realtime.tenant_group(schema), {"type": "hub.signal", "topic": "analytics.events", "count": count}
+    )
 
 
 def _write_one_by_one(claim, blobs: list[bytes]) -> int:

@@ -92,7 +92,11 @@ def event_table_ensure() -> bool:
 # The queries' index: every insight picks events by name and time (queries/). Made on the
 # partitioned parent, so each partition has it, including those attached later (PostgreSQL builds
 # it on ATTACH when missing).
-INDEXES = {"analytics_event_event_ts": '(event, "timestamp")'}
+# The person pages read a person's events, newest first: (distinct_id, "timestamp").
+INDEXES = {
+    "analytics_event_event_ts": '(event, "timestamp")',
+    "analytics_event_distinct_ts": '(distinct_id, "timestamp")',
+}
 
 
 def indexes_ensure() -> None:

@@ -143,7 +143,8 @@ def data_table(
             params, queryset=data, request=request, prefix=prefix.rstrip("-") or None
         )
         data = filterset.qs
-    search = params.get(f"{prefix}q", "").strip()[:SEARCH_MAX]
+    # (NUL cannot reach PostgreSQL in a text parameter: it would be a 500, so it is dropped.)
+    search = params.get(f"{prefix}q", "").replace("\x00", "").strip()[:SEARCH_MAX]
     if search and table_class.search_fields:
         data = search_filter(data, table_class.search_fields, search)
 

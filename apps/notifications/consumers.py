@@ -136,6 +136,11 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
     async def hub_event(self, message):
         await self._send_once_encoded(message, {"type": "event", "event": message["event"]})
 
+    async def hub_signal(self, message):
+        # A nudge for the pages that show something of an app (e.g. the live events page): a
+        # topic and a count, never data; the page reads what it shows over HTTP, as its viewer.
+        await self._send_once_encoded(message, {"type": "signal", "topic": message["topic"], "count": message["count"]})
+
     async def hub_close(self, message):
         await self.shut(4403)
 

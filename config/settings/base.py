@@ -184,6 +184,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.identity.context_processors.shell",
                 "apps.notifications.context_processors.bell",
+                "apps.analytics.context_processors.page_views",
             ],
         },
     }

@@ -114,3 +114,27 @@ def test_sync_returns_what_was_missed_since_the_last_seen_id(tenant_a, owner_a):
         committed(lambda: _delete(tenant_a, ids))
     assert hello["unread"] >= 3
     assert [n["title"] for n in sync["notifications"]] == ["missed 1", "missed 2"]
+
+
+def test_signals_reach_the_tenants_sockets_as_a_topic_and_a_count(tenant_a, tenant_b, owner_a, owner_b):
+    """Other apps' pages follow the socket (the live analytics events page): a hub.signal to a
+    tenant's group reaches its sockets as {"type": "signal", "topic", "count"}, and no one else's."""
+    cookie_a = logged_in(owner_a, "alpha.localhost")[1]
+    cookie_b = logged_in(owner_b, "beta.localhost")[1]
+
+    async def talk():
+        a, b = communicator("alpha.localhost", cookie_a), communicator("beta.localhost", cookie_b)
+        assert (await a.connect())[0] and (await b.connect())[0]
+        await a.receive_json_from()
+        await b.receive_json_from()
+        message = {"type": "hub.signal", "topic": "analytics.events", "count": 2, "extra": "not passed on"}
+        await get_channel_layer().group_send(realtime.tenant_group("t_alpha"), message)
+        got = await a.receive_json_from(timeout=2)
+        nothing_for_b = await b.receive_nothing(timeout=0.3)
+        await a.disconnect()
+        await b.disconnect()
+        return got, nothing_for_b
+
+    got, nothing_for_b = asyncio.run(talk())
+    assert got == {"type": "signal", "topic": "analytics.events", "count": 2}
+    assert nothing_for_b

@@ -21,11 +21,9 @@ from tests.factories import UserFactory
 # One example per event type: its payload, and the words its sentence must contain (the actor,
 # "Jane Doe", and the object). A new event type without an example here fails
 # test_every_event_type_has_an_example: add one.
-# Event types whose objects have no dashboard page yet (analytics' project keys are API-only): the
+# Event types whose objects have no dashboard page yet (analytics' insights are API-only): the
 # activity feed shows their sentence without a link.
 NO_PAGE_YET = {
-    "analytics.project_key_created",
-    "analytics.project_key_revoked",
     "analytics.insight_created",
     "analytics.insight_updated",
     "analytics.insight_deleted",
@@ -72,6 +70,10 @@ EXAMPLES = {
     "analytics.project_key_revoked": (
         {"key_id": 3, "name": "Marketing site", "prefix": "phc_1234abcd"},
         ["Jane Doe revoked the project key “Marketing site”"],
+    ),
+    "analytics.page_views_switched": (
+        {"enabled": False},
+        ["Jane Doe switched the dashboards' own page views off"],
     ),
     "analytics.insight_created": (
         {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},

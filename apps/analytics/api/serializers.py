@@ -22,11 +22,16 @@ class ProjectKeySerializer(HubModelSerializer):
         "Empty: server-side senders only.",
     )
     status = serializers.CharField(read_only=True)
+    builtin = serializers.BooleanField(
+        read_only=True,
+        help_text="The dashboards' own page-view key, made by the platform: it cannot be revoked "
+        "(switch page views off on the project keys page instead).",
+    )
 
     class Meta:
         model = ProjectKey
-        fields = ["id", "name", "prefix", "allowed_origins", "status", "created", "revoked_at"]
-        read_only_fields = ["id", "prefix", "status", "created", "revoked_at"]
+        fields = ["id", "name", "prefix", "allowed_origins", "status", "builtin", "created", "revoked_at"]
+        read_only_fields = ["id", "prefix", "status", "builtin", "created", "revoked_at"]
         extra_kwargs = {"name": {"min_length": 1, "max_length": 100}}
 
 

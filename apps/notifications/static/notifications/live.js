@@ -125,6 +125,9 @@
     socket.onmessage = function (message) {
       var data;
       try { data = JSON.parse(message.data); } catch (e) { return; }
+      // Pages of other apps follow the connection too: "hub-live" carries each message
+      // (hello after every (re)connect, and signals such as new analytics events).
+      document.dispatchEvent(new CustomEvent("hub-live", { detail: data }));
       if (data.type === "hello") {
         attempt = 0;
         setState("connected");
