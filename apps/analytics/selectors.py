@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from .models import Insight, Person, PersonDistinctId, ProjectKey
 from .queries.run import query_run
 from .queries.shapes import query_parse
+from .stores import store_current
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -15,7 +16,8 @@ def insight_list() -> QuerySet[Insight]:
 def query_answer(*, tenant, data) -> dict:
     """Runs the query JSON `data` for `tenant` (in its schema and time zone): {"kind", "source",
     "cached", "result"}. A ValidationError names each field at fault."""
-    return query_run(query=query_parse(data), data=data, time_zone=tenant.time_zone or "UTC")
+    query = query_parse(data)
+    return query_run(query=query, data=data, time_zone=tenant.time_zone or "UTC", store=store_current())
 
 
 def project_key_list() -> QuerySet[ProjectKey]:

@@ -15,7 +15,7 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, keys, queue, storage
+from . import conf, keys, queue, storage, stores
 from .capture import Checked, Payload, events_check
 from .models import KEY_PREFIX, Insight, Person, PersonDistinctId, ProjectKey
 from .queries.run import version_bump
@@ -203,6 +203,8 @@ def events_write_queued(*, max_rounds: int = 50) -> int:
     task). Returns how many events were new. See queue.py for what happens if it dies."""
     schema = connection.schema_name
     task_started(schema_name=schema, key=WRITER_KEY)
+    if stores.store_choice()[1]:
+        return 0  # the tenant's history is moving to another store: events wait in the queue
     queue.recover(schema)
     claim = queue.Claim(schema, conf.get("HUB_ANALYTICS_WRITER_LEASE_SECONDS"))
     written = 0
@@ -230,10 +232,13 @@ def blobs_write(blobs: list[bytes]) -> int:
 
 
 def rows_write(rows: list[list]) -> int:
-    """Writes queue rows (see capture.event_check) in the current transaction."""
+    """Writes queue rows (see capture.event_check) in the current transaction, into the
+    tenant's event store (stores/); persons are kept in PostgreSQL, and the store is told
+    which changed."""
     changes = any(row[6] for row in rows)
-    count, fresh = storage.rows_write([row[:6] for row in rows], returning=changes)
-    persons_update(rows, fresh=fresh)
+    store = stores.store_current()
+    count, fresh = store.rows_write([row[:6] for row in rows], returning=changes)
+    store.persons_changed(persons_update(rows, fresh=fresh))
     if count:
         schema = connection.schema_name
         transaction.on_commit(lambda: version_bump(schema))  # cached query answers are stale now
@@ -269,13 +274,13 @@ def _database_answers() -> bool:
 # --- Persons -------------------------------------------------------------------------------------
 
 
-def persons_update(rows: list[list], *, fresh: set[str]) -> None:
+def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
     """Gives every distinct id of `rows` a person, then applies the person changes of the events
     stored just now (uuids in `fresh`) in time order: merges ($identify, $create_alias), $set
     and $set_once. Writers of one tenant take turns here (an advisory lock), so two merges never
-    cross."""
+    cross. Returns the distinct ids whose person is new or changed."""
     if not rows:
-        return
+        return set()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:persons"])
     changes = sorted((row for row in rows if row[6] and row[1] in fresh), key=lambda row: row[0])
@@ -289,7 +294,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> None:
         )
         person_of.update({d: p.pk for d, p in zip(missing, people, strict=True)})
     if not changes:
-        return
+        return set(missing)
     involved = {d for row in changes for d in (row[3], row[6].get("merge")) if d is not None}
     persons = Person.objects.in_bulk({person_of[d] for d in involved})
     touched, gone = set(), set()
@@ -312,6 +317,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> None:
                 touched.add(person.pk)
     Person.objects.bulk_update([persons[pk] for pk in touched - gone], ["properties"])
     Person.objects.filter(pk__in=gone).delete()
+    return set(missing) | involved
 
 
 # --- The platform's own events -------------------------------------------------------------------

@@ -34,6 +34,7 @@ are pruned once their events are older than any event still accepted (HUB_ANALYT
 so it holds one row per event of the acceptance window, no more.
 """
 
+import uuid as uuid_module
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
@@ -192,6 +193,26 @@ def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
         written = {row[0] for row in cursor.fetchall()} if returning else set()
         cursor.execute("DROP TABLE analytics_incoming")
     return count, written
+
+
+def uuids_claim(rows: list) -> list:
+    """Records the rows' uuids as written (for a store outside PostgreSQL, in the caller's
+    transaction) and returns the rows whose uuid was new: one row a uuid, the first received."""
+    first = {}
+    for row in sorted(rows, key=lambda r: r[5]):
+        first.setdefault(str(uuid_module.UUID(row[1])), row)
+    if not first:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_qualified("analytics_eventuuid")} (uuid, "timestamp")
+            SELECT * FROM unnest(%s::uuid[], %s::timestamptz[]) ON CONFLICT DO NOTHING RETURNING uuid::text
+            """,
+            [list(first), [row[0] for row in first.values()]],
+        )
+        fresh = {row[0] for row in cursor.fetchall()}
+    return [row for uuid, row in first.items() if uuid in fresh]
 
 
 def uuids_prune(*, now: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from django_tenants.utils import schema_context
 
-from apps.analytics import keys, services
+from apps.analytics import keys, services, stores
 from apps.analytics.models import Event
 from tests.conftest import host_of
 
@@ -58,6 +58,12 @@ def stored(tenant, **filters) -> list[Event]:
             return []
         rows = Event.objects.filter(received_at__gte=_started["at"], **filters)
         return list(rows.order_by("timestamp", "uuid"))
+
+
+@pytest.fixture(params=[stores.POSTGRES, stores.CLICKHOUSE])
+def engine(request, tenant_a):
+    """Each event store in turn, for tenant_a: the query tests run on both."""
+    return stores.store_named(request.param, tenant_a.schema_name)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from apps.analytics import storage
 from apps.analytics.models import Person, PersonDistinctId
 from apps.analytics.queries.shapes import Filter
+from apps.analytics.stores import clickhouse
 
 TZ = ZoneInfo("America/New_York")  # DST starts on 2026-03-08 there
 FIRST_DAY = date(2026, 3, 5)
@@ -94,9 +95,10 @@ class _Rollback(Exception):
 
 
 @contextlib.contextmanager
-def loaded(event_list, person_map):
+def loaded(event_list, person_map, engine=None):
     """The events and persons in the current tenant's tables, inside a transaction rolled back
-    afterwards. Events go in through the writer's storage function (COPY)."""
+    afterwards. Events go in through the writer's storage function (COPY); for the ClickHouse
+    store (`engine`) also into its tables, emptied afterwards."""
     try:
         with transaction.atomic():
             storage.event_table_ensure()
@@ -117,7 +119,20 @@ def loaded(event_list, person_map):
                 if key not in made:
                     made[key] = Person.objects.create(properties=props)
                 PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
-            yield made
+            if engine is not None and engine.name == "clickhouse":
+                _clickhouse_load(engine, rows, person_map)
+            try:
+                yield made
+            finally:
+                if engine is not None and engine.name == "clickhouse":
+                    clickhouse.tables_empty(engine.schema)
             raise _Rollback
     except _Rollback:
         pass
+
+
+def _clickhouse_load(engine, rows, person_map) -> None:
+    engine.ensure()
+    clickhouse.tables_empty(engine.schema)
+    clickhouse.events_insert(engine.schema, rows, deduplicate=False)
+    clickhouse.persons_copy(engine.schema, clickhouse.persons_of(set(person_map)))
