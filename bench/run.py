@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.analytics import ingest_events_per_s  # noqa: E402
+from bench.analytics_clickhouse import analytics_clickhouse  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
@@ -58,6 +59,9 @@ BENCHMARKS = {
     "ws_connections": ws_connections,
     # Analytics: HTTP batches of 1,000 events to rows in the partitioned table, sustained.
     "ingest_events_per_s": ingest_events_per_s,
+    # The same queries on the ClickHouse store (chDB), 10 million events made once and kept on
+    # disk: trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms.
+    "analytics_clickhouse": analytics_clickhouse,
 }
 
 

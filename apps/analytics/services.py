@@ -3,6 +3,7 @@
 import logging
 import secrets
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from apps.identity.roles import has_permission
 
 from . import conf, keys, queue, storage, stores
 from .capture import Checked, Payload, events_check
-from .models import KEY_PREFIX, Insight, Person, PersonDistinctId, ProjectKey
+from .models import KEY_PREFIX, EventStoreChoice, Insight, Person, PersonDistinctId, ProjectKey
 from .queries.run import version_bump
 from .queries.shapes import query_parse
 
@@ -203,12 +204,12 @@ def events_write_queued(*, max_rounds: int = 50) -> int:
     task). Returns how many events were new. See queue.py for what happens if it dies."""
     schema = connection.schema_name
     task_started(schema_name=schema, key=WRITER_KEY)
-    if stores.store_choice()[1]:
-        return 0  # the tenant's history is moving to another store: events wait in the queue
     queue.recover(schema)
     claim = queue.Claim(schema, conf.get("HUB_ANALYTICS_WRITER_LEASE_SECONDS"))
     written = 0
     for _ in range(max_rounds):
+        if stores.store_choice()[1]:
+            break  # the tenant's history is moving to another store: events wait in the queue
         blobs = claim.take(conf.get("HUB_ANALYTICS_WRITER_TAKE"))
         if not blobs:
             break
@@ -351,6 +352,73 @@ def domain_events_record(events) -> int:
     except DatabaseError:
         logger.exception("analytics: %d domain events could not be recorded", len(rows))
         return 0
+
+
+# --- Moving a tenant's events to another store ---------------------------------------------------
+
+
+class MoveProgress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def finish(self, text: str) -> None: ...
+
+
+def event_store_move(*, to: str, progress: MoveProgress | None = None, wait_seconds: float | None = None) -> int:
+    """Moves the current tenant's event history to the store `to` (only "clickhouse" for now),
+    then makes it the tenant's store. Returns how many events were copied.
+
+    1. The tenant is marked as moving: writers stop after their current round and leave new
+       events queued in Redis (capture goes on; queries are still answered from the old store).
+    2. It waits until no writer holds a live claim (at most the writer lease), so every event
+       taken from the queue is committed in the old store.
+    3. It empties the target (a failed move may have left part of the history there), copies
+       every event and every person's distinct ids, a chunk at a time.
+    4. It flips the tenant to the new store and sends a writer for the events that waited.
+
+    If it fails, the tenant stays on its old store (step 1 is undone) and nothing is lost."""
+    if to not in stores.NAMES:
+        raise ValidationError({"to": [f"Choose one of: {', '.join(stores.NAMES)}."]})
+    current, moving = stores.store_choice()
+    if to == current and not moving:
+        raise ValidationError({"to": [f"This organisation's events are already in {to}."]})
+    if to != stores.CLICKHOUSE:
+        raise ValidationError({"to": ["Moving events back to PostgreSQL is not built yet."]})
+    from .stores import clickhouse
+
+    schema = connection.schema_name
+    EventStoreChoice.objects.update_or_create(pk=1, defaults={"store": current, "moving": True})
+    try:
+        lease = conf.get("HUB_ANALYTICS_WRITER_LEASE_SECONDS")
+        queue.claims_wait(schema, timeout=lease + 5 if wait_seconds is None else wait_seconds)
+        clickhouse.tables_drop(schema)
+        target = stores.store_named(to, schema)
+        target.ensure()
+        copied = 0
+        with transaction.atomic():  # one snapshot of the events and persons
+            if progress:
+                progress.start("events", storage.events_count())
+            for rows in storage.events_read():
+                clickhouse.events_insert(schema, rows, deduplicate=False)
+                copied += len(rows)
+                if progress:
+                    progress.advance(len(rows))
+            if progress:
+                progress.finish(f"{copied:,} events")
+            persons = 0
+            for rows in clickhouse.persons_all():
+                clickhouse.persons_copy(schema, rows)
+                persons += len(rows)
+            if progress:
+                progress.start("persons", persons)
+                progress.finish(f"{persons:,} distinct ids")
+    except BaseException:
+        EventStoreChoice.objects.filter(pk=1).update(moving=False)
+        raise
+    EventStoreChoice.objects.filter(pk=1).update(store=to, moving=False)
+    writer_enqueue(schema=schema)
+    return copied
 
 
 # --- Upkeep --------------------------------------------------------------------------------------

@@ -215,6 +215,28 @@ def uuids_claim(rows: list) -> list:
     return [row for uuid, row in first.items() if uuid in fresh]
 
 
+def events_count() -> int:
+    if not event_table_exists():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {_qualified(TABLE)}")
+        return cursor.fetchone()[0]
+
+
+def events_read(chunk: int = 50_000):
+    """Every event of the table, as queue rows (timestamps ISO 8601, properties JSON text), in
+    lists of up to `chunk` (a server-side cursor: memory stays flat). Run it in a transaction."""
+    if not event_table_exists():
+        return
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            'SELECT "timestamp", uuid::text, event, distinct_id, properties::text, received_at '
+            f"FROM {_qualified(TABLE)}"
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield [[r[0].isoformat(), r[1], r[2], r[3], r[4], r[5].isoformat()] for r in rows]
+
+
 def uuids_prune(*, now: datetime | None = None) -> int:
     """Forgets the uuids of events too old to be accepted again; returns how many."""
     now = now or datetime.now(UTC)

@@ -126,6 +126,17 @@ def persons_of(distinct_ids) -> list[tuple]:
         return cursor.fetchall()
 
 
+def persons_all(chunk: int = 50_000):
+    """Every distinct id of PostgreSQL's persons, as persons_of gives them, in lists of `chunk`."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            "SELECT pdi.distinct_id, p.id, p.uuid::text, p.properties::text FROM analytics_persondistinctid pdi "
+            "JOIN analytics_person p ON p.id = pdi.person_id"
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+
+
 class ClickHouseStore:
     name = CLICKHOUSE
 
