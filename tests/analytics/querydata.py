@@ -97,8 +97,8 @@ class _Rollback(Exception):
 @contextlib.contextmanager
 def loaded(event_list, person_map, engine=None):
     """The events and persons in the current tenant's tables, inside a transaction rolled back
-    afterwards. Events go in through the writer's storage function (COPY); for the ClickHouse
-    store (`engine`) also into its tables, emptied afterwards."""
+    afterwards. Events go in through the writer's storage function (COPY), or, for the
+    ClickHouse store (`engine`), into its tables (emptied afterwards; persons are in both)."""
     try:
         with transaction.atomic():
             storage.event_table_ensure()
@@ -113,18 +113,20 @@ def loaded(event_list, person_map, engine=None):
                 ]
                 for e in event_list
             ]
-            storage.rows_write(rows)
+            on_clickhouse = engine is not None and engine.name == "clickhouse"
+            if not on_clickhouse:
+                storage.rows_write(rows)
             made = {}
             for distinct_id, (key, props) in person_map.items():
                 if key not in made:
                     made[key] = Person.objects.create(properties=props)
                 PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
-            if engine is not None and engine.name == "clickhouse":
+            if on_clickhouse:
                 _clickhouse_load(engine, rows, person_map)
             try:
                 yield made
             finally:
-                if engine is not None and engine.name == "clickhouse":
+                if on_clickhouse:
                     clickhouse.tables_empty(engine.schema)
             raise _Rollback
     except _Rollback:
@@ -133,6 +135,5 @@ def loaded(event_list, person_map, engine=None):
 
 def _clickhouse_load(engine, rows, person_map) -> None:
     engine.ensure()
-    clickhouse.tables_empty(engine.schema)
     clickhouse.events_insert(engine.schema, rows, deduplicate=False)
     clickhouse.persons_copy(engine.schema, clickhouse.persons_of(set(person_map)))

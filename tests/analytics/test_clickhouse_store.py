@@ -179,3 +179,50 @@ def test_moving_to_the_store_a_tenant_already_uses_is_refused(tenant_a):
     with pytest.raises(CommandError, match="No tenant"):
         call_command("analytics_move_store", "--tenant", "nobody", "--to", "clickhouse", stdout=io.StringIO())
     assert connection.schema_name == "public"
+
+
+TRICKY = ["it's", "back\\slash", "tab\\tx", "nl\nx", "real\ttab", "é€😀", "{p0:String}", "end\\"]
+
+
+def test_texts_reach_clickhouse_as_they_are():
+    """Query parameters: quotes, backslashes, newlines and braces arrive unchanged (chDB reads
+    them in ClickHouse's escaped form, which the client writes)."""
+    from apps.analytics.stores.chqueries import Params, run
+
+    for text in TRICKY:
+        p = Params()
+        assert run(f"SELECT {p(text, 'String')}", p) == [[text]]
+    p = Params()
+    assert run(f"SELECT {p(TRICKY, 'Array(String)')}", p) == [[TRICKY]]
+
+
+def test_tricky_names_and_values_count_the_same_on_both_stores(tenant_a, engine):
+    from datetime import date
+
+    from apps.analytics.queries.shapes import Breakdown, Filter, Range, Series, TrendsQuery
+
+    from .querydata import TZ, loaded
+
+    at = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    events = [
+        {
+            "timestamp": at,
+            "uuid": str(uuid.UUID(int=i + 1)),
+            "event": name,
+            "distinct_id": "d0",
+            "properties": {"k\\": name},
+        }
+        for i, name in enumerate(TRICKY)
+    ]
+    day = Range(date(2026, 3, 5), date(2026, 3, 5))
+    with schema_context(tenant_a.schema_name), loaded(events, {"d0": (0, {})}, engine):
+        for name in TRICKY:
+            query = TrendsQuery(
+                range=day,
+                series=(Series(name),),
+                filters=(Filter("event", "k\\", "eq", name),),
+                breakdown=Breakdown("k\\"),
+            )
+            assert engine.trends(query, tz=TZ)["series"] == [
+                {"event": name, "math": "total", "values": [1], "breakdown_value": name}
+            ]

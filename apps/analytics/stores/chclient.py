@@ -63,6 +63,7 @@ class ChdbClient(Client):
         self.session = session.Session(path)
 
     def _run(self, sql: str, fmt: str = "JSONCompact", params: dict | None = None):
+        params = {name: param_text(value) for name, value in (params or {}).items()}
         try:
             return self.session.query(sql, fmt, params=params or None)
         except RuntimeError as exc:
@@ -129,6 +130,20 @@ class ServerClient(Client):
             self.client.raw_insert(table, columns, insert_block=block, settings=settings, fmt="JSONCompactEachRow")
         except Exception as exc:
             raise ClickHouseError(str(exc)) from exc
+
+
+_ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def param_text(value) -> str:
+    """A parameter's value as chDB reads it: texts in ClickHouse's escaped form (a backslash,
+    tab or newline written as \\, \t, \n), lists of texts as an array of quoted literals,
+    numbers as written. (clickhouse-connect does the same for a server.)"""
+    if isinstance(value, list):
+        return "[" + ", ".join("'" + v.translate(_ESCAPED).replace("'", "\\'") + "'" for v in value) + "]"
+    if isinstance(value, str):
+        return value.translate(_ESCAPED)
+    return str(value)
 
 
 def _token(token: str) -> str:

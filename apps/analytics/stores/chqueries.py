@@ -128,8 +128,13 @@ def needs_person(filters, breakdown=None) -> bool:
     return any(f.type == "person" for f in filters) or (breakdown is not None and breakdown.type == "person")
 
 
-def events_with_persons(db: str, *, person: bool) -> str:
-    """`e` the events, `pdi.person_id` each one's person now, `p.props`/`p.puuid` the person's."""
+def events_with_persons(db: str, *, person: bool, resolve: bool = True) -> str:
+    """`e` the events, `pdi.person_id` each one's person now, `p.props`/`p.puuid` the person's
+    (with `person`). Without `resolve` (a count or sum that looks at no person) the events alone:
+    every event has a person (the writer copies it in the same transaction), so the join would
+    keep every row anyway."""
+    if not resolve and not person:
+        return f"`{db}`.events AS e"
     sql = (
         f"`{db}`.events AS e INNER JOIN (SELECT distinct_id, argMax(person_id, version) AS person_id "
         f"FROM `{db}`.person_distinct_id GROUP BY distinct_id) AS pdi ON pdi.distinct_id = e.distinct_id"
@@ -160,9 +165,9 @@ class _Kind:
 
 
 class Trends(_Kind):
-    def _base(self, series, filters, rng, tz, p, breakdown) -> str:
+    def _base(self, series, filters, rng, tz, p, breakdown, *, resolve: bool = False) -> str:
         start, end = common.bounds(rng, tz)
-        source = events_with_persons(self.db, person=needs_person(filters, breakdown))
+        source = events_with_persons(self.db, person=needs_person(filters, breakdown), resolve=resolve)
         return (
             f"FROM {source} WHERE e.event = {p(series.event, 'String')} "
             f"AND e.timestamp >= {p(instant(start), INSTANT)} AND e.timestamp < {p(instant(end), INSTANT)}"
@@ -197,10 +202,12 @@ class Trends(_Kind):
         else:
             number = "CAST(NULL, 'Nullable(Float64)')"
         when = bucket(query.interval, local("e.timestamp", tz, p))
-        base = self._base(series, filters, rng, tz, p, query.breakdown)
+        unique = series.math == "unique_persons"
+        base = self._base(series, filters, rng, tz, p, query.breakdown, resolve=unique)
+        person_id = "pdi.person_id" if unique else "NULL"
         rows = run(
             f"SELECT toString(bucket), other, v, {AGGREGATES[series.math]} FROM ("
-            f"SELECT {when} AS bucket, {number} AS num, pdi.person_id AS person_id{columns} {base}"
+            f"SELECT {when} AS bucket, {number} AS num, {person_id} AS person_id{columns} {base}"
             ") GROUP BY bucket, other, v",
             p,
         )
@@ -222,7 +229,11 @@ class Funnel(_Kind):
         breakdown = "CAST(NULL, 'Nullable(String)')"
         if query.breakdown:
             breakdown = property_text(query.breakdown.type, query.breakdown.property, p)
-        source = events_with_persons(self.db, person=True)  # the person's uuid names them
+        # The person's uuid is only shown on a persons page: otherwise the person's id names them.
+        step_filters = [f for step in query.steps for f in step.filters]
+        person = query.persons is not None or needs_person(filters + step_filters, query.breakdown)
+        source = events_with_persons(self.db, person=person)
+        uuid = "p.puuid" if person else "toString(pdi.person_id)"
         low, high = p(instant(start), INSTANT), p(instant(window_end), INSTANT)
         sql = f"""
             SELECT person_id, toString(puuid), arrayMap(x -> x.1, s), arrayMap(x -> x.3, s), arrayMap(x -> x.4, s)
@@ -230,7 +241,7 @@ class Funnel(_Kind):
                 SELECT person_id, any(puuid) AS puuid,
                        arraySort(x -> (x.1, x.2), groupArray((micros, eu, mask, bd))) AS s
                 FROM (
-                    SELECT pdi.person_id AS person_id, p.puuid AS puuid, e.timestamp AS ts,
+                    SELECT pdi.person_id AS person_id, {uuid} AS puuid, e.timestamp AS ts,
                            toUnixTimestamp64Micro(e.timestamp) AS micros, toString(e.uuid) AS eu,
                            ({" + ".join(masks)}) AS mask, {breakdown} AS bd
                     FROM {source}
