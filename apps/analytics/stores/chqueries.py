@@ -23,6 +23,7 @@ from ..queries import common
 from ..queries.retention import returns_end_of
 from .chclient import client
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NUMERIC = "('Int64', 'UInt64', 'Double')"
 INSTANT = "DateTime64(6, 'UTC')"
 WALL = "DateTime('UTC')"
@@ -235,9 +236,19 @@ class Funnel(_Kind):
         source = events_with_persons(self.db, person=person)
         uuid = "p.puuid" if person else "toString(pdi.person_id)"
         low, high = p(instant(start), INSTANT), p(instant(window_end), INSTANT)
+        entry_end = p(int((end - EPOCH) / timedelta(microseconds=1)), "Int64")
+        later_steps = (1 << len(query.steps)) - 2
+        # Shipped per person: their events from the first entry on (no chain starts earlier), or
+        # the first entry alone when no later event matches a step after the first (their
+        # depth is 1 and that entry is their attempt): the Python walk gives the same answer.
         sql = f"""
-            SELECT person_id, toString(puuid), arrayMap(x -> x.1, s), arrayMap(x -> x.3, s), arrayMap(x -> x.4, s)
+            SELECT person_id, toString(puuid), arrayMap(x -> x.1, t), arrayMap(x -> x.3, t), arrayMap(x -> x.4, t)
             FROM (
+                SELECT person_id, puuid,
+                       arrayFirstIndex(x -> bitAnd(x.3, 1) = 1 AND x.1 < {entry_end}, s) AS first,
+                       if(arrayExists((x, i) -> i > first AND bitAnd(x.3, {later_steps}) != 0, s, arrayEnumerate(s)),
+                          arraySlice(s, first), [s[first]]) AS t
+                FROM (
                 SELECT person_id, any(puuid) AS puuid,
                        arraySort(x -> (x.1, x.2), groupArray((micros, eu, mask, bd))) AS s
                 FROM (
@@ -251,6 +262,7 @@ class Funnel(_Kind):
                 WHERE mask != 0 OR {p(int(query.order == "strict"), "UInt8")} = 1
                 GROUP BY person_id
                 HAVING countIf(bitAnd(mask, 1) = 1 AND ts < {p(instant(end), INSTANT)}) > 0
+                )
             )
             ORDER BY person_id
         """
