@@ -21,6 +21,7 @@ from .capture import Checked, Payload, events_check
 from .models import KEY_PREFIX, EventStoreChoice, Insight, Person, PersonDistinctId, ProjectKey
 from .queries.run import version_bump
 from .queries.shapes import query_parse
+from .stores.chclient import ClickHouseError
 
 logger = logging.getLogger(__name__)
 
@@ -248,15 +249,16 @@ def rows_write(rows: list[list]) -> int:
 
 def _write_one_by_one(claim, blobs: list[bytes]) -> int:
     """After a failed batch: each blob on its own; one that fails alone is set aside (a dead
-    letter, logged) so it cannot block the queue, unless the database itself is failing."""
+    letter, logged) so it cannot block the queue, unless the database itself (or the tenant's
+    ClickHouse) is failing."""
     written = 0
     client = queue._redis()
     for blob in blobs:
         try:
             written += blobs_write([blob])
-        except Exception:
-            if not _database_answers():
-                claim.give_back()
+        except Exception as exc:
+            if isinstance(exc, ClickHouseError) or not _database_answers():
+                claim.give_back()  # the store is down, not the blob at fault: a later writer retries
                 raise
             logger.exception("analytics: a batch of events could not be written; kept aside")
             client.lpush(DEAD_LETTERS.format(schema=claim.schema), blob)

@@ -226,3 +226,25 @@ def test_tricky_names_and_values_count_the_same_on_both_stores(tenant_a, engine)
             assert engine.trends(query, tz=TZ)["series"] == [
                 {"event": name, "math": "total", "values": [1], "breakdown_value": name}
             ]
+
+
+def test_while_clickhouse_is_down_events_wait_in_the_queue(tenant_a, on_clickhouse, settings):
+    """A store that cannot be reached is not a bad batch: the blobs go back to the queue (not to
+    the dead letters) and are written once ClickHouse answers again."""
+    from django_redis import get_redis_connection
+
+    from apps.analytics.stores.chclient import ClickHouseError
+
+    _, raw = project_key(tenant_a)
+    uuids = send(tenant_a, raw, [{"event": "view", "distinct_id": "d0"}])
+    embedded = settings.HUB_ANALYTICS_CLICKHOUSE_URL
+    settings.HUB_ANALYTICS_CLICKHOUSE_URL = "http://127.0.0.1:9/"  # nothing listens there
+    clickhouse._made.clear()
+    with pytest.raises(ClickHouseError):
+        write(tenant_a)
+    schema = tenant_a.schema_name
+    assert queue.length(schema) == 1
+    assert get_redis_connection("default").llen(services.DEAD_LETTERS.format(schema=schema)) == 0
+    settings.HUB_ANALYTICS_CLICKHOUSE_URL = embedded
+    assert write(tenant_a) == 1
+    assert ch_uuids(tenant_a) == uuids

@@ -164,7 +164,12 @@ def client() -> Client:
             if target.startswith("chdb://"):
                 _clients[target] = ChdbClient(target.removeprefix("chdb://"))
             elif target.startswith(("http://", "https://")):
-                _clients[target] = ServerClient(target)
+                try:
+                    _clients[target] = ServerClient(target)
+                except ClickHouseError:
+                    raise
+                except Exception as exc:  # clickhouse-connect checks the server when it connects
+                    raise ClickHouseError(f"ClickHouse cannot be reached: {exc}") from exc
             else:
                 raise ClickHouseError("HUB_ANALYTICS_CLICKHOUSE_URL must start with http://, https:// or chdb://.")
         return _clients[target]
