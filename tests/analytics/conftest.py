@@ -1,6 +1,7 @@
 """Analytics fixtures: project keys, a capture client, the writer run by hand, the stored rows."""
 
 import json
+import shutil
 
 import pytest
 from django.test import Client
@@ -58,6 +59,19 @@ def stored(tenant, **filters) -> list[Event]:
             return []
         rows = Event.objects.filter(received_at__gte=_started["at"], **filters)
         return list(rows.order_by("timestamp", "uuid"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_clickhouse_removed():
+    """The test process's chDB directory (config/settings/test.py) goes when the session ends."""
+    yield
+    from apps.analytics.stores import chclient
+
+    target = chclient.url()
+    made = chclient._clients.pop(target, None)
+    if made is not None and isinstance(made, chclient.ChdbClient) and "hub-test-chdb-" in target:
+        made.close()
+        shutil.rmtree(made.path, ignore_errors=True)
 
 
 @pytest.fixture(params=[stores.POSTGRES, stores.CLICKHOUSE])
