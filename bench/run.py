@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.analytics import ingest_events_per_s  # noqa: E402
+from bench.analytics_clickhouse import analytics_clickhouse  # noqa: E402
 from bench.analytics_pages import analytics_pages  # noqa: E402
 from bench.analytics_paths import paths_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
@@ -71,6 +72,9 @@ BENCHMARKS = {
     "paths_ms": paths_ms,
     # The analytics pages on 200,000 events (also prints the person index's cost to the writer).
     "analytics_pages": analytics_pages,
+    # The same queries on the ClickHouse store (chDB), 10 million events made once and kept on
+    # disk: trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms.
+    "analytics_clickhouse": analytics_clickhouse,
 }
 
 

@@ -24,6 +24,12 @@ DEFAULTS = {
     # The filters a query with "exclude_test_accounts": true adds (the query's filter shape): by
     # default, events of persons whose property `test_account` is true are left out.
     "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS": [{"type": "person", "key": "test_account", "op": "ne", "value": True}],
+    # The event store of a tenant that has not chosen one: "postgres" or "clickhouse" (stores/).
+    "HUB_ANALYTICS_STORE": "postgres",
+    # Where the ClickHouse store lives: a server, http(s)://user:password@host:port, or chDB
+    # (in-process, one process at a time: tests and benchmarks), chdb:///path ({pid}: the
+    # process id). See stores/chclient.py and docs/apps/analytics.md.
+    "HUB_ANALYTICS_CLICKHOUSE_URL": "chdb:///tmp/hub-chdb-{pid}",
     # How long a query's answer is kept in the cache (it is also dropped when new events arrive).
     "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
 }

@@ -107,6 +107,20 @@ class Event(models.Model):
         return f"{self.event} by {self.distinct_id}"
 
 
+class EventStoreChoice(models.Model):
+    """Which event store holds this tenant's events (one row, or none: the default store,
+    HUB_ANALYTICS_STORE). `moving` is set while `manage.py analytics_move_store` copies the
+    history: the writer then leaves events queued in Redis until the move flips the store."""
+
+    STORES = [("postgres", "PostgreSQL"), ("clickhouse", "ClickHouse")]
+    store = models.CharField(max_length=20, choices=STORES)
+    moving = models.BooleanField(default=False)
+    changed = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.store
+
+
 class Built(models.Model):
     """What members build and name: insights, cohorts."""
 

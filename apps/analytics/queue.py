@@ -107,3 +107,13 @@ def recover(schema: str, *, now: float | None = None) -> int:
     return int(
         redis_script(_RECOVER)(keys=[queue_key(schema), claims_key(schema)], args=[now, processing_key(schema, "")])
     )
+
+
+def claims_wait(schema: str, *, timeout: float) -> None:
+    """Waits until no writer of the tenant holds a live claim (a dead writer's claim runs out
+    with its lease); TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while _redis().zcount(claims_key(schema), time.time(), "+inf"):
+        if time.monotonic() > deadline:
+            raise TimeoutError("A writer of this organisation is still writing; try the move again.")
+        time.sleep(0.2)

@@ -13,6 +13,7 @@ from .queries.cohorts import query_read, rule_of
 from .queries.common import cohort_sql
 from .queries.run import query_run
 from .queries.shapes import Filter
+from .stores import store_current
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -23,7 +24,7 @@ def insight_list() -> QuerySet[Insight]:
 def query_answer(*, tenant, data) -> dict:
     """Runs the query JSON `data` for `tenant` (in its schema and time zone): {"kind", "source",
     "cached", "result"}. A ValidationError names each field at fault."""
-    return query_run(query=query_read(data), data=data, time_zone=tenant.time_zone or "UTC")
+    return query_run(query=query_read(data), data=data, time_zone=tenant.time_zone or "UTC", store=store_current())
 
 
 def project_key_list() -> QuerySet[ProjectKey]:

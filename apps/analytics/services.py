@@ -5,6 +5,7 @@ import io
 import logging
 import secrets
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,11 +19,22 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, keys, queue, storage
+from . import conf, keys, queue, storage, stores
 from .capture import Checked, Payload, events_check
-from .models import KEY_PREFIX, Cohort, CohortMember, Insight, PageViewSettings, Person, PersonDistinctId, ProjectKey
+from .models import (
+    KEY_PREFIX,
+    Cohort,
+    CohortMember,
+    EventStoreChoice,
+    Insight,
+    PageViewSettings,
+    Person,
+    PersonDistinctId,
+    ProjectKey,
+)
 from .queries.cohorts import cohort_ids_in, query_read, rules_check
 from .queries.run import version_bump
+from .stores.chclient import ClickHouseError
 
 logger = logging.getLogger(__name__)
 
@@ -434,6 +446,8 @@ def events_write_queued(*, max_rounds: int = 50) -> int:
     claim = queue.Claim(schema, conf.get("HUB_ANALYTICS_WRITER_LEASE_SECONDS"))
     written = 0
     for _ in range(max_rounds):
+        if stores.store_choice()[1]:
+            break  # the tenant's history is moving to another store: events wait in the queue
         blobs = claim.take(conf.get("HUB_ANALYTICS_WRITER_TAKE"))
         if not blobs:
             break
@@ -457,10 +471,13 @@ def blobs_write(blobs: list[bytes]) -> int:
 
 
 def rows_write(rows: list[list]) -> int:
-    """Writes queue rows (see capture.event_check) in the current transaction."""
+    """Writes queue rows (see capture.event_check) in the current transaction, into the
+    tenant's event store (stores/); persons are kept in PostgreSQL, and the store is told
+    which changed."""
     changes = any(row[6] for row in rows)
-    count, fresh = storage.rows_write([row[:6] for row in rows], returning=changes)
-    persons_update(rows, fresh=fresh)
+    store = stores.store_current()
+    count, fresh = store.rows_write([row[:6] for row in rows], returning=changes)
+    store.persons_changed(persons_update(rows, fresh=fresh))
     if count:
         schema = connection.schema_name
         transaction.on_commit(lambda: version_bump(schema))  # cached query answers are stale now
@@ -479,15 +496,16 @@ def events_announce(*, schema: str, count: int) -> None:
 
 def _write_one_by_one(claim, blobs: list[bytes]) -> int:
     """After a failed batch: each blob on its own; one that fails alone is set aside (a dead
-    letter, logged) so it cannot block the queue, unless the database itself is failing."""
+    letter, logged) so it cannot block the queue, unless the database itself (or the tenant's
+    ClickHouse) is failing."""
     written = 0
     client = queue._redis()
     for blob in blobs:
         try:
             written += blobs_write([blob])
-        except Exception:
-            if not _database_answers():
-                claim.give_back()
+        except Exception as exc:
+            if isinstance(exc, ClickHouseError) or not _database_answers():
+                claim.give_back()  # the store is down, not the blob at fault: a later writer retries
                 raise
             logger.exception("analytics: a batch of events could not be written; kept aside")
             client.lpush(DEAD_LETTERS.format(schema=claim.schema), blob)
@@ -506,13 +524,13 @@ def _database_answers() -> bool:
 # --- Persons -------------------------------------------------------------------------------------
 
 
-def persons_update(rows: list[list], *, fresh: set[str]) -> None:
+def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
     """Gives every distinct id of `rows` a person, then applies the person changes of the events
     stored just now (uuids in `fresh`) in time order: merges ($identify, $create_alias), $set
     and $set_once. Writers of one tenant take turns here (an advisory lock), so two merges never
-    cross."""
+    cross. Returns the distinct ids whose person is new or changed."""
     if not rows:
-        return
+        return set()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:persons"])
     changes = sorted((row for row in rows if row[6] and row[1] in fresh), key=lambda row: row[0])
@@ -526,7 +544,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> None:
         )
         person_of.update({d: p.pk for d, p in zip(missing, people, strict=True)})
     if not changes:
-        return
+        return set(missing)
     involved = {d for row in changes for d in (row[3], row[6].get("merge")) if d is not None}
     persons = Person.objects.in_bulk({person_of[d] for d in involved})
     touched, gone = set(), set()
@@ -549,6 +567,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> None:
                 touched.add(person.pk)
     Person.objects.bulk_update([persons[pk] for pk in touched - gone], ["properties"])
     Person.objects.filter(pk__in=gone).delete()
+    return set(missing) | involved
 
 
 # --- The platform's own events -------------------------------------------------------------------
@@ -582,6 +601,73 @@ def domain_events_record(events) -> int:
     except DatabaseError:
         logger.exception("analytics: %d domain events could not be recorded", len(rows))
         return 0
+
+
+# --- Moving a tenant's events to another store ---------------------------------------------------
+
+
+class MoveProgress(Protocol):
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, amount: int) -> None: ...
+
+    def finish(self, text: str) -> None: ...
+
+
+def event_store_move(*, to: str, progress: MoveProgress | None = None, wait_seconds: float | None = None) -> int:
+    """Moves the current tenant's event history to the store `to` (only "clickhouse" for now),
+    then makes it the tenant's store. Returns how many events were copied.
+
+    1. The tenant is marked as moving: writers stop after their current round and leave new
+       events queued in Redis (capture goes on; queries are still answered from the old store).
+    2. It waits until no writer holds a live claim (at most the writer lease), so every event
+       taken from the queue is committed in the old store.
+    3. It empties the target (a failed move may have left part of the history there), copies
+       every event and every person's distinct ids, a chunk at a time.
+    4. It flips the tenant to the new store and sends a writer for the events that waited.
+
+    If it fails, the tenant stays on its old store (step 1 is undone) and nothing is lost."""
+    if to not in stores.NAMES:
+        raise ValidationError({"to": [f"Choose one of: {', '.join(stores.NAMES)}."]})
+    current, moving = stores.store_choice()
+    if to == current and not moving:
+        raise ValidationError({"to": [f"This organisation's events are already in {to}."]})
+    if to != stores.CLICKHOUSE:
+        raise ValidationError({"to": ["Moving events back to PostgreSQL is not built yet."]})
+    from .stores import clickhouse
+
+    schema = connection.schema_name
+    EventStoreChoice.objects.update_or_create(pk=1, defaults={"store": current, "moving": True})
+    try:
+        lease = conf.get("HUB_ANALYTICS_WRITER_LEASE_SECONDS")
+        queue.claims_wait(schema, timeout=lease + 5 if wait_seconds is None else wait_seconds)
+        clickhouse.tables_drop(schema)
+        target = stores.store_named(to, schema)
+        target.ensure()
+        copied = 0
+        with transaction.atomic():  # one snapshot of the events and persons
+            if progress:
+                progress.start("events", storage.events_count())
+            for rows in storage.events_read():
+                clickhouse.events_insert(schema, rows, deduplicate=False)
+                copied += len(rows)
+                if progress:
+                    progress.advance(len(rows))
+            if progress:
+                progress.finish(f"{copied:,} events")
+            persons = 0
+            for rows in clickhouse.persons_all():
+                clickhouse.persons_copy(schema, rows)
+                persons += len(rows)
+            if progress:
+                progress.start("persons", persons)
+                progress.finish(f"{persons:,} distinct ids")
+    except BaseException:
+        EventStoreChoice.objects.filter(pk=1).update(moving=False)
+        raise
+    EventStoreChoice.objects.filter(pk=1).update(store=to, moving=False)
+    writer_enqueue(schema=schema)
+    return copied
 
 
 # --- Upkeep --------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ are pruned once their events are older than any event still accepted (HUB_ANALYT
 so it holds one row per event of the acceptance window, no more.
 """
 
+import uuid as uuid_module
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
@@ -196,6 +197,48 @@ def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
         written = {row[0] for row in cursor.fetchall()} if returning else set()
         cursor.execute("DROP TABLE analytics_incoming")
     return count, written
+
+
+def uuids_claim(rows: list) -> list:
+    """Records the rows' uuids as written (for a store outside PostgreSQL, in the caller's
+    transaction) and returns the rows whose uuid was new: one row a uuid, the first received."""
+    first = {}
+    for row in sorted(rows, key=lambda r: r[5]):
+        first.setdefault(str(uuid_module.UUID(row[1])), row)
+    if not first:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_qualified("analytics_eventuuid")} (uuid, "timestamp")
+            SELECT * FROM unnest(%s::uuid[], %s::timestamptz[]) ON CONFLICT DO NOTHING RETURNING uuid::text
+            """,
+            [list(first), [row[0] for row in first.values()]],
+        )
+        fresh = {row[0] for row in cursor.fetchall()}
+    return [row for uuid, row in first.items() if uuid in fresh]
+
+
+def events_count() -> int:
+    if not event_table_exists():
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {_qualified(TABLE)}")
+        return cursor.fetchone()[0]
+
+
+def events_read(chunk: int = 50_000):
+    """Every event of the table, as queue rows (timestamps ISO 8601, properties JSON text), in
+    lists of up to `chunk` (a server-side cursor: memory stays flat). Run it in a transaction."""
+    if not event_table_exists():
+        return
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            'SELECT "timestamp", uuid::text, event, distinct_id, properties::text, received_at '
+            f"FROM {_qualified(TABLE)}"
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield [[r[0].isoformat(), r[1], r[2], r[3], r[4], r[5].isoformat()] for r in rows]
 
 
 def uuids_prune(*, now: datetime | None = None) -> int:

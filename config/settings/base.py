@@ -608,3 +608,9 @@ LOGGING = {
         "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
     },
 }
+
+# Analytics' event store (apps/analytics/stores/): the default for tenants that have not been
+# moved, and where the ClickHouse store lives — a server (http(s)://user:password@host:8123) for
+# every real deployment, or chDB in-process (chdb:///path; one process only) for tools and tests.
+HUB_ANALYTICS_STORE = env("HUB_ANALYTICS_STORE", default="postgres")
+HUB_ANALYTICS_CLICKHOUSE_URL = env("HUB_ANALYTICS_CLICKHOUSE_URL", default=f"chdb://{BASE_DIR / '.data' / 'chdb'}")

@@ -34,3 +34,7 @@ HUB_WEBHOOK_ALLOW_LOOPBACK = env.bool("HUB_WEBHOOK_ALLOW_LOOPBACK", default=True
 HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello"])
 HELLO_GREETING = "Welcome"
 SHARED_APPS, TENANT_APPS, INSTALLED_APPS = app_lists(HUB_APPS, HUB_PLUGINS)  # noqa: F405
+
+# The ClickHouse event store runs in-process (chDB) in tests: a directory per test process, as
+# chDB locks its directory (apps/analytics/stores/chclient.py).
+HUB_ANALYTICS_CLICKHOUSE_URL = env("HUB_ANALYTICS_CLICKHOUSE_URL", default="chdb:///tmp/hub-test-chdb-{pid}")

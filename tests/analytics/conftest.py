@@ -1,6 +1,7 @@
 """Analytics fixtures: project keys, a capture client, the writer run by hand, the stored rows."""
 
 import json
+import shutil
 
 import pytest
 from django.test import Client
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from django_tenants.utils import schema_context
 
-from apps.analytics import keys, services
+from apps.analytics import keys, services, stores
 from apps.analytics.models import Event
 from tests.conftest import host_of
 
@@ -58,6 +59,25 @@ def stored(tenant, **filters) -> list[Event]:
             return []
         rows = Event.objects.filter(received_at__gte=_started["at"], **filters)
         return list(rows.order_by("timestamp", "uuid"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_clickhouse_removed():
+    """The test process's chDB directory (config/settings/test.py) goes when the session ends."""
+    yield
+    from apps.analytics.stores import chclient
+
+    target = chclient.url()
+    made = chclient._clients.pop(target, None)
+    if made is not None and isinstance(made, chclient.ChdbClient) and "hub-test-chdb-" in target:
+        made.close()
+        shutil.rmtree(made.path, ignore_errors=True)
+
+
+@pytest.fixture(params=[stores.POSTGRES, stores.CLICKHOUSE])
+def engine(request, tenant_a):
+    """Each event store in turn, for tenant_a: the query tests run on both."""
+    return stores.store_named(request.param, tenant_a.schema_name)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from apps.analytics import storage
 from apps.analytics.models import Person, PersonDistinctId
 from apps.analytics.queries.shapes import Filter
+from apps.analytics.stores import clickhouse
 
 TZ = ZoneInfo("America/New_York")  # DST starts on 2026-03-08 there
 FIRST_DAY = date(2026, 3, 5)
@@ -105,9 +106,10 @@ class _Rollback(Exception):
 
 
 @contextlib.contextmanager
-def loaded(event_list, person_map):
+def loaded(event_list, person_map, engine=None):
     """The events and persons in the current tenant's tables, inside a transaction rolled back
-    afterwards. Events go in through the writer's storage function (COPY)."""
+    afterwards. Events go in through the writer's storage function (COPY), or, for the
+    ClickHouse store (`engine`), into its tables (emptied afterwards; persons are in both)."""
     try:
         with transaction.atomic():
             storage.event_table_ensure()
@@ -122,13 +124,27 @@ def loaded(event_list, person_map):
                 ]
                 for e in event_list
             ]
-            storage.rows_write(rows)
+            on_clickhouse = engine is not None and engine.name == "clickhouse"
+            if not on_clickhouse:
+                storage.rows_write(rows)
             made = {}
             for distinct_id, (key, props) in person_map.items():
                 if key not in made:
                     made[key] = Person.objects.create(properties=props)
                 PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
-            yield made
+            if on_clickhouse:
+                _clickhouse_load(engine, rows, person_map)
+            try:
+                yield made
+            finally:
+                if on_clickhouse:
+                    clickhouse.tables_empty(engine.schema)
             raise _Rollback
     except _Rollback:
         pass
+
+
+def _clickhouse_load(engine, rows, person_map) -> None:
+    engine.ensure()
+    clickhouse.events_insert(engine.schema, rows, deduplicate=False)
+    clickhouse.persons_copy(engine.schema, clickhouse.persons_of(set(person_map)))

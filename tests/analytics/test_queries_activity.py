@@ -5,7 +5,6 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.analytics.queries.activity import lifecycle, stickiness
 from apps.analytics.queries.shapes import LifecycleQuery, StickinessQuery
 
 from . import reference
@@ -28,13 +27,13 @@ def _queries(cls):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(), person_map=persons(), query=_queries(StickinessQuery))
-def test_stickiness_matches_the_reference(tenant_a, event_list, person_map, query):
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
-        assert stickiness(query, tz=TZ) == reference.stickiness(query, event_list, person_map, TZ)
+def test_stickiness_matches_the_reference(tenant_a, engine, event_list, person_map, query):
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine):
+        assert engine.stickiness(query, tz=TZ) == reference.stickiness(query, event_list, person_map, TZ)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(), person_map=persons(), query=_queries(LifecycleQuery))
-def test_lifecycle_matches_the_reference(tenant_a, event_list, person_map, query):
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
-        assert lifecycle(query, tz=TZ) == reference.lifecycle(query, event_list, person_map, TZ)
+def test_lifecycle_matches_the_reference(tenant_a, engine, event_list, person_map, query):
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine):
+        assert engine.lifecycle(query, tz=TZ) == reference.lifecycle(query, event_list, person_map, TZ)

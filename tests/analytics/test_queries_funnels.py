@@ -7,7 +7,6 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.analytics.queries.funnels import funnel
 from apps.analytics.queries.shapes import Breakdown, FunnelQuery, PersonsPage, Range, Step
 
 from . import reference
@@ -54,12 +53,12 @@ def _uuids(made):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(), person_map=persons(), query=queries)
-def test_funnels_match_the_reference(tenant_a, event_list, person_map, query):
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map) as made:
-        assert funnel(query, tz=TZ) == reference.funnel(query, event_list, person_map, TZ, _uuids(made))
+def test_funnels_match_the_reference(tenant_a, engine, event_list, person_map, query):
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine) as made:
+        assert engine.funnel(query, tz=TZ) == reference.funnel(query, event_list, person_map, TZ, _uuids(made))
 
 
-def test_a_person_merged_mid_funnel_converts_once(tenant_a):
+def test_a_person_merged_mid_funnel_converts_once(tenant_a, engine):
     """anon-1 views, then signs up as user-1: one person, converted."""
     events_ = [
         event_at(1, "view", "anon-1", datetime(2026, 3, 5, 15, tzinfo=UTC)),
@@ -68,16 +67,16 @@ def test_a_person_merged_mid_funnel_converts_once(tenant_a):
     ]
     person_map = {"anon-1": (0, {}), "user-1": (0, {}), "anon-2": (1, {})}
     query = FunnelQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), steps=(Step("view"), Step("signup")))
-    with schema_context(tenant_a.schema_name), loaded(events_, person_map) as made:
-        result = funnel(query, tz=TZ)
+    with schema_context(tenant_a.schema_name), loaded(events_, person_map, engine) as made:
+        result = engine.funnel(query, tz=TZ)
         assert [s["count"] for s in result["steps"]] == [2, 1]
         assert result["steps"][1]["conversion_rate"] == 0.5
         assert result["steps"][1]["median_seconds_from_previous"] == 3600
-        dropped = funnel(FunnelQuery(range=query.range, steps=query.steps, persons=PersonsPage(step=1)), tz=TZ)
+        dropped = engine.funnel(FunnelQuery(range=query.range, steps=query.steps, persons=PersonsPage(step=1)), tz=TZ)
         assert dropped == {"persons": [str(made[1].uuid)], "count": 1, "next_offset": None}
 
 
-def test_the_conversion_window_is_inclusive(tenant_a):
+def test_the_conversion_window_is_inclusive(tenant_a, engine):
     events_ = [
         event_at(1, "view", "d0", datetime(2026, 3, 5, 15, tzinfo=UTC)),
         event_at(2, "signup", "d0", datetime(2026, 3, 5, 16, tzinfo=UTC)),
@@ -87,5 +86,5 @@ def test_the_conversion_window_is_inclusive(tenant_a):
     query = FunnelQuery(
         range=Range(date(2026, 3, 5), date(2026, 3, 5)), steps=(Step("view"), Step("signup")), window_seconds=3600
     )
-    with schema_context(tenant_a.schema_name), loaded(events_, {"d0": (0, {}), "d1": (1, {})}):
-        assert [s["count"] for s in funnel(query, tz=TZ)["steps"]] == [2, 1]
+    with schema_context(tenant_a.schema_name), loaded(events_, {"d0": (0, {}), "d1": (1, {})}, engine):
+        assert [s["count"] for s in engine.funnel(query, tz=TZ)["steps"]] == [2, 1]

@@ -7,7 +7,6 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.analytics.queries.retention import retention
 from apps.analytics.queries.shapes import Range, RetentionQuery
 
 from . import reference
@@ -31,12 +30,12 @@ queries = st.builds(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(), person_map=persons(), query=queries)
-def test_retention_matches_the_reference(tenant_a, event_list, person_map, query):
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
-        assert retention(query, tz=TZ) == reference.retention(query, event_list, person_map, TZ)
+def test_retention_matches_the_reference(tenant_a, engine, event_list, person_map, query):
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine):
+        assert engine.retention(query, tz=TZ) == reference.retention(query, event_list, person_map, TZ)
 
 
-def test_first_time_cohorts_count_a_person_once(tenant_a):
+def test_first_time_cohorts_count_a_person_once(tenant_a, engine):
     def event(n, name, day, hour):
         return {
             "timestamp": datetime(2026, 3, day, hour, tzinfo=UTC),
@@ -50,8 +49,8 @@ def test_first_time_cohorts_count_a_person_once(tenant_a):
     query = RetentionQuery(
         range=Range(date(2026, 3, 5), date(2026, 3, 6)), start_event="view", return_event="view", periods=3
     )
-    with schema_context(tenant_a.schema_name), loaded(events_, {"d0": (0, {})}):
-        assert retention(query, tz=TZ) == {
+    with schema_context(tenant_a.schema_name), loaded(events_, {"d0": (0, {})}, engine):
+        assert engine.retention(query, tz=TZ) == {
             "cohorts": [
                 {"label": "2026-03-05", "persons": 1, "values": [1, 1, 1]},
                 {"label": "2026-03-06", "persons": 0, "values": [0, 0, 0]},

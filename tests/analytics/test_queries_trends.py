@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.analytics.queries.shapes import Breakdown, Range, Series, TrendsQuery
-from apps.analytics.queries.trends import trends
 
 from . import reference
 from .querydata import EVENT_NAMES, FIRST_DAY, TZ, events, filters, persons
@@ -47,14 +46,14 @@ queries = st.builds(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(), person_map=persons(), query=queries)
-def test_trends_match_the_reference(tenant_a, event_list, person_map, query):
+def test_trends_match_the_reference(tenant_a, engine, event_list, person_map, query):
     from .querydata import loaded
 
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
-        assert trends(query, tz=TZ) == reference.trends(query, event_list, person_map, TZ)
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine):
+        assert engine.trends(query, tz=TZ) == reference.trends(query, event_list, person_map, TZ)
 
 
-def test_a_daily_count_in_the_tenants_time_zone(tenant_a):
+def test_a_daily_count_in_the_tenants_time_zone(tenant_a, engine):
     """An event at 23:30 New York time on the 5th counts on the 5th, not on UTC's 6th."""
     from datetime import UTC, datetime
 
@@ -68,8 +67,8 @@ def test_a_daily_count_in_the_tenants_time_zone(tenant_a):
         "properties": {},
     }
     query = TrendsQuery(range=Range(date(2026, 3, 5), date(2026, 3, 6)), series=(Series("view"),))
-    with schema_context(tenant_a.schema_name), loaded([event], {"d0": (0, {})}):
-        assert trends(query, tz=TZ) == {
+    with schema_context(tenant_a.schema_name), loaded([event], {"d0": (0, {})}, engine):
+        assert engine.trends(query, tz=TZ) == {
             "labels": ["2026-03-05", "2026-03-06"],
             "series": [{"event": "view", "math": "total", "values": [1, 0]}],
         }

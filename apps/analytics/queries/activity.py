@@ -29,24 +29,42 @@ def _activity(query, tz: ZoneInfo, *, since) -> tuple[str, list]:
     return sql, [query.interval, tz.key, query.event, end, *([start] if since else []), *params]
 
 
-def stickiness(query: StickinessQuery, *, tz: ZoneInfo) -> dict:
-    """{"labels": [1, 2, …, periods in the range], "values": [persons active in exactly that many]}."""
+def stickiness(query: StickinessQuery, *, tz: ZoneInfo, counts_rows=None) -> dict:
+    """{"labels": [1, 2, …, periods in the range], "values": [persons active in exactly that many]}.
+    `counts_rows` fetches (periods, persons) rows (default: PostgreSQL's `stickiness_rows`)."""
     periods = len(common.buckets(query.range, query.interval))
-    activity, params = _activity(query, tz, since=True)
-    rows = common.fetch(
-        f"SELECT n, count(*) FROM (SELECT person_id, count(*) AS n FROM ({activity}) AS a GROUP BY 1) AS c GROUP BY 1",
-        params,
-    )
-    counts = dict(rows)
+    counts = dict((counts_rows or stickiness_rows)(query, tz=tz))
     return {"labels": list(range(1, periods + 1)), "values": [counts.get(n, 0) for n in range(1, periods + 1)]}
 
 
-def lifecycle(query: LifecycleQuery, *, tz: ZoneInfo) -> dict:
-    """{"labels": [...], "new": [...], "returning": [...], "resurrecting": [...], "dormant": [...]}."""
+def stickiness_rows(query: StickinessQuery, *, tz: ZoneInfo) -> list[tuple]:
+    activity, params = _activity(query, tz, since=True)
+    return common.fetch(
+        f"SELECT n, count(*) FROM (SELECT person_id, count(*) AS n FROM ({activity}) AS a GROUP BY 1) AS c GROUP BY 1",
+        params,
+    )
+
+
+def lifecycle(query: LifecycleQuery, *, tz: ZoneInfo, status_rows=None) -> dict:
+    """{"labels": [...], "new": [...], "returning": [...], "resurrecting": [...], "dormant": [...]}.
+    `status_rows` fetches (period's local start, status, persons) rows (default: PostgreSQL's
+    `lifecycle_rows`)."""
+    buckets = common.buckets(query.range, query.interval)
+    rows = (status_rows or lifecycle_rows)(query, tz=tz)
+    out = {status: {b: 0 for b in buckets} for status in STATUSES}
+    for bucket, status, count in rows:
+        out[status][bucket] = count
+    return {
+        "labels": [common.label(b, query.interval) for b in buckets],
+        **{status: list(out[status].values()) for status in STATUSES},
+    }
+
+
+def lifecycle_rows(query: LifecycleQuery, *, tz: ZoneInfo) -> list[tuple]:
     buckets = common.buckets(query.range, query.interval)
     activity, params = _activity(query, tz, since=False)
     step = STEP[query.interval]
-    rows = common.fetch(
+    return common.fetch(
         f"""
         WITH act AS MATERIALIZED ({activity}),
              first AS (SELECT person_id, min(b) AS f FROM act GROUP BY 1)
@@ -62,10 +80,3 @@ def lifecycle(query: LifecycleQuery, *, tz: ZoneInfo) -> dict:
         """,
         [*params, step, buckets[0], step, step, step, buckets[0], buckets[-1]],
     )
-    out = {status: {b: 0 for b in buckets} for status in STATUSES}
-    for bucket, status, count in rows:
-        out[status][bucket] = count
-    return {
-        "labels": [common.label(b, query.interval) for b in buckets],
-        **{status: list(out[status].values()) for status in STATUSES},
-    }

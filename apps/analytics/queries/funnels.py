@@ -117,12 +117,14 @@ def _chain(times, masks, first: int, *, order, steps, window) -> list:
     return chain
 
 
-def funnel(query: FunnelQuery, *, tz: ZoneInfo) -> dict:
+def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
+    """The funnel's answer; `persons_events` fetches the rows (default: funnel_persons_events, the
+    ClickHouse store passes its own of the same shape)."""
     entry_end = _micros(common.bounds(query.range, tz)[1])
     window = query.window_seconds * 1_000_000
     steps = len(query.steps)
     reached = []  # (person uuid, depth, times, breakdown value)
-    for _, person_uuid, times, masks, values in funnel_persons_events(query, tz=tz):
+    for _, person_uuid, times, masks, values in (persons_events or funnel_persons_events)(query, tz=tz):
         depth, chain = walk(times, masks, order=query.order, steps=steps, window=window, entry_end=entry_end)
         if depth:
             value = values[chain[0]] if query.breakdown else None

@@ -21,12 +21,25 @@ def periods_between(first: datetime, later: datetime, period: str) -> int:
     return (later - first).days // (7 if period == "week" else 1)
 
 
-def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
-    start, end = common.bounds(query.range, tz)
-    cohort_starts = common.buckets(query.range, query.period)
-    returns_end = cohort_starts[-1]
+def returns_end_of(query: RetentionQuery):
+    """The local start of the period after the last one a return can count in."""
+    returns_end = common.buckets(query.range, query.period)[-1]
     for _ in range(query.periods):
         returns_end = common.bucket_next(returns_end, query.period)
+    return returns_end
+
+
+def retention(query: RetentionQuery, *, tz: ZoneInfo, cohort_rows=None) -> dict:
+    """The cohorts' table; `cohort_rows` fetches (cohort, return period or None for the cohort's
+    size, persons) rows, local naive datetimes (default: `retention_rows`, PostgreSQL)."""
+    cohort_starts = common.buckets(query.range, query.period)
+    rows = (cohort_rows or retention_rows)(query, tz=tz)
+    return _table(query, cohort_starts, rows)
+
+
+def retention_rows(query: RetentionQuery, *, tz: ZoneInfo) -> list[tuple]:
+    start, end = common.bounds(query.range, tz)
+    returns_end = returns_end_of(query)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     trunc = 'date_trunc(%s, e."timestamp" AT TIME ZONE %s)'
     if query.retention_type == "first_time":
@@ -49,7 +62,7 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
         f'WHERE e.event = %s AND e."timestamp" >= %s AND e."timestamp" < %s{extra}'
     )
     return_params = [query.period, tz.key, query.return_event, start, returns_end.replace(tzinfo=tz), *params]
-    rows = common.fetch(
+    return common.fetch(
         f"WITH cohorts AS MATERIALIZED ({cohorts}), returns AS MATERIALIZED ({returns}) "
         "SELECT c.cohort, NULL::timestamp, count(*) FROM cohorts c GROUP BY 1 "
         "UNION ALL "
@@ -57,6 +70,9 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
         "JOIN returns r ON r.person_id = c.person_id AND r.bucket > c.cohort GROUP BY 1, 2",
         [*cohort_params, *return_params],
     )
+
+
+def _table(query: RetentionQuery, cohort_starts, rows) -> dict:
     values = {b: [0] * query.periods for b in cohort_starts}
     for cohort, bucket, count in rows:
         if bucket is None:

@@ -16,12 +16,7 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from .. import conf
-from .activity import lifecycle, stickiness
-from .funnels import funnel
-from .paths import paths
-from .retention import retention
 from .shapes import FunnelQuery, LifecycleQuery, PathsQuery, Query, RetentionQuery, StickinessQuery
-from .trends import trends
 
 logger = logging.getLogger(__name__)
 
@@ -37,24 +32,24 @@ def version_bump(schema: str) -> None:
         logger.warning("analytics: the query cache version could not be bumped", exc_info=True)
 
 
-def _compute(query: Query, tz: ZoneInfo) -> dict:
+def _compute(query: Query, tz: ZoneInfo, store) -> dict:
+    """The query's answer from the tenant's event store (stores/base.py)."""
     if isinstance(query, FunnelQuery):
-        return funnel(query, tz=tz)
+        return store.funnel(query, tz=tz)
     if isinstance(query, RetentionQuery):
-        return retention(query, tz=tz)
+        return store.retention(query, tz=tz)
     if isinstance(query, StickinessQuery):
-        return stickiness(query, tz=tz)
+        return store.stickiness(query, tz=tz)
     if isinstance(query, LifecycleQuery):
-        return lifecycle(query, tz=tz)
+        return store.lifecycle(query, tz=tz)
     if isinstance(query, PathsQuery):
-        return paths(query, tz=tz)
-    return trends(query, tz=tz)
+        return store.paths(query, tz=tz)
+    return store.trends(query, tz=tz)
 
 
-def query_run(*, query: Query, data: dict, time_zone: str) -> dict:
-    """{"kind", "source": "raw", "cached", "result"} for `query` (parsed from `data`)."""
-    from .. import storage
-
+def query_run(*, query: Query, data: dict, time_zone: str, store) -> dict:
+    """{"kind", "source": "raw", "cached", "result"} for `query` (parsed from `data`), answered
+    by `store`, the tenant's event store (stores.store_current())."""
     schema = connection.schema_name
     digest = hashlib.sha256(orjson.dumps([data, time_zone], option=orjson.OPT_SORT_KEYS)).hexdigest()
     client = key = None
@@ -68,9 +63,8 @@ def query_run(*, query: Query, data: dict, time_zone: str) -> dict:
     except RedisError:
         logger.warning("analytics: the query cache is unreachable", exc_info=True)
         client = None
-    if not storage.event_table_exists():
-        storage.event_table_ensure()
-    answer = {"kind": query.kind, "source": "raw", "result": _compute(query, ZoneInfo(time_zone))}
+    store.ensure()
+    answer = {"kind": query.kind, "source": "raw", "result": _compute(query, ZoneInfo(time_zone), store)}
     if client is not None:
         try:
             client.set(key, orjson.dumps(answer), ex=conf.get("HUB_ANALYTICS_QUERY_CACHE_SECONDS"))

@@ -14,17 +14,22 @@ AGGREGATES = {
 NUMBER = "CASE WHEN jsonb_typeof(e.properties -> %s) = 'number' THEN (e.properties ->> %s)::numeric END"
 
 
-def trends(query: TrendsQuery, *, tz: ZoneInfo) -> dict:
-    """{"labels": [...], "series": [{"event", "math", "breakdown_value", "values", "previous"}]}."""
+def trends(query: TrendsQuery, *, tz: ZoneInfo, top_values=None, values=None) -> dict:
+    """{"labels": [...], "series": [{"event", "math", "breakdown_value", "values", "previous"}]}.
+
+    `top_values` and `values` fetch the numbers (default: this module's SQL over PostgreSQL; the
+    ClickHouse store passes its own, same signatures and answers)."""
+    _top_values_of = top_values or _top_values
+    _values_of = values or _values
     labels = common.buckets(query.range, query.interval)
     out = []
     for series in query.series:
         filters = common.filters_for(query.filters, query.exclude_test_accounts) + list(series.filters)
-        top = _top_values(query, series, filters, tz) if query.breakdown else None
-        rows = _values(query, series, filters, query.range, top, tz)
+        top = _top_values_of(query, series, filters, tz) if query.breakdown else None
+        rows = _values_of(query, series, filters, query.range, top, tz)
         previous = None
         if query.compare:
-            previous = _values(query, series, filters, query.range.previous(), top, tz)
+            previous = _values_of(query, series, filters, query.range.previous(), top, tz)
         keys = [(False, v) for v in top] + [(True, None)] if top is not None else [(False, None)]
         for key in keys:
             if top is not None and key[0] and not any(k[1] == (True, None) for k in rows):

@@ -1,0 +1,250 @@
+"""The ClickHouse store (chDB here) behind the real writer and query path: a tenant's batches go
+to its store, nothing is lost or doubled when the writer dies, persons merged after their events
+count as one, tenants never see each other's events, and a tenant's history moves with
+`manage.py analytics_move_store`."""
+
+import io
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+
+from apps.analytics import queue, selectors, services, storage
+from apps.analytics.models import EventStoreChoice
+from apps.analytics.queries.run import version_bump
+from apps.analytics.stores import clickhouse, store_choice
+from apps.analytics.stores.chclient import client
+
+from .conftest import host_client, post_json, project_key, write
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def on_clickhouse(tenant_a, tenant_b):
+    """Both tenants on the ClickHouse store (their ClickHouse databases dropped afterwards)."""
+    for tenant in (tenant_a, tenant_b):
+        with schema_context(tenant.schema_name):
+            EventStoreChoice.objects.update_or_create(pk=1, defaults={"store": "clickhouse"})
+    yield
+    for tenant in (tenant_a, tenant_b):
+        clickhouse.tables_drop(tenant.schema_name)
+
+
+def ch_uuids(tenant) -> list[str]:
+    db = clickhouse.database_of(tenant.schema_name)
+    exists = client().query("SELECT count() FROM system.tables WHERE database = {db:String}", {"db": db})[0][0]
+    if not exists:
+        return []
+    return sorted(row[0] for row in client().query(f"SELECT toString(uuid) FROM `{db}`.events"))
+
+
+def pg_count(tenant) -> int:
+    with schema_context(tenant.schema_name):
+        return storage.events_count()
+
+
+def send(tenant, key, events) -> list[str]:
+    batch = [{"uuid": str(uuid.uuid4()), "timestamp": datetime.now(UTC).isoformat(), **e} for e in events]
+    response = post_json(host_client(tenant), "/batch/", {"api_key": key, "batch": batch})
+    assert response.status_code == 200, response.content
+    return sorted(e["uuid"] for e in batch)
+
+
+def log_in_and_sign_up(tenant, key) -> list[str]:
+    """anon-1 logs in as user-1 ($identify merges them) and signs up."""
+    return send(
+        tenant,
+        key,
+        [
+            {"event": "$identify", "distinct_id": "user-1", "properties": {"$anon_distinct_id": "anon-1"}},
+            {"event": "signup", "distinct_id": "user-1"},
+        ],
+    )
+
+
+def today_funnel(tenant) -> list[int]:
+    day = datetime.now(UTC).astimezone(ZoneInfo(tenant.time_zone or "UTC")).date()
+    data = {
+        "kind": "funnel",
+        "date_from": str(day),
+        "date_to": str(day),
+        "steps": [{"event": "view"}, {"event": "signup"}],
+    }
+    version_bump(tenant.schema_name)  # the writer bumps it on commit; the test's transaction never commits
+    with schema_context(tenant.schema_name):
+        return [s["count"] for s in selectors.query_answer(tenant=tenant, data=data)["result"]["steps"]]
+
+
+def test_a_clickhouse_tenants_events_go_to_clickhouse_and_persons_merge_at_query_time(tenant_a, on_clickhouse):
+    _, raw = project_key(tenant_a)
+    uuids = send(
+        tenant_a,
+        raw,
+        [
+            {"event": "view", "distinct_id": "anon-1"},
+            {"event": "view", "distinct_id": "anon-2"},
+        ],
+    )
+    assert write(tenant_a) == 2
+    assert ch_uuids(tenant_a) == uuids
+    assert pg_count(tenant_a) == 0  # not in PostgreSQL's event table
+    assert today_funnel(tenant_a) == [2, 0]
+    # anon-1 logs in as user-1 and signs up: the merge happens after the view, and counts.
+    uuids += log_in_and_sign_up(tenant_a, raw)
+    write(tenant_a)
+    assert ch_uuids(tenant_a) == sorted(uuids)
+    assert today_funnel(tenant_a) == [2, 1]
+
+
+def test_a_writer_that_dies_before_its_commit_stores_each_event_once(tenant_a, on_clickhouse):
+    """The events reached ClickHouse, then the process died before PostgreSQL committed the
+    uuids: the next writer inserts the same block again, and ClickHouse drops it."""
+    _, raw = project_key(tenant_a)
+    uuids = send(tenant_a, raw, [{"event": "view", "distinct_id": f"d{i}"} for i in range(5)])
+    schema = tenant_a.schema_name
+    claim = queue.Claim(schema, 30)
+
+    class Killed(Exception):
+        pass
+
+    with schema_context(schema), pytest.raises(Killed), transaction.atomic():
+        services.blobs_write(claim.take(20))
+        assert ch_uuids(tenant_a) == uuids  # in ClickHouse already
+        raise Killed  # ... no commit, no done()
+    assert queue.recover(schema, now=datetime.now(UTC).timestamp() + 31) == 1
+    assert write(tenant_a) == 5
+    assert ch_uuids(tenant_a) == uuids  # once each
+
+
+def test_a_writer_that_dies_after_its_commit_writes_nothing_twice(tenant_a, on_clickhouse):
+    _, raw = project_key(tenant_a)
+    uuids = send(tenant_a, raw, [{"event": "view", "distinct_id": "d0"}])
+    schema = tenant_a.schema_name
+    claim = queue.Claim(schema, 30)
+    with schema_context(schema):
+        services.blobs_write(claim.take(20))  # committed, killed before done()
+    queue.recover(schema, now=datetime.now(UTC).timestamp() + 31)
+    assert write(tenant_a) == 0
+    assert ch_uuids(tenant_a) == uuids
+
+
+def test_tenant_b_never_sees_tenant_as_events(tenant_a, tenant_b, on_clickhouse):
+    _, raw = project_key(tenant_a)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "same-id"}])
+    write(tenant_a)
+    with schema_context(tenant_b.schema_name):
+        EventStoreChoice.objects.get(pk=1)  # B is on ClickHouse too, with the same distinct id
+    assert clickhouse.database_of(tenant_a.schema_name) != clickhouse.database_of(tenant_b.schema_name)
+    assert today_funnel(tenant_a) == [1, 0]
+    assert today_funnel(tenant_b) == [0, 0]
+    assert ch_uuids(tenant_b) == []
+
+
+def test_a_tenants_history_moves_to_clickhouse_and_capture_waits_meanwhile(tenant_a):
+    _, raw = project_key(tenant_a)
+    before = send(tenant_a, raw, [{"event": "view", "distinct_id": "anon-1"}, {"event": "view", "distinct_id": "x"}])
+    before += log_in_and_sign_up(tenant_a, raw)
+    write(tenant_a)
+    assert pg_count(tenant_a) == 4
+    schema = tenant_a.schema_name
+    try:
+        # While a move is under way, writers leave new events in the queue.
+        with schema_context(schema):
+            EventStoreChoice.objects.create(pk=1, store="postgres", moving=True)
+        during = send(tenant_a, raw, [{"event": "view", "distinct_id": "late"}])
+        assert write(tenant_a) == 0 and queue.length(schema) == 1
+        out = io.StringIO()
+        call_command("analytics_move_store", "--tenant", tenant_a.slug, "--to", "clickhouse", stdout=out)
+        assert "Moved 4 events" in out.getvalue()
+        with schema_context(schema):
+            assert store_choice() == ("clickhouse", False)
+        write(tenant_a)  # the writer the move sent (run here by hand)
+        assert ch_uuids(tenant_a) == sorted(before + during)
+        assert pg_count(tenant_a) == 4  # the late event went to ClickHouse only
+        assert today_funnel(tenant_a) == [3, 1]  # persons came along, merged (and "late" viewed)
+    finally:
+        clickhouse.tables_drop(schema)
+
+
+def test_moving_to_the_store_a_tenant_already_uses_is_refused(tenant_a):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="already in postgres"):
+        call_command("analytics_move_store", "--tenant", tenant_a.slug, "--to", "postgres", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("analytics_move_store", "--tenant", "nobody", "--to", "clickhouse", stdout=io.StringIO())
+    assert connection.schema_name == "public"
+
+
+TRICKY = ["it's", "back\\slash", "tab\\tx", "nl\nx", "real\ttab", "é€😀", "{p0:String}", "end\\"]
+
+
+def test_texts_reach_clickhouse_as_they_are():
+    """Query parameters: quotes, backslashes, newlines and braces arrive unchanged (chDB reads
+    them in ClickHouse's escaped form, which the client writes)."""
+    from apps.analytics.stores.chqueries import Params, run
+
+    for text in TRICKY:
+        p = Params()
+        assert run(f"SELECT {p(text, 'String')}", p) == [[text]]
+    p = Params()
+    assert run(f"SELECT {p(TRICKY, 'Array(String)')}", p) == [[TRICKY]]
+
+
+def test_tricky_names_and_values_count_the_same_on_both_stores(tenant_a, engine):
+    from datetime import date
+
+    from apps.analytics.queries.shapes import Breakdown, Filter, Range, Series, TrendsQuery
+
+    from .querydata import TZ, loaded
+
+    at = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    events = [
+        {
+            "timestamp": at,
+            "uuid": str(uuid.UUID(int=i + 1)),
+            "event": name,
+            "distinct_id": "d0",
+            "properties": {"k\\": name},
+        }
+        for i, name in enumerate(TRICKY)
+    ]
+    day = Range(date(2026, 3, 5), date(2026, 3, 5))
+    with schema_context(tenant_a.schema_name), loaded(events, {"d0": (0, {})}, engine):
+        for name in TRICKY:
+            query = TrendsQuery(
+                range=day,
+                series=(Series(name),),
+                filters=(Filter("event", "k\\", "eq", name),),
+                breakdown=Breakdown("k\\"),
+            )
+            assert engine.trends(query, tz=TZ)["series"] == [
+                {"event": name, "math": "total", "values": [1], "breakdown_value": name}
+            ]
+
+
+def test_while_clickhouse_is_down_events_wait_in_the_queue(tenant_a, on_clickhouse, settings):
+    """A store that cannot be reached is not a bad batch: the blobs go back to the queue (not to
+    the dead letters) and are written once ClickHouse answers again."""
+    from django_redis import get_redis_connection
+
+    from apps.analytics.stores.chclient import ClickHouseError
+
+    _, raw = project_key(tenant_a)
+    uuids = send(tenant_a, raw, [{"event": "view", "distinct_id": "d0"}])
+    embedded = settings.HUB_ANALYTICS_CLICKHOUSE_URL
+    settings.HUB_ANALYTICS_CLICKHOUSE_URL = "http://127.0.0.1:9/"  # nothing listens there
+    clickhouse._made.clear()
+    with pytest.raises(ClickHouseError):
+        write(tenant_a)
+    schema = tenant_a.schema_name
+    assert queue.length(schema) == 1
+    assert get_redis_connection("default").llen(services.DEAD_LETTERS.format(schema=schema)) == 0
+    settings.HUB_ANALYTICS_CLICKHOUSE_URL = embedded
+    assert write(tenant_a) == 1
+    assert ch_uuids(tenant_a) == uuids
