@@ -108,6 +108,9 @@ def mixed_load():
                 cwd=ROOT, env=env, check=False, stdout=sys.stderr, stderr=sys.stderr, timeout=SECONDS + 120,
             )  # fmt: skip
             rows = _rows(prefix)
+            with open(f"{prefix}_failures.csv", newline="") as f:
+                for failure in csv.DictReader(f):
+                    log(f"  failed {failure['Occurrences']}× {failure['Method']} {failure['Name']}: {failure['Error'][:200]}")
         finally:
             _stop_group(worker)
     total = next(row for row in rows if row["Name"] == "Aggregated")
