@@ -240,6 +240,18 @@ HUB_METRICS_ALLOWED_NETWORKS = env.list(
 HUB_METRICS_TOKEN = env("HUB_METRICS_TOKEN", default="")
 # A Celery worker serves its own /metrics on this port (0: it does not; same rules as above).
 HUB_METRICS_WORKER_PORT = env.int("HUB_METRICS_WORKER_PORT", default=0)
+# OpenTelemetry traces (apps.ops.tracing): on when an OTLP endpoint is set, unless turned off
+# here; OTEL_SDK_DISABLED=true also turns them off. The SDK reads the other OTEL_* variables.
+_OTLP_SET = bool(
+    env("OTEL_EXPORTER_OTLP_ENDPOINT", default="") or env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default="")
+)
+HUB_TRACING_ENABLED = env.bool("HUB_TRACING_ENABLED", default=_OTLP_SET) and not env.bool(
+    "OTEL_SDK_DISABLED", default=False
+)
+# The service name traces carry when OTEL_SERVICE_NAME is not set.
+HUB_TRACING_SERVICE_NAME = env("HUB_TRACING_SERVICE_NAME", default="hub")
+# A span per Redis command too (many spans: off unless you look for Redis time).
+HUB_TRACING_REDIS = env.bool("HUB_TRACING_REDIS", default=False)
 # The readiness checks wait this long at most (a check still running then counts as failing).
 HUB_HEALTH_TIMEOUT_SECONDS = env.float("HUB_HEALTH_TIMEOUT_SECONDS", default=3.0)
 # Beat sends its heartbeat this often; older than HUB_HEALTH_BEAT_MAX_AGE_SECONDS, the check fails.
