@@ -41,4 +41,5 @@ websocket_connections = Gauge(
     "hub_websocket_connections", "Open websockets (the dashboards' live pages)", multiprocess_mode="livesum"
 )
 websocket_connects = Counter("hub_websocket_connects", "Websockets accepted")
+selector_cache = Counter("hub_selector_cache", "Cached selector reads (apps.core.caching)", ["selector", "result"])
 webhook_deliveries = Counter("hub_webhook_deliveries", "Webhook delivery attempts", ["outcome"])

@@ -250,6 +250,8 @@ HUB_TRACING_ENABLED = env.bool("HUB_TRACING_ENABLED", default=_OTLP_SET) and not
 )
 # The service name traces carry when OTEL_SERVICE_NAME is not set.
 HUB_TRACING_SERVICE_NAME = env("HUB_TRACING_SERVICE_NAME", default="hub")
+# Cached selectors (apps.core.caching; docs/operations/caching.md): off reads the database every time.
+HUB_SELECTOR_CACHE_ENABLED = env.bool("HUB_SELECTOR_CACHE_ENABLED", default=True)
 # A span per Redis command too (many spans: off unless you look for Redis time).
 HUB_TRACING_REDIS = env.bool("HUB_TRACING_REDIS", default=False)
 # The readiness checks wait this long at most (a check still running then counts as failing).
