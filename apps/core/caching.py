@@ -12,7 +12,9 @@ What bumps a topic:
 - every domain event, once dispatched (apps.events registers `bump_for_events` for every type):
   the topic named by the event's noun ("member.joined" bumps "member"), "activity" (every event
   is in the activity feed), and the event type's extra `cache_topics`;
-- a service whose write publishes no event calls `topics_bump(topics=...)` after its commit.
+- a service whose write publishes no event calls `topics_bump_on_commit(*topics)`: the bump
+  comes after the commit, and until then the writing transaction's own reads skip the cache
+  (read-your-writes, and nothing uncommitted is cached for others).
 
 Tenants never share an entry: the key carries the schema being served (and the cache's key
 function adds it again, apps.tenancy.cache), and arguments that are model instances are keyed by
@@ -85,6 +87,8 @@ def cached_selector(*, topics: Iterable[str], timeout: float = 300) -> Callable:
             if not settings.HUB_SELECTOR_CACHE_ENABLED:
                 return selector(**kwargs)
             schema = connection.schema_name
+            if _written_here(schema, topics):
+                return selector(**kwargs)
             arguments = ",".join(f"{k}={_argument(v)}" for k, v in sorted(kwargs.items()))
             try:
                 versions = _topic_versions(schema, topics)
@@ -130,8 +134,29 @@ def topics_bump(*, topics: Iterable[str], schema_name: str | None = None) -> Non
 
 
 def topics_bump_on_commit(*topics: str) -> None:
+    """Bumps `topics` once the current transaction commits. Until then, this transaction's own
+    reads of them skip the cache (neither read nor written: they see its uncommitted writes,
+    which must not be cached for others, as the transaction may yet roll back)."""
     schema = connection.schema_name
+    if connection.in_atomic_block:
+        _dirty_topics().update((schema, topic) for topic in topics)
     transaction.on_commit(lambda: topics_bump(topics=topics, schema_name=schema))
+
+
+def _dirty_topics() -> set:
+    """The (schema, topic) pairs written by the current transaction (its outermost atomic block's)."""
+    outermost = connection.atomic_blocks[0]
+    held = getattr(connection, "_hub_dirty_topics", None)
+    if held is None or held[0] is not outermost:
+        held = connection._hub_dirty_topics = (outermost, set())
+    return held[1]
+
+
+def _written_here(schema: str, topics: tuple[str, ...]) -> bool:
+    held = getattr(connection, "_hub_dirty_topics", None)
+    if held is None or not connection.atomic_blocks or held[0] is not connection.atomic_blocks[0]:
+        return False
+    return any((schema, topic) in held[1] for topic in topics)
 
 
 def event_topics(event_type: str) -> set[str]:
