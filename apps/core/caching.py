@@ -9,9 +9,11 @@ kind of data: "member", "notification", "activity"). Nothing is ever deleted: a 
 old entries unreachable by bumping a topic's version, and they expire on their own (`timeout`).
 
 What bumps a topic:
-- every domain event, once dispatched (apps.events registers `bump_for_events` for every type):
-  the topic named by the event's noun ("member.joined" bumps "member"), "activity" (every event
-  is in the activity feed), and the event type's extra `cache_topics`;
+- every domain event: the topic named by its noun ("member.joined" bumps "member"), "activity"
+  (every event is in the activity feed) and its type's extra `cache_topics` are bumped when the
+  transaction that published it commits (apps.core.events.publish: what the event says changed is
+  committed with it), and again when the outbox dispatcher has run its handlers, which may have
+  derived more from it (apps.events registers `bump_for_events` for every type);
 - a service whose write publishes no event calls `topics_bump_on_commit(*topics)`: the bump
   comes after the commit, and until then the writing transaction's own reads skip the cache
   (read-your-writes, and nothing uncommitted is cached for others).
@@ -133,11 +135,11 @@ def topics_bump(*, topics: Iterable[str], schema_name: str | None = None) -> Non
             logger.warning("cached reads of %s in %s not made stale: %s", topic, schema, exc)
 
 
-def topics_bump_on_commit(*topics: str) -> None:
+def topics_bump_on_commit(*topics: str, schema_name: str | None = None) -> None:
     """Bumps `topics` once the current transaction commits. Until then, this transaction's own
     reads of them skip the cache (neither read nor written: they see its uncommitted writes,
     which must not be cached for others, as the transaction may yet roll back)."""
-    schema = connection.schema_name
+    schema = schema_name or connection.schema_name
     if connection.in_atomic_block:
         _dirty_topics().update((schema, topic) for topic in topics)
     transaction.on_commit(lambda: topics_bump(topics=topics, schema_name=schema))

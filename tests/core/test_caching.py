@@ -19,6 +19,7 @@ from tests.events.fixtures import add_member
 
 pytestmark = pytest.mark.django_db
 UNREAD = "apps.notifications.selectors.unread_count"
+PAYLOAD = {"changes": {"name": {"old": "A", "new": "B"}}}
 
 
 def counted(selector: str, result: str) -> float:
@@ -46,18 +47,40 @@ def test_arguments_are_part_of_the_key(tenant_a, owner_a):
         assert selectors.unread_count(user_id=owner_a.pk + 10_000) == 0
 
 
-def test_a_dispatched_event_makes_the_activity_feed_fresh(tenant_a, owner_a, django_capture_on_commit_callbacks):
-    payload = {"changes": {"name": {"old": "A", "new": "B"}}}
+def test_a_published_event_makes_its_topics_fresh_when_it_commits(
+    tenant_a, owner_a, django_capture_on_commit_callbacks
+):
     with tenant_context(tenant_a):
         before = selectors.activity_recent(limit=5)
-        publish("organisation.settings_changed", payload, tenant=tenant_a, actor=owner_a)
-        # Published but not dispatched yet: the cached feed is still the one read before.
-        assert selectors.activity_recent(limit=5) == before
+        version = caching._topic_versions(tenant_a.schema_name, ("activity",))
+        with django_capture_on_commit_callbacks() as after_commit:
+            publish("organisation.settings_changed", PAYLOAD, tenant=tenant_a, actor=owner_a)
+            # Before the commit, the publishing transaction reads its own write, around the cache.
+            assert len(selectors.activity_recent(limit=5)) == min(5, len(before) + 1)
+        assert caching._topic_versions(tenant_a.schema_name, ("activity",)) == version  # not committed yet
+        for callback in after_commit:
+            callback()
+        assert caching._topic_versions(tenant_a.schema_name, ("activity",)) != version
+
+
+def test_the_outbox_dispatcher_bumps_the_topics_of_the_events_it_dispatched(
+    tenant_a, owner_a, django_capture_on_commit_callbacks
+):
+    """What the handlers derive from an event (notifications, analytics) is fresh after dispatch."""
+    with tenant_context(tenant_a):
         with django_capture_on_commit_callbacks(execute=True):
-            events_dispatch_new()  # the outbox dispatcher, as the worker runs it
-        after = selectors.activity_recent(limit=5)
-    assert len(after) == min(5, len(before) + 1)
-    assert "settings" in after[0].text.lower() or "organisation" in after[0].text.lower()
+            publish(
+                "member.joined",
+                {"user_id": owner_a.pk, "email": owner_a.email, "role": "member"},
+                tenant=tenant_a,
+                actor=owner_a,
+            )
+        before = caching._topic_versions(tenant_a.schema_name, ("activity", "member", "organisation"))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert events_dispatch_new() >= 1  # the real dispatcher, as the worker runs it
+        after = caching._topic_versions(tenant_a.schema_name, ("activity", "member", "organisation"))
+    assert after[0] > before[0] and after[1] > before[1]  # activity and member bumped
+    assert after[2] == before[2]  # a topic the event does not touch is left alone
 
 
 def test_an_event_bumps_its_nouns_topic_and_the_activity_feeds_only(tenant_a):
