@@ -138,8 +138,8 @@ class OpsMiddleware:
         tenant = getattr(request, "tenant", None)
         plan = "none" if tenant is None else ("public" if tenant.is_public else tenant.plan)
         method = request.method if request.method in METHODS else "other"
-        metrics.http_requests.labels(route=route, method=method, status=str(status), plan=plan).inc()
-        metrics.http_request_duration.labels(route=route, method=method, plan=plan).observe(seconds)
+        metrics.labelled(metrics.http_requests, route, method, str(status), plan).inc()
+        metrics.labelled(metrics.http_request_duration, route, method, plan).observe(seconds)
 
     def metrics(self, request):
         if not self.measure or not self.may_scrape(request):

@@ -26,6 +26,7 @@ from apps.core import tracing
 
 logger = logging.getLogger(__name__)
 _state: dict = {}
+SQL_OPERATIONS = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 
 
 def setup(*, exporter=None, service_name: str | None = None) -> None:
@@ -80,13 +81,21 @@ def flush(timeout_millis: int = 5000) -> bool:
 
 
 def _sql_span(execute, sql, params, many, context):
-    if not tracing.enabled():
-        return execute(sql, params, many, context)
-    operation = sql.lstrip().split(None, 1)[0].upper() if sql else "SQL"
-    with tracing.span(
+    operation = sql[:6].upper() if sql else ""
+    if operation not in SQL_OPERATIONS:  # a bounded span name
+        operation = sql.lstrip().split(None, 1)[0].upper()[:20] if sql else "SQL"
+    span = tracing.leaf(
         f"db {operation}", kind="client", attributes={"db.system.name": "postgresql", "db.operation.name": operation}
-    ):
+    )
+    if span is None:  # tracing turned off since the connection opened
         return execute(sql, params, many, context)
+    try:
+        return execute(sql, params, many, context)
+    except Exception as exc:
+        span.record_exception(exc)
+        raise
+    finally:
+        span.end()
 
 
 def _install_sql_spans(sender, connection, **kwargs):
