@@ -3,7 +3,7 @@
 
 One tenant whose owner has 30 notifications (10 unread) and 40 events in the activity feed; the
 owner's home page (`/`, logged in: the bell's counts, the activity widget, the getting-started
-checklist) is requested by wrk -t2 -c16 from two ASGI servers side by side (uvicorn as the
+checklist) is requested by wrk -t2 -c32 from two ASGI servers side by side (uvicorn as the
 Dockerfile runs it, WORKERS processes), identical but for HUB_SELECTOR_CACHE_ENABLED. Each server
 counts its SQL statements (hub_db_queries_total, read from its /metrics: every worker process
 writes to its own PROMETHEUS_MULTIPROC_DIR), so the figure is statements per request, measured,
@@ -16,12 +16,11 @@ cache_db_queries_ratio (on ÷ off), cache_home_p95_ms_on / _off and cache_home_r
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from contextlib import ExitStack, contextmanager
 from importlib import import_module
-from pathlib import Path
 
+from bench.api import wrk
 from bench.common import asgi_server, http_get, log, median, report
 from bench.routing import WORKERS
 
@@ -30,7 +29,6 @@ PATH = "/"
 ROUNDS = int(os.environ.get("BENCH_CACHE_ROUNDS", "3"))
 DURATION = os.environ.get("BENCH_CACHE_DURATION", "10s")
 WARMUP = "3s"
-LUA = Path(__file__).with_name("api_p95.lua")
 
 
 @contextmanager
@@ -93,19 +91,6 @@ def db_queries(port: int, host: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def wrk(port: int, host: str, cookie: str, duration: str) -> tuple[float, float, int]:
-    """(req/s, p95 ms, requests) of the home page; fails on error responses or timeouts."""
-    command = ["wrk", "-t2", "-c16", f"-d{duration}", "--timeout", "10s", "-s", str(LUA)]
-    command += ["-H", f"Host: {host}", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{PATH}"]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if "Non-2xx" in out or (errors and int(errors.group(4))):
-        raise RuntimeError(f"wrk saw error responses or timeouts:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p95 = int(re.search(r"P95_US (\d+)", out).group(1)) / 1000
-    return rps, p95, int(re.search(r"(\d+) requests in", out).group(1))
-
-
 def cache_db_queries():
     from django.conf import settings
 
@@ -129,13 +114,13 @@ def cache_db_queries():
                     raise RuntimeError(f"cache {name}: {PATH} gave {status} {body[:300]!r}")
                 servers[name] = port
             for port in servers.values():
-                wrk(port, host, cookie, WARMUP)  # imports, connections, and the cache filled
+                wrk(port, host, PATH, None, WARMUP, {"Cookie": cookie})  # imports, connections, and the cache filled
             results = {name: [] for name in servers}
             for r in range(ROUNDS):
                 for name in list(servers) if r % 2 == 0 else reversed(list(servers)):
                     port = servers[name]
                     before = db_queries(port, host)
-                    rps, p95, requests = wrk(port, host, cookie, DURATION)
+                    rps, p95, requests = wrk(port, host, PATH, None, DURATION, {"Cookie": cookie})
                     # (the scrapes' own few statements are in the count: thousands of requests dwarf them)
                     per_request = (db_queries(port, host) - before) / requests
                     results[name].append((per_request, p95, rps))
