@@ -24,8 +24,9 @@ their class and primary key. When Redis does not answer, the selector runs uncac
 an `error`): the page is slower, never broken. Hits, misses and errors are counted per selector
 (`hub_selector_cache_total`). HUB_SELECTOR_CACHE_ENABLED=false turns the layer off.
 
-Reads are as fresh as the dispatch of the event that changed them (well under a second with a
-worker running); a cached value is never older than its `timeout`.
+A read is fresh from the moment the write's transaction commits (the bump follows the commit;
+versions are read before the database, so a read racing a write caches its result under the
+old version, which no later read uses); a cached value is never older than its `timeout`.
 """
 
 import functools

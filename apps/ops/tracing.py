@@ -9,7 +9,8 @@ from a background thread, and instruments:
 - requests: a server span per request in OpsMiddleware, continuing an incoming `traceparent`;
 - Celery: opentelemetry-instrumentation-celery (a span to send a task, one to run it, the
   context in the task's headers);
-- SQL statements: a client span per statement (an execute wrapper, like the metrics');
+- SQL statements: a client span per statement (an execute wrapper, like the metrics'), unless
+  HUB_TRACING_SQL is off;
 - Redis: opentelemetry-instrumentation-redis, with HUB_TRACING_REDIS (off by default: a span per
   cache call is many spans for little news);
 - the outbox, its handlers and the websocket pushes: apps.core.tracing's helpers.
@@ -58,7 +59,8 @@ def setup(*, exporter=None, service_name: str | None = None) -> None:
         redis = RedisInstrumentor()
         redis.instrument(tracer_provider=provider)
         _state["redis"] = redis
-    connection_created.connect(_install_sql_spans, dispatch_uid="hub-tracing-db")
+    if settings.HUB_TRACING_SQL:
+        connection_created.connect(_install_sql_spans, dispatch_uid="hub-tracing-db")
     tracing.install(provider.get_tracer("apps.hub"))
 
 

@@ -252,6 +252,9 @@ HUB_TRACING_ENABLED = env.bool("HUB_TRACING_ENABLED", default=_OTLP_SET) and not
 HUB_TRACING_SERVICE_NAME = env("HUB_TRACING_SERVICE_NAME", default="hub")
 # Cached selectors (apps.core.caching; docs/operations/caching.md): off reads the database every time.
 HUB_SELECTOR_CACHE_ENABLED = env.bool("HUB_SELECTOR_CACHE_ENABLED", default=True)
+# A span per SQL statement (the most telling spans of a slow page, and half of the spans of a
+# small one: turn them off to halve tracing's cost).
+HUB_TRACING_SQL = env.bool("HUB_TRACING_SQL", default=True)
 # A span per Redis command too (many spans: off unless you look for Redis time).
 HUB_TRACING_REDIS = env.bool("HUB_TRACING_REDIS", default=False)
 # The readiness checks wait this long at most (a check still running then counts as failing).
