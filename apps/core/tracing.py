@@ -26,6 +26,7 @@ def install(tracer) -> None:
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
         _otel.update(
+            current=trace.get_current_span,
             attach=context.attach,
             detach=context.detach,
             in_context=trace.set_span_in_context,
@@ -60,10 +61,17 @@ class _Current:
         return False
 
 
+def recording() -> bool:
+    """Whether the current span is recorded (tracing on, a span current, its trace sampled in)."""
+    return _tracer is not None and _otel["current"]().is_recording()
+
+
 def leaf(name: str, *, kind: str = "internal", attributes: dict | None = None):
     """A started child span of the current one that will have no children (an SQL statement):
-    not made current, so cheaper. Call `.end()` on it; None while tracing is off."""
-    if _tracer is None:
+    not made current, so cheaper. None while tracing is off, and when the current span is not
+    recorded (none, or its trace was sampled out): a statement is traced as part of a request's
+    or a task's trace, never alone. Call `.end()` on it."""
+    if not recording():
         return None
     return _tracer.start_span(name, kind=_otel["kinds"][kind], attributes=attributes)
 

@@ -56,7 +56,9 @@ def route_of(request) -> str:
 
 def describe_span(span, request, status: int) -> None:
     """A request's span named by its route (low cardinality: `GET notifications:list`), with its
-    status and tenant; a 5xx marks it as an error."""
+    status and tenant; a 5xx marks it as an error. (Nothing for a request whose trace is sampled out.)"""
+    if not span.is_recording():
+        return
     route = route_of(request)
     span.update_name(f"{request.method} {route}")
     tenant = getattr(request, "tenant", None)

@@ -83,14 +83,14 @@ def flush(timeout_millis: int = 5000) -> bool:
 
 
 def _sql_span(execute, sql, params, many, context):
+    if not tracing.recording():  # outside a recorded trace, or tracing turned off since the connection opened
+        return execute(sql, params, many, context)
     operation = sql[:6].upper() if sql else ""
     if operation not in SQL_OPERATIONS:  # a bounded span name
         operation = sql.lstrip().split(None, 1)[0].upper()[:20] if sql else "SQL"
     span = tracing.leaf(
         f"db {operation}", kind="client", attributes={"db.system.name": "postgresql", "db.operation.name": operation}
     )
-    if span is None:  # tracing turned off since the connection opened
-        return execute(sql, params, many, context)
     try:
         return execute(sql, params, many, context)
     except Exception as exc:

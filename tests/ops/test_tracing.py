@@ -114,3 +114,16 @@ def test_with_tracing_off_nothing_is_traced_and_the_outbox_row_has_no_traceparen
     finally:
         tracing.install(tracer)
     assert spans() == {}
+
+
+def test_a_request_whose_caller_sampled_the_trace_out_records_nothing_but_keeps_its_id(
+    tenant_a,
+    owner_a,
+    spans,
+    lines,  # noqa: F811
+):
+    response = client_for(tenant_a, owner_a).get("/members/", HTTP_TRACEPARENT=f"00-{TRACE}-00f067aa0ba902b7-00")
+    assert response.status_code == 200
+    assert spans() == {}  # neither the request's span nor its statements'
+    [line] = [x for x in lines() if x["event"] == "request"]
+    assert line["trace_id"] == TRACE  # the logs still name the caller's trace
