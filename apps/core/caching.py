@@ -18,11 +18,13 @@ What bumps a topic:
   comes after the commit, and until then the writing transaction's own reads skip the cache
   (read-your-writes, and nothing uncommitted is cached for others).
 
-Tenants never share an entry: the key carries the schema being served (and the cache's key
-function adds it again, apps.tenancy.cache), and arguments that are model instances are keyed by
-their class and primary key. When Redis does not answer, the selector runs uncached (counted as
-an `error`): the page is slower, never broken. Hits, misses and errors are counted per selector
-(`hub_selector_cache_total`). HUB_SELECTOR_CACHE_ENABLED=false turns the layer off.
+Tenants never share an entry: the key carries the tenant's schema (its `tenant` argument's, else
+the schema being served), the same whichever schema's context a bump is made in (these keys are
+in HUB_CACHE_PLATFORM_WIDE_KEYS, so the cache's key function adds no other); arguments that are
+model instances are keyed by their class and primary key. When Redis does not answer, the
+selector runs uncached (counted as an `error`): the page is slower, never broken. Hits, misses
+and errors are counted per selector (`hub_selector_cache_total`). HUB_SELECTOR_CACHE_ENABLED=false
+turns the layer off.
 
 A read is fresh from the moment the write's transaction commits (the bump follows the commit;
 versions are read before the database, so a read racing a write caches its result under the
@@ -59,6 +61,12 @@ def _argument(value) -> str:
     return repr(value)
 
 
+def _schema_of(kwargs: dict) -> str:
+    """The tenant a read is about: its `tenant` argument's, else the schema being served."""
+    tenant = kwargs.get("tenant")
+    return getattr(tenant, "schema_name", None) or connection.schema_name
+
+
 def _topic_versions(schema: str, topics: tuple[str, ...]) -> list[int]:
     keys = [_version_key(schema, t) for t in topics]
     found = cache.get_many(keys)
@@ -89,7 +97,7 @@ def cached_selector(*, topics: Iterable[str], timeout: float = 300) -> Callable:
         def cached(**kwargs):
             if not settings.HUB_SELECTOR_CACHE_ENABLED:
                 return selector(**kwargs)
-            schema = connection.schema_name
+            schema = _schema_of(kwargs)
             if _written_here(schema, topics):
                 return selector(**kwargs)
             arguments = ",".join(f"{k}={_argument(v)}" for k, v in sorted(kwargs.items()))

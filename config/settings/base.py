@@ -285,8 +285,11 @@ CACHES = {
 }
 
 # Keys starting with these count the same on every host: allauth's rate limits (log-in failures,
-# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant.
-HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:",)
+# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant. The
+# cached selectors' entries and topic versions (apps.core.caching) name their tenant's schema
+# themselves, so a bump made from another schema's context (a public-site flow that publishes a
+# tenant's event) reaches the same key.
+HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:", "hub:sel:", "hub:cachever:")
 
 # Sessions get a cache of their own without the tenant prefix: a session is one per host, and
 # websockets load it from threads whose schema is not the request's.

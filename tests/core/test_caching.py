@@ -156,3 +156,26 @@ def test_off_by_setting_reads_the_database_every_time(tenant_a, owner_a, setting
         selectors.unread_count(user_id=owner_a.pk)
         with django_assert_num_queries(1):
             selectors.unread_count(user_id=owner_a.pk)
+
+
+def test_a_bump_made_from_the_public_schema_reaches_the_tenants_reads(tenant_a, django_capture_on_commit_callbacks):
+    """A public-site flow (accepting an invitation, say) publishes a tenant's event while the
+    connection serves the public schema: its bump must reach the keys the tenant's pages read."""
+    with tenant_context(tenant_a):
+        before = caching._topic_versions(tenant_a.schema_name, ("member",))
+    assert connection.schema_name == "public"
+    with django_capture_on_commit_callbacks(execute=True):
+        caching.topics_bump_on_commit("member", schema_name=tenant_a.schema_name)
+    with tenant_context(tenant_a):
+        assert caching._topic_versions(tenant_a.schema_name, ("member",)) != before
+
+
+def test_a_read_about_a_tenant_is_keyed_by_that_tenant_whatever_the_schema_served(tenant_a, tenant_b):
+    from apps.identity.selectors import someone_invited
+
+    with tenant_context(tenant_b):  # the tenant argument decides, not the connection's schema
+        alpha = someone_invited(tenant=tenant_a)
+        beta = someone_invited(tenant=tenant_b)
+    with tenant_context(tenant_a):
+        assert someone_invited(tenant=tenant_a) == alpha
+        assert someone_invited(tenant=tenant_b) == beta
