@@ -69,10 +69,12 @@ def _auth(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
 
 
-def wrk(port: int, host: str, path: str, key: str | None, duration: str) -> tuple[float, float, int]:
-    """(req/s, p95 ms, requests); fails on error responses or timeouts."""
+def wrk(
+    port: int, host: str, path: str, key: str | None, duration: str, headers: dict | None = None
+) -> tuple[float, float, int]:
+    """(req/s, p95 ms, requests) with wrk -t2 -c32; fails on error responses or timeouts."""
     cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-s", str(LUA), "-H", f"Host: {host}"]
-    for name, value in (_auth(key) if key else {}).items():
+    for name, value in {**(_auth(key) if key else {}), **(headers or {})}.items():
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

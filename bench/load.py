@@ -110,7 +110,8 @@ def mixed_load():
             rows = _rows(prefix)
             with open(f"{prefix}_failures.csv", newline="") as f:
                 for failure in csv.DictReader(f):
-                    log(f"  failed {failure['Occurrences']}× {failure['Method']} {failure['Name']}: {failure['Error'][:200]}")
+                    what = f"{failure['Method']} {failure['Name']}"
+                    log(f"  failed {failure['Occurrences']}× {what}: {failure['Error'][:200]}")
         finally:
             _stop_group(worker)
     total = next(row for row in rows if row["Name"] == "Aggregated")

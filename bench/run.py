@@ -25,6 +25,7 @@ from bench.analytics_pages import analytics_pages  # noqa: E402
 from bench.analytics_paths import paths_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
+from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
@@ -44,6 +45,9 @@ BENCHMARKS = {
     "routing_ratio": routing_ratio,
     # Prometheus metrics on vs off (also prints metrics_on_rps, metrics_off_rps).
     "metrics_overhead_ratio": metrics_overhead_ratio,
+    # The home page's SQL statements per request with the cached selectors on vs off (also
+    # prints cache_db_queries_on/_off, cache_home_p95_ms_on/_off, cache_home_rps_on/_off).
+    "cache_db_queries": cache_db_queries,
     # Identity.
     "login_p95_ms": login_p95_ms,
     "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from apps.core.caching import cached_selector
 from apps.core.registry import SearchResult
 
 from .keycache import redis
@@ -19,9 +20,12 @@ def api_key_list(*, include_revoked: bool = True) -> QuerySet[ApiKey]:
     return keys if include_revoked else keys.filter(revoked_at__isnull=True)
 
 
+@cached_selector(topics=("api_key",))
 def api_key_exists(*, tenant=None, user=None) -> bool:
     """Whether the organisation (the schema being served) has ever created an API key."""
     return ApiKey.objects.exists()
+
+
 STATUS_WORDS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 
 

@@ -9,6 +9,8 @@ layers import this module instead of apps.events so the layers keep pointing dow
 from collections.abc import Callable
 from typing import Any
 
+from .caching import event_topics, topics_bump_on_commit
+
 _publisher: Callable[..., Any] | None = None
 
 
@@ -25,7 +27,10 @@ def publish(event_type: str, payload: dict, *, tenant, actor=None):
     """
     if _publisher is None:
         raise LookupError("no event publisher installed: add apps.events to INSTALLED_APPS")
-    return _publisher(event_type, payload, tenant=tenant, actor=actor)
+    event = _publisher(event_type, payload, tenant=tenant, actor=actor)
+    # What the event changed is committed with it: the cached reads it makes stale are bumped then.
+    topics_bump_on_commit(*event_topics(event_type), schema_name=tenant.schema_name)
+    return event
 
 
 def payload_schema(properties: dict, required: list[str]) -> dict:

@@ -10,6 +10,20 @@ several workers, Celery's prefork pool) each process writes its samples to files
 
 from prometheus_client import Counter, Gauge, Histogram
 
+_children: dict = {}
+
+
+def labelled(metric, *values: str):
+    """`metric.labels(*values)`, looked up once per label set: labels() takes a lock, checks and
+    copies its arguments on every call, which the hot paths (each request, statement, cache call)
+    need not pay again. Label sets are bounded (see above), so this dict is too."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
 # Seconds: from a cached read (1 ms) to a slow page (10 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Seconds: a query or a cache call.
@@ -41,4 +55,5 @@ websocket_connections = Gauge(
     "hub_websocket_connections", "Open websockets (the dashboards' live pages)", multiprocess_mode="livesum"
 )
 websocket_connects = Counter("hub_websocket_connects", "Websockets accepted")
+selector_cache = Counter("hub_selector_cache", "Cached selector reads (apps.core.caching)", ["selector", "result"])
 webhook_deliveries = Counter("hub_webhook_deliveries", "Webhook delivery attempts", ["outcome"])

@@ -17,6 +17,8 @@ import threading
 
 from channels.layers import get_channel_layer
 
+from . import tracing
+
 logger = logging.getLogger(__name__)
 SEND_TIMEOUT = 5.0
 
@@ -52,6 +54,16 @@ def _background_loop() -> asyncio.AbstractEventLoop:
 
 
 def group_send(group: str, message: dict) -> bool:
+    """Sends `message` to `group`'s sockets; False when it could not. With tracing on it is a
+    span of its own, and the message carries its `traceparent` so the server processes holding
+    the sockets continue the trace."""
+    if tracing.enabled():
+        with tracing.span(f"ws push {message.get('type', '')}", kind="producer", attributes={"hub.group": group}):
+            return _group_send(group, {**message, "traceparent": tracing.traceparent()})
+    return _group_send(group, message)
+
+
+def _group_send(group: str, message: dict) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False

@@ -97,6 +97,9 @@ class EventType:
     payload_schema: dict = field(default_factory=dict)  # JSON Schema (2020-12) of the payload
     summary: str | Callable[[Any], str] | None = field(default=None)
     link: Callable[[Any], str] | None = field(default=None)
+    # Cached reads this event makes stale besides its noun's and the activity feed's
+    # (apps.core.caching topics), e.g. ("member",) for "invitation.accepted".
+    cache_topics: tuple[str, ...] = ()
 
     def sentence(self, event) -> str:
         if callable(self.summary):

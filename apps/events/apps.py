@@ -19,8 +19,16 @@ class EventsConfig(HubAppConfig):
     def ready(self):
         from django.conf import settings
 
+        from apps.core.caching import bump_for_events
         from apps.core.events import install_publisher
-        from apps.core.registry import ApiScope, PeriodicTask, register_api_scope, register_periodic_task
+        from apps.core.registry import (
+            ApiScope,
+            EventHandler,
+            PeriodicTask,
+            register_api_scope,
+            register_event_handler,
+            register_periodic_task,
+        )
 
         from .services import event_publish
 
@@ -34,6 +42,8 @@ class EventsConfig(HubAppConfig):
                 "events-recover", "apps.events.tasks.recover_held_tasks", settings.HUB_EVENTS_RECOVERY_SECONDS
             ),
         )
+        # Every dispatched event makes the cached reads of the topics it touches stale (apps.core.caching).
+        register_event_handler(EventHandler("*", bump_for_events, batch=True))
         install_publisher(
             lambda event_type, payload, *, tenant, actor=None: event_publish(
                 event_type=event_type, payload=payload, tenant=tenant, actor=actor

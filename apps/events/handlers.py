@@ -13,12 +13,17 @@ group): if any handler raises, the whole dispatch rolls back and is retried, so 
 handler did half-way survives.
 """
 
+from django.db import connection
+
+from apps.core import tracing
 from apps.core.registry import registry
 
 
 def handle(events: list) -> None:
     """Runs the handlers of `events`: each plain handler once per event, in order, then each batch
     handler once with its events."""
+    if tracing.enabled():
+        return _handle_traced(events)
     batches: dict = {}
     for event in events:
         for registered in registry.handlers_for(event.type):
@@ -28,3 +33,52 @@ def handle(events: list) -> None:
                 registered.handler(event)
     for handler, its_events in batches.items():
         handler(its_events)
+
+
+def _handle_traced(events: list) -> None:
+    """handle() with tracing on: each event's plain handlers run in a span continuing the trace
+    its outbox row carries (the publishing request's), and what they defer to after the commit
+    (a websocket push, a task to enqueue) runs in that span too. A batch handler's span continues
+    the trace its events share, or links to each of their spans when they came from several."""
+    batches: dict = {}
+    for event in events:
+        with tracing.continuing(event.traceparent, f"event {event.type}", attributes=_attributes(event)):
+            with _deferred_in_this_span():
+                for registered in registry.handlers_for(event.type):
+                    if registered.batch:
+                        batches.setdefault(registered.handler, []).append(event)
+                    else:
+                        with tracing.span(f"handler {_name(registered.handler)}"):
+                            registered.handler(event)
+    for handler, its_events in batches.items():
+        parents = {e.traceparent for e in its_events}
+        shared = parents.pop() if len(parents) == 1 else ""
+        links = [] if shared else [link for e in its_events if (link := tracing.link(e.traceparent))]
+        with tracing.continuing(
+            shared, f"handler {_name(handler)}", links=links, attributes={"hub.events": len(its_events)}
+        ):
+            with _deferred_in_this_span():
+                handler(its_events)
+
+
+def _attributes(event) -> dict:
+    return {"hub.event.id": str(event.pk), "hub.event.type": event.type, "hub.tenant": connection.schema_name}
+
+
+def _name(handler) -> str:
+    return getattr(handler, "__qualname__", None) or type(handler).__name__
+
+
+class _deferred_in_this_span:
+    """Within the block, callbacks given to transaction.on_commit run, after the commit, in the
+    span current in the block (Django runs them later, outside it)."""
+
+    def __enter__(self):
+        self.first = len(connection.run_on_commit)
+
+    def __exit__(self, *exc):
+        callbacks = connection.run_on_commit
+        for index in range(self.first, len(callbacks)):
+            savepoints, func, robust = callbacks[index]
+            callbacks[index] = (savepoints, tracing.in_current_context(func), robust)
+        return False

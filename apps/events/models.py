@@ -18,6 +18,9 @@ class Event(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The W3C traceparent of the span that published it (empty with tracing off): the dispatcher
+    # and the handlers continue that trace (apps.core.tracing).
+    traceparent = models.CharField(max_length=55, blank=True, default="")
 
     class Meta:
         ordering = ["-occurred_at"]

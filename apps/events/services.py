@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from apps.core import tracing
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
 
@@ -62,7 +63,11 @@ def event_publish(*, event_type: str, payload: dict, tenant, actor=None, occurre
     actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
     with schema_context(tenant.schema_name):
         event = Event.objects.create(
-            type=event_type, payload=payload, actor_id=actor_id, occurred_at=occurred_at or timezone.now()
+            type=event_type,
+            payload=payload,
+            actor_id=actor_id,
+            occurred_at=occurred_at or timezone.now(),
+            traceparent=tracing.traceparent(),
         )
         stream_entry_add(event=event, schema_name=tenant.schema_name)
     schema = tenant.schema_name

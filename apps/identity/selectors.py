@@ -4,6 +4,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from apps.core.caching import cached_selector
 from apps.core.memo import memoized
 from apps.core.registry import ChecklistItem, SearchResult, Widget, registry
 from apps.tenancy.models import Tenant
@@ -117,6 +118,7 @@ def checklist(*, membership: Membership) -> list[tuple[ChecklistItem, bool]]:
     ]
 
 
+@cached_selector(topics=("member", "invitation"))
 def someone_invited(*, tenant: Tenant, user=None) -> bool:
     """Done when the organisation has a second member or has sent an invitation."""
     return Invitation.objects.filter(tenant=tenant).exists() or Membership.objects.filter(tenant=tenant).count() > 1

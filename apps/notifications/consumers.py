@@ -4,7 +4,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from apps.core import metrics, realtime
+from apps.core import metrics, realtime, tracing
 from apps.identity.middleware import second_factor_step
 from apps.identity.selectors import membership_get
 from apps.identity.sessions import session_tag
@@ -123,7 +123,11 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         so the text is encoded once per message, not once per socket (10,000 for a big tenant)."""
         text = message.get("_text")
         if text is None:
-            text = message["_text"] = await self.encode_json(content)
+            if message.get("traceparent"):  # tracing on where it was pushed: one span per message here
+                with tracing.continuing(message["traceparent"], f"ws deliver {message['type']}"):
+                    text = message["_text"] = await self.encode_json(content)
+            else:
+                text = message["_text"] = await self.encode_json(content)
         await self.send(text_data=text)
 
     async def hub_notification(self, message):

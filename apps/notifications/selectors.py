@@ -5,6 +5,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from apps.core.caching import cached_selector
 from apps.core.memo import memo_scope
 from apps.core.registry import SearchResult, registry
 from apps.events.models import Event
@@ -28,6 +29,7 @@ def notification_latest(*, user: User, limit: int = BELL_MENU_SIZE) -> list[Noti
 UNREAD_SHOWN = 99  # beyond, the bell says "99+"
 
 
+@cached_selector(topics=("notification",))
 def unread_count(*, user_id: int) -> int:
     """The member's unread in-app notifications, counted up to UNREAD_SHOWN + 1: the count is read
     for every live push, and stays as cheap with 20,000 unread as with 20."""
@@ -39,6 +41,7 @@ def endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
 
 
+@cached_selector(topics=("webhook",))
 def endpoint_exists(*, tenant=None, user=None) -> bool:
     """Whether the organisation (the schema being served) has a webhook endpoint."""
     return WebhookEndpoint.objects.exists()
@@ -81,6 +84,7 @@ def _activity_items(events) -> list[ActivityItem]:
         ]
 
 
+@cached_selector(topics=("activity",))
 def activity_recent(*, limit: int = 8) -> list[ActivityItem]:
     """The tenant's latest events in words (the events of the schema being served: its own)."""
     return _activity_items(Event.objects.select_related("actor").order_by("-occurred_at")[:limit])
@@ -89,13 +93,14 @@ def activity_recent(*, limit: int = 8) -> list[ActivityItem]:
 def activity_page(*, number, per_page: int = 25) -> tuple[Page, list[ActivityItem]]:
     page = Paginator(Event.objects.select_related("actor").order_by("-occurred_at", "-pk"), per_page).get_page(number)
     return page, _activity_items(page.object_list)
+
+
 def delivery_in_flight(*, endpoint: WebhookEndpoint) -> bool:
     """Whether a delivery to the endpoint is still pending (its log is then worth refreshing)."""
     return endpoint.deliveries.filter(status=WebhookDelivery.Status.PENDING).exists()
 
 
-
-
+@cached_selector(topics=("notification",))
 def latest_notification_id(*, user: User) -> int:
     return notification_list(user=user).order_by("-id").values_list("id", flat=True).first() or 0
 

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.core import realtime, ssrf
+from apps.core.caching import topics_bump_on_commit
 from apps.core.memo import memo_scope
 from apps.core.registry import NotificationRule, registry
 from apps.core.taskref import TaskRef
@@ -113,6 +114,8 @@ def _notification(user_id, event_type, title, body, url, event, channel) -> Noti
 def _send_on_commit(created: list[tuple[Notification, str]]) -> None:
     """After commit: the live update of in-app notifications, their Web Push, and the e-mails."""
     schema = connection.schema_name
+    if created:  # first, so the live push below reads the new unread count, not a cached one
+        topics_bump_on_commit("notification")
     live = [notification for notification, _ in created if notification.in_app]
     if live:
         transaction.on_commit(partial(notifications_push_live, notifications=live, schema_name=schema))
@@ -180,6 +183,7 @@ def notification_mark_all_read(*, user: User) -> int:
 
 def _push_unread(user_id: int) -> None:
     schema = connection.schema_name
+    topics_bump_on_commit("notification")
     transaction.on_commit(
         lambda: realtime.group_send(
             realtime.user_group(schema, user_id), {"type": "hub.unread", "unread": unread_count(user_id=user_id)}

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core import metrics, ssrf
+from apps.core.caching import topics_bump_on_commit
 from apps.core.events import publish
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
@@ -82,6 +83,7 @@ def endpoint_create(
     *, url: str, event_types: list[str], description: str = "", created_by: User | None = None
 ) -> WebhookEndpoint:
     url, event_types, description = _clean(url=url, event_types=event_types, description=description)
+    topics_bump_on_commit("webhook")  # the getting-started step "Add a webhook"
     return WebhookEndpoint.objects.create(
         url=url,
         event_types=event_types,
@@ -103,6 +105,7 @@ def endpoint_update(
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
+    topics_bump_on_commit("webhook")
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, overlap: timedelta = ROTATION_OVERLAP) -> WebhookEndpoint:

@@ -27,6 +27,10 @@ class OpsConfig(HubAppConfig):
             PeriodicTask("ops-beat-heartbeat", "apps.ops.tasks.beat_heartbeat", settings.HUB_HEALTH_BEAT_SECONDS)
         )
         taskhooks.connect()
+        if settings.HUB_TRACING_ENABLED:
+            from . import tracing
+
+            tracing.setup()
         if settings.HUB_METRICS_ENABLED:
             from . import scrape
 

@@ -15,11 +15,11 @@ def _timed(operation, method_name=None):
         try:
             value = getattr(super(InstrumentedRedisCache, self), method_name or operation)(*args, **kwargs)
         except Exception:
-            metrics.cache_operations.labels(operation=operation, result="error").inc()
+            metrics.labelled(metrics.cache_operations, operation, "error").inc()
             raise
-        metrics.cache_operation_duration.labels(operation=operation).observe(time.perf_counter() - started)
+        metrics.labelled(metrics.cache_operation_duration, operation).observe(time.perf_counter() - started)
         if operation != "get":
-            metrics.cache_operations.labels(operation=operation, result="ok").inc()
+            metrics.labelled(metrics.cache_operations, operation, "ok").inc()
         return value
 
     method.__name__ = method_name or operation
@@ -38,5 +38,5 @@ class InstrumentedRedisCache(RedisCache):
     def get(self, key, default=None, version=None, client=None):
         value = self._get(key, MISSING, version=version, client=client)
         missed = value is MISSING or value is CONNECTION_INTERRUPTED
-        metrics.cache_operations.labels(operation="get", result="miss" if missed else "hit").inc()
+        metrics.labelled(metrics.cache_operations, "get", "miss" if missed else "hit").inc()
         return default if missed else value

@@ -13,6 +13,8 @@ import contextvars
 import structlog
 from django.utils.functional import empty
 
+from apps.core import tracing
+
 current_request = contextvars.ContextVar("hub_current_request", default=None)
 
 
@@ -33,9 +35,19 @@ def request_fields(logger, method_name, event_dict):
     return event_dict
 
 
+def trace_fields(logger, method_name, event_dict):
+    """With tracing on, the trace id of the span current when the line is written (a task's, a
+    dispatched event's: not only a request's incoming header)."""
+    trace_id = tracing.current_trace_id()
+    if trace_id is not None:
+        event_dict["trace_id"] = trace_id
+    return event_dict
+
+
 SHARED = [
     structlog.contextvars.merge_contextvars,
     request_fields,
+    trace_fields,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from apps.core import metrics
+from apps.core import metrics, tracing
 
 from . import health, logs, scrape
 
@@ -49,6 +49,33 @@ def readiness(request, *, details: bool = True) -> tuple[int, dict]:
     return (200 if ok else 503), body
 
 
+def route_of(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name or match.route) if match else "unmatched"
+
+
+def describe_span(span, request, status: int) -> None:
+    """A request's span named by its route (low cardinality: `GET notifications:list`), with its
+    status and tenant; a 5xx marks it as an error. (Nothing for a request whose trace is sampled out.)"""
+    if not span.is_recording():
+        return
+    route = route_of(request)
+    span.update_name(f"{request.method} {route}")
+    tenant = getattr(request, "tenant", None)
+    span.set_attributes(
+        {
+            "http.request.method": request.method,
+            "http.route": route,
+            "http.response.status_code": status,
+            "hub.tenant": tenant.schema_name if tenant is not None else "",
+        }
+    )
+    if status >= 500:
+        from opentelemetry.trace import Status, StatusCode
+
+        span.set_status(Status(StatusCode.ERROR))
+
+
 class OpsMiddleware:
     sync_capable = True
     async_capable = False
@@ -72,11 +99,19 @@ class OpsMiddleware:
         return self.handle(request)
 
     def handle(self, request):
+        if tracing.enabled():
+            with tracing.continuing(request.META.get("HTTP_TRACEPARENT", ""), request.method, kind="server") as span:
+                response = self.answer(request, tracing.current_trace_id())
+                describe_span(span, request, response.status_code)
+                return response
+        trace = TRACEPARENT.match(request.META.get("HTTP_TRACEPARENT", ""))
+        return self.answer(request, trace.group(1) if trace else None)
+
+    def answer(self, request, trace_id):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        trace = TRACEPARENT.match(request.META.get("HTTP_TRACEPARENT", ""))
         request.request_id = request_id
-        logs.bind(request_id=request_id, trace_id=trace.group(1) if trace else None)
+        logs.bind(request_id=request_id, trace_id=trace_id)
         token = logs.current_request.set(request)
         started = time.perf_counter()
         try:
@@ -101,13 +136,12 @@ class OpsMiddleware:
 
     @staticmethod
     def record(request, status: int, seconds: float) -> None:
-        match = getattr(request, "resolver_match", None)
-        route = (match.view_name or match.route) if match else "unmatched"
+        route = route_of(request)
         tenant = getattr(request, "tenant", None)
         plan = "none" if tenant is None else ("public" if tenant.is_public else tenant.plan)
         method = request.method if request.method in METHODS else "other"
-        metrics.http_requests.labels(route=route, method=method, status=str(status), plan=plan).inc()
-        metrics.http_request_duration.labels(route=route, method=method, plan=plan).observe(seconds)
+        metrics.labelled(metrics.http_requests, route, method, str(status), plan).inc()
+        metrics.labelled(metrics.http_request_duration, route, method, plan).observe(seconds)
 
     def metrics(self, request):
         if not self.measure or not self.may_scrape(request):

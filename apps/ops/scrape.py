@@ -126,10 +126,10 @@ def _observe(execute, sql, params, many, context):
     try:
         result = execute(sql, params, many, context)
     except Exception:
-        metrics.db_queries.labels(outcome="error").inc()
+        metrics.labelled(metrics.db_queries, "error").inc()
         raise
     metrics.db_query_duration.observe(time.perf_counter() - started)
-    metrics.db_queries.labels(outcome="ok").inc()
+    metrics.labelled(metrics.db_queries, "ok").inc()
     return result
 
 

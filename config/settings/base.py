@@ -299,6 +299,23 @@ HUB_METRICS_ALLOWED_NETWORKS = env.list(
 HUB_METRICS_TOKEN = env("HUB_METRICS_TOKEN", default="")
 # A Celery worker serves its own /metrics on this port (0: it does not; same rules as above).
 HUB_METRICS_WORKER_PORT = env.int("HUB_METRICS_WORKER_PORT", default=0)
+# OpenTelemetry traces (apps.ops.tracing): on when an OTLP endpoint is set, unless turned off
+# here; OTEL_SDK_DISABLED=true also turns them off. The SDK reads the other OTEL_* variables.
+_OTLP_SET = bool(
+    env("OTEL_EXPORTER_OTLP_ENDPOINT", default="") or env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default="")
+)
+HUB_TRACING_ENABLED = env.bool("HUB_TRACING_ENABLED", default=_OTLP_SET) and not env.bool(
+    "OTEL_SDK_DISABLED", default=False
+)
+# The service name traces carry when OTEL_SERVICE_NAME is not set.
+HUB_TRACING_SERVICE_NAME = env("HUB_TRACING_SERVICE_NAME", default="hub")
+# Cached selectors (apps.core.caching; docs/operations/caching.md): off reads the database every time.
+HUB_SELECTOR_CACHE_ENABLED = env.bool("HUB_SELECTOR_CACHE_ENABLED", default=True)
+# A span per SQL statement (the most telling spans of a slow page, and half of the spans of a
+# small one: turn them off to halve tracing's cost).
+HUB_TRACING_SQL = env.bool("HUB_TRACING_SQL", default=True)
+# A span per Redis command too (many spans: off unless you look for Redis time).
+HUB_TRACING_REDIS = env.bool("HUB_TRACING_REDIS", default=False)
 # The readiness checks wait this long at most (a check still running then counts as failing).
 HUB_HEALTH_TIMEOUT_SECONDS = env.float("HUB_HEALTH_TIMEOUT_SECONDS", default=3.0)
 # Beat sends its heartbeat this often; older than HUB_HEALTH_BEAT_MAX_AGE_SECONDS, the check fails.
@@ -327,8 +344,11 @@ CACHES = {
 }
 
 # Keys starting with these count the same on every host: allauth's rate limits (log-in failures,
-# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant.
-HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:",)
+# log-in codes, emails sent) are per person or IP address across all tenants, not per tenant. The
+# cached selectors' entries and topic versions (apps.core.caching) name their tenant's schema
+# themselves, so a bump made from another schema's context (a public-site flow that publishes a
+# tenant's event) reaches the same key.
+HUB_CACHE_PLATFORM_WIDE_KEYS = ("allauth:rl:", "hub:sel:", "hub:cachever:")
 
 # Sessions get a cache of their own without the tenant prefix: a session is one per host, and
 # websockets load it from threads whose schema is not the request's.
