@@ -23,6 +23,7 @@ class AnalyticsConfig(HubAppConfig):
             ApiScope,
             BackupPart,
             EventHandler,
+            NavItem,
             PeriodicTask,
             Permission,
             Sweeper,
@@ -30,6 +31,7 @@ class AnalyticsConfig(HubAppConfig):
             register_backup_part,
             register_event_handler,
             register_event_type,
+            register_nav_item,
             register_periodic_task,
             register_permission,
             register_sweeper,
@@ -37,7 +39,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import services, storage
         from .events import EVENT_TYPES
-        from .models import Insight
+        from .models import Dashboard, DashboardTile, Insight
 
         register_permission(
             Permission(
@@ -61,9 +63,31 @@ class AnalyticsConfig(HubAppConfig):
                 description="Save, change and delete insights.",
             ),
         )
-        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries and insights."))
+        register_permission(
+            Permission(
+                "analytics.dashboards.view",
+                "Analytics: see dashboards",
+                role="viewer",
+                description="See the organisation's analytics dashboards.",
+            ),
+            Permission(
+                "analytics.dashboards.build",
+                "Analytics: build dashboards",
+                role="member",
+                description="Create, arrange, share and delete dashboards.",
+            ),
+        )
+        register_nav_item(
+            NavItem(
+                "Dashboards", "analytics:dashboards", icon="chart", permission="analytics.dashboards.view", weight=20
+            ),
+            NavItem("Insights", "analytics:insights", icon="chart", permission="analytics.insights.view", weight=21),
+        )
+        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries, insights and dashboards."))
         register_event_type(*EVENT_TYPES)
         auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
+        auditlog.register(Dashboard, exclude_fields=["share_secret", "updated"])  # the secret never in a log
+        auditlog.register(DashboardTile)
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

@@ -1,5 +1,7 @@
 """The event types Analytics publishes."""
 
+from django.urls import NoReverseMatch, reverse
+
 from apps.core.events import payload_schema
 from apps.core.registry import EventType, actor_name
 
@@ -14,9 +16,30 @@ _INSIGHT = payload_schema(
 )
 
 
+_DASHBOARD = payload_schema(
+    {"dashboard_id": {"type": "integer"}, "name": {"type": "string"}},
+    ["dashboard_id", "name"],
+)
+
+
+def _link(name: str, key: str):
+    def link(event) -> str:
+        try:
+            return reverse(name, args=[int(event.payload.get(key))])
+        except (NoReverseMatch, TypeError, ValueError):
+            return ""
+
+    return link
+
+
 def _said(event, verb: str, thing: str = "project key") -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
     return f"{actor} {verb} the {thing} “{name}”" if actor else f"The {thing} “{name}” was {verb}"
+
+
+def _link_said(event, active: str, passive: str) -> str:
+    name, actor = event.payload.get("name", ""), actor_name(event)
+    return f"{actor} {active} the dashboard “{name}”" if actor else f"The dashboard “{name}” {passive}"
 
 
 EVENT_TYPES = [
@@ -40,6 +63,7 @@ EVENT_TYPES = [
         "An analytics insight (a saved query) was saved.",
         _INSIGHT,
         summary=lambda e: _said(e, "saved", "insight"),
+        link=_link("analytics:insight", "insight_id"),
     ),
     EventType(
         "analytics.insight_updated",
@@ -47,6 +71,7 @@ EVENT_TYPES = [
         "A saved insight's name, description or query changed.",
         _INSIGHT,
         summary=lambda e: _said(e, "changed", "insight"),
+        link=_link("analytics:insight", "insight_id"),
     ),
     EventType(
         "analytics.insight_deleted",
@@ -54,5 +79,44 @@ EVENT_TYPES = [
         "A saved insight was deleted.",
         _INSIGHT,
         summary=lambda e: _said(e, "deleted", "insight"),
+    ),
+    EventType(
+        "analytics.dashboard_created",
+        "Dashboard created",
+        "An analytics dashboard was created.",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "created", "dashboard"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_updated",
+        "Dashboard changed",
+        "A dashboard's name, dates, filters or insights changed.",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "changed", "dashboard"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_deleted",
+        "Dashboard deleted",
+        "A dashboard was deleted (its insights are kept).",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "deleted", "dashboard"),
+    ),
+    EventType(
+        "analytics.dashboard_shared",
+        "Dashboard shared",
+        "A read-only link to a dashboard was turned on: anyone with the link can see it.",
+        _DASHBOARD,
+        summary=lambda e: _link_said(e, "turned on a read-only link to", "was shared by a read-only link"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_share_revoked",
+        "Dashboard link revoked",
+        "A dashboard's read-only link stopped working (turned off or replaced by a new one).",
+        _DASHBOARD,
+        summary=lambda e: _link_said(e, "revoked the read-only link to", "lost its read-only link"),
+        link=_link("analytics:dashboard", "dashboard_id"),
     ),
 ]

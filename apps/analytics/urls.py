@@ -1,8 +1,10 @@
-"""PostHog's capture paths on the tenant's host, so its SDKs work when given this host."""
+"""PostHog's capture paths on the tenant's host, so its SDKs work when given this host; the
+analytics pages under analytics/."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
 from .api.views import CaptureView
+from .views import dashboards, insights
 
 app_name = "analytics"
 
@@ -10,4 +12,30 @@ capture = CaptureView.as_view()
 
 urlpatterns = [
     re_path(r"^(?:capture|batch|e|track|engage|i/v0/e)/?$", capture, name="posthog-capture"),
+    # Insights (views/insights.py)
+    path("analytics/insights/", insights.insight_list, name="insights"),
+    path("analytics/insights/new/<slug:kind>/", insights.insight_new, name="insight_new"),
+    path("analytics/insights/<int:pk>/", insights.insight_detail, name="insight"),
+    path("analytics/insights/<int:pk>/delete/", insights.insight_delete, name="insight_delete"),
+    path("analytics/insights/<int:pk>/add-to-dashboard/", insights.insight_to_dashboard, name="insight_to_dashboard"),
+    # Dashboards (views/dashboards.py)
+    path("analytics/dashboards/", dashboards.dashboard_list, name="dashboards"),
+    path("analytics/dashboards/<int:pk>/", dashboards.dashboard_detail, name="dashboard"),
+    path("analytics/dashboards/<int:pk>/layout/", dashboards.dashboard_layout, name="dashboard_layout"),
+    path("analytics/dashboards/<int:pk>/settings/", dashboards.dashboard_settings, name="dashboard_settings"),
+    path("analytics/dashboards/<int:pk>/share/", dashboards.dashboard_share, name="dashboard_share"),
+    path("analytics/dashboards/<int:pk>/delete/", dashboards.dashboard_delete, name="dashboard_delete"),
+    path("analytics/dashboards/<int:pk>/tiles/", dashboards.tile_add, name="dashboard_tile_add"),
+    path("analytics/dashboards/<int:pk>/tiles/<int:tile_pk>/", dashboards.dashboard_tile, name="dashboard_tile"),
+    path(
+        "analytics/dashboards/<int:pk>/tiles/<int:tile_pk>/remove/",
+        dashboards.tile_remove,
+        name="dashboard_tile_remove",
+    ),
+    path("analytics/shared/<str:token>/", dashboards.dashboard_shared, name="dashboard_shared"),
+    path(
+        "analytics/shared/<str:token>/tiles/<int:tile_pk>/",
+        dashboards.dashboard_shared_tile,
+        name="dashboard_shared_tile",
+    ),
 ]

@@ -136,6 +136,11 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
     async def hub_event(self, message):
         await self._send_once_encoded(message, {"type": "event", "event": message["event"]})
 
+    async def hub_signal(self, message):
+        # A small "something changed" with no data (e.g. analytics.data_changed): the page decides
+        # whether to fetch anything, with its member's own rights.
+        await self._send_once_encoded(message, {"type": "signal", "name": message["name"]})
+
     async def hub_close(self, message):
         await self.shut(4403)
 

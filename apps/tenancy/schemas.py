@@ -274,8 +274,11 @@ def _template_ddl() -> list[str] | None:
             key=lambda sql: " FOREIGN KEY " in sql,  # keys first: foreign keys need them
         )
     # The catalogue qualifies the template's own names as `hub_template.`; the INSERTs' sources
-    # are written `"hub_template".` and keep pointing at the template.
-    return [s.replace(f"{t}.", "{schema}.") for s in creates + alters + inserts + indexes + sequences]
+    # are written `"hub_template".` and keep pointing at the template. Indexes come before the
+    # rows: a row of a table with a (deferred) foreign key leaves a trigger event pending until
+    # the commit, and PostgreSQL refuses CREATE INDEX on a table with pending trigger events (the
+    # template's rows are few, so building the indexes first costs nothing).
+    return [s.replace(f"{t}.", "{schema}.") for s in creates + alters + indexes + inserts + sequences]
 
 
 def _clone_statements() -> list[str] | None:

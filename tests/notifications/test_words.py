@@ -21,14 +21,13 @@ from tests.factories import UserFactory
 # One example per event type: its payload, and the words its sentence must contain (the actor,
 # "Jane Doe", and the object). A new event type without an example here fails
 # test_every_event_type_has_an_example: add one.
-# Event types whose objects have no dashboard page yet (analytics' project keys are API-only): the
-# activity feed shows their sentence without a link.
+# Event types whose objects have no dashboard page (analytics' project keys are API-only so far;
+# a deleted insight or dashboard is gone): the activity feed shows their sentence without a link.
 NO_PAGE_YET = {
     "analytics.project_key_created",
     "analytics.project_key_revoked",
-    "analytics.insight_created",
-    "analytics.insight_updated",
     "analytics.insight_deleted",
+    "analytics.dashboard_deleted",
 }
 
 EXAMPLES = {
@@ -79,6 +78,26 @@ EXAMPLES = {
     "analytics.insight_deleted": (
         {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
         ["Jane Doe deleted the insight “Weekly sign-ups”"],
+    ),
+    "analytics.dashboard_created": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe created the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_updated": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe changed the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_deleted": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe deleted the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_shared": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe turned on a read-only link to the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_share_revoked": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe revoked the read-only link to the dashboard “Growth”"],
     ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
