@@ -6,9 +6,10 @@ Authorization header, so it has no session, CSRF check or API-key rate limit; a 
 it from the key's allowed origins (CORS)."""
 
 from django.db import connection
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -261,6 +262,7 @@ def _share_answer(request, dashboard) -> Response:
     ),
     tile=extend_schema(
         summary="Rename or remove a tile",
+        parameters=[OpenApiParameter("tile_id", int, OpenApiParameter.PATH, description="The tile's id.")],
         request=DashboardTileUpdateSerializer,
         responses={200: DashboardTileSerializer, 204: None},
     ),
@@ -348,10 +350,12 @@ class DashboardViewSet(
         )
         return Response(DashboardTileSerializer(tile).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["patch", "delete"], url_path=r"tiles/(?P<tile_id>[0-9]+)")
+    @action(detail=True, methods=["patch", "delete"], url_path=r"tiles/(?P<tile_id>[^/.]+)")
     def tile(self, request, *args, tile_id=None, **kwargs):
         dashboard = self.get_object()
-        tile = get_object_or_404(dashboard.tiles.select_related("insight"), pk=tile_id)
+        if not (tile_id.isdigit() and len(tile_id) < 19):
+            raise Http404
+        tile = get_object_or_404(dashboard.tiles.select_related("insight"), pk=int(tile_id))
         if request.method == "DELETE":
             services.tile_remove(tenant=request.tenant, actor=request.membership, tile=tile)
             return Response(status=status.HTTP_204_NO_CONTENT)
