@@ -2,7 +2,6 @@
 buttons, resized by their corner, the layout saved; charts refreshing when events arrive (over
 the real websocket); the read-only link; axe and screenshots in both themes and on a phone."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
