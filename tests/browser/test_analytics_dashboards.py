@@ -2,6 +2,7 @@
 buttons, resized by their corner, the layout saved; charts refreshing when events arrive (over
 the real websocket); the read-only link; axe and screenshots in both themes and on a phone."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,9 +72,18 @@ def _layout(tenant, dashboard):
     return committed(read)
 
 
+def _until(page, expression: str, timeout: float = 10):
+    """Waits until the JavaScript `expression` is true (page.evaluate: wait_for_function would
+    eval a string, which the pages' CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.05)
+
+
 def _saved(page):
-    page.wait_for_function("document.querySelector('[data-dash-grid]').hasAttribute('data-layout-saved')")
-    page.wait_for_function("!document.querySelector('[data-dash-grid]').hasAttribute('data-layout-saving')")
+    _until(page, "document.querySelector('[data-dash-grid]').hasAttribute('data-layout-saved')")
+    _until(page, "!document.querySelector('[data-dash-grid]').hasAttribute('data-layout-saving')")
     page.evaluate("document.querySelector('[data-dash-grid]').removeAttribute('data-layout-saved')")
 
 
@@ -110,7 +120,7 @@ def test_tiles_move_and_resize_by_drag_and_by_keyboard_and_the_layout_is_saved(l
     assert layout[second.pk] == (0, 0, 9, 2), layout
 
     # The keyboard: the tile's Arrange menu, "Move right" pressed with Enter.
-    menu = page.locator(f"[data-tile='{first.pk}'] summary")
+    menu = page.locator(f"[data-tile='{first.pk}'] .dash-tile-menu summary")
     menu.focus()
     page.keyboard.press("Enter")
     move = page.locator(f"[data-tile='{first.pk}']").get_by_role("button", name="Move right")
@@ -149,7 +159,7 @@ def test_charts_refresh_when_events_arrive(live_hub, page, alpha, board):  # noq
     committed(write)
     body = page.locator(f"[data-tile='{first.pk}'] [data-tile-body]")
     expect(body).to_have_attribute("data-refreshes", "1")
-    page.wait_for_function(f"{script}.reduce((a, b) => a + b, 0) === 3")
+    _until(page, f"{script}.reduce((a, b) => a + b, 0) === 3")
     expect(page.locator(f"canvas[data-chart='tile-chart-{first.pk}']")).to_have_attribute("data-chart-drawn", "light")
     assert csp_violations(page) == []
 

@@ -55,7 +55,7 @@
   }
 
   var saving = null;
-  function save() {
+  function save(where) {
     var url = grid.getAttribute("data-layout-url");
     if (!url) return;
     var body = JSON.stringify({ layout: tiles.map(function (t) { return { id: t.id, x: t.x, y: t.y, w: t.w, h: t.h }; }) });
@@ -63,7 +63,7 @@
     saving = fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRFToken": token() }, body: body })
       .then(function (response) {
         grid.removeAttribute("data-layout-saving");
-        if (response.ok) { grid.setAttribute("data-layout-saved", String(Date.now())); say("Layout saved."); return; }
+        if (response.ok) { grid.setAttribute("data-layout-saved", String(Date.now())); say((where ? where + " " : "") + "Layout saved."); return; }
         return response.json().then(function (data) {
           var errors = data && data.errors ? Object.keys(data.errors).map(function (k) { return data.errors[k].join(" "); }).join(" ") : "";
           throw new Error(errors || "The server refused it.");
@@ -75,6 +75,10 @@
         say(text);
         if (window.hub) window.hub.toast(text, "error");
       });
+  }
+
+  function place(t) {
+    return labelOf(t) + ": column " + (t.x + 1) + ", row " + (t.y + 1) + ", " + t.w + " wide, " + t.h + " high.";
   }
 
   function labelOf(t) { var h = t.el.querySelector("h2"); return h ? h.textContent.trim() : "the tile"; }
@@ -113,8 +117,8 @@
     }
     resolve(t);
     apply();
-    if (JSON.stringify([t.x, t.y, t.w, t.h]) !== before) save();
-    say(labelOf(t) + ": column " + (t.x + 1) + ", row " + (t.y + 1) + ", " + t.w + " wide, " + t.h + " high.");
+    say(place(t));
+    if (JSON.stringify([t.x, t.y, t.w, t.h]) !== before) save(place(t));
     button.focus();
   });
 
@@ -166,8 +170,8 @@
       handle.removeEventListener("pointercancel", up);
       t.el.classList.remove("dash-dragging");
       if (JSON.stringify(tiles.map(function (o) { return [o.x, o.y, o.w, o.h]; })) !== before) {
-        save();
-        say(labelOf(t) + ": column " + (t.x + 1) + ", row " + (t.y + 1) + ", " + t.w + " wide, " + t.h + " high.");
+        say(place(t));
+        save(place(t));
       }
     }
     handle.addEventListener("pointermove", move);
