@@ -52,6 +52,8 @@ def test_every_kind_has_a_builder_that_runs_and_draws_a_chart_and_a_table(tenant
     for kind in ("trends", "funnel", "retention", "stickiness", "lifecycle"):
         page = client.get(f"/analytics/insights/new/{kind}/")
         assert page.status_code == 200, kind
+        # A new funnel's second step is to fill in; the other kinds start with an answer.
+        assert (page.context["answer"] is None) == (kind == "funnel"), kind
     _views(tenant_a)
     post = {
         "date_from": "2026-03-01",
@@ -141,6 +143,7 @@ def test_a_member_saves_renames_and_deletes_an_insight_a_viewer_cannot(tenant_a)
     }
     page = member.get(f"/analytics/insights/{insight.pk}/")
     assert page.status_code == 200 and "Weekly actives" in page.content.decode()
+    assert page.context["answer"]["chart"]["datasets"][0]["label"] == "New"  # drawn as saved, before any run
     renamed = member.post(f"/analytics/insights/{insight.pk}/", {**post, "name": "Actives by week"})
     assert renamed.status_code == 302
     listed = member.get("/analytics/insights/?q=actives").content.decode()

@@ -13,7 +13,7 @@ from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 
 from .. import charts, selectors, services
-from ..builder import KIND_HELP, KIND_WORDS, Builder
+from ..builder import KIND_HELP, KIND_WORDS, Builder, default_query
 from ..insight_tables import InsightsTable
 from .dashboards import picked, tile_added
 
@@ -49,6 +49,16 @@ def _answer(request, builder: Builder) -> dict | None:
     return {**answer, **charts.present(query, answer["result"])}
 
 
+def _saved_answer(request, query: dict) -> dict | None:
+    """The answer to a query as saved (a page shown before any form is sent), or None when it no
+    longer holds (the form then says to fix it and run it)."""
+    try:
+        answer = selectors.query_answer(tenant=request.tenant, data=query)
+    except ValidationError:
+        return None
+    return {**answer, **charts.present(query, answer["result"])}
+
+
 def _builder_page(request, builder: Builder, *, insight=None, answer=None, status=200):
     context = {
         "builder": builder,
@@ -70,7 +80,7 @@ def insight_new(request, kind):
         raise Http404
     if request.method != "POST":
         builder = Builder(kind)
-        return _builder_page(request, builder, answer=_answer(request, builder) if builder.is_valid() else None)
+        return _builder_page(request, builder, answer=_saved_answer(request, default_query(kind)))
     builder = Builder(kind, data=request.POST)
     if not builder.is_valid():
         return _builder_page(request, builder, status=400)
@@ -103,8 +113,7 @@ def insight_detail(request, pk):
         raise Http404
     if request.method != "POST":
         builder = Builder(kind, query=insight.query, name=insight.name, description=insight.description)
-        answer = _answer(request, builder) if builder.is_valid() else None
-        return _builder_page(request, builder, insight=insight, answer=answer)
+        return _builder_page(request, builder, insight=insight, answer=_saved_answer(request, insight.query))
     builder = Builder(kind, data=request.POST, query=insight.query)
     if not builder.is_valid():
         return _builder_page(request, builder, insight=insight, status=400)
