@@ -279,3 +279,62 @@ def test_a_new_organisation_starts_with_the_default_dashboard():
         Dashboard.objects.filter(is_default=True).delete()
         services.dashboard_create(tenant=tenant, actor=None, name="Own")
         assert services.dashboard_default_ensure() is None
+
+
+def test_funnel_and_retention_answers_become_a_chart_and_a_table(tenant_a):
+    _views(tenant_a)
+    client = _client(tenant_a, "viewer")
+    funnel = client.post(
+        "/analytics/insights/new/funnel/",
+        {
+            "date_from": "2026-03-01",
+            "date_to": "2026-03-07",
+            "order": "ordered",
+            "window_amount": "14",
+            "window_unit": "days",
+            "breakdown_type": "event",
+            "breakdown_limit": "5",
+            "step-TOTAL_FORMS": "3",
+            "step-INITIAL_FORMS": "0",
+            "step-0-event": "view",
+            "step-1-event": "view",
+            "step-2-event": "",
+            "filter-TOTAL_FORMS": "0",
+            "filter-INITIAL_FORMS": "0",
+        },
+    )
+    assert funnel.status_code == 200
+    answer = funnel.context["answer"]
+    assert answer["chart"]["labels"] == ["1. view", "2. view"]
+    assert [row[1] for row in answer["rows"]] == [3, 0]  # three persons, each with one view
+    retention = client.post(
+        "/analytics/insights/new/retention/",
+        {
+            "date_from": "2026-03-01",
+            "date_to": "2026-03-07",
+            "start_event": "view",
+            "return_event": "view",
+            "period": "day",
+            "periods": "3",
+            "retention_type": "first_time",
+            "filter-TOTAL_FORMS": "0",
+            "filter-INITIAL_FORMS": "0",
+        },
+    )
+    cohorts = retention.context["answer"]["rows"]
+    assert ["2026-03-02", 3, "3 (100 %)", "0 (0 %)", "0 (0 %)"] in cohorts
+
+
+def test_the_live_signal_is_pushed_at_most_once_a_second_per_tenant(monkeypatch):
+    from apps.analytics import live
+
+    sent = []
+    monkeypatch.setattr(live.realtime, "group_send", lambda group, message: sent.append((group, message)) or True)
+    monkeypatch.setattr(live, "_last", {})
+    assert live.data_changed("t_one") is True
+    assert live.data_changed("t_one") is False  # within the second: the pages re-fetch anyway
+    assert live.data_changed("t_two") is True
+    assert sent == [
+        ("hub.t_one", {"type": "hub.signal", "name": "analytics.data_changed"}),
+        ("hub.t_two", {"type": "hub.signal", "name": "analytics.data_changed"}),
+    ]
