@@ -23,6 +23,7 @@ from bench.analytics import ingest_events_per_s  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
@@ -58,6 +59,8 @@ BENCHMARKS = {
     "ws_connections": ws_connections,
     # Analytics: HTTP batches of 1,000 events to rows in the partitioned table, sustained.
     "ingest_events_per_s": ingest_events_per_s,
+    # Analytics dashboards (also prints dashboard_cold_ms).
+    "dashboard_p95_ms": dashboard_p95_ms,
 }
 
 
