@@ -338,3 +338,17 @@ def test_the_live_signal_is_pushed_at_most_once_a_second_per_tenant(monkeypatch)
         ("hub.t_one", {"type": "hub.signal", "name": "analytics.data_changed"}),
         ("hub.t_two", {"type": "hub.signal", "name": "analytics.data_changed"}),
     ]
+
+
+def test_a_warm_dashboard_draws_its_tiles_from_the_cache_until_new_events(tenant_a, django_capture_on_commit_callbacks):
+    dashboard, tile, _ = _dashboard(tenant_a, date_range="")
+    client = _client(tenant_a, "viewer")
+    first = client.get(f"/analytics/dashboards/{dashboard.pk}/")
+    assert first.context["tiles"][0]["view"] is not None  # drawn
+    again = client.get(f"/analytics/dashboards/{dashboard.pk}/")
+    assert again.context["tiles"][0]["view"] is None  # from the tile cache
+    assert again.content.count(b'data-chart="tile-chart-') == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        _views(tenant_a)  # the writer's commit bumps the version
+    fresh = client.get(f"/analytics/dashboards/{dashboard.pk}/")
+    assert fresh.context["tiles"][0]["view"]["chart"]["datasets"][0]["data"] == [0, 3, 0, 0, 0, 0, 0]

@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,7 @@ from apps.core.tables import data_table, table_action_done
 from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 
-from .. import charts, selectors, services
+from .. import charts, selectors, services, tile_cache
 from ..builder import OP_WORDS, TARGET, filter_value
 from ..dashboards import RANGE_WORDS
 from ..insight_tables import DashboardsTable
@@ -128,10 +130,23 @@ def dashboard_list(request):
 
 
 def _tiles(request, dashboard, overrides, *, tile_url):
-    tiles = []
-    for tile in selectors.dashboard_tiles(dashboard=dashboard):
-        tiles.append({"tile": tile, "view": _tile_view(request, tile, overrides), "url": tile_url(tile)})
-    return tiles
+    """The tiles with their bodies' HTML: from the tile cache (one read for all of them) or drawn
+    now, and kept for the next view (`item["view"]` is what was drawn, None when cached)."""
+    tiles = selectors.dashboard_tiles(dashboard=dashboard)
+    keys = tile_cache.keys(tenant=request.tenant, tiles=tiles, overrides=overrides)
+    found = tile_cache.get_many(keys)
+    items, fresh = [], {}
+    for tile, key in zip(tiles, keys, strict=True):
+        item = {"tile": tile, "url": tile_url(tile), "view": None, "html": found.get(key)}
+        if item["html"] is None:
+            item["view"] = _tile_view(request, tile, overrides)
+            item["html"] = render_to_string("analytics/_tile_body.html", {"item": item})
+            if "error" not in item["view"]:
+                fresh[key] = item["html"]
+        item["html"] = mark_safe(item["html"])  # noqa: S308 - our own template's output
+        items.append(item)
+    tile_cache.set_many(fresh)
+    return items
 
 
 def _tile_view(request, tile, overrides) -> dict:
