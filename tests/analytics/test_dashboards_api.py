@@ -139,3 +139,16 @@ def test_sharing_gives_a_link_and_rotating_or_turning_off_kills_it(tenant_a):
     off = _send(client, "post", f"{BASE}{pk}/unshare/")
     assert off.json() == {"shared": False, "url": ""}
     assert anonymous.get("/" + rotated.split("://", 1)[1].split("/", 1)[1]).status_code == 404
+
+
+def test_dashboard_changes_are_in_the_audit_log_without_the_share_secret(tenant_a):
+    from auditlog.models import LogEntry
+
+    client = _client(tenant_a, "member")
+    pk = _send(client, "post", BASE, {"name": "Audited"}).json()["id"]
+    _send(client, "post", f"{BASE}{pk}/share/")
+    with schema_context(tenant_a.schema_name):
+        entries = LogEntry.objects.get_for_object(Dashboard.objects.get(pk=pk))
+        assert entries.count() >= 2
+        assert all("share_secret" not in (entry.changes or {}) for entry in entries)
+        assert any("shared" in (entry.changes or {}) for entry in entries)
