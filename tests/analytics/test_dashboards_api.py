@@ -47,6 +47,7 @@ def test_a_member_builds_a_dashboard_with_tiles_and_a_layout(tenant_a):
     ]
     placed = _send(client, "post", f"{BASE}{pk}/layout/", {"layout": layout})
     assert placed.status_code == 200, placed.content
+    assert [t["id"] for t in placed.json()["tiles"]] == [first.json()["id"], second.json()["id"]]
     shown = client.get(f"{BASE}{pk}/").json()
     assert [(t["x"], t["y"], t["w"], t["h"]) for t in shown["tiles"]] == [(0, 0, 12, 2), (0, 2, 3, 4)]
     assert shown["tiles"][1]["title"] == "Again" and shown["tiles"][0]["insight_name"] == "Views"
@@ -89,7 +90,7 @@ def test_bad_fields_are_problems_naming_the_field(tenant_a):
     assert no_name.status_code in (400, 422) and no_name.json()["errors"][0]["field"] == "name"
     pk = _send(client, "post", BASE, {"name": "Y"}).json()["id"]
     unknown_insight = _send(client, "post", f"{BASE}{pk}/tiles/", {"insight": 987654})
-    assert unknown_insight.status_code == 400 and unknown_insight.json()["errors"][0]["field"] == "insight"
+    assert unknown_insight.status_code == 422 and unknown_insight.json()["errors"][0]["field"] == "insight"
 
 
 def test_a_viewer_sees_dashboards_but_cannot_build_them(tenant_a):
@@ -118,7 +119,7 @@ def test_another_tenants_dashboard_and_insight_are_not_found(tenant_a, tenant_b)
     with schema_context(tenant_a.schema_name):
         assert not Insight.objects.filter(pk=their_insight.pk, name="Beta views").exists()
     refused = _send(client, "post", f"{BASE}{mine}/tiles/", {"insight": their_insight.pk})
-    assert refused.status_code == 400
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "insight"
     with schema_context(tenant_b.schema_name):
         assert Dashboard.objects.get(pk=theirs.pk).name == "Beta's"
 

@@ -98,8 +98,21 @@ class DashboardTileSerializer(HubModelSerializer):
         }
 
 
+class DashboardTileCreateSerializer(serializers.Serializer):
+    insight = serializers.IntegerField(min_value=1, help_text="The saved insight the tile shows.")
+    title = StrictCharField(
+        max_length=100, allow_blank=True, required=False, help_text="Shown instead of the insight's name."
+    )
+    w = serializers.IntegerField(min_value=1, max_value=GRID_COLUMNS, required=False, help_text="Columns (of 12).")
+    h = serializers.IntegerField(min_value=1, max_value=TILE_MAX_HEIGHT, required=False, help_text="Rows.")
+
+
 class DashboardTileUpdateSerializer(serializers.Serializer):
-    title = StrictCharField(max_length=100, allow_blank=True)
+    title = StrictCharField(max_length=100, allow_blank=True, required=False)
+
+
+class LayoutAnswerSerializer(serializers.Serializer):
+    tiles = DashboardTileSerializer(many=True, help_text="Every tile of the dashboard where it now is.")
 
 
 class DashboardSerializer(HubModelSerializer):

@@ -5,6 +5,7 @@ paths, urls.py). It authenticates with the project key found in the body, the qu
 Authorization header, so it has no session, CSRF check or API-key rate limit; a browser may call
 it from the key's allowed origins (CORS)."""
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -20,11 +21,13 @@ from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 from .. import capture, keys, selectors, services
 from .serializers import (
     DashboardSerializer,
+    DashboardTileCreateSerializer,
     DashboardTileSerializer,
     DashboardTileUpdateSerializer,
     DashboardUpdateSerializer,
     InsightSerializer,
     InsightUpdateSerializer,
+    LayoutAnswerSerializer,
     LayoutSerializer,
     ProjectKeyCreatedSerializer,
     ProjectKeySerializer,
@@ -257,7 +260,7 @@ def _share_answer(request, dashboard) -> Response:
     destroy=extend_schema(summary="Delete a dashboard (its insights are kept)"),
     tiles=extend_schema(
         summary="Add a saved insight to the dashboard (placed in the first free spot)",
-        request=DashboardTileSerializer,
+        request=DashboardTileCreateSerializer,
         responses={201: DashboardTileSerializer},
     ),
     tile=extend_schema(
@@ -269,7 +272,7 @@ def _share_answer(request, dashboard) -> Response:
     layout=extend_schema(
         summary="Place the tiles (x, y, w, h on a 12-column grid)",
         request=LayoutSerializer,
-        responses=DashboardTileSerializer(many=True),
+        responses=LayoutAnswerSerializer,
     ),
     share=extend_schema(
         summary="Turn the read-only link on, or give it a new secret",
@@ -336,14 +339,17 @@ class DashboardViewSet(
     @action(detail=True, methods=["post"])
     def tiles(self, request, *args, **kwargs):
         dashboard = self.get_object()
-        payload = DashboardTileSerializer(data=request.data)
+        payload = DashboardTileCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        insight = selectors.insight_list().filter(pk=data["insight"]).first()
+        if insight is None:  # another organisation's insight is simply unknown here
+            raise ValidationError({"insight": ["No saved insight of this organisation has this id."]})
         tile = services.tile_add(
             tenant=request.tenant,
             actor=request.membership,
             dashboard=dashboard,
-            insight=data["insight"],
+            insight=insight,
             title=data.get("title", ""),
             w=data.get("w", 6),
             h=data.get("h", 3),
@@ -361,9 +367,10 @@ class DashboardViewSet(
             return Response(status=status.HTTP_204_NO_CONTENT)
         payload = DashboardTileUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        tile = services.tile_update(
-            tenant=request.tenant, actor=request.membership, tile=tile, title=payload.validated_data["title"]
-        )
+        if "title" in payload.validated_data:
+            tile = services.tile_update(
+                tenant=request.tenant, actor=request.membership, tile=tile, title=payload.validated_data["title"]
+            )
         return Response(DashboardTileSerializer(tile).data)
 
     @action(detail=True, methods=["post"])
@@ -377,7 +384,7 @@ class DashboardViewSet(
             dashboard=dashboard,
             layout=[dict(item) for item in payload.validated_data["layout"]],
         )
-        return Response(DashboardTileSerializer(tiles, many=True).data)
+        return Response(LayoutAnswerSerializer({"tiles": tiles}).data)
 
     @action(detail=True, methods=["post"])
     def share(self, request, *args, **kwargs):
