@@ -27,6 +27,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
@@ -79,6 +80,8 @@ BENCHMARKS = {
     # The same queries on the ClickHouse store (chDB), 10 million events made once and kept on
     # disk: trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms.
     "analytics_clickhouse": analytics_clickhouse,
+    # Analytics dashboards (also prints dashboard_cold_ms).
+    "dashboard_p95_ms": dashboard_p95_ms,
 }
 
 

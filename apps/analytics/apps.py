@@ -41,7 +41,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import selectors, services, storage
         from .events import EVENT_TYPES
-        from .models import Cohort, Insight
+        from .models import Cohort, Dashboard, DashboardTile, Insight
 
         register_permission(
             Permission(
@@ -84,21 +84,41 @@ class AnalyticsConfig(HubAppConfig):
                 role="viewer",
                 description="See the live events and the persons behind them, with their properties.",
             ),
+            Permission(
+                "analytics.dashboards.view",
+                "Analytics: see dashboards",
+                role="viewer",
+                description="See the organisation's analytics dashboards.",
+            ),
+            Permission(
+                "analytics.dashboards.build",
+                "Analytics: build dashboards",
+                role="member",
+                description="Create, arrange, share and delete dashboards.",
+            ),
         )
-        # The "Analytics" pages sit together in the navigation (weights 56–60).
+        # The analytics pages sit together in the navigation (dashboards first).
         register_nav_item(
+            NavItem(
+                "Dashboards", "analytics:dashboards", icon="chart", permission="analytics.dashboards.view", weight=20
+            ),
+            NavItem("Insights", "analytics:insights", icon="chart", permission="analytics.insights.view", weight=21),
             NavItem("Live events", "analytics:events", icon="activity", permission="analytics.events.view", weight=56),
             NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=57),
             NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=58),
-            NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=60),
+            NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=22),
         )
         register_search_provider(
             SearchProvider("analytics_persons", "Persons", selectors.person_search, permission="analytics.events.view")
         )
-        register_api_scope(ApiScope("analytics", "Analytics: project keys, queries, insights and cohorts."))
+        register_api_scope(
+            ApiScope("analytics", "Analytics: project keys, queries, insights, cohorts and dashboards.")
+        )
         register_event_type(*EVENT_TYPES)
         auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
         auditlog.register(Cohort)
+        auditlog.register(Dashboard, exclude_fields=["share_secret", "updated"])  # the secret never in a log
+        auditlog.register(DashboardTile)
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

@@ -1,6 +1,6 @@
 """The event types Analytics publishes."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from apps.core.events import payload_schema
 from apps.core.registry import EventType, actor_name
@@ -35,6 +35,20 @@ def _cohorts_page(event) -> str:
     from django.urls import reverse
 
     return reverse("analytics:cohorts")
+_DASHBOARD = payload_schema(
+    {"dashboard_id": {"type": "integer"}, "name": {"type": "string"}},
+    ["dashboard_id", "name"],
+)
+
+
+def _link(name: str, key: str):
+    def link(event) -> str:
+        try:
+            return reverse(name, args=[int(event.payload.get(key))])
+        except (NoReverseMatch, TypeError, ValueError):
+            return ""
+
+    return link
 
 
 def _said(event, verb: str, thing: str = "project key") -> str:
@@ -54,6 +68,9 @@ def _page_views_said(event) -> str:
 
 def _keys_page(event) -> str:
     return reverse("analytics:keys")
+def _link_said(event, active: str, passive: str) -> str:
+    name, actor = event.payload.get("name", ""), actor_name(event)
+    return f"{actor} {active} the dashboard “{name}”" if actor else f"The dashboard “{name}” {passive}"
 
 
 EVENT_TYPES = [
@@ -87,6 +104,7 @@ EVENT_TYPES = [
         "An analytics insight (a saved query) was saved.",
         _INSIGHT,
         summary=lambda e: _said(e, "saved", "insight"),
+        link=_link("analytics:insight", "insight_id"),
     ),
     EventType(
         "analytics.insight_updated",
@@ -94,6 +112,7 @@ EVENT_TYPES = [
         "A saved insight's name, description or query changed.",
         _INSIGHT,
         summary=lambda e: _said(e, "changed", "insight"),
+        link=_link("analytics:insight", "insight_id"),
     ),
     EventType(
         "analytics.insight_deleted",
@@ -125,5 +144,44 @@ EVENT_TYPES = [
         _COHORT,
         summary=lambda e: _said(e, "deleted", "cohort"),
         link=_cohorts_page,
+    ),
+    EventType(
+        "analytics.dashboard_created",
+        "Dashboard created",
+        "An analytics dashboard was created.",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "created", "dashboard"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_updated",
+        "Dashboard changed",
+        "A dashboard's name, dates, filters or insights changed.",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "changed", "dashboard"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_deleted",
+        "Dashboard deleted",
+        "A dashboard was deleted (its insights are kept).",
+        _DASHBOARD,
+        summary=lambda e: _said(e, "deleted", "dashboard"),
+    ),
+    EventType(
+        "analytics.dashboard_shared",
+        "Dashboard shared",
+        "A read-only link to a dashboard was turned on: anyone with the link can see it.",
+        _DASHBOARD,
+        summary=lambda e: _link_said(e, "turned on a read-only link to", "was shared by a read-only link"),
+        link=_link("analytics:dashboard", "dashboard_id"),
+    ),
+    EventType(
+        "analytics.dashboard_share_revoked",
+        "Dashboard link revoked",
+        "A dashboard's read-only link stopped working (turned off or replaced by a new one).",
+        _DASHBOARD,
+        summary=lambda e: _link_said(e, "revoked the read-only link to", "lost its read-only link"),
+        link=_link("analytics:dashboard", "dashboard_id"),
     ),
 ]

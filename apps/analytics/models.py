@@ -177,3 +177,54 @@ class CohortMember(models.Model):
 
     def __str__(self):
         return self.distinct_id
+GRID_COLUMNS = 12  # a dashboard's grid is 12 columns wide; tiles are placed on it by x, y, w, h
+TILE_MAX_HEIGHT = 8
+DATE_RANGES = {"7d": 7, "14d": 14, "30d": 30, "90d": 90, "180d": 180, "365d": 365}
+
+
+class Dashboard(models.Model):
+    """Saved insights laid out on a grid. `date_range` ("30d": the last 30 days up to today, or
+    "" for each insight's own dates) and `filters` (a filter list, see queries/shapes.py) apply to
+    every tile's query. `share_secret` salts the signed read-only link (apps/analytics/sharing.py):
+    a new secret makes every link given out before stop working."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    date_range = models.CharField(max_length=8, blank=True, default="30d")
+    filters = models.JSONField(default=list, blank=True)
+    shared = models.BooleanField(default=False)
+    share_secret = models.CharField(max_length=64, blank=True, default="")
+    is_default = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class DashboardTile(models.Model):
+    """One insight on a dashboard, at column x, row y (from 0), w columns wide and h rows high."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="tiles")
+    insight = models.ForeignKey(Insight, on_delete=models.CASCADE, related_name="tiles")
+    title = models.CharField(max_length=100, blank=True, default="")
+    x = models.PositiveSmallIntegerField(default=0)
+    y = models.PositiveSmallIntegerField(default=0)
+    w = models.PositiveSmallIntegerField(default=6)
+    h = models.PositiveSmallIntegerField(default=3)
+
+    class Meta:
+        ordering = ["y", "x", "id"]
+
+    def __str__(self):
+        return self.title or self.insight.name
+
+    @property
+    def label(self) -> str:
+        return self.title or self.insight.name

@@ -19,12 +19,14 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, keys, queue, storage, stores
+from . import conf, dashboards, defaults, keys, live, queue, sharing, storage, stores
 from .capture import Checked, Payload, events_check
 from .models import (
     KEY_PREFIX,
     Cohort,
     CohortMember,
+    Dashboard,
+    DashboardTile,
     EventStoreChoice,
     Insight,
     PageViewSettings,
@@ -404,6 +406,176 @@ def cohort_members_upload(*, tenant, actor, cohort: Cohort, content: bytes) -> i
     return cohort_members_add(tenant=tenant, actor=actor, cohort=cohort, distinct_ids=ids)
 
 
+# --- Dashboards ----------------------------------------------------------------------------------
+
+
+def _dashboard_builder(actor) -> None:
+    if actor is not None and not has_permission(actor.role, "analytics.dashboards.build"):
+        raise PermissionDenied("Your role does not allow building dashboards.")
+
+
+def _dashboard_published(what: str, dashboard: Dashboard, actor, tenant) -> None:
+    payload = {"dashboard_id": dashboard.pk, "name": dashboard.name}
+    publish(f"analytics.dashboard_{what}", payload, tenant=tenant, actor=getattr(actor, "user", None))
+
+
+def _dashboard_fields(*, name, description, date_range, filters) -> dict:
+    errors, fields = {}, {}
+    if name is not None:
+        name = (name or "").strip()
+        if not name:
+            errors["name"] = ["Give the dashboard a name."]
+        elif len(name) > 100:
+            errors["name"] = ["Use at most 100 characters."]
+        fields["name"] = name
+    if description is not None:
+        if len(description) > 2000:
+            errors["description"] = ["Use at most 2000 characters."]
+        fields["description"] = description
+    for key, check, value in (
+        ("date_range", dashboards.range_check, date_range),
+        ("filters", dashboards.filters_check, filters),
+    ):
+        if value is not None:
+            try:
+                fields[key] = check(value)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def dashboard_create(
+    *, tenant, actor, name: str, description: str = "", date_range: str = "30d", filters=None
+) -> Dashboard:
+    _dashboard_builder(actor)
+    fields = _dashboard_fields(name=name, description=description, date_range=date_range, filters=filters or [])
+    with transaction.atomic():
+        dashboard = Dashboard.objects.create(**fields, created_by=getattr(actor, "user", None))
+        _dashboard_published("created", dashboard, actor, tenant)
+    return dashboard
+
+
+def dashboard_update(
+    *, tenant, actor, dashboard: Dashboard, name=None, description=None, date_range=None, filters=None
+) -> Dashboard:
+    """Changes the fields given (None: unchanged)."""
+    _dashboard_builder(actor)
+    fields = _dashboard_fields(name=name, description=description, date_range=date_range, filters=filters)
+    for key, value in fields.items():
+        setattr(dashboard, key, value)
+    with transaction.atomic():
+        dashboard.save()
+        _dashboard_published("updated", dashboard, actor, tenant)
+    return dashboard
+
+
+def dashboard_delete(*, tenant, actor, dashboard: Dashboard) -> None:
+    _dashboard_builder(actor)
+    with transaction.atomic():
+        _dashboard_published("deleted", dashboard, actor, tenant)
+        dashboard.delete()
+
+
+def dashboard_share(*, tenant, actor, dashboard: Dashboard, rotate: bool = False) -> str:
+    """Turns the read-only link on (or, with `rotate`, gives it a new secret, so links given out
+    before stop working) and returns the link's token."""
+    _dashboard_builder(actor)
+    with transaction.atomic():
+        dashboard = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+        was_shared = dashboard.shared
+        if rotate or not dashboard.share_secret:
+            dashboard.share_secret = sharing.new_secret()
+        dashboard.shared = True
+        dashboard.save(update_fields=["shared", "share_secret", "updated"])
+        if rotate and was_shared:
+            _dashboard_published("share_revoked", dashboard, actor, tenant)
+        _dashboard_published("shared", dashboard, actor, tenant)
+    return sharing.token_for(schema=connection.schema_name, dashboard_id=dashboard.pk, secret=dashboard.share_secret)
+
+
+def dashboard_unshare(*, tenant, actor, dashboard: Dashboard) -> Dashboard:
+    """Turns the read-only link off: every link given out stops working (and stays dead if it is
+    turned on again, with a new secret)."""
+    _dashboard_builder(actor)
+    with transaction.atomic():
+        was_shared = dashboard.shared
+        dashboard.shared, dashboard.share_secret = False, ""
+        dashboard.save(update_fields=["shared", "share_secret", "updated"])
+        if was_shared:
+            _dashboard_published("share_revoked", dashboard, actor, tenant)
+    return dashboard
+
+
+def tile_add(
+    *, tenant, actor, dashboard: Dashboard, insight: Insight, title: str = "", w: int = 6, h: int = 3
+) -> DashboardTile:
+    """Adds the insight to the dashboard, in the first free place of its grid."""
+    _dashboard_builder(actor)
+    title = (title or "").strip()
+    if len(title) > 100:
+        raise ValidationError({"title": ["Use at most 100 characters."]})
+    dashboards.layout_check([{"id": 0, "x": 0, "y": 0, "w": w, "h": h}], {0})  # w, h in bounds
+    with transaction.atomic():
+        dashboard = Dashboard.objects.select_for_update().get(pk=dashboard.pk)
+        boxes = list(dashboard.tiles.values_list("x", "y", "w", "h"))
+        if len(boxes) >= dashboards.MAX_TILES:
+            raise ValidationError({"insight": [f"A dashboard holds at most {dashboards.MAX_TILES} tiles."]})
+        x, y = dashboards.free_spot(boxes, w, h)
+        tile = DashboardTile.objects.create(dashboard=dashboard, insight=insight, title=title, x=x, y=y, w=w, h=h)
+        _dashboard_published("updated", dashboard, actor, tenant)
+    return tile
+
+
+def tile_update(*, tenant, actor, tile: DashboardTile, title: str) -> DashboardTile:
+    _dashboard_builder(actor)
+    title = (title or "").strip()
+    if len(title) > 100:
+        raise ValidationError({"title": ["Use at most 100 characters."]})
+    tile.title = title
+    tile.save(update_fields=["title"])
+    return tile
+
+
+def tile_remove(*, tenant, actor, tile: DashboardTile) -> None:
+    _dashboard_builder(actor)
+    with transaction.atomic():
+        dashboard = tile.dashboard
+        tile.delete()
+        _dashboard_published("updated", dashboard, actor, tenant)
+
+
+def dashboard_layout_save(*, tenant, actor, dashboard: Dashboard, layout) -> list[DashboardTile]:
+    """Places the tiles named in `layout` ([{"id", "x", "y", "w", "h"}]; tiles it leaves out keep
+    their place). Nothing may overlap; a ValidationError names the entry at fault. No event: a
+    layout changes at every drag."""
+    _dashboard_builder(actor)
+    with transaction.atomic():
+        tiles = {t.pk: t for t in DashboardTile.objects.select_for_update().filter(dashboard=dashboard)}
+        placed = dashboards.layout_check(layout, set(tiles))
+        for tile in tiles.values():
+            if tile.pk not in placed:
+                placed[tile.pk] = (tile.x, tile.y, tile.w, tile.h)
+        dashboards.layout_check(
+            [{"id": k, "x": x, "y": y, "w": w, "h": h} for k, (x, y, w, h) in placed.items()], set(tiles)
+        )
+        for pk, (x, y, w, h) in placed.items():
+            tiles[pk].x, tiles[pk].y, tiles[pk].w, tiles[pk].h = x, y, w, h
+        DashboardTile.objects.bulk_update(list(tiles.values()), ["x", "y", "w", "h"])
+    return sorted(tiles.values(), key=lambda t: (t.y, t.x, t.pk))
+
+
+def dashboard_default_ensure(*, today=None) -> Dashboard | None:
+    """The current tenant's default dashboard, made when it has no dashboard at all (a schema the
+    data migration missed); None when it has dashboards but no default (it was deleted: kept so)."""
+    found = Dashboard.objects.filter(is_default=True).first()
+    if found is not None or Dashboard.objects.exists():
+        return found
+    with transaction.atomic():
+        return defaults.default_dashboard_make(Dashboard, Insight, DashboardTile, today=today or timezone.localdate())
+
+
 # --- Capture -------------------------------------------------------------------------------------
 
 
@@ -480,9 +652,14 @@ def rows_write(rows: list[list]) -> int:
     store.persons_changed(persons_update(rows, fresh=fresh))
     if count:
         schema = connection.schema_name
-        transaction.on_commit(lambda: version_bump(schema))  # cached query answers are stale now
-        transaction.on_commit(lambda: events_announce(schema=schema, count=count))
+        transaction.on_commit(lambda: _data_changed(schema, count))
     return count
+
+
+def _data_changed(schema: str, count: int) -> None:
+    version_bump(schema)  # cached query answers are stale now
+    live.data_changed(schema)  # open dashboards re-fetch their charts
+    events_announce(schema=schema, count=count)  # the live events page asks for the new events
 
 
 def events_announce(*, schema: str, count: int) -> None:

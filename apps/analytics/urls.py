@@ -4,7 +4,7 @@ analytics pages under analytics/ (the app's url_prefix is "" for the capture pat
 from django.urls import path, re_path
 
 from .api.views import CaptureView
-from .views import cohorts, events, keys, persons
+from .views import cohorts, dashboards, events, insights, keys, persons
 
 app_name = "analytics"
 
@@ -22,4 +22,30 @@ urlpatterns = [
     path("analytics/events/", events.live_events, name="events"),
     path("analytics/persons/", persons.persons, name="persons"),
     path("analytics/persons/<uuid:uuid>/", persons.person, name="person"),
+    # Insights (views/insights.py)
+    path("analytics/insights/", insights.insight_list, name="insights"),
+    path("analytics/insights/new/<slug:kind>/", insights.insight_new, name="insight_new"),
+    path("analytics/insights/<int:pk>/", insights.insight_detail, name="insight"),
+    path("analytics/insights/<int:pk>/delete/", insights.insight_delete, name="insight_delete"),
+    path("analytics/insights/<int:pk>/add-to-dashboard/", insights.insight_to_dashboard, name="insight_to_dashboard"),
+    # Dashboards (views/dashboards.py)
+    path("analytics/dashboards/", dashboards.dashboard_list, name="dashboards"),
+    path("analytics/dashboards/<int:pk>/", dashboards.dashboard_detail, name="dashboard"),
+    path("analytics/dashboards/<int:pk>/layout/", dashboards.dashboard_layout, name="dashboard_layout"),
+    path("analytics/dashboards/<int:pk>/settings/", dashboards.dashboard_settings, name="dashboard_settings"),
+    path("analytics/dashboards/<int:pk>/share/", dashboards.dashboard_share, name="dashboard_share"),
+    path("analytics/dashboards/<int:pk>/delete/", dashboards.dashboard_delete, name="dashboard_delete"),
+    path("analytics/dashboards/<int:pk>/tiles/", dashboards.tile_add, name="dashboard_tile_add"),
+    path("analytics/dashboards/<int:pk>/tiles/<int:tile_pk>/", dashboards.dashboard_tile, name="dashboard_tile"),
+    path(
+        "analytics/dashboards/<int:pk>/tiles/<int:tile_pk>/remove/",
+        dashboards.tile_remove,
+        name="dashboard_tile_remove",
+    ),
+    path("analytics/shared/<str:token>/", dashboards.dashboard_shared, name="dashboard_shared"),
+    path(
+        "analytics/shared/<str:token>/tiles/<int:tile_pk>/",
+        dashboards.dashboard_shared_tile,
+        name="dashboard_shared_tile",
+    ),
 ]

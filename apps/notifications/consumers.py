@@ -141,9 +141,10 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         await self._send_once_encoded(message, {"type": "event", "event": message["event"]})
 
     async def hub_signal(self, message):
-        # A nudge for the pages that show something of an app (e.g. the live events page): a
-        # topic and a count, never data; the page reads what it shows over HTTP, as its viewer.
-        await self._send_once_encoded(message, {"type": "signal", "topic": message["topic"], "count": message["count"]})
+        # A nudge for pages that show something of an app (the live events page, dashboards): a
+        # topic or name, and a count, never data; the page reads what it shows over HTTP, as its viewer.
+        nudge = {key: message[key] for key in ("topic", "name", "count") if key in message}
+        await self._send_once_encoded(message, {"type": "signal", **nudge})
 
     async def hub_close(self, message):
         await self.shut(4403)

@@ -200,7 +200,7 @@ def _template_ddl() -> list[str] | None:
         tables = cursor.fetchall()
         in_template = {oid: name for oid, name in tables}
         columns, constraints, depends_on = {}, {}, {}
-        inserts, indexes, sequences = [], [], []
+        inserts, indexes, sequences, checked_keys = [], [], [], []
         for oid, name in tables:
             cursor.execute(
                 """
@@ -227,7 +227,8 @@ def _template_ddl() -> list[str] | None:
             qualified = "{schema}." + _quote(name)
 
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(t)}.{_quote(name)})")
-            if cursor.fetchone()[0]:
+            has_rows = cursor.fetchone()[0]
+            if has_rows:
                 inserts.append(
                     f"INSERT INTO {qualified} OVERRIDING SYSTEM VALUE SELECT * FROM {_quote(t)}.{_quote(name)}"
                 )
@@ -237,14 +238,16 @@ def _template_ddl() -> list[str] | None:
                         f"(SELECT max({_quote(col)}) FROM {qualified}))"
                     )
             cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid), confrelid FROM pg_constraint WHERE conrelid = %s "
-                "ORDER BY contype = 'f', conname",
+                "SELECT conname, pg_get_constraintdef(oid), confrelid, contype FROM pg_constraint "
+                "WHERE conrelid = %s ORDER BY contype = 'f', conname",
                 [oid],
             )
             constraints[name] = []
             depends_on[name] = set()
-            for conname, definition, target in cursor.fetchall():
+            for conname, definition, target, contype in cursor.fetchall():
                 constraints[name].append(f"CONSTRAINT {_quote(conname)} {definition}")
+                if has_rows and contype == "f":
+                    checked_keys.append("{schema}." + _quote(conname))
                 if target in in_template and target != oid:
                     depends_on[name].add(in_template[target])
             cursor.execute(
@@ -274,7 +277,21 @@ def _template_ddl() -> list[str] | None:
             key=lambda sql: " FOREIGN KEY " in sql,  # keys first: foreign keys need them
         )
     # The catalogue qualifies the template's own names as `hub_template.`; the INSERTs' sources
-    # are written `"hub_template".` and keep pointing at the template.
+    # are written `"hub_template".` and keep pointing at the template. A copied row of a table
+    # with a foreign key (deferred, as Django makes them) leaves a trigger event pending until the
+    # commit, and PostgreSQL refuses CREATE INDEX or TRUNCATE (a restore clears what provisioning
+    # made) on a table with pending events: the keys are checked at once after the rows, then
+    # deferred again (those keys only: not the caller's other pending checks). They are deferred
+    # before the rows too, which go in table-name order, whatever mode the caller's transaction
+    # is in (tenant_delete sets every key immediate). The rows are few: this costs nothing.
+    if checked_keys:
+        keys = ", ".join(checked_keys)
+        inserts = [
+            f"SET CONSTRAINTS {keys} DEFERRED",
+            *inserts,
+            f"SET CONSTRAINTS {keys} IMMEDIATE",
+            f"SET CONSTRAINTS {keys} DEFERRED",
+        ]
     return [s.replace(f"{t}.", "{schema}.") for s in creates + alters + inserts + indexes + sequences]
 
 

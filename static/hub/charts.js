@@ -3,6 +3,9 @@
 //   {"type": "bar", "labels": [...], "datasets": [{"label": "...", "data": [...]}], "stacked": true}
 // Colours come from the theme's custom properties (--chart-1 … --chart-6, --text, --muted,
 // --border in hub.css), read again and redrawn when the theme switches between light and dark.
+// A dataset with "dashed": true is drawn dashed (a previous period). Canvases that htmx brings in
+// later (a dashboard's tiles) are drawn when they arrive; charts whose canvas left the page are
+// let go.
 (function () {
   "use strict";
   if (!window.Chart) return;
@@ -49,7 +52,7 @@
         labels: item.spec.labels,
         datasets: item.spec.datasets.map(function (d, i) {
           var colour = colours.series[i % SERIES];
-          return { label: d.label, data: d.data, backgroundColor: colour, borderColor: colour };
+          return { label: d.label, data: d.data, backgroundColor: colour, borderColor: colour, borderDash: d.dashed ? [6, 4] : [] };
         }),
       },
       options: options(item.spec, colours, first),
@@ -57,13 +60,26 @@
     item.canvas.setAttribute("data-chart-drawn", document.documentElement.getAttribute("data-theme") || "");
   }
 
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    var source = document.getElementById(canvas.getAttribute("data-chart"));
-    if (!source) return;
-    var item = { canvas: canvas, spec: JSON.parse(source.textContent), chart: null };
-    draw(item);
-    charts.push(item);
-  });
+  function scan(root) {
+    charts = charts.filter(function (item) {
+      if (item.canvas.isConnected) return true;
+      item.chart.destroy();
+      return false;
+    });
+    var found = root.matches && root.matches("canvas[data-chart]") ? [root] : [];
+    (root.querySelectorAll ? root.querySelectorAll("canvas[data-chart]") : []).forEach(function (c) { found.push(c); });
+    found.forEach(function (canvas) {
+      if (canvas.hasAttribute("data-chart-drawn")) return;
+      var source = document.getElementById(canvas.getAttribute("data-chart"));
+      if (!source) return;
+      var item = { canvas: canvas, spec: JSON.parse(source.textContent), chart: null };
+      draw(item);
+      charts.push(item);
+    });
+  }
+
+  scan(document);
+  document.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
 
   // The theme toggle (hub.js) sets <html data-theme>: redraw in the new colours.
   new MutationObserver(function () { charts.forEach(draw); })

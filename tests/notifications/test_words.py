@@ -21,13 +21,11 @@ from tests.factories import UserFactory
 # One example per event type: its payload, and the words its sentence must contain (the actor,
 # "Jane Doe", and the object). A new event type without an example here fails
 # test_every_event_type_has_an_example: add one.
-# Event types whose objects have no dashboard page yet (analytics' insights are API-only): the
+# Event types whose objects have no page (a deleted insight, dashboard or document is gone): the
 # activity feed shows their sentence without a link.
 NO_PAGE_YET = {
-    "analytics.insight_created",
-    "analytics.insight_updated",
     "analytics.insight_deleted",
-    # Gone for good: nothing left to link to.
+    "analytics.dashboard_deleted",
     "content.document_purged",
 }
 
@@ -109,6 +107,26 @@ EXAMPLES = {
     "content.document_trashed": (DOCUMENT, ["Jane Doe moved the document “Q3 report.pdf” to the trash"]),
     "content.document_restored": (DOCUMENT, ["Jane Doe restored the document “Q3 report.pdf”"]),
     "content.document_purged": (DOCUMENT, ["Jane Doe deleted the document “Q3 report.pdf”"]),
+    "analytics.dashboard_created": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe created the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_updated": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe changed the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_deleted": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe deleted the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_shared": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe turned on a read-only link to the dashboard “Growth”"],
+    ),
+    "analytics.dashboard_share_revoked": (
+        {"dashboard_id": 4, "name": "Growth"},
+        ["Jane Doe revoked the read-only link to the dashboard “Growth”"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],

@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
-from ..models import Cohort, Insight, Person, ProjectKey
+from ..dashboards import RANGE_WORDS
+from ..models import GRID_COLUMNS, TILE_MAX_HEIGHT, Cohort, Dashboard, DashboardTile, Insight, Person, ProjectKey
 from ..queries.shapes import KINDS
 
 
@@ -142,3 +143,102 @@ class PersonSerializer(HubModelSerializer):
 
     def get_distinct_ids(self, person) -> list[str]:
         return sorted(d.distinct_id for d in person.distinct_ids.all())
+
+
+FILTERS_HELP = (
+    'Filters added to every tile\'s query, as in a query: [{"type": "event", "key": "plan", "op": "eq", '
+    '"value": "team"}].'
+)
+
+
+class DashboardTileSerializer(HubModelSerializer):
+    insight = serializers.PrimaryKeyRelatedField(
+        queryset=Insight.objects.all(), help_text="The saved insight the tile shows."
+    )
+    insight_name = serializers.CharField(source="insight.name", read_only=True)
+
+    class Meta:
+        model = DashboardTile
+        fields = ["id", "insight", "insight_name", "title", "x", "y", "w", "h"]
+        read_only_fields = ["id", "x", "y"]
+        extra_kwargs = {
+            "title": {"max_length": 100, "required": False, "help_text": "Shown instead of the insight's name."},
+            "w": {"min_value": 1, "max_value": GRID_COLUMNS, "required": False, "help_text": "Columns (of 12)."},
+            "h": {"min_value": 1, "max_value": TILE_MAX_HEIGHT, "required": False, "help_text": "Rows."},
+        }
+
+
+class DashboardTileCreateSerializer(serializers.Serializer):
+    insight = serializers.IntegerField(min_value=1, help_text="The saved insight the tile shows.")
+    title = StrictCharField(
+        max_length=100, allow_blank=True, required=False, help_text="Shown instead of the insight's name."
+    )
+    w = serializers.IntegerField(min_value=1, max_value=GRID_COLUMNS, required=False, help_text="Columns (of 12).")
+    h = serializers.IntegerField(min_value=1, max_value=TILE_MAX_HEIGHT, required=False, help_text="Rows.")
+
+
+class DashboardTileUpdateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=100, allow_blank=True, required=False)
+
+
+class LayoutAnswerSerializer(serializers.Serializer):
+    tiles = DashboardTileSerializer(many=True, help_text="Every tile of the dashboard where it now is.")
+
+
+class DashboardSerializer(HubModelSerializer):
+    date_range = serializers.ChoiceField(
+        choices=list(RANGE_WORDS),
+        required=False,
+        help_text='Dates applied to every tile: "7d", "14d", "30d", "90d", "180d", "365d" (the last n days, '
+        "up to today in the organisation's time zone), or \"\" for each insight's own.",
+    )
+    filters = serializers.ListField(child=serializers.DictField(), required=False, help_text=FILTERS_HELP)
+    tiles = DashboardTileSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Dashboard
+        fields = [
+            "id",
+            "name",
+            "description",
+            "date_range",
+            "filters",
+            "shared",
+            "is_default",
+            "tiles",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["id", "shared", "is_default", "tiles", "created", "updated"]
+        extra_kwargs = {"name": {"min_length": 1, "max_length": 100}, "description": {"max_length": 2000}}
+
+
+class DashboardUpdateSerializer(DashboardSerializer):
+    class Meta(DashboardSerializer.Meta):
+        extra_kwargs = {
+            "name": {"min_length": 1, "max_length": 100, "required": False},
+            "description": {"max_length": 2000, "required": False},
+        }
+
+
+class LayoutItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="A tile of this dashboard.")
+    x = serializers.IntegerField(help_text="Column, from 0 (of 12).")
+    y = serializers.IntegerField(help_text="Row, from 0.")
+    w = serializers.IntegerField(help_text="Columns wide.")
+    h = serializers.IntegerField(help_text="Rows high.")
+
+
+class LayoutSerializer(serializers.Serializer):
+    layout = LayoutItemSerializer(many=True, help_text="Where each tile goes; none may overlap another.")
+
+
+class ShareSerializer(serializers.Serializer):
+    rotate = serializers.BooleanField(
+        default=False, help_text="Give the link a new secret: links given out before stop working."
+    )
+
+
+class ShareLinkSerializer(serializers.Serializer):
+    shared = serializers.BooleanField()
+    url = serializers.CharField(help_text="The read-only link (no log-in needed); empty when not shared.")

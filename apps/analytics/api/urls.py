@@ -1,12 +1,13 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from .views import CaptureView, CohortViewSet, InsightViewSet, ProjectKeyViewSet, QueryView
+from .views import CaptureView, CohortViewSet, DashboardViewSet, InsightViewSet, ProjectKeyViewSet, QueryView
 
 router = SimpleRouter()
 router.register("project-keys", ProjectKeyViewSet, basename="analytics-project-key")
 router.register("insights", InsightViewSet, basename="analytics-insight")
 router.register("cohorts", CohortViewSet, basename="analytics-cohort")
+router.register("dashboards", DashboardViewSet, basename="analytics-dashboard")
 
 urlpatterns = [
     re_path(r"^capture/?$", CaptureView.as_view(), name="analytics-capture"),

@@ -5,8 +5,12 @@ paths, urls.py). It authenticates with the project key found in the body, the qu
 Authorization header, so it has no session, CSRF check or API-key rate limit; a browser may call
 it from the key's allowed origins (CORS)."""
 
+from django.core.exceptions import ValidationError
 from django.db import connection
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -22,13 +26,22 @@ from .serializers import (
     CohortMembersUploadSerializer,
     CohortSerializer,
     CohortUpdateSerializer,
+    DashboardSerializer,
+    DashboardTileCreateSerializer,
+    DashboardTileSerializer,
+    DashboardTileUpdateSerializer,
+    DashboardUpdateSerializer,
     InsightSerializer,
     InsightUpdateSerializer,
+    LayoutAnswerSerializer,
+    LayoutSerializer,
     PersonSerializer,
     ProjectKeyCreatedSerializer,
     ProjectKeySerializer,
     QueryAnswerSerializer,
     QueryRequestSerializer,
+    ShareLinkSerializer,
+    ShareSerializer,
 )
 
 
@@ -342,3 +355,167 @@ class CaptureView(HubAPIView):
         if origin:
             self._cors(response, origin)
         return response
+
+
+def _share_answer(request, dashboard) -> Response:
+    token = selectors.share_token(dashboard=dashboard)
+    url = request.build_absolute_uri(reverse("analytics:dashboard_shared", args=[token])) if token else ""
+    return Response(ShareLinkSerializer({"shared": bool(token), "url": url}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List dashboards"),
+    retrieve=extend_schema(summary="One dashboard, with its tiles"),
+    create=extend_schema(summary="Create a dashboard"),
+    partial_update=extend_schema(
+        summary="Change a dashboard's name, description, date range or filters", request=DashboardUpdateSerializer
+    ),
+    destroy=extend_schema(summary="Delete a dashboard (its insights are kept)"),
+    tiles=extend_schema(
+        summary="Add a saved insight to the dashboard (placed in the first free spot)",
+        request=DashboardTileCreateSerializer,
+        responses={201: DashboardTileSerializer},
+    ),
+    tile=extend_schema(
+        summary="Rename or remove a tile",
+        parameters=[OpenApiParameter("tile_id", int, OpenApiParameter.PATH, description="The tile's id.")],
+        request=DashboardTileUpdateSerializer,
+        responses={200: DashboardTileSerializer, 204: None},
+    ),
+    layout=extend_schema(
+        summary="Place the tiles (x, y, w, h on a 12-column grid)",
+        request=LayoutSerializer,
+        responses=LayoutAnswerSerializer,
+    ),
+    share=extend_schema(
+        summary="Turn the read-only link on, or give it a new secret",
+        request=ShareSerializer,
+        responses=ShareLinkSerializer,
+    ),
+    unshare=extend_schema(summary="Turn the read-only link off", request=None, responses=ShareLinkSerializer),
+)
+class DashboardViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
+):
+    api_scope = "analytics"
+    read_permission = "analytics.dashboards.view"
+    write_permission = "analytics.dashboards.build"
+    serializer_class = DashboardSerializer
+    ordering_fields = ["id", "created", "name"]
+    ordering = ["-id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.dashboard_list().prefetch_related("tiles__insight")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        dashboard = services.dashboard_create(
+            tenant=request.tenant,
+            actor=request.membership,
+            name=data["name"],
+            description=data.get("description", ""),
+            date_range=data.get("date_range", "30d"),
+            filters=data.get("filters", []),
+        )
+        headers = {"Location": f"{request.path.rstrip('/')}/{dashboard.pk}/"}
+        return Response(DashboardSerializer(dashboard).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        dashboard = self.get_object()
+        payload = DashboardUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        self.check_precondition(dashboard)
+        data = payload.validated_data
+        dashboard = services.dashboard_update(
+            tenant=request.tenant,
+            actor=request.membership,
+            dashboard=dashboard,
+            name=data.get("name"),
+            description=data.get("description"),
+            date_range=data.get("date_range"),
+            filters=data.get("filters"),
+        )
+        return Response(DashboardSerializer(dashboard).data)
+
+    def perform_destroy(self, instance):
+        self.check_precondition(instance)
+        services.dashboard_delete(tenant=self.request.tenant, actor=self.request.membership, dashboard=instance)
+
+    @action(detail=True, methods=["post"])
+    def tiles(self, request, *args, **kwargs):
+        dashboard = self.get_object()
+        payload = DashboardTileCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        insight = selectors.insight_list().filter(pk=data["insight"]).first()
+        if insight is None:  # another organisation's insight is simply unknown here
+            raise ValidationError({"insight": ["No saved insight of this organisation has this id."]})
+        tile = services.tile_add(
+            tenant=request.tenant,
+            actor=request.membership,
+            dashboard=dashboard,
+            insight=insight,
+            title=data.get("title", ""),
+            w=data.get("w", 6),
+            h=data.get("h", 3),
+        )
+        return Response(DashboardTileSerializer(tile).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["patch", "delete"], url_path=r"tiles/(?P<tile_id>[^/.]+)")
+    def tile(self, request, *args, tile_id=None, **kwargs):
+        dashboard = self.get_object()
+        if not (tile_id.isdigit() and len(tile_id) < 19):
+            raise Http404
+        tile = get_object_or_404(dashboard.tiles.select_related("insight"), pk=int(tile_id))
+        if request.method == "DELETE":
+            services.tile_remove(tenant=request.tenant, actor=request.membership, tile=tile)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        payload = DashboardTileUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if "title" in payload.validated_data:
+            tile = services.tile_update(
+                tenant=request.tenant, actor=request.membership, tile=tile, title=payload.validated_data["title"]
+            )
+        return Response(DashboardTileSerializer(tile).data)
+
+    @action(detail=True, methods=["post"])
+    def layout(self, request, *args, **kwargs):
+        dashboard = self.get_object()
+        payload = LayoutSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        tiles = services.dashboard_layout_save(
+            tenant=request.tenant,
+            actor=request.membership,
+            dashboard=dashboard,
+            layout=[dict(item) for item in payload.validated_data["layout"]],
+        )
+        return Response(LayoutAnswerSerializer({"tiles": tiles}).data)
+
+    @action(detail=True, methods=["post"])
+    def share(self, request, *args, **kwargs):
+        dashboard = self.get_object()
+        payload = ShareSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.dashboard_share(
+            tenant=request.tenant,
+            actor=request.membership,
+            dashboard=dashboard,
+            rotate=payload.validated_data["rotate"],
+        )
+        dashboard.refresh_from_db()
+        return _share_answer(request, dashboard)
+
+    @action(detail=True, methods=["post"])
+    def unshare(self, request, *args, **kwargs):
+        dashboard = services.dashboard_unshare(
+            tenant=request.tenant, actor=request.membership, dashboard=self.get_object()
+        )
+        return _share_answer(request, dashboard)

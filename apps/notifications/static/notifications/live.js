@@ -143,6 +143,9 @@
         setUnread(data.unread);
       } else if (data.type === "event") {
         activity(data.event);
+      } else if (data.type === "signal") {
+        // A page that cares listens for it (e.g. analytics/dashboard.js re-fetches its charts).
+        document.dispatchEvent(new CustomEvent("hub-signal", { detail: { name: data.name } }));
       }
     };
     socket.onclose = function (event) {
