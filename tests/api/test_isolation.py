@@ -7,6 +7,8 @@ collection's POST with the required fields the schema names; an endpoint without
 must say here how to find tenant A's object for it."""
 
 import json
+import re
+import secrets
 
 import pytest
 from auditlog.models import LogEntry
@@ -48,6 +50,7 @@ OPERATIONS = operations()
 
 def _call(client, method, path):
     body = BODIES.get(path.split("?")[0].replace("/revoke/", "/"), BODIES.get(path, {}))
+    path = re.sub(r"\{[a-z_]+\}", "1", path)  # a second parameter (a version's number): any will do
     return client.generic(
         method, path, json.dumps(body) if method in ("POST", "PATCH", "PUT") else "", content_type="application/json"
     )
@@ -101,7 +104,40 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_event_spine_objects(tenant_a, tenant_b))
     objects.update(_plugin_objects(tenant_a, tenant_b))
     objects.update(_analytics_objects(tenant_a, tenant_b))
+    objects.update(_content_objects(tenant_a, tenant_b, owner_a))
     return objects
+
+
+def _content_objects(tenant_a, tenant_b, owner_a):
+    """A folder, a document and a trashed document of tenant A (apps.content), ids unknown to B."""
+    from django.core.files.base import ContentFile
+
+    from apps.content import services
+    from apps.content.models import Document, Folder
+
+    with schema_context(tenant_b.schema_name):
+        b_folders = set(Folder.objects.values_list("pk", flat=True))
+        b_documents = set(Document.objects.values_list("pk", flat=True))
+    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="only in alpha")
+    while folder.pk in b_folders:
+        folder = services.folder_create(tenant=tenant_a, actor=owner_a, name=f"only in alpha {folder.pk}")
+
+    def upload(name):
+        made = None
+        while made is None or made.pk in b_documents:
+            file = ContentFile(b"a", name="a.txt")
+            made = services.document_upload(
+                tenant=tenant_a, actor=owner_a, fileobj=file, name=f"{name} {secrets.token_hex(3)}"
+            )
+        return made
+
+    document, trashed = upload("only in alpha.txt"), upload("trashed in alpha.txt")
+    services.document_trash(tenant=tenant_a, actor=owner_a, document=trashed)
+    return {
+        "/api/v1/content/folders/": folder.pk,
+        "/api/v1/content/documents/": document.pk,
+        "/api/v1/content/trash/": trashed.pk,
+    }
 
 
 def _analytics_objects(tenant_a, tenant_b):
@@ -145,8 +181,10 @@ def _made_through_the_api(tenant_a, path):
     collection of `path`, or None when the collection has no such POST."""
     collection = path.split("{id}")[0]
     body_schema = (
-        SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {})
-    ).get("application/json", {}).get("schema", {})
+        (SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {}))
+        .get("application/json", {})
+        .get("schema", {})
+    )
     if "$ref" in body_schema:
         body_schema = SCHEMA["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     fields = body_schema.get("properties", {})
