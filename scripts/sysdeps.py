@@ -9,6 +9,7 @@ exits 1, so a test run never passes with a part of the suite silently skipped. F
 missing program only disables its feature, so it is a warning, not an error.
 """
 
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -20,10 +21,12 @@ PROGRAMS = {
     "chromium": ("chromium", "the browser tests drive it through Playwright"),
     "pgbouncer": ("pgbouncer", "the PgBouncer end-to-end tests run one"),
     "wrk": ("wrk", "the HTTP benchmarks load the server with it"),
+    # A library, not a program: WeasyPrint (analytics' PDF reports) loads pango through its C API.
+    "pango": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", "WeasyPrint draws PDF reports with it"),
 }
 NEEDS = {
-    "run": ["xmlsec1"],
-    "test": ["xmlsec1", "chromium", "pgbouncer"],
+    "run": ["xmlsec1", "pango"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "pango"],
     "bench": ["xmlsec1", "wrk"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
@@ -31,6 +34,8 @@ PATHS = {"chromium": "/usr/bin/chromium", "pgbouncer": "/usr/sbin/pgbouncer", "x
 
 
 def present(program: str) -> bool:
+    if program == "pango":
+        return all(ctypes.util.find_library(name) for name in ("pango-1.0", "pangoft2-1.0"))
     path = PATHS.get(program)
     return os.access(path, os.X_OK) if path else shutil.which(program) is not None
 
@@ -52,7 +57,7 @@ def main(target: str) -> int:
     missing = [program for program in NEEDS[target] if not present(program)]
     if not missing:
         return 0
-    packages = [PROGRAMS[program][0] for program in missing]
+    packages = [package for program in missing for package in PROGRAMS[program][0].split()]
     if apt_install(packages):
         missing = [program for program in missing if not present(program)]
         if not missing:

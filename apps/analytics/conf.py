@@ -26,6 +26,13 @@ DEFAULTS = {
     "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS": [{"type": "person", "key": "test_account", "op": "ne", "value": True}],
     # How long a query's answer is kept in the cache (it is also dropped when new events arrive).
     "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
+    # How long a report's or export's signed download link works.
+    "HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS": 3600,
+    # Rows fetched per round trip (and written per Parquet row group) by a raw export.
+    "HUB_ANALYTICS_EXPORT_CHUNK_ROWS": 50_000,
+    # The host and port BI tools connect to (shown on the BI page); "" = the database's own.
+    "HUB_ANALYTICS_BI_HOST": "",
+    "HUB_ANALYTICS_BI_PORT": 0,
 }
 
 

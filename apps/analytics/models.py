@@ -107,3 +107,7 @@ class Insight(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# Reports, exports, scheduled reports and the BI role: their own module (models_reports.py).
+from .models_reports import BiAccess, ReportJob, ScheduledReport  # noqa: E402, F401

@@ -1,11 +1,15 @@
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from .reports import ExportViewSet, ReportViewSet, ScheduledReportViewSet
 from .views import CaptureView, InsightViewSet, ProjectKeyViewSet, QueryView
 
 router = SimpleRouter()
 router.register("project-keys", ProjectKeyViewSet, basename="analytics-project-key")
 router.register("insights", InsightViewSet, basename="analytics-insight")
+router.register("reports", ReportViewSet, basename="analytics-report")
+router.register("exports", ExportViewSet, basename="analytics-export")
+router.register("scheduled-reports", ScheduledReportViewSet, basename="analytics-scheduled-report")
 
 urlpatterns = [
     re_path(r"^capture/?$", CaptureView.as_view(), name="analytics-capture"),
