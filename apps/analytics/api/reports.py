@@ -52,7 +52,11 @@ class ExportRequestSerializer(serializers.Serializer):
 
 
 class _JobViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, HubGenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
 ):
     api_scope = "analytics"
     read_permission = BUILD
