@@ -22,6 +22,9 @@ class ReportFormat(models.TextChoices):
 
 REPORT_FORMATS = (ReportFormat.CSV, ReportFormat.XLSX, ReportFormat.PDF)
 EXPORT_FORMATS = (ReportFormat.CSV, ReportFormat.PARQUET)
+# (value, label) pairs, for the API's choices and the OpenAPI document's enums.
+REPORT_FORMAT_CHOICES = [(f.value, f.label) for f in REPORT_FORMATS]
+EXPORT_FORMAT_CHOICES = [(f.value, f.label) for f in EXPORT_FORMATS]
 
 
 class ReportJob(models.Model):

@@ -14,9 +14,18 @@ from apps.core.api.views import HubGenericViewSet, mixins
 from apps.identity.roles import has_permission
 
 from .. import reports
-from ..models_reports import EXPORT_FORMATS, REPORT_FORMATS, ReportJob, ScheduledReport
+from ..models_reports import EXPORT_FORMAT_CHOICES, REPORT_FORMAT_CHOICES, ReportJob, ScheduledReport
 
 BUILD, MANAGE = "analytics.reports.build", "analytics.reports.manage"
+
+
+def _own_unless_manager(view, rows, author_field: str):
+    """A member's own rows; everyone's for a role that manages reports (none while the schema is made)."""
+    if getattr(view, "swagger_fake_view", False):
+        return rows.none()
+    if has_permission(view.request.membership.role, MANAGE):
+        return rows
+    return rows.filter(**{author_field: view.request.user})
 
 
 class JobSerializer(HubModelSerializer):
@@ -41,14 +50,14 @@ class ReportRequestSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=reports.MAX_INSIGHTS,
         help_text="Saved insights, in the order the file shows them (a dashboard: its tiles' insights).",
     )  # fmt: skip
-    format = serializers.ChoiceField(choices=[f.value for f in REPORT_FORMATS])
+    format = serializers.ChoiceField(choices=REPORT_FORMAT_CHOICES)
     title = StrictCharField(max_length=200, required=False, allow_blank=True)
 
 
 class ExportRequestSerializer(serializers.Serializer):
     date_from = serializers.DateField(help_text="First day, in the organisation's time zone.")
     date_to = serializers.DateField(help_text="Last day (included).")
-    format = serializers.ChoiceField(choices=[f.value for f in EXPORT_FORMATS])
+    format = serializers.ChoiceField(choices=EXPORT_FORMAT_CHOICES)
 
 
 class _JobViewSet(
@@ -69,10 +78,7 @@ class _JobViewSet(
     request_serializer: type[serializers.Serializer]
 
     def get_queryset(self):
-        jobs = ReportJob.objects.filter(kind=self.kind)
-        if not has_permission(self.request.membership.role, MANAGE):
-            jobs = jobs.filter(requested_by=self.request.user)
-        return jobs
+        return _own_unless_manager(self, ReportJob.objects.filter(kind=self.kind), "requested_by")
 
     def create(self, request, *args, **kwargs):
         payload = self.request_serializer(data=request.data)
@@ -133,7 +139,7 @@ class ScheduledReportSerializer(HubModelSerializer):
         child=serializers.IntegerField(min_value=1), min_length=1, help_text="User ids of members."
     )
     hour = serializers.IntegerField(min_value=0, max_value=23, default=8, help_text="In the organisation's time zone.")
-    format = serializers.ChoiceField(choices=[f.value for f in REPORT_FORMATS], default="pdf")
+    format = serializers.ChoiceField(choices=REPORT_FORMAT_CHOICES, default="pdf")
 
     class Meta:
         model = ScheduledReport
@@ -168,10 +174,7 @@ class ScheduledReportViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        rows = ScheduledReport.objects.all()
-        if not has_permission(self.request.membership.role, MANAGE):
-            rows = rows.filter(created_by=self.request.user)
-        return rows
+        return _own_unless_manager(self, ScheduledReport.objects.all(), "created_by")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
