@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 RUN_JOB = TaskRef("apps.analytics.tasks.run_report_job")
 DOWNLOAD_SALT = "analytics.report.download"
 MAX_INSIGHTS = 50
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # an export's days (the next day must exist too)
 PDF_TABLE_ROWS = 200  # the PDF shows this many rows of a table; CSV and Excel hold every row
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -67,7 +68,7 @@ def _insights_check(insight_ids, field: str = "insight_ids") -> list[Insight]:
         raise ValidationError({field: ["Choose at least one insight."]})
     if len(insight_ids) > MAX_INSIGHTS:
         raise ValidationError({field: [f"A report holds at most {MAX_INSIGHTS} insights."]})
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in insight_ids):
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 10**18 for i in insight_ids):
         raise ValidationError({field: ["Give the insights' ids (whole numbers)."]})
     found = Insight.objects.in_bulk(list(insight_ids))
     missing = [str(i) for i in insight_ids if i not in found]
@@ -124,6 +125,9 @@ def export_range_check(date_from, date_to) -> tuple[date, date]:
         errors["date_from"] = ["Give a day as YYYY-MM-DD."]
     if end is None and "date_to" not in errors:
         errors["date_to"] = ["Give a day as YYYY-MM-DD."]
+    for field, day in (("date_from", start), ("date_to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            errors[field] = [f"Give a day from {FIRST_DAY} to {LAST_DAY}."]
     if not errors and end < start:
         errors["date_to"] = ["date_to must be on or after date_from."]
     if not errors and (end - start).days + 1 > MAX_DAYS:

@@ -115,7 +115,41 @@ def _analytics_objects(tenant_a, tenant_b):
         insight = Insight.objects.create(name="only in alpha", query=query)
         while insight.pk in b_insights:
             insight = Insight.objects.create(name="only in alpha", query=query)
-    return {"/api/v1/analytics/insights/": insight.pk}
+    return {"/api/v1/analytics/insights/": insight.pk, **_report_objects(tenant_a, tenant_b, insight)}
+
+
+def _report_objects(tenant_a, tenant_b, insight):
+    """A report, an export and a scheduled report of tenant A (its owner's), ids unknown to B."""
+    from django.utils import timezone
+
+    from apps.analytics.models import ReportJob, ScheduledReport
+
+    def unknown_to_b(model, **fields):
+        with schema_context(tenant_b.schema_name):
+            taken = set(model.objects.values_list("pk", flat=True))
+        with schema_context(tenant_a.schema_name):
+            row = model.objects.create(**fields)
+            while row.pk in taken:
+                row = model.objects.create(**fields)
+        return row.pk
+
+    owner = tenant_a.memberships.get(role="owner").user
+    return {
+        "/api/v1/analytics/reports/": unknown_to_b(
+            ReportJob, kind="report", format="csv", title="only in alpha", insight_ids=[insight.pk], requested_by=owner
+        ),
+        "/api/v1/analytics/exports/": unknown_to_b(
+            ReportJob, kind="export", format="csv", title="only in alpha", requested_by=owner
+        ),
+        "/api/v1/analytics/scheduled-reports/": unknown_to_b(
+            ScheduledReport,
+            name="only in alpha",
+            insight_ids=[insight.pk],
+            recipient_ids=[owner.pk],
+            next_run_at=timezone.now(),
+            created_by=owner,
+        ),
+    }
 
 
 def _plugin_objects(tenant_a, tenant_b):
@@ -139,8 +173,10 @@ def _made_through_the_api(tenant_a, path):
     collection of `path`, or None when the collection has no such POST."""
     collection = path.split("{id}")[0]
     body_schema = (
-        SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {})
-    ).get("application/json", {}).get("schema", {})
+        (SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {}))
+        .get("application/json", {})
+        .get("schema", {})
+    )
     if "$ref" in body_schema:
         body_schema = SCHEMA["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     fields = body_schema.get("properties", {})

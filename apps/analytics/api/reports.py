@@ -17,6 +17,7 @@ from .. import reports
 from ..models_reports import EXPORT_FORMAT_CHOICES, REPORT_FORMAT_CHOICES, ReportJob, ScheduledReport
 
 BUILD, MANAGE = "analytics.reports.build", "analytics.reports.manage"
+MAX_ID = 999_999_999_999_999_999  # as the path's ids: a larger number is no id of ours
 
 
 def _own_unless_manager(view, rows, author_field: str):
@@ -47,7 +48,7 @@ class JobSerializer(HubModelSerializer):
 
 class ReportRequestSerializer(serializers.Serializer):
     insight_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=reports.MAX_INSIGHTS,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=reports.MAX_INSIGHTS,
         help_text="Saved insights, in the order the file shows them (a dashboard: its tiles' insights).",
     )  # fmt: skip
     format = serializers.ChoiceField(choices=REPORT_FORMAT_CHOICES)
@@ -134,9 +135,9 @@ class ExportViewSet(_JobViewSet):
 
 
 class ScheduledReportSerializer(HubModelSerializer):
-    insight_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
+    insight_ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1)
     recipient_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, help_text="User ids of members."
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, help_text="User ids of members."
     )
     hour = serializers.IntegerField(min_value=0, max_value=23, default=8, help_text="In the organisation's time zone.")
     format = serializers.ChoiceField(choices=REPORT_FORMAT_CHOICES, default="pdf")
