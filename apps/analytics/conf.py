@@ -28,7 +28,8 @@ DEFAULTS = {
     "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
     # How long a report's or export's signed download link works.
     "HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS": 3600,
-    # Rows fetched per round trip (and written per Parquet row group) by a raw export.
+    # About this many rows per Parquet row group of a raw export (Arrow reads the CSV that
+    # PostgreSQL wrote in blocks of ~200 bytes a row): what a Parquet export holds in memory.
     "HUB_ANALYTICS_EXPORT_CHUNK_ROWS": 50_000,
     # The host and port BI tools connect to (shown on the BI page); "" = the database's own.
     "HUB_ANALYTICS_BI_HOST": "",

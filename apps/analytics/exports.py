@@ -1,13 +1,13 @@
-"""Raw events of a time range written to a file as CSV or Parquet, a chunk at a time.
+"""Raw events of a time range written to a file as CSV or Parquet, streamed.
 
-The rows come through a server-side cursor (psycopg's named cursor: the server keeps the result
-and sends `HUB_ANALYTICS_EXPORT_CHUNK_ROWS` at a time), so ten million events never sit in the
-worker's memory; each chunk is written out (a CSV's lines, a Parquet row group) before the next
-is fetched. Progress is how far through the range the last row's time is (no count(*) first).
+PostgreSQL writes the CSV itself: one `COPY (SELECT …) TO STDOUT` per day of the range, whose
+blocks psycopg hands over as they come and which go straight to the file, so ten million events
+never sit in the worker's memory and no Python code touches a row. Progress is the days done.
+Parquet is made from that CSV (a temporary file) by Arrow's streaming CSV reader, a block at a
+time, each block a row group: memory is set by the block, not by the number of rows.
 """
 
-import csv
-import io
+import tempfile
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,15 +17,19 @@ from django.db import connection, transaction
 from . import conf, storage
 
 COLUMNS = ["timestamp", "uuid", "event", "distinct_id", "person_uuid", "properties", "received_at"]
-# Every event of the range with its person (as persons are now), in time order: the table's
-# primary key (timestamp, uuid) gives that order from its index, partition by partition.
-SQL = """
-SELECT e."timestamp", e.uuid, e.event, e.distinct_id, p.uuid, e.properties::text, e.received_at
-FROM {schema}.analytics_event e
-LEFT JOIN {schema}.analytics_persondistinctid d ON d.distinct_id = e.distinct_id
-LEFT JOIN {schema}.analytics_person p ON p.id = d.person_id
-WHERE e."timestamp" >= %s AND e."timestamp" < %s
-ORDER BY e."timestamp", e.uuid
+ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''  # ISO 8601 in UTC, to the microsecond
+# One day's events with their person (as persons are now), in time order: the table's primary key
+# (timestamp, uuid) gives that order from its index, and each person is looked up once (memoized).
+SQL = f"""
+COPY (
+  SELECT to_char(e."timestamp" AT TIME ZONE 'UTC', {ISO}), e.uuid, e.event, e.distinct_id, p.uuid,
+         e.properties::text, to_char(e.received_at AT TIME ZONE 'UTC', {ISO})
+  FROM {{schema}}.analytics_event e
+  LEFT JOIN {{schema}}.analytics_persondistinctid d ON d.distinct_id = e.distinct_id
+  LEFT JOIN {{schema}}.analytics_person p ON p.id = d.person_id
+  WHERE e."timestamp" >= %s AND e."timestamp" < %s
+  ORDER BY e."timestamp", e.uuid
+) TO STDOUT WITH (FORMAT csv)
 """
 
 
@@ -36,99 +40,70 @@ def day_bounds(date_from: date, date_to: date, tz: ZoneInfo) -> tuple[datetime, 
     )
 
 
+def _days(date_from: date, date_to: date, tz: ZoneInfo):
+    day = date_from
+    while day <= date_to:
+        yield day_bounds(day, day, tz)
+        day += timedelta(days=1)
+
+
 def events_export(out, *, format: str, date_from: date, date_to: date, tz: ZoneInfo, on_progress=None) -> int:
     """Writes the current tenant's events of the days date_from…date_to to the binary file `out`;
-    returns how many. `on_progress(percent, rows)` is called after each chunk."""
-    start, end = day_bounds(date_from, date_to, tz)
+    returns how many. `on_progress(percent, rows)` is called as it goes."""
+    if format == "parquet":
+        with tempfile.TemporaryFile() as text:
+            rows = _csv(text, date_from, date_to, tz, lambda pct, n: on_progress and on_progress(pct * 7 // 10, n))
+            text.seek(0)
+            _parquet(
+                text, out, on_progress=on_progress and (lambda done: on_progress(70 + 29 * done // max(rows, 1), rows))
+            )
+        return rows
+    return _csv(out, date_from, date_to, tz, on_progress)
+
+
+def _csv(out, date_from, date_to, tz, on_progress) -> int:
+    out.write(("\ufeff" + ",".join(COLUMNS) + "\n").encode())  # a BOM: Excel reads it as UTF-8
     if not storage.event_table_exists():
-        return _write(out, format, iter(()), start, end, on_progress)
+        return 0
     schema = connection.ops.quote_name(connection.schema_name)
-    chunk = conf.get("HUB_ANALYTICS_EXPORT_CHUNK_ROWS")
-    connection.ensure_connection()
-    with transaction.atomic():  # a named cursor lives in a transaction
-        with connection.connection.cursor(name="analytics_export") as cursor:
-            cursor.itersize = chunk
-            cursor.execute(SQL.format(schema=schema), [start, end])
-            return _write(out, format, _chunks(cursor, chunk), start, end, on_progress)
-
-
-def _chunks(cursor, size: int):
-    while rows := cursor.fetchmany(size):
-        yield rows
-
-
-def _write(out, format, chunks, start, end, on_progress) -> int:
+    days = list(_days(date_from, date_to, tz))
     total = 0
-    span = (end - start).total_seconds() or 1
-    writer = _ParquetOut(out) if format == "parquet" else _CsvOut(out)
-    for rows in chunks:
-        writer.write(rows)
-        total += len(rows)
-        if on_progress:
-            done = (rows[-1][0] - start).total_seconds() / span
-            on_progress(min(99, int(100 * done)), total)
-    writer.close()
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        for n, (start, end) in enumerate(days, start=1):
+            with raw.copy(SQL.format(schema=schema), [start, end]) as copy:
+                for block in copy:
+                    out.write(block)
+            total += max(raw.rowcount, 0)
+            if on_progress:
+                on_progress(min(99, 100 * n // len(days)), total)
     return total
 
 
-class _CsvOut:
-    def __init__(self, out):
-        self.out = out
-        out.write("\ufeff".encode())  # a BOM: Excel reads it as UTF-8
-        self._line(COLUMNS)
+def _parquet(text, out, *, on_progress=None) -> None:
+    """The CSV `text` (with its header) as Parquet in `out`, a block at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
 
-    def _line(self, values) -> None:
-        text = io.StringIO()
-        csv.writer(text).writerow(values)
-        self.out.write(text.getvalue().encode())
-
-    def write(self, rows) -> None:
-        text = io.StringIO()
-        writer = csv.writer(text)
-        for ts, uuid, event, distinct_id, person, properties, received in rows:
-            writer.writerow([ts.isoformat(), uuid, event, distinct_id, person or "", properties, received.isoformat()])
-        self.out.write(text.getvalue().encode())
-
-    def close(self) -> None:
-        pass
-
-
-class _ParquetOut:
-    """One row group per chunk; properties as JSON text (their keys differ from event to event)."""
-
-    def __init__(self, out):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self.pa = pa
-        self.schema = pa.schema(
-            [
-                ("timestamp", pa.timestamp("us", tz="UTC")),
-                ("uuid", pa.string()),
-                ("event", pa.string()),
-                ("distinct_id", pa.string()),
-                ("person_uuid", pa.string()),
-                ("properties", pa.string()),
-                ("received_at", pa.timestamp("us", tz="UTC")),
-            ]
-        )
-        self.writer = pq.ParquetWriter(out, self.schema, compression="zstd")
-
-    def write(self, rows) -> None:
-        columns = list(zip(*rows, strict=True))
-        arrays = [
-            self.pa.array(columns[0], type=self.pa.timestamp("us", tz="UTC")),
-            self.pa.array([str(u) for u in columns[1]]),
-            self.pa.array(columns[2]),
-            self.pa.array(columns[3]),
-            self.pa.array([str(p) if p else None for p in columns[4]]),
-            self.pa.array(columns[5]),
-            self.pa.array(columns[6], type=self.pa.timestamp("us", tz="UTC")),
-        ]
-        self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
-
-    def close(self) -> None:
-        self.writer.close()
+    when = pa.timestamp("us", tz="UTC")
+    types = {c: pa.string() for c in COLUMNS} | {"timestamp": when, "received_at": when}
+    schema = pa.schema([(c, types[c]) for c in COLUMNS])
+    block = max(1 << 20, conf.get("HUB_ANALYTICS_EXPORT_CHUNK_ROWS") * 200)  # ~200 bytes a row
+    reader = pacsv.open_csv(
+        text,
+        read_options=pacsv.ReadOptions(block_size=block, encoding="utf-8-sig"),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
+    )
+    done = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+            done += batch.num_rows
+            if on_progress:
+                on_progress(done)
 
 
 def properties_of(text: str) -> dict:

@@ -40,7 +40,7 @@ def test_a_worker_makes_an_export_and_its_link_downloads_it(tenant_a, settings):
     body = {"date_from": DAY, "date_to": DAY, "format": "parquet"}
     job_id = None
     try:
-        with celery_worker(subprocess_env(HUB_ANALYTICS_EXPORT_CHUNK_ROWS="5")):
+        with celery_worker(subprocess_env()):
             # a request of its own, committed: the task goes to the real broker after commit
             answer = committed(
                 lambda: client.post("/api/v1/analytics/exports/", json.dumps(body), content_type="application/json")

@@ -1,0 +1,126 @@
+"""export_rows_per_s and report_pdf_ms: analytics' raw exports and reports, in-process.
+
+A tenant of its own gets BENCH_EXPORT_EVENTS events (default 1,000,000, over 30 days, 1,000
+persons) written straight into its partitioned table; then
+- `export_csv_rows_per_s`, `export_parquet_rows_per_s`: exports.events_export of the 30 days to a
+  file on disk (a COPY … TO STDOUT per day; Parquet through Arrow's streaming CSV reader), rows ÷ seconds;
+- `export_csv_peak_mb`, `export_parquet_peak_mb`: a second pass measuring the most memory the
+  export held (Python's heap by tracemalloc, plus Arrow's pool for Parquet): flat in the number
+  of rows, set by a COPY block and Arrow's read block;
+- `report_pdf_ms`, `report_xlsx_ms`: reports.report_bytes of four insights (a 30-day daily
+  trend, a 3-step funnel, 4 weekly retention cohorts, a weekly lifecycle), queries included,
+  cache cold (the version is bumped before each).
+"""
+
+import os
+import tempfile
+import time
+import tracemalloc
+from datetime import date
+
+from bench.common import log, report
+
+SLUG = "bench-reports"
+EVENTS = int(os.environ.get("BENCH_EXPORT_EVENTS", "1000000"))
+DAY0, DAYS = date(2026, 10, 1), 30
+
+
+def _fill(schema: str) -> None:
+    from django.db import connection
+    from psycopg import sql
+
+    from apps.analytics import storage
+
+    storage.event_table_ensure()
+    q = sql.Identifier(schema)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                """
+                INSERT INTO {s}.analytics_person (uuid, properties, created)
+                SELECT gen_random_uuid(), jsonb_build_object('plan', CASE WHEN g %% 3 = 0 THEN 'team' ELSE 'free' END),
+                       now() FROM generate_series(1, 1000) g;
+                INSERT INTO {s}.analytics_persondistinctid (distinct_id, person_id)
+                SELECT 'person-' || row_number() OVER (ORDER BY id), id FROM {s}.analytics_person;
+                INSERT INTO {s}.analytics_event ("timestamp", uuid, event, distinct_id, properties, received_at)
+                SELECT %s::timestamptz + (g::float8 / %s) * interval '30 days', gen_random_uuid(),
+                       (ARRAY['$pageview', '$pageview', 'signed_up', 'purchase'])[1 + g %% 4],
+                       'person-' || (1 + g %% 1000),
+                       jsonb_build_object('$current_url', 'https://shop.example.com/p/' || g, 'amount', g %% 50),
+                       now()
+                FROM generate_series(0, %s - 1) g;
+                """
+            ).format(s=q),
+            [f"{DAY0.isoformat()}T00:00:00Z", EVENTS, EVENTS],
+        )
+        cursor.execute(sql.SQL("ANALYZE {}.analytics_event").format(q))
+
+
+INSIGHTS = [
+    ("Daily page views", {"kind": "trends", "date_from": "2026-10-01", "date_to": "2026-10-30",
+                          "series": [{"event": "$pageview"}, {"event": "purchase", "math": "unique_persons"}]}),
+    ("Sign-up funnel", {"kind": "funnel", "date_from": "2026-10-01", "date_to": "2026-10-07",
+                        "steps": [{"event": "$pageview"}, {"event": "signed_up"}, {"event": "purchase"}]}),
+    ("Weekly retention", {"kind": "retention", "date_from": "2026-10-05", "date_to": "2026-10-25",
+                          "start_event": "signed_up", "return_event": "$pageview", "period": "week", "periods": 4}),
+    ("Lifecycle", {"kind": "lifecycle", "date_from": "2026-10-05", "date_to": "2026-10-25", "event": "$pageview",
+                   "interval": "week"}),
+]  # fmt: skip
+
+
+def _export(fmt: str, tz) -> tuple[int, float]:
+    from apps.analytics import exports
+
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        rows = exports.events_export(out, format=fmt, date_from=DAY0, date_to=date(2026, 10, 30), tz=tz)
+        return rows, time.perf_counter() - t0
+
+
+def export_and_report():
+    from zoneinfo import ZoneInfo
+
+    import pyarrow as pa
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from apps.analytics import reports
+    from apps.analytics.models import Insight
+    from apps.analytics.queries.run import version_bump
+    from apps.tenancy.models import Tenant
+    from apps.tenancy.services import tenant_create, tenant_delete
+
+    for old in Tenant.objects.filter(slug=SLUG):
+        tenant_delete(tenant=old)
+    tenant = tenant_create(name="Bench Reports", slug=SLUG, plan="enterprise")
+    tz = ZoneInfo("UTC")
+    try:
+        with schema_context(tenant.schema_name):
+            t0 = time.perf_counter()
+            _fill(tenant.schema_name)
+            log(f"reports: {EVENTS:,} events written in {time.perf_counter() - t0:.1f} s")
+            for fmt in ("csv", "parquet"):
+                rows, seconds = _export(fmt, tz)
+                assert rows == EVENTS, (fmt, rows)
+                log(f"reports: {fmt} export of {rows:,} rows in {seconds:.1f} s")
+                report(f"export_{fmt}_rows_per_s", rows / seconds, "rows/s", 0)
+            for fmt in ("csv", "parquet"):
+                pool = pa.default_memory_pool()
+                tracemalloc.start()
+                _export(fmt, tz)
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                arrow = pool.max_memory() if fmt == "parquet" else 0
+                report(f"export_{fmt}_peak_mb", (peak + arrow) / 2**20, "MB")
+            insights = [Insight.objects.create(name=name, query=query) for name, query in INSIGHTS]
+            for fmt in ("pdf", "xlsx"):
+                times = []
+                for _ in range(3):
+                    version_bump(connection.schema_name)  # a cold cache: the queries run each time
+                    t0 = time.perf_counter()
+                    data = reports.report_bytes(tenant=tenant, title="Bench", insights=insights, format=fmt)
+                    times.append((time.perf_counter() - t0) * 1000)
+                log(f"reports: {fmt} of 4 insights, {len(data):,} bytes, runs {[round(t) for t in times]} ms")
+                report(f"report_{fmt}_ms", sorted(times)[1], "ms", 0)
+    finally:
+        tenant_delete(tenant=tenant)
