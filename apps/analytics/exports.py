@@ -3,8 +3,8 @@
 PostgreSQL writes the CSV itself: one `COPY (SELECT …) TO STDOUT` per day of the range, whose
 blocks psycopg hands over as they come and which go straight to the file, so ten million events
 never sit in the worker's memory and no Python code touches a row. Progress is the days done.
-Parquet is made from that CSV (a temporary file) by Arrow's streaming CSV reader, a block at a
-time, each block a row group: memory is set by the block, not by the number of rows.
+Parquet is made from each day's CSV (a temporary file) by Arrow's streaming CSV reader, a block at
+a time, each block a row group: memory is set by the largest day, not by the number of rows.
 """
 
 import tempfile
@@ -49,61 +49,74 @@ def _days(date_from: date, date_to: date, tz: ZoneInfo):
 
 def events_export(out, *, format: str, date_from: date, date_to: date, tz: ZoneInfo, on_progress=None) -> int:
     """Writes the current tenant's events of the days date_from…date_to to the binary file `out`;
-    returns how many. `on_progress(percent, rows)` is called as it goes."""
+    returns how many. `on_progress(percent, rows)` is called after each day."""
+    days = list(_days(date_from, date_to, tz))
     if format == "parquet":
-        with tempfile.TemporaryFile() as text:
-            rows = _csv(text, date_from, date_to, tz, lambda pct, n: on_progress and on_progress(pct * 7 // 10, n))
-            text.seek(0)
-            _parquet(
-                text, out, on_progress=on_progress and (lambda done: on_progress(70 + 29 * done // max(rows, 1), rows))
-            )
-        return rows
-    return _csv(out, date_from, date_to, tz, on_progress)
-
-
-def _csv(out, date_from, date_to, tz, on_progress) -> int:
+        with _ParquetOut(out) as parquet:
+            return _copy_days(days, parquet.day, on_progress)
     out.write(("\ufeff" + ",".join(COLUMNS) + "\n").encode())  # a BOM: Excel reads it as UTF-8
+    return _copy_days(days, lambda copy: _drain(copy, out), on_progress)
+
+
+def _drain(copy, out) -> None:
+    for block in copy:
+        out.write(block)
+
+
+def _copy_days(days, take, on_progress) -> int:
+    """Runs each day's COPY and hands it to `take(copy)`; returns the rows copied."""
     if not storage.event_table_exists():
         return 0
     schema = connection.ops.quote_name(connection.schema_name)
-    days = list(_days(date_from, date_to, tz))
     total = 0
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         for n, (start, end) in enumerate(days, start=1):
             with raw.copy(SQL.format(schema=schema), [start, end]) as copy:
-                for block in copy:
-                    out.write(block)
+                take(copy)
             total += max(raw.rowcount, 0)
             if on_progress:
                 on_progress(min(99, 100 * n // len(days)), total)
     return total
 
 
-def _parquet(text, out, *, on_progress=None) -> None:
-    """The CSV `text` (with its header) as Parquet in `out`, a block at a time."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+class _ParquetOut:
+    """One Parquet file, a day at a time: each day's CSV goes to a temporary file that Arrow's
+    streaming reader (fresh each day: a long-lived reader's memory grows with the rows it has
+    read) turns into row groups of about HUB_ANALYTICS_EXPORT_CHUNK_ROWS rows."""
 
-    when = pa.timestamp("us", tz="UTC")
-    types = {c: pa.string() for c in COLUMNS} | {"timestamp": when, "received_at": when}
-    schema = pa.schema([(c, types[c]) for c in COLUMNS])
-    block = max(1 << 20, conf.get("HUB_ANALYTICS_EXPORT_CHUNK_ROWS") * 200)  # ~200 bytes a row
-    reader = pacsv.open_csv(
-        text,
-        read_options=pacsv.ReadOptions(block_size=block, encoding="utf-8-sig"),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
-        ),
-    )
-    done = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in reader:
-            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
-            done += batch.num_rows
-            if on_progress:
-                on_progress(done)
+    def __init__(self, out):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        when = pa.timestamp("us", tz="UTC")
+        self.types = {c: pa.string() for c in COLUMNS} | {"timestamp": when, "received_at": when}
+        self.schema = pa.schema([(c, self.types[c]) for c in COLUMNS])
+        self.writer = pq.ParquetWriter(out, self.schema, compression="zstd")
+        self.block = max(1 << 20, conf.get("HUB_ANALYTICS_EXPORT_CHUNK_ROWS") * 200)  # ~200 bytes a row
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.writer.close()
+
+    def day(self, copy) -> None:
+        import pyarrow.csv as pacsv
+
+        with tempfile.TemporaryFile() as text:
+            _drain(copy, text)
+            if not text.tell():
+                return
+            text.seek(0)
+            reader = pacsv.open_csv(
+                text,
+                read_options=pacsv.ReadOptions(block_size=self.block, use_threads=False, column_names=COLUMNS),
+                convert_options=pacsv.ConvertOptions(column_types=self.types, strings_can_be_null=True),
+            )
+            for batch in reader:
+                self.writer.write_table(self.pa.Table.from_batches([batch]).cast(self.schema))
 
 
 def properties_of(text: str) -> dict:
