@@ -15,32 +15,55 @@ pytestmark = pytest.mark.browser
 TRENDS = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
 
 
+@pytest.mark.django_db  # makes pytest-django set up the test database when this file runs alone
+def test_reports_and_bi_are_in_the_navigation(_session_tenants):
+    from apps.core.registry import registry
+
+    items = registry["nav_items"]
+    assert items["analytics:reports"].permission == "analytics.reports.build"
+    assert items["analytics:bi"].permission == "analytics.bi.manage"
+
+
+@pytest.fixture(autouse=True)
+def _database_for_threads(django_db_blocker):
+    """The database work here runs on threads of its own and commits (no test transaction: the
+    live server must see it), so the pytest-django blocker is lifted for the test."""
+    with django_db_blocker.unblock():
+        yield
+
+
 @pytest.fixture(scope="module")
 def reports_tenant(_session_tenants, django_db_blocker):
-    """Tenant A with a saved insight; what the tests make there is removed afterwards."""
+    """Tenant A with a saved insight; what the tests make there is removed afterwards. (Database
+    work on threads of its own: Playwright's loop runs in this one.)"""
+    from django.core.files.storage import default_storage
     from django_tenants.utils import schema_context
 
     from apps.analytics import bi
     from apps.analytics.models import Insight, ReportJob, ScheduledReport
     from apps.tenancy.models import Tenant
 
-    with django_db_blocker.unblock():
+    def setup():
         tenant = Tenant.objects.get(pk=_session_tenants["alpha"])
         with schema_context(tenant.schema_name):
-            insight = Insight.objects.create(name="Browser views", query=TRENDS)
-        try:
-            yield tenant, owner_of(tenant), insight
-        finally:
-            with schema_context(tenant.schema_name):
-                for job in ReportJob.objects.filter(insight_ids__contains=[insight.pk]):
-                    from django.core.files.storage import default_storage
+            return tenant, owner_of(tenant), Insight.objects.create(name="Browser views", query=TRENDS)
 
-                    if job.file:
-                        default_storage.delete(job.file)
-                    job.delete()
-                ScheduledReport.objects.filter(name="Browser digest").delete()
-                insight.delete()
-                bi.bi_access_revoke(tenant=tenant, actor=None)
+    def clean():
+        with schema_context(tenant.schema_name):
+            for job in ReportJob.objects.filter(insight_ids__contains=[insight.pk]):
+                if job.file:
+                    default_storage.delete(job.file)
+                job.delete()
+            ScheduledReport.objects.filter(name="Browser digest").delete()
+            insight.delete()
+            bi.bi_access_revoke(tenant=tenant, actor=None)
+
+    with django_db_blocker.unblock():
+        tenant, owner, insight = committed(setup)
+        try:
+            yield tenant, owner, insight
+        finally:
+            committed(clean)
 
 
 @pytest.fixture
@@ -68,7 +91,6 @@ def _run_waiting_jobs(tenant):
     committed(run)
 
 
-@pytest.mark.django_db
 def test_a_report_shows_progress_then_downloads(reports_tenant, live_hub, signed_in):
     tenant, _, insight = reports_tenant
     page = signed_in
@@ -89,7 +111,6 @@ def test_a_report_shows_progress_then_downloads(reports_tenant, live_hub, signed
         assert f.read(5) == b"%PDF-"
 
 
-@pytest.mark.django_db
 def test_a_scheduled_report_is_made_and_deleted_through_the_dialog(reports_tenant, live_hub, signed_in):
     tenant, owner, _ = reports_tenant
     page = signed_in
@@ -108,7 +129,6 @@ def test_a_scheduled_report_is_made_and_deleted_through_the_dialog(reports_tenan
     expect(page.locator("tr", has_text="Browser digest")).to_have_count(0)
 
 
-@pytest.mark.django_db
 def test_the_bi_login_is_shown_once_and_removed(reports_tenant, live_hub, signed_in):
     tenant, _, _ = reports_tenant
     page = signed_in
@@ -123,7 +143,6 @@ def test_the_bi_login_is_shown_once_and_removed(reports_tenant, live_hub, signed
     expect(page.get_by_role("button", name="Make a BI login")).to_be_visible()
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(("theme", "viewport"), [("light", "desktop"), ("dark", "phone")])
 def test_reports_pages_pass_axe(reports_tenant, live_hub, chromium, theme, viewport):
     tenant, owner, _ = reports_tenant
