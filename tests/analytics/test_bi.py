@@ -156,3 +156,13 @@ def test_bi_page_is_for_admins_and_shows_the_password_once(tenant_a, tenant_b):
     owner.post("/analytics/bi/", {"action": "revoke"})  # (in the test's transaction: rolled back with it)
     with schema_context(tenant_a.schema_name):
         assert not BiAccess.objects.exists()
+
+
+def test_the_audit_log_records_the_login_never_its_password(tenant_a):
+    from auditlog.models import LogEntry
+
+    with schema_context(tenant_a.schema_name):
+        access, password = bi.bi_access_grant(tenant=tenant_a, actor=_owner_membership(tenant_a))
+        entry = LogEntry.objects.get_for_object(access).get()
+    assert access.role_name in str(entry.changes) and password not in str(entry.changes)
+    assert "password" not in entry.changes_dict

@@ -130,3 +130,13 @@ def test_pages_list_edit_and_delete(tenant_a, tenant_b, setup_a):
     assert client.post(f"/analytics/reports/scheduled/{schedule.pk}/delete/").status_code == 302
     with schema_context(tenant_a.schema_name):
         assert not ScheduledReport.objects.filter(pk=schedule.pk).exists()
+
+
+def test_changes_are_in_the_audit_log_with_their_author(tenant_a, setup_a):
+    from auditlog.models import LogEntry
+
+    author, _, insight = setup_a
+    schedule_id = _create(client_for(tenant_a, author.user), insight, [author.user_id]).json()["id"]
+    with schema_context(tenant_a.schema_name):
+        entry = LogEntry.objects.get_for_object(ScheduledReport.objects.get(pk=schedule_id)).get()
+    assert entry.action == LogEntry.Action.CREATE and entry.actor_id == author.user_id
