@@ -10,13 +10,15 @@ It may use the tenant's schema and SELECT its three analytics views, nothing els
   read-only by default (`default_transaction_read_only`) and at most CONNECTION_LIMIT at once.
 
 Its password is made here, shown once to the admin, stored encrypted (apps.core.crypto) and can
-be rotated; revoking drops the role (its open sessions are ended first). Roles are cluster-wide,
+be rotated; PostgreSQL is sent only its SCRAM-SHA-256 verifier, never the password itself; revoking drops the role (its open sessions are ended first). Roles are cluster-wide,
 so the name holds a hash of the database's name and the schema's.
 
 The hub's database user needs CREATEROLE (a superuser has it).
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 from django.conf import settings
@@ -48,6 +50,17 @@ def role_name(schema: str | None = None) -> str:
     schema = schema or connection.schema_name
     digest = hashlib.sha256(f"{settings.DATABASES['default']['NAME']}/{schema}".encode()).hexdigest()[:10]
     return f"bi_{digest}_{schema[:40]}"
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier of `password` (RFC 5802/7677, as `pg_authid` keeps it).
+    Sent instead of the password, so the password itself never reaches the server (or its logs)."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}"
 
 
 def _require_admin(actor) -> None:
@@ -87,7 +100,7 @@ def bi_access_grant(*, tenant, actor) -> tuple[BiAccess, str]:
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
             if cursor.fetchone() is None:  # a role left by a crash between CREATE and the row: reused
                 cursor.execute(f"CREATE ROLE {_q(role)} LOGIN CONNECTION LIMIT {CONNECTION_LIMIT}")
-            cursor.execute(f"ALTER ROLE {_q(role)} LOGIN PASSWORD %s", [password])
+            cursor.execute(f"ALTER ROLE {_q(role)} LOGIN PASSWORD %s", [scram_verifier(password)])
             cursor.execute(f"ALTER ROLE {_q(role)} SET default_transaction_read_only = on")
             cursor.execute(f"ALTER ROLE {_q(role)} SET search_path = {schema}")
             cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {_q(role)}")
@@ -105,7 +118,7 @@ def bi_access_rotate(*, tenant, actor) -> str:
     with transaction.atomic():
         access = BiAccess.objects.select_for_update().get()
         with connection.cursor() as cursor:
-            cursor.execute(f"ALTER ROLE {_q(access.role_name)} PASSWORD %s", [password])
+            cursor.execute(f"ALTER ROLE {_q(access.role_name)} PASSWORD %s", [scram_verifier(password)])
         access.password = password
         access.rotated_at = timezone.now()
         access.save(update_fields=["password", "rotated_at"])

@@ -2,6 +2,8 @@
 and nothing else (no raw table, no other tenant's schema, no public table), writes nothing; its
 password is encrypted at rest, rotatable; revoking drops the role. Only admins manage it."""
 
+import base64
+
 import psycopg
 import pytest
 from django.db import connection, transaction
@@ -166,3 +168,21 @@ def test_the_audit_log_records_the_login_never_its_password(tenant_a):
         entry = LogEntry.objects.get_for_object(access).get()
     assert access.role_name in str(entry.changes) and password not in str(entry.changes)
     assert "password" not in entry.changes_dict
+
+
+def test_postgresql_is_sent_the_scram_verifier_it_would_make_itself():
+    """The verifier bi.py computes equals the one PostgreSQL makes from the same password and salt,
+    and PostgreSQL keeps a verifier it is sent as it is (so it never sees the password)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE bi_scram_probe NOLOGIN")  # in the test's transaction: rolled back
+        cursor.execute("SET LOCAL password_encryption = 'scram-sha-256'")
+        cursor.execute("ALTER ROLE bi_scram_probe PASSWORD 'correct horse'")
+        cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'bi_scram_probe'")
+        made_by_postgres = cursor.fetchone()[0]
+        iterations, salt = made_by_postgres.split("$")[1].split(":")
+        ours = bi.scram_verifier("correct horse", salt=base64.b64decode(salt), iterations=int(iterations))
+        assert ours == made_by_postgres
+        sent = bi.scram_verifier("another one")
+        cursor.execute("ALTER ROLE bi_scram_probe PASSWORD %s", [sent])
+        cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'bi_scram_probe'")
+        assert cursor.fetchone()[0] == sent
