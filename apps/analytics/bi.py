@@ -10,8 +10,9 @@ It may use the tenant's schema and SELECT its three analytics views, nothing els
   read-only by default (`default_transaction_read_only`) and at most CONNECTION_LIMIT at once.
 
 Its password is made here, shown once to the admin, stored encrypted (apps.core.crypto) and can
-be rotated; PostgreSQL is sent only its SCRAM-SHA-256 verifier, never the password itself; revoking drops the role (its open sessions are ended first). Roles are cluster-wide,
-so the name holds a hash of the database's name and the schema's.
+be rotated; PostgreSQL is sent only its SCRAM-SHA-256 verifier, never the password itself;
+revoking drops the role (its open sessions are ended first). Roles are cluster-wide, so the name
+holds a hash of the database's name and the schema's.
 
 The hub's database user needs CREATEROLE (a superuser has it).
 """
