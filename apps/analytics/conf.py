@@ -26,6 +26,8 @@ DEFAULTS = {
     "HUB_ANALYTICS_TEST_ACCOUNT_FILTERS": [{"type": "person", "key": "test_account", "op": "ne", "value": True}],
     # How long a query's answer is kept in the cache (it is also dropped when new events arrive).
     "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
+    # Reports' and exports' files (and their jobs) are deleted this many days after they were made.
+    "HUB_ANALYTICS_REPORT_KEEP_DAYS": 7,
     # How long a report's or export's signed download link works.
     "HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS": 3600,
     # About this many rows per Parquet row group of a raw export (Arrow reads the CSV that

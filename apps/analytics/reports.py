@@ -309,6 +309,17 @@ def job_delete(*, actor, job: ReportJob) -> None:
     job.delete()
 
 
+def report_jobs_prune(*, now: datetime | None = None) -> int:
+    """Deletes the jobs (and files) made more than HUB_ANALYTICS_REPORT_KEEP_DAYS ago; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=conf.get("HUB_ANALYTICS_REPORT_KEEP_DAYS"))
+    old = list(ReportJob.objects.filter(created__lt=cutoff))
+    for job in old:
+        if job.file:
+            default_storage.delete(job.file)
+        job.delete()
+    return len(old)
+
+
 # --- Signed download links --------------------------------------------------------------------
 
 

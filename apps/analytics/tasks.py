@@ -52,10 +52,12 @@ def run_report_job(job_id: int) -> str:
 
 @shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def send_scheduled_reports() -> int:
+    """Sends the tenant's scheduled reports that are due, and deletes its old report files."""
     from django.db import connection
 
     from . import reports
 
+    reports.report_jobs_prune()  # old files go too, in the same round
     return reports.scheduled_reports_run_due(tenant=connection.tenant)
 
 

@@ -258,3 +258,17 @@ def test_job_page_of_another_tenant_or_member_is_404_and_viewers_403(tenant_a, t
     assert client_for(tenant_a, _member(tenant_a).user).get(path).status_code == 404
     assert client_for(tenant_a, owner_of(tenant_a)).get(path).status_code == 200
     assert client_for(tenant_a, _member(tenant_a, "viewer").user).get("/analytics/reports/").status_code == 403
+
+
+def test_old_jobs_and_their_files_are_deleted(tenant_a, data_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = _make(tenant_a, _member(tenant_a), [data_a[0]], "csv")
+    settings.HUB_ANALYTICS_REPORT_KEEP_DAYS = 7
+    with schema_context(tenant_a.schema_name):
+        assert reports.report_jobs_prune(now=timezone.now() + timedelta(days=6)) == 0
+        assert reports.report_jobs_prune(now=timezone.now() + timedelta(days=8)) == 1
+        assert not ReportJob.objects.filter(pk=job.pk).exists()
+    assert not default_storage.exists(job.file)
