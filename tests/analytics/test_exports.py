@@ -19,6 +19,13 @@ from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Report files go to a folder of the test's own (the default storage follows MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
 # New York is UTC-5 in March before the 8th: its 5 March runs from 05:00 UTC on the 5th to 05:00 UTC on the 6th.
 MOMENTS = [
     datetime(2026, 3, 5, 4, 59, tzinfo=UTC),  # 4 March in New York: left out

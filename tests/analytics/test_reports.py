@@ -19,6 +19,13 @@ from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Report files go to a folder of the test's own (the default storage follows MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
 TRENDS = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
 FUNNEL = {
     "kind": "funnel",
