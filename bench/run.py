@@ -34,6 +34,7 @@ from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
+from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 from bench.streams import stream_events_per_s  # noqa: E402
@@ -82,6 +83,9 @@ BENCHMARKS = {
     "analytics_clickhouse": analytics_clickhouse,
     # Analytics dashboards (also prints dashboard_cold_ms).
     "dashboard_p95_ms": dashboard_p95_ms,
+    # Analytics: raw exports (CSV, Parquet) of 1,000,000 events and PDF/Excel reports of 4 insights;
+    # prints export_csv_rows_per_s, export_parquet_rows_per_s, their peak memory, report_pdf_ms, report_xlsx_ms.
+    "export_and_report": export_and_report,
 }
 
 

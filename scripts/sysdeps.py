@@ -24,10 +24,11 @@ PROGRAMS = {
     "nats-server": ("nats-server", "the event-stream tests and benchmark publish to NATS JetStream"),
     "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
     "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
+    "pango": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", "WeasyPrint draws PDF reports with it"),
 }
 NEEDS = {
-    "run": ["xmlsec1", "libmagic"],
-    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic"],
+    "run": ["xmlsec1", "libmagic", "pango"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic", "pango"],
     "bench": ["xmlsec1", "wrk", "nats-server", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).
@@ -39,13 +40,13 @@ PATHS = {
 }
 
 
-# Libraries rather than programs: found as the dynamic loader finds them.
-LIBRARIES = {"libmagic": "magic"}
+# Libraries rather than programs: found as the dynamic loader finds them (all of them).
+LIBRARIES = {"libmagic": ("magic",), "pango": ("pango-1.0", "pangoft2-1.0")}
 
 
 def present(program: str) -> bool:
     if program in LIBRARIES:
-        return ctypes.util.find_library(LIBRARIES[program]) is not None
+        return all(ctypes.util.find_library(name) for name in LIBRARIES[program])
     path = PATHS.get(program)
     return os.access(path, os.X_OK) if path else shutil.which(program) is not None
 
@@ -67,7 +68,7 @@ def main(target: str) -> int:
     missing = [program for program in NEEDS[target] if not present(program)]
     if not missing:
         return 0
-    packages = [PROGRAMS[program][0] for program in missing]
+    packages = [package for program in missing for package in PROGRAMS[program][0].split()]
     if apt_install(packages):
         missing = [program for program in missing if not present(program)]
         if not missing:

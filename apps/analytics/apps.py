@@ -41,7 +41,7 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import selectors, services, storage
         from .events import EVENT_TYPES
-        from .models import Cohort, Dashboard, DashboardTile, Insight
+        from .models import BiAccess, Cohort, Dashboard, DashboardTile, Insight, ScheduledReport
 
         register_permission(
             Permission(
@@ -96,6 +96,24 @@ class AnalyticsConfig(HubAppConfig):
                 role="member",
                 description="Create, arrange, share and delete dashboards.",
             ),
+            Permission(
+                "analytics.reports.build",
+                "Analytics: reports and exports",
+                role="member",
+                description="Make reports of insights and exports of raw events, and schedule reports.",
+            ),
+            Permission(
+                "analytics.reports.manage",
+                "Analytics: manage everyone's reports",
+                role="admin",
+                description="See, change and delete reports, exports and scheduled reports of every member.",
+            ),
+            Permission(
+                "analytics.bi.manage",
+                "Analytics: BI access",
+                role="admin",
+                description="Give BI tools (Metabase, Tableau) a read-only database login, rotate or remove it.",
+            ),
         )
         # The analytics pages sit together in the navigation (dashboards first).
         register_nav_item(
@@ -107,22 +125,33 @@ class AnalyticsConfig(HubAppConfig):
             NavItem("Persons", "analytics:persons", icon="users", permission="analytics.events.view", weight=57),
             NavItem("Project keys", "analytics:keys", icon="key", permission="analytics.keys.manage", weight=58),
             NavItem("Cohorts", "analytics:cohorts", icon="users", permission="analytics.cohorts.view", weight=22),
+            NavItem("Reports", "analytics:reports", icon="chart", permission="analytics.reports.build", weight=23),
+            NavItem("BI access", "analytics:bi", icon="database", permission="analytics.bi.manage", weight=88),
         )
         register_search_provider(
             SearchProvider("analytics_persons", "Persons", selectors.person_search, permission="analytics.events.view")
         )
         register_api_scope(
-            ApiScope("analytics", "Analytics: project keys, queries, insights, cohorts and dashboards.")
+            ApiScope(
+                "analytics", "Analytics: project keys, queries, insights, cohorts, dashboards, reports and exports."
+            )
         )
         register_event_type(*EVENT_TYPES)
         auditlog.register(Insight)  # who changed which saved query, in the tenant's audit log
         auditlog.register(Cohort)
         auditlog.register(Dashboard, exclude_fields=["share_secret", "updated"])  # the secret never in a log
         auditlog.register(DashboardTile)
+        auditlog.register(ScheduledReport)
+        auditlog.register(BiAccess, exclude_fields=["password"])  # who granted, rotated (never the secret)
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(
             PeriodicTask("analytics-partitions", "apps.analytics.tasks.maintain_partitions_all_tenants", 6 * 3600.0)
+        )
+        register_periodic_task(
+            PeriodicTask(
+                "analytics-scheduled-reports", "apps.analytics.tasks.send_scheduled_reports_all_tenants", 300.0
+            )
         )
         register_sweeper(Sweeper("analytics-queue", services.queue_sweep))
         # A backup holds the event table's rows (read through the partitioned table); a restore

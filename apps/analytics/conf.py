@@ -32,6 +32,16 @@ DEFAULTS = {
     "HUB_ANALYTICS_CLICKHOUSE_URL": "chdb:///tmp/hub-chdb-{pid}",
     # How long a query's answer is kept in the cache (it is also dropped when new events arrive).
     "HUB_ANALYTICS_QUERY_CACHE_SECONDS": 3600,
+    # Reports' and exports' files (and their jobs) are deleted this many days after they were made.
+    "HUB_ANALYTICS_REPORT_KEEP_DAYS": 7,
+    # How long a report's or export's signed download link works.
+    "HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS": 3600,
+    # About this many rows per Parquet row group of a raw export (Arrow reads the CSV that
+    # PostgreSQL wrote in blocks of ~200 bytes a row): what a Parquet export holds in memory.
+    "HUB_ANALYTICS_EXPORT_CHUNK_ROWS": 50_000,
+    # The host and port BI tools connect to (shown on the BI page); "" = the database's own.
+    "HUB_ANALYTICS_BI_HOST": "",
+    "HUB_ANALYTICS_BI_PORT": 0,
 }
 
 

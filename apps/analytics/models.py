@@ -228,3 +228,5 @@ class DashboardTile(models.Model):
     @property
     def label(self) -> str:
         return self.title or self.insight.name
+# Reports, exports, scheduled reports and the BI role: their own module (models_reports.py).
+from .models_reports import BiAccess, ReportJob, ScheduledReport  # noqa: E402, F401

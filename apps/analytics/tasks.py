@@ -24,11 +24,44 @@ def maintain_partitions() -> list[str]:
 @shared_task(ignore_result=True)
 def maintain_partitions_all_tenants() -> int:
     """Beat runs this in the public schema; it sends one partition upkeep per active tenant."""
+    return _to_every_tenant(maintain_partitions)
+
+
+def _to_every_tenant(task) -> int:
+    """Sends `task` once in each active tenant's schema; returns how many."""
     schemas = list(
         Tenant.objects.exclude(schema_name="public")
         .filter(status=Tenant.Status.ACTIVE)
         .values_list("schema_name", flat=True)
     )
     for schema in schemas:
-        maintain_partitions.apply_async(headers={"_schema_name": schema})
+        task.apply_async(headers={"_schema_name": schema})
     return len(schemas)
+
+
+@shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
+def run_report_job(job_id: int) -> str:
+    """Makes a report's or export's file (reports.report_job_create sends it after commit)."""
+    from django.db import connection
+
+    from . import reports
+
+    job = reports.report_job_run(job_id=job_id, tenant=connection.tenant)
+    return job.status if job else "skipped"
+
+
+@shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
+def send_scheduled_reports() -> int:
+    """Sends the tenant's scheduled reports that are due, and deletes its old report files."""
+    from django.db import connection
+
+    from . import reports
+
+    reports.report_jobs_prune()  # old files go too, in the same round
+    return reports.scheduled_reports_run_due(tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def send_scheduled_reports_all_tenants() -> int:
+    """Beat runs this in the public schema: each active tenant sends the reports it has due."""
+    return _to_every_tenant(send_scheduled_reports)

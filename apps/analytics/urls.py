@@ -4,7 +4,7 @@ analytics pages under analytics/ (the app's url_prefix is "" for the capture pat
 from django.urls import path, re_path
 
 from .api.views import CaptureView
-from .views import cohorts, dashboards, events, insights, keys, persons
+from .views import cohorts, dashboards, events, insights, keys, persons, reports
 
 app_name = "analytics"
 
@@ -48,4 +48,12 @@ urlpatterns = [
         dashboards.dashboard_shared_tile,
         name="dashboard_shared_tile",
     ),
+    path("analytics/reports/", reports.report_list, name="reports"),
+    path("analytics/reports/jobs/<int:pk>/", reports.report_job, name="report_job"),
+    path("analytics/reports/jobs/<int:pk>/delete/", reports.report_job_delete, name="report_job_delete"),
+    path("analytics/reports/download/<str:token>/", reports.download, name="report_download"),
+    path("analytics/reports/scheduled/", reports.scheduled_list, name="scheduled"),
+    path("analytics/reports/scheduled/<int:pk>/", reports.scheduled_edit, name="scheduled_edit"),
+    path("analytics/reports/scheduled/<int:pk>/delete/", reports.scheduled_delete, name="scheduled_delete"),
+    path("analytics/bi/", reports.bi_page, name="bi"),
 ]

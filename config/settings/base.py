@@ -589,6 +589,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "apps.identity.roles.Role",
         "EventTypeEnum": "apps.notifications.api.serializers.event_type_choices",
+        "FileFormatEnum": "apps.analytics.models_reports.ReportFormat",
+        "ReportFormatEnum": "apps.analytics.models_reports.REPORT_FORMAT_CHOICES",
+        "ExportFormatEnum": "apps.analytics.models_reports.EXPORT_FORMAT_CHOICES",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

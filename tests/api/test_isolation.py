@@ -156,8 +156,43 @@ def _analytics_objects(tenant_a, tenant_b):
             row = model.objects.create(**fields)
             while row.pk in b_ids:
                 row = model.objects.create(**fields)
-        made[path] = row.pk
-    return made
+        made[path] = row
+    insight = made["/api/v1/analytics/insights/"]
+    return {**{path: row.pk for path, row in made.items()}, **_report_objects(tenant_a, tenant_b, insight)}
+
+
+def _report_objects(tenant_a, tenant_b, insight):
+    """A report, an export and a scheduled report of tenant A (its owner's), ids unknown to B."""
+    from django.utils import timezone
+
+    from apps.analytics.models import ReportJob, ScheduledReport
+
+    def unknown_to_b(model, **fields):
+        with schema_context(tenant_b.schema_name):
+            taken = set(model.objects.values_list("pk", flat=True))
+        with schema_context(tenant_a.schema_name):
+            row = model.objects.create(**fields)
+            while row.pk in taken:
+                row = model.objects.create(**fields)
+        return row.pk
+
+    owner = tenant_a.memberships.get(role="owner").user
+    return {
+        "/api/v1/analytics/reports/": unknown_to_b(
+            ReportJob, kind="report", format="csv", title="only in alpha", insight_ids=[insight.pk], requested_by=owner
+        ),
+        "/api/v1/analytics/exports/": unknown_to_b(
+            ReportJob, kind="export", format="csv", title="only in alpha", requested_by=owner
+        ),
+        "/api/v1/analytics/scheduled-reports/": unknown_to_b(
+            ScheduledReport,
+            name="only in alpha",
+            insight_ids=[insight.pk],
+            recipient_ids=[owner.pk],
+            next_run_at=timezone.now(),
+            created_by=owner,
+        ),
+    }
 
 
 def _plugin_objects(tenant_a, tenant_b):

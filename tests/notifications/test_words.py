@@ -81,6 +81,22 @@ EXAMPLES = {
         {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
         ["Jane Doe changed the insight “Weekly sign-ups”"],
     ),
+    "analytics.report_ready": (
+        {"job_id": 3, "title": "Weekly KPIs", "format": "PDF"},
+        ["Jane Doe", "“Weekly KPIs”", "PDF", "ready"],
+    ),
+    "analytics.export_ready": (
+        {"job_id": 4, "title": "Events 2026-11-01 to 2026-11-30", "format": "Parquet"},
+        ["Jane Doe", "Events 2026-11-01 to 2026-11-30", "Parquet", "ready"],
+    ),
+    "analytics.bi_access_granted": (
+        {"role": "bi_0123456789_t_alpha"},
+        ["Jane Doe", "read-only login", "bi_0123456789_t_alpha"],
+    ),
+    "analytics.bi_access_revoked": (
+        {"role": "bi_0123456789_t_alpha"},
+        ["Jane Doe", "removed", "bi_0123456789_t_alpha"],
+    ),
     "analytics.insight_deleted": (
         {"insight_id": 5, "name": "Weekly sign-ups", "kind": "trends"},
         ["Jane Doe deleted the insight “Weekly sign-ups”"],
