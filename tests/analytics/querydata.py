@@ -9,7 +9,7 @@ import orjson
 from django.db import transaction
 from hypothesis import strategies as st
 
-from apps.analytics import storage
+from apps.analytics import rollups, storage
 from apps.analytics.models import Person, PersonDistinctId
 from apps.analytics.queries.shapes import Filter
 
@@ -117,6 +117,7 @@ def loaded(event_list, person_map):
                 if key not in made:
                     made[key] = Person.objects.create(properties=props)
                 PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
+            rollups.fresh_apply()  # as the writer does once the persons are made
             yield made
             raise _Rollback
     except _Rollback:

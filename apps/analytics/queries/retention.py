@@ -49,6 +49,13 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
         f'WHERE e.event = %s AND e."timestamp" >= %s AND e."timestamp" < %s{extra}'
     )
     return_params = [query.period, tz.key, query.return_event, start, returns_end.replace(tzinfo=tz), *params]
+    return cohorts_answer(query, cohorts, cohort_params, returns, return_params)
+
+
+def cohorts_answer(query: RetentionQuery, cohorts: str, cohort_params: list, returns: str, return_params: list) -> dict:
+    """The answer from two statements: `cohorts` gives (person_id, cohort) and `returns`
+    (person_id, bucket), both as local period starts (the raw engine's and the rollups')."""
+    cohort_starts = common.buckets(query.range, query.period)
     rows = common.fetch(
         f"WITH cohorts AS MATERIALIZED ({cohorts}), returns AS MATERIALIZED ({returns}) "
         "SELECT c.cohort, NULL::timestamp, count(*) FROM cohorts c GROUP BY 1 "
