@@ -16,10 +16,8 @@ from .shapes import Filter, Range, filters_parse
 
 # Events joined to their person (every stored event has one: the writer makes it in the same
 # transaction). `e` is the event, `pdi.person_id` its person, `p.properties` the person's.
-EVENTS_WITH_PERSONS = (
-    "analytics_event e JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id "
-    "JOIN analytics_person p ON p.id = pdi.person_id"
-)
+EVENTS_WITH_DISTINCT_IDS = "analytics_event e JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id"
+EVENTS_WITH_PERSONS = EVENTS_WITH_DISTINCT_IDS + " JOIN analytics_person p ON p.id = pdi.person_id"
 
 
 def bounds(rng: Range, tz: ZoneInfo) -> tuple[datetime, datetime]:

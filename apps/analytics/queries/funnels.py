@@ -22,16 +22,20 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+
 from . import common
 from .shapes import FunnelQuery
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+WORK_MEM = "64MB"  # for the SQL walk of ordered funnels only
 
 
-def _picked(query: FunnelQuery, tz: ZoneInfo) -> tuple[str, list]:
-    """The events that matter, one row each: person_id, uuid (the person's), ts, eu (the event's
-    uuid), micros (ts in microseconds since 1970), mask (the steps it matches, as bits), bd (its
-    breakdown value)."""
+def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tuple[str, list]:
+    """The events that matter, one row each: person_id, uuid (the person's; NULL unless
+    `person_uuid`), ts, eu (the event's uuid), micros (ts in microseconds since 1970), mask (the
+    steps it matches, as bits), bd (its breakdown value). The person's row is joined only when
+    the uuid or a person property is wanted."""
     start, end = common.bounds(query.range, tz)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     masks, mask_params = [], []
@@ -45,10 +49,11 @@ def _picked(query: FunnelQuery, tz: ZoneInfo) -> tuple[str, list]:
     breakdown, breakdown_params = "NULL::text", []
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
+    persons = person_uuid or "p.properties" in mask + breakdown + extra
     sql = f"""
-        SELECT pdi.person_id, p.uuid, e."timestamp" AS ts, e.uuid AS eu,
+        SELECT pdi.person_id, {"p.uuid" if person_uuid else "NULL::uuid"} AS uuid, e."timestamp" AS ts, e.uuid AS eu,
                (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
-        FROM {common.EVENTS_WITH_PERSONS}
+        FROM {common.EVENTS_WITH_PERSONS if persons else common.EVENTS_WITH_DISTINCT_IDS}
         WHERE e."timestamp" >= %s AND e."timestamp" < %s{names}{extra}
     """
     window_end = end + timedelta(seconds=query.window_seconds)
@@ -81,7 +86,7 @@ def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     those pointers (step 1 after the entry, step 2 after that step-1 event, …) while within the
     window: the greedy chain, which walk() takes too. Each person keeps their earliest entry of
     the greatest depth."""
-    picked, params = _picked(query, tz)
+    picked, params = _picked(query, tz, person_uuid=False)
     steps = len(query.steps)
     entry_end = _micros(common.bounds(query.range, tz)[1])
     window = query.window_seconds * 1_000_000
@@ -98,20 +103,25 @@ def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     depth = " + ".join(["1"] + [f"(s{k}.pos IS NOT NULL)::int" for k in range(1, steps)])
     sql = f"""
         WITH ev AS (
-            SELECT person_id, uuid, micros, mask, bd, row_number() OVER (PARTITION BY person_id ORDER BY ts, eu) AS pos
+            SELECT person_id, micros, mask, bd, row_number() OVER (PARTITION BY person_id ORDER BY ts, eu) AS pos
             FROM ({picked}) AS picked WHERE mask <> 0
         ), nx AS MATERIALIZED (
-            SELECT person_id, uuid, micros, mask, bd, pos, {nexts} FROM ev
+            SELECT person_id, micros, mask, bd, pos, {nexts} FROM ev
             WINDOW later AS (PARTITION BY person_id ORDER BY pos DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         ), chains AS (
-            SELECT e.person_id, e.uuid, e.pos, e.bd, {depth} AS depth, ARRAY[{", ".join(times)}] AS times
+            SELECT e.person_id, e.pos, e.bd, {depth} AS depth, ARRAY[{", ".join(times)}] AS times
             FROM nx e {" ".join(joins)}
             WHERE e.mask & 1 <> 0 AND e.micros < %s
         )
-        SELECT DISTINCT ON (person_id) uuid::text, depth, times[1:depth], bd
-        FROM chains ORDER BY person_id, depth DESC, pos
+        SELECT p.uuid::text, best.depth, best.times[1:best.depth], best.bd
+        FROM (SELECT DISTINCT ON (person_id) * FROM chains ORDER BY person_id, depth DESC, pos) AS best
+        JOIN analytics_person p ON p.id = best.person_id
+        ORDER BY best.person_id
     """
-    return common.fetch(sql, [*params, entry_end])
+    with transaction.atomic():
+        # Its sorts (hundreds of thousands of rows on big tenants) in memory, not on disk.
+        common.fetch("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+        return common.fetch(sql, [*params, entry_end])
 
 
 def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:
