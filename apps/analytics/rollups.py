@@ -11,6 +11,8 @@ The tables (in the tenant's schema, made on first need like the event table: see
   unique persons by week and month (count distinct over its rows).
 - `analytics_rollup_daily_uniques` (event, day, persons): the row count of the table above per
   (event, day), kept with it, so daily unique persons read 30 rows for 30 days.
+- `analytics_rollup_first_days` (event, person_id, day): each person's first day of each event
+  (first-time retention's cohorts).
 
 Kept current
 ------------
@@ -41,6 +43,7 @@ from .queries import common
 from .storage import (
     DAILY_PERSONS,
     DAILY_UNIQUES,
+    FIRST_DAYS,
     FRESH,
     HOURLY,
     STATE,
@@ -74,6 +77,11 @@ def fresh_apply() -> None:
                     INSERT INTO {q(HOURLY)} AS h (event, hour, events)
                     SELECT event, date_trunc('hour', "timestamp", 'UTC'), count(*) FROM f GROUP BY 1, 2 ORDER BY 1, 2
                     ON CONFLICT (event, hour) DO UPDATE SET events = h.events + excluded.events
+                ), firsts AS (
+                    INSERT INTO {q(FIRST_DAYS)} AS d (event, person_id, day)
+                    SELECT event, person_id, min(("timestamp" AT TIME ZONE (SELECT time_zone FROM {q(STATE)}))::date)
+                    FROM f GROUP BY 1, 2 ORDER BY 1, 2
+                    ON CONFLICT (event, person_id) DO UPDATE SET day = excluded.day WHERE excluded.day < d.day
                 ), pairs AS (
                     INSERT INTO {q(DAILY_PERSONS)} (event, day, person_id)
                     SELECT DISTINCT event, ("timestamp" AT TIME ZONE (SELECT time_zone FROM {q(STATE)}))::date,
@@ -112,6 +120,14 @@ def person_merged(*, into: int, gone: int) -> None:
             """,
             [gone, into],
         )
+        cursor.execute(
+            f"""
+            WITH gone AS (DELETE FROM {q(FIRST_DAYS)} WHERE person_id = %s RETURNING event, day)
+            INSERT INTO {q(FIRST_DAYS)} AS d (event, person_id, day) SELECT event, %s, day FROM gone
+            ON CONFLICT (event, person_id) DO UPDATE SET day = excluded.day WHERE excluded.day < d.day
+            """,
+            [gone, into],
+        )
 
 
 # --- Made again from the event table -------------------------------------------------------------
@@ -129,8 +145,9 @@ def rollups_rebuild(*, progress=None, time_zone: str | None = None) -> int:
     zone = time_zone or tenant_time_zone()
     tz = ZoneInfo(zone)
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {q(HOURLY)}, {q(DAILY_PERSONS)}, {q(DAILY_UNIQUES)}, {q(STATE)} IN EXCLUSIVE MODE")
-        for table in (HOURLY, DAILY_PERSONS, DAILY_UNIQUES):
+        tables = (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS)
+        cursor.execute(f"LOCK TABLE {', '.join(q(t) for t in tables)}, {q(STATE)} IN EXCLUSIVE MODE")
+        for table in tables:
             cursor.execute(f"DELETE FROM {q(table)}")
         cursor.execute(f"UPDATE {q(STATE)} SET time_zone = %s", [zone])
         cursor.execute(f'SELECT min("timestamp"), max("timestamp") FROM {q(storage.TABLE)}')
@@ -152,10 +169,13 @@ def rollups_rebuild(*, progress=None, time_zone: str | None = None) -> int:
             f"INSERT INTO {q(DAILY_UNIQUES)} (event, day, persons) "
             f"SELECT event, day, count(*) FROM {q(DAILY_PERSONS)} GROUP BY 1, 2"
         )
+        cursor.execute(
+            f"INSERT INTO {q(FIRST_DAYS)} (event, person_id, day) "
+            f"SELECT event, person_id, min(day) FROM {q(DAILY_PERSONS)} GROUP BY 1, 2"
+        )
         cursor.execute(f"UPDATE {q(STATE)} SET built_at = now()")
-        cursor.execute(f"ANALYZE {q(HOURLY)}")
-        cursor.execute(f"ANALYZE {q(DAILY_PERSONS)}")
-        cursor.execute(f"ANALYZE {q(DAILY_UNIQUES)}")
+        for table in tables:
+            cursor.execute(f"ANALYZE {q(table)}")
     if progress is not None:
         progress.finish(f"{counted:,} events in {len(days)} days")
     return counted

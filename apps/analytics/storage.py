@@ -47,6 +47,7 @@ STATE = "analytics_rollup_state"
 HOURLY = "analytics_rollup_hourly"
 DAILY_PERSONS = "analytics_rollup_daily_persons"
 DAILY_UNIQUES = "analytics_rollup_daily_uniques"
+FIRST_DAYS = "analytics_rollup_first_days"
 FRESH = "analytics_fresh"  # the events the current transaction stored, not yet in the rollups (a temp table)
 COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
 
@@ -237,7 +238,7 @@ def tenant_time_zone() -> str:
 
 def rollup_tables_exist() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(STATE)])
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(FIRST_DAYS)])
         return cursor.fetchone()[0]
 
 
@@ -263,6 +264,10 @@ def rollup_tables_ensure(*, built: bool) -> bool:
             CREATE TABLE IF NOT EXISTS {q(DAILY_UNIQUES)} (
                 event varchar(200) NOT NULL, day date NOT NULL, persons int NOT NULL,
                 PRIMARY KEY (event, day));
+            CREATE TABLE IF NOT EXISTS {q(FIRST_DAYS)} (
+                event varchar(200) NOT NULL, person_id bigint NOT NULL, day date NOT NULL,
+                PRIMARY KEY (event, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_first_days_day ON {q(FIRST_DAYS)} (event, day);
             """
         )
         cursor.execute(

@@ -165,7 +165,7 @@ def _row(n, name, distinct_id, other, second):
 
 def _snapshot():
     out = {}
-    for table in (storage.HOURLY, storage.DAILY_PERSONS, storage.DAILY_UNIQUES):
+    for table in (storage.HOURLY, storage.DAILY_PERSONS, storage.DAILY_UNIQUES, storage.FIRST_DAYS):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT * FROM {storage.qualified(table)} ORDER BY 1, 2, 3")
             out[table] = cursor.fetchall()
@@ -272,7 +272,8 @@ def test_rollups_of_events_stored_before_them_are_not_used_until_built(tenant_a)
     query = TrendsQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), series=(Series("view"),))
     with schema_context(tenant_a.schema_name), loaded([ONE_VIEW], {"d0": (0, {})}):
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {storage.qualified(storage.STATE)}")  # as before rollups existed
+            tables = (storage.STATE, storage.HOURLY, storage.DAILY_PERSONS, storage.DAILY_UNIQUES, storage.FIRST_DAYS)
+            cursor.execute(f"DROP TABLE {', '.join(storage.qualified(t) for t in tables)}")  # as before rollups
         assert services.rollups_stale()
         assert answer(query, TZ)["source"] == "raw"
         services.rollups_rebuild()

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import storage
-from ..storage import DAILY_PERSONS, DAILY_UNIQUES, HOURLY
+from ..storage import DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, HOURLY
 from . import common
 from .retention import cohorts_answer
 from .shapes import RetentionQuery, TrendsQuery
@@ -114,10 +114,10 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
         returns_end = common.bucket_next(returns_end, query.period)
     if query.retention_type == "first_time":
         cohorts = (
-            f"SELECT person_id, date_trunc(%s, min(day)::timestamp) AS cohort FROM {q(DAILY_PERSONS)} "
-            "WHERE event = %s AND day <= %s GROUP BY 1 HAVING min(day) >= %s"
+            f"SELECT person_id, date_trunc(%s, day::timestamp) AS cohort FROM {q(FIRST_DAYS)} "
+            "WHERE event = %s AND day BETWEEN %s AND %s"
         )
-        cohort_params = [query.period, query.start_event, query.range.date_to, query.range.date_from]
+        cohort_params = [query.period, query.start_event, query.range.date_from, query.range.date_to]
     else:
         cohorts = (
             f"SELECT DISTINCT person_id, date_trunc(%s, day::timestamp) AS cohort FROM {q(DAILY_PERSONS)} "
