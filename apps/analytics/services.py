@@ -380,6 +380,8 @@ def rollups_rebuild(*, progress=None) -> int:
         counted = rollups.rollups_rebuild(progress=progress)
         schema = connection.schema_name
         transaction.on_commit(lambda: version_bump(schema))
+    if not connection.in_atomic_block:
+        rollups.tables_vacuum()  # so queries read the rollups' indexes alone (index-only scans)
     return counted
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .. import conf
 from .shapes import Filter, Range, filters_parse
@@ -123,5 +123,17 @@ def property_text(f_type: str) -> str:
 
 def fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+WORK_MEM = "64MB"
+
+
+def fetch_big(sql: str, params: list) -> list[tuple]:
+    """fetch() for a statement that sorts or hashes hundreds of thousands of rows on a big tenant
+    (funnels, retention): with work_mem raised to WORK_MEM for it alone, so they stay in memory."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
         cursor.execute(sql, params)
         return cursor.fetchall()

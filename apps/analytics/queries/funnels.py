@@ -22,13 +22,10 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-
 from . import common
 from .shapes import FunnelQuery
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-WORK_MEM = "64MB"  # for the SQL walk of ordered funnels only
 
 
 def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tuple[str, list]:
@@ -118,10 +115,7 @@ def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
         JOIN analytics_person p ON p.id = best.person_id
         ORDER BY best.person_id
     """
-    with transaction.atomic():
-        # Its sorts (hundreds of thousands of rows on big tenants) in memory, not on disk.
-        common.fetch("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
-        return common.fetch(sql, [*params, entry_end])
+    return common.fetch_big(sql, [*params, entry_end])
 
 
 def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:

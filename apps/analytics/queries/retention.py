@@ -56,7 +56,7 @@ def cohorts_answer(query: RetentionQuery, cohorts: str, cohort_params: list, ret
     """The answer from two statements: `cohorts` gives (person_id, cohort) and `returns`
     (person_id, bucket), both as local period starts (the raw engine's and the rollups')."""
     cohort_starts = common.buckets(query.range, query.period)
-    rows = common.fetch(
+    rows = common.fetch_big(
         f"WITH cohorts AS MATERIALIZED ({cohorts}), returns AS MATERIALIZED ({returns}) "
         "SELECT c.cohort, NULL::timestamp, count(*) FROM cohorts c GROUP BY 1 "
         "UNION ALL "
