@@ -30,7 +30,7 @@ from .test_queries_trends import ranges
 
 pytestmark = pytest.mark.django_db
 
-HYPOTHESIS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPOTHESIS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 served_trends = st.builds(
     TrendsQuery,
