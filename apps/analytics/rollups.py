@@ -13,6 +13,9 @@ The tables (in the tenant's schema, made on first need like the event table: see
   (event, day), kept with it, so daily unique persons read 30 rows for 30 days.
 - `analytics_rollup_first_days` (event, person_id, day): each person's first day of each event
   (first-time retention's cohorts).
+- `analytics_rollup_period_persons` (event, period, start, person_id): who did each event in each
+  week ('w', from Monday) and month ('m') of the rollups' time zone (weekly and monthly
+  retention's returns; unique persons over whole weeks and months).
 
 Kept current
 ------------
@@ -46,6 +49,7 @@ from .storage import (
     FIRST_DAYS,
     FRESH,
     HOURLY,
+    PERIOD_PERSONS,
     STATE,
     rollup_state,
     rollup_tables_ensure,
@@ -82,6 +86,13 @@ def fresh_apply() -> None:
                     SELECT event, person_id, min(("timestamp" AT TIME ZONE (SELECT time_zone FROM {q(STATE)}))::date)
                     FROM f GROUP BY 1, 2 ORDER BY 1, 2
                     ON CONFLICT (event, person_id) DO UPDATE SET day = excluded.day WHERE excluded.day < d.day
+                ), periods AS (
+                    INSERT INTO {q(PERIOD_PERSONS)} (event, period, start, person_id)
+                    SELECT DISTINCT event, k.period,
+                           date_trunc(k.unit, "timestamp" AT TIME ZONE (SELECT time_zone FROM {q(STATE)}))::date,
+                           person_id
+                    FROM f CROSS JOIN (VALUES ('w', 'week'), ('m', 'month')) AS k (period, unit) ORDER BY 1, 2, 3, 4
+                    ON CONFLICT DO NOTHING
                 ), pairs AS (
                     INSERT INTO {q(DAILY_PERSONS)} (event, day, person_id)
                     SELECT DISTINCT event, ("timestamp" AT TIME ZONE (SELECT time_zone FROM {q(STATE)}))::date,
@@ -128,6 +139,14 @@ def person_merged(*, into: int, gone: int) -> None:
             """,
             [gone, into],
         )
+        cursor.execute(
+            f"""
+            WITH gone AS (DELETE FROM {q(PERIOD_PERSONS)} WHERE person_id = %s RETURNING event, period, start)
+            INSERT INTO {q(PERIOD_PERSONS)} (event, period, start, person_id) SELECT event, period, start, %s FROM gone
+            ON CONFLICT DO NOTHING
+            """,
+            [gone, into],
+        )
 
 
 # --- Made again from the event table -------------------------------------------------------------
@@ -145,7 +164,7 @@ def rollups_rebuild(*, progress=None, time_zone: str | None = None) -> int:
     zone = time_zone or tenant_time_zone()
     tz = ZoneInfo(zone)
     with connection.cursor() as cursor:
-        tables = (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS)
+        tables = (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, PERIOD_PERSONS)
         cursor.execute(f"LOCK TABLE {', '.join(q(t) for t in tables)}, {q(STATE)} IN EXCLUSIVE MODE")
         for table in tables:
             cursor.execute(f"DELETE FROM {q(table)}")
@@ -173,6 +192,11 @@ def rollups_rebuild(*, progress=None, time_zone: str | None = None) -> int:
             f"INSERT INTO {q(FIRST_DAYS)} (event, person_id, day) "
             f"SELECT event, person_id, min(day) FROM {q(DAILY_PERSONS)} GROUP BY 1, 2"
         )
+        cursor.execute(
+            f"INSERT INTO {q(PERIOD_PERSONS)} (event, period, start, person_id) "
+            "SELECT DISTINCT event, k.period, date_trunc(k.unit, day::timestamp)::date, person_id "
+            f"FROM {q(DAILY_PERSONS)} CROSS JOIN (VALUES ('w', 'week'), ('m', 'month')) AS k (period, unit)"
+        )
         cursor.execute(f"UPDATE {q(STATE)} SET built_at = now()")
         for table in tables:
             cursor.execute(f"ANALYZE {q(table)}")
@@ -185,7 +209,7 @@ def tables_vacuum() -> None:
     """VACUUM (ANALYZE) of the rollup tables, outside any transaction: after a rebuild, their
     visibility maps let the queries use index-only scans (autovacuum does it later otherwise)."""
     with connection.cursor() as cursor:
-        for table in (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS):
+        for table in (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, PERIOD_PERSONS):
             cursor.execute(f"VACUUM (ANALYZE) {storage.qualified(table)}")
 
 

@@ -48,6 +48,8 @@ HOURLY = "analytics_rollup_hourly"
 DAILY_PERSONS = "analytics_rollup_daily_persons"
 DAILY_UNIQUES = "analytics_rollup_daily_uniques"
 FIRST_DAYS = "analytics_rollup_first_days"
+PERIOD_PERSONS = "analytics_rollup_period_persons"
+PERIODS = {"week": "w", "month": "m"}  # PERIOD_PERSONS.period
 FRESH = "analytics_fresh"  # the events the current transaction stored, not yet in the rollups (a temp table)
 COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
 
@@ -238,7 +240,7 @@ def tenant_time_zone() -> str:
 
 def rollup_tables_exist() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(FIRST_DAYS)])
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
         return cursor.fetchone()[0]
 
 
@@ -267,7 +269,12 @@ def rollup_tables_ensure(*, built: bool) -> bool:
             CREATE TABLE IF NOT EXISTS {q(FIRST_DAYS)} (
                 event varchar(200) NOT NULL, person_id bigint NOT NULL, day date NOT NULL,
                 PRIMARY KEY (event, person_id));
-            CREATE INDEX IF NOT EXISTS analytics_rollup_first_days_day ON {q(FIRST_DAYS)} (event, day);
+            CREATE INDEX IF NOT EXISTS analytics_rollup_first_days_day
+                ON {q(FIRST_DAYS)} (event, day) INCLUDE (person_id);
+            CREATE TABLE IF NOT EXISTS {q(PERIOD_PERSONS)} (
+                event varchar(200) NOT NULL, period char(1) NOT NULL, start date NOT NULL, person_id bigint NOT NULL,
+                PRIMARY KEY (event, period, start, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_period_persons_person ON {q(PERIOD_PERSONS)} (person_id);
             """
         )
         cursor.execute(

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import storage
-from ..storage import DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, HOURLY
+from ..storage import DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, HOURLY, PERIOD_PERSONS, PERIODS
 from . import common
 from .retention import cohorts_answer
 from .shapes import RetentionQuery, TrendsQuery
@@ -62,6 +62,13 @@ def answer(query, tz: ZoneInfo) -> dict | None:
     return retention(query, tz=tz)
 
 
+def _whole_periods(rng, interval: str) -> bool:
+    """Whether the range is whole weeks (months): then each period's persons are all in range."""
+    first = datetime.combine(rng.date_from, datetime.min.time())
+    after = datetime.combine(rng.date_to + timedelta(days=1), datetime.min.time())
+    return common.bucket_start(first, interval) == first and common.bucket_start(after, interval) == after
+
+
 def _values(query: TrendsQuery, event: str, math: str, rng, tz: ZoneInfo) -> dict:
     """{local bucket start: value} of one series over `rng`."""
     q = storage.qualified
@@ -75,6 +82,12 @@ def _values(query: TrendsQuery, event: str, math: str, rng, tz: ZoneInfo) -> dic
     if query.interval == "day":
         sql = f"SELECT day::timestamp, persons FROM {q(DAILY_UNIQUES)} WHERE event = %s AND day BETWEEN %s AND %s"
         return dict(common.fetch(sql, [event, rng.date_from, rng.date_to]))
+    if _whole_periods(rng, query.interval):
+        sql = (
+            f"SELECT start::timestamp, count(*) FROM {q(PERIOD_PERSONS)} "
+            "WHERE event = %s AND period = %s AND start BETWEEN %s AND %s GROUP BY 1"
+        )
+        return dict(common.fetch(sql, [event, PERIODS[query.interval], rng.date_from, rng.date_to]))
     sql = (
         f"SELECT date_trunc(%s, day::timestamp), count(DISTINCT person_id) FROM {q(DAILY_PERSONS)} "
         "WHERE event = %s AND day BETWEEN %s AND %s GROUP BY 1"
@@ -124,9 +137,18 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
             "WHERE event = %s AND day BETWEEN %s AND %s"
         )
         cohort_params = [query.period, query.start_event, query.range.date_from, query.range.date_to]
-    returns = (
-        f"SELECT DISTINCT person_id, date_trunc(%s, day::timestamp) AS bucket FROM {q(DAILY_PERSONS)} "
-        "WHERE event = %s AND day >= %s AND day < %s"
-    )
-    return_params = [query.period, query.return_event, query.range.date_from, returns_end.date()]
+    if query.period == "day":
+        returns = (
+            f"SELECT person_id, day::timestamp AS bucket FROM {q(DAILY_PERSONS)} "
+            "WHERE event = %s AND day >= %s AND day < %s"
+        )
+        return_params = [query.return_event, query.range.date_from, returns_end.date()]
+    else:
+        # Whole periods from the first cohort's: only those after a cohort's count, and every
+        # period after the first lies whole within the range and the returns' end.
+        returns = (
+            f"SELECT person_id, start::timestamp AS bucket FROM {q(PERIOD_PERSONS)} "
+            "WHERE event = %s AND period = %s AND start >= %s AND start < %s"
+        )
+        return_params = [query.return_event, PERIODS[query.period], cohort_starts[0].date(), returns_end.date()]
     return cohorts_answer(query, cohorts, cohort_params, returns, return_params)
