@@ -165,6 +165,7 @@ def rollups_rebuild(*, progress=None, time_zone: str | None = None) -> int:
     tz = ZoneInfo(zone)
     with connection.cursor() as cursor:
         tables = (HOURLY, DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, PERIOD_PERSONS)
+        cursor.execute("SELECT set_config('work_mem', '256MB', true)")  # its GROUP BYs and DISTINCTs in memory
         cursor.execute(f"LOCK TABLE {', '.join(q(t) for t in tables)}, {q(STATE)} IN EXCLUSIVE MODE")
         for table in tables:
             cursor.execute(f"DELETE FROM {q(table)}")
