@@ -23,6 +23,7 @@ from bench.analytics import ingest_events_per_s  # noqa: E402
 from bench.analytics_clickhouse import analytics_clickhouse  # noqa: E402
 from bench.analytics_pages import analytics_pages  # noqa: E402
 from bench.analytics_paths import paths_ms  # noqa: E402
+from bench.analytics_queries import funnel_10m_ms, retention_10m_ms, trend_10m_ms, uniques_10m_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
@@ -86,6 +87,12 @@ BENCHMARKS = {
     # Analytics: raw exports (CSV, Parquet) of 1,000,000 events and PDF/Excel reports of 4 insights;
     # prints export_csv_rows_per_s, export_parquet_rows_per_s, their peak memory, report_pdf_ms, report_xlsx_ms.
     "export_and_report": export_and_report,
+    # Analytics queries on 10 million events of one tenant (made once, kept: bench/analytics_queries.py);
+    # trend, uniques and retention also print their raw-scan baseline (<name>_raw_ms).
+    "trend_10m_ms": trend_10m_ms,
+    "uniques_10m_ms": uniques_10m_ms,
+    "funnel_10m_ms": funnel_10m_ms,
+    "retention_10m_ms": retention_10m_ms,
 }
 
 

@@ -19,7 +19,7 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, dashboards, defaults, keys, live, queue, sharing, storage, stores
+from . import conf, dashboards, defaults, keys, live, queue, rollups, sharing, storage, stores
 from .capture import Checked, Payload, events_check
 from .models import (
     KEY_PREFIX,
@@ -650,6 +650,7 @@ def rows_write(rows: list[list]) -> int:
     store = stores.store_current()
     count, fresh = store.rows_write([row[:6] for row in rows], returning=changes)
     store.persons_changed(persons_update(rows, fresh=fresh))
+    rollups.fresh_apply()  # after the merges: the events count for their persons as they are now (PostgreSQL)
     if count:
         schema = connection.schema_name
         transaction.on_commit(lambda: _data_changed(schema, count))
@@ -732,6 +733,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
             other = persons[person_of[other_id]]
             person.properties = {**other.properties, **person.properties}
             PersonDistinctId.objects.filter(person_id=other.pk).update(person_id=person.pk)
+            rollups.person_merged(into=person.pk, gone=other.pk)
             person_of = {d: (person.pk if p == other.pk else p) for d, p in person_of.items()}
             gone.add(other.pk)
             touched.add(person.pk)
@@ -852,13 +854,35 @@ def event_store_move(*, to: str, progress: MoveProgress | None = None, wait_seco
 
 def partitions_maintain() -> list[str]:
     """The current tenant's event table and the partitions of the months around this one; also
-    forgets event uuids too old to come again."""
+    forgets event uuids too old to come again, and rebuilds the rollups when they need it."""
     with transaction.atomic():
         storage.event_table_ensure()
         storage.indexes_ensure()
         made = storage.partitions_ensure()
         storage.uuids_prune()
+    if rollups_stale():
+        rollups_rebuild()
     return made
+
+
+def rollups_stale() -> bool:
+    """Whether the current tenant's rollups need a rebuild: never built (events stored before
+    rollups existed), or built in another time zone than the tenant's now."""
+    storage.rollup_tables_ensure(built=not storage.event_table_exists())
+    zone, built_at = storage.rollup_state()
+    return built_at is None or zone != rollups.tenant_time_zone()
+
+
+def rollups_rebuild(*, progress=None) -> int:
+    """Makes the current tenant's rollups again from its events (see rollups.py); returns the
+    events counted. The cached query answers are stale afterwards."""
+    with transaction.atomic():
+        counted = rollups.rollups_rebuild(progress=progress)
+        schema = connection.schema_name
+        transaction.on_commit(lambda: version_bump(schema))
+    if not connection.in_atomic_block:
+        rollups.tables_vacuum()  # so queries read the rollups' indexes alone (index-only scans)
+    return counted
 
 
 def queue_sweep() -> int:

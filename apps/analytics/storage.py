@@ -43,6 +43,15 @@ from . import conf
 
 TABLE = "analytics_event"
 DEFAULT_PARTITION = "analytics_event_default"
+# The rollups' tables (rollups.py keeps them, queries/rollups.py reads them).
+STATE = "analytics_rollup_state"
+HOURLY = "analytics_rollup_hourly"
+DAILY_PERSONS = "analytics_rollup_daily_persons"
+DAILY_UNIQUES = "analytics_rollup_daily_uniques"
+FIRST_DAYS = "analytics_rollup_first_days"
+PERIOD_PERSONS = "analytics_rollup_period_persons"
+PERIODS = {"week": "w", "month": "m"}  # PERIOD_PERSONS.period
+FRESH = "analytics_fresh"  # the events the current transaction stored, not yet in the rollups (a temp table)
 COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
 
 
@@ -50,12 +59,17 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _qualified(name: str) -> str:
+def qualified(name: str) -> str:
+    """A table of the current tenant's schema, quoted."""
     return f"{_q(connection.schema_name)}.{_q(name)}"
 
 
-def _lock(cursor, what: str) -> None:
+def lock(cursor, what: str) -> None:
+    """Takes the tenant's advisory lock `what` until the transaction ends."""
     cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:{what}"])
+
+
+_qualified, _lock = qualified, lock
 
 
 def event_table_exists() -> bool:
@@ -87,6 +101,7 @@ def event_table_ensure() -> bool:
         )
         indexes_ensure()
     partitions_ensure()
+    rollup_tables_ensure(built=True)  # complete as made: there is no event yet
     return True
 
 
@@ -178,6 +193,11 @@ def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
         with cursor.copy(f"COPY analytics_incoming ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        # The events stored now also go to a temp table, for the rollups (rollups.fresh_apply).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {FRESH} "
+            '("timestamp" timestamptz, uuid uuid, event text, distinct_id text) ON COMMIT DROP'
+        )
         cursor.execute(
             f"""
             WITH batch AS (
@@ -187,9 +207,12 @@ def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
                 SELECT uuid, "timestamp" FROM batch
                 ON CONFLICT DO NOTHING
                 RETURNING uuid
+            ), stored AS (
+                INSERT INTO {_qualified(TABLE)} ({columns})
+                SELECT {", ".join("b." + _q(c) for c in COLUMNS)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
+                RETURNING "timestamp", uuid, event, distinct_id
             )
-            INSERT INTO {_qualified(TABLE)} ({columns})
-            SELECT {", ".join("b." + _q(c) for c in COLUMNS)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
+            INSERT INTO pg_temp.{FRESH} SELECT * FROM stored
             {"RETURNING uuid::text" if returning else ""}
             """
         )
@@ -248,3 +271,71 @@ def uuids_prune(*, now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f'DELETE FROM {_qualified("analytics_eventuuid")} WHERE "timestamp" < %s', [cutoff])
         return cursor.rowcount
+
+
+# --- The rollups' tables ------------------------------------------------------------------------
+
+
+def tenant_time_zone() -> str:
+    from apps.tenancy.models import Tenant
+
+    zone = getattr(connection.tenant, "time_zone", None)
+    if zone is None:
+        zone = Tenant.objects.filter(schema_name=connection.schema_name).values_list("time_zone", flat=True).first()
+    return zone or "UTC"
+
+
+def rollup_tables_exist() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
+        return cursor.fetchone()[0]
+
+
+def rollup_tables_ensure(*, built: bool) -> bool:
+    """Makes the rollup tables if missing; `built`: whether they are complete as made (true when
+    the event table is new and empty). Returns whether it made them."""
+    if rollup_tables_exist():
+        return False
+    q = qualified
+    with connection.cursor() as cursor:
+        lock(cursor, "rollups")
+        cursor.execute(
+            f"""
+            CREATE TABLE IF NOT EXISTS {q(STATE)} (
+                id int PRIMARY KEY CHECK (id = 1), time_zone text NOT NULL, built_at timestamptz);
+            CREATE TABLE IF NOT EXISTS {q(HOURLY)} (
+                event varchar(200) NOT NULL, hour timestamptz NOT NULL, events bigint NOT NULL,
+                PRIMARY KEY (event, hour));
+            CREATE TABLE IF NOT EXISTS {q(DAILY_PERSONS)} (
+                event varchar(200) NOT NULL, day date NOT NULL, person_id bigint NOT NULL,
+                PRIMARY KEY (event, day, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_daily_persons_person ON {q(DAILY_PERSONS)} (person_id);
+            CREATE TABLE IF NOT EXISTS {q(DAILY_UNIQUES)} (
+                event varchar(200) NOT NULL, day date NOT NULL, persons int NOT NULL,
+                PRIMARY KEY (event, day));
+            CREATE TABLE IF NOT EXISTS {q(FIRST_DAYS)} (
+                event varchar(200) NOT NULL, person_id bigint NOT NULL, day date NOT NULL,
+                PRIMARY KEY (event, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_first_days_day
+                ON {q(FIRST_DAYS)} (event, day) INCLUDE (person_id);
+            CREATE TABLE IF NOT EXISTS {q(PERIOD_PERSONS)} (
+                event varchar(200) NOT NULL, period char(1) NOT NULL, start date NOT NULL, person_id bigint NOT NULL,
+                PRIMARY KEY (event, period, start, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_period_persons_person ON {q(PERIOD_PERSONS)} (person_id);
+            """
+        )
+        cursor.execute(
+            f"INSERT INTO {q(STATE)} (id, time_zone, built_at) VALUES (1, %s, CASE WHEN %s THEN now() END) "
+            "ON CONFLICT DO NOTHING",
+            [tenant_time_zone(), built],
+        )
+    return True
+
+
+def rollup_state() -> tuple[str, datetime | None] | None:
+    """(time zone, built at) of the current tenant's rollups; None without rollup tables."""
+    if not rollup_tables_exist():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT time_zone, built_at FROM {qualified(STATE)}")
+        return cursor.fetchone()

@@ -9,7 +9,7 @@ import orjson
 from django.db import transaction
 from hypothesis import strategies as st
 
-from apps.analytics import storage
+from apps.analytics import rollups, storage
 from apps.analytics.models import Person, PersonDistinctId
 from apps.analytics.queries.shapes import Filter
 from apps.analytics.stores import clickhouse
@@ -134,6 +134,8 @@ def loaded(event_list, person_map, engine=None):
                 PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
             if on_clickhouse:
                 _clickhouse_load(engine, rows, person_map)
+            else:
+                rollups.fresh_apply()  # as the writer does once the persons are made
             try:
                 yield made
             finally:

@@ -39,7 +39,7 @@ def _write_view(tenant, n):
         services.rows_write([row])
 
 
-def test_a_viewer_runs_a_query_answered_from_raw_events_then_the_cache(tenant_a, django_capture_on_commit_callbacks):
+def test_a_viewer_runs_a_query_answered_from_rollups_then_the_cache(tenant_a, django_capture_on_commit_callbacks):
     client = _client(tenant_a, "viewer")
     with django_capture_on_commit_callbacks(execute=True):
         _write_view(tenant_a, 1)
@@ -47,7 +47,7 @@ def test_a_viewer_runs_a_query_answered_from_raw_events_then_the_cache(tenant_a,
     assert first.status_code == 200, first.content
     assert first.json() == {
         "kind": "trends",
-        "source": "raw",
+        "source": "rollup",
         "cached": False,
         "result": {
             "labels": ["2026-03-05", "2026-03-06"],
@@ -55,6 +55,14 @@ def test_a_viewer_runs_a_query_answered_from_raw_events_then_the_cache(tenant_a,
         },
     }
     assert _post(client, "/api/v1/analytics/query", {"query": TRENDS}).json()["cached"] is True
+
+
+def test_a_query_the_rollups_do_not_serve_says_it_ran_on_raw_events(tenant_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _write_view(tenant_a, 1)
+    filtered = {**TRENDS, "filters": [{"key": "plan", "op": "is_not_set"}]}
+    answer = _post(_client(tenant_a, "viewer"), "/api/v1/analytics/query", {"query": filtered}).json()
+    assert (answer["source"], answer["result"]["series"][0]["values"]) == ("raw", [1, 0])
 
 
 def test_new_events_of_the_tenant_invalidate_its_cached_answers(tenant_a, django_capture_on_commit_callbacks):

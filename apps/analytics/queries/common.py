@@ -9,17 +9,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .. import conf
 from .shapes import Filter, Range, filters_parse
 
 # Events joined to their person (every stored event has one: the writer makes it in the same
 # transaction). `e` is the event, `pdi.person_id` its person, `p.properties` the person's.
-EVENTS_WITH_PERSONS = (
-    "analytics_event e JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id "
-    "JOIN analytics_person p ON p.id = pdi.person_id"
-)
+EVENTS_WITH_DISTINCT_IDS = "analytics_event e JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id"
+EVENTS_WITH_PERSONS = EVENTS_WITH_DISTINCT_IDS + " JOIN analytics_person p ON p.id = pdi.person_id"
 
 
 def bounds(rng: Range, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -160,5 +158,17 @@ def property_text(f_type: str) -> str:
 
 def fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+WORK_MEM = "64MB"
+
+
+def fetch_big(sql: str, params: list) -> list[tuple]:
+    """fetch() for a statement that sorts or hashes hundreds of thousands of rows on a big tenant
+    (funnels, retention): with work_mem raised to WORK_MEM for it alone, so they stay in memory."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -28,9 +28,11 @@ from .shapes import FunnelQuery
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
-    """[(person id, person uuid, [times], [step masks], [breakdown values])], by person id; times
-    in microseconds since 1970 (integers: quicker to read than datetimes)."""
+def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tuple[str, list]:
+    """The events that matter, one row each: person_id, uuid (the person's; NULL unless
+    `person_uuid`), ts, eu (the event's uuid), micros (ts in microseconds since 1970), mask (the
+    steps it matches, as bits), bd (its breakdown value). The person's row is joined only when
+    the uuid or a person property is wanted."""
     start, end = common.bounds(query.range, tz)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     masks, mask_params = [], []
@@ -44,25 +46,76 @@ def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     breakdown, breakdown_params = "NULL::text", []
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
+    persons = person_uuid or "p.properties" in mask + breakdown + extra
+    sql = f"""
+        SELECT pdi.person_id, {"p.uuid" if person_uuid else "NULL::uuid"} AS uuid, e."timestamp" AS ts, e.uuid AS eu,
+               (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
+        FROM {common.EVENTS_WITH_PERSONS if persons else common.EVENTS_WITH_DISTINCT_IDS}
+        WHERE e."timestamp" >= %s AND e."timestamp" < %s{names}{extra}
+    """
+    window_end = end + timedelta(seconds=query.window_seconds)
+    return sql, [*mask_params, *breakdown_params, start, window_end, *name_params, *params]
+
+
+def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
+    """[(person id, person uuid, [times], [step masks], [breakdown values])], by person id; times
+    in microseconds since 1970 (integers: quicker to read than datetimes)."""
+    picked, params = _picked(query, tz)
     sql = f"""
         SELECT person_id, uuid, array_agg(micros ORDER BY ts, eu), array_agg(mask ORDER BY ts, eu),
                array_agg(bd ORDER BY ts, eu)
-        FROM (
-            SELECT pdi.person_id, p.uuid, e."timestamp" AS ts, e.uuid AS eu,
-                   (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
-            FROM {common.EVENTS_WITH_PERSONS}
-            WHERE e."timestamp" >= %s AND e."timestamp" < %s{names}{extra}
-        ) AS picked
+        FROM ({picked}) AS picked
         WHERE mask <> 0 OR %s
         GROUP BY person_id, uuid
         HAVING bool_or(mask & 1 = 1 AND ts < %s)
         ORDER BY person_id
     """
-    window_end = end + timedelta(seconds=query.window_seconds)
-    return common.fetch(
-        sql,
-        [*mask_params, *breakdown_params, start, window_end, *name_params, *params, query.order == "strict", end],
-    )
+    return common.fetch(sql, [*params, query.order == "strict", common.bounds(query.range, tz)[1]])
+
+
+def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
+    """An ordered funnel's persons, walked in SQL: [(person uuid, depth, [step times], breakdown
+    value)] for each person who entered, as funnel() builds them from walk().
+
+    Each event gets its position in its person's events (by time, then uuid) and, for each step
+    k > 0, the position of the person's next event matching step k (a running min over the later
+    events: PostgreSQL adds rows to the frame, never takes them out). An entry's chain follows
+    those pointers (step 1 after the entry, step 2 after that step-1 event, …) while within the
+    window: the greedy chain, which walk() takes too. Each person keeps their earliest entry of
+    the greatest depth."""
+    picked, params = _picked(query, tz, person_uuid=False)
+    steps = len(query.steps)
+    entry_end = _micros(common.bounds(query.range, tz)[1])
+    window = query.window_seconds * 1_000_000
+    nexts = ", ".join(f"min(pos) FILTER (WHERE mask & {1 << k} <> 0) OVER later AS n{k}" for k in range(1, steps))
+    joins, times = [], ["e.micros"]
+    previous = "e"
+    for k in range(1, steps):
+        joins.append(
+            f"LEFT JOIN (SELECT * FROM nx WHERE mask & {1 << k} <> 0) s{k} ON s{k}.person_id = e.person_id "
+            f"AND s{k}.pos = {previous}.n{k} AND s{k}.micros <= e.micros + {window}"
+        )
+        times.append(f"s{k}.micros")
+        previous = f"s{k}"
+    depth = " + ".join(["1"] + [f"(s{k}.pos IS NOT NULL)::int" for k in range(1, steps)])
+    sql = f"""
+        WITH ev AS (
+            SELECT person_id, micros, mask, bd, row_number() OVER (PARTITION BY person_id ORDER BY ts, eu) AS pos
+            FROM ({picked}) AS picked WHERE mask <> 0
+        ), nx AS MATERIALIZED (
+            SELECT person_id, micros, mask, bd, pos, {nexts} FROM ev
+            WINDOW later AS (PARTITION BY person_id ORDER BY pos DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        ), chains AS (
+            SELECT e.person_id, e.pos, e.bd, {depth} AS depth, ARRAY[{", ".join(times)}] AS times
+            FROM nx e {" ".join(joins)}
+            WHERE e.mask & 1 <> 0 AND e.micros < %s
+        )
+        SELECT p.uuid::text, best.depth, best.times[1:best.depth], best.bd
+        FROM (SELECT DISTINCT ON (person_id) * FROM chains ORDER BY person_id, depth DESC, pos) AS best
+        JOIN analytics_person p ON p.id = best.person_id
+        ORDER BY best.person_id
+    """
+    return common.fetch_big(sql, [*params, entry_end])
 
 
 def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:
@@ -124,7 +177,13 @@ def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
     window = query.window_seconds * 1_000_000
     steps = len(query.steps)
     reached = []  # (person uuid, depth, times, breakdown value)
-    for _, person_uuid, times, masks, values in (persons_events or funnel_persons_events)(query, tz=tz):
+    # PostgreSQL walks ordered funnels in SQL (ordered_reached); the other orders, and a store
+    # that brings its own rows (ClickHouse), are walked here.
+    in_sql = persons_events is None and query.order == "ordered"
+    if in_sql:
+        reached = ordered_reached(query, tz=tz)
+    rows = [] if in_sql else (persons_events or funnel_persons_events)(query, tz=tz)
+    for _, person_uuid, times, masks, values in rows:
         depth, chain = walk(times, masks, order=query.order, steps=steps, window=window, entry_end=entry_end)
         if depth:
             value = values[chain[0]] if query.breakdown else None

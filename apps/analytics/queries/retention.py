@@ -62,7 +62,19 @@ def retention_rows(query: RetentionQuery, *, tz: ZoneInfo) -> list[tuple]:
         f'WHERE e.event = %s AND e."timestamp" >= %s AND e."timestamp" < %s{extra}'
     )
     return_params = [query.period, tz.key, query.return_event, start, returns_end.replace(tzinfo=tz), *params]
-    return common.fetch(
+    return cohort_return_rows(cohorts, cohort_params, returns, return_params)
+
+
+def cohorts_answer(query: RetentionQuery, cohorts: str, cohort_params: list, returns: str, return_params: list) -> dict:
+    """The answer from two statements: `cohorts` gives (person_id, cohort) and `returns`
+    (person_id, bucket), both as local period starts (the raw engine's and the rollups')."""
+    rows = cohort_return_rows(cohorts, cohort_params, returns, return_params)
+    return _table(query, common.buckets(query.range, query.period), rows)
+
+
+def cohort_return_rows(cohorts: str, cohort_params: list, returns: str, return_params: list) -> list[tuple]:
+    """(cohort, return period or None for the cohort's size, persons) from the two statements."""
+    return common.fetch_big(
         f"WITH cohorts AS MATERIALIZED ({cohorts}), returns AS MATERIALIZED ({returns}) "
         "SELECT c.cohort, NULL::timestamp, count(*) FROM cohorts c GROUP BY 1 "
         "UNION ALL "

@@ -16,6 +16,7 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from .. import conf
+from . import rollups
 from .shapes import FunnelQuery, LifecycleQuery, PathsQuery, Query, RetentionQuery, StickinessQuery
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,22 @@ def version_bump(schema: str) -> None:
         get_redis_connection("default").incr(version_key(schema))
     except RedisError:
         logger.warning("analytics: the query cache version could not be bumped", exc_info=True)
+
+
+def answer(query: Query, tz: ZoneInfo, store) -> dict:
+    """{"kind", "source", "result"}: from the rollups when `store` keeps them (PostgreSQL's,
+    beside its events) and they serve the query (source "rollup"), else from `store`'s events
+    (source "raw"). No cache here (query_run's)."""
+    if store.has_rollups:
+        result = rollups.answer(query, tz)
+        if result is not None:
+            return {"kind": query.kind, "source": "rollup", "result": result}
+    return raw_answer(query, tz, store)
+
+
+def raw_answer(query: Query, tz: ZoneInfo, store) -> dict:
+    """The query on raw events, even where rollups serve it (to compare, and for benchmarks)."""
+    return {"kind": query.kind, "source": "raw", "result": _compute(query, tz, store)}
 
 
 def _compute(query: Query, tz: ZoneInfo, store) -> dict:
@@ -48,8 +65,8 @@ def _compute(query: Query, tz: ZoneInfo, store) -> dict:
 
 
 def query_run(*, query: Query, data: dict, time_zone: str, store) -> dict:
-    """{"kind", "source": "raw", "cached", "result"} for `query` (parsed from `data`), answered
-    by `store`, the tenant's event store (stores.store_current())."""
+    """{"kind", "source": "rollup" or "raw", "cached", "result"} for `query` (parsed from `data`),
+    answered by `store`, the tenant's event store (stores.store_current()), or its rollups."""
     schema = connection.schema_name
     digest = hashlib.sha256(orjson.dumps([data, time_zone], option=orjson.OPT_SORT_KEYS)).hexdigest()
     client = key = None
@@ -64,10 +81,10 @@ def query_run(*, query: Query, data: dict, time_zone: str, store) -> dict:
         logger.warning("analytics: the query cache is unreachable", exc_info=True)
         client = None
     store.ensure()
-    answer = {"kind": query.kind, "source": "raw", "result": _compute(query, ZoneInfo(time_zone), store)}
+    computed = answer(query, ZoneInfo(time_zone), store)
     if client is not None:
         try:
-            client.set(key, orjson.dumps(answer), ex=conf.get("HUB_ANALYTICS_QUERY_CACHE_SECONDS"))
+            client.set(key, orjson.dumps(computed), ex=conf.get("HUB_ANALYTICS_QUERY_CACHE_SECONDS"))
         except RedisError:
             logger.warning("analytics: the query cache is unreachable", exc_info=True)
-    return {**answer, "cached": False}
+    return {**computed, "cached": False}

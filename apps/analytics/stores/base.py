@@ -26,6 +26,7 @@ NAMES = (POSTGRES, CLICKHOUSE)
 
 class EventStore(Protocol):
     name: str
+    has_rollups: bool  # queries/rollups.py may answer instead of the raw events
 
     def ensure(self) -> None:
         """Makes the tenant's tables if they are missing (cheap once they exist)."""

@@ -140,6 +140,7 @@ def persons_all(chunk: int = 50_000):
 
 class ClickHouseStore:
     name = CLICKHOUSE
+    has_rollups = False
 
     def __init__(self, schema: str):
         self.schema = schema

@@ -14,6 +14,7 @@ from .base import POSTGRES
 
 class PostgresStore:
     name = POSTGRES
+    has_rollups = True  # rollups.py keeps aggregates beside the events (queries/rollups.py reads them)
 
     def ensure(self) -> None:
         if not storage.event_table_exists():
