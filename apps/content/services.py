@@ -143,7 +143,8 @@ def _blob_for(tenant, incoming: storage.Incoming) -> Blob:
     blob, created = Blob.objects.select_for_update().get_or_create(
         sha256=incoming.sha256, defaults={"size": incoming.size, "mime_type": incoming.mime_type}
     )
-    if created or not storage.store().exists(storage.blob_name(tenant.schema_name, blob.sha256)):
+    # (_receive stored the bytes if the blob was unknown: written again only if they went missing since.)
+    if not storage.store().exists(storage.blob_name(tenant.schema_name, blob.sha256)):
         storage.put(tenant.schema_name, incoming)
     return blob
 

@@ -151,6 +151,27 @@ def open_blob(schema: str, sha256: str):
     return store().open(blob_name(schema, sha256), "rb")
 
 
+def signs_urls() -> bool:
+    """Whether the content store hands out signed URLs (an S3-compatible bucket) rather than none."""
+    return hasattr(store(), "bucket_name")
+
+
+def signed_url(
+    schema: str, sha256: str, *, seconds: int, content_type: str, disposition: str, cache_control: str
+) -> str:
+    """A URL of the blob that works for `seconds`, answered with these headers (S3's response-* query
+    parameters, covered by the signature so they cannot be changed by whoever holds the URL)."""
+    return store().url(
+        blob_name(schema, sha256),
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+            "ResponseCacheControl": cache_control,
+        },
+        expire=seconds,
+    )
+
+
 def delete(schema: str, sha256: str) -> None:
     store().delete(blob_name(schema, sha256))
 
