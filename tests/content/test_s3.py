@@ -194,3 +194,15 @@ def test_tenant_b_cannot_reach_tenant_as_objects(api_a, tenant_a, tenant_b, s3):
     # Even the same bytes uploaded by B are B's own object, under B's prefix.
     post(api_b, content, "mine.txt")
     assert keys(s3, storage.blob_name(tenant_b.schema_name, sha)) == [storage.blob_name(tenant_b.schema_name, sha)]
+
+
+def test_the_dashboards_download_redirects_after_checking_membership(tenant_a, tenant_b, owner_a):
+    from tests.conftest import client_for
+
+    document = upload(tenant_a, owner_a, unique("dashboard"), "minutes.txt")
+    response = client_for(tenant_a, owner_a).get(f"/content/documents/{document.pk}/download/")
+    assert response.status_code == 302 and f"/{BUCKET}/{tenant_a.schema_name}/blobs/" in response["Location"]
+    assert requests.get(response["Location"], timeout=10).status_code == 200
+    stranger = client_for(tenant_b, owner_a).get(f"/content/documents/{document.pk}/download/")
+    assert stranger.status_code in (302, 403, 404) and BUCKET not in stranger.get("Location", "")
+    assert client_for(tenant_a).get(f"/content/documents/{document.pk}/download/")["Location"].startswith("/accounts/")
