@@ -133,9 +133,8 @@ def events_dispatch_new(*, batch_size: int = DISPATCH_BATCH, max_batches: int = 
     task is sent again once the hold has run out (OUTBOX_HOLD_SECONDS, then a recovery period).
     """
     schema = connection.schema_name
-    hold = Hold(
-        DISPATCH_EVENTS, schema_name=schema, key=DISPATCH_KEY, lease_seconds=OUTBOX_HOLD_SECONDS, exclusive=False
-    )
+    hold = Hold(DISPATCH_EVENTS, schema_name=schema, key=DISPATCH_KEY, lease_seconds=OUTBOX_HOLD_SECONDS,
+                exclusive=False)
     hold.acquire()
     done = _dispatch_batches(hold, batch_size, max_batches)
     hold.release()  # not reached if it failed: then the hold runs out and the task is sent again

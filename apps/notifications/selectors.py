@@ -89,11 +89,11 @@ def activity_recent(*, limit: int = 8) -> list[ActivityItem]:
 def activity_page(*, number, per_page: int = 25) -> tuple[Page, list[ActivityItem]]:
     page = Paginator(Event.objects.select_related("actor").order_by("-occurred_at", "-pk"), per_page).get_page(number)
     return page, _activity_items(page.object_list)
-
-
 def delivery_in_flight(*, endpoint: WebhookEndpoint) -> bool:
     """Whether a delivery to the endpoint is still pending (its log is then worth refreshing)."""
     return endpoint.deliveries.filter(status=WebhookDelivery.Status.PENDING).exists()
+
+
 
 
 def latest_notification_id(*, user: User) -> int:
