@@ -24,10 +24,11 @@ PROGRAMS = {
     "nats-server": ("nats-server", "the event-stream tests and benchmark publish to NATS JetStream"),
     "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
     "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
+    "npm": ("npm", "tests/content/test_s3_expiry.py installs s3rver with it and runs it on Node (nodejs)"),
 }
 NEEDS = {
     "run": ["xmlsec1", "libmagic"],
-    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic", "npm"],
     "bench": ["xmlsec1", "wrk", "nats-server", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).

@@ -83,7 +83,7 @@ def receive(fileobj, *, name: str, max_bytes: int, keep_location: bool = False) 
         if mime_type == "application/octet-stream" and _is_text(path):
             mime_type = "text/plain"  # too short for libmagic to tell, e.g. "ok"
         _check_kind(name, mime_type)
-        if mime_type.startswith("image/"):
+        if mime_type.startswith("image/") and mime_type != "image/svg+xml":  # (SVG: text, no bitmap)
             _check_pixels(path)
         if sanitize.is_archive(mime_type):
             sanitize.check_archive(path, name)

@@ -42,22 +42,26 @@ def s3_endpoint():
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def on_s3(settings, s3_endpoint):
-    endpoint, _ = s3_endpoint
-    settings.STORAGES = {
+def s3_storages(settings, *, endpoint: str, bucket: str = BUCKET, key: str = "testing") -> dict:
+    """settings.STORAGES with the content store on an S3-compatible server (as production sets it)."""
+    return {
         **settings.STORAGES,
         "content": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": BUCKET, "endpoint_url": endpoint, "region_name": "us-east-1",
-                "access_key": "testing", "secret_key": "testing", "file_overwrite": True, "default_acl": None,
+                "bucket_name": bucket, "endpoint_url": endpoint, "region_name": "us-east-1",
+                "access_key": key, "secret_key": key, "file_overwrite": True, "default_acl": None,
                 "querystring_auth": True, "signature_version": "s3v4",
                 # Multipart above 5 MB (S3's smallest part), so a 12 MB file goes up in three parts.
                 "transfer_config": TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB),
             },
         },
     }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def on_s3(settings, s3_endpoint):
+    settings.STORAGES = s3_storages(settings, endpoint=s3_endpoint[0])
     settings.HUB_CONTENT_SERVE = ""
     settings.HUB_CONTENT_URL_SECONDS = 300
 
