@@ -109,6 +109,10 @@ EXAMPLES = {
     "content.document_trashed": (DOCUMENT, ["Jane Doe moved the document “Q3 report.pdf” to the trash"]),
     "content.document_restored": (DOCUMENT, ["Jane Doe restored the document “Q3 report.pdf”"]),
     "content.document_purged": (DOCUMENT, ["Jane Doe deleted the document “Q3 report.pdf”"]),
+    "content.settings_changed": (
+        {"keep_image_location": False},
+        ["Jane Doe changed the files settings: uploaded pictures no longer keep their location"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],
