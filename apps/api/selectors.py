@@ -22,8 +22,6 @@ def api_key_list(*, include_revoked: bool = True) -> QuerySet[ApiKey]:
 def api_key_exists(*, tenant=None, user=None) -> bool:
     """Whether the organisation (the schema being served) has ever created an API key."""
     return ApiKey.objects.exists()
-
-
 STATUS_WORDS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 
 
