@@ -3,6 +3,7 @@ started by this module) chosen by settings only — uploads, dedup, versions, mu
 downloads by presigned redirect (headers, expiry) or proxied with ranges, purge, tenant prefixes."""
 
 import hashlib
+import logging
 import os
 import socket
 import uuid
@@ -30,6 +31,7 @@ def s3_endpoint():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
