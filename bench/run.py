@@ -28,6 +28,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
 from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
@@ -93,6 +94,9 @@ BENCHMARKS = {
     "uniques_10m_ms": uniques_10m_ms,
     "funnel_10m_ms": funnel_10m_ms,
     "retention_10m_ms": retention_10m_ms,
+    # Content's direct upload of one 128 MB file to moto (S3) and to the local file system
+    # (also prints content_upload_local_mb_per_s).
+    "content_upload_s3_mb_per_s": content_upload_s3_mb_per_s,
 }
 
 

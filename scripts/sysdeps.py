@@ -25,10 +25,11 @@ PROGRAMS = {
     "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
     "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
     "pango": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", "WeasyPrint draws PDF reports with it"),
+    "npm": ("npm", "tests/content/test_s3_expiry.py installs s3rver with it and runs it on Node (nodejs)"),
 }
 NEEDS = {
     "run": ["xmlsec1", "libmagic", "pango"],
-    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic", "pango"],
+    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic", "pango", "npm"],
     "bench": ["xmlsec1", "wrk", "nats-server", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).

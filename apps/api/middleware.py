@@ -1,6 +1,8 @@
 """Under /api/ nothing answers with an HTML page: whatever error response comes out of the stack
 (the tenant router's, Django's 404/500, a CSRF failure, a bug) leaves as problem+json, and so
-does a redirect to a page outside /api/ (e.g. a session sent to finish its second factor)."""
+does a redirect to a page outside /api/ (e.g. a session sent to finish its second factor) — unless the
+view marked it as the answer itself (`response.api_redirect = True`: a download sent to a presigned
+URL of the object store)."""
 
 import json
 from urllib.parse import urlsplit
@@ -22,7 +24,12 @@ class ProblemJsonMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code in (301, 302, 303, 307, 308) and "Location" in response and is_api(request.path_info):
+        if (
+            response.status_code in (301, 302, 303, 307, 308)
+            and "Location" in response
+            and is_api(request.path_info)
+            and not getattr(response, "api_redirect", False)
+        ):
             target = urlsplit(response.get("Location", "")).path
             if not is_api(target):
                 body = problem_body(

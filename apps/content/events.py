@@ -40,6 +40,12 @@ def _trash_link(event) -> str:
     return reverse("content:trash")
 
 
+def _settings_changed(event) -> str:
+    actor = actor_name(event) or "Someone"
+    kept = "keep" if event.payload.get("keep_image_location") else "no longer keep"
+    return f"{actor} changed the files settings: uploaded pictures {kept} their location"
+
+
 def _folder_link(event) -> str:
     return reverse("content:folder", args=[event.payload["folder_id"]])
 
@@ -84,5 +90,11 @@ EVENT_TYPES = [
     EventType(
         "content.document_purged", "Document deleted", "A trashed document was deleted for good.", _DOCUMENT,
         summary=lambda e: _said(e, "deleted", "document"),
+    ),
+    EventType(
+        "content.settings_changed", "Files settings changed",
+        "An admin changed the organisation's files settings (e.g. whether pictures keep their location).",
+        payload_schema({"keep_image_location": {"type": "boolean"}}, ["keep_image_location"]),
+        summary=_settings_changed, link=lambda e: reverse("content:settings"),
     ),
 ]  # fmt: skip

@@ -19,3 +19,12 @@ class VersionForm(forms.Form):
 
 class RenameForm(forms.Form):
     name = forms.CharField(label="Name", max_length=1000)
+
+
+class ContentSettingsForm(forms.Form):
+    keep_image_location = forms.BooleanField(
+        required=False,
+        label="Keep the location in uploaded pictures",
+        help_text="Off (recommended): the GPS position that phones and cameras write into JPEG, PNG, WebP and "
+        "TIFF pictures is removed when they are uploaded. Pictures already stored are not changed.",
+    )

@@ -107,3 +107,21 @@ class Version(models.Model):
 
     def __str__(self):
         return f"{self.document.name} v{self.number}"
+
+
+class ContentSettings(models.Model):
+    """The tenant's choices for its files (one row, made on first read)."""
+
+    keep_image_location = models.BooleanField(
+        "keep the location in pictures",
+        default=False,
+        help_text="Off: the GPS position a camera or phone wrote into a picture is removed when it is uploaded.",
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "files settings"
+        verbose_name_plural = "files settings"
+
+    def __str__(self):
+        return "Files settings"

@@ -3,12 +3,13 @@
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django_tenants.utils import schema_context
 
 from apps.core.registry import SearchResult
 
 from . import storage
 from .kinds import kind_label
-from .models import Blob, Document, Folder, Version
+from .models import Blob, ContentSettings, Document, Folder, Version
 
 # The folders in the trash and every folder inside them, as a subquery (one statement).
 TRASHED_FOLDERS = """
@@ -69,6 +70,12 @@ def trashed_document_get(*, pk) -> Document:
 
 def version_list(*, document: Document) -> QuerySet[Version]:
     return document.versions.select_related("blob", "created_by").order_by("-number")
+
+
+def content_settings_get(*, tenant) -> ContentSettings:
+    """The tenant's files settings (the defaults, unsaved, until an admin saves them)."""
+    with schema_context(tenant.schema_name):
+        return ContentSettings.objects.first() or ContentSettings()
 
 
 def storage_used(*, tenant) -> dict:

@@ -20,8 +20,8 @@ from django_tenants.utils import schema_context
 
 from apps.core.events import publish
 
-from . import storage
-from .models import Blob, Document, Folder, Tag, Version
+from . import selectors, storage
+from .models import Blob, ContentSettings, Document, Folder, Tag, Version
 
 MAX_NAME = 255
 MAX_TAGS = 50
@@ -116,7 +116,8 @@ def folder_restore(*, tenant, actor, folder: Folder) -> None:
 
 def _receive(tenant, fileobj, name: str) -> storage.Incoming:
     limits = storage.limits(tenant)
-    incoming = storage.receive(fileobj, name=name, max_bytes=limits["max_file_bytes"])
+    keep_location = selectors.content_settings_get(tenant=tenant).keep_image_location
+    incoming = storage.receive(fileobj, name=name, max_bytes=limits["max_file_bytes"], keep_location=keep_location)
     with schema_context(tenant.schema_name):
         known = Blob.objects.filter(sha256=incoming.sha256).exists()
         used = Blob.objects.aggregate(total=Sum("size"))["total"] or 0
@@ -143,7 +144,8 @@ def _blob_for(tenant, incoming: storage.Incoming) -> Blob:
     blob, created = Blob.objects.select_for_update().get_or_create(
         sha256=incoming.sha256, defaults={"size": incoming.size, "mime_type": incoming.mime_type}
     )
-    if created or not storage.store().exists(storage.blob_name(tenant.schema_name, blob.sha256)):
+    # (_receive stored the bytes if the blob was unknown: written again only if they went missing since.)
+    if not storage.store().exists(storage.blob_name(tenant.schema_name, blob.sha256)):
         storage.put(tenant.schema_name, incoming)
     return blob
 
@@ -368,6 +370,15 @@ def blobs_release(*, tenant, blob_ids) -> int:
                 blob.delete()
                 released += 1
     return released
+
+
+def content_settings_update(*, tenant, actor, keep_image_location: bool) -> ContentSettings:
+    with schema_context(tenant.schema_name), transaction.atomic():
+        row = ContentSettings.objects.select_for_update().first() or ContentSettings()
+        row.keep_image_location = keep_image_location
+        row.save()
+        publish("content.settings_changed", {"keep_image_location": keep_image_location}, tenant=tenant, actor=actor)
+    return row
 
 
 def tags_get_or_create(*, names) -> list[Tag]:

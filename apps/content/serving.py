@@ -1,9 +1,16 @@
 """Serving a version's bytes: streamed, with byte ranges (video, resumed downloads), an ETag per
-blob, and never rendered on the tenant's origin unless it is a kind that cannot carry script."""
+blob, and never rendered on the tenant's origin unless it is a kind that cannot carry script.
+
+Or, with HUB_CONTENT_SERVE = "redirect" (the default on an object store), a 302 to a short-lived
+presigned URL of the blob in the bucket: the caller's permissions are checked by the view before, the bucket serves the
+bytes (ranges included) with the Content-Disposition, Content-Type and Cache-Control asked in the
+signed URL, so they come down as an attachment under the document's safe name.
+"""
 
 import re
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from . import storage
@@ -33,6 +40,8 @@ def version_response(request, *, schema: str, version: Version, inline: bool = F
         # A version's bytes never change: caches may keep them (only for this user).
         "Cache-Control": "private, max-age=31536000, immutable",
     }
+    if serve_mode() == "redirect":
+        return _redirect(schema, version, disposition=headers["Content-Disposition"], show=show)
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return HttpResponse(status=304, headers=headers)
     start, end, status = 0, blob.size - 1, 200
@@ -49,6 +58,27 @@ def version_response(request, *, schema: str, version: Version, inline: bool = F
         content_type=content_type, headers=headers,
     )  # fmt: skip
     response["Content-Length"] = str(end - start + 1)
+    return response
+
+
+def serve_mode() -> str:
+    """ "redirect" when the store can sign URLs (S3) unless HUB_CONTENT_SERVE = "proxy"; else "proxy"."""
+    mode = settings.HUB_CONTENT_SERVE or "redirect"
+    return "redirect" if mode == "redirect" and storage.signs_urls() else "proxy"
+
+
+def _redirect(schema: str, version: Version, *, disposition: str, show: bool) -> HttpResponseRedirect:
+    blob = version.blob
+    url = storage.signed_url(
+        schema, blob.sha256, seconds=settings.HUB_CONTENT_URL_SECONDS,
+        content_type=blob.mime_type if show else "application/octet-stream", disposition=disposition,
+        cache_control="private, max-age=31536000, immutable",
+    )  # fmt: skip
+    response = HttpResponseRedirect(url)
+    # The signed URL expires: neither the browser nor a proxy may keep the redirect.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response.api_redirect = True  # the API's answer itself, not a page to finish a step on
     return response
 
 

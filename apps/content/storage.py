@@ -19,6 +19,8 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
 
+from . import sanitize
+
 CHUNK = 1024 * 1024
 # Pictures whose pixels would take more memory than this once decoded are refused (a
 # "decompression bomb": a few kB of PNG can claim 100,000 × 100,000 pixels).
@@ -55,9 +57,11 @@ class Incoming:
         self.path.unlink(missing_ok=True)
 
 
-def receive(fileobj, *, name: str, max_bytes: int) -> Incoming:
+def receive(fileobj, *, name: str, max_bytes: int, keep_location: bool = False) -> Incoming:
     """Copies `fileobj` into a temporary file while hashing it; refuses it (ValidationError on
-    "file") when it is empty, larger than max_bytes, or not what its name says it is."""
+    "file") when it is empty, larger than max_bytes, not what its name says it is, a picture too
+    large to decode or a zip bomb. Pictures lose their EXIF location unless `keep_location`: the
+    hash and size are then those of the bytes kept."""
     digest, size = hashlib.sha256(), 0
     handle, path = tempfile.mkstemp(prefix="hub-content-")
     path = Path(path)
@@ -79,12 +83,25 @@ def receive(fileobj, *, name: str, max_bytes: int) -> Incoming:
         if mime_type == "application/octet-stream" and _is_text(path):
             mime_type = "text/plain"  # too short for libmagic to tell, e.g. "ok"
         _check_kind(name, mime_type)
-        if mime_type.startswith("image/"):
+        if mime_type.startswith("image/") and mime_type != "image/svg+xml":  # (SVG: text, no bitmap)
             _check_pixels(path)
+        if sanitize.is_archive(mime_type):
+            sanitize.check_archive(path, name)
+        if not keep_location and sanitize.strip_location(path, mime_type):
+            digest, size = _hashed(path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return Incoming(path, digest.hexdigest(), size, mime_type)
+
+
+def _hashed(path: Path):
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest, size
 
 
 def _is_text(path: Path) -> bool:
@@ -149,6 +166,27 @@ def put(schema: str, incoming: Incoming) -> None:
 
 def open_blob(schema: str, sha256: str):
     return store().open(blob_name(schema, sha256), "rb")
+
+
+def signs_urls() -> bool:
+    """Whether the content store hands out signed URLs (an S3-compatible bucket) rather than none."""
+    return hasattr(store(), "bucket_name")
+
+
+def signed_url(
+    schema: str, sha256: str, *, seconds: int, content_type: str, disposition: str, cache_control: str
+) -> str:
+    """A URL of the blob that works for `seconds`, answered with these headers (S3's response-* query
+    parameters, covered by the signature so they cannot be changed by whoever holds the URL)."""
+    return store().url(
+        blob_name(schema, sha256),
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+            "ResponseCacheControl": cache_control,
+        },
+        expire=seconds,
+    )
 
 
 def delete(schema: str, sha256: str) -> None:

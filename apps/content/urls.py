@@ -19,6 +19,7 @@ urlpatterns = [
     path("documents/<int:pk>/rename/", views.rename, name="rename"),
     path("documents/<int:pk>/lock/", views.lock, name="lock"),
     path("documents/<int:pk>/trash/", views.document_trash, name="document_trash"),
+    path("settings/", views.content_settings, name="settings"),
     path("trash/", views.trash, name="trash"),
     path("trash/<int:pk>/restore/", views.trash_restore, name="trash_restore"),
     path("trash/<int:pk>/delete/", views.trash_purge, name="trash_purge"),

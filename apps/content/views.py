@@ -14,7 +14,7 @@ from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
 from . import selectors, services, serving
-from .forms import FolderForm, RenameForm, UploadForm, VersionForm
+from .forms import ContentSettingsForm, FolderForm, RenameForm, UploadForm, VersionForm
 from .kinds import kind_label
 from .models import Document, Folder
 from .tables import DocumentsTable, FoldersTable, TrashTable, VersionsTable
@@ -59,6 +59,7 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
         "folder_form": folder_form or FolderForm(),
         "upload_form": upload_form or UploadForm(),
         "can_edit": request.membership.allows("content.edit"),
+        "can_manage": request.membership.allows("content.manage"),
         "usage": usage,
     }
     return render(request, "content/browse.html", context, status=status)
@@ -272,3 +273,19 @@ def trash_purge(request, pk):
     services.document_purge(tenant=request.tenant, actor=request.user, document=document)
     messages.success(request, f"“{document.name}” deleted for good.")
     return redirect("content:trash")
+
+
+@tenant_member_required("content.manage")
+def content_settings(request):
+    """Files settings (admins): whether uploaded pictures keep their location."""
+    current = selectors.content_settings_get(tenant=request.tenant)
+    form = ContentSettingsForm(
+        request.POST if request.method == "POST" else None, initial={"keep_image_location": current.keep_image_location}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.content_settings_update(
+            tenant=request.tenant, actor=request.user, keep_image_location=form.cleaned_data["keep_image_location"]
+        )
+        messages.success(request, "Files settings saved.")
+        return redirect("content:settings")
+    return render(request, "content/settings.html", {"form": form})

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import django
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -527,8 +528,24 @@ if env("HUB_CONTENT_S3_BUCKET", default=""):
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
+            # Presigned download URLs (HUB_CONTENT_SERVE): Signature Version 4, which every region takes.
+            "signature_version": "s3v4",
         },
     }
+# How downloads are served: "redirect" (a 302 to a presigned URL of the bucket: the app never proxies
+# the bytes) or "proxy" (streamed by the app). Empty: redirect on S3, proxy on the local file system.
+HUB_CONTENT_SERVE = env("HUB_CONTENT_SERVE", default="")
+if HUB_CONTENT_SERVE not in ("", "proxy", "redirect"):
+    raise ImproperlyConfigured('HUB_CONTENT_SERVE must be "proxy", "redirect" or empty.')
+# How long a presigned download URL works (seconds): long enough to start the download, no longer.
+HUB_CONTENT_URL_SECONDS = env.int("HUB_CONTENT_URL_SECONDS", default=300)
+# Archives (ZIP, DOCX, XLSX, PPTX…) whose central directory promises more than this are refused at
+# upload (a "zip bomb"): total uncompressed bytes, number of entries, uncompressed/compressed ratio.
+HUB_CONTENT_ZIP_LIMITS = {
+    "max_uncompressed_bytes": env.int("HUB_CONTENT_ZIP_MAX_UNCOMPRESSED", default=2 * 2**30),
+    "max_entries": env.int("HUB_CONTENT_ZIP_MAX_ENTRIES", default=10_000),
+    "max_ratio": env.int("HUB_CONTENT_ZIP_MAX_RATIO", default=200),
+}
 # Per plan: the largest file and the storage a tenant may use (bytes; blobs counted once).
 HUB_CONTENT_LIMITS = {
     "free": {"max_file_bytes": 25 * 2**20, "quota_bytes": 1 * 2**30},

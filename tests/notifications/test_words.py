@@ -143,6 +143,10 @@ EXAMPLES = {
         {"dashboard_id": 4, "name": "Growth"},
         ["Jane Doe revoked the read-only link to the dashboard “Growth”"],
     ),
+    "content.settings_changed": (
+        {"keep_image_location": False},
+        ["Jane Doe changed the files settings: uploaded pictures no longer keep their location"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],

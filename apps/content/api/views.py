@@ -30,7 +30,14 @@ from .serializers import (
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
-_DOWNLOAD = {(200, "*/*"): _BYTES, (206, "*/*"): _BYTES}
+_DOWNLOAD = {
+    (200, "*/*"): _BYTES,
+    (206, "*/*"): _BYTES,
+    302: OpenApiResponse(
+        description="On an object store (HUB_CONTENT_SERVE redirect): Location is a presigned URL of the bytes, "
+        "valid for a few minutes; the bucket serves them as an attachment, ranges included."
+    ),
+}
 
 
 def folder_or_422(pk, field: str = "folder") -> Folder | None:
