@@ -285,3 +285,23 @@ def test_paths_and_a_static_cohort_count_a_merged_person_once_on_clickhouse(tena
     ]
     assert answer(tenant_a, path)["paths"] == 2
     assert answer(tenant_b, path) == {"paths": 0, "nodes": [], "links": []}
+
+
+def test_a_rule_based_cohorts_members_count_a_clickhouse_tenants_events(tenant_a, on_clickhouse):
+    """"Viewed at least twice in the last 30 days": anon-1 viewed once, then (as user-1, the
+    same person) once more; anon-2 once. Only the merged person is in it, though PostgreSQL's
+    event table of the tenant holds none of these events."""
+    from apps.analytics.models import Cohort
+
+    _, raw = project_key(tenant_a)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "anon-1"}, {"event": "view", "distinct_id": "anon-2"}])
+    log_in_and_sign_up(tenant_a, raw)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "user-1"}])
+    write(tenant_a)
+    with schema_context(tenant_a.schema_name):
+        cohort = Cohort.objects.create(
+            name="twice", kind=Cohort.RULES, behaviours=[{"event": "view", "min_count": 2, "days": 30}]
+        )
+        members = list(selectors.cohort_persons(cohort=cohort))
+        assert [sorted(d.distinct_id for d in m.distinct_ids.all()) for m in members] == [["anon-1", "user-1"]]
+        assert pg_count(tenant_a) == 0

@@ -23,6 +23,7 @@ from django.db import connection
 
 from ..queries import common
 from ..queries.retention import returns_end_of
+from ..queries.shapes import Filter
 from .chclient import client
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -448,3 +449,18 @@ class Paths(_Kind):
             ) GROUP BY path
         """
         return [(list(path), n) for path, n in run(sql, p)]
+
+
+def cohort_members(db: str, rule) -> list[int]:
+    """The persons (ids) in a cohort now, by this store's copy of persons and its events: what
+    the cohort's members page lists for a tenant whose events are here."""
+    p = Params()
+    condition = cohort_sql(Filter("cohort", "", "in", rule.id, cohort=rule), p, db)
+    rows = run(
+        f"SELECT DISTINCT pdi.person_id FROM (SELECT distinct_id, argMax(person_id, version) AS person_id "
+        f"FROM `{db}`.person_distinct_id GROUP BY distinct_id) AS pdi INNER JOIN (SELECT id, "
+        f"argMax(properties, version) AS props FROM `{db}`.person GROUP BY id) AS p ON p.id = pdi.person_id "
+        f"WHERE {condition}",
+        p,
+    )
+    return [row[0] for row in rows]

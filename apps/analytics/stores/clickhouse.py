@@ -183,5 +183,10 @@ class ClickHouseStore:
     def lifecycle(self, query, *, tz) -> dict:
         return lifecycle(query, tz=tz, status_rows=chqueries.Activity(self.db).lifecycle_rows)
 
+    def cohort_person_ids(self, rule) -> list[int]:
+        """The persons in a cohort (a CohortRule) now, its behaviours counted on these events."""
+        self.ensure()
+        return chqueries.cohort_members(self.db, rule)
+
     def paths(self, query, *, tz) -> dict:
         return paths(query, tz=tz, counted=chqueries.Paths(self.db).counted)
