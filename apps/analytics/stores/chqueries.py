@@ -399,9 +399,10 @@ class Activity(_Kind):
 class Paths(_Kind):
     def counted(self, query, *, tz) -> list[tuple[list[str], int]]:
         """[(path, sessions that took it)] as paths.paths_counted gives them. Per person: their
-        kept events sorted by (time, uuid as text), a session number each (a running count of
-        gaps longer than the session window), then per session the anchor (its first start
-        event, or its last end event) and the events from it outwards, up to `steps`."""
+        kept events sorted by (time, uuid as text), split into sessions before each event more
+        than the session window after the previous one (arraySplit over arrayDifference: one
+        pass), then per session the anchor (its first start event, or its last end event) and
+        the events from it outwards, up to `steps`."""
         p, start, end, filters = self._start(query, tz)
         backwards = query.start_event is None
         anchor = p(query.end_event if backwards else query.start_event, "String")
@@ -422,26 +423,19 @@ class Paths(_Kind):
             SELECT path, count() FROM (
                 SELECT {path} AS path FROM (
                     SELECT names, {found} AS a FROM (
-                        SELECT arrayMap(
-                                   j -> arrayFilter((x, k) -> k = j, s.3, sessions), range(1, arrayMax(sessions) + 1)
-                               ) AS all_names
+                        SELECT arraySplit((n, d) -> d > {gap}, s.3, arrayDifference(s.1)) AS all_names
                         FROM (
-                            SELECT s, arrayCumSum(arrayMap(
-                                       (x, i) -> if(i = 1 OR x.1 - s[i - 1].1 > {gap}, 1, 0), s, arrayEnumerate(s)
-                                   )) AS sessions
+                            SELECT arraySort(x -> (x.1, x.2), groupArray((micros, eu, event))) AS s
                             FROM (
-                                SELECT arraySort(x -> (x.1, x.2), groupArray((micros, eu, event))) AS s
-                                FROM (
-                                    SELECT pdi.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS micros,
-                                           toString(e.uuid) AS eu, toString(e.event) AS event
-                                    FROM {source}
-                                    WHERE e.timestamp >= {p(instant(start), INSTANT)}
-                                      AND e.timestamp < {p(instant(end), INSTANT)}
-                                      AND NOT has({p(list(query.exclude_events), "Array(String)")}, e.event)
-                                      {where(filters, p, self.db)}
-                                )
-                                GROUP BY person_id
+                                SELECT pdi.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS micros,
+                                       toString(e.uuid) AS eu, toString(e.event) AS event
+                                FROM {source}
+                                WHERE e.timestamp >= {p(instant(start), INSTANT)}
+                                  AND e.timestamp < {p(instant(end), INSTANT)}
+                                  AND NOT has({p(list(query.exclude_events), "Array(String)")}, e.event)
+                                  {where(filters, p, self.db)}
                             )
+                            GROUP BY person_id
                         )
                     ) ARRAY JOIN all_names AS names
                     WHERE a > 0
