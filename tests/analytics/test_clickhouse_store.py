@@ -305,3 +305,32 @@ def test_a_rule_based_cohorts_members_count_a_clickhouse_tenants_events(tenant_a
         members = list(selectors.cohort_persons(cohort=cohort))
         assert [sorted(d.distinct_id for d in m.distinct_ids.all()) for m in members] == [["anon-1", "user-1"]]
         assert pg_count(tenant_a) == 0
+
+
+def test_a_static_cohort_too_large_for_clickhouse_is_refused_in_words(tenant_a, engine, monkeypatch):
+    """Past STATIC_COHORT_MAX listed persons a ClickHouse query says why it cannot run (a 422
+    naming query.filters), rather than hang; PostgreSQL answers."""
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from apps.analytics.models import Cohort, CohortMember
+    from apps.analytics.queries.shapes import CohortRule, Filter, Range, Series, TrendsQuery
+    from apps.analytics.stores import chqueries
+
+    from .querydata import TZ, event_at, loaded
+
+    monkeypatch.setattr(chqueries, "STATIC_COHORT_MAX", 1)
+    at = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    events = [event_at(1, "view", "d0", at), event_at(2, "view", "d1", at)]
+    with schema_context(tenant_a.schema_name), loaded(events, {"d0": (0, {}), "d1": (1, {})}, engine):
+        cohort = Cohort.objects.create(name="two", kind=Cohort.STATIC)
+        CohortMember.objects.bulk_create([CohortMember(cohort=cohort, distinct_id=d) for d in ("d0", "d1")])
+        f = Filter("cohort", "", "in", cohort.pk, cohort=CohortRule(id=cohort.pk, static=True))
+        query = TrendsQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), series=(Series("view"),), filters=(f,))
+        if engine.name == "postgres":
+            assert engine.trends(query, tz=TZ)["series"][0]["values"] == [2]
+            return
+        with pytest.raises(ValidationError) as refused:
+            engine.trends(query, tz=TZ)
+        assert "more than 1 persons" in refused.value.message_dict["query.filters"][0]
