@@ -1,5 +1,9 @@
 """The analytics queries on the ClickHouse store (chDB, in this process), on 10 million events:
-trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms.
+trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms, paths_10m_ch_ms
+(paths after "$pageview" over 30 days: 5 steps, top 10 per step, 30-minute sessions; as
+bench/analytics_paths.py's paths_ms on PostgreSQL) and cohort_10m_ch_ms (the 30-day unique
+persons trend filtered by a rule-based cohort: plan "team" and "purchase" at least twice in the
+last 30 days).
 
 The dataset (made once, then kept on disk in .data/bench/chdb-analytics, so reruns start at
 once): 10,000,000 events of 100,000 persons over the 90 days up to 2026-11-29, 20 event names,
@@ -18,10 +22,11 @@ Each figure is the median of 5 runs after one warm-up run, through the store's o
 Europe/Paris, as the API would run them (without the cache).
 """
 
+import dataclasses
 import os
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -103,6 +108,20 @@ def _median_ms(run) -> float:
     return statistics.median(times)
 
 
+def _rule_cohort():
+    """A cohort filter by rules (no PostgreSQL row: the rule as a query reads it)."""
+    from apps.analytics.queries.shapes import Behaviour, CohortRule, Filter
+
+    since = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - timedelta(days=30)
+    rule = CohortRule(
+        id=0,
+        static=False,
+        filters=(Filter("person", "plan", "eq", "team"),),
+        behaviours=(Behaviour("purchase", 2, 30, since=since),),
+    )
+    return Filter("cohort", "", "in", 0, cohort=rule)
+
+
 def analytics_clickhouse():
     from apps.analytics.queries.shapes import query_parse
 
@@ -136,7 +155,14 @@ def analytics_clickhouse():
             },
         ),
     }
+    queries["paths_10m_ch_ms"] = (
+        "paths",
+        {"kind": "paths", **month, "start_event": "$pageview", "steps": 5, "limit": 10, "session_seconds": 1800},
+    )
+    queries["cohort_10m_ch_ms"] = ("trends", queries["uniques_10m_ch_ms"][1])
     for name, (kind, data) in queries.items():
         query = query_parse(data)
+        if name == "cohort_10m_ch_ms":
+            query = dataclasses.replace(query, filters=(_rule_cohort(),))
         method = getattr(store, kind)
         report(name, _median_ms(lambda q=query, m=method: m(q, tz=TZ)), "ms")

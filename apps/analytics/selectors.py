@@ -29,7 +29,7 @@ from .queries.cohorts import query_read, rule_of
 from .queries.common import cohort_sql
 from .queries.run import query_run
 from .queries.shapes import Filter
-from .stores import store_current
+from .stores import CLICKHOUSE, store_current
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -61,10 +61,15 @@ def cohort_list() -> QuerySet[Cohort]:
 
 def cohort_persons(*, cohort: Cohort) -> QuerySet[Person]:
     """The persons in `cohort` now (static: one of their distinct ids is listed; by rules: they
-    meet them at this moment), with their distinct ids prefetched."""
+    meet them at this moment), with their distinct ids prefetched. A tenant whose events are in
+    ClickHouse has its rule-based cohorts evaluated there (its behaviours count those events)."""
+    rule = rule_of(cohort)
+    store = store_current()
+    if store.name == CLICKHOUSE and not rule.static:
+        return Person.objects.filter(pk__in=store.cohort_person_ids(rule)).prefetch_related("distinct_ids")
     if not storage.event_table_exists():
         storage.event_table_ensure()
-    condition, params = cohort_sql(Filter("cohort", "", "in", cohort.pk, cohort=rule_of(cohort)))
+    condition, params = cohort_sql(Filter("cohort", "", "in", cohort.pk, cohort=rule))
     inside = RawSQL(
         "SELECT pdi.person_id FROM analytics_persondistinctid pdi "
         f"JOIN analytics_person p ON p.id = pdi.person_id WHERE {condition}",

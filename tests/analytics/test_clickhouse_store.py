@@ -248,3 +248,89 @@ def test_while_clickhouse_is_down_events_wait_in_the_queue(tenant_a, on_clickhou
     settings.HUB_ANALYTICS_CLICKHOUSE_URL = embedded
     assert write(tenant_a) == 1
     assert ch_uuids(tenant_a) == uuids
+
+
+def test_paths_and_a_static_cohort_count_a_merged_person_once_on_clickhouse(tenant_a, tenant_b, on_clickhouse):
+    """anon-1 views, logs in as user-1 (a merge), signs up and views again; anon-2 views. A
+    static cohort lists anon-1 only: through the real writer and query path, the cohort's person
+    is the merged one (their views as user-1 count, as one person), and paths follow them."""
+    from apps.analytics.models import Cohort, CohortMember
+
+    _, raw = project_key(tenant_a)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "anon-1"}, {"event": "view", "distinct_id": "anon-2"}])
+    write(tenant_a)
+    log_in_and_sign_up(tenant_a, raw)
+    write(tenant_a)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "user-1"}])
+    write(tenant_a)
+    day = str(datetime.now(UTC).astimezone(ZoneInfo(tenant_a.time_zone or "UTC")).date())
+
+    def answer(tenant, data):
+        version_bump(tenant.schema_name)
+        with schema_context(tenant.schema_name):
+            return selectors.query_answer(tenant=tenant, data={"date_from": day, "date_to": day, **data})["result"]
+
+    with schema_context(tenant_a.schema_name):
+        cohort = Cohort.objects.create(name="early", kind=Cohort.STATIC)
+        CohortMember.objects.create(cohort=cohort, distinct_id="anon-1")
+    in_cohort = [{"type": "cohort", "op": "in", "value": cohort.pk}]
+    views = {"kind": "trends", "series": [{"event": "view", "math": "unique_persons"}, {"event": "view"}]}
+    assert [s["values"] for s in answer(tenant_a, {**views, "filters": in_cohort})["series"]] == [[1], [2]]
+    not_in = [{"type": "cohort", "op": "not_in", "value": cohort.pk}]
+    assert [s["values"] for s in answer(tenant_a, {**views, "filters": not_in})["series"]] == [[1], [1]]
+    path = {"kind": "paths", "start_event": "view", "steps": 3, "exclude_events": ["$identify"]}
+    assert answer(tenant_a, {**path, "filters": in_cohort})["links"] == [
+        {"source": "0_view", "target": "1_signup", "value": 1},
+        {"source": "1_signup", "target": "2_view", "value": 1},
+    ]
+    assert answer(tenant_a, path)["paths"] == 2
+    assert answer(tenant_b, path) == {"paths": 0, "nodes": [], "links": []}
+
+
+def test_a_rule_based_cohorts_members_count_a_clickhouse_tenants_events(tenant_a, on_clickhouse):
+    """"Viewed at least twice in the last 30 days": anon-1 viewed once, then (as user-1, the
+    same person) once more; anon-2 once. Only the merged person is in it, though PostgreSQL's
+    event table of the tenant holds none of these events."""
+    from apps.analytics.models import Cohort
+
+    _, raw = project_key(tenant_a)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "anon-1"}, {"event": "view", "distinct_id": "anon-2"}])
+    log_in_and_sign_up(tenant_a, raw)
+    send(tenant_a, raw, [{"event": "view", "distinct_id": "user-1"}])
+    write(tenant_a)
+    with schema_context(tenant_a.schema_name):
+        cohort = Cohort.objects.create(
+            name="twice", kind=Cohort.RULES, behaviours=[{"event": "view", "min_count": 2, "days": 30}]
+        )
+        members = list(selectors.cohort_persons(cohort=cohort))
+        assert [sorted(d.distinct_id for d in m.distinct_ids.all()) for m in members] == [["anon-1", "user-1"]]
+        assert pg_count(tenant_a) == 0
+
+
+def test_a_static_cohort_too_large_for_clickhouse_is_refused_in_words(tenant_a, engine, monkeypatch):
+    """Past STATIC_COHORT_MAX listed persons a ClickHouse query says why it cannot run (a 422
+    naming query.filters), rather than hang; PostgreSQL answers."""
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from apps.analytics.models import Cohort, CohortMember
+    from apps.analytics.queries.shapes import CohortRule, Filter, Range, Series, TrendsQuery
+    from apps.analytics.stores import chqueries
+
+    from .querydata import TZ, event_at, loaded
+
+    monkeypatch.setattr(chqueries, "STATIC_COHORT_MAX", 1)
+    at = datetime(2026, 3, 5, 15, tzinfo=UTC)
+    events = [event_at(1, "view", "d0", at), event_at(2, "view", "d1", at)]
+    with schema_context(tenant_a.schema_name), loaded(events, {"d0": (0, {}), "d1": (1, {})}, engine):
+        cohort = Cohort.objects.create(name="two", kind=Cohort.STATIC)
+        CohortMember.objects.bulk_create([CohortMember(cohort=cohort, distinct_id=d) for d in ("d0", "d1")])
+        f = Filter("cohort", "", "in", cohort.pk, cohort=CohortRule(id=cohort.pk, static=True))
+        query = TrendsQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), series=(Series("view"),), filters=(f,))
+        if engine.name == "postgres":
+            assert engine.trends(query, tz=TZ)["series"][0]["values"] == [2]
+            return
+        with pytest.raises(ValidationError) as refused:
+            engine.trends(query, tz=TZ)
+        assert "more than 1 persons" in refused.value.message_dict["query.filters"][0]

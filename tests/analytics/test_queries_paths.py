@@ -7,7 +7,6 @@ from django_tenants.utils import schema_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.analytics.queries.paths import paths
 from apps.analytics.queries.shapes import PathsQuery, Range
 
 from . import reference
@@ -38,12 +37,12 @@ def queries(draw):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event_list=events(max_size=40), person_map=persons(), query=queries())
-def test_paths_match_the_reference(tenant_a, event_list, person_map, query):
-    with schema_context(tenant_a.schema_name), loaded(event_list, person_map):
-        assert paths(query, tz=TZ) == reference.paths(query, event_list, person_map, TZ)
+def test_paths_match_the_reference(tenant_a, engine, event_list, person_map, query):
+    with schema_context(tenant_a.schema_name), loaded(event_list, person_map, engine):
+        assert engine.paths(query, tz=TZ) == reference.paths(query, event_list, person_map, TZ)
 
 
-def test_a_path_follows_a_person_across_merged_ids_and_stops_at_the_session_gap(tenant_a):
+def test_a_path_follows_a_person_across_merged_ids_and_stops_at_the_session_gap(tenant_a, engine):
     """anon-1 views, then (as user-1, the same person) signs up 10 minutes later, then pays an
     hour later: with a 30-minute session, the path is view → signup; pay is another session."""
     at = datetime(2026, 3, 5, 15, tzinfo=UTC)
@@ -55,8 +54,8 @@ def test_a_path_follows_a_person_across_merged_ids_and_stops_at_the_session_gap(
     ]
     person_map = {"anon-1": (0, {}), "user-1": (0, {}), "anon-2": (1, {})}
     query = PathsQuery(range=Range(date(2026, 3, 5), date(2026, 3, 5)), start_event="view", steps=3)
-    with schema_context(tenant_a.schema_name), loaded(events_, person_map):
-        assert paths(query, tz=TZ) == {
+    with schema_context(tenant_a.schema_name), loaded(events_, person_map, engine):
+        assert engine.paths(query, tz=TZ) == {
             "paths": 2,
             "nodes": [
                 {"id": "0_view", "step": 0, "event": "view", "count": 2},
@@ -65,7 +64,7 @@ def test_a_path_follows_a_person_across_merged_ids_and_stops_at_the_session_gap(
             "links": [{"source": "0_view", "target": "1_signup", "value": 1}],
         }
         before_pay = PathsQuery(range=query.range, end_event="pay", steps=3, session_seconds=7200)
-        assert paths(before_pay, tz=TZ)["links"] == [
+        assert engine.paths(before_pay, tz=TZ)["links"] == [
             {"source": "-2_view", "target": "-1_signup", "value": 1},
             {"source": "-1_signup", "target": "0_pay", "value": 1},
         ]

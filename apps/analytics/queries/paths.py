@@ -113,8 +113,10 @@ def _id(node: tuple[int, str]) -> str:
     return f"{node[0]}_{node[1]}"
 
 
-def paths(query: PathsQuery, *, tz: ZoneInfo) -> dict:
+def paths(query: PathsQuery, *, tz: ZoneInfo, counted=None) -> dict:
     """{"paths": sessions with the anchor, "nodes": [{"id", "step", "event", "count"}],
-    "links": [{"source", "target", "value"}]}."""
+    "links": [{"source", "target", "value"}]}; `counted` fetches the paths (default:
+    paths_counted, the PostgreSQL SQL; the ClickHouse store passes its own)."""
     backwards = query.start_event is None
-    return graph(paths_counted(query, tz=tz), steps=query.steps, limit=query.limit, backwards=backwards)
+    rows = (counted or paths_counted)(query, tz=tz)
+    return graph(rows, steps=query.steps, limit=query.limit, backwards=backwards)

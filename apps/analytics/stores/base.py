@@ -16,9 +16,6 @@ from zoneinfo import ZoneInfo
 
 from ..queries.shapes import FunnelQuery, LifecycleQuery, PathsQuery, RetentionQuery, StickinessQuery, TrendsQuery
 
-# What a store cannot answer yet says so in words (a 422 naming the field), never a wrong answer.
-NOT_YET = "{what} are not available yet for organisations whose events are kept in ClickHouse."
-
 POSTGRES = "postgres"
 CLICKHOUSE = "clickhouse"
 NAMES = (POSTGRES, CLICKHOUSE)

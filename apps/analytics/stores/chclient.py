@@ -137,13 +137,21 @@ _ESCAPED = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 def param_text(value) -> str:
     """A parameter's value as chDB reads it: texts in ClickHouse's escaped form (a backslash,
-    tab or newline written as \\, \t, \n), lists of texts as an array of quoted literals,
+    tab or newline written as \\, \t, \n), lists as arrays (texts quoted, numbers as written),
     numbers as written. (clickhouse-connect does the same for a server.)"""
     if isinstance(value, list):
-        return "[" + ", ".join("'" + v.translate(_ESCAPED).replace("'", "\\'") + "'" for v in value) + "]"
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, str):
         return value.translate(_ESCAPED)
     return str(value)
+
+
+def _literal(value) -> str:
+    if isinstance(value, str):
+        return "'" + value.translate(_ESCAPED).replace("'", "\\'") + "'"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"An array parameter holds texts or numbers, not {type(value).__name__}.")
+    return repr(value)
 
 
 def _token(token: str) -> str:

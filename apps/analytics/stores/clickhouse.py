@@ -17,16 +17,16 @@ import re
 import time
 
 import orjson
-from django.core.exceptions import ValidationError
 from django.db import connection
 
 from .. import storage
 from ..queries.activity import lifecycle, stickiness
 from ..queries.funnels import funnel
+from ..queries.paths import paths
 from ..queries.retention import retention
 from ..queries.trends import trends
 from . import chqueries
-from .base import CLICKHOUSE, NOT_YET
+from .base import CLICKHOUSE
 from .chclient import client
 
 EVENT_COLUMNS = ["timestamp", "uuid", "event", "distinct_id", "properties", "received_at"]
@@ -184,5 +184,10 @@ class ClickHouseStore:
     def lifecycle(self, query, *, tz) -> dict:
         return lifecycle(query, tz=tz, status_rows=chqueries.Activity(self.db).lifecycle_rows)
 
+    def cohort_person_ids(self, rule) -> list[int]:
+        """The persons in a cohort (a CohortRule) now, its behaviours counted on these events."""
+        self.ensure()
+        return chqueries.cohort_members(self.db, rule)
+
     def paths(self, query, *, tz) -> dict:
-        raise ValidationError({"query.kind": [NOT_YET.format(what="Paths")]})
+        return paths(query, tz=tz, counted=chqueries.Paths(self.db).counted)
