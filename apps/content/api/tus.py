@@ -1,0 +1,199 @@
+"""/api/v1/content/uploads/: resumable uploads with the tus 1.0 protocol (apps.content.tus).
+
+Extensions: creation, creation-with-upload, termination, expiration, checksum (sha256, sha1,
+md5). Errors are application/problem+json with the reason in words, with tus's own statuses
+(409 wrong offset, 412 wrong Tus-Resumable, 413 too large, 415 wrong Content-Type, 460 checksum
+mismatch). When the last byte is in, the response carries `Hub-Document` (the document's id) and
+`Hub-Document-Url` (its API address); so does HEAD on the finished upload until it expires.
+"""
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.http import http_date
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.response import Response
+
+from apps.core.api.exceptions import problem_response
+from apps.core.api.views import HubAPIView
+
+from .. import services, storage, tus
+from ..models import Upload
+from .views import ContentAPI
+
+VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+OFFSET_TYPE = "application/offset+octet-stream"
+_TUS = {204: OpenApiResponse(description="Done; the tus headers say where the upload stands.")}
+
+
+def _problem(status: int, detail: str, code: str, **extra) -> Response:
+    return problem_response(status, detail, code, **extra)
+
+
+class TusMixin(ContentAPI):
+    problem_statuses = (409, 412, 413, 415, 422)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._tus_error = None
+        if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != VERSION:
+            self._tus_error = _problem(
+                412, f"Send the header Tus-Resumable: {VERSION} (the tus protocol version this server speaks).",
+                "tus_version",
+            )  # fmt: skip
+
+    def dispatch(self, request, *args, **kwargs):
+        self.tus_extra = {}
+        return super().dispatch(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Tus-Resumable"] = VERSION
+        if response.status_code == 412:
+            response["Tus-Version"] = VERSION
+        if response.status_code < 400:  # a refused request leaves no upload to point at
+            for name, value in getattr(self, "tus_extra", {}).items():
+                response[name] = value
+        return response
+
+    def _checked(self, handler):
+        return self._tus_error or handler()
+
+    def _length_or_problem(self, request):
+        value = request.headers.get("Upload-Length", "")
+        if not value.isdigit() or len(value) > 18:
+            error = {"field": "Upload-Length", "message": "A whole number of bytes.", "code": "invalid"}
+            detail = "Send Upload-Length: the file's size in bytes (deferred lengths are not supported)."
+            return None, _problem(400, detail, "invalid", errors=[error])
+        return int(value), None
+
+    def _append(self, request, upload: Upload, *, creating: bool = False):
+        """The request's body appended to `upload` (PATCH, or POST with creation-with-upload)."""
+        if request.content_type.split(";")[0].strip() != OFFSET_TYPE:
+            return _problem(415, f"Send the bytes as Content-Type: {OFFSET_TYPE}.", "unsupported_media_type")
+        offset = request.headers.get("Upload-Offset", "0" if creating else "")
+        if not offset.isdigit():
+            return _problem(400, "Send Upload-Offset: where these bytes start.", "invalid")
+        try:
+            checksum = tus.checksum_parse(request.headers.get("Upload-Checksum"))
+        except ValueError as exc:
+            return _problem(400, str(exc), "checksum_algorithm")
+        try:
+            upload = tus.upload_append(
+                tenant=request.tenant, actor=request.user, upload=upload, offset=int(offset),
+                stream=request._request, checksum=checksum,
+            )  # fmt: skip
+        except tus.OffsetMismatch as exc:
+            return _problem(409, str(exc), "offset_mismatch")
+        except tus.ChecksumMismatch as exc:
+            return _problem(460, str(exc), "checksum_mismatch")
+        except services.DocumentLocked as exc:
+            return _problem(409, str(exc), "locked")
+        self.tus_extra.update(_state_headers(request, upload))
+        return None
+
+    def _upload_or_404(self, request, upload_id):
+        try:
+            return tus.upload_get(tenant=request.tenant, actor=request.user, upload_id=upload_id), None
+        except (Upload.DoesNotExist, ValidationError):
+            return None, _problem(
+                404, "No such upload: it finished long ago, expired, or is someone else's.", "not_found"
+            )
+
+
+def _state_headers(request, upload: Upload) -> dict:
+    headers = {
+        "Upload-Offset": str(upload.offset),
+        "Upload-Length": str(upload.length),
+        "Upload-Expires": http_date(upload.expires_at.timestamp()),
+        "Cache-Control": "no-store",
+    }
+    if upload.metadata:
+        headers["Upload-Metadata"] = upload.metadata
+    if upload.result_id is not None:
+        headers["Hub-Document"] = str(upload.result_id)
+        headers["Hub-Document-Url"] = request.build_absolute_uri(
+            reverse("api:content-document-detail", kwargs={"version": "v1", "pk": upload.result_id})
+        )
+    return headers
+
+
+def _options_headers(request) -> dict:
+    return {
+        "Tus-Version": VERSION,
+        "Tus-Extension": EXTENSIONS,
+        "Tus-Max-Size": str(storage.limits(request.tenant)["max_file_bytes"]),
+        "Tus-Checksum-Algorithm": ",".join(tus.CHECKSUMS),
+    }
+
+
+class UploadCreateView(TusMixin, HubAPIView):
+    @extend_schema(
+        summary="Start a resumable upload (tus creation; a body with it is its first bytes)",
+        request=None, responses={201: OpenApiResponse(description="Created: Location names the upload.")},
+    )  # fmt: skip
+    def post(self, request, *args, **kwargs):
+        return self._checked(lambda: self._create(request))
+
+    def _create(self, request):
+        length, problem = self._length_or_problem(request)
+        if problem:
+            return problem
+        try:
+            upload = tus.upload_create(
+                tenant=request.tenant, actor=request.user, length=length,
+                metadata_header=request.headers.get("Upload-Metadata", ""),
+            )  # fmt: skip
+        except tus.TooLarge as exc:
+            return _problem(413, str(exc), "too_large")
+        self.tus_extra["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{upload.pk}")
+        self.tus_extra.update(_state_headers(request, upload))
+        if request.content_type.split(";")[0].strip() == OFFSET_TYPE:
+            problem = self._append(request, upload, creating=True)
+            if problem is not None:
+                return problem
+        return Response(status=201)
+
+    @extend_schema(summary="What this tus server supports (versions, extensions, largest file)", responses=_TUS)
+    def options(self, request, *args, **kwargs):
+        self.tus_extra.update(_options_headers(request))
+        return Response(status=204)
+
+
+class UploadView(TusMixin, HubAPIView):
+    options = UploadCreateView.options
+
+    @extend_schema(summary="Where an upload stands (Upload-Offset; Hub-Document once finished)", responses=_TUS)
+    def head(self, request, upload_id=None, **kwargs):
+        def run():
+            upload, problem = self._upload_or_404(request, upload_id)
+            if problem:
+                return problem
+            self.tus_extra.update(_state_headers(request, upload))
+            return Response(status=200)
+
+        return self._checked(run)
+
+    def get(self, request, *args, **kwargs):  # HEAD is routed through GET's permission; tus has no GET
+        return _problem(405, "Use HEAD to see where an upload stands.", "method_not_allowed")
+
+    @extend_schema(summary="Send the next bytes of an upload at Upload-Offset", request=None, responses=_TUS)
+    def patch(self, request, upload_id=None, **kwargs):
+        def run():
+            upload, problem = self._upload_or_404(request, upload_id)
+            if problem:
+                return problem
+            return self._append(request, upload) or Response(status=204)
+
+        return self._checked(run)
+
+    @extend_schema(summary="Abandon an upload and delete its bytes so far (tus termination)", responses=_TUS)
+    def delete(self, request, upload_id=None, **kwargs):
+        def run():
+            upload, problem = self._upload_or_404(request, upload_id)
+            if problem:
+                return problem
+            tus.upload_delete(tenant=request.tenant, upload=upload)
+            return Response(status=204)
+
+        return self._checked(run)
