@@ -26,6 +26,7 @@ from bench.analytics_paths import paths_ms  # noqa: E402
 from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.content import upload_mb_per_s  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
@@ -75,6 +76,9 @@ BENCHMARKS = {
     # The same queries on the ClickHouse store (chDB), 10 million events made once and kept on
     # disk: trend_10m_ch_ms, uniques_10m_ch_ms, funnel_10m_ch_ms, retention_10m_ch_ms.
     "analytics_clickhouse": analytics_clickhouse,
+    # Content: one 1 GB file through the tus endpoint to the local store (also upload_size_mb and
+    # upload_patch_mb_per_s, the bytes received before the last PATCH).
+    "upload_mb_per_s": upload_mb_per_s,
 }
 
 

@@ -174,9 +174,6 @@ class UploadView(TusMixin, HubAPIView):
 
         return self._checked(run)
 
-    def get(self, request, *args, **kwargs):  # HEAD is routed through GET's permission; tus has no GET
-        return _problem(405, "Use HEAD to see where an upload stands.", "method_not_allowed")
-
     @extend_schema(summary="Send the next bytes of an upload at Upload-Offset", request=None, responses=_TUS)
     def patch(self, request, upload_id=None, **kwargs):
         def run():
