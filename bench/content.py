@@ -17,7 +17,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from bench.common import ROOT, asgi_server, log, report
+from bench.common import ROOT, asgi_server, fresh_tenant, log, report
 
 SLUG = "bench-upload"
 MB = 2**20
@@ -33,14 +33,8 @@ def upload_tenant():
 
     from apps.api.services import api_key_create
     from apps.identity.models import Membership, User
-    from apps.tenancy.models import Tenant
-    from apps.tenancy.services import tenant_create, tenant_delete
 
-    old = Tenant.objects.filter(slug=SLUG).first()
-    if old is not None:
-        tenant_delete(tenant=old)
-    tenant = tenant_create(name="Bench Upload", slug=SLUG, plan="enterprise")
-    try:
+    with fresh_tenant(SLUG, "Bench Upload") as tenant:
         email = "owner@bench-upload.example.com"
         user = User.objects.filter(email=email).first() or User.objects.create_user(email=email, password=None)
         owner = Membership.objects.create(user=user, tenant=tenant, role="owner")
@@ -48,8 +42,6 @@ def upload_tenant():
         with schema_context(tenant.schema_name):
             _, raw = api_key_create(actor=owner, name="bench", scopes=["content:write"])
         yield tenant, raw
-    finally:
-        tenant_delete(tenant=tenant)
 
 
 def _random_file(size: int) -> str:
