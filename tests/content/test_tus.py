@@ -21,7 +21,7 @@ from apps.content.models import Document, Upload
 from apps.identity.models import Membership
 from apps.tenancy.models import Tenant
 from tests.api.conftest import make_key
-from tests.conftest import subprocess_env
+from tests.conftest import client_for, subprocess_env
 from tests.factories import MembershipFactory
 from tests.processes import free_port, uvicorn
 
@@ -294,3 +294,31 @@ def test_stale_uploads_expire_with_their_bytes(tenant_a, owner_a):
     assert not part.exists()
     with schema_context(tenant_a.schema_name):
         assert not Upload.objects.filter(pk=upload.pk).exists()
+
+
+def test_an_upload_resumes_on_another_server_process(live, tmp_path, db):
+    """Nothing of an upload lives in the server's memory: a second process (as after a restart)
+    takes it up at the offset the first one stored."""
+    content = b"line of text\n" * 30_000
+    path = tmp_path / "restart.txt"
+    path.write_bytes(content)
+    first = Uploader(str(path), client=client(live), chunk_size=100_000, metadata={"filename": "restart.txt"})
+    first.upload(stop_at=200_000)
+    port = free_port()
+    env = subprocess_env(HUB_BASE_DOMAIN=f"localhost:{live['port']}", DJANGO_ALLOWED_HOSTS="localhost,.localhost")
+    with uvicorn(port, env):
+        moved = first.url.replace(f":{live['port']}/", f":{port}/")
+        again = Uploader(str(path), url=moved, client=client(live), chunk_size=100_000)
+        assert again.offset == 200_000
+        again.upload()
+        state = requests.head(moved, headers=headers(live))
+    assert state.headers["Upload-Offset"] == str(len(content)) and state.headers["Hub-Document"]
+
+
+def test_a_viewer_cannot_start_an_upload(tenant_a):
+    viewer = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="viewer").user)
+    answer = viewer.post(
+        "/api/v1/content/uploads/",
+        headers={"Tus-Resumable": "1.0.0", "Upload-Length": "5", "Upload-Metadata": "filename YS50eHQ="},
+    )
+    assert answer.status_code == 403 and answer.json()["detail"] == "Your role (viewer) does not allow this."
