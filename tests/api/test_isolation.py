@@ -47,6 +47,7 @@ OPERATIONS = operations()
 
 
 def _call(client, method, path):
+    path = path.replace("{number}", "1")  # a version's number (the first exists)
     body = BODIES.get(path.split("?")[0].replace("/revoke/", "/"), BODIES.get(path, {}))
     return client.generic(
         method, path, json.dumps(body) if method in ("POST", "PATCH", "PUT") else "", content_type="application/json"
@@ -101,7 +102,46 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_event_spine_objects(tenant_a, tenant_b))
     objects.update(_plugin_objects(tenant_a, tenant_b))
     objects.update(_analytics_objects(tenant_a, tenant_b))
+    objects.update(_content_objects(tenant_a, tenant_b, owner_a))
     return objects
+
+
+def _content_objects(tenant_a, tenant_b, owner_a):
+    """A folder, a document (with a version 1) and a trashed document of tenant A, ids unknown
+    to B; and a resumable upload (its ids are UUIDs)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from apps.content import services
+    from apps.content.models import Document, Folder, Upload
+
+    with schema_context(tenant_b.schema_name):
+        b_ids = set(Folder.objects.values_list("pk", flat=True)) | set(Document.objects.values_list("pk", flat=True))
+    made = {}
+    for kind in ("folders", "documents", "trash"):
+        while True:
+            name = f"only in alpha {uuid.uuid4().hex[:8]}"
+            if kind == "folders":
+                row = services.folder_create(tenant=tenant_a, actor=owner_a, name=name)
+            else:
+                row = services.document_upload(
+                    tenant=tenant_a, actor=owner_a, fileobj=ContentFile(b"alpha"), name=f"{name}.txt"
+                )
+            if row.pk not in b_ids:
+                break
+        if kind == "trash":
+            services.document_trash(tenant=tenant_a, actor=owner_a, document=row)
+        made[f"/api/v1/content/{kind}/"] = row.pk
+    with schema_context(tenant_a.schema_name):
+        upload = Upload.objects.create(
+            id=uuid.uuid4(), created_by=owner_a, length=10, filename="a.txt",
+            expires_at=timezone.now() + timedelta(hours=1),
+        )  # fmt: skip
+    made["/api/v1/content/uploads/"] = str(upload.pk)
+    return made
 
 
 def _analytics_objects(tenant_a, tenant_b):
@@ -145,8 +185,10 @@ def _made_through_the_api(tenant_a, path):
     collection of `path`, or None when the collection has no such POST."""
     collection = path.split("{id}")[0]
     body_schema = (
-        SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {})
-    ).get("application/json", {}).get("schema", {})
+        (SCHEMA["paths"].get(collection, {}).get("post", {}).get("requestBody", {}).get("content", {}))
+        .get("application/json", {})
+        .get("schema", {})
+    )
     if "$ref" in body_schema:
         body_schema = SCHEMA["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     fields = body_schema.get("properties", {})

@@ -7,7 +7,8 @@ mismatch). When the last byte is in, the response carries `Hub-Document` (the do
 `Hub-Document-Url` (its API address); so does HEAD on the finished upload until it expires.
 """
 
-from django.core.exceptions import ValidationError
+import uuid
+
 from django.urls import reverse
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -92,10 +93,11 @@ class TusMixin(ContentAPI):
         self.tus_extra.update(_state_headers(request, upload))
         return None
 
-    def _upload_or_404(self, request, upload_id):
+    def _upload_or_404(self, request, upload_id: str):
         try:
+            upload_id = uuid.UUID(upload_id)
             return tus.upload_get(tenant=request.tenant, actor=request.user, upload_id=upload_id), None
-        except (Upload.DoesNotExist, ValidationError):
+        except (Upload.DoesNotExist, ValueError):
             return None, _problem(
                 404, "No such upload: it finished long ago, expired, or is someone else's.", "not_found"
             )
@@ -162,35 +164,30 @@ class UploadCreateView(TusMixin, HubAPIView):
 
 class UploadView(TusMixin, HubAPIView):
     options = UploadCreateView.options
+    queryset = Upload.objects.none()  # for the OpenAPI document: `id` is the upload's UUID
+
+    def _on_upload(self, request, upload_id: str, handler):
+        """`handler(upload)` on the caller's own upload: a 404 first for anyone else's (before
+        the protocol version is looked at, so nothing is told about another's address)."""
+        upload, problem = self._upload_or_404(request, upload_id)
+        return problem or self._tus_error or handler(upload)
 
     @extend_schema(summary="Where an upload stands (Upload-Offset; Hub-Document once finished)", responses=_TUS)
-    def head(self, request, upload_id=None, **kwargs):
-        def run():
-            upload, problem = self._upload_or_404(request, upload_id)
-            if problem:
-                return problem
+    def head(self, request, id=None, **kwargs):
+        def state(upload):
             self.tus_extra.update(_state_headers(request, upload))
             return Response(status=200)
 
-        return self._checked(run)
+        return self._on_upload(request, id, state)
 
     @extend_schema(summary="Send the next bytes of an upload at Upload-Offset", request=None, responses=_TUS)
-    def patch(self, request, upload_id=None, **kwargs):
-        def run():
-            upload, problem = self._upload_or_404(request, upload_id)
-            if problem:
-                return problem
-            return self._append(request, upload) or Response(status=204)
-
-        return self._checked(run)
+    def patch(self, request, id=None, **kwargs):
+        return self._on_upload(request, id, lambda upload: self._append(request, upload) or Response(status=204))
 
     @extend_schema(summary="Abandon an upload and delete its bytes so far (tus termination)", responses=_TUS)
-    def delete(self, request, upload_id=None, **kwargs):
-        def run():
-            upload, problem = self._upload_or_404(request, upload_id)
-            if problem:
-                return problem
+    def delete(self, request, id=None, **kwargs):
+        def terminate(upload):
             tus.upload_delete(tenant=request.tenant, upload=upload)
             return Response(status=204)
 
-        return self._checked(run)
+        return self._on_upload(request, id, terminate)

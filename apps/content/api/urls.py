@@ -12,6 +12,6 @@ router.register("trash", TrashViewSet, basename="content-trash")
 urlpatterns = [
     path("storage", StorageView.as_view(), name="content-storage"),
     path("uploads/", UploadCreateView.as_view(), name="content-uploads"),
-    path("uploads/<uuid:upload_id>", UploadView.as_view(), name="content-upload"),
+    path("uploads/<str:id>", UploadView.as_view(), name="content-upload"),
     *router.urls,
 ]
