@@ -104,7 +104,9 @@ def test_the_uploader_on_a_phone_in_the_dark_and_by_keyboard(office, live_hub, c
         log_in(page, live_hub, tenant, owner)
         page.goto(url(live_hub, tenant, f"/content/folders/{folder.pk}/"))
         pick = page.get_by_role("button", name="Choose files")
+        expect(pick).to_be_visible()  # shown by uploader.js once it has wired the zone
         pick.focus()
+        expect(pick).to_be_focused()
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Enter")
         assert chooser.value.is_multiple()
