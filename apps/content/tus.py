@@ -89,6 +89,13 @@ def upload_create(*, tenant, actor, length: int, metadata_header: str) -> Upload
     document_id = _id_or_error(meta.get("document") or meta.get("document_id"), "document")
     with schema_context(tenant.schema_name):
         used = Blob.objects.aggregate(total=Sum("size"))["total"] or 0
+        # Uploads under way hold their room too, so that ten at once cannot pass the quota together.
+        used += (
+            Upload.objects.filter(result_id__isnull=True, expires_at__gt=timezone.now()).aggregate(
+                total=Sum("length")
+            )["total"]
+            or 0
+        )
         if used + length > limits["quota_bytes"]:
             raise TooLarge(
                 f"Your organisation's storage is full: {filesizeformat(used)} of "

@@ -322,3 +322,14 @@ def test_a_viewer_cannot_start_an_upload(tenant_a):
         headers={"Tus-Resumable": "1.0.0", "Upload-Length": "5", "Upload-Metadata": "filename YS50eHQ="},
     )
     assert answer.status_code == 403 and answer.json()["detail"] == "Your role (viewer) does not allow this."
+
+
+def test_uploads_under_way_count_against_the_quota(tenant_a, owner_a, settings):
+    settings.HUB_CONTENT_LIMITS = {"free": {"max_file_bytes": 600, "quota_bytes": 1000}}
+    tus.upload_create(tenant=tenant_a, actor=owner_a, length=600, metadata_header="filename YS50eHQ=")
+    with pytest.raises(tus.TooLarge) as refused:
+        tus.upload_create(tenant=tenant_a, actor=owner_a, length=500, metadata_header="filename Yi50eHQ=")
+    assert "Your organisation's storage is full" in str(refused.value)
+    with schema_context(tenant_a.schema_name):
+        for upload in Upload.objects.all():
+            tus.upload_delete(tenant=tenant_a, upload=upload)

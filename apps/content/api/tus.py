@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import problem_response
+from apps.core.api.schema import ProblemSerializer
 from apps.core.api.views import HubAPIView
 
 from .. import services, storage, tus
@@ -24,6 +25,24 @@ from .views import ContentAPI
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OFFSET_TYPE = "application/offset+octet-stream"
+_PROBLEMS = {
+    400: "Upload-Offset is missing, or Upload-Checksum names an algorithm this server does not know.",
+    409: "Upload-Offset is not where the upload stands (or the document is checked out by someone else).",
+    412: "Tus-Resumable is missing or names a version other than 1.0.0.",
+    413: "The file is larger than the plan allows, or the storage left.",
+    415: "The bytes are not sent as application/offset+octet-stream.",
+    460: "Upload-Checksum does not match the chunk's bytes (they were not kept).",
+}
+
+
+def _responses(ok: dict, *codes: int) -> dict:
+    """`ok` and the tus refusals `codes` (problem+json, the reason in words)."""
+    return {
+        **ok,
+        **{(code, "application/problem+json"): OpenApiResponse(ProblemSerializer, _PROBLEMS[code]) for code in codes},
+    }
+
+
 _TUS = {204: OpenApiResponse(description="Done; the tus headers say where the upload stands.")}
 
 
@@ -132,8 +151,11 @@ def _options_headers(request) -> dict:
 class UploadCreateView(TusMixin, HubAPIView):
     @extend_schema(
         summary="Start a resumable upload (tus creation; a body with it is its first bytes)",
-        request=None, responses={201: OpenApiResponse(description="Created: Location names the upload.")},
-    )  # fmt: skip
+        request=None,
+        responses=_responses(
+            {201: OpenApiResponse(description="Created: Location names the upload.")}, 409, 412, 413, 415, 460
+        ),
+    )
     def post(self, request, *args, **kwargs):
         return self._checked(lambda: self._create(request))
 
@@ -180,11 +202,16 @@ class UploadView(TusMixin, HubAPIView):
 
         return self._on_upload(request, id, state)
 
-    @extend_schema(summary="Send the next bytes of an upload at Upload-Offset", request=None, responses=_TUS)
+    @extend_schema(
+        summary="Send the next bytes of an upload at Upload-Offset", request=None,
+        responses=_responses(_TUS, 400, 409, 412, 415, 460),
+    )  # fmt: skip
     def patch(self, request, id=None, **kwargs):
         return self._on_upload(request, id, lambda upload: self._append(request, upload) or Response(status=204))
 
-    @extend_schema(summary="Abandon an upload and delete its bytes so far (tus termination)", responses=_TUS)
+    @extend_schema(
+        summary="Abandon an upload and delete its bytes so far (tus termination)", responses=_responses(_TUS, 412)
+    )
     def delete(self, request, id=None, **kwargs):
         def terminate(upload):
             tus.upload_delete(tenant=request.tenant, upload=upload)
