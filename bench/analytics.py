@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import asgi_server, log, report
+from bench.common import asgi_server, fresh_tenant, log, report
 
 SLUG = "bench-analytics"
 SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", "20"))
@@ -36,19 +36,11 @@ def analytics_tenant():
     from django_tenants.utils import schema_context
 
     from apps.analytics.services import project_key_create
-    from apps.tenancy.models import Tenant
-    from apps.tenancy.services import tenant_create, tenant_delete
 
-    old = Tenant.objects.filter(slug=SLUG).first()
-    if old is not None:
-        tenant_delete(tenant=old)
-    tenant = tenant_create(name="Bench Analytics", slug=SLUG, plan="enterprise")
-    try:
+    with fresh_tenant(SLUG, "Bench Analytics") as tenant:
         with schema_context(tenant.schema_name):
             _, raw = project_key_create(tenant=tenant, actor=None, name="bench")
         yield tenant, raw
-    finally:
-        tenant_delete(tenant=tenant)
 
 
 def _body(key: str) -> bytes:

@@ -86,6 +86,22 @@ def asgi_server(settings_module: str, *, workers: int, ready_host: str, ready_pa
         stop(proc)
 
 
+@contextmanager
+def fresh_tenant(slug: str, name: str, plan: str = "enterprise"):
+    """A new tenant `slug` (one an interrupted run left behind is deleted first), deleted at the end."""
+    from apps.tenancy.models import Tenant
+    from apps.tenancy.services import tenant_create, tenant_delete
+
+    old = Tenant.objects.filter(slug=slug).first()
+    if old is not None:
+        tenant_delete(tenant=old)
+    tenant = tenant_create(name=name, slug=slug, plan=plan)
+    try:
+        yield tenant
+    finally:
+        tenant_delete(tenant=tenant)
+
+
 def median(values):
     return statistics.median(values)
 

@@ -28,6 +28,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
 from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
@@ -97,6 +98,9 @@ BENCHMARKS = {
     # Content's direct upload of one 128 MB file to moto (S3) and to the local file system
     # (also prints content_upload_local_mb_per_s).
     "content_upload_s3_mb_per_s": content_upload_s3_mb_per_s,
+    # Content: one 1 GB file through the tus endpoint to the local store (also upload_size_mb and
+    # upload_patch_mb_per_s, the bytes received before the last PATCH).
+    "upload_mb_per_s": upload_mb_per_s,
 }
 
 

@@ -56,7 +56,8 @@ class ContentConfig(HubAppConfig):
             SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
         )
         register_periodic_task(
-            PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0)
+            PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0),
+            PeriodicTask("content-uploads-expire", "apps.content.tasks.uploads_expire_all_tenants", 3600.0),
         )
         for model in (Folder, Document, Version, Tag):
             auditlog.register(model)

@@ -125,3 +125,29 @@ class ContentSettings(models.Model):
 
     def __str__(self):
         return "Files settings"
+
+
+class Upload(models.Model):
+    """A resumable (tus) upload in progress: its bytes so far sit in a file under the tenant's
+    prefix (apps.content.tus.part_path); `offset` is how many of them are safely written, so the
+    upload resumes from there after a server restart. On the last byte it becomes a document (or a
+    version of `document_id`) and `result_id` names that document."""
+
+    id = models.UUIDField(primary_key=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    filename = models.CharField(max_length=255)
+    folder_id = models.BigIntegerField(null=True, blank=True)
+    document_id = models.BigIntegerField(null=True, blank=True)  # add a version to this document
+    note = models.CharField(max_length=500, blank=True)
+    metadata = models.TextField(blank=True)  # the Upload-Metadata header as sent, echoed by HEAD
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    result_id = models.BigIntegerField(null=True, blank=True)  # the document, once complete
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="content_upload_expires")]
+
+    def __str__(self):
+        return f"{self.filename} ({self.offset}/{self.length})"

@@ -554,6 +554,8 @@ HUB_CONTENT_LIMITS = {
 }
 # Trashed folders and documents are purged after this many days.
 HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
+# A resumable (tus) upload not finished within this many hours of its last bytes is deleted.
+HUB_CONTENT_UPLOAD_EXPIRE_HOURS = env.int("HUB_CONTENT_UPLOAD_EXPIRE_HOURS", default=24)
 # A check-out (lock) lapses after this many hours without a check-in.
 HUB_CONTENT_LOCK_HOURS = env.int("HUB_CONTENT_LOCK_HOURS", default=8)
 # The platform's name where no organisation's applies: emails from the public site, the admin.

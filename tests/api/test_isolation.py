@@ -8,7 +8,6 @@ must say here how to find tenant A's object for it."""
 
 import json
 import re
-import secrets
 
 import pytest
 from auditlog.models import LogEntry
@@ -49,6 +48,7 @@ OPERATIONS = operations()
 
 
 def _call(client, method, path):
+    path = path.replace("{number}", "1")  # a version's number (the first exists)
     body = BODIES.get(path.split("?")[0].replace("/revoke/", "/"), BODIES.get(path, {}))
     path = re.sub(r"\{[a-z_]+\}", "1", path)  # a second parameter (a version's number): any will do
     return client.generic(
@@ -109,35 +109,41 @@ def a_objects(tenant_a, tenant_b, owner_a):
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
-    """A folder, a document and a trashed document of tenant A (apps.content), ids unknown to B."""
+    """A folder, a document (with a version 1) and a trashed document of tenant A, ids unknown
+    to B; and a resumable upload (its ids are UUIDs)."""
+    import uuid
+    from datetime import timedelta
+
     from django.core.files.base import ContentFile
+    from django.utils import timezone
 
     from apps.content import services
-    from apps.content.models import Document, Folder
+    from apps.content.models import Document, Folder, Upload
 
     with schema_context(tenant_b.schema_name):
-        b_folders = set(Folder.objects.values_list("pk", flat=True))
-        b_documents = set(Document.objects.values_list("pk", flat=True))
-    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="only in alpha")
-    while folder.pk in b_folders:
-        folder = services.folder_create(tenant=tenant_a, actor=owner_a, name=f"only in alpha {folder.pk}")
-
-    def upload(name):
-        made = None
-        while made is None or made.pk in b_documents:
-            file = ContentFile(b"a", name="a.txt")
-            made = services.document_upload(
-                tenant=tenant_a, actor=owner_a, fileobj=file, name=f"{name} {secrets.token_hex(3)}"
-            )
-        return made
-
-    document, trashed = upload("only in alpha.txt"), upload("trashed in alpha.txt")
-    services.document_trash(tenant=tenant_a, actor=owner_a, document=trashed)
-    return {
-        "/api/v1/content/folders/": folder.pk,
-        "/api/v1/content/documents/": document.pk,
-        "/api/v1/content/trash/": trashed.pk,
-    }
+        b_ids = set(Folder.objects.values_list("pk", flat=True)) | set(Document.objects.values_list("pk", flat=True))
+    made = {}
+    for kind in ("folders", "documents", "trash"):
+        while True:
+            name = f"only in alpha {uuid.uuid4().hex[:8]}"
+            if kind == "folders":
+                row = services.folder_create(tenant=tenant_a, actor=owner_a, name=name)
+            else:
+                row = services.document_upload(
+                    tenant=tenant_a, actor=owner_a, fileobj=ContentFile(b"alpha"), name=f"{name}.txt"
+                )
+            if row.pk not in b_ids:
+                break
+        if kind == "trash":
+            services.document_trash(tenant=tenant_a, actor=owner_a, document=row)
+        made[f"/api/v1/content/{kind}/"] = row.pk
+    with schema_context(tenant_a.schema_name):
+        upload = Upload.objects.create(
+            id=uuid.uuid4(), created_by=owner_a, length=10, filename="a.txt",
+            expires_at=timezone.now() + timedelta(hours=1),
+        )  # fmt: skip
+    made["/api/v1/content/uploads/"] = str(upload.pk)
+    return made
 
 
 def _analytics_objects(tenant_a, tenant_b):

@@ -82,7 +82,7 @@ def test_trash_asks_first_and_only_admins_delete_for_good(tenant_a, owner_a):
 def test_viewers_browse_and_download_but_cannot_upload(tenant_a, owner_a):
     document = services.document_upload(tenant=tenant_a, actor=owner_a, fileobj=text_file("read me"), name="a.txt")
     viewer = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="viewer").user)
-    assert "Upload a file" not in viewer.get("/content/").content.decode()
+    assert "Upload files" not in viewer.get("/content/").content.decode()
     assert viewer.get(f"/content/documents/{document.pk}/download/").status_code == 200
     assert viewer.post("/content/upload/", {"file": text_file("x")}).status_code == 403
 

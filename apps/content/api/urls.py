@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .tus import UploadCreateView, UploadView
 from .views import DocumentViewSet, FolderViewSet, StorageView, TrashViewSet
 
 router = SimpleRouter()
@@ -8,4 +9,9 @@ router.register("folders", FolderViewSet, basename="content-folder")
 router.register("documents", DocumentViewSet, basename="content-document")
 router.register("trash", TrashViewSet, basename="content-trash")
 
-urlpatterns = [path("storage", StorageView.as_view(), name="content-storage"), *router.urls]
+urlpatterns = [
+    path("storage", StorageView.as_view(), name="content-storage"),
+    path("uploads/", UploadCreateView.as_view(), name="content-uploads"),
+    path("uploads/<str:id>", UploadView.as_view(), name="content-upload"),
+    *router.urls,
+]
