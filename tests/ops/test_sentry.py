@@ -25,6 +25,10 @@ class FakeSentry(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
+        elif self.headers.get("Content-Encoding") == "br":  # the SDK's choice when brotli is installed
+            import brotli
+
+            body = brotli.decompress(body)
         self.received.append((self.path, body.decode(errors="replace")))
         self.send_response(200)
         self.end_headers()
