@@ -47,6 +47,7 @@ def granted(tenant_a):
             Event.objects.filter(distinct_id="bi-d1").delete()
             EventUuid.objects.filter(uuid=ROW[1]).delete()
             Person.objects.filter(pk__in=PersonDistinctId.objects.filter(distinct_id="bi-d1").values("person")).delete()
+            services.rollups_rebuild()  # the writer counted the event in the rollups too
 
     committed(clean)
 
