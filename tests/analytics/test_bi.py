@@ -26,6 +26,21 @@ def _owner_membership(tenant):
     return Membership.objects.get(tenant=tenant, role="owner")
 
 
+@pytest.fixture(autouse=True)
+def _no_bi_events_left(tenant_a):
+    """Granting and revoking are committed here (a role is outside any transaction): so are their
+    events; delete them after each test, so later tests find tenant A's outbox as it was."""
+    yield
+
+    def forget():
+        from apps.events.models import Event as DomainEvent
+
+        with schema_context(tenant_a.schema_name):
+            DomainEvent.objects.filter(type__startswith="analytics.bi_access_").delete()
+
+    committed(forget)
+
+
 @pytest.fixture
 def granted(tenant_a):
     """Tenant A's role, committed (a connection of its own must see it), one event; removed after."""

@@ -288,7 +288,7 @@ def test_rollups_of_events_stored_before_them_are_not_used_until_built(tenant_a)
         assert answer(query, TZ, STORE)["source"] == "raw"
         services.rollups_rebuild()
         assert not services.rollups_stale()
-        assert answer(query, ZoneInfo("UTC"))["result"]["series"][0]["values"] == [1]
+        assert answer(query, ZoneInfo("UTC"), STORE)["result"]["series"][0]["values"] == [1]
 
 
 def test_the_rebuild_command_shows_progress_and_names_an_unknown_tenant(tenant_a):
