@@ -74,7 +74,7 @@ class QueryRequestSerializer(serializers.Serializer):
 class QueryAnswerSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(KINDS))
     source = serializers.ChoiceField(
-        choices=["raw", "rollups"], help_text="Whether the answer came from the raw events or from rollups."
+        choices=["raw", "rollup"], help_text="Whether the answer came from the raw events or from the rollups."
     )
     cached = serializers.BooleanField(help_text="Whether the answer came from the cache (no new events since).")
     result = serializers.JSONField(help_text="The answer; its shape depends on the kind (see the docs).")
@@ -126,7 +126,8 @@ class CohortMembersSerializer(serializers.Serializer):
 
 class CohortMembersUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="A CSV file: distinct ids in the first column (a header distinct_id is skipped)."
+        allow_empty_file=True,  # the service says what is wrong with an empty file (a 422)
+        help_text="A CSV file: distinct ids in the first column (a header distinct_id is skipped).",
     )
 
 
