@@ -200,3 +200,30 @@ def broker_down():
     finally:
         app.conf.broker_url = saved
         app._after_fork()
+
+
+@pytest.fixture(scope="module")
+def session_tenants_left_as_found(django_db_blocker):
+    """What a module commits in the session tenants alpha and beta through live processes (a
+    worker, a live server: events, the notifications made of them, audit entries) is deleted after
+    the module, so the tests after it find those tenants as the session made them (a module that
+    published 30 events left 30 unread notifications in every later test's bell). Every module of
+    tests/e2e uses it; a module elsewhere that drives a live server asks for it with
+    `pytestmark = pytest.mark.usefixtures("session_tenants_left_as_found")`."""
+    from auditlog.models import LogEntry
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from apps.events.models import Event
+    from apps.notifications.models import Notification
+
+    started = timezone.now()
+    yield
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        return  # no test database was made (no database test collected): nothing to clean
+    with django_db_blocker.unblock():
+        for tenant in Tenant.objects.filter(slug__in=("alpha", "beta")):
+            with schema_context(tenant.schema_name):
+                Notification.objects.filter(created__gte=started).delete()
+                Event.objects.filter(occurred_at__gte=started).delete()
+                LogEntry.objects.filter(timestamp__gte=started).delete()

@@ -19,15 +19,21 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def photos(django_db_setup, django_db_blocker):
+    """A tenant of its own, made and deleted in a thread: an earlier browser module may have left
+    Playwright's event loop running in this one, where Django refuses queries."""
     slug = f"photos-{secrets.token_hex(3)}"
-    with django_db_blocker.unblock():
-        tenant, owner = organisation_provision(
+
+    def provision():
+        return organisation_provision(
             name="Photos Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
         )
+
+    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
+        tenant, owner = pool.submit(provision).result()
         try:
             yield tenant, owner
         finally:
-            tenant_delete(tenant=tenant)
+            pool.submit(tenant_delete, tenant=tenant).result()
 
 
 def kept(tenant, django_db_blocker) -> bool:

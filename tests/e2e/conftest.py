@@ -16,27 +16,8 @@ from tests.e2e.probe_urls import MARKER
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _session_tenants_left_as_found(django_db_blocker):
-    """What an end-to-end module commits in the session tenants alpha and beta through live
-    processes (events, the notifications a worker makes of them, audit entries) is deleted after
-    the module, so the tests after it find those tenants as the session made them (a module that
-    published 30 events left 30 unread notifications in every later test's bell)."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from apps.events.models import Event
-    from apps.notifications.models import Notification
-
-    started = timezone.now()
-    yield
-    if not connection.settings_dict["NAME"].startswith("test_"):
-        return  # no test database was made (no database test collected): nothing to clean
-    with django_db_blocker.unblock():
-        for tenant in Tenant.objects.filter(slug__in=("alpha", "beta")):
-            with schema_context(tenant.schema_name):
-                Notification.objects.filter(created__gte=started).delete()
-                Event.objects.filter(occurred_at__gte=started).delete()
-                LogEntry.objects.filter(timestamp__gte=started).delete()
+def _left_as_found(session_tenants_left_as_found):
+    """Every end-to-end module leaves the session tenants as it found them (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import uuid
 
 from django.urls import reverse
 from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
@@ -151,7 +152,7 @@ def _options_headers(request) -> dict:
 class UploadCreateView(TusMixin, HubAPIView):
     @extend_schema(
         summary="Start a resumable upload (tus creation; a body with it is its first bytes)",
-        request=None,
+        request={OFFSET_TYPE: OpenApiTypes.BINARY},
         responses=_responses(
             {201: OpenApiResponse(description="Created: Location names the upload.")}, 409, 412, 413, 415, 460
         ),
@@ -203,7 +204,7 @@ class UploadView(TusMixin, HubAPIView):
         return self._on_upload(request, id, state)
 
     @extend_schema(
-        summary="Send the next bytes of an upload at Upload-Offset", request=None,
+        summary="Send the next bytes of an upload at Upload-Offset", request={OFFSET_TYPE: OpenApiTypes.BINARY},
         responses=_responses(_TUS, 400, 409, 412, 415, 460),
     )  # fmt: skip
     def patch(self, request, id=None, **kwargs):
