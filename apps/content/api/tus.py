@@ -11,7 +11,6 @@ import uuid
 
 from django.urls import reverse
 from django.utils.http import http_date
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
@@ -152,7 +151,7 @@ def _options_headers(request) -> dict:
 class UploadCreateView(TusMixin, HubAPIView):
     @extend_schema(
         summary="Start a resumable upload (tus creation; a body with it is its first bytes)",
-        request={OFFSET_TYPE: OpenApiTypes.BINARY},
+        request=None,  # raw bytes (application/offset+octet-stream): no OpenAPI tool makes or reads them
         responses=_responses(
             {201: OpenApiResponse(description="Created: Location names the upload.")}, 409, 412, 413, 415, 460
         ),
@@ -204,7 +203,7 @@ class UploadView(TusMixin, HubAPIView):
         return self._on_upload(request, id, state)
 
     @extend_schema(
-        summary="Send the next bytes of an upload at Upload-Offset", request={OFFSET_TYPE: OpenApiTypes.BINARY},
+        summary="Send the next bytes of an upload at Upload-Offset", request=None,
         responses=_responses(_TUS, 400, 409, 412, 415, 460),
     )  # fmt: skip
     def patch(self, request, id=None, **kwargs):
