@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.tenancy.models import Tenant
+from apps.tenancy.selectors import task_to_every_tenant
 
 from . import services
 
@@ -24,19 +24,9 @@ def maintain_partitions() -> list[str]:
 @shared_task(ignore_result=True)
 def maintain_partitions_all_tenants() -> int:
     """Beat runs this in the public schema; it sends one partition upkeep per active tenant."""
-    return _to_every_tenant(maintain_partitions)
+    return task_to_every_tenant(maintain_partitions)
 
 
-def _to_every_tenant(task) -> int:
-    """Sends `task` once in each active tenant's schema; returns how many."""
-    schemas = list(
-        Tenant.objects.exclude(schema_name="public")
-        .filter(status=Tenant.Status.ACTIVE)
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        task.apply_async(headers={"_schema_name": schema})
-    return len(schemas)
 
 
 @shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
@@ -64,4 +54,4 @@ def send_scheduled_reports() -> int:
 @shared_task(ignore_result=True)
 def send_scheduled_reports_all_tenants() -> int:
     """Beat runs this in the public schema: each active tenant sends the reports it has due."""
-    return _to_every_tenant(send_scheduled_reports)
+    return task_to_every_tenant(send_scheduled_reports)

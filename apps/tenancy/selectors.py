@@ -33,3 +33,16 @@ def tenant_growth(*, weeks: int = 8) -> list[dict]:
     return [
         {"week": first + timedelta(weeks=i), "count": counts.get(first + timedelta(weeks=i), 0)} for i in range(weeks)
     ]
+
+
+def task_to_every_tenant(task) -> int:
+    """Sends the Celery `task` once in each active tenant's schema (beat's fan-out from the public
+    schema); returns how many."""
+    schemas = list(
+        Tenant.objects.exclude(schema_name="public")
+        .filter(status=Tenant.Status.ACTIVE)
+        .values_list("schema_name", flat=True)
+    )
+    for schema in schemas:
+        task.apply_async(headers={"_schema_name": schema})
+    return len(schemas)
