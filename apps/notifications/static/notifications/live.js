@@ -3,9 +3,10 @@
 // After a drop it reconnects with exponential backoff and asks for what it missed.
 //
 // Toasts: only for notifications newer than the newest one the server knew when it drew the page
-// (the bell's data-last-id), and each at most once in this browser: the highest id toasted is
-// kept in localStorage (checked and set under a Web Lock where there is one), so a reload or a
-// second tab does not toast it again.
+// (the bell's data-last-id), and each at most once in this browser. One tab toasts: the one
+// holding the Web Lock "hub-toaster" (the next tab takes it over when that one closes), since
+// localStorage alone reaches other tabs too late to stop two of them toasting the same id; the
+// highest id toasted is kept in localStorage so a reload does not toast it again.
 (function () {
   "use strict";
   var bell = document.querySelector("[data-live-bell]");
@@ -88,15 +89,21 @@
     if (window.hub) toastOnce(n);
   }
 
+  // Without Web Locks every tab toasts (still once per tab and page).
+  var toaster = !navigator.locks;
+  if (navigator.locks) {
+    navigator.locks.request("hub-toaster", function () {
+      toaster = true;
+      return new Promise(function () {});  // held until this page goes away
+    });
+  }
+
   function toastOnce(n) {
-    function check() {
-      if (n.id <= toasted()) return;  // this tab, another tab or an earlier page showed it
-      setToasted(n.id);
-      // The kit's toast (static/hub/hub.js): the same corner and look as every other message.
-      var toast = window.hub.toast(n.title, "info", openUrl(n) || undefined);
-      toast.setAttribute("data-toast-id", String(n.id));
-    }
-    if (navigator.locks) navigator.locks.request(TOASTED, check); else check();
+    if (!toaster || n.id <= toasted()) return;  // another tab toasts, or an earlier page showed it
+    setToasted(n.id);
+    // The kit's toast (static/hub/hub.js): the same corner and look as every other message.
+    var toast = window.hub.toast(n.title, "info", openUrl(n) || undefined);
+    toast.setAttribute("data-toast-id", String(n.id));
   }
 
   function activity(event) {
