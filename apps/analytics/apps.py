@@ -18,6 +18,8 @@ class AnalyticsConfig(HubAppConfig):
 
     def ready(self):
         from auditlog.registry import auditlog
+        from django.db.models.signals import pre_delete
+        from django_tenants.utils import get_tenant_model
 
         from apps.core.registry import (
             ApiScope,
@@ -39,10 +41,11 @@ class AnalyticsConfig(HubAppConfig):
             register_sweeper,
         )
 
-        from . import selectors, services, storage
+        from . import bi, selectors, services, storage
         from .events import EVENT_TYPES
         from .models import BiAccess, Cohort, Dashboard, DashboardTile, Insight, ScheduledReport
 
+        pre_delete.connect(bi.tenant_deleting, sender=get_tenant_model(), dispatch_uid="analytics_bi_role_drop")
         register_permission(
             Permission(
                 "analytics.keys.manage",

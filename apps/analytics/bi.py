@@ -132,20 +132,32 @@ def bi_access_revoke(*, tenant, actor) -> bool:
     access = bi_access()
     if access is None:
         return False
-    role = _q(access.role_name)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER ROLE {role} NOLOGIN")
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [access.role_name]
-            )
-            cursor.execute(f"DROP OWNED BY {role}")
-            cursor.execute(f"DROP ROLE {role}")
+        role_drop(access.role_name)
         access.delete()
         publish(
             "analytics.bi_access_revoked", {"role": access.role_name}, tenant=tenant, actor=getattr(actor, "user", None)
         )
     return True
+
+
+def role_drop(role: str) -> None:
+    """Ends the role's sessions and drops it with its rights (nothing when there is no such role)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            return
+        cursor.execute(f"ALTER ROLE {_q(role)} NOLOGIN")
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
+        cursor.execute(f"DROP OWNED BY {_q(role)}")
+        cursor.execute(f"DROP ROLE {_q(role)}")
+
+
+def tenant_deleting(sender, instance, **kwargs) -> None:
+    """A deleted tenant's BI role goes with its schema: roles are cluster-wide, so nothing else
+    would drop it (connected to the tenant model's pre_delete in AnalyticsConfig.ready)."""
+    if not instance.is_public:
+        role_drop(role_name(instance.schema_name))
 
 
 def connection_details(access: BiAccess) -> dict:

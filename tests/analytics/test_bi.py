@@ -149,6 +149,24 @@ def test_revoking_drops_the_role(tenant_a):
         _connect(role, "anything").close()
 
 
+def test_deleting_a_tenant_drops_its_role():
+    from apps.identity.services import organisation_provision
+    from apps.tenancy.services import tenant_delete
+
+    tenant, _ = organisation_provision(name="Leaving", slug="leaving", owner_email="leaving@example.com")
+    with schema_context(tenant.schema_name):
+        role = bi.bi_access_grant(tenant=tenant, actor=None)[0].role_name
+
+    def roles():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [role])
+            return cursor.fetchone()[0]
+
+    assert roles() == 1
+    tenant_delete(tenant=tenant)
+    assert roles() == 0  # roles are cluster-wide: nothing else would have dropped it
+
+
 def test_roles_of_two_tenants_differ(tenant_a, tenant_b):
     with schema_context(tenant_a.schema_name):
         a = bi.role_name()
