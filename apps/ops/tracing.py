@@ -3,7 +3,8 @@
 `setup()` runs from OpsConfig.ready() when HUB_TRACING_ENABLED is true (it is by default when an
 OTLP endpoint is set: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). It
 makes a tracer provider of this process (the SDK reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-OTEL_TRACES_SAMPLER and OTEL_BSP_* from the environment), exports by OTLP over HTTP in batches
+OTEL_TRACES_SAMPLER and OTEL_BSP_* from the environment; without OTEL_TRACES_SAMPLER it keeps
+HUB_TRACING_SAMPLE_RATIO of the traces, see `sampler()`), exports by OTLP over HTTP in batches
 from a background thread, and instruments:
 
 - requests: a server span per request in OpsMiddleware, continuing an incoming `traceparent`;
@@ -19,6 +20,7 @@ Tests pass their own exporter (an in-memory one) to `setup()` and call `shutdown
 """
 
 import logging
+import os
 
 from django.conf import settings
 from django.db.backends.signals import connection_created
@@ -43,7 +45,7 @@ def setup(*, exporter=None, service_name: str | None = None) -> None:
     resource = Resource.create(attributes)  # OTEL_SERVICE_NAME, else "unknown_service"
     if resource.attributes.get(SERVICE_NAME, "").startswith("unknown_service"):
         resource = resource.merge(Resource.create({SERVICE_NAME: settings.HUB_TRACING_SERVICE_NAME}))
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler())
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -62,6 +64,17 @@ def setup(*, exporter=None, service_name: str | None = None) -> None:
     if settings.HUB_TRACING_SQL:
         connection_created.connect(_install_sql_spans, dispatch_uid="hub-tracing-db")
     tracing.install(provider.get_tracer("apps.hub"))
+
+
+def sampler():
+    """The SDK's sampler when OTEL_TRACES_SAMPLER is set (None: it reads the variable), else
+    parent-based at HUB_TRACING_SAMPLE_RATIO: a root span is kept that often, every other span
+    follows its parent's choice, so a trace is kept or dropped whole."""
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return None
+    return ParentBased(TraceIdRatioBased(settings.HUB_TRACING_SAMPLE_RATIO))
 
 
 def shutdown() -> None:

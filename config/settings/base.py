@@ -308,6 +308,11 @@ _OTLP_SET = bool(
 HUB_TRACING_ENABLED = env.bool("HUB_TRACING_ENABLED", default=_OTLP_SET) and not env.bool(
     "OTEL_SDK_DISABLED", default=False
 )
+# The share of traces kept when OTEL_TRACES_SAMPLER is not set: a request (or a task started
+# outside any trace) starts a kept trace this often, and everything it causes follows its choice
+# (parent-based). Every trace in development and tests; production keeps one in ten
+# (config/settings/production.py), since a recorded span costs about 75 µs of CPU.
+HUB_TRACING_SAMPLE_RATIO = env.float("HUB_TRACING_SAMPLE_RATIO", default=1.0)
 # The service name traces carry when OTEL_SERVICE_NAME is not set.
 HUB_TRACING_SERVICE_NAME = env("HUB_TRACING_SERVICE_NAME", default="hub")
 # Cached selectors (apps.core.caching; docs/operations/caching.md): off reads the database every time.

@@ -6,8 +6,9 @@ the outbox row's traceparent stays empty. (tests/e2e/test_tracing.py: across a r
 
 import pytest
 from django_tenants.utils import tenant_context
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, set_span_in_context
 
 from apps.core import tracing
 from apps.core.events import publish
@@ -127,3 +128,17 @@ def test_a_request_whose_caller_sampled_the_trace_out_records_nothing_but_keeps_
     assert spans() == {}  # neither the request's span nor its statements'
     [line] = [x for x in lines() if x["event"] == "request"]
     assert line["trace_id"] == TRACE  # the logs still name the caller's trace
+
+
+def test_without_a_sampler_variable_a_share_of_the_roots_is_kept_and_children_follow(settings, monkeypatch):
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    settings.HUB_TRACING_SAMPLE_RATIO = 0.1
+    tracer = TracerProvider(sampler=ops_tracing.sampler()).get_tracer("test")
+    roots = [tracer.start_span("root") for _ in range(2000)]
+    kept = [root for root in roots if root.is_recording()]
+    assert 100 < len(kept) < 300  # about one in ten (binomial: 200 ± 13)
+    for root in (kept[0], next(r for r in roots if not r.is_recording())):
+        child = tracer.start_span("child", context=set_span_in_context(root))
+        assert child.is_recording() == root.is_recording()  # a trace is kept or dropped whole
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    assert ops_tracing.sampler() is None  # the SDK reads the variable itself
