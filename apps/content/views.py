@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,11 +13,11 @@ from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
-from . import selectors, services, serving
-from .forms import ContentSettingsForm, FolderForm, RenameForm, UploadForm, VersionForm
+from . import diffs, metadata, selectors, services, serving, sharing
+from .forms import ContentSettingsForm, DetailsForm, FolderForm, RenameForm, UploadForm, VersionForm
 from .kinds import kind_label
 from .models import Document, Folder
-from .tables import DocumentsTable, FoldersTable, TrashTable, VersionsTable
+from .tables import DocumentsTable, FoldersTable, ShareLinksTable, TrashTable, VersionsTable
 
 
 def _folder(pk) -> Folder | None:
@@ -36,14 +36,24 @@ def _document(pk) -> Document:
         raise Http404 from None
 
 
+def _need_edit(request, folder: Folder | None) -> None:
+    """Editors of the folder only: the tenant role or a share of it (apps.content.sharing)."""
+    if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
+        raise PermissionDenied("You may look at this folder's files but not change them.")
+
+
 def _here(folder: Folder | None) -> str:
     return reverse("content:folder", args=[folder.pk]) if folder else reverse("content:index")
 
 
 def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
     folders = data_table(request, FoldersTable, selectors.folder_list(parent=folder), prefix="f-")
+    tag = request.GET.get("tag", "").strip()
+    listed = selectors.document_list(folder=folder)
+    if tag:
+        listed = listed.filter(tags__name__iexact=tag)
     documents = data_table(
-        request, DocumentsTable, selectors.document_list(folder=folder), prefix="d-",
+        request, DocumentsTable, listed, prefix="d-",
         empty_action=("Upload a file", "#upload"),
     )  # fmt: skip
     for table in (folders, documents):
@@ -54,11 +64,13 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
     context = {
         "folder": folder,
         "path": selectors.folder_path(folder),
+        "tag": tag,
+        "tags": selectors.tag_list(folder=folder),
         "folders": folders,
         "documents": documents,
         "folder_form": folder_form or FolderForm(),
         "upload_form": upload_form or UploadForm(),
-        "can_edit": request.membership.allows("content.edit"),
+        "can_edit": sharing.folder_access(membership=request.membership, folder=folder).can_edit,
         "can_manage": request.membership.allows("content.manage"),
         "usage": usage,
     }
@@ -71,9 +83,10 @@ def index(request, folder_id=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def folder_create(request, folder_id=None):
     parent = _folder(folder_id)
+    _need_edit(request, parent)
     form = FolderForm(request.POST)
     if form.is_valid():
         try:
@@ -89,9 +102,10 @@ def folder_create(request, folder_id=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def upload(request, folder_id=None):
     folder = _folder(folder_id)
+    _need_edit(request, folder)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -109,29 +123,49 @@ def upload(request, folder_id=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def folder_trash(request, folder_id):
     folder = _folder(folder_id)
+    _need_edit(request, folder)
     services.folder_trash(tenant=request.tenant, actor=request.user, folder=folder)
     messages.success(request, f"“{folder.name}” moved to the trash.")
     return redirect(_here(folder.parent))
 
 
-def _document_page(request, document, *, version_form=None, rename_form=None, status=200):
+def _document_page(
+    request, document, *, version_form=None, rename_form=None, link_form=None, details_form=None, status=200
+):
+    from .views_conversation import comments_context
+    from .views_sharing import link_form_for
+
     versions = data_table(request, VersionsTable, selectors.version_list(document=document))
-    if versions.response:
-        return versions.response
+    links = data_table(request, ShareLinksTable, sharing.share_link_list(document=document), prefix="l-")
+    for table in (versions, links):
+        if table.response:
+            return table.response
+    access = sharing.folder_access(membership=request.membership, folder=document.folder)
+    fields = metadata.metadata_fields(document)
+    if details_form is not None:
+        fields = details_form.metadata_rows
     context = {
         "document": document,
         "path": selectors.folder_path(document.folder),
         "kind": kind_label(document.current.blob.mime_type),
         "versions": versions,
+        "links": links,
+        "new_link": request.session.pop("content_new_link", ""),
         "version_form": version_form or VersionForm(),
         "rename_form": rename_form or RenameForm(initial={"name": document.name}),
-        "can_edit": request.membership.allows("content.edit"),
+        "link_form": link_form or link_form_for(document),
+        "details_form": details_form or DetailsForm(initial={"tags": ", ".join(t.name for t in document.tags.all())}),
+        "metadata_rows": [*fields, {"key": "", "type": "text", "value": ""}],
+        "metadata_types": metadata.TYPES,
+        "can_edit": access.can_edit,
         "can_manage": request.membership.allows("content.manage"),
         "locked_by_me": document.locked_by_id == request.user.pk,
         "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
+        "comparable": document.versions.count() > 1,
+        **comments_context(request, document=document),
     }
     return render(request, "content/document.html", context, status=status)
 
@@ -154,9 +188,10 @@ def download(request, pk, number=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def version_upload(request, pk):
     document = _document(pk)
+    _need_edit(request, document.folder)
     form = VersionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -178,9 +213,10 @@ def version_upload(request, pk):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def rename(request, pk):
     document = _document(pk)
+    _need_edit(request, document.folder)
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
@@ -196,12 +232,16 @@ def rename(request, pk):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def version_restore(request, pk, number):
     document = _document(pk)
+    _need_edit(request, document.folder)
     old = selectors.version_list(document=document).filter(number=number).first()
     if old is None:
         raise Http404
+    if old.blob_id == document.current.blob_id:
+        messages.info(request, f"Version {old.number} has the same bytes as the current version: nothing to restore.")
+        return redirect("content:document", pk=document.pk)
     try:
         version = services.document_version_restore(
             tenant=request.tenant, actor=request.user, document=document, version=old
@@ -214,9 +254,10 @@ def version_restore(request, pk, number):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def lock(request, pk):
     document = _document(pk)
+    _need_edit(request, document.folder)
     try:
         if request.POST.get("action") == "unlock":
             force = request.membership.allows("content.manage")
@@ -231,9 +272,10 @@ def lock(request, pk):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def document_trash(request, pk):
     document = _document(pk)
+    _need_edit(request, document.folder)
     services.document_trash(tenant=request.tenant, actor=request.user, document=document)
     messages.success(request, f"“{document.name}” moved to the trash.")
     return redirect(_here(document.folder))
@@ -289,3 +331,57 @@ def content_settings(request):
         messages.success(request, "Files settings saved.")
         return redirect("content:settings")
     return render(request, "content/settings.html", {"form": form})
+
+
+@tenant_member_required("content.view")
+def diff(request, pk):
+    """Two versions side by side (or unified): ?old=<n>&new=<n>&view=split|unified."""
+    document = _document(pk)
+    numbers = list(selectors.version_list(document=document).values_list("number", flat=True))
+    try:
+        new = int(request.GET.get("new") or numbers[0])
+        old = int(request.GET.get("old") or (numbers[1] if len(numbers) > 1 else numbers[0]))
+    except ValueError:
+        raise Http404 from None
+    versions = {v.number: v for v in selectors.version_list(document=document).filter(number__in=[old, new])}
+    if old not in versions or new not in versions:
+        raise Http404
+    view = "unified" if request.GET.get("view") == "unified" else "split"
+    context = {
+        "document": document, "path": selectors.folder_path(document.folder), "numbers": numbers,
+        "old": old, "new": new, "view": view, "diff": None, "problem": "",
+    }  # fmt: skip
+    try:
+        context["diff"] = diffs.version_diff(schema=connection.schema_name, old=versions[old], new=versions[new])
+    except diffs.NotText as exc:
+        context["problem"] = str(exc)
+    return render(request, "content/diff.html", context)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def details(request, pk):
+    """Tags and custom metadata fields (rows key_N / type_N / value_N)."""
+    document = _document(pk)
+    _need_edit(request, document.folder)
+    form = DetailsForm(request.POST)
+    rows = []
+    for index in range(metadata.MAX_FIELDS + 1):
+        if f"key_{index}" not in request.POST:
+            break
+        rows.append({k: request.POST.get(f"{k}_{index}", "") for k in ("key", "type", "value")})
+    form.metadata_rows = [r for r in rows if r["key"] or r["value"]]
+    if form.is_valid():
+        tags = [t for t in form.cleaned_data["tags"].split(",") if t.strip()]
+        try:
+            values, types = metadata.metadata_clean(rows)
+            services.document_update(
+                tenant=request.tenant, actor=request.user, document=document, tags=tags, metadata=values,
+                metadata_types=types,
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, _document(pk), details_form=form, status=400)

@@ -2,6 +2,8 @@ import io
 from pathlib import Path
 
 import pytest
+
+from tests.events.fixtures import eager_tasks, run_now  # noqa: F401
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 PDF = (

@@ -1,0 +1,187 @@
+"""Sharing pages: a document's download links, the public page a link opens (no log-in), and a
+folder's members."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.core.forms import apply_errors
+from apps.core.tables import data_table
+from apps.identity import lockout
+from apps.identity.audit import client_ip
+from apps.identity.decorators import tenant_member_required
+from apps.identity.selectors import member_list
+
+from . import selectors, serving, sharing
+from .forms import FolderShareForm, LinkPasswordForm, ShareLinkForm
+from .models import FolderShare, ShareLink
+from .tables import FolderSharesTable
+from .views import _document, _document_page, _folder, _need_edit
+
+
+def link_form_for(document, data=None) -> ShareLinkForm:
+    numbers = selectors.version_list(document=document).values_list("number", flat=True)
+    initial = {"expires_at": timezone.localtime(sharing.link_lifetime_default()).strftime("%Y-%m-%dT%H:%M")}
+    return ShareLinkForm(data, numbers=numbers, initial=initial)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_create(request, pk):
+    document = _document(pk)
+    _need_edit(request, document.folder)
+    form = link_form_for(document, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        version = None
+        if data["version"]:
+            version = selectors.version_list(document=document).filter(number=data["version"]).first()
+        try:
+            _, address = sharing.share_link_create(
+                tenant=request.tenant, actor=request.user, document=document, expires_at=data["expires_at"],
+                version=version, password=data["password"], max_downloads=data["max_downloads"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session["content_new_link"] = request.build_absolute_uri(address)
+            messages.success(request, "Link made: copy it now, it is shown only once.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, document, link_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_revoke(request, pk, link_id):
+    document = _document(pk)
+    _need_edit(request, document.folder)
+    try:
+        link = sharing.share_link_get(document=document, pk=link_id)
+    except ShareLink.DoesNotExist:
+        raise Http404 from None
+    sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)
+    messages.success(request, "The link is turned off: it no longer works.")
+    return redirect("content:document", pk=document.pk)
+
+
+# --- the public page ----------------------------------------------------------------------------
+
+
+def _public_link(request, signed):
+    if request.tenant is None or request.tenant.is_public:
+        raise Http404
+    link = sharing.share_link_from_address(schema=connection.schema_name, signed=signed)
+    if link is None:
+        raise Http404
+    return link
+
+
+def _unlocked(request, link) -> bool:
+    return not link.password or request.session.get(f"content_link_{link.pk}") == link.password[-16:]
+
+
+def _shared_page(request, link, *, form=None, problem="", status=200):
+    version = link.version or link.document.current
+    context = {
+        "link": link,
+        "version": version,
+        "problem": problem or sharing.share_link_problem(link),
+        "form": form or LinkPasswordForm(),
+        "unlocked": _unlocked(request, link),
+        "tenant": request.tenant,
+        "left": None if link.max_downloads is None else max(0, link.max_downloads - link.downloads),
+    }
+    if context["problem"] and status == 200:
+        status = 410
+    response = render(request, "content/shared_link.html", context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def shared_link(request, signed):
+    """The page a link opens, for anyone: the file's name and size, and its password form when set."""
+    link = _public_link(request, signed)
+    if request.method == "POST" and link.password and not sharing.share_link_problem(link):
+        form = LinkPasswordForm(request.POST)
+        if form.is_valid():
+            try:
+                right = sharing.share_link_password_check(
+                    link=link, password=form.cleaned_data["password"], ip=client_ip(request),
+                    schema=connection.schema_name,
+                )  # fmt: skip
+            except lockout.Locked as exc:
+                minutes = max(1, round(exc.seconds / 60))
+                form.add_error("password", f"Too many wrong passwords: try again in {minutes} minute(s).")
+                return _shared_page(request, link, form=form, status=429)
+            if right:
+                request.session[f"content_link_{link.pk}"] = link.password[-16:]
+                return redirect(request.path)
+            form.add_error("password", "That is not the password.")
+        return _shared_page(request, link, form=form, status=400)
+    return _shared_page(request, link)
+
+
+def shared_download(request, signed):
+    link = _public_link(request, signed)
+    if not _unlocked(request, link):
+        return redirect("content:shared_link", signed=signed)
+    try:
+        version = sharing.share_link_download(tenant=request.tenant, link=link)
+    except sharing.LinkUnavailable as exc:
+        return _shared_page(request, link, problem=str(exc), status=410)
+    return serving.version_response(request, schema=connection.schema_name, version=version)
+
+
+# --- folder shares ------------------------------------------------------------------------------
+
+
+def _members(request):
+    return [m.user for m in member_list(tenant=request.tenant).select_related("user")]
+
+
+@tenant_member_required("content.view")
+def folder_shares(request, folder_id):
+    folder = _folder(folder_id)
+    can_manage = request.membership.allows("content.manage")
+    form = FolderShareForm(request.POST or None, members=_members(request))
+    if request.method == "POST":
+        if not can_manage:
+            return render(request, "identity/forbidden.html", {"reason": "role"}, status=403)
+        if form.is_valid():
+            user = next(u for u in _members(request) if u.pk == form.cleaned_data["user"])
+            try:
+                sharing.folder_share(
+                    tenant=request.tenant, actor=request.user, folder=folder, user=user, role=form.cleaned_data["role"]
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"“{folder.name}” is shared with {user.get_full_name() or user.email}.")
+                return redirect("content:folder_shares", folder_id=folder.pk)
+    table = data_table(request, FolderSharesTable, sharing.folder_share_list(folder=folder))
+    if table.response:
+        return table.response
+    context = {
+        "folder": folder, "path": selectors.folder_path(folder), "table": table, "form": form,
+        "can_manage": can_manage,
+        "access": sharing.folder_access(membership=request.membership, folder=folder),
+    }  # fmt: skip
+    return render(request, "content/folder_shares.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@tenant_member_required("content.manage")
+def folder_unshare(request, folder_id, share_id):
+    folder = _folder(folder_id)
+    share = FolderShare.objects.select_related("user", "folder").filter(folder=folder, pk=share_id).first()
+    if share is None:
+        raise Http404
+    sharing.folder_unshare(tenant=request.tenant, actor=request.user, share=share)
+    messages.success(request, f"“{folder.name}” is no longer shared with {share.user.email}.")
+    return redirect("content:folder_shares", folder_id=folder.pk)
