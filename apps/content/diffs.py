@@ -75,7 +75,9 @@ def version_diff(*, schema: str, old: Version, new: Version, context: int = 3) -
         diff.rows.append(Row("skip"))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                diff.rows += [Row("same", i + 1, a[i], j + 1, b[j]) for i, j in zip(range(i1, i2), range(j1, j2))]
+                diff.rows += [
+                    Row("same", i + 1, a[i], j + 1, b[j]) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
                 continue
             left, right = list(range(i1, i2)), list(range(j1, j2))
             for k in range(max(len(left), len(right))):

@@ -84,6 +84,7 @@ def metadata_from_values(values: dict) -> tuple[dict, dict]:
 
 
 def metadata_fields(document) -> list[dict]:
-    """[{"key", "type", "value"}] of a document, in its order."""
+    """[{"key", "type", "value"}] of a document, by name (PostgreSQL's jsonb keeps no order)."""
     types = document.metadata_types or {}
-    return [{"key": k, "type": types.get(k, "text"), "value": v} for k, v in (document.metadata or {}).items()]
+    values = document.metadata or {}
+    return [{"key": k, "type": types.get(k, "text"), "value": values[k]} for k in sorted(values, key=str.lower)]

@@ -251,3 +251,6 @@ class CommentRevision(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"earlier text of comment {self.comment_id}"

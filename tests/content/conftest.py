@@ -2,9 +2,9 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.events.fixtures import eager_tasks, run_now  # noqa: F401
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"

@@ -35,7 +35,9 @@ def test_a_mention_notifies_the_member_in_app_and_by_email(tenant_a, owner_a, pl
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
-def test_members_of_another_tenant_and_strangers_are_never_mentioned(tenant_a, tenant_b, owner_a, owner_b, plan, run_now):
+def test_members_of_another_tenant_and_strangers_are_never_mentioned(
+    tenant_a, tenant_b, owner_a, owner_b, plan, run_now
+):
     body = f"@{owner_b.email} and @nobody@example.com look"
     comment = run_now(lambda: comments.comment_add(tenant=tenant_a, actor=owner_a, body=body, document=plan))
     with tenant_context(tenant_a):
@@ -76,7 +78,10 @@ def test_only_the_author_edits_and_the_history_keeps_the_old_text(tenant_a, owne
     assert "Totl is 42" in history and "Total is 42" in history
     with tenant_context(tenant_a):
         assert Notification.objects.filter(user=jane, event_type="content.member_mentioned").count() == 1
-    assert client_for(tenant_a, jane).post(f"/content/comments/{comment.pk}/edit/", {"body": "mine now"}).status_code == 403
+    assert (
+        client_for(tenant_a, jane).post(f"/content/comments/{comment.pk}/edit/", {"body": "mine now"}).status_code
+        == 403
+    )
     with pytest.raises(PermissionDenied), tenant_context(tenant_a):
         comments.comment_edit(tenant=tenant_a, actor=jane, comment=comment, body="x")
 

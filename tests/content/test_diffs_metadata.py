@@ -74,7 +74,7 @@ def test_tags_and_typed_fields_are_edited_on_the_page_and_the_folder_filters_by_
     assert bad.status_code == 400 and "“due” is a date (YYYY-MM-DD): “next week” is not one." in bad.content.decode()
     listed = client.get("/content/?tag=finance").content.decode()
     assert "invoice.txt" in listed and other.name not in listed
-    assert 'tagged “finance”' in listed
+    assert "tagged “finance”" in listed
 
 
 def test_viewers_and_tenant_b_cannot_change_details(tenant_a, tenant_b, owner_a, owner_b):
@@ -82,8 +82,14 @@ def test_viewers_and_tenant_b_cannot_change_details(tenant_a, tenant_b, owner_a,
 
     document = _versions(tenant_a, owner_a, "x", name="a.txt")
     viewer = MembershipFactory(tenant=tenant_a, role="viewer").user
-    assert client_for(tenant_a, viewer).post(f"/content/documents/{document.pk}/details/", {"tags": "x"}).status_code == 403
-    assert client_for(tenant_b, owner_b).post(f"/content/documents/{document.pk}/details/", {"tags": "x"}).status_code == 404
+    assert (
+        client_for(tenant_a, viewer).post(f"/content/documents/{document.pk}/details/", {"tags": "x"}).status_code
+        == 403
+    )
+    assert (
+        client_for(tenant_b, owner_b).post(f"/content/documents/{document.pk}/details/", {"tags": "x"}).status_code
+        == 404
+    )
 
 
 def test_personal_data_is_exported_and_erased(tenant_a, owner_a):
