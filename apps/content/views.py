@@ -2,11 +2,12 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
@@ -14,32 +15,12 @@ from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
 from . import diffs, metadata, selectors, services, serving, sharing
-from .forms import ContentSettingsForm, DetailsForm, FolderForm, RenameForm, UploadForm, VersionForm
+from .forms import ContentSettingsForm, DetailsForm, FolderForm, RenameForm, ShareLinkForm, UploadForm, VersionForm
 from .kinds import kind_label
-from .models import Document, Folder
+from .lookups import document_or_404, folder_or_404, need_edit
+from .models import Document, Folder, ShareLink
 from .tables import DocumentsTable, FoldersTable, ShareLinksTable, TrashTable, VersionsTable
-
-
-def _folder(pk) -> Folder | None:
-    if pk is None:
-        return None
-    try:
-        return selectors.folder_get(pk=pk)
-    except Folder.DoesNotExist:
-        raise Http404 from None
-
-
-def _document(pk) -> Document:
-    try:
-        return selectors.document_get(pk=pk)
-    except Document.DoesNotExist:
-        raise Http404 from None
-
-
-def _need_edit(request, folder: Folder | None) -> None:
-    """Editors of the folder only: the tenant role or a share of it (apps.content.sharing)."""
-    if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
-        raise PermissionDenied("You may look at this folder's files but not change them.")
+from .views_conversation import comments_context
 
 
 def _here(folder: Folder | None) -> str:
@@ -79,14 +60,14 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
 
 @tenant_member_required("content.view")
 def index(request, folder_id=None):
-    return _browse(request, _folder(folder_id))
+    return _browse(request, folder_or_404(folder_id))
 
 
 @require_POST
 @tenant_member_required("content.view")
 def folder_create(request, folder_id=None):
-    parent = _folder(folder_id)
-    _need_edit(request, parent)
+    parent = folder_or_404(folder_id)
+    need_edit(request, parent)
     form = FolderForm(request.POST)
     if form.is_valid():
         try:
@@ -104,8 +85,8 @@ def folder_create(request, folder_id=None):
 @require_POST
 @tenant_member_required("content.view")
 def upload(request, folder_id=None):
-    folder = _folder(folder_id)
-    _need_edit(request, folder)
+    folder = folder_or_404(folder_id)
+    need_edit(request, folder)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -125,8 +106,8 @@ def upload(request, folder_id=None):
 @require_POST
 @tenant_member_required("content.view")
 def folder_trash(request, folder_id):
-    folder = _folder(folder_id)
-    _need_edit(request, folder)
+    folder = folder_or_404(folder_id)
+    need_edit(request, folder)
     services.folder_trash(tenant=request.tenant, actor=request.user, folder=folder)
     messages.success(request, f"“{folder.name}” moved to the trash.")
     return redirect(_here(folder.parent))
@@ -135,9 +116,6 @@ def folder_trash(request, folder_id):
 def _document_page(
     request, document, *, version_form=None, rename_form=None, link_form=None, details_form=None, status=200
 ):
-    from .views_conversation import comments_context
-    from .views_sharing import link_form_for
-
     versions = data_table(request, VersionsTable, selectors.version_list(document=document))
     links = data_table(request, ShareLinksTable, sharing.share_link_list(document=document), prefix="l-")
     for table in (versions, links):
@@ -172,12 +150,12 @@ def _document_page(
 
 @tenant_member_required("content.view")
 def document(request, pk):
-    return _document_page(request, _document(pk))
+    return _document_page(request, document_or_404(pk))
 
 
 @tenant_member_required("content.view")
 def download(request, pk, number=None):
-    document = _document(pk)
+    document = document_or_404(pk)
     version = document.current
     if number is not None:
         version = selectors.version_list(document=document).filter(number=number).first()
@@ -190,8 +168,8 @@ def download(request, pk, number=None):
 @require_POST
 @tenant_member_required("content.view")
 def version_upload(request, pk):
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     form = VersionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -215,8 +193,8 @@ def version_upload(request, pk):
 @require_POST
 @tenant_member_required("content.view")
 def rename(request, pk):
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
@@ -228,14 +206,14 @@ def rename(request, pk):
         else:
             messages.success(request, "Renamed.")
             return redirect("content:document", pk=document.pk)
-    return _document_page(request, _document(pk), rename_form=form, status=400)
+    return _document_page(request, document_or_404(pk), rename_form=form, status=400)
 
 
 @require_POST
 @tenant_member_required("content.view")
 def version_restore(request, pk, number):
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     old = selectors.version_list(document=document).filter(number=number).first()
     if old is None:
         raise Http404
@@ -256,8 +234,8 @@ def version_restore(request, pk, number):
 @require_POST
 @tenant_member_required("content.view")
 def lock(request, pk):
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     try:
         if request.POST.get("action") == "unlock":
             force = request.membership.allows("content.manage")
@@ -274,8 +252,8 @@ def lock(request, pk):
 @require_POST
 @tenant_member_required("content.view")
 def document_trash(request, pk):
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     services.document_trash(tenant=request.tenant, actor=request.user, document=document)
     messages.success(request, f"“{document.name}” moved to the trash.")
     return redirect(_here(document.folder))
@@ -336,7 +314,7 @@ def content_settings(request):
 @tenant_member_required("content.view")
 def diff(request, pk):
     """Two versions side by side (or unified): ?old=<n>&new=<n>&view=split|unified."""
-    document = _document(pk)
+    document = document_or_404(pk)
     numbers = list(selectors.version_list(document=document).values_list("number", flat=True))
     try:
         new = int(request.GET.get("new") or numbers[0])
@@ -362,8 +340,8 @@ def diff(request, pk):
 @tenant_member_required("content.view")
 def details(request, pk):
     """Tags and custom metadata fields (rows key_N / type_N / value_N)."""
-    document = _document(pk)
-    _need_edit(request, document.folder)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     form = DetailsForm(request.POST)
     rows = []
     for index in range(metadata.MAX_FIELDS + 1):
@@ -384,4 +362,52 @@ def details(request, pk):
         else:
             messages.success(request, "Details saved.")
             return redirect("content:document", pk=document.pk)
-    return _document_page(request, _document(pk), details_form=form, status=400)
+    return _document_page(request, document_or_404(pk), details_form=form, status=400)
+
+
+# --- download links -----------------------------------------------------------------------------
+
+
+def link_form_for(document, data=None) -> ShareLinkForm:
+    numbers = selectors.version_list(document=document).values_list("number", flat=True)
+    initial = {"expires_at": timezone.localtime(sharing.link_lifetime_default()).strftime("%Y-%m-%dT%H:%M")}
+    return ShareLinkForm(data, numbers=numbers, initial=initial)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_create(request, pk):
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
+    form = link_form_for(document, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        version = None
+        if data["version"]:
+            version = selectors.version_list(document=document).filter(number=data["version"]).first()
+        try:
+            _, address = sharing.share_link_create(
+                tenant=request.tenant, actor=request.user, document=document, expires_at=data["expires_at"],
+                version=version, password=data["password"], max_downloads=data["max_downloads"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session["content_new_link"] = request.build_absolute_uri(address)
+            messages.success(request, "Link made: copy it now, it is shown only once.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, document, link_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_revoke(request, pk, link_id):
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
+    try:
+        link = sharing.share_link_get(document=document, pk=link_id)
+    except ShareLink.DoesNotExist:
+        raise Http404 from None
+    sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)
+    messages.success(request, "The link is turned off: it no longer works.")
+    return redirect("content:document", pk=document.pk)

@@ -14,8 +14,8 @@ from apps.identity.selectors import member_list
 
 from . import comments, selectors, sharing
 from .forms import CommentForm
+from .lookups import document_or_404, folder_or_404
 from .models import Comment, Document, Folder
-from .views import _document, _folder
 
 
 def comments_context(request, *, document=None, folder=None, form=None) -> dict:
@@ -78,7 +78,7 @@ def _add(request, *, document=None, folder=None):
 
 @tenant_member_required("content.view")
 def document_comments(request, pk):
-    document = _document(pk)
+    document = document_or_404(pk)
     if request.method == "POST":
         return _add(request, document=document)
     return render(request, "content/_comments.html", comments_context(request, document=document))
@@ -86,7 +86,7 @@ def document_comments(request, pk):
 
 @tenant_member_required("content.view")
 def folder_comments(request, folder_id):
-    folder = _folder(folder_id)
+    folder = folder_or_404(folder_id)
     if request.method == "POST":
         return _add(request, folder=folder)
     context = {"folder": folder, "path": selectors.folder_path(folder), **comments_context(request, folder=folder)}

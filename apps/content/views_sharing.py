@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
@@ -17,56 +16,10 @@ from apps.identity.decorators import tenant_member_required
 from apps.identity.selectors import member_list
 
 from . import selectors, serving, sharing
-from .forms import FolderShareForm, LinkPasswordForm, ShareLinkForm
-from .models import FolderShare, ShareLink
+from .forms import FolderShareForm, LinkPasswordForm
+from .lookups import folder_or_404
+from .models import FolderShare
 from .tables import FolderSharesTable
-from .views import _document, _document_page, _folder, _need_edit
-
-
-def link_form_for(document, data=None) -> ShareLinkForm:
-    numbers = selectors.version_list(document=document).values_list("number", flat=True)
-    initial = {"expires_at": timezone.localtime(sharing.link_lifetime_default()).strftime("%Y-%m-%dT%H:%M")}
-    return ShareLinkForm(data, numbers=numbers, initial=initial)
-
-
-@require_POST
-@tenant_member_required("content.view")
-def link_create(request, pk):
-    document = _document(pk)
-    _need_edit(request, document.folder)
-    form = link_form_for(document, request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        version = None
-        if data["version"]:
-            version = selectors.version_list(document=document).filter(number=data["version"]).first()
-        try:
-            _, address = sharing.share_link_create(
-                tenant=request.tenant, actor=request.user, document=document, expires_at=data["expires_at"],
-                version=version, password=data["password"], max_downloads=data["max_downloads"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            request.session["content_new_link"] = request.build_absolute_uri(address)
-            messages.success(request, "Link made: copy it now, it is shown only once.")
-            return redirect("content:document", pk=document.pk)
-    return _document_page(request, document, link_form=form, status=400)
-
-
-@require_POST
-@tenant_member_required("content.view")
-def link_revoke(request, pk, link_id):
-    document = _document(pk)
-    _need_edit(request, document.folder)
-    try:
-        link = sharing.share_link_get(document=document, pk=link_id)
-    except ShareLink.DoesNotExist:
-        raise Http404 from None
-    sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)
-    messages.success(request, "The link is turned off: it no longer works.")
-    return redirect("content:document", pk=document.pk)
-
 
 # --- the public page ----------------------------------------------------------------------------
 
@@ -147,7 +100,7 @@ def _members(request):
 
 @tenant_member_required("content.view")
 def folder_shares(request, folder_id):
-    folder = _folder(folder_id)
+    folder = folder_or_404(folder_id)
     can_manage = request.membership.allows("content.manage")
     form = FolderShareForm(request.POST or None, members=_members(request))
     if request.method == "POST":
@@ -178,7 +131,7 @@ def folder_shares(request, folder_id):
 @require_POST
 @tenant_member_required("content.manage")
 def folder_unshare(request, folder_id, share_id):
-    folder = _folder(folder_id)
+    folder = folder_or_404(folder_id)
     share = FolderShare.objects.select_related("user", "folder").filter(folder=folder, pk=share_id).first()
     if share is None:
         raise Http404

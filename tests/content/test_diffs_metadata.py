@@ -62,8 +62,12 @@ def test_tags_and_typed_fields_are_edited_on_the_page_and_the_folder_filters_by_
     document = _versions(tenant_a, owner_a, "x", name="invoice.txt")
     other = _versions(tenant_a, owner_a, "y", name="letter.txt")
     client = client_for(tenant_a, owner_a)
-    fields = {"tags": "Finance, 2026", "key_0": "amount", "type_0": "number", "value_0": "120,50",
-              "key_1": "due", "type_1": "date", "value_1": "2026-03-01", "key_2": "", "type_2": "text", "value_2": ""}  # fmt: skip
+    fields = {
+        "tags": "Finance, 2026",
+        **{"key_0": "amount", "type_0": "number", "value_0": "120,50"},
+        **{"key_1": "due", "type_1": "date", "value_1": "2026-03-01"},
+        **{"key_2": "", "type_2": "text", "value_2": ""},
+    }
     assert client.post(f"/content/documents/{document.pk}/details/", fields).status_code == 302
     with tenant_context(tenant_a):
         saved = Document.objects.get(pk=document.pk)
