@@ -112,7 +112,7 @@ class StorageSerializer(serializers.Serializer):
     max_file_bytes = serializers.IntegerField()
 
 
-class ShareLinkSerializer(HubModelSerializer):
+class DownloadLinkSerializer(HubModelSerializer):
     version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True)
     created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True)
     has_password = serializers.SerializerMethodField()
@@ -137,15 +137,15 @@ class ShareLinkSerializer(HubModelSerializer):
         ]
 
 
-class ShareLinkCreatedSerializer(ShareLinkSerializer):
+class DownloadLinkCreatedSerializer(DownloadLinkSerializer):
     url = serializers.CharField(read_only=True, help_text="The link's address: shown only in this answer.")
 
-    class Meta(ShareLinkSerializer.Meta):
-        fields = [*ShareLinkSerializer.Meta.fields, "url"]
+    class Meta(DownloadLinkSerializer.Meta):
+        fields = [*DownloadLinkSerializer.Meta.fields, "url"]
         read_only_fields = fields
 
 
-class ShareLinkCreateSerializer(serializers.Serializer):
+class DownloadLinkCreateSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, help_text="Default: HUB_CONTENT_LINK_DAYS from now.")
     version = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="Null: always the latest."

@@ -25,9 +25,9 @@ from .serializers import (
     DiffSerializer,
     FolderShareCreateSerializer,
     FolderShareSerializer,
-    ShareLinkCreatedSerializer,
-    ShareLinkCreateSerializer,
-    ShareLinkSerializer,
+    DownloadLinkCreatedSerializer,
+    DownloadLinkCreateSerializer,
+    DownloadLinkSerializer,
 )
 
 
@@ -72,18 +72,18 @@ _COMMENTS_POST = extend_schema(
 class DocumentSharingActions:
     """Links, comments and diffs of a document."""
 
-    @extend_schema(methods=["GET"], summary="The document's download links", responses=ShareLinkSerializer(many=True))
+    @extend_schema(methods=["GET"], summary="The document's download links", responses=DownloadLinkSerializer(many=True))
     @extend_schema(
         methods=["POST"], summary="Make a download link (its address is in this answer only)",
-        request=ShareLinkCreateSerializer, responses={201: ShareLinkCreatedSerializer},
+        request=DownloadLinkCreateSerializer, responses={201: DownloadLinkCreatedSerializer},
     )  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def links(self, request, pk=None, **kwargs):
         document = self.get_object()
         if request.method == "GET":
-            return Response(ShareLinkSerializer(sharing.share_link_list(document=document), many=True).data)
+            return Response(DownloadLinkSerializer(sharing.share_link_list(document=document), many=True).data)
         need_edit(request, document.folder)
-        data = _valid(ShareLinkCreateSerializer, request.data)
+        data = _valid(DownloadLinkCreateSerializer, request.data)
         version = None
         if data.get("version"):
             version = selectors.version_list(document=document).filter(number=data["version"]).first()
@@ -95,9 +95,9 @@ class DocumentSharingActions:
             password=data["password"], max_downloads=data.get("max_downloads"),
         )  # fmt: skip
         link.url = request.build_absolute_uri(address)
-        return Response(ShareLinkCreatedSerializer(link).data, status=201)
+        return Response(DownloadLinkCreatedSerializer(link).data, status=201)
 
-    @extend_schema(summary="Turn a download link off at once", request=None, responses=ShareLinkSerializer)
+    @extend_schema(summary="Turn a download link off at once", request=None, responses=DownloadLinkSerializer)
     @action(detail=True, methods=["post"], url_path=r"links/(?P<link_id>[0-9]{1,12})/revoke")
     def link_revoke(self, request, pk=None, link_id=None, **kwargs):
         document = self.get_object()
@@ -107,12 +107,12 @@ class DocumentSharingActions:
         except ShareLink.DoesNotExist:
             raise Http404 from None
         return Response(
-            ShareLinkSerializer(sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)).data
+            DownloadLinkSerializer(sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)).data
         )
 
     @_COMMENTS_GET
     @_COMMENTS_POST
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None, **kwargs):
         return _comments_answer(request, document=self.get_object())
 
@@ -152,7 +152,7 @@ class FolderSharingActions:
         methods=["POST"], summary="Share the folder with a member (admins)", request=FolderShareCreateSerializer,
         responses={201: FolderShareSerializer},
     )  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def shares(self, request, pk=None, **kwargs):
         folder = self.get_object()
         if request.method == "GET":
@@ -180,7 +180,7 @@ class FolderSharingActions:
 
     @_COMMENTS_GET
     @_COMMENTS_POST
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None, **kwargs):
         return _comments_answer(request, folder=self.get_object())
 
@@ -197,6 +197,8 @@ class CommentViewSet(mixins.RetrieveModelMixin, HubGenericViewSet):
     write_permission = "content.view"  # commenting is for every member; editing is the author's
     serializer_class = CommentSerializer
     problem_statuses = (422,)
+    ordering_fields = ["created", "id"]
+    ordering = ("created", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -234,7 +236,7 @@ class CommentViewSet(mixins.RetrieveModelMixin, HubGenericViewSet):
         return self._resolve(request, False)
 
     @extend_schema(summary="The comment's earlier texts, newest first", responses=CommentRevisionSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def revisions(self, request, pk=None, **kwargs):
         comment = self.get_object()
         return Response(CommentRevisionSerializer(comment.revisions.select_related("edited_by"), many=True).data)
