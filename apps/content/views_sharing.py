@@ -52,7 +52,8 @@ def _shared_page(request, link, *, form=None, problem="", status=200):
         status = 410
     response = render(request, "content/shared_link.html", context, status=status)
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": Chromium would then send "Origin: null" with the password form (CSRF refuses it).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

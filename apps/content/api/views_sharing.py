@@ -72,7 +72,9 @@ _COMMENTS_POST = extend_schema(
 class DocumentSharingActions:
     """Links, comments and diffs of a document."""
 
-    @extend_schema(methods=["GET"], summary="The document's download links", responses=DownloadLinkSerializer(many=True))
+    @extend_schema(
+        methods=["GET"], summary="The document's download links", responses=DownloadLinkSerializer(many=True)
+    )
     @extend_schema(
         methods=["POST"], summary="Make a download link (its address is in this answer only)",
         request=DownloadLinkCreateSerializer, responses={201: DownloadLinkCreatedSerializer},
