@@ -16,7 +16,6 @@ from tests.browser.conftest import chromium, live_hub, new_context, page_checked
 from tests.browser.test_kit import log_in, url
 from tests.conftest import PASSWORD
 
-
 pytestmark = pytest.mark.browser
 
 

@@ -23,11 +23,11 @@ from .serializers import (
     CommentSerializer,
     CommentWriteSerializer,
     DiffSerializer,
-    FolderShareCreateSerializer,
-    FolderShareSerializer,
     DownloadLinkCreatedSerializer,
     DownloadLinkCreateSerializer,
     DownloadLinkSerializer,
+    FolderShareCreateSerializer,
+    FolderShareSerializer,
 )
 
 
