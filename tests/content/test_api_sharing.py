@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
-from apps.content import services
+from apps.content import services, sharing
 from apps.content.models import ShareLink
 from tests.api.conftest import api_client, make_key
 from tests.conftest import client_for
@@ -136,3 +136,23 @@ def test_tenant_b_reaches_none_of_a_links_comments_shares_or_diffs(tenant_a, ten
     assert client_for(tenant_a, owner_b).get(f"/api/v1/content/documents/{plan.pk}/links/").status_code == 403
     with tenant_context(tenant_a):
         assert ShareLink.objects.get(pk=link["id"]).revoked_at is None
+
+
+def test_tus_uploads_follow_folder_shares(tenant_a, owner_a):
+    import base64
+
+    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="Inbox")
+    viewer = MembershipFactory(tenant=tenant_a, role="viewer").user
+    client = client_for(tenant_a, viewer)
+
+    def start(folder_id):
+        encoded = base64.b64encode(str(folder_id).encode()).decode()
+        meta = f"filename {base64.b64encode(b'a.txt').decode()},folder {encoded}"
+        return client.post(
+            "/api/v1/content/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="3", HTTP_UPLOAD_METADATA=meta
+        )
+
+    refused = start(folder.pk)
+    assert refused.status_code == 403 and refused["Content-Type"].startswith("application/problem+json")
+    sharing.folder_share(tenant=tenant_a, actor=owner_a, folder=folder, user=viewer, role="editor")
+    assert start(folder.pk).status_code == 201
