@@ -33,7 +33,14 @@ FOLDER = {"folder_id": 4, "name": "Invoices", "parent_id": None}
 DOCUMENT = {"document_id": 9, "name": "Q3 report.pdf", "folder_id": 4, "version": 2, "size": 1024}
 LINK = {"link_id": 2, "document_id": 9, "name": "Q3 report.pdf", "version": None, "expires_at": "2026-12-01T00:00:00Z"}
 SHARE = {"folder_id": 4, "name": "Invoices", "user_id": 7, "email": "bob@example.com", "role": "editor"}
-COMMENT = {"comment_id": 5, "thread_id": 5, "document_id": 9, "folder_id": None, "name": "Q3 report.pdf", "excerpt": "Hi"}
+COMMENT = {
+    "comment_id": 5,
+    "thread_id": 5,
+    "document_id": 9,
+    "folder_id": None,
+    "name": "Q3 report.pdf",
+    "excerpt": "Hi",
+}
 
 EXAMPLES = {
     "member.joined": (
