@@ -163,3 +163,35 @@ def test_a_comment_mentions_a_member_through_the_autocomplete(chromium, live_hub
         expect(page.get_by_text("mentioned you in a comment on “brief.txt”").first).to_be_visible()
     finally:
         jane_context.close()
+
+
+def test_the_diff_and_the_document_page_fit_a_phone_in_the_dark(chromium, live_hub, studio, django_db_blocker):  # noqa: F811
+    tenant, owner, _, document = studio
+
+    def second_version():
+        from django_tenants.utils import tenant_context
+
+        from tests.content.conftest import text_file
+
+        with tenant_context(tenant):
+            services.document_version_add(
+                tenant=tenant, actor=owner, document=document, fileobj=text_file("the brief\n<b>and more</b>\n")
+            )
+
+    _in_thread(django_db_blocker, second_version)
+    context = new_context(chromium, theme="dark", viewport="phone", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, f"/content/documents/{document.pk}/"))
+        page_checked(page, "content-document")
+        page.get_by_role("link", name="Compare versions").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Compare versions")
+        expect(page.locator(".diff-right code").last).to_have_text("<b>and more</b>")  # shown as text, escaped
+        page_checked(page, "content-diff")
+        page.get_by_label("Show").select_option("unified")
+        page.get_by_role("button", name="Compare").click()
+        expect(page.locator(".diff-unified .diff-added")).to_contain_text("<b>and more</b>")
+        page_checked(page, "content-diff-unified")
+    finally:
+        context.close()
