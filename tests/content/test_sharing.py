@@ -209,3 +209,29 @@ def test_tenant_b_cannot_see_or_share_a_folders(tenant_a, tenant_b, owner_a, own
     assert response.status_code == 400
     with tenant_context(tenant_a):
         assert not FolderShare.objects.exists()
+
+
+def test_links_shares_and_comments_are_in_the_audit_log_without_secrets(tenant_a, owner_a, plan):
+    from auditlog.models import LogEntry
+
+    from apps.content import comments
+
+    link, _ = make_link(tenant_a, owner_a, plan, password="a long password")
+    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="Audited")
+    member = MembershipFactory(tenant=tenant_a, role="member").user
+    share = sharing.folder_share(tenant=tenant_a, actor=owner_a, folder=folder, user=member, role="viewer")
+    comment = comments.comment_add(tenant=tenant_a, actor=owner_a, body="noted", folder=folder)
+    with tenant_context(tenant_a):
+        entry = LogEntry.objects.get_for_object(link).get()
+        assert "token_hash" not in entry.changes and "password" not in entry.changes
+        assert LogEntry.objects.get_for_object(share).exists()
+        assert LogEntry.objects.get_for_object(comment).exists()
+
+
+def test_tenant_b_cannot_read_or_write_a_folder_comments(tenant_a, tenant_b, owner_a, owner_b):
+    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="Board")
+    b = client_for(tenant_b, owner_b)
+    assert b.get(f"/content/folders/{folder.pk}/comments/").status_code == 404
+    assert b.post(f"/content/folders/{folder.pk}/comments/", {"body": "hi"}).status_code == 404
+    api_b = client_for(tenant_b, owner_b)
+    assert api_b.get(f"/api/v1/content/folders/{folder.pk}/comments/").status_code == 404
