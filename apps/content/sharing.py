@@ -102,8 +102,15 @@ def share_link_revoke(*, tenant, actor, link: ShareLink) -> ShareLink:
     return link
 
 
-def share_link_download(*, tenant, link: ShareLink) -> Version:
-    """Counts one download (atomically: never past the limit) and gives the version to serve."""
+def share_link_download(*, tenant, link: ShareLink, count: bool = True) -> Version:
+    """Counts one download (atomically: never past the limit) and gives the version to serve.
+    `count=False` (the rest of a download this visitor started, resumed by a Range request) only
+    checks the link is still on and unexpired: the download was counted when it started."""
+    if not count:
+        problem = share_link_problem(link, ignore_limit=True)
+        if problem:
+            raise LinkUnavailable(problem)
+        return link.version or link.document.current
     with schema_context(tenant.schema_name), transaction.atomic():
         counted = (
             _usable(ShareLink.objects.filter(pk=link.pk))
@@ -159,15 +166,15 @@ def share_link_from_address(*, schema: str, signed: str) -> ShareLink | None:
     )
 
 
-def share_link_problem(link: ShareLink) -> str:
-    """Why the link cannot be used, in words ("" when it can)."""
+def share_link_problem(link: ShareLink, *, ignore_limit: bool = False) -> str:
+    """Why the link cannot be used, in words ("" when it can); `ignore_limit`: whatever its downloads."""
     if link.revoked_at is not None:
         return "This link was turned off by the person who shared it."
     if link.document.trashed_at is not None:
         return "The document this link shared was deleted."
     if link.expires_at <= timezone.now():
         return "This link has expired."
-    if link.max_downloads is not None and link.downloads >= link.max_downloads:
+    if not ignore_limit and link.max_downloads is not None and link.downloads >= link.max_downloads:
         return "This link has been used up: it allowed a limited number of downloads."
     return ""
 

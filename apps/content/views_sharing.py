@@ -85,10 +85,16 @@ def shared_download(request, signed):
     link = _public_link(request, signed)
     if not _unlocked(request, link):
         return redirect("content:shared_link", signed=signed)
+    # A download counts once: a request resuming one this browser started (a Range not from the
+    # first byte) does not count again; anyone else's does.
+    wanted = request.headers.get("Range", "")
+    started = f"content_link_started_{link.pk}"
+    resumed = wanted.startswith("bytes=") and not wanted.startswith("bytes=0-") and request.session.get(started)
     try:
-        version = sharing.share_link_download(tenant=request.tenant, link=link)
+        version = sharing.share_link_download(tenant=request.tenant, link=link, count=not resumed)
     except sharing.LinkUnavailable as exc:
         return _shared_page(request, link, problem=str(exc), status=410)
+    request.session[started] = True
     return serving.version_response(request, schema=connection.schema_name, version=version)
 
 

@@ -235,3 +235,17 @@ def test_tenant_b_cannot_read_or_write_a_folder_comments(tenant_a, tenant_b, own
     assert b.post(f"/content/folders/{folder.pk}/comments/", {"body": "hi"}).status_code == 404
     api_b = client_for(tenant_b, owner_b)
     assert api_b.get(f"/api/v1/content/folders/{folder.pk}/comments/").status_code == 404
+
+
+def test_resuming_a_download_with_a_range_does_not_count_again(tenant_a, owner_a, plan):
+    link, address = make_link(tenant_a, owner_a, plan, max_downloads=1)
+    visitor = anonymous(tenant_a)
+    first = visitor.get(address + "download/", HTTP_RANGE="bytes=0-0")
+    assert first.status_code == 206 and b"".join(first.streaming_content) == b"v"
+    rest = visitor.get(address + "download/", HTTP_RANGE="bytes=1-")
+    assert rest.status_code == 206 and b"".join(rest.streaming_content) == b"1"
+    with tenant_context(tenant_a):
+        assert ShareLink.objects.get(pk=link.pk).downloads == 1
+    assert visitor.get(address + "download/").status_code == 410  # the one download was used
+    stranger = anonymous(tenant_a)  # a resume by someone who never started: a new download, refused
+    assert stranger.get(address + "download/", HTTP_RANGE="bytes=1-").status_code == 410
