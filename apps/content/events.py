@@ -163,6 +163,11 @@ def _shared(event) -> str:
     return f"{_who(event)} shared the folder {_on(event)} with {event.payload.get('email', 'a member')} as {role}"
 
 
+def _mentioned(event) -> str:
+    count = len(event.payload.get("user_ids", []))
+    return f"{_who(event)} mentioned {count} member{'s' if count != 1 else ''} in a comment on {_on(event)}"
+
+
 SHARING_EVENT_TYPES = [
     EventType(
         "content.link_created", "Download link created", "A public download link of a document was made.", _LINK,
@@ -203,7 +208,7 @@ SHARING_EVENT_TYPES = [
     ),
     EventType(
         "content.member_mentioned", "Mentioned in a comment", "Someone mentioned members in a comment.", _COMMENT,
-        summary=lambda e: f"{_who(e)} mentioned you in a comment on {_on(e)}", link=_subject_link,
+        summary=_mentioned, link=_subject_link,
     ),
 ]  # fmt: skip
 EVENT_TYPES += SHARING_EVENT_TYPES
@@ -211,6 +216,8 @@ EVENT_TYPES += SHARING_EVENT_TYPES
 NOTIFICATION_RULES = [
     NotificationRule(
         "content.member_mentioned", lambda e: e.payload.get("user_ids", []),
+        # The activity feed says how many were mentioned; each of them reads "… mentioned you …".
+        title=lambda e: f"{_who(e)} mentioned you in a comment on {_on(e)}",
         body=lambda e: e.payload.get("excerpt", ""), default_channel="both",
     ),
     NotificationRule("content.folder_shared", lambda e: [e.payload.get("user_id")]),

@@ -171,7 +171,7 @@ EXAMPLES = {
     "content.thread_reopened": (COMMENT, ["Jane Doe reopened a conversation on “Q3 report.pdf”"]),
     "content.member_mentioned": (
         {**COMMENT, "user_ids": [2]},
-        ["Jane Doe mentioned you in a comment on “Q3 report.pdf”"],
+        ["Jane Doe mentioned 1 member in a comment on “Q3 report.pdf”"],
     ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
