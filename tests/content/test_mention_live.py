@@ -62,9 +62,10 @@ def test_the_mentioned_member_hears_it_live(tenant_a, owner_a):
     finally:
 
         def clean():
-            with tenant_context(tenant_a):
-                Comment.objects.filter(document__name="live-brief.txt").delete()
-                Document.objects.filter(name="live-brief.txt").delete()
+            with tenant_context(tenant_a):  # the document, its comments and its blob (bytes too)
+                for document in Document.objects.filter(name="live-brief.txt"):
+                    Comment.objects.filter(document=document).delete()
+                    services.document_purge(tenant=tenant_a, actor=owner_a, document=document)
             from apps.identity.models import Membership
 
             Membership.objects.filter(user__email__in=["jane.live@example.com", "other.live@example.com"]).delete()
