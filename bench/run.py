@@ -29,6 +29,7 @@ from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
+from bench.content_dedup import dedup_100_versions_mb  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
 from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
@@ -101,6 +102,9 @@ BENCHMARKS = {
     # Content: one 1 GB file through the tus endpoint to the local store (also upload_size_mb and
     # upload_patch_mb_per_s, the bytes received before the last PATCH).
     "upload_mb_per_s": upload_mb_per_s,
+    # Content: the storage of 100 versions of a 10 MB file, each changing one 4 KB page (also
+    # dedup_logical_mb, dedup_ratio and dedup_unchanged_100_mb: 100 saves of the same bytes).
+    "dedup_100_versions_mb": dedup_100_versions_mb,
 }
 
 

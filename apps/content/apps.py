@@ -19,21 +19,26 @@ class ContentConfig(HubAppConfig):
 
         from apps.core.registry import (
             ApiScope,
+            DataEraser,
+            DataExporter,
             NavItem,
             PeriodicTask,
             Permission,
             SearchProvider,
             register_api_scope,
+            register_data_eraser,
+            register_data_exporter,
             register_event_type,
             register_nav_item,
+            register_notification_rule,
             register_periodic_task,
             register_permission,
             register_search_provider,
         )
 
-        from . import selectors
-        from .events import EVENT_TYPES
-        from .models import Document, Folder, Tag, Version
+        from . import personal_data, selectors
+        from .events import EVENT_TYPES, NOTIFICATION_RULES
+        from .models import Comment, Document, Folder, FolderShare, ShareLink, Tag, Version
 
         register_permission(
             Permission(
@@ -52,6 +57,13 @@ class ContentConfig(HubAppConfig):
         register_nav_item(NavItem("Files", "content:index", icon="list", permission="content.view", weight=40))
         register_api_scope(ApiScope("content", "Files: folders, documents, versions and downloads.", label="Files"))
         register_event_type(*EVENT_TYPES)
+        register_notification_rule(*NOTIFICATION_RULES)
+        register_data_exporter(
+            DataExporter("content", "Files: uploads, comments and links", personal_data.personal_data_export)
+        )
+        register_data_eraser(
+            DataEraser("content", "Files: uploads, comments and links", personal_data.personal_data_erase)
+        )
         register_search_provider(
             SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
         )
@@ -59,5 +71,6 @@ class ContentConfig(HubAppConfig):
             PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0),
             PeriodicTask("content-uploads-expire", "apps.content.tasks.uploads_expire_all_tenants", 3600.0),
         )
-        for model in (Folder, Document, Version, Tag):
+        for model in (Folder, Document, Version, Tag, FolderShare, Comment):
             auditlog.register(model)
+        auditlog.register(ShareLink, exclude_fields=["token_hash", "password"])

@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from apps.core.events import payload_schema
-from apps.core.registry import EventType, actor_name
+from apps.core.registry import EventType, NotificationRule, actor_name
 
 _FOLDER = payload_schema(
     {"folder_id": {"type": "integer"}, "name": {"type": "string"}, "parent_id": {"type": ["integer", "null"]}},
@@ -97,4 +97,128 @@ EVENT_TYPES = [
         payload_schema({"keep_image_location": {"type": "boolean"}}, ["keep_image_location"]),
         summary=_settings_changed, link=lambda e: reverse("content:settings"),
     ),
+]  # fmt: skip
+
+
+# --- sharing and conversation --------------------------------------------------------------------
+
+_LINK = payload_schema(
+    {
+        "link_id": {"type": "integer"},
+        "document_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "version": {"type": ["integer", "null"]},
+        "expires_at": {"type": "string"},
+        "downloads": {"type": "integer"},
+    },
+    ["link_id", "document_id", "name"],
+)
+_SHARE = payload_schema(
+    {
+        "folder_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "user_id": {"type": "integer"},
+        "email": {"type": "string"},
+        "role": {"type": "string", "enum": ["viewer", "editor"]},
+    },
+    ["folder_id", "name", "user_id", "role"],
+)
+_COMMENT = payload_schema(
+    {
+        "comment_id": {"type": "integer"},
+        "thread_id": {"type": "integer"},
+        "document_id": {"type": ["integer", "null"]},
+        "folder_id": {"type": ["integer", "null"]},
+        "name": {"type": "string"},
+        "excerpt": {"type": "string"},
+        "user_ids": {"type": "array", "items": {"type": "integer"}},
+    },
+    ["comment_id", "name"],
+)
+
+
+def _on(event) -> str:
+    return f"“{event.payload.get('name', '')}”"
+
+
+def _who(event) -> str:
+    return actor_name(event) or "Someone"
+
+
+def _subject_link(event) -> str:
+    payload = event.payload
+    if payload.get("document_id"):
+        return reverse("content:document", args=[payload["document_id"]]) + "#comments"
+    return reverse("content:folder_comments", args=[payload["folder_id"]])
+
+
+def _link_used(event) -> str:
+    return (
+        f"Someone downloaded {_on(event)} through a shared link ({event.payload.get('downloads', 0)} downloads so far)"
+    )
+
+
+def _shared(event) -> str:
+    role = "an editor" if event.payload.get("role") == "editor" else "a viewer"
+    return f"{_who(event)} shared the folder {_on(event)} with {event.payload.get('email', 'a member')} as {role}"
+
+
+def _mentioned(event) -> str:
+    count = len(event.payload.get("user_ids", []))
+    return f"{_who(event)} mentioned {count} member{'s' if count != 1 else ''} in a comment on {_on(event)}"
+
+
+SHARING_EVENT_TYPES = [
+    EventType(
+        "content.link_created", "Download link created", "A public download link of a document was made.", _LINK,
+        summary=lambda e: f"{_who(e)} made a download link of {_on(e)}", link=_document_link,
+    ),
+    EventType(
+        "content.link_revoked", "Download link turned off", "A public download link was turned off.", _LINK,
+        summary=lambda e: f"{_who(e)} turned off a download link of {_on(e)}", link=_document_link,
+    ),
+    EventType(
+        "content.link_used", "Download link used", "A document was downloaded through a public link.", _LINK,
+        summary=_link_used, link=_document_link,
+    ),
+    EventType(
+        "content.folder_shared", "Folder shared", "A folder was shared with a member (or their role in it changed).",
+        _SHARE, summary=_shared, link=_folder_link,
+    ),
+    EventType(
+        "content.folder_unshared", "Folder no longer shared", "A member's share of a folder was removed.", _SHARE,
+        summary=lambda e: f"{_who(e)} stopped sharing the folder {_on(e)} with {e.payload.get('email', 'a member')}",
+        link=_folder_link,
+    ),
+    EventType(
+        "content.comment_added", "Comment written", "Someone commented on a document or a folder.", _COMMENT,
+        summary=lambda e: f"{_who(e)} commented on {_on(e)}", link=_subject_link,
+    ),
+    EventType(
+        "content.comment_edited", "Comment edited", "A comment was edited (its earlier text is kept).", _COMMENT,
+        summary=lambda e: f"{_who(e)} edited a comment on {_on(e)}", link=_subject_link,
+    ),
+    EventType(
+        "content.thread_resolved", "Conversation resolved", "A thread of comments was marked resolved.", _COMMENT,
+        summary=lambda e: f"{_who(e)} resolved a conversation on {_on(e)}", link=_subject_link,
+    ),
+    EventType(
+        "content.thread_reopened", "Conversation reopened", "A resolved thread of comments was reopened.", _COMMENT,
+        summary=lambda e: f"{_who(e)} reopened a conversation on {_on(e)}", link=_subject_link,
+    ),
+    EventType(
+        "content.member_mentioned", "Mentioned in a comment", "Someone mentioned members in a comment.", _COMMENT,
+        summary=_mentioned, link=_subject_link,
+    ),
+]  # fmt: skip
+EVENT_TYPES += SHARING_EVENT_TYPES
+
+NOTIFICATION_RULES = [
+    NotificationRule(
+        "content.member_mentioned", lambda e: e.payload.get("user_ids", []),
+        # The activity feed says how many were mentioned; each of them reads "… mentioned you …".
+        title=lambda e: f"{_who(e)} mentioned you in a comment on {_on(e)}",
+        body=lambda e: e.payload.get("excerpt", ""), default_channel="both",
+    ),
+    NotificationRule("content.folder_shared", lambda e: [e.payload.get("user_id")]),
 ]  # fmt: skip

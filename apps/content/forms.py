@@ -28,3 +28,63 @@ class ContentSettingsForm(forms.Form):
         help_text="Off (recommended): the GPS position that phones and cameras write into JPEG, PNG, WebP and "
         "TIFF pictures is removed when they are uploaded. Pictures already stored are not changed.",
     )
+
+
+class ShareLinkForm(forms.Form):
+    expires_at = forms.DateTimeField(
+        label="Works until",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="The link stops working at this time (at most a year from now).",
+    )
+    version = forms.TypedChoiceField(
+        label="Version",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="“Always the latest” follows new versions; a number keeps that version.",
+    )
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        max_length=128,
+        help_text="Optional. Whoever opens the link must type it (at least 8 characters).",
+    )
+    max_downloads = forms.IntegerField(
+        label="Downloads allowed", required=False, min_value=1, max_value=1_000_000,
+        help_text="Optional. Empty: no limit.",
+    )  # fmt: skip
+
+    def __init__(self, *args, numbers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [("", "Always the latest")] + [(n, f"Version {n}") for n in numbers]
+
+
+class LinkPasswordForm(forms.Form):
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, max_length=128)
+
+
+class FolderShareForm(forms.Form):
+    user = forms.TypedChoiceField(label="Member", coerce=int)
+    role = forms.ChoiceField(
+        label="Role", choices=[("viewer", "Viewer: sees and downloads"), ("editor", "Editor: also uploads and changes")]
+    )
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(u.pk, f"{u.get_full_name() or u.email} ({u.email})") for u in members]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment", max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "data-mentions": ""}),
+        help_text="Type @ and a name to mention a member: they are told.",
+    )  # fmt: skip
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class DetailsForm(forms.Form):
+    """Tags; the metadata rows are read from the POST directly (key_N, type_N, value_N)."""
+
+    tags = forms.CharField(label="Tags", required=False, max_length=3000, help_text="Separated by commas.")

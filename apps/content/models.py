@@ -66,6 +66,8 @@ class Document(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="documents")
     # Custom metadata fields: {"invoice number": "2026-114", "amount": 120.5}.
     metadata = models.JSONField(default=dict, blank=True)
+    # The type of each metadata field that is not text: {"amount": "number", "due": "date"}.
+    metadata_types = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -151,3 +153,104 @@ class Upload(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.offset}/{self.length})"
+
+
+class ShareLink(models.Model):
+    """A public download link of a document: its address carries a random token (only its SHA-256
+    is kept, signed with the site's key and the tenant's schema in the URL), it lapses at
+    `expires_at`, may need a password (hashed like account passwords) and may allow only so many
+    downloads. `version` pins one version; without it the link always gives the current one."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="share_links")
+    version = models.ForeignKey(Version, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    password = models.CharField(max_length=128, blank=True)
+    expires_at = models.DateTimeField()
+    max_downloads = models.PositiveIntegerField(null=True, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"link to {self.document.name}"
+
+
+class FolderShare(models.Model):
+    """A folder shared with a member, with a role in it and every folder below it (see
+    apps.content.selectors.folder_role)."""
+
+    VIEWER, EDITOR = "viewer", "editor"
+    ROLES = [(VIEWER, "Viewer"), (EDITOR, "Editor")]
+
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10, choices=ROLES)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["folder", "user"]
+        constraints = [models.UniqueConstraint("folder", "user", name="content_foldershare_unique")]
+
+    def __str__(self):
+        return f"{self.folder} → {self.user} ({self.role})"
+
+
+class Comment(models.Model):
+    """A comment on a document or a folder (exactly one); `parent` makes it a reply in a thread
+    (replies are one level deep: a reply to a reply joins the same thread). Threads are resolved
+    and reopened as a whole, on their first comment. Each edit keeps the text before it
+    (CommentRevision)."""
+
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(document__isnull=False, folder__isnull=True)
+                | models.Q(document__isnull=True, folder__isnull=False),
+                name="content_comment_on_one_thing",
+            )
+        ]
+
+    def __str__(self):
+        return self.body[:40]
+
+
+class CommentRevision(models.Model):
+    """The text of a comment before one of its edits."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"earlier text of comment {self.comment_id}"

@@ -9,7 +9,7 @@ from apps.core.registry import SearchResult
 
 from . import storage
 from .kinds import kind_label
-from .models import Blob, ContentSettings, Document, Folder, Version
+from .models import Blob, ContentSettings, Document, Folder, Tag, Version
 
 # The folders in the trash and every folder inside them, as a subquery (one statement).
 TRASHED_FOLDERS = """
@@ -55,6 +55,11 @@ def _live_documents() -> QuerySet[Document]:
 def document_get(*, pk) -> Document:
     """A live document, or Document.DoesNotExist."""
     return document_list(everywhere=True).get(pk=pk)
+
+
+def tag_list(*, folder: Folder | None = None) -> QuerySet[Tag]:
+    """The tags on the live documents of `folder` (the top when None), for its tag filter."""
+    return Tag.objects.filter(documents__in=document_list(folder=folder)).distinct().order_by("name")
 
 
 def trash_list() -> tuple[QuerySet[Folder], QuerySet[Document]]:

@@ -258,9 +258,18 @@ def document_unlock(*, tenant, actor, document: Document, force: bool = False) -
 
 
 def document_update(
-    *, tenant, actor, document: Document, name: str | None = None, folder=..., tags=None, metadata=None
+    *,
+    tenant,
+    actor,
+    document: Document,
+    name: str | None = None,
+    folder=...,
+    tags=None,
+    metadata=None,
+    metadata_types=None,
 ) -> Document:
-    """Renames, moves (folder=None: to the top), re-tags or changes the metadata of a document."""
+    """Renames, moves (folder=None: to the top), re-tags or changes the metadata of a document
+    (`metadata_types`: apps.content.metadata; without it, the types of the fields kept stay)."""
     with schema_context(tenant.schema_name), transaction.atomic():
         if name is not None:
             document.name = name_clean(name)
@@ -269,7 +278,9 @@ def document_update(
         if _taken(Document, name=document.name, folder=document.folder, exclude=document):
             raise ValidationError({"name": [f"There is already a document called “{document.name}” there."]})
         if metadata is not None:
+            kept = {k: t for k, t in (document.metadata_types or {}).items() if k in metadata}
             document.metadata = metadata
+            document.metadata_types = metadata_types if metadata_types is not None else kept
         document.save()
         if tags is not None:
             document.tags.set(tags_get_or_create(names=tags))

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn
 
+from . import sharing
 from .kinds import kind_label
 
 
@@ -68,7 +69,8 @@ class VersionsTable(DataTable):
         empty_text = "No versions."
 
     def row_context(self, record) -> dict:
-        return {"can_edit": self.request.membership.allows("content.edit")}
+        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
+        return {"can_edit": access.can_edit}
 
     def render_size(self, value):
         return filesizeformat(value)
@@ -88,3 +90,60 @@ class TrashTable(DataTable):
     def row_context(self, record) -> dict:
         membership = self.request.membership
         return {"can_edit": membership.allows("content.edit"), "can_purge": membership.allows("content.manage")}
+
+
+class ShareLinksTable(DataTable):
+    created = TimeColumn(verbose_name="Made")
+    created_by = tables.Column(verbose_name="By", accessor="created_by__email", default="—")
+    version = tables.Column(verbose_name="Version", accessor="version__number", default="Always the latest")
+    expires_at = TimeColumn(verbose_name="Works until")
+    password = tables.Column(verbose_name="Password", orderable=False)
+    downloads = tables.Column(verbose_name="Downloads", attrs={"td": {"class": "num"}})
+    state = tables.Column(verbose_name="State", accessor="pk", orderable=False)
+    actions = ActionsColumn("content/_link_actions.html")
+
+    search_fields = ("created_by__email",)
+    export_name = "links"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No links yet."
+
+    def row_context(self, record) -> dict:
+        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
+        return {"can_edit": access.can_edit, "active": sharing.link_state(record) == "Active"}
+
+    def render_password(self, value):
+        return "Yes" if value else "No"
+
+    def value_password(self, value):
+        return "yes" if value else "no"
+
+    def render_downloads(self, record, value):
+        return f"{value} of {record.max_downloads}" if record.max_downloads else str(value)
+
+    def render_state(self, record):
+        state = sharing.link_state(record)
+        tone = {"Active": "success", "Expired": "neutral", "Used up": "neutral", "Turned off": "danger"}[state]
+        return format_html('<span class="badge badge-{}">{}</span>', tone, state)
+
+    def value_state(self, record):
+        return sharing.link_state(record)
+
+
+class FolderSharesTable(DataTable):
+    user = tables.Column(verbose_name="Member", accessor="user__email")
+    role = tables.Column(verbose_name="Role")
+    created = TimeColumn(verbose_name="Shared")
+    actions = ActionsColumn("content/_share_actions.html")
+
+    search_fields = ("user__email",)
+    export_name = "folder-shares"
+
+    class Meta(DataTable.Meta):
+        empty_text = "This folder is not shared with anyone in particular: members see it by their role."
+
+    def row_context(self, record) -> dict:
+        return {"can_manage": self.request.membership.allows("content.manage")}
+
+    def render_role(self, record):
+        return record.get_role_display()

@@ -18,8 +18,6 @@ def uploads_expire() -> int:
     return tus.uploads_expire(tenant=connection.tenant)
 
 
-
-
 @shared_task(ignore_result=True)
 def trash_purge_all_tenants() -> int:
     """Beat runs this in the public schema; it sends one trash purge per active tenant."""

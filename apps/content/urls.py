@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_conversation, views_sharing
 
 app_name = "content"
 urlpatterns = [
@@ -19,6 +19,21 @@ urlpatterns = [
     path("documents/<int:pk>/rename/", views.rename, name="rename"),
     path("documents/<int:pk>/lock/", views.lock, name="lock"),
     path("documents/<int:pk>/trash/", views.document_trash, name="document_trash"),
+    path("documents/<int:pk>/diff/", views.diff, name="diff"),
+    path("documents/<int:pk>/details/", views.details, name="details"),
+    path("documents/<int:pk>/links/", views.link_create, name="link_create"),
+    path("documents/<int:pk>/links/<int:link_id>/revoke/", views.link_revoke, name="link_revoke"),
+    path("documents/<int:pk>/comments/", views_conversation.document_comments, name="document_comments"),
+    path("folders/<int:folder_id>/comments/", views_conversation.folder_comments, name="folder_comments"),
+    path("folders/<int:folder_id>/sharing/", views_sharing.folder_shares, name="folder_shares"),
+    path("folders/<int:folder_id>/sharing/<int:share_id>/remove/", views_sharing.folder_unshare, name="folder_unshare"),
+    path("comments/<int:pk>/edit/", views_conversation.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/resolve/", views_conversation.comment_resolve, name="comment_resolve"),
+    path("comments/<int:pk>/history/", views_conversation.comment_history, name="comment_history"),
+    path("mentions/", views_conversation.mention_candidates, name="mention_candidates"),
+    # Public: a shared link opens without logging in (apps.content.sharing).
+    path("s/<str:signed>/", views_sharing.shared_link, name="shared_link"),
+    path("s/<str:signed>/download/", views_sharing.shared_download, name="shared_download"),
     path("settings/", views.content_settings, name="settings"),
     path("trash/", views.trash, name="trash"),
     path("trash/<int:pk>/restore/", views.trash_restore, name="trash_restore"),

@@ -7,33 +7,20 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
-from . import selectors, services, serving
-from .forms import ContentSettingsForm, FolderForm, RenameForm, UploadForm, VersionForm
+from . import diffs, metadata, selectors, services, serving, sharing
+from .forms import ContentSettingsForm, DetailsForm, FolderForm, RenameForm, ShareLinkForm, UploadForm, VersionForm
 from .kinds import kind_label
-from .models import Document, Folder
-from .tables import DocumentsTable, FoldersTable, TrashTable, VersionsTable
-
-
-def _folder(pk) -> Folder | None:
-    if pk is None:
-        return None
-    try:
-        return selectors.folder_get(pk=pk)
-    except Folder.DoesNotExist:
-        raise Http404 from None
-
-
-def _document(pk) -> Document:
-    try:
-        return selectors.document_get(pk=pk)
-    except Document.DoesNotExist:
-        raise Http404 from None
+from .lookups import document_or_404, folder_or_404, need_edit
+from .models import Document, Folder, ShareLink
+from .tables import DocumentsTable, FoldersTable, ShareLinksTable, TrashTable, VersionsTable
+from .views_conversation import comments_context
 
 
 def _here(folder: Folder | None) -> str:
@@ -42,8 +29,12 @@ def _here(folder: Folder | None) -> str:
 
 def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
     folders = data_table(request, FoldersTable, selectors.folder_list(parent=folder), prefix="f-")
+    tag = request.GET.get("tag", "").strip()
+    listed = selectors.document_list(folder=folder)
+    if tag:
+        listed = listed.filter(tags__name__iexact=tag)
     documents = data_table(
-        request, DocumentsTable, selectors.document_list(folder=folder), prefix="d-",
+        request, DocumentsTable, listed, prefix="d-",
         empty_action=("Upload a file", "#upload"),
     )  # fmt: skip
     for table in (folders, documents):
@@ -54,11 +45,13 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
     context = {
         "folder": folder,
         "path": selectors.folder_path(folder),
+        "tag": tag,
+        "tags": selectors.tag_list(folder=folder),
         "folders": folders,
         "documents": documents,
         "folder_form": folder_form or FolderForm(),
         "upload_form": upload_form or UploadForm(),
-        "can_edit": request.membership.allows("content.edit"),
+        "can_edit": sharing.folder_access(membership=request.membership, folder=folder).can_edit,
         "can_manage": request.membership.allows("content.manage"),
         "usage": usage,
     }
@@ -67,13 +60,14 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
 
 @tenant_member_required("content.view")
 def index(request, folder_id=None):
-    return _browse(request, _folder(folder_id))
+    return _browse(request, folder_or_404(folder_id))
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def folder_create(request, folder_id=None):
-    parent = _folder(folder_id)
+    parent = folder_or_404(folder_id)
+    need_edit(request, parent)
     form = FolderForm(request.POST)
     if form.is_valid():
         try:
@@ -89,9 +83,10 @@ def folder_create(request, folder_id=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def upload(request, folder_id=None):
-    folder = _folder(folder_id)
+    folder = folder_or_404(folder_id)
+    need_edit(request, folder)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -109,41 +104,58 @@ def upload(request, folder_id=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def folder_trash(request, folder_id):
-    folder = _folder(folder_id)
+    folder = folder_or_404(folder_id)
+    need_edit(request, folder)
     services.folder_trash(tenant=request.tenant, actor=request.user, folder=folder)
     messages.success(request, f"“{folder.name}” moved to the trash.")
     return redirect(_here(folder.parent))
 
 
-def _document_page(request, document, *, version_form=None, rename_form=None, status=200):
+def _document_page(
+    request, document, *, version_form=None, rename_form=None, link_form=None, details_form=None, status=200
+):
     versions = data_table(request, VersionsTable, selectors.version_list(document=document))
-    if versions.response:
-        return versions.response
+    links = data_table(request, ShareLinksTable, sharing.share_link_list(document=document), prefix="l-")
+    for table in (versions, links):
+        if table.response:
+            return table.response
+    access = sharing.folder_access(membership=request.membership, folder=document.folder)
+    fields = metadata.metadata_fields(document)
+    if details_form is not None:
+        fields = details_form.metadata_rows
     context = {
         "document": document,
         "path": selectors.folder_path(document.folder),
         "kind": kind_label(document.current.blob.mime_type),
         "versions": versions,
+        "links": links,
+        "new_link": request.session.pop("content_new_link", ""),
         "version_form": version_form or VersionForm(),
         "rename_form": rename_form or RenameForm(initial={"name": document.name}),
-        "can_edit": request.membership.allows("content.edit"),
+        "link_form": link_form or link_form_for(document),
+        "details_form": details_form or DetailsForm(initial={"tags": ", ".join(t.name for t in document.tags.all())}),
+        "metadata_rows": [*fields, {"key": "", "type": "text", "value": ""}],
+        "metadata_types": metadata.TYPES,
+        "can_edit": access.can_edit,
         "can_manage": request.membership.allows("content.manage"),
         "locked_by_me": document.locked_by_id == request.user.pk,
         "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
+        "comparable": document.versions.count() > 1,
+        **comments_context(request, document=document),
     }
     return render(request, "content/document.html", context, status=status)
 
 
 @tenant_member_required("content.view")
 def document(request, pk):
-    return _document_page(request, _document(pk))
+    return _document_page(request, document_or_404(pk))
 
 
 @tenant_member_required("content.view")
 def download(request, pk, number=None):
-    document = _document(pk)
+    document = document_or_404(pk)
     version = document.current
     if number is not None:
         version = selectors.version_list(document=document).filter(number=number).first()
@@ -154,9 +166,10 @@ def download(request, pk, number=None):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def version_upload(request, pk):
-    document = _document(pk)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     form = VersionForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -178,9 +191,10 @@ def version_upload(request, pk):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def rename(request, pk):
-    document = _document(pk)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     form = RenameForm(request.POST)
     if form.is_valid():
         try:
@@ -192,16 +206,20 @@ def rename(request, pk):
         else:
             messages.success(request, "Renamed.")
             return redirect("content:document", pk=document.pk)
-    return _document_page(request, _document(pk), rename_form=form, status=400)
+    return _document_page(request, document_or_404(pk), rename_form=form, status=400)
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def version_restore(request, pk, number):
-    document = _document(pk)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     old = selectors.version_list(document=document).filter(number=number).first()
     if old is None:
         raise Http404
+    if old.blob_id == document.current.blob_id:
+        messages.info(request, f"Version {old.number} has the same bytes as the current version: nothing to restore.")
+        return redirect("content:document", pk=document.pk)
     try:
         version = services.document_version_restore(
             tenant=request.tenant, actor=request.user, document=document, version=old
@@ -214,9 +232,10 @@ def version_restore(request, pk, number):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def lock(request, pk):
-    document = _document(pk)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     try:
         if request.POST.get("action") == "unlock":
             force = request.membership.allows("content.manage")
@@ -231,9 +250,10 @@ def lock(request, pk):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def document_trash(request, pk):
-    document = _document(pk)
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
     services.document_trash(tenant=request.tenant, actor=request.user, document=document)
     messages.success(request, f"“{document.name}” moved to the trash.")
     return redirect(_here(document.folder))
@@ -289,3 +309,105 @@ def content_settings(request):
         messages.success(request, "Files settings saved.")
         return redirect("content:settings")
     return render(request, "content/settings.html", {"form": form})
+
+
+@tenant_member_required("content.view")
+def diff(request, pk):
+    """Two versions side by side (or unified): ?old=<n>&new=<n>&view=split|unified."""
+    document = document_or_404(pk)
+    numbers = list(selectors.version_list(document=document).values_list("number", flat=True))
+    try:
+        new = int(request.GET.get("new") or numbers[0])
+        old = int(request.GET.get("old") or (numbers[1] if len(numbers) > 1 else numbers[0]))
+    except ValueError:
+        raise Http404 from None
+    versions = {v.number: v for v in selectors.version_list(document=document).filter(number__in=[old, new])}
+    if old not in versions or new not in versions:
+        raise Http404
+    view = "unified" if request.GET.get("view") == "unified" else "split"
+    context = {
+        "document": document, "path": selectors.folder_path(document.folder), "numbers": numbers,
+        "old": old, "new": new, "view": view, "diff": None, "problem": "",
+    }  # fmt: skip
+    try:
+        context["diff"] = diffs.version_diff(schema=connection.schema_name, old=versions[old], new=versions[new])
+    except diffs.NotText as exc:
+        context["problem"] = str(exc)
+    return render(request, "content/diff.html", context)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def details(request, pk):
+    """Tags and custom metadata fields (rows key_N / type_N / value_N)."""
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
+    form = DetailsForm(request.POST)
+    rows = []
+    for index in range(metadata.MAX_FIELDS + 1):
+        if f"key_{index}" not in request.POST:
+            break
+        rows.append({k: request.POST.get(f"{k}_{index}", "") for k in ("key", "type", "value")})
+    form.metadata_rows = [r for r in rows if r["key"] or r["value"]]
+    if form.is_valid():
+        tags = [t for t in form.cleaned_data["tags"].split(",") if t.strip()]
+        try:
+            values, types = metadata.metadata_clean(rows)
+            services.document_update(
+                tenant=request.tenant, actor=request.user, document=document, tags=tags, metadata=values,
+                metadata_types=types,
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, document_or_404(pk), details_form=form, status=400)
+
+
+# --- download links -----------------------------------------------------------------------------
+
+
+def link_form_for(document, data=None) -> ShareLinkForm:
+    numbers = selectors.version_list(document=document).values_list("number", flat=True)
+    initial = {"expires_at": timezone.localtime(sharing.link_lifetime_default()).strftime("%Y-%m-%dT%H:%M")}
+    return ShareLinkForm(data, numbers=numbers, initial=initial)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_create(request, pk):
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
+    form = link_form_for(document, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        version = None
+        if data["version"]:
+            version = selectors.version_list(document=document).filter(number=data["version"]).first()
+        try:
+            _, address = sharing.share_link_create(
+                tenant=request.tenant, actor=request.user, document=document, expires_at=data["expires_at"],
+                version=version, password=data["password"], max_downloads=data["max_downloads"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            request.session["content_new_link"] = request.build_absolute_uri(address)
+            messages.success(request, "Link made: copy it now, it is shown only once.")
+            return redirect("content:document", pk=document.pk)
+    return _document_page(request, document, link_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required("content.view")
+def link_revoke(request, pk, link_id):
+    document = document_or_404(pk)
+    need_edit(request, document.folder)
+    try:
+        link = sharing.share_link_get(document=document, pk=link_id)
+    except ShareLink.DoesNotExist:
+        raise Http404 from None
+    sharing.share_link_revoke(tenant=request.tenant, actor=request.user, link=link)
+    messages.success(request, "The link is turned off: it no longer works.")
+    return redirect("content:document", pk=document.pk)

@@ -563,6 +563,8 @@ HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
 HUB_CONTENT_UPLOAD_EXPIRE_HOURS = env.int("HUB_CONTENT_UPLOAD_EXPIRE_HOURS", default=24)
 # A check-out (lock) lapses after this many hours without a check-in.
 HUB_CONTENT_LOCK_HOURS = env.int("HUB_CONTENT_LOCK_HOURS", default=8)
+# A new public link of a document works for this many days unless its creator chooses otherwise.
+HUB_CONTENT_LINK_DAYS = env.int("HUB_CONTENT_LINK_DAYS", default=7)
 # The platform's name where no organisation's applies: emails from the public site, the admin.
 HUB_PLATFORM_NAME = env("HUB_PLATFORM_NAME", default="ReactDjango-Hub")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

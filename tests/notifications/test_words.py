@@ -31,6 +31,16 @@ NO_PAGE_YET = {
 
 FOLDER = {"folder_id": 4, "name": "Invoices", "parent_id": None}
 DOCUMENT = {"document_id": 9, "name": "Q3 report.pdf", "folder_id": 4, "version": 2, "size": 1024}
+LINK = {"link_id": 2, "document_id": 9, "name": "Q3 report.pdf", "version": None, "expires_at": "2026-12-01T00:00:00Z"}
+SHARE = {"folder_id": 4, "name": "Invoices", "user_id": 7, "email": "bob@example.com", "role": "editor"}
+COMMENT = {
+    "comment_id": 5,
+    "thread_id": 5,
+    "document_id": 9,
+    "folder_id": None,
+    "name": "Q3 report.pdf",
+    "excerpt": "Hi",
+}
 
 EXAMPLES = {
     "member.joined": (
@@ -146,6 +156,22 @@ EXAMPLES = {
     "content.settings_changed": (
         {"keep_image_location": False},
         ["Jane Doe changed the files settings: uploaded pictures no longer keep their location"],
+    ),
+    "content.link_created": (LINK, ["Jane Doe made a download link of “Q3 report.pdf”"]),
+    "content.link_revoked": (LINK, ["Jane Doe turned off a download link of “Q3 report.pdf”"]),
+    "content.link_used": (
+        {**LINK, "downloads": 3},
+        ["Someone downloaded “Q3 report.pdf” through a shared link (3 downloads so far)"],
+    ),
+    "content.folder_shared": (SHARE, ["Jane Doe shared the folder “Invoices” with bob@example.com as an editor"]),
+    "content.folder_unshared": (SHARE, ["Jane Doe stopped sharing the folder “Invoices” with bob@example.com"]),
+    "content.comment_added": (COMMENT, ["Jane Doe commented on “Q3 report.pdf”"]),
+    "content.comment_edited": (COMMENT, ["Jane Doe edited a comment on “Q3 report.pdf”"]),
+    "content.thread_resolved": (COMMENT, ["Jane Doe resolved a conversation on “Q3 report.pdf”"]),
+    "content.thread_reopened": (COMMENT, ["Jane Doe reopened a conversation on “Q3 report.pdf”"]),
+    "content.member_mentioned": (
+        {**COMMENT, "user_ids": [2]},
+        ["Jane Doe mentioned 1 member in a comment on “Q3 report.pdf”"],
     ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},

@@ -1,8 +1,22 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
-from ..models import Document, Folder, Version
+from ..metadata import metadata_fields
+from ..models import Comment, Document, Folder, FolderShare, ShareLink, Version
+
+
+class MetadataFieldIn(serializers.Serializer):
+    key = StrictCharField(max_length=60)
+    type = serializers.ChoiceField(choices=["text", "number", "date"], default="text")
+    value = serializers.JSONField(help_text="Text, a number, or a date as YYYY-MM-DD.")
+
+
+class MetadataFieldOut(serializers.Serializer):
+    key = serializers.CharField()
+    type = serializers.ChoiceField(choices=["text", "number", "date"])
+    value = serializers.JSONField()
 
 
 class FolderSerializer(HubModelSerializer):
@@ -27,14 +41,19 @@ class DocumentSerializer(HubModelSerializer):
     mime_type = serializers.CharField(source="current.blob.mime_type", read_only=True, allow_null=True)
     sha256 = serializers.CharField(source="current.blob.sha256", read_only=True, allow_null=True)
     locked_by = serializers.EmailField(source="locked_by.email", read_only=True, allow_null=True)
+    metadata_fields = serializers.SerializerMethodField()
 
     class Meta:
         model = Document
         fields = [
-            "id", "name", "folder", "tags", "metadata", "version", "size", "mime_type", "sha256",
+            "id", "name", "folder", "tags", "metadata", "metadata_fields", "version", "size", "mime_type", "sha256",
             "locked_by", "locked_at", "created", "updated",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(MetadataFieldOut(many=True))
+    def get_metadata_fields(self, document):
+        return metadata_fields(document)
 
 
 class DocumentUploadSerializer(serializers.Serializer):
@@ -57,7 +76,12 @@ class DocumentUpdateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=1000, required=False)
     folder = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     tags = serializers.ListField(child=StrictCharField(max_length=60), required=False)
-    metadata = serializers.DictField(required=False)
+    metadata = serializers.DictField(
+        required=False, help_text="Fields and values: numbers are number fields, the rest text."
+    )
+    metadata_fields = MetadataFieldIn(
+        many=True, required=False, help_text="Fields with their types (replaces metadata)."
+    )
 
 
 class VersionUploadSerializer(serializers.Serializer):
@@ -86,3 +110,97 @@ class StorageSerializer(serializers.Serializer):
     used_bytes = serializers.IntegerField()
     quota_bytes = serializers.IntegerField()
     max_file_bytes = serializers.IntegerField()
+
+
+class DownloadLinkSerializer(HubModelSerializer):
+    version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True)
+    has_password = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShareLink
+        fields = [
+            "id", "version", "expires_at", "max_downloads", "downloads", "has_password", "state", "created_by",
+            "created", "revoked_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_password(self, link) -> bool:
+        return bool(link.password)
+
+    def get_state(self, link) -> str:
+        from ..sharing import link_state
+
+        return {"Active": "active", "Expired": "expired", "Used up": "used_up", "Turned off": "revoked"}[
+            link_state(link)
+        ]
+
+
+class DownloadLinkCreatedSerializer(DownloadLinkSerializer):
+    url = serializers.CharField(read_only=True, help_text="The link's address: shown only in this answer.")
+
+    class Meta(DownloadLinkSerializer.Meta):
+        fields = [*DownloadLinkSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+
+class DownloadLinkCreateSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField(required=False, help_text="Default: HUB_CONTENT_LINK_DAYS from now.")
+    version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Null: always the latest."
+    )
+    password = StrictCharField(required=False, allow_blank=True, default="", max_length=128, write_only=True)
+    max_downloads = serializers.IntegerField(required=False, allow_null=True, help_text="Null: no limit.")
+
+
+class FolderShareSerializer(HubModelSerializer):
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = FolderShare
+        fields = ["id", "user", "email", "role", "created"]
+        read_only_fields = fields
+
+
+class FolderShareCreateSerializer(serializers.Serializer):
+    user = serializers.IntegerField(help_text="A member's user id.")
+    role = serializers.ChoiceField(choices=["viewer", "editor"])
+
+
+class CommentSerializer(HubModelSerializer):
+    author = serializers.EmailField(source="author.email", read_only=True, allow_null=True)
+    thread = serializers.SerializerMethodField()
+    mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="email")
+    resolved_by = serializers.EmailField(source="resolved_by.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id", "thread", "document", "folder", "author", "body", "mentions", "created", "edited_at",
+            "resolved_at", "resolved_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_thread(self, comment) -> int:
+        return comment.parent_id or comment.pk
+
+
+class CommentWriteSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=5000, help_text="Mention a member with @ and their e-mail address.")
+    parent = serializers.IntegerField(required=False, allow_null=True, help_text="Reply in this comment's thread.")
+
+
+class CommentRevisionSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    edited_by = serializers.EmailField(source="edited_by.email", allow_null=True)
+    created = serializers.DateTimeField()
+
+
+class DiffSerializer(serializers.Serializer):
+    old = serializers.IntegerField()
+    new = serializers.IntegerField()
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    unified = serializers.CharField(help_text="The unified diff, as text.")

@@ -52,6 +52,10 @@ def _problem(status: int, detail: str, code: str, **extra) -> Response:
 
 class TusMixin(ContentAPI):
     problem_statuses = (409, 412, 413, 415, 422)
+    # Every member may try; the upload's folder (or document's) is checked at creation: its
+    # editors only (the tenant role or a folder share, apps.content.sharing). Later requests are
+    # the creator's own upload.
+    write_permission = "content.view"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -170,6 +174,9 @@ class UploadCreateView(TusMixin, HubAPIView):
             )  # fmt: skip
         except tus.TooLarge as exc:
             return _problem(413, str(exc), "too_large")
+        if not self._may_edit(request, upload):
+            tus.upload_delete(tenant=request.tenant, upload=upload)
+            return _problem(403, "You may look at this folder's files but not change them.", "permission_denied")
         self.tus_extra["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{upload.pk}")
         self.tus_extra.update(_state_headers(request, upload))
         if request.content_type.split(";")[0].strip() == OFFSET_TYPE:
@@ -177,6 +184,20 @@ class UploadCreateView(TusMixin, HubAPIView):
             if problem is not None:
                 return problem
         return Response(status=201)
+
+    @staticmethod
+    def _may_edit(request, upload) -> bool:
+        from .. import selectors, sharing
+        from ..models import Document, Folder
+
+        try:
+            if upload.document_id is not None:
+                folder = selectors.document_get(pk=upload.document_id).folder
+            else:
+                folder = selectors.folder_get(pk=upload.folder_id) if upload.folder_id else None
+        except (Document.DoesNotExist, Folder.DoesNotExist):
+            folder = None  # unknown ones are refused later in the words of the upload's checks
+        return sharing.folder_access(membership=request.membership, folder=folder).can_edit
 
     @extend_schema(summary="What this tus server supports (versions, extensions, largest file)", responses=_TUS)
     def options(self, request, *args, **kwargs):

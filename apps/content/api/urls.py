@@ -3,11 +3,13 @@ from rest_framework.routers import SimpleRouter
 
 from .tus import UploadCreateView, UploadView
 from .views import DocumentViewSet, FolderViewSet, StorageView, TrashViewSet
+from .views_sharing import CommentViewSet
 
 router = SimpleRouter()
 router.register("folders", FolderViewSet, basename="content-folder")
 router.register("documents", DocumentViewSet, basename="content-document")
 router.register("trash", TrashViewSet, basename="content-trash")
+router.register("comments", CommentViewSet, basename="content-comment")
 
 urlpatterns = [
     path("storage", StorageView.as_view(), name="content-storage"),

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from apps.core.api.exceptions import Conflict
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
-from .. import selectors, services, serving
+from .. import metadata, selectors, services, serving
 from ..models import Document, Folder
 from .serializers import (
     DocumentCopySerializer,
@@ -27,6 +27,7 @@ from .serializers import (
     VersionSerializer,
     VersionUploadSerializer,
 )
+from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
@@ -67,6 +68,24 @@ class ContentAPI:
     write_permission = "content.edit"
 
 
+class FolderScoped:
+    """Writes need the folder's editors (the tenant role, or a share of the folder: see
+    apps.content.sharing); so the role check lets every member through and get_object / create
+    check the folder."""
+
+    write_permission = "content.view"
+
+    def folder_of(self, obj):
+        raise NotImplementedError
+
+    def get_object(self):
+        obj = super().get_object()
+        # Every member who sees a folder may comment there (apps.content.comments).
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and self.action != "comments":
+            need_edit(self.request, self.folder_of(obj))
+        return obj
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List folders in a folder (the top when no parent is given)",
@@ -77,12 +96,17 @@ class ContentAPI:
     partial_update=extend_schema(summary="Rename or move a folder", request=FolderWriteSerializer),
     destroy=extend_schema(summary="Move a folder (and what it holds) to the trash"),
 )
-class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
+class FolderViewSet(
+    FolderSharingActions, FolderScoped, ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet
+):
     serializer_class = FolderSerializer
     problem_statuses = (422,)
     ordering_fields = ["name", "created", "id"]
     ordering = ("name", "id")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def folder_of(self, folder):
+        return folder
 
     def get_queryset(self):
         if self.action == "list":
@@ -96,18 +120,17 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
         data = self._valid(FolderWriteSerializer, request.data)
         if "name" not in data:
             raise ValidationError({"name": ["Give it a name."]})
-        folder = services.folder_create(
-            tenant=request.tenant,
-            actor=request.user,
-            name=data["name"],
-            parent=folder_or_422(data.get("parent"), "parent"),
-        )
+        parent = folder_or_422(data.get("parent"), "parent")
+        need_edit(request, parent)
+        folder = services.folder_create(tenant=request.tenant, actor=request.user, name=data["name"], parent=parent)
         return Response(FolderSerializer(folder).data, status=201)
 
     def partial_update(self, request, *args, **kwargs):
         folder = self.get_object()
         data = self._valid(FolderWriteSerializer, request.data)
         parent = folder_or_422(data["parent"], "parent") if "parent" in data else ...
+        if parent is not ...:
+            need_edit(request, parent)
         services.folder_update(
             tenant=request.tenant, actor=request.user, folder=folder, name=data.get("name"), parent=parent
         )
@@ -142,7 +165,14 @@ class FolderViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin
     ),
     destroy=extend_schema(summary="Move a document to the trash"),
 )
-class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMixin, HubGenericViewSet):
+class DocumentViewSet(
+    DocumentSharingActions,
+    FolderScoped,
+    ContentAPI,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    HubGenericViewSet,
+):
     serializer_class = DocumentSerializer
     ordering_fields = ["name", "updated", "created", "id"]
     ordering = ("name", "id")
@@ -154,6 +184,9 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
         if self.request is not None and self.request.method == "PATCH":
             return [JSONParser()]  # multipart is for files only
         return super().get_parsers()
+
+    def folder_of(self, document):
+        return document.folder
 
     def get_queryset(self):
         params = self.request.query_params
@@ -174,9 +207,11 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
     def create(self, request, *args, **kwargs):
         data = FolderViewSet._valid(DocumentUploadSerializer, request.data)
         upload = data["file"]
+        folder = folder_or_422(data.get("folder"))
+        need_edit(request, folder)
         document = services.document_upload(
             tenant=request.tenant, actor=request.user, fileobj=upload, name=data.get("name") or upload.name,
-            folder=folder_or_422(data.get("folder")), note=data["note"], tags=data["tags"],
+            folder=folder, note=data["note"], tags=data["tags"],
             metadata=metadata_or_422(data["metadata"]),
         )  # fmt: skip
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data, status=201)
@@ -184,10 +219,17 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
     def partial_update(self, request, *args, **kwargs):
         document = self.get_object()
         data = FolderViewSet._valid(DocumentUpdateSerializer, request.data)
+        values = types = None
+        if "metadata_fields" in data:
+            values, types = metadata.metadata_clean(data["metadata_fields"])
+        elif "metadata" in data:
+            values, types = metadata.metadata_from_values(data["metadata"])
+        folder = folder_or_422(data["folder"]) if "folder" in data else ...
+        if folder is not ...:
+            need_edit(request, folder)
         services.document_update(
             tenant=request.tenant, actor=request.user, document=document, name=data.get("name"),
-            folder=folder_or_422(data["folder"]) if "folder" in data else ..., tags=data.get("tags"),
-            metadata=data.get("metadata"),
+            folder=folder, tags=data.get("tags"), metadata=values, metadata_types=types,
         )  # fmt: skip
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data)
 
@@ -285,10 +327,11 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
     def copy(self, request, pk=None, **kwargs):
         document = self.get_object()
         data = FolderViewSet._valid(DocumentCopySerializer, request.data)
+        folder = folder_or_422(data["folder"]) if "folder" in data else document.folder
+        need_edit(request, folder)
         copy = services.document_copy(
-            tenant=request.tenant, actor=request.user, document=document,
-            folder=folder_or_422(data["folder"]) if "folder" in data else document.folder, name=data.get("name"),
-        )  # fmt: skip
+            tenant=request.tenant, actor=request.user, document=document, folder=folder, name=data.get("name")
+        )
         return Response(DocumentSerializer(selectors.document_get(pk=copy.pk)).data, status=201)
 
 
