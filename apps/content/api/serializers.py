@@ -10,7 +10,7 @@ from ..models import Comment, Document, Folder, FolderShare, ShareLink, Version
 class MetadataFieldIn(serializers.Serializer):
     key = StrictCharField(max_length=60)
     type = serializers.ChoiceField(choices=["text", "number", "date"], default="text")
-    value = serializers.JSONField(help_text="Text, a number, or a date as YYYY-MM-DD.")
+    value = serializers.JSONField(allow_null=True, help_text="Text, a number, or a date as YYYY-MM-DD (null: empty).")
 
 
 class MetadataFieldOut(serializers.Serializer):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from apps.core.api.views import HubGenericViewSet, mixins
@@ -36,8 +37,8 @@ def need_edit(request, folder: Folder | None) -> None:
         raise exceptions.PermissionDenied("You may read this folder's files but not change them.")
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
+def _valid(serializer_class, data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -79,7 +80,9 @@ class DocumentSharingActions:
         methods=["POST"], summary="Make a download link (its address is in this answer only)",
         request=DownloadLinkCreateSerializer, responses={201: DownloadLinkCreatedSerializer},
     )  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[], parser_classes=[JSONParser]
+    )
     def links(self, request, pk=None, **kwargs):
         document = self.get_object()
         if request.method == "GET":
@@ -214,8 +217,9 @@ class CommentViewSet(mixins.RetrieveModelMixin, HubGenericViewSet):
         comment = self.get_object()
         if comment.author_id != request.user.pk:
             raise exceptions.PermissionDenied("Only its author can edit a comment.")
-        data = _valid(CommentWriteSerializer, request.data)
-        comments.comment_edit(tenant=request.tenant, actor=request.user, comment=comment, body=data["body"])
+        data = _valid(CommentWriteSerializer, request.data, partial=True)
+        if "body" in data:  # a PATCH without it changes nothing
+            comments.comment_edit(tenant=request.tenant, actor=request.user, comment=comment, body=data["body"])
         return Response(CommentSerializer(comment).data)
 
     def _resolve(self, request, resolved: bool):
