@@ -20,19 +20,21 @@ class ContentConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             NavItem,
+            NotificationRule,
             PeriodicTask,
             Permission,
             SearchProvider,
             register_api_scope,
             register_event_type,
             register_nav_item,
+            register_notification_rule,
             register_periodic_task,
             register_permission,
             register_search_provider,
         )
 
         from . import selectors
-        from .events import EVENT_TYPES
+        from .events import EVENT_TYPES, uploader
         from .models import Document, Folder, Tag, Version
 
         register_permission(
@@ -52,6 +54,8 @@ class ContentConfig(HubAppConfig):
         register_nav_item(NavItem("Files", "content:index", icon="list", permission="content.view", weight=40))
         register_api_scope(ApiScope("content", "Files: folders, documents, versions and downloads.", label="Files"))
         register_event_type(*EVENT_TYPES)
+        # The uploader hears when their file finally could not be processed (in-app and e-mail).
+        register_notification_rule(NotificationRule("content.processing_failed", uploader, default_channel="both"))
         register_search_provider(
             SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
         )

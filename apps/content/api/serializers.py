@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
-from ..models import Document, Folder, Version
+from .. import search
+from ..models import Blob, Document, Folder, Version
 
 
 class FolderSerializer(HubModelSerializer):
@@ -27,14 +28,26 @@ class DocumentSerializer(HubModelSerializer):
     mime_type = serializers.CharField(source="current.blob.mime_type", read_only=True, allow_null=True)
     sha256 = serializers.CharField(source="current.blob.sha256", read_only=True, allow_null=True)
     locked_by = serializers.EmailField(source="locked_by.email", read_only=True, allow_null=True)
+    processing = serializers.ChoiceField(
+        source="current.blob.status", choices=Blob.Status.choices, read_only=True, allow_null=True,
+        help_text="The current version's processing (text, OCR, pictures): pending, running, done or failed.",
+    )  # fmt: skip
+    processing_error = serializers.CharField(
+        source="current.blob.status_reason", read_only=True, allow_null=True, help_text="Why it failed, in words."
+    )
+    pictures = serializers.SerializerMethodField(help_text="The current version's thumbnail and web-size picture.")
 
     class Meta:
         model = Document
         fields = [
             "id", "name", "folder", "tags", "metadata", "version", "size", "mime_type", "sha256",
-            "locked_by", "locked_at", "created", "updated",
+            "locked_by", "locked_at", "processing", "processing_error", "pictures", "created", "updated",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_pictures(self, document) -> dict[str, str]:
+        made = document.current.blob.renditions if document.current else []
+        return {kind: f"/api/v1/content/documents/{document.pk}/pictures/{kind}" for kind in made}
 
 
 class DocumentUploadSerializer(serializers.Serializer):
@@ -86,3 +99,33 @@ class StorageSerializer(serializers.Serializer):
     used_bytes = serializers.IntegerField()
     quota_bytes = serializers.IntegerField()
     max_file_bytes = serializers.IntegerField()
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = StrictCharField(max_length=200, help_text="Words; each matches by its start (“inv” finds “invoice”).")
+    type = serializers.ChoiceField(choices=list(search.TYPES), required=False)
+    tag = StrictCharField(max_length=60, required=False)
+    folder = serializers.IntegerField(required=False, min_value=1, help_text="A folder's id: it and the folders in it.")
+    owner = serializers.IntegerField(required=False, min_value=1, help_text="The id of the member who uploaded it.")
+    changed_from = serializers.DateField(required=False)
+    changed_to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+
+    def validate(self, data):
+        if data.get("changed_from") and data.get("changed_to") and data["changed_from"] > data["changed_to"]:
+            raise serializers.ValidationError({"changed_to": ["The end of the range comes before its start."]})
+        return data
+
+
+class SearchHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="document_id")
+    name = serializers.CharField()
+    mime_type = serializers.CharField()
+    rank = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML: the text escaped, the matched words in <mark>.")
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    corrected = serializers.CharField(help_text="The words searched instead when none matched as typed (else empty).")
+    results = SearchHitSerializer(many=True)

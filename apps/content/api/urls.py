@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .tus import UploadCreateView, UploadView
-from .views import DocumentViewSet, FolderViewSet, StorageView, TrashViewSet
+from .views import DocumentViewSet, FolderViewSet, SearchView, StorageView, TrashViewSet
 
 router = SimpleRouter()
 router.register("folders", FolderViewSet, basename="content-folder")
@@ -11,6 +11,7 @@ router.register("trash", TrashViewSet, basename="content-trash")
 
 urlpatterns = [
     path("storage", StorageView.as_view(), name="content-storage"),
+    path("search", SearchView.as_view(), name="content-search"),
     path("uploads/", UploadCreateView.as_view(), name="content-uploads"),
     path("uploads/<str:id>", UploadView.as_view(), name="content-upload"),
     *router.urls,
