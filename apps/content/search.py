@@ -149,23 +149,21 @@ def _run(tsquery: str, filters: Filters, limit: int) -> list[Hit]:
     if filters.changed_to:
         where.append("d.updated < %s::date + 1")
         params.append(filters.changed_to)
-    sql = f"""
-        WITH q AS (SELECT to_tsquery('simple', %s) AS query),
-        best AS (
-            SELECT d.id, d.name, b.mime_type, b.id AS blob_id, ts_rank_cd(d.search_vector, q.query) AS rank
-            FROM content_document d JOIN content_version v ON v.id = d.current_id
-            JOIN content_blob b ON b.id = v.blob_id, q
-            WHERE {" AND ".join(where)}
-            ORDER BY rank DESC, d.name LIMIT %s
-        )
-        SELECT best.id, best.name, best.mime_type, best.rank,
+    # One SELECT (the palette counts one query per provider); snippets only for the rows returned.
+    sql = f"""SELECT best.id, best.name, best.mime_type, best.rank,
             ts_headline('simple', left(b.text, {HEADLINE_CHARS}), q.query,
                 'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2')
-        FROM best JOIN content_blob b ON b.id = best.blob_id, q
+        FROM (
+            SELECT d.id, d.name, b.mime_type, b.id AS blob_id, ts_rank_cd(d.search_vector, q.query) AS rank
+            FROM content_document d JOIN content_version v ON v.id = d.current_id
+            JOIN content_blob b ON b.id = v.blob_id, to_tsquery('simple', %s) AS q(query)
+            WHERE {" AND ".join(where)}
+            ORDER BY rank DESC, d.name LIMIT %s
+        ) best JOIN content_blob b ON b.id = best.blob_id, to_tsquery('simple', %s) AS q(query)
         ORDER BY best.rank DESC, best.name
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tsquery, *params, limit])
+        cursor.execute(sql, [tsquery, *params, limit, tsquery])
         return [Hit(pk, name, mime, rank, snippet(text)) for pk, name, mime, rank, text in cursor.fetchall()]
 
 
