@@ -30,6 +30,7 @@ from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
+from bench.content_search import search_100k_docs_p95_ms, thumbnail_per_s  # noqa: E402
 from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
@@ -101,6 +102,10 @@ BENCHMARKS = {
     # Content: one 1 GB file through the tus endpoint to the local store (also upload_size_mb and
     # upload_patch_mb_per_s, the bytes received before the last PATCH).
     "upload_mb_per_s": upload_mb_per_s,
+    # Content: full-text search over 100,000 documents with text (also search_100k_docs_p50_ms);
+    # thumbnails of 12 MP JPEGs in one process (also thumbnail_only_per_s).
+    "search_100k_docs_p95_ms": search_100k_docs_p95_ms,
+    "thumbnail_per_s": thumbnail_per_s,
 }
 
 

@@ -8,7 +8,7 @@ after HUB_CONTENT_TRASH_DAYS.
 """
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
@@ -98,10 +98,7 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [
-            GinIndex(fields=["search_vector"], name="content_document_search"),
-            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="content_document_name_trgm"),
-        ]
+        indexes = [GinIndex(fields=["search_vector"], name="content_document_search")]
         constraints = [
             models.UniqueConstraint(
                 "folder", Lower("name"), condition=models.Q(trashed_at__isnull=True), nulls_distinct=False,
@@ -184,7 +181,7 @@ class SearchWord(models.Model):
     word = models.CharField(max_length=100, primary_key=True)
 
     class Meta:
-        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="content_searchword_trgm")]
+        indexes = [GistIndex(fields=["word"], opclasses=["gist_trgm_ops"], name="content_searchword_trgm")]
 
     def __str__(self):
         return self.word

@@ -61,7 +61,7 @@ def process(path: Path, mime_type: str, *, schema: str, sha256: str, languages: 
             picture = picture[0] if picture else None
         elif mime_type in PICTURES:
             picture = path
-            text = _ocr(path, languages)
+            text = _ocr(path, languages) if _pixels(path) <= limits()["ocr_max_pixels"] else ""
         elif mime_type == DOCX:
             text = _docx_text(path)
         elif mime_type == XLSX:
@@ -73,28 +73,40 @@ def process(path: Path, mime_type: str, *, schema: str, sha256: str, languages: 
     return NOT_IN_TEXT.sub(" ", text)[: limits()["text_chars"]], made
 
 
-def thumbnail(source, size: int) -> bytes:
-    """A WebP of `source` (a path or file) at most `size` pixels a side, upright (EXIF orientation)."""
+def thumbnails(source, sizes: dict[str, int]) -> dict[str, bytes]:
+    """WebPs of `source` (a path or file), at most `sizes[kind]` pixels a side, upright (EXIF
+    orientation). Decoded once, largest first; each smaller one is made from the one before."""
+    made = {}
     try:
         with Image.open(source) as picture:
-            picture.draft("RGB", (size, size))  # JPEG: decode at a fraction of the size (fast)
+            largest = max(sizes.values())
+            picture.draft("RGB", (largest, largest))  # JPEG: decode at a fraction of the size (fast)
             picture = ImageOps.exif_transpose(picture)
             if picture.mode not in ("RGB", "RGBA"):
                 picture = picture.convert("RGBA" if "transparency" in picture.info else "RGB")
-            picture.thumbnail((size, size))
-            out = io.BytesIO()
-            picture.save(out, "WEBP", quality=80, method=0)
-            return out.getvalue()
+            for kind, size in sorted(sizes.items(), key=lambda item: -item[1]):
+                picture.thumbnail((size, size))
+                out = io.BytesIO()
+                picture.save(out, "WEBP", quality=80, method=0)
+                made[kind] = out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise Unreadable("The picture could not be read: it may be damaged.") from exc
+    return made
+
+
+def _pixels(path: Path) -> int:
+    try:
+        with Image.open(path) as picture:
+            return picture.width * picture.height
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise Unreadable("The picture could not be read: it may be damaged.") from exc
 
 
 def _pictures(source, *, schema: str, sha256: str) -> list[str]:
-    made = []
-    for kind, size in SIZES.items():
-        storage.store().save(derived_name(schema, sha256, kind), ContentFile(thumbnail(source, size)))
-        made.append(kind)
-    return made
+    made = thumbnails(source, SIZES)
+    for kind in SIZES:
+        storage.store().save(derived_name(schema, sha256, kind), ContentFile(made[kind]))
+    return list(SIZES)
 
 
 # --- programs: each run with a time limit and a memory cap ---------------------------------------

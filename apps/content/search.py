@@ -18,6 +18,7 @@ WORDS = re.compile(r"[^\W_]+")
 MAX_WORDS = 8
 INDEXED_CHARS = 200_000  # text beyond this is kept but not searched (a tsvector holds at most 1 MB)
 HEADLINE_CHARS = 20_000  # snippets come from the start of the text (ts_headline reads all it is given)
+CANDIDATES = 1000  # the matching documents ranked, newest first: more would not be read in time
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # never in stored text (processing.NOT_IN_TEXT)
 
 # A file name's separators split words: "q3_report-final.pdf" is found by "report" and "final".
@@ -60,10 +61,10 @@ LIVE = """
         ) SELECT id FROM trashed))
 """
 BELOW = """
-    d.folder_id IN (WITH RECURSIVE below AS (
+    WITH RECURSIVE below AS (
         SELECT id FROM content_folder WHERE id = %s
         UNION SELECT f.id FROM content_folder f JOIN below ON f.parent_id = below.id
-    ) SELECT id FROM below)
+    ) SELECT id FROM below
 """
 
 
@@ -120,7 +121,8 @@ def _similar(word: str) -> list[str]:
     """Up to three words of the lexicon most like `word` (pg_trgm's similarity, above its threshold)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT word FROM content_searchword WHERE word %% %s ORDER BY similarity(word, %s) DESC, word LIMIT 3",
+            # (the GiST index walks the words nearest first: <-> is 1 - similarity)
+            "SELECT word FROM content_searchword WHERE word %% %s ORDER BY word <-> %s, word LIMIT 3",
             [word, word],
         )
         return [row[0] for row in cursor.fetchall() if "'" not in row[0] and "\\" not in row[0]]
@@ -129,7 +131,11 @@ def _similar(word: str) -> list[str]:
 def _run(tsquery: str, filters: Filters, limit: int) -> list[Hit]:
     where, params = [LIVE, "d.search_vector @@ q.query"], []
     if filters.type in TYPES:
-        where.append("(" + " OR ".join("b.mime_type LIKE %s" for _ in TYPES[filters.type][1]) + ")")
+        kinds = " OR ".join("b.mime_type LIKE %s" for _ in TYPES[filters.type][1])
+        where.append(
+            "EXISTS (SELECT FROM content_version v JOIN content_blob b ON b.id = v.blob_id"
+            f" WHERE v.id = d.current_id AND ({kinds}))"
+        )
         params += TYPES[filters.type][1]
     if filters.tag:
         where.append(
@@ -138,8 +144,8 @@ def _run(tsquery: str, filters: Filters, limit: int) -> list[Hit]:
         )
         params.append(filters.tag)
     if filters.folder_id is not None:
-        where.append(BELOW)
-        params.append(filters.folder_id)
+        where.append("d.folder_id = ANY(%s)")  # (a list, not a subquery: the planner sees how many)
+        params.append(_below(filters.folder_id))
     if filters.owner_id is not None:
         where.append("d.created_by_id = %s")
         params.append(filters.owner_id)
@@ -149,22 +155,33 @@ def _run(tsquery: str, filters: Filters, limit: int) -> list[Hit]:
     if filters.changed_to:
         where.append("d.updated < %s::date + 1")
         params.append(filters.changed_to)
-    # One SELECT (the palette counts one query per provider); snippets only for the rows returned.
-    sql = f"""SELECT best.id, best.name, best.mime_type, best.rank,
+    # One SELECT (the palette counts one query per provider). The newest CANDIDATES matching
+    # documents are ranked (a word in most documents cannot make a search read them all), then
+    # the best `limit` get their snippets.
+    query = "to_tsquery('simple', %s) AS q(query)"
+    sql = f"""SELECT best.id, best.name, b.mime_type, best.rank,
             ts_headline('simple', left(b.text, {HEADLINE_CHARS}), q.query,
                 'StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2')
         FROM (
-            SELECT d.id, d.name, b.mime_type, b.id AS blob_id, ts_rank_cd(d.search_vector, q.query) AS rank
-            FROM content_document d JOIN content_version v ON v.id = d.current_id
-            JOIN content_blob b ON b.id = v.blob_id, to_tsquery('simple', %s) AS q(query)
-            WHERE {" AND ".join(where)}
-            ORDER BY rank DESC, d.name LIMIT %s
-        ) best JOIN content_blob b ON b.id = best.blob_id, to_tsquery('simple', %s) AS q(query)
+            SELECT * FROM (
+                SELECT d.id, d.name, d.current_id, ts_rank_cd(d.search_vector, q.query) AS rank
+                FROM content_document d, {query}
+                WHERE {" AND ".join(where)}
+                ORDER BY d.id DESC LIMIT %s
+            ) found ORDER BY rank DESC, name LIMIT %s
+        ) best JOIN content_version v ON v.id = best.current_id JOIN content_blob b ON b.id = v.blob_id, {query}
         ORDER BY best.rank DESC, best.name
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tsquery, *params, limit, tsquery])
+        cursor.execute(sql, [tsquery, *params, CANDIDATES, limit, tsquery])
         return [Hit(pk, name, mime, rank, snippet(text)) for pk, name, mime, rank, text in cursor.fetchall()]
+
+
+def _below(folder_id: int) -> list[int]:
+    """The folder's id and those of every folder inside it."""
+    with connection.cursor() as cursor:
+        cursor.execute(BELOW, [folder_id])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def snippet(headline: str) -> str:

@@ -91,9 +91,9 @@ def upload_create(*, tenant, actor, length: int, metadata_header: str) -> Upload
         used = Blob.objects.aggregate(total=Sum("size"))["total"] or 0
         # Uploads under way hold their room too, so that ten at once cannot pass the quota together.
         used += (
-            Upload.objects.filter(result_id__isnull=True, expires_at__gt=timezone.now()).aggregate(
-                total=Sum("length")
-            )["total"]
+            Upload.objects.filter(result_id__isnull=True, expires_at__gt=timezone.now()).aggregate(total=Sum("length"))[
+                "total"
+            ]
             or 0
         )
         if used + length > limits["quota_bytes"]:

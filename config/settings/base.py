@@ -559,6 +559,8 @@ HUB_CONTENT_PROCESSING = {
     "text_chars": env.int("HUB_CONTENT_TEXT_CHARS", default=200_000),
     "pdf_pages": env.int("HUB_CONTENT_PDF_PAGES", default=500),
     "ocr_pages": env.int("HUB_CONTENT_OCR_PAGES", default=10),
+    # Pictures larger than this are photos rather than scans (an A4 page at 300 dpi is 8.7 MP): not OCR'd.
+    "ocr_max_pixels": env.int("HUB_CONTENT_OCR_MAX_PIXELS", default=25_000_000),
     "min_pdf_chars": 20,  # a PDF with less text than this is a scan: its pages are OCR'd
     "program_seconds": env.int("HUB_CONTENT_PROGRAM_SECONDS", default=120),
     "program_memory_bytes": env.int("HUB_CONTENT_PROGRAM_MEMORY", default=2**30),

@@ -11,6 +11,9 @@ from apps.content.tasks import process_version
 from apps.events.models import Event
 from apps.notifications.models import Notification
 from apps.notifications.services import notify_for_events
+from tests.api.conftest import api_client, make_key
+from tests.conftest import client_for
+from tests.factories import MembershipFactory
 
 from . import files
 
@@ -160,3 +163,64 @@ def test_a_version_purged_before_its_turn_is_skipped(tenant_a, owner_a):
     assert services.version_process(tenant=tenant_a, version_id=987654) is None
     with tenant_context(tenant_a):
         assert not Version.objects.filter(pk=987654).exists()
+
+
+def test_pictures_are_served_behind_the_document_permission_with_immutable_caching(tenant_a, tenant_b, owner_a):
+    document = upload(tenant_a, owner_a, "photo.png", files.scan(["cached picture"]))
+    client = client_for(tenant_a, owner_a)
+    url = f"/content/documents/{document.pk}/versions/1/picture/thumb.webp"
+    assert client.get(url).status_code == 404  # not processed yet
+    processed(tenant_a, document)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert client.get(url, headers={"If-None-Match": response["ETag"]}).status_code == 304
+    assert client.get(url.replace("thumb.webp", "original.webp")).status_code == 404
+    assert client.get(url.replace("/versions/1/", "/versions/2/")).status_code == 404
+    assert client_for(tenant_a).get(url).status_code == 302  # signed out
+    assert client_for(tenant_b, owner_a).get(url).status_code in (302, 403, 404)  # not B's member
+    page = client.get(f"/content/documents/{document.pk}/").content.decode()
+    assert url in page and "Processed" in page and "words found" in page
+
+
+def test_the_document_page_says_why_processing_failed_and_offers_retry(tenant_a, owner_a):
+    document = upload(tenant_a, owner_a, "broken.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog")
+    services.version_process_failed(tenant=tenant_a, version_id=document.current_id, reason="It is damaged.")
+    client = client_for(tenant_a, owner_a)
+    page = client.get(f"/content/documents/{document.pk}/").content.decode()
+    assert "Processing failed" in page and "It is damaged." in page and ">Retry</button>" in page
+    viewer = MembershipFactory(tenant=tenant_a, role="viewer").user
+    viewer_page = client_for(tenant_a, viewer).get(f"/content/documents/{document.pk}/").content.decode()
+    assert "It is damaged." in viewer_page and ">Retry</button>" not in viewer_page
+    assert client_for(tenant_a, viewer).post(f"/content/documents/{document.pk}/process/").status_code == 403
+    response = client.post(f"/content/documents/{document.pk}/process/")
+    assert response.status_code == 302
+    assert "will be processed again" in client.get(response["Location"]).content.decode()
+    again = client.post(f"/content/documents/{document.pk}/process/", follow=True).content.decode()
+    assert "Waiting to be processed" in again
+
+
+def test_the_api_shows_processing_and_retries_it(tenant_a, tenant_b, owner_a):
+    document = upload(tenant_a, owner_a, "broken.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog")
+    api = api_client(tenant_a, make_key(tenant_a, scope_list=["content:write"])[1])
+    url = f"/api/v1/content/documents/{document.pk}"
+    body = api.get(f"{url}/").json()
+    assert (body["processing"], body["processing_error"], body["pictures"]) == ("pending", "", {})
+    services.version_process_failed(tenant=tenant_a, version_id=document.current_id, reason="It is damaged.")
+    assert api.get(f"{url}/").json()["processing_error"] == "It is damaged."
+    retried = api.post(f"{url}/process/")
+    assert retried.status_code == 202 and retried.json()["processing"] == "pending"
+    assert api.get(f"{url}/pictures/thumb/").status_code == 404
+    api_b = api_client(tenant_b, make_key(tenant_b, scope_list=["content:write"])[1])
+    assert api_b.post(f"{url}/process/").status_code == 404 and api_b.get(f"{url}/pictures/thumb/").status_code == 404
+    picture = processed(tenant_a, upload(tenant_a, owner_a, "p.png", files.scan(["api picture"])))
+    with tenant_context(tenant_a):
+        pk = Version.objects.get(blob=picture).document_id
+    shown = api.get(f"/api/v1/content/documents/{pk}/").json()["pictures"]
+    assert shown == {kind: f"/api/v1/content/documents/{pk}/pictures/{kind}/" for kind in ("thumb", "web")}
+    thumb = api.get(shown["thumb"])
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
+    refused = api.post(f"/api/v1/content/documents/{pk}/process/")  # processed already
+    assert refused.status_code == 422 and refused["Content-Type"] == "application/problem+json"
+    assert "“p.png” is processed." in str(refused.json())

@@ -47,7 +47,7 @@ class DocumentSerializer(HubModelSerializer):
 
     def get_pictures(self, document) -> dict[str, str]:
         made = document.current.blob.renditions if document.current else []
-        return {kind: f"/api/v1/content/documents/{document.pk}/pictures/{kind}" for kind in made}
+        return {kind: f"/api/v1/content/documents/{document.pk}/pictures/{kind}/" for kind in made}
 
 
 class DocumentUploadSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 # pg_trgm lives in the public schema, which is on every tenant's search_path (django-tenants puts
 # "public" after the tenant's schema), so its functions, operators and gin_trgm_ops are found from
-# every tenant. An extension exists once per database: created in a tenant's schema (the default,
+# every tenant (gist_trgm_ops and the <-> distance included). An extension exists once per database: created in a tenant's schema (the default,
 # the first on the search path) it would be invisible to every other tenant.
 TRGM = "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"
 
@@ -54,19 +54,13 @@ class Migration(migrations.Migration):
             model_name="document",
             index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="content_document_search"),
         ),
-        migrations.AddIndex(
-            model_name="document",
-            index=django.contrib.postgres.indexes.GinIndex(
-                fields=["name"], name="content_document_name_trgm", opclasses=["gin_trgm_ops"]
-            ),
-        ),
         migrations.CreateModel(
             name="SearchWord",
             fields=[("word", models.CharField(max_length=100, primary_key=True, serialize=False))],
             options={
                 "indexes": [
-                    django.contrib.postgres.indexes.GinIndex(
-                        fields=["word"], name="content_searchword_trgm", opclasses=["gin_trgm_ops"]
+                    django.contrib.postgres.indexes.GistIndex(
+                        fields=["word"], name="content_searchword_trgm", opclasses=["gist_trgm_ops"]
                     )
                 ],
             },
