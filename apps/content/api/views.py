@@ -305,12 +305,13 @@ class DocumentViewSet(ContentAPI, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     @extend_schema(
         summary="The current version's thumbnail (thumb) or web-size picture (web), as WebP",
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(processing.SIZES))],
         responses={(200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
-    @action(detail=True, methods=["get"], url_path=r"pictures/(?P<kind>thumb|web)")
+    @action(detail=True, methods=["get"], url_path=r"pictures/(?P<kind>[^/.]+)")
     def picture(self, request, pk=None, kind=None, **kwargs):
         blob = self.get_object().current.blob
-        if kind not in blob.renditions:
+        if kind not in processing.SIZES or kind not in blob.renditions:
             raise Http404
         handle = storage.store().open(processing.derived_name(connection.schema_name, blob.sha256, kind), "rb")
         response = FileResponse(handle, content_type="image/webp")
