@@ -40,8 +40,10 @@ def _processing(event) -> str:
     name, number = event.payload.get("name", ""), event.payload.get("version")
     if event.type == "content.processing_failed":
         return f"Version {number} of “{name}” could not be processed: {event.payload.get('reason', '')}"
-    actor = actor_name(event)
-    return f"{actor} asked to process “{name}” again" if actor else f"Version {number} of “{name}” was processed"
+    if event.type == "content.processing_retried":
+        actor = actor_name(event) or "Someone"
+        return f"{actor} asked for version {number} of “{name}” to be processed again"
+    return f"Version {number} of “{name}” was processed: its words can be searched"
 
 
 def uploader(event) -> list:

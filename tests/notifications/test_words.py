@@ -147,6 +147,18 @@ EXAMPLES = {
         {"keep_image_location": False},
         ["Jane Doe changed the files settings: uploaded pictures no longer keep their location"],
     ),
+    "content.document_processed": (
+        {"document_id": 9, "name": "Q3 report.pdf", "version": 2, "user_id": "JANE"},
+        ["Version 2 of “Q3 report.pdf” was processed"],
+    ),
+    "content.processing_failed": (
+        {"document_id": 9, "name": "scan.pdf", "version": 1, "user_id": "JANE", "reason": "It is damaged."},
+        ["Version 1 of “scan.pdf” could not be processed: It is damaged."],
+    ),
+    "content.processing_retried": (
+        {"document_id": 9, "name": "scan.pdf", "version": 1, "user_id": "JANE"},
+        ["Jane Doe asked for version 1 of “scan.pdf” to be processed again"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],
