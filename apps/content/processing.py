@@ -9,6 +9,7 @@ A file that cannot be read raises Unreadable with the reason in words (it is not
 """
 
 import io
+import os
 import re
 import resource
 import subprocess
@@ -120,8 +121,9 @@ def _capped():
 def _run(command: list[str], what: str) -> bytes:
     try:
         done = subprocess.run(
-            command, capture_output=True, timeout=limits()["program_seconds"], preexec_fn=_capped, check=False
-        )
+            command, capture_output=True, timeout=limits()["program_seconds"], preexec_fn=_capped, check=False,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # tesseract: one core per task, as the worker's pool counts
+        )  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         raise Unreadable(f"{what} took longer than {limits()['program_seconds']} seconds and was stopped.") from exc
     if done.returncode != 0:
