@@ -49,6 +49,7 @@ def _live_documents() -> QuerySet[Document]:
         Document.objects.filter(trashed_at__isnull=True)
         .exclude(folder__in=RawSQL(TRASHED_FOLDERS, []))
         .select_related("current__blob")
+        .defer("search_vector", "current__blob__text")  # up to megabytes a row: read only where shown
     )
 
 
