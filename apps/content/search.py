@@ -109,23 +109,31 @@ def search(query: str, *, filters: Filters | None = None, limit: int = 50) -> tu
     hits = _run(" & ".join(f"'{w}':*" for w in wanted), filters or Filters(), limit)
     if hits:
         return hits, ""
-    alternatives = [_similar(w) for w in wanted]
+    similar = _similar(wanted)
+    alternatives = [similar.get(w, []) for w in wanted]
     if not all(alternatives):
         return [], ""
-    tsquery = " & ".join("(" + " | ".join(f"'{w}'" for w in similar) + ")" for similar in alternatives)
+    tsquery = " & ".join("(" + " | ".join(f"'{w}'" for w in options) + ")" for options in alternatives)
     hits = _run(tsquery, filters or Filters(), limit)
-    return hits, (" ".join(similar[0] for similar in alternatives) if hits else "")
+    return hits, (" ".join(options[0] for options in alternatives) if hits else "")
 
 
-def _similar(word: str) -> list[str]:
-    """Up to three words of the lexicon most like `word` (pg_trgm's similarity, above its threshold)."""
+def _similar(wanted: list[str]) -> dict[str, list[str]]:
+    """Up to three words of the lexicon most like each wanted word (pg_trgm similarity above its
+    threshold; the GiST index walks the nearest first: <-> is 1 - similarity), in one statement."""
     with connection.cursor() as cursor:
         cursor.execute(
-            # (the GiST index walks the words nearest first: <-> is 1 - similarity)
-            "SELECT word FROM content_searchword WHERE word %% %s ORDER BY word <-> %s, word LIMIT 3",
-            [word, word],
+            "SELECT w.wanted, s.word FROM unnest(%s::text[]) AS w(wanted), LATERAL ("
+            " SELECT word, word <-> w.wanted AS distance FROM content_searchword WHERE word %% w.wanted"
+            " ORDER BY distance, word LIMIT 3"
+            ") s ORDER BY w.wanted, s.distance, s.word",
+            [wanted],
         )
-        return [row[0] for row in cursor.fetchall() if "'" not in row[0] and "\\" not in row[0]]
+        found = {}
+        for word, alike in cursor.fetchall():
+            if "'" not in alike and "\\" not in alike:
+                found.setdefault(word, []).append(alike)
+        return found
 
 
 def _run(tsquery: str, filters: Filters, limit: int) -> list[Hit]:

@@ -98,7 +98,7 @@ def test_a_member_searches_words_inside_files_and_opens_one(chromium, live_hub, 
         expect(page.get_by_text("Processed", exact=True)).to_be_visible()
         picture = page.get_by_role("img", name="Picture of harbour scan.png")
         expect(picture).to_be_visible()
-        assert picture.evaluate("img => img.naturalWidth") == 320
+        assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") == 320  # once loaded
         page_checked(page, "content-document-processed")
     finally:
         context.close()
