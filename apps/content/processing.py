@@ -55,11 +55,11 @@ def process(path: Path, mime_type: str, *, schema: str, sha256: str, languages: 
         picture, text = None, ""
         if mime_type == "application/pdf":
             text = _pdf_text(path)
-            picture = _pdf_page(path, work, first=1, last=1, dpi=72, scale=SIZES["web"])[:1]
+            first = _pdf_page(path, work, first=1, last=1, dpi=72, scale=SIZES["web"])  # its preview
+            picture = first[0] if first else None
             if len(text.strip()) < limits()["min_pdf_chars"]:  # a scan: read its pages
                 pages = _pdf_page(path, work, first=1, last=limits()["ocr_pages"], dpi=200)
                 text = "\n\f".join(_ocr(page, languages) for page in pages)
-            picture = picture[0] if picture else None
         elif mime_type in PICTURES:
             picture = path
             text = _ocr(path, languages) if _pixels(path) <= limits()["ocr_max_pixels"] else ""
