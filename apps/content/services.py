@@ -464,6 +464,24 @@ def document_process_again(*, tenant, actor, document: Document) -> None:
         _indexed_and_processed(version.document, version)
 
 
+def blobs_process(*, tenant, failed: bool = False) -> int:
+    """Sends every blob waiting to be processed (and, with `failed`, those that failed) to the
+    workers, one task per blob through its newest version; returns how many."""
+    statuses = [Blob.Status.PENDING, Blob.Status.FAILED] if failed else [Blob.Status.PENDING]
+    with schema_context(tenant.schema_name), transaction.atomic():
+        blobs = Blob.objects.filter(status__in=statuses)
+        versions = list(
+            Version.objects.filter(blob__in=blobs).order_by("blob_id", "-pk").distinct("blob_id").select_related("blob")
+        )
+        Blob.objects.filter(pk__in=[v.blob_id for v in versions]).update(status=Blob.Status.PENDING, status_reason="")
+        schema = connection.schema_name
+        for version in versions:
+            transaction.on_commit(
+                lambda pk=version.pk: PROCESS_VERSION.apply_async(args=[pk], headers={"_schema_name": schema})
+            )
+    return len(versions)
+
+
 def _processed_payload(version: Version) -> dict:
     return {
         "document_id": version.document_id,

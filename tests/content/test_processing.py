@@ -2,6 +2,9 @@
 text from PDF, DOCX, XLSX and text files, OCR of scans and pictures, thumbnails; once per blob;
 limits on what a hostile file may cost; failures retried, then reported to the uploader."""
 
+import io
+
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
 
@@ -225,3 +228,31 @@ def test_the_api_shows_processing_and_retries_it(tenant_a, tenant_b, owner_a):
     refused = api.post(f"/api/v1/content/documents/{pk}/process/")  # processed already
     assert refused.status_code == 422 and refused["Content-Type"] == "application/problem+json"
     assert "“p.png” is processed." in str(refused.json())
+
+
+def test_the_command_sends_unprocessed_files_and_with_failed_those_that_failed(
+    tenant_a, owner_a, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError, call_command
+
+    with tenant_context(tenant_a):  # (what other modules committed in this tenant is left aside)
+        before = {s: Blob.objects.filter(status=s).count() for s in (Blob.Status.PENDING, Blob.Status.FAILED)}
+    waiting = upload(tenant_a, owner_a, "waiting.txt", b"never processed")
+    same = services.document_copy(tenant=tenant_a, actor=owner_a, document=waiting, folder=None, name="copy.txt")
+    broken = upload(tenant_a, owner_a, "broken.txt", b"it failed once")
+    services.version_process_failed(tenant=tenant_a, version_id=broken.current_id, reason="It failed.")
+    processed(tenant_a, upload(tenant_a, owner_a, "done.txt", b"all done"))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks() as sent:
+        call_command("content_process", "--tenant", tenant_a.slug, stdout=out)
+    pending = before[Blob.Status.PENDING] + 1  # one blob for two documents
+    assert f"{pending:,} file{'s' if pending != 1 else ''} sent" in out.getvalue() and len(sent) == pending
+    assert same.current.blob_id == waiting.current.blob_id
+    with django_capture_on_commit_callbacks() as sent:
+        call_command("content_process", "--tenant", tenant_a.slug, "--failed", stdout=out)
+    both = pending + before[Blob.Status.FAILED] + 1
+    assert f"{both:,} files sent to be processed." in out.getvalue() and len(sent) == both
+    with tenant_context(tenant_a):
+        assert Blob.objects.get(versions__document=broken).status == Blob.Status.PENDING
+    with pytest.raises(CommandError, match="No tenant with the slug “nope”."):
+        call_command("content_process", "--tenant", "nope")
