@@ -11,9 +11,11 @@ RUN /opt/venv/bin/pip install -r /tmp/requirements/production.txt
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM python:3.11-slim
-# xmlsec1: SAML signing and verification (pysaml2).
+# xmlsec1: SAML signing and verification (pysaml2). poppler-utils and tesseract-ocr (with the
+# languages the files settings offer): the worker's content processing (PDF text and pages, OCR).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends xmlsec1 \
+    && apt-get install -y --no-install-recommends xmlsec1 poppler-utils \
+       tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --create-home --home-dir /home/hub hub
 ENV PATH=/opt/venv/bin:$PATH \

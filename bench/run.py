@@ -31,6 +31,7 @@ from bench.common import log, prepare_database  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_dedup import dedup_100_versions_mb  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
+from bench.content_search import search_100k_docs_p95_ms, thumbnail_per_s  # noqa: E402
 from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
@@ -105,6 +106,10 @@ BENCHMARKS = {
     # Content: the storage of 100 versions of a 10 MB file, each changing one 4 KB page (also
     # dedup_logical_mb, dedup_ratio and dedup_unchanged_100_mb: 100 saves of the same bytes).
     "dedup_100_versions_mb": dedup_100_versions_mb,
+    # Content: full-text search over 100,000 documents with text (also search_100k_docs_p50_ms);
+    # thumbnails of 12 MP JPEGs in one process (also thumbnail_only_per_s).
+    "search_100k_docs_p95_ms": search_100k_docs_p95_ms,
+    "thumbnail_per_s": thumbnail_per_s,
 }
 
 

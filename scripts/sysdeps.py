@@ -25,11 +25,27 @@ PROGRAMS = {
     "pg_basebackup": ("postgresql-15", "the read-replica tests start a primary and a streaming replica"),
     "libmagic": ("libmagic1", "uploaded files are recognised by their bytes with it"),
     "pango": ("libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0", "WeasyPrint draws PDF reports with it"),
+    "tesseract": (
+        "tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra",
+        "content processing reads scanned PDFs and pictures with it (OCR, in the languages offered)",
+    ),
+    "pdftoppm": ("poppler-utils", "content processing reads PDFs' text (pdftotext) and draws their pages (pdftoppm)"),
     "npm": ("npm", "tests/content/test_s3_expiry.py installs s3rver with it and runs it on Node (nodejs)"),
 }
 NEEDS = {
-    "run": ["xmlsec1", "libmagic", "pango"],
-    "test": ["xmlsec1", "chromium", "pgbouncer", "nats-server", "pg_basebackup", "libmagic", "pango", "npm"],
+    "run": ["xmlsec1", "libmagic", "pango", "tesseract", "pdftoppm"],
+    "test": [
+        "xmlsec1",
+        "chromium",
+        "pgbouncer",
+        "nats-server",
+        "pg_basebackup",
+        "libmagic",
+        "pango",
+        "npm",
+        "tesseract",
+        "pdftoppm",
+    ],
     "bench": ["xmlsec1", "wrk", "nats-server", "libmagic"],
 }
 # Where the code looks for them (fixed paths, as Debian installs them).

@@ -22,6 +22,7 @@ class ContentConfig(HubAppConfig):
             DataEraser,
             DataExporter,
             NavItem,
+            NotificationRule,
             PeriodicTask,
             Permission,
             SearchProvider,
@@ -37,7 +38,7 @@ class ContentConfig(HubAppConfig):
         )
 
         from . import personal_data, selectors
-        from .events import EVENT_TYPES, NOTIFICATION_RULES
+        from .events import EVENT_TYPES, NOTIFICATION_RULES, uploader
         from .models import Comment, Document, Folder, FolderShare, ShareLink, Tag, Version
 
         register_permission(
@@ -64,6 +65,8 @@ class ContentConfig(HubAppConfig):
         register_data_eraser(
             DataEraser("content", "Files: uploads, comments and links", personal_data.personal_data_erase)
         )
+        # The uploader hears when their file finally could not be processed (in-app and e-mail).
+        register_notification_rule(NotificationRule("content.processing_failed", uploader, default_channel="both"))
         register_search_provider(
             SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
         )

@@ -5,6 +5,8 @@ from django.urls import reverse
 from apps.core.events import payload_schema
 from apps.core.registry import EventType, NotificationRule, actor_name
 
+from .processing import OCR_LANGUAGES
+
 _FOLDER = payload_schema(
     {"folder_id": {"type": "integer"}, "name": {"type": "string"}, "parent_id": {"type": ["integer", "null"]}},
     ["folder_id", "name"],
@@ -20,6 +22,33 @@ _DOCUMENT = payload_schema(
     },
     ["document_id", "name"],
 )
+
+
+_PROCESSED = payload_schema(
+    {
+        "document_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "version": {"type": "integer"},
+        "user_id": {"type": ["integer", "null"]},
+        "reason": {"type": "string"},
+    },
+    ["document_id", "name", "version"],
+)
+
+
+def _processing(event) -> str:
+    name, number = event.payload.get("name", ""), event.payload.get("version")
+    if event.type == "content.processing_failed":
+        return f"Version {number} of “{name}” could not be processed: {event.payload.get('reason', '')}"
+    if event.type == "content.processing_retried":
+        actor = actor_name(event) or "Someone"
+        return f"{actor} asked for version {number} of “{name}” to be processed again"
+    return f"Version {number} of “{name}” was processed: its words can be searched"
+
+
+def uploader(event) -> list:
+    """NotificationRule recipients: who uploaded the version."""
+    return [event.payload.get("user_id")]
 
 
 def _said(event, verb: str, thing: str, after: str = "") -> str:
@@ -43,7 +72,9 @@ def _trash_link(event) -> str:
 def _settings_changed(event) -> str:
     actor = actor_name(event) or "Someone"
     kept = "keep" if event.payload.get("keep_image_location") else "no longer keep"
-    return f"{actor} changed the files settings: uploaded pictures {kept} their location"
+    said = f"{actor} changed the files settings: uploaded pictures {kept} their location"
+    languages = [OCR_LANGUAGES.get(code, code) for code in event.payload.get("ocr_languages", "").split("+") if code]
+    return f"{said}; scans are read in {', '.join(languages)}" if languages else said
 
 
 def _folder_link(event) -> str:
@@ -92,9 +123,26 @@ EVENT_TYPES = [
         summary=lambda e: _said(e, "deleted", "document"),
     ),
     EventType(
+        "content.document_processed", "Document processed",
+        "A version's text was extracted (OCR for scans) and its pictures made: it can be found by its words.",
+        _PROCESSED, summary=_processing, link=_document_link,
+    ),
+    EventType(
+        "content.processing_failed", "Processing failed",
+        "A version could not be processed (text, OCR, pictures) after its retries; the reason is given.",
+        _PROCESSED, summary=_processing, link=_document_link,
+    ),
+    EventType(
+        "content.processing_retried", "Processing asked again",
+        "Someone asked for a version that failed to be processed to be tried again.",
+        _PROCESSED, summary=_processing, link=_document_link,
+    ),
+    EventType(
         "content.settings_changed", "Files settings changed",
         "An admin changed the organisation's files settings (e.g. whether pictures keep their location).",
-        payload_schema({"keep_image_location": {"type": "boolean"}}, ["keep_image_location"]),
+        payload_schema(
+            {"keep_image_location": {"type": "boolean"}, "ocr_languages": {"type": "string"}}, ["keep_image_location"]
+        ),
         summary=_settings_changed, link=lambda e: reverse("content:settings"),
     ),
 ]  # fmt: skip

@@ -21,6 +21,31 @@ class RenameForm(forms.Form):
     name = forms.CharField(label="Name", max_length=1000)
 
 
+class SearchForm(forms.Form):
+    """The search page's question and filters (a GET form); also checks the API's filters."""
+
+    q = forms.CharField(label="Words", max_length=200, required=False)
+    type = forms.ChoiceField(label="Type", required=False)
+    tag = forms.CharField(label="Tag", max_length=60, required=False)
+    folder = forms.TypedChoiceField(label="In folder", required=False, coerce=int, empty_value=None)
+    owner = forms.TypedChoiceField(label="Uploaded by", required=False, coerce=int, empty_value=None)
+    changed_from = forms.DateField(label="Changed from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    changed_to = forms.DateField(label="Changed until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, folders=(), owners=(), types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", "Any type"), *types]
+        self.fields["folder"].choices = [("", "Anywhere"), *folders]
+        self.fields["owner"].choices = [("", "Anyone"), *owners]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("changed_from"), data.get("changed_to")
+        if start and end and start > end:
+            self.add_error("changed_to", "The end of the range comes before its start.")
+        return data
+
+
 class ContentSettingsForm(forms.Form):
     keep_image_location = forms.BooleanField(
         required=False,
@@ -28,6 +53,19 @@ class ContentSettingsForm(forms.Form):
         help_text="Off (recommended): the GPS position that phones and cameras write into JPEG, PNG, WebP and "
         "TIFF pictures is removed when they are uploaded. Pictures already stored are not changed.",
     )
+    ocr_languages = forms.MultipleChoiceField(
+        label="Languages of scanned text",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Scanned PDFs and pictures are read (OCR) in these languages so their words can be found. "
+        "Fewer languages read faster. Applies to files uploaded from now on.",
+        error_messages={"required": "Choose at least one language."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .processing import OCR_LANGUAGES
+
+        super().__init__(*args, **kwargs)
+        self.fields["ocr_languages"].choices = list(OCR_LANGUAGES.items())
 
 
 class ShareLinkForm(forms.Form):

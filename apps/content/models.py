@@ -8,16 +8,31 @@ after HUB_CONTENT_TRASH_DAYS.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 
 
 class Blob(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        RUNNING = "running", "Being processed"
+        DONE = "done", "Processed"
+        FAILED = "failed", "Processing failed"
+
     sha256 = models.CharField("SHA-256", max_length=64, unique=True)
     size = models.BigIntegerField()
     # What the bytes are (libmagic), never what the name says.
     mime_type = models.CharField("type", max_length=255)
     created = models.DateTimeField(auto_now_add=True)
+    # Processing (apps.content.processing): done once per blob, whatever number of versions share it.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField("why it failed", max_length=500, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    text = models.TextField("extracted text", blank=True)
+    # Which derived pictures exist under <schema>/derived/<sha256>/: "thumb", "web", "preview".
+    renditions = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return self.sha256[:12]
@@ -79,9 +94,13 @@ class Document(models.Model):
     )
     locked_at = models.DateTimeField(null=True, blank=True)
     trashed_at = models.DateTimeField(null=True, blank=True)
+    # Full-text search: name (A), tags and metadata values (B), extracted text (C); kept by
+    # apps.content.search.documents_reindex.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
+        indexes = [GinIndex(fields=["search_vector"], name="content_document_search")]
         constraints = [
             models.UniqueConstraint(
                 "folder", Lower("name"), condition=models.Q(trashed_at__isnull=True), nulls_distinct=False,
@@ -119,6 +138,8 @@ class ContentSettings(models.Model):
         default=False,
         help_text="Off: the GPS position a camera or phone wrote into a picture is removed when it is uploaded.",
     )
+    # Tesseract's language codes, "+"-joined as tesseract takes them ("eng+deu").
+    ocr_languages = models.CharField("languages of scanned text", max_length=100, default="eng")
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -254,3 +275,16 @@ class CommentRevision(models.Model):
 
     def __str__(self):
         return f"earlier text of comment {self.comment_id}"
+
+
+class SearchWord(models.Model):
+    """Every word the tenant's documents hold (from their search vectors): what a misspelt search
+    word is matched against (pg_trgm similarity) when the full-text search finds little."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        indexes = [GistIndex(fields=["word"], opclasses=["gist_trgm_ops"], name="content_searchword_trgm")]
+
+    def __str__(self):
+        return self.word

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from apps.core.registry import SearchResult
 
-from . import storage
+from . import search, storage
 from .kinds import kind_label
 from .models import Blob, ContentSettings, Document, Folder, Tag, Version
 
@@ -49,6 +49,7 @@ def _live_documents() -> QuerySet[Document]:
         Document.objects.filter(trashed_at__isnull=True)
         .exclude(folder__in=RawSQL(TRASHED_FOLDERS, []))
         .select_related("current__blob")
+        .defer("search_vector", "current__blob__text")  # up to megabytes a row: read only where shown
     )
 
 
@@ -91,9 +92,33 @@ def storage_used(*, tenant) -> dict:
 
 
 def document_search(*, query: str, tenant, user, limit: int) -> list[SearchResult]:
-    """The command palette's documents (search provider): by name, one query."""
-    found = _live_documents().filter(name__icontains=query).order_by("name")[:limit]
+    """The command palette's documents (search provider): the full-text search's best."""
+    hits, _ = search.search(query, limit=limit)
     return [
-        SearchResult(d.name, reverse("content:document", args=[d.pk]), kind_label(d.current.blob.mime_type))
-        for d in found
+        SearchResult(h.name, reverse("content:document", args=[h.document_id]), kind_label(h.mime_type)) for h in hits
     ]
+
+
+def documents_find(*, query: str, filters: search.Filters, limit: int = 50) -> tuple[list[search.Hit], str]:
+    """Live documents for `query` and `filters`, best first, with snippets; and the query as
+    corrected when it found nothing as typed ("" otherwise)."""
+    return search.search(query, filters=filters, limit=limit)
+
+
+def search_choices() -> dict:
+    """What the search filters offer: types, live folders (by path), people who uploaded documents."""
+    folders = sorted(
+        (folder.pk, " / ".join(f.name for f in folder_path(folder)))
+        for folder in folder_list(everywhere=True).select_related("parent__parent__parent")
+    )
+    owners = (
+        Document.objects.filter(trashed_at__isnull=True, created_by__isnull=False)
+        .values_list("created_by_id", "created_by__email")
+        .distinct()
+        .order_by("created_by__email")
+    )
+    return {
+        "types": [(key, label) for key, (label, _) in search.TYPES.items()],
+        "folders": sorted(folders, key=lambda choice: choice[1].lower()),
+        "owners": list(owners),
+    }

@@ -6,12 +6,15 @@ their hash if the tenant does not hold them yet, and only then recorded: so a fa
 worst an unreferenced file, never a version without its bytes.
 """
 
+import shutil
+import tempfile
 import unicodedata
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -19,9 +22,12 @@ from django.utils.formats import date_format
 from django_tenants.utils import schema_context
 
 from apps.core.events import publish
+from apps.core.taskref import TaskRef
 
-from . import selectors, storage
+from . import processing, search, selectors, storage
 from .models import Blob, ContentSettings, Document, Folder, Tag, Version
+
+PROCESS_VERSION = TaskRef("apps.content.tasks.process_version")
 
 MAX_NAME = 255
 MAX_TAGS = 50
@@ -184,6 +190,7 @@ def document_upload(
             document.save(update_fields=["current"])
             if tags:
                 document.tags.set(tags_get_or_create(names=tags))
+            _indexed_and_processed(document, version)
             publish("content.document_uploaded", _payload(document, version), tenant=tenant, actor=actor)
     finally:
         incoming.discard()
@@ -220,6 +227,7 @@ def _version_add(tenant, actor, document: Document, blob: Blob, note: str) -> Ve
     )
     document.current = version
     document.save(update_fields=["current", "updated"])
+    _indexed_and_processed(document, version)
     publish("content.document_versioned", _payload(document, version), tenant=tenant, actor=actor)
     return version
 
@@ -284,6 +292,7 @@ def document_update(
         document.save()
         if tags is not None:
             document.tags.set(tags_get_or_create(names=tags))
+        search.documents_reindex([document.pk])
         publish("content.document_changed", _payload(document, document.current), tenant=tenant, actor=actor)
     return document
 
@@ -302,6 +311,7 @@ def document_copy(*, tenant, actor, document: Document, folder: Folder | None, n
         copy.current = version
         copy.save(update_fields=["current"])
         copy.tags.set(document.tags.all())
+        _indexed_and_processed(copy, version)
         publish("content.document_uploaded", _payload(copy, version), tenant=tenant, actor=actor)
     return copy
 
@@ -383,13 +393,113 @@ def blobs_release(*, tenant, blob_ids) -> int:
     return released
 
 
-def content_settings_update(*, tenant, actor, keep_image_location: bool) -> ContentSettings:
+def content_settings_update(
+    *, tenant, actor, keep_image_location: bool, ocr_languages: list[str] | None = None
+) -> ContentSettings:
+    """Saves the files settings; `ocr_languages` are Tesseract's codes (processing.OCR_LANGUAGES)."""
     with schema_context(tenant.schema_name), transaction.atomic():
         row = ContentSettings.objects.select_for_update().first() or ContentSettings()
         row.keep_image_location = keep_image_location
+        if ocr_languages is not None:
+            unknown = [code for code in ocr_languages if code not in processing.OCR_LANGUAGES]
+            if unknown or not ocr_languages:
+                offered = ", ".join(processing.OCR_LANGUAGES.values())
+                raise ValidationError({"ocr_languages": [f"Choose at least one of the languages offered: {offered}."]})
+            row.ocr_languages = "+".join(ocr_languages)
         row.save()
-        publish("content.settings_changed", {"keep_image_location": keep_image_location}, tenant=tenant, actor=actor)
+        payload = {"keep_image_location": keep_image_location, "ocr_languages": row.ocr_languages}
+        publish("content.settings_changed", payload, tenant=tenant, actor=actor)
     return row
+
+
+# --- processing (apps.content.processing) and the search index --------------------------------------
+
+
+def _indexed_and_processed(document: Document, version: Version) -> None:
+    """(In the transaction that made `version` current.) The document's search vector now, and
+    its blob's processing after commit unless the blob was processed already (shared bytes)."""
+    search.documents_reindex([document.pk])
+    if version.blob.status != Blob.Status.DONE:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: PROCESS_VERSION.apply_async(args=[version.pk], headers={"_schema_name": schema}))
+
+
+def version_process(*, tenant, version_id: int) -> Blob | None:
+    """Processes the version's blob (text, OCR, pictures) unless it was already, then re-indexes
+    every document whose current version has that blob. Raises processing.Unreadable for a file
+    that cannot be read, anything else for what may pass on a retry (storage, database)."""
+    with schema_context(tenant.schema_name):
+        version = Version.objects.select_related("blob", "document").filter(pk=version_id).first()
+        if version is None:
+            return None  # purged since
+        blob = version.blob
+        if blob.status != Blob.Status.DONE:
+            Blob.objects.filter(pk=blob.pk).update(status=Blob.Status.RUNNING, status_reason="")
+            languages = selectors.content_settings_get(tenant=tenant).ocr_languages
+            with tempfile.NamedTemporaryFile(prefix="hub-blob-") as copy:
+                with storage.open_blob(tenant.schema_name, blob.sha256) as source:
+                    shutil.copyfileobj(source, copy)
+                copy.flush()
+                text, made = processing.process(
+                    Path(copy.name), blob.mime_type, schema=tenant.schema_name, sha256=blob.sha256, languages=languages
+                )
+            blob.status, blob.status_reason, blob.text, blob.renditions = Blob.Status.DONE, "", text, made
+            blob.processed_at = timezone.now()
+        with transaction.atomic():
+            blob.save(update_fields=["status", "status_reason", "text", "renditions", "processed_at"])
+            search.documents_reindex(Document.objects.filter(current__blob=blob).values_list("pk", flat=True))
+            publish("content.document_processed", _processed_payload(version), tenant=tenant, actor=None)
+    return blob
+
+
+def version_process_failed(*, tenant, version_id: int, reason: str) -> None:
+    """The version's blob could not be processed (after its retries): says why, and tells its uploader."""
+    with schema_context(tenant.schema_name), transaction.atomic():
+        version = Version.objects.select_related("blob", "document").filter(pk=version_id).first()
+        if version is None:
+            return
+        Blob.objects.filter(pk=version.blob_id).update(status=Blob.Status.FAILED, status_reason=reason[:500])
+        payload = {**_processed_payload(version), "reason": reason[:500]}
+        publish("content.processing_failed", payload, tenant=tenant, actor=None)
+
+
+def document_process_again(*, tenant, actor, document: Document) -> None:
+    """Tries processing the current version again (after it failed, or when it never ran)."""
+    with schema_context(tenant.schema_name), transaction.atomic():
+        version = Version.objects.select_related("blob", "document").get(pk=document.current_id)
+        if version.blob.status in (Blob.Status.DONE, Blob.Status.RUNNING):
+            raise ValidationError({"document": [f"“{document.name}” is {version.blob.get_status_display().lower()}."]})
+        Blob.objects.filter(pk=version.blob_id).update(status=Blob.Status.PENDING, status_reason="")
+        version.blob.status = Blob.Status.PENDING
+        publish("content.processing_retried", _processed_payload(version), tenant=tenant, actor=actor)
+        _indexed_and_processed(version.document, version)
+
+
+def blobs_process(*, tenant, failed: bool = False) -> int:
+    """Sends every blob waiting to be processed (and, with `failed`, those that failed) to the
+    workers, one task per blob through its newest version; returns how many."""
+    statuses = [Blob.Status.PENDING, Blob.Status.FAILED] if failed else [Blob.Status.PENDING]
+    with schema_context(tenant.schema_name), transaction.atomic():
+        blobs = Blob.objects.filter(status__in=statuses)
+        versions = list(
+            Version.objects.filter(blob__in=blobs).order_by("blob_id", "-pk").distinct("blob_id").select_related("blob")
+        )
+        Blob.objects.filter(pk__in=[v.blob_id for v in versions]).update(status=Blob.Status.PENDING, status_reason="")
+        schema = connection.schema_name
+        for version in versions:
+            transaction.on_commit(
+                lambda pk=version.pk: PROCESS_VERSION.apply_async(args=[pk], headers={"_schema_name": schema})
+            )
+    return len(versions)
+
+
+def _processed_payload(version: Version) -> dict:
+    return {
+        "document_id": version.document_id,
+        "name": version.document.name,
+        "version": version.number,
+        "user_id": version.created_by_id,
+    }
 
 
 def tags_get_or_create(*, names) -> list[Tag]:

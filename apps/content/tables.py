@@ -3,7 +3,8 @@
 import django_tables2 as tables
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
+from django.utils.safestring import mark_safe
 
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn
 
@@ -147,3 +148,32 @@ class FolderSharesTable(DataTable):
 
     def render_role(self, record):
         return record.get_role_display()
+
+
+class SearchTable(DataTable):
+    """Search results (dicts of apps.content.search.Hit), best first: the ranking is the order."""
+
+    name = tables.Column(verbose_name="Document", orderable=False)
+    snippet = tables.Column(verbose_name="Where the words are", orderable=False, empty_values=())
+    mime_type = tables.Column(verbose_name="Type", orderable=False)
+
+    export_name = "search results"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No documents match."
+
+    def render_name(self, record, value):
+        return format_html('<a href="{}">{}</a>', reverse("content:document", args=[record["document_id"]]), value)
+
+    def render_snippet(self, value):
+        # Made safe by apps.content.search.snippet: the text escaped, only <mark> added.
+        return mark_safe(f'<span class="search-snippet">{value}</span>') if value else ""  # noqa: S308
+
+    def value_snippet(self, value):
+        return strip_tags(value)
+
+    def render_mime_type(self, value):
+        return kind_label(value)
+
+    def value_mime_type(self, value):
+        return kind_label(value)

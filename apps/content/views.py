@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,12 +14,21 @@ from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 
-from . import diffs, metadata, selectors, services, serving, sharing
-from .forms import ContentSettingsForm, DetailsForm, FolderForm, RenameForm, ShareLinkForm, UploadForm, VersionForm
+from . import diffs, metadata, processing, search, selectors, services, serving, sharing, storage
+from .forms import (
+    ContentSettingsForm,
+    DetailsForm,
+    FolderForm,
+    RenameForm,
+    SearchForm,
+    ShareLinkForm,
+    UploadForm,
+    VersionForm,
+)  # fmt: skip
 from .kinds import kind_label
 from .lookups import document_or_404, folder_or_404, need_edit
-from .models import Document, Folder, ShareLink
-from .tables import DocumentsTable, FoldersTable, ShareLinksTable, TrashTable, VersionsTable
+from .models import Blob, Document, Folder, ShareLink
+from .tables import DocumentsTable, FoldersTable, SearchTable, ShareLinksTable, TrashTable, VersionsTable
 from .views_conversation import comments_context
 
 
@@ -144,8 +153,67 @@ def _document_page(
         "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
         "comparable": document.versions.count() > 1,
         **comments_context(request, document=document),
+        "blob": document.current.blob,
+        "failed": document.current.blob.status == Blob.Status.FAILED,
+        "under_way": document.current.blob.status in (Blob.Status.PENDING, Blob.Status.RUNNING),
     }
     return render(request, "content/document.html", context, status=status)
+
+
+@tenant_member_required("content.view")
+def picture(request, pk, number, kind):
+    """A version's thumbnail or web-size picture (made by processing: always a WebP we encoded, never
+    the uploaded bytes), behind the same permission as the document. The URL names the version, whose
+    bytes never change: cached for a year."""
+    document = document_or_404(pk)
+    version = selectors.version_list(document=document).filter(number=number).first()
+    if version is None or kind not in version.blob.renditions:
+        raise Http404
+    etag = f'"{version.blob.sha256}-{kind}"'
+    headers = {
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponse(status=304, headers=headers)
+    try:
+        handle = storage.store().open(processing.derived_name(connection.schema_name, version.blob.sha256, kind), "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type="image/webp", headers=headers)
+
+
+@require_POST
+@tenant_member_required("content.edit")
+def process_again(request, pk):
+    document = document_or_404(pk)
+    try:
+        services.document_process_again(tenant=request.tenant, actor=request.user, document=document)
+        messages.success(request, f"“{document.name}” will be processed again in a moment.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("content:document", pk=document.pk)
+
+
+@tenant_member_required("content.view")
+def search_page(request):
+    """Full-text search: the words, filters as a GET form, the results as a data table with snippets."""
+    choices = selectors.search_choices()
+    form = SearchForm(request.GET or None, **choices)
+    hits, corrected = [], ""
+    if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
+        data = form.cleaned_data
+        filters = search.Filters(
+            type=data["type"], tag=data["tag"], folder_id=data["folder"], owner_id=data["owner"],
+            changed_from=data["changed_from"], changed_to=data["changed_to"],
+        )  # fmt: skip
+        hits, corrected = selectors.documents_find(query=data["q"], filters=filters, limit=100)
+    table = data_table(request, SearchTable, [vars(hit) for hit in hits], prefix="r-")
+    if table.response:
+        return table.response
+    context = {"form": form, "table": table, "corrected": corrected, "asked": bool(request.GET.get("q"))}
+    return render(request, "content/search.html", context, status=400 if form.errors else 200)
 
 
 @tenant_member_required("content.view")
@@ -299,13 +367,13 @@ def trash_purge(request, pk):
 def content_settings(request):
     """Files settings (admins): whether uploaded pictures keep their location."""
     current = selectors.content_settings_get(tenant=request.tenant)
-    form = ContentSettingsForm(
-        request.POST if request.method == "POST" else None, initial={"keep_image_location": current.keep_image_location}
-    )
+    initial = {"keep_image_location": current.keep_image_location, "ocr_languages": current.ocr_languages.split("+")}
+    form = ContentSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.content_settings_update(
-            tenant=request.tenant, actor=request.user, keep_image_location=form.cleaned_data["keep_image_location"]
-        )
+            tenant=request.tenant, actor=request.user, keep_image_location=form.cleaned_data["keep_image_location"],
+            ocr_languages=form.cleaned_data["ocr_languages"],
+        )  # fmt: skip
         messages.success(request, "Files settings saved.")
         return redirect("content:settings")
     return render(request, "content/settings.html", {"form": form})

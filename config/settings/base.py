@@ -557,6 +557,20 @@ HUB_CONTENT_LIMITS = {
     "team": {"max_file_bytes": 2 * 2**30, "quota_bytes": 100 * 2**30},
     "enterprise": {"max_file_bytes": 20 * 2**30, "quota_bytes": 2 * 2**40},
 }
+# Processing (apps.content.processing) stops a hostile file from exhausting the worker: the text
+# kept (and searched) per file, the PDF pages read, the pages of a scan OCR'd, and the seconds and
+# memory each program (pdftotext, pdftoppm, tesseract) may use.
+HUB_CONTENT_PROCESSING = {
+    "text_chars": env.int("HUB_CONTENT_TEXT_CHARS", default=200_000),
+    "pdf_pages": env.int("HUB_CONTENT_PDF_PAGES", default=500),
+    "ocr_pages": env.int("HUB_CONTENT_OCR_PAGES", default=10),
+    # Pictures larger than this are photos rather than scans (an A4 page at 300 dpi is 8.7 MP): not OCR'd.
+    "ocr_max_pixels": env.int("HUB_CONTENT_OCR_MAX_PIXELS", default=25_000_000),
+    "min_pdf_chars": 20,  # a PDF with less text than this is a scan: its pages are OCR'd
+    "program_seconds": env.int("HUB_CONTENT_PROGRAM_SECONDS", default=120),
+    "program_memory_bytes": env.int("HUB_CONTENT_PROGRAM_MEMORY", default=2**30),
+    "xml_bytes": 50 * 2**20,  # a DOCX's document.xml read at most
+}
 # Trashed folders and documents are purged after this many days.
 HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
 # A resumable (tus) upload not finished within this many hours of its last bytes is deleted.

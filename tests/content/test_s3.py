@@ -212,3 +212,22 @@ def test_the_dashboards_download_redirects_after_checking_membership(tenant_a, t
     stranger = client_for(tenant_b, owner_a).get(f"/content/documents/{document.pk}/download/")
     assert stranger.status_code in (302, 403, 404) and BUCKET not in stranger.get("Location", "")
     assert client_for(tenant_a).get(f"/content/documents/{document.pk}/download/")["Location"].startswith("/accounts/")
+
+
+def test_processing_reads_the_blob_from_the_bucket_and_keeps_its_pictures_there(tenant_a, owner_a, s3_endpoint):
+    from apps.content import processing
+    from tests.conftest import client_for
+
+    from .files import scan
+
+    document = services.document_upload(
+        tenant=tenant_a, actor=owner_a, fileobj=SimpleUploadedFile("scan.png", scan(["Bucket heron notes"])),
+        name="scan.png",
+    )  # fmt: skip
+    blob = services.version_process(tenant=tenant_a, version_id=document.current_id)
+    assert "heron" in blob.text.lower() and blob.renditions == ["thumb", "web"]
+    key = processing.derived_name(tenant_a.schema_name, blob.sha256, "thumb")
+    stored = s3_endpoint[1].get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert stored[8:12] == b"WEBP"
+    picture = client_for(tenant_a, owner_a).get(f"/content/documents/{document.pk}/versions/1/picture/thumb.webp")
+    assert picture.status_code == 200 and b"".join(picture.streaming_content) == stored

@@ -12,6 +12,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from apps.content import services, storage
+from apps.core.registry import registry
 from apps.events.models import Event
 from tests.api.conftest import api_client, make_key
 from tests.conftest import client_for
@@ -89,14 +90,18 @@ def test_the_files_settings_page_is_for_admins_and_is_per_tenant(tenant_a, tenan
     page = client.get("/content/settings/")
     assert page.status_code == 200 and "Keep the location in uploaded pictures" in page.content.decode()
     assert "Files settings" in client.get("/content/").content.decode()  # linked from the files page
-    response = client.post("/content/settings/", {"keep_image_location": "on"})
+    assert "Languages of scanned text" in page.content.decode()
+    response = client.post("/content/settings/", {"keep_image_location": "on", "ocr_languages": ["eng", "fra"]})
     assert response.status_code == 302
     assert "Files settings saved." in client.get(response["Location"]).content.decode()
     assert kept_by(tenant_a) and not kept_by(tenant_b)
     with tenant_context(tenant_a):
         event = Event.objects.get(type="content.settings_changed")
-        assert event.payload == {"keep_image_location": True}
-    client.post("/content/settings/", {})
+        assert event.payload == {"keep_image_location": True, "ocr_languages": "eng+fra"}
+        assert registry.event_sentence(event).endswith("; scans are read in English, French")
+    refused = client.post("/content/settings/", {"keep_image_location": "on"})
+    assert refused.status_code == 200 and "Choose at least one language." in refused.content.decode()
+    client.post("/content/settings/", {"ocr_languages": ["eng"]})
     assert not kept_by(tenant_a)
 
 

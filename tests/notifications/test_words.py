@@ -173,6 +173,18 @@ EXAMPLES = {
         {**COMMENT, "user_ids": [2]},
         ["Jane Doe mentioned 1 member in a comment on “Q3 report.pdf”"],
     ),
+    "content.document_processed": (
+        {"document_id": 9, "name": "Q3 report.pdf", "version": 2, "user_id": "JANE"},
+        ["Version 2 of “Q3 report.pdf” was processed"],
+    ),
+    "content.processing_failed": (
+        {"document_id": 9, "name": "scan.pdf", "version": 1, "user_id": "JANE", "reason": "It is damaged."},
+        ["Version 1 of “scan.pdf” could not be processed: It is damaged."],
+    ),
+    "content.processing_retried": (
+        {"document_id": 9, "name": "scan.pdf", "version": 1, "user_id": "JANE"},
+        ["Jane Doe asked for version 1 of “scan.pdf” to be processed again"],
+    ),
     "api_key.created": (
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd", "scopes": ["api:read"]},
         ["Jane Doe created the API key “CI deploy”"],

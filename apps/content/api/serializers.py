@@ -3,8 +3,9 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
 
+from .. import search
 from ..metadata import metadata_fields
-from ..models import Comment, Document, Folder, FolderShare, ShareLink, Version
+from ..models import Blob, Comment, Document, Folder, FolderShare, ShareLink, Version
 
 
 class MetadataFieldIn(serializers.Serializer):
@@ -42,18 +43,30 @@ class DocumentSerializer(HubModelSerializer):
     sha256 = serializers.CharField(source="current.blob.sha256", read_only=True, allow_null=True)
     locked_by = serializers.EmailField(source="locked_by.email", read_only=True, allow_null=True)
     metadata_fields = serializers.SerializerMethodField()
+    processing = serializers.ChoiceField(
+        source="current.blob.status", choices=Blob.Status.choices, read_only=True, allow_null=True,
+        help_text="The current version's processing (text, OCR, pictures): pending, running, done or failed.",
+    )  # fmt: skip
+    processing_error = serializers.CharField(
+        source="current.blob.status_reason", read_only=True, allow_null=True, help_text="Why it failed, in words."
+    )
+    pictures = serializers.SerializerMethodField(help_text="The current version's thumbnail and web-size picture.")
 
     class Meta:
         model = Document
         fields = [
             "id", "name", "folder", "tags", "metadata", "metadata_fields", "version", "size", "mime_type", "sha256",
-            "locked_by", "locked_at", "created", "updated",
+            "locked_by", "locked_at", "processing", "processing_error", "pictures", "created", "updated",
         ]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(MetadataFieldOut(many=True))
     def get_metadata_fields(self, document):
         return metadata_fields(document)
+
+    def get_pictures(self, document) -> dict[str, str]:
+        made = document.current.blob.renditions if document.current else []
+        return {kind: f"/api/v1/content/documents/{document.pk}/pictures/{kind}/" for kind in made}
 
 
 class DocumentUploadSerializer(serializers.Serializer):
@@ -204,3 +217,33 @@ class DiffSerializer(serializers.Serializer):
     added = serializers.IntegerField()
     removed = serializers.IntegerField()
     unified = serializers.CharField(help_text="The unified diff, as text.")
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = StrictCharField(max_length=200, help_text="Words; each matches by its start (“inv” finds “invoice”).")
+    type = serializers.ChoiceField(choices=list(search.TYPES), required=False)
+    tag = StrictCharField(max_length=60, required=False)
+    folder = serializers.IntegerField(required=False, min_value=1, help_text="A folder's id: it and the folders in it.")
+    owner = serializers.IntegerField(required=False, min_value=1, help_text="The id of the member who uploaded it.")
+    changed_from = serializers.DateField(required=False)
+    changed_to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+
+    def validate(self, data):
+        if data.get("changed_from") and data.get("changed_to") and data["changed_from"] > data["changed_to"]:
+            raise serializers.ValidationError({"changed_to": ["The end of the range comes before its start."]})
+        return data
+
+
+class SearchHitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="document_id")
+    name = serializers.CharField()
+    mime_type = serializers.CharField()
+    rank = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML: the text escaped, the matched words in <mark>.")
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    corrected = serializers.CharField(help_text="The words searched instead when none matched as typed (else empty).")
+    results = SearchHitSerializer(many=True)

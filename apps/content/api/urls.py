@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .tus import UploadCreateView, UploadView
-from .views import DocumentViewSet, FolderViewSet, StorageView, TrashViewSet
+from .views import DocumentViewSet, FolderViewSet, SearchView, StorageView, TrashViewSet
 from .views_sharing import CommentViewSet
 
 router = SimpleRouter()
@@ -13,6 +13,7 @@ router.register("comments", CommentViewSet, basename="content-comment")
 
 urlpatterns = [
     path("storage", StorageView.as_view(), name="content-storage"),
+    path("search", SearchView.as_view(), name="content-search"),
     path("uploads/", UploadCreateView.as_view(), name="content-uploads"),
     path("uploads/<str:id>", UploadView.as_view(), name="content-upload"),
     *router.urls,

@@ -4,7 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404
+from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from apps.core.api.exceptions import Conflict
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
-from .. import metadata, selectors, services, serving
+from .. import metadata, processing, search, selectors, services, serving, storage
 from ..models import Document, Folder
 from .serializers import (
     DocumentCopySerializer,
@@ -23,6 +23,8 @@ from .serializers import (
     DocumentUploadSerializer,
     FolderSerializer,
     FolderWriteSerializer,
+    SearchQuerySerializer,
+    SearchResultsSerializer,
     StorageSerializer,
     VersionSerializer,
     VersionUploadSerializer,
@@ -333,6 +335,52 @@ class DocumentViewSet(
             tenant=request.tenant, actor=request.user, document=document, folder=folder, name=data.get("name")
         )
         return Response(DocumentSerializer(selectors.document_get(pk=copy.pk)).data, status=201)
+
+    @extend_schema(
+        summary="Process the current version again (after processing failed)", request=None,
+        responses={202: DocumentSerializer},
+    )  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def process(self, request, pk=None, **kwargs):
+        document = self.get_object()
+        services.document_process_again(tenant=request.tenant, actor=request.user, document=document)
+        return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data, status=202)
+
+    @extend_schema(
+        summary="The current version's thumbnail (thumb) or web-size picture (web), as WebP",
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(processing.SIZES))],
+        responses={(200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path=r"pictures/(?P<kind>[^/.]+)")
+    def picture(self, request, pk=None, kind=None, **kwargs):
+        blob = self.get_object().current.blob
+        if kind not in processing.SIZES or kind not in blob.renditions:
+            raise Http404
+        handle = storage.store().open(processing.derived_name(connection.schema_name, blob.sha256, kind), "rb")
+        response = FileResponse(handle, content_type="image/webp")
+        response["Cache-Control"] = "private, max-age=3600"  # this URL follows the current version
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class SearchView(ContentAPI, HubAPIView):
+    problem_statuses = (422,)
+
+    @extend_schema(
+        summary="Full-text search: names, tags, metadata and the words inside documents (OCR included)",
+        parameters=[SearchQuerySerializer],
+        responses=SearchResultsSerializer,
+    )
+    def get(self, request, *args, **kwargs):
+        data = FolderViewSet._valid(SearchQuerySerializer, request.query_params)
+        if "folder" in data:
+            folder_or_422(data["folder"])
+        filters = search.Filters(
+            type=data.get("type", ""), tag=data.get("tag", ""), folder_id=data.get("folder"),
+            owner_id=data.get("owner"), changed_from=data.get("changed_from"), changed_to=data.get("changed_to"),
+        )  # fmt: skip
+        hits, corrected = selectors.documents_find(query=data["q"], filters=filters, limit=data["limit"])
+        return Response(SearchResultsSerializer({"query": data["q"], "corrected": corrected, "results": hits}).data)
 
 
 @extend_schema_view(
