@@ -109,8 +109,8 @@ def a_objects(tenant_a, tenant_b, owner_a):
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
-    """A folder, a document (with a version 1) and a trashed document of tenant A, ids unknown
-    to B; and a resumable upload (its ids are UUIDs)."""
+    """A folder, a document (with a version 1), a trashed document and a comment of tenant A, ids
+    unknown to B; and a resumable upload (its ids are UUIDs)."""
     import uuid
     from datetime import timedelta
 
@@ -143,6 +143,18 @@ def _content_objects(tenant_a, tenant_b, owner_a):
             expires_at=timezone.now() + timedelta(hours=1),
         )  # fmt: skip
     made["/api/v1/content/uploads/"] = str(upload.pk)
+    from apps.content.comments import comment_add
+    from apps.content.models import Comment
+
+    with schema_context(tenant_b.schema_name):
+        b_comments = set(Comment.objects.values_list("pk", flat=True))
+    while True:  # a comment on A's folder whose id B has not
+        comment = comment_add(
+            tenant=tenant_a, actor=owner_a, body="only in alpha", folder=Folder(pk=made["/api/v1/content/folders/"])
+        )
+        if comment.pk not in b_comments:
+            break
+    made["/api/v1/content/comments/"] = comment.pk
     return made
 
 

@@ -372,7 +372,8 @@ class SearchView(ContentAPI, HubAPIView):
         responses=SearchResultsSerializer,
     )
     def get(self, request, *args, **kwargs):
-        data = FolderViewSet._valid(SearchQuerySerializer, request.query_params)
+        # A plain dict: a QueryDict would let DRF read an empty "folder=" as no folder at all.
+        data = FolderViewSet._valid(SearchQuerySerializer, request.query_params.dict())
         if "folder" in data:
             folder_or_422(data["folder"])
         filters = search.Filters(

@@ -117,7 +117,9 @@ class DocumentSharingActions:
 
     @_COMMENTS_GET
     @_COMMENTS_POST
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[], parser_classes=[JSONParser]
+    )
     def comments(self, request, pk=None, **kwargs):
         return _comments_answer(request, document=self.get_object())
 
@@ -185,7 +187,9 @@ class FolderSharingActions:
 
     @_COMMENTS_GET
     @_COMMENTS_POST
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[], parser_classes=[JSONParser]
+    )
     def comments(self, request, pk=None, **kwargs):
         return _comments_answer(request, folder=self.get_object())
 
