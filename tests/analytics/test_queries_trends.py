@@ -83,7 +83,8 @@ def test_the_event_table_has_the_queries_index_also_when_made_before_it(tenant_a
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes "
-                "WHERE schemaname = %s AND tablename = 'analytics_event' AND indexname LIKE 'analytics_event_event_ts%%'",
+                "WHERE schemaname = %s AND tablename = 'analytics_event' "
+                "AND indexname LIKE 'analytics_event_event_ts%%'",
                 [tenant_a.schema_name],
             )
             # the covering index alone: the plain one it replaced is dropped
