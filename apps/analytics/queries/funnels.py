@@ -18,11 +18,13 @@ ids are one person), with each event's matching steps as a bit mask, one row per
 their events in order; the walk along each person's events runs here.
 """
 
-import statistics
+import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import psycopg
+from django.db import connection, transaction
 
 from . import common
 from .shapes import FunnelQuery
@@ -42,30 +44,56 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tu
     later steps' from the range and the window after it: index-only scans of (event,
     "timestamp") INCLUDE (distinct_id, uuid) when no filter reads the event's properties."""
     start, end = common.bounds(query.range, tz)
-    window_end = end + timedelta(seconds=query.window_seconds)
+    # In elapsed time, as the walks count the window: an aware datetime plus a timedelta moves the
+    # wall clock, an hour off across a DST change.
+    window_end = end.astimezone(UTC) + timedelta(seconds=query.window_seconds)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
-    masks, mask_params = [], []
-    for i, step in enumerate(query.steps):
-        step_where, step_params = common.where(step.filters)
-        entry = ' AND e."timestamp" < %s' if i == 0 else ""
-        masks.append(f"CASE WHEN e.event = %s{entry}{step_where} THEN {1 << i} ELSE 0 END")
-        mask_params += [step.event, *([end] if i == 0 else []), *step_params]
-    mask = " | ".join(masks)
+    names = list(dict.fromkeys(s.event for s in query.steps))
+
+    def mask_of(steps) -> tuple[str, list]:
+        """The bits of `steps` (index, step) an event matches, as SQL (OR of CASEs)."""
+        parts, part_params = [], []
+        for i, step in steps:
+            conditions, condition_params = common.where(step.filters)
+            if i == 0:
+                conditions, condition_params = ' AND e."timestamp" < %s' + conditions, [end, *condition_params]
+            parts.append(f"CASE WHEN true{conditions} THEN {1 << i} ELSE 0 END" if conditions else str(1 << i))
+            part_params += condition_params
+        return " | ".join(parts), part_params
+
+    if query.order == "strict":
+        # every event of the window; the name decides with the rest
+        masks, mask_params = [], []
+        for i, step in enumerate(query.steps):
+            bits, bit_params = mask_of([(i, step)])
+            masks.append(f"CASE WHEN e.event = %s THEN {bits} ELSE 0 END")
+            mask_params += [step.event, *bit_params]
+        mask = " | ".join(masks)
+    else:
+        # one part per name (below), tagged `b`: its steps' bits, no text compared per event
+        cases, mask_params = [], []
+        for b, name in enumerate(names):
+            bits, bit_params = mask_of([(i, step) for i, step in enumerate(query.steps) if step.event == name])
+            cases.append(f"WHEN {b} THEN {bits}")
+            mask_params += bit_params
+        mask = f"CASE e.b {' '.join(cases)} END"
     breakdown, breakdown_params = "NULL::text", []
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
     columns = 'e."timestamp", e.uuid, e.event, e.distinct_id'
     if "e.properties" in mask + breakdown + extra:
         columns += ", e.properties"
-    select = f"SELECT {columns} FROM analytics_event e WHERE"
     if query.order == "strict":
-        parts = [f'{select} e."timestamp" >= %s AND e."timestamp" < %s']
+        parts = [f'SELECT {columns} FROM analytics_event e WHERE e."timestamp" >= %s AND e."timestamp" < %s']
         part_params = [start, window_end]
     else:
         parts, part_params = [], []
         later = {s.event for s in query.steps[1:]}
-        for name in dict.fromkeys(s.event for s in query.steps):
-            parts.append(f'{select} e.event = %s AND e."timestamp" >= %s AND e."timestamp" < %s')
+        for b, name in enumerate(names):
+            parts.append(
+                f'SELECT {columns}, {b} AS b FROM analytics_event e WHERE e.event = %s AND e."timestamp" >= %s '
+                'AND e."timestamp" < %s'
+            )
             part_params += [name, start, window_end if name in later else end]
     persons = person_uuid or "p.properties" in mask + breakdown + extra
     joined = "JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id"
@@ -149,30 +177,46 @@ def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     return out
 
 
-# The events that matter as one bytea, 20 bytes an event: person id (int8), time (timestamptz:
-# int8 microseconds since 2000-01-01 UTC) and step mask (int4), big-endian as PostgreSQL sends them.
-_ROW = np.dtype([("p", ">i8"), ("t", ">i8"), ("m", ">i4")])
+# The events that matter as one bytea, 36 bytes an event, big-endian as PostgreSQL sends them:
+# person id (int8), time (timestamptz: int8 microseconds since 2000-01-01 UTC), the event's uuid
+# (two halves, for ties in time) and step mask (int4).
+_ROW = np.dtype([("p", ">i8"), ("t", ">i8"), ("u1", ">u8"), ("u2", ">u8"), ("m", ">i4")])
 _Y2K_MICROS = 946_684_800_000_000
+
+
+def _events_bytes(sql: str, params: list) -> bytes:
+    """The one bytea `sql` selects, read in binary (Django's cursors bind on the client and read
+    text: the bytea would come as hex, twice the bytes, then decoded)."""
+    with transaction.atomic(), connection.cursor() as django_cursor:  # the tenant's search_path
+        django_cursor.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [common.WORK_MEM]
+        )
+        with psycopg.Cursor(django_cursor.cursor.connection) as cursor:  # binds on the server
+            cursor.execute(sql, params, binary=True)
+            return cursor.fetchone()[0] or b""
 
 
 def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     """ordered_reached() for a funnel without breakdown or persons page, walked with numpy: the
-    events that matter come sorted by person and time in one bytea (three integers an event; no
-    row or number for the driver to make), and each step's "next event of step k after this one"
-    is one reversed running minimum over all rows. The chain from an entry follows those pointers
-    (the same greedy chain as walk()), cut at the window and at the person's last event; each
-    person keeps their earliest entry of the greatest depth. [(None, depth, [step times], None)],
-    by person id."""
+    events that matter come in one bytea (a few integers an event: no row or value for the
+    driver to make, no sort in PostgreSQL), are sorted by person, time and uuid here, and each
+    step's "next event of step k after this one" is one reversed running minimum over all rows.
+    The chain from an entry follows those pointers (the same greedy chain as walk()), cut at the
+    window and at the person's last event; each person keeps their earliest entry of the
+    greatest depth. (depths, [step k's times]): arrays of one item a person who entered, by
+    person id; a time past the person's depth means nothing."""
     picked, params = _picked(query, tz, person_uuid=False)
     sql = f"""
-        SELECT string_agg(int8send(person_id) || timestamptz_send(ts) || int4send(mask), ''::bytea
-                          ORDER BY person_id, ts, eu)
+        SELECT string_agg(int8send(person_id) || timestamptz_send(ts) || uuid_send(eu) || int4send(mask), ''::bytea)
         FROM ({picked}) AS picked WHERE mask <> 0
     """
-    data = common.fetch_big(sql, params)[0][0] or b""
-    rows = np.frombuffer(data, dtype=_ROW)
-    person, mask = rows["p"].astype(np.int64), rows["m"].astype(np.int64)
-    at = rows["t"].astype(np.int64) + _Y2K_MICROS
+    rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW)
+    person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
+    order = np.lexsort((at, person))
+    ties = (np.diff(person[order]) == 0) & (np.diff(at[order]) == 0)
+    if ties.any():  # events of one person at the same microsecond: their uuids decide, as in SQL
+        order = np.lexsort((rows["u2"], rows["u1"], at, person))
+    person, at, mask = person[order], at[order] + _Y2K_MICROS, rows["m"].astype(np.int64)[order]
     n = len(person)
     # Index n stands for "none": a row past the end, of no person.
     person_x, at_x = np.append(person, -1), np.append(at, 0)
@@ -191,12 +235,9 @@ def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
         depth += ok
         times.append(at_x[chain])
     # Entries are in (person, time) order: per person, the first of the greatest depth.
-    order = np.lexsort((-depth, person[entries]))  # stable: earlier entries first among equals
-    firsts = order[np.flatnonzero(np.diff(person[entries][order], prepend=-1))]
-    out = []
-    for i, d in zip(firsts.tolist(), depth[firsts].tolist(), strict=True):
-        out.append((None, d, [int(times[k][i]) for k in range(d)], None))
-    return out
+    best = np.lexsort((-depth, person[entries]))  # stable: earlier entries first among equals
+    firsts = best[np.flatnonzero(np.diff(person[entries][best], prepend=-1))]
+    return depth[firsts], [t[firsts] for t in times]
 
 
 def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:
@@ -262,8 +303,8 @@ def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
     # that brings its own rows (ClickHouse), are walked here.
     in_sql = persons_events is None and query.order == "ordered"
     if in_sql and not query.breakdown and not query.persons:
-        reached = ordered_walked(query, tz=tz)
-    elif in_sql:
+        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz))}
+    if in_sql:
         reached = ordered_reached(query, tz=tz)
     rows = [] if in_sql else (persons_events or funnel_persons_events)(query, tz=tz)
     for _, person_uuid, times, masks, values in rows:
@@ -295,12 +336,24 @@ def _groups(query: FunnelQuery, reached: list) -> list:
 
 
 def _steps(query: FunnelQuery, reached: list) -> list[dict]:
-    entered = len(reached)
+    depths = np.array([item[1] for item in reached], dtype=np.int64)
+    times = [
+        np.array([item[2][k] if item[1] > k else 0 for item in reached], dtype=np.int64)
+        for k in range(len(query.steps))
+    ]
+    return _steps_of(query, depths, times)
+
+
+def _steps_of(query: FunnelQuery, depths, times) -> list[dict]:
+    """Each step's persons, rates and times from the previous, of the persons who entered:
+    `depths` (the steps each reached) and `times[k]` (each one's time of step k, in microseconds),
+    numpy arrays. The averages and medians are those of statistics.fmean and .median."""
+    entered = len(depths)
     out = []
     for k, step in enumerate(query.steps):
-        persons = [item for item in reached if item[1] > k]
-        count = len(persons)
-        before = len([item for item in reached if item[1] > k - 1]) if k else count
+        reached = depths > k
+        count = int(reached.sum())
+        before = int((depths > k - 1).sum()) if k else count
         item = {
             "event": step.event,
             "count": count,
@@ -308,11 +361,18 @@ def _steps(query: FunnelQuery, reached: list) -> list[dict]:
             "step_conversion_rate": _rate(count, before),
         }
         if k:
-            seconds = [(p[2][k] - p[2][k - 1]) / 1_000_000 for p in persons]
-            item["avg_seconds_from_previous"] = round(statistics.fmean(seconds), 3) if seconds else None
-            item["median_seconds_from_previous"] = round(statistics.median(seconds), 3) if seconds else None
+            # int64 to float64 is exact below 2**53 microseconds, so each is (t_k - t_k-1) / 10**6 as Python's
+            seconds = np.sort((times[k][reached] - times[k - 1][reached]) / 1_000_000).tolist()
+            item["avg_seconds_from_previous"] = round(math.fsum(seconds) / len(seconds), 3) if seconds else None
+            item["median_seconds_from_previous"] = round(_median_sorted(seconds), 3) if seconds else None
         out.append(item)
     return out
+
+
+def _median_sorted(values: list[float]) -> float:
+    """statistics.median of sorted `values`."""
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def _micros(moment) -> int:
