@@ -177,10 +177,11 @@ def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     return out
 
 
-# The events that matter as one bytea, 36 bytes an event, big-endian as PostgreSQL sends them:
-# person id (int8), time (timestamptz: int8 microseconds since 2000-01-01 UTC), the event's uuid
-# (two halves, for ties in time) and step mask (int4).
-_ROW = np.dtype([("p", ">i8"), ("t", ">i8"), ("u1", ">u8"), ("u2", ">u8"), ("m", ">i4")])
+# The events that matter as one bytea, 18 bytes an event, big-endian as PostgreSQL sends them:
+# person id (int8), time (timestamptz: int8 microseconds since 2000-01-01 UTC), step mask (int2);
+# and, only when two events of a person share a microsecond, the event's uuid (two halves) too.
+_ROW = np.dtype([("p", ">i8"), ("t", ">i8"), ("m", ">i2")])
+_ROW_UUID = np.dtype([("p", ">i8"), ("t", ">i8"), ("m", ">i2"), ("u1", ">u8"), ("u2", ">u8")])
 _Y2K_MICROS = 946_684_800_000_000
 
 
@@ -198,7 +199,7 @@ def _events_bytes(sql: str, params: list) -> bytes:
 
 def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     """ordered_reached() for a funnel without breakdown or persons page, walked with numpy: the
-    events that matter come in one bytea (a few integers an event: no row or value for the
+    events that matter come in one bytea (three integers an event: no row or value for the
     driver to make, no sort in PostgreSQL), are sorted by person, time and uuid here, and each
     step's "next event of step k after this one" is one reversed running minimum over all rows.
     The chain from an entry follows those pointers (the same greedy chain as walk()), cut at the
@@ -206,15 +207,16 @@ def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     greatest depth. (depths, [step k's times]): arrays of one item a person who entered, by
     person id; a time past the person's depth means nothing."""
     picked, params = _picked(query, tz, person_uuid=False)
-    sql = f"""
-        SELECT string_agg(int8send(person_id) || timestamptz_send(ts) || uuid_send(eu) || int4send(mask), ''::bytea)
-        FROM ({picked}) AS picked WHERE mask <> 0
-    """
+    row = "int8send(person_id) || timestamptz_send(ts) || int2send(mask::int2)"
+    sql = f"SELECT string_agg({row}, ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
     rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW)
     person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
     order = np.lexsort((at, person))
-    ties = (np.diff(person[order]) == 0) & (np.diff(at[order]) == 0)
-    if ties.any():  # events of one person at the same microsecond: their uuids decide, as in SQL
+    if ((np.diff(person[order]) == 0) & (np.diff(at[order]) == 0)).any():
+        # events of one person at the same microsecond: their uuids decide, as in SQL (rare: read again)
+        sql = f"SELECT string_agg({row} || uuid_send(eu), ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
+        rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW_UUID)
+        person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
         order = np.lexsort((rows["u2"], rows["u1"], at, person))
     person, at, mask = person[order], at[order] + _Y2K_MICROS, rows["m"].astype(np.int64)[order]
     n = len(person)
