@@ -105,22 +105,28 @@ def event_table_ensure() -> bool:
     return True
 
 
-# The queries' index: every insight picks events by name and time (queries/). Made on the
+# The queries' index: every insight picks events by name and time (queries/). It also holds each
+# event's distinct id and uuid, so a query that needs no properties (funnels, uniques, retention,
+# paths) reads the index alone (an index-only scan) and no row of the table. Made on the
 # partitioned parent, so each partition has it, including those attached later (PostgreSQL builds
 # it on ATTACH when missing).
 # The person pages read a person's events, newest first: (distinct_id, "timestamp").
 INDEXES = {
-    "analytics_event_event_ts": '(event, "timestamp")',
+    "analytics_event_event_ts_cover": '(event, "timestamp") INCLUDE (distinct_id, uuid)',
     "analytics_event_distinct_ts": '(distinct_id, "timestamp")',
 }
+# Indexes of earlier versions, dropped once their replacement exists.
+INDEXES_RETIRED = ("analytics_event_event_ts",)
 
 
 def indexes_ensure() -> None:
     """The queries' indexes, on a table made before they were added too (the partition task calls
-    this; a no-op once they exist)."""
+    this; a no-op once they exist); then drops the indexes they replace."""
     with connection.cursor() as cursor:
         for name, columns in INDEXES.items():
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {_q(name)} ON {_qualified(TABLE)} {columns}")
+        for name in INDEXES_RETIRED:
+            cursor.execute(f"DROP INDEX IF EXISTS {_q(connection.schema_name)}.{_q(name)}")
 
 
 def month_start(day: date, shift: int = 0) -> date:

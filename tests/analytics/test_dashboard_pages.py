@@ -352,3 +352,19 @@ def test_a_warm_dashboard_draws_its_tiles_from_the_cache_until_new_events(tenant
         _views(tenant_a)  # the writer's commit bumps the version
     fresh = client.get(f"/analytics/dashboards/{dashboard.pk}/")
     assert fresh.context["tiles"][0]["view"]["chart"]["datasets"][0]["data"] == [0, 3, 0, 0, 0, 0, 0]
+
+
+def test_the_override_form_is_drawn_the_same_blank_or_chosen(tenant_a):
+    """Opened plainly, the page reuses the override form's fields drawn once per process; with
+    choices it draws them with those values: the same fields either way."""
+    from apps.analytics.views.dashboards import OverrideForm
+
+    dashboard, _, _ = _dashboard(tenant_a, date_range="")
+    client = _client(tenant_a, "member")
+    url = reverse("analytics:dashboard", args=[dashboard.pk])
+    blank = client.get(url).content.decode()
+    assert "".join(str(field.as_field_group()) for field in OverrideForm(None)) in blank
+    chosen = client.get(url, {"range": "7d", "f_key": "plan"}).content.decode()
+    assert 'value="plan"' in chosen and 'value="plan"' not in blank
+    for name in OverrideForm.base_fields:
+        assert f'name="{name}"' in blank and f'name="{name}"' in chosen

@@ -18,9 +18,13 @@ ids are one person), with each event's matching steps as a bit mask, one row per
 their events in order; the walk along each person's events runs here.
 """
 
-import statistics
+import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+from django.db import connection, transaction
 
 from . import common
 from .shapes import FunnelQuery
@@ -32,29 +36,76 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tu
     """The events that matter, one row each: person_id, uuid (the person's; NULL unless
     `person_uuid`), ts, eu (the event's uuid), micros (ts in microseconds since 1970), mask (the
     steps it matches, as bits), bd (its breakdown value). The person's row is joined only when
-    the uuid or a person property is wanted."""
+    the uuid or a person property is wanted.
+
+    Step 0's bit is set only on events before the range's end: later ones cannot be entries, and
+    no walk reads bit 0 past the entry. So, unless the funnel is strict (which reads every
+    event), each step's event is read on its own (UNION ALL), step 0's from the range only, the
+    later steps' from the range and the window after it: index-only scans of (event,
+    "timestamp") INCLUDE (distinct_id, uuid) when no filter reads the event's properties."""
     start, end = common.bounds(query.range, tz)
+    # In elapsed time, as the walks count the window: an aware datetime plus a timedelta moves the
+    # wall clock, an hour off across a DST change.
+    window_end = end.astimezone(UTC) + timedelta(seconds=query.window_seconds)
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
-    masks, mask_params = [], []
-    for i, step in enumerate(query.steps):
-        step_where, step_params = common.where(step.filters)
-        masks.append(f"CASE WHEN e.event = %s{step_where} THEN {1 << i} ELSE 0 END")
-        mask_params += [step.event, *step_params]
-    mask = " | ".join(masks)
-    names = "" if query.order == "strict" else " AND e.event = ANY(%s)"
-    name_params = [] if query.order == "strict" else [[s.event for s in query.steps]]
+    names = list(dict.fromkeys(s.event for s in query.steps))
+
+    def mask_of(steps) -> tuple[str, list]:
+        """The bits of `steps` (index, step) an event matches, as SQL (OR of CASEs)."""
+        parts, part_params = [], []
+        for i, step in steps:
+            conditions, condition_params = common.where(step.filters)
+            if i == 0:
+                conditions, condition_params = ' AND e."timestamp" < %s' + conditions, [end, *condition_params]
+            parts.append(f"CASE WHEN true{conditions} THEN {1 << i} ELSE 0 END" if conditions else str(1 << i))
+            part_params += condition_params
+        return " | ".join(parts), part_params
+
+    if query.order == "strict":
+        # every event of the window; the name decides with the rest
+        masks, mask_params = [], []
+        for i, step in enumerate(query.steps):
+            bits, bit_params = mask_of([(i, step)])
+            masks.append(f"CASE WHEN e.event = %s THEN {bits} ELSE 0 END")
+            mask_params += [step.event, *bit_params]
+        mask = " | ".join(masks)
+    else:
+        # one part per name (below), tagged `b`: its steps' bits, no text compared per event
+        cases, mask_params = [], []
+        for b, name in enumerate(names):
+            bits, bit_params = mask_of([(i, step) for i, step in enumerate(query.steps) if step.event == name])
+            cases.append(f"WHEN {b} THEN {bits}")
+            mask_params += bit_params
+        mask = f"CASE e.b {' '.join(cases)} END"
     breakdown, breakdown_params = "NULL::text", []
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
+    columns = 'e."timestamp", e.uuid, e.event, e.distinct_id'
+    if "e.properties" in mask + breakdown + extra:
+        columns += ", e.properties"
+    if query.order == "strict":
+        parts = [f'SELECT {columns} FROM analytics_event e WHERE e."timestamp" >= %s AND e."timestamp" < %s']
+        part_params = [start, window_end]
+    else:
+        parts, part_params = [], []
+        later = {s.event for s in query.steps[1:]}
+        for b, name in enumerate(names):
+            parts.append(
+                f'SELECT {columns}, {b} AS b FROM analytics_event e WHERE e.event = %s AND e."timestamp" >= %s '
+                'AND e."timestamp" < %s'
+            )
+            part_params += [name, start, window_end if name in later else end]
     persons = person_uuid or "p.properties" in mask + breakdown + extra
+    joined = "JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id"
+    if persons:
+        joined += " JOIN analytics_person p ON p.id = pdi.person_id"
     sql = f"""
         SELECT pdi.person_id, {"p.uuid" if person_uuid else "NULL::uuid"} AS uuid, e."timestamp" AS ts, e.uuid AS eu,
                (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
-        FROM {common.EVENTS_WITH_PERSONS if persons else common.EVENTS_WITH_DISTINCT_IDS}
-        WHERE e."timestamp" >= %s AND e."timestamp" < %s{names}{extra}
+        FROM ({" UNION ALL ".join(parts)}) AS e {joined}
+        WHERE true{extra}
     """
-    window_end = end + timedelta(seconds=query.window_seconds)
-    return sql, [*mask_params, *breakdown_params, start, window_end, *name_params, *params]
+    return sql, [*mask_params, *breakdown_params, *part_params, *params]
 
 
 def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
@@ -67,55 +118,128 @@ def funnel_persons_events(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
         FROM ({picked}) AS picked
         WHERE mask <> 0 OR %s
         GROUP BY person_id, uuid
-        HAVING bool_or(mask & 1 = 1 AND ts < %s)
+        HAVING bool_or(mask & 1 = 1)
         ORDER BY person_id
     """
-    return common.fetch(sql, [*params, query.order == "strict", common.bounds(query.range, tz)[1]])
+    return common.fetch(sql, [*params, query.order == "strict"])
 
 
 def ordered_reached(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
-    """An ordered funnel's persons, walked in SQL: [(person uuid, depth, [step times], breakdown
-    value)] for each person who entered, as funnel() builds them from walk().
+    """An ordered funnel's persons, walked in SQL: [(person uuid or None, depth, [step times],
+    breakdown value)] for each person who entered, as funnel() builds them from walk(); the
+    uuid only when the query asks for persons.
 
-    Each event gets its position in its person's events (by time, then uuid) and, for each step
-    k > 0, the position of the person's next event matching step k (a running min over the later
-    events: PostgreSQL adds rows to the frame, never takes them out). An entry's chain follows
-    those pointers (step 1 after the entry, step 2 after that step-1 event, …) while within the
-    window: the greedy chain, which walk() takes too. Each person keeps their earliest entry of
-    the greatest depth."""
+    One ordered pass over each person's events, latest first, no join back: for a step k > 0
+    and a later step j ≥ k, `t{k}_{j}` is the time at which the greedy chain reaches step j when
+    it looks for step k after this event. The chain takes the first later event of step k, and
+    from a later event the chain can only reach each step later (it has fewer events to pick
+    from), so that time is the least over the later events of step k: for j = k their own time,
+    for j > k their `t{k+1}_{j}`, computed one level before (the levels run from the last step
+    down, each a running min over the same window, so PostgreSQL sorts once). An entry's chain
+    is then its own time and its `t1_j`, cut at the first beyond the window (the times never
+    decrease). Each person keeps their earliest entry of the greatest depth."""
     picked, params = _picked(query, tz, person_uuid=False)
     steps = len(query.steps)
-    entry_end = _micros(common.bounds(query.range, tz)[1])
     window = query.window_seconds * 1_000_000
-    nexts = ", ".join(f"min(pos) FILTER (WHERE mask & {1 << k} <> 0) OVER later AS n{k}" for k in range(1, steps))
-    joins, times = [], ["e.micros"]
-    previous = "e"
-    for k in range(1, steps):
-        joins.append(
-            f"LEFT JOIN (SELECT * FROM nx WHERE mask & {1 << k} <> 0) s{k} ON s{k}.person_id = e.person_id "
-            f"AND s{k}.pos = {previous}.n{k} AND s{k}.micros <= e.micros + {window}"
+    later = (
+        "WINDOW later AS (PARTITION BY person_id ORDER BY ts DESC, eu DESC "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
+    levels, below, columns = [], "ev", []
+    for k in range(steps - 1, 0, -1):
+        bit = f"mask & {1 << k} <> 0"
+        made = [f"min(micros) FILTER (WHERE {bit}) OVER later AS t{k}_{k}"]
+        made += [f"min(t{k + 1}_{j}) FILTER (WHERE {bit}) OVER later AS t{k}_{j}" for j in range(k + 1, steps)]
+        levels.append(
+            f"l{k} AS (SELECT person_id, ts, eu, micros, mask, bd, {', '.join(columns + made)} FROM {below} {later})"
         )
-        times.append(f"s{k}.micros")
-        previous = f"s{k}"
-    depth = " + ".join(["1"] + [f"(s{k}.pos IS NOT NULL)::int" for k in range(1, steps)])
+        columns = [f"t{k}_{j}" for j in range(k, steps)]
+        below = f"l{k}"
+    times = ", ".join(f"t1_{j}" for j in range(1, steps))
+    # The chain's times stay no later than the window's end: a step beyond it ends the chain.
+    depth = " + ".join(["1"] + [f"coalesce((t1_{j} <= micros + {window})::int, 0)" for j in range(1, steps)])
+    uuid = "(SELECT p.uuid::text FROM analytics_person p WHERE p.id = best.person_id)" if query.persons else "NULL"
     sql = f"""
         WITH ev AS (
-            SELECT person_id, micros, mask, bd, row_number() OVER (PARTITION BY person_id ORDER BY ts, eu) AS pos
-            FROM ({picked}) AS picked WHERE mask <> 0
-        ), nx AS MATERIALIZED (
-            SELECT person_id, micros, mask, bd, pos, {nexts} FROM ev
-            WINDOW later AS (PARTITION BY person_id ORDER BY pos DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        ), chains AS (
-            SELECT e.person_id, e.pos, e.bd, {depth} AS depth, ARRAY[{", ".join(times)}] AS times
-            FROM nx e {" ".join(joins)}
-            WHERE e.mask & 1 <> 0 AND e.micros < %s
-        )
-        SELECT p.uuid::text, best.depth, best.times[1:best.depth], best.bd
-        FROM (SELECT DISTINCT ON (person_id) * FROM chains ORDER BY person_id, depth DESC, pos) AS best
-        JOIN analytics_person p ON p.id = best.person_id
-        ORDER BY best.person_id
+            SELECT person_id, ts, eu, micros, mask, bd FROM ({picked}) AS picked WHERE mask <> 0
+        ), {", ".join(levels)}
+        SELECT {uuid}, depth, micros, {times}, bd
+        FROM (
+            SELECT DISTINCT ON (person_id) person_id, {depth} AS depth, micros, {times}, bd
+            FROM {below} WHERE mask & 1 <> 0
+            ORDER BY person_id, 2 DESC, ts, eu
+        ) AS best
+        ORDER BY person_id
     """
-    return common.fetch_big(sql, [*params, entry_end])
+    out = []
+    for row in common.fetch_big(sql, params):
+        out.append((row[0], row[1], list(row[2 : 2 + row[1]]), row[-1]))
+    return out
+
+
+# The events that matter as one bytea, 18 bytes an event, big-endian as PostgreSQL sends them:
+# person id (int8), time (timestamptz: int8 microseconds since 2000-01-01 UTC), step mask (int2);
+# and, only when two events of a person share a microsecond, the event's uuid (two halves) too.
+_ROW = np.dtype([("p", ">i8"), ("t", ">i8"), ("m", ">i2")])
+_ROW_UUID = np.dtype([("p", ">i8"), ("t", ">i8"), ("m", ">i2"), ("u1", ">u8"), ("u2", ">u8")])
+_Y2K_MICROS = 946_684_800_000_000
+
+
+def _events_bytes(sql: str, params: list) -> bytes:
+    """The one bytea `sql` selects, read in binary (Django's cursors bind on the client and read
+    text: the bytea would come as hex, twice the bytes, then decoded)."""
+    with transaction.atomic(), connection.cursor() as django_cursor:  # the tenant's search_path
+        django_cursor.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [common.WORK_MEM]
+        )
+        with psycopg.Cursor(django_cursor.cursor.connection) as cursor:  # binds on the server
+            cursor.execute(sql, params, binary=True)
+            return cursor.fetchone()[0] or b""
+
+
+def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
+    """ordered_reached() for a funnel without breakdown or persons page, walked with numpy: the
+    events that matter come in one bytea (three integers an event: no row or value for the
+    driver to make, no sort in PostgreSQL), are sorted by person, time and uuid here, and each
+    step's "next event of step k after this one" is one reversed running minimum over all rows.
+    The chain from an entry follows those pointers (the same greedy chain as walk()), cut at the
+    window and at the person's last event; each person keeps their earliest entry of the
+    greatest depth. (depths, [step k's times]): arrays of one item a person who entered, by
+    person id; a time past the person's depth means nothing."""
+    picked, params = _picked(query, tz, person_uuid=False)
+    row = "int8send(person_id) || timestamptz_send(ts) || int2send(mask::int2)"
+    sql = f"SELECT string_agg({row}, ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
+    rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW)
+    person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
+    order = np.lexsort((at, person))
+    if ((np.diff(person[order]) == 0) & (np.diff(at[order]) == 0)).any():
+        # events of one person at the same microsecond: their uuids decide, as in SQL (rare: read again)
+        sql = f"SELECT string_agg({row} || uuid_send(eu), ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
+        rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW_UUID)
+        person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
+        order = np.lexsort((rows["u2"], rows["u1"], at, person))
+    person, at, mask = person[order], at[order] + _Y2K_MICROS, rows["m"].astype(np.int64)[order]
+    n = len(person)
+    # Index n stands for "none": a row past the end, of no person.
+    person_x, at_x = np.append(person, -1), np.append(at, 0)
+    entries = np.flatnonzero(mask & 1)
+    chain, ok = entries, np.ones(len(entries), dtype=bool)
+    depth = np.ones(len(entries), dtype=np.int64)
+    deadline = at[entries] + query.window_seconds * 1_000_000
+    times = [at[entries]]
+    for k in range(1, len(query.steps)):
+        own = np.where(mask & (1 << k), np.arange(n), n)
+        # the first row of step k at or after each row, then strictly after it
+        at_or_after = np.minimum.accumulate(own[::-1])[::-1]
+        after = np.append(at_or_after[1:], n)
+        chain = np.append(after, n)[np.where(ok, chain, n)]
+        ok = ok & (chain < n) & (person_x[chain] == person[entries]) & (at_x[chain] <= deadline)
+        depth += ok
+        times.append(at_x[chain])
+    # Entries are in (person, time) order: per person, the first of the greatest depth.
+    best = np.lexsort((-depth, person[entries]))  # stable: earlier entries first among equals
+    firsts = best[np.flatnonzero(np.diff(person[entries][best], prepend=-1))]
+    return depth[firsts], [t[firsts] for t in times]
 
 
 def walk(times, masks, *, order: str, steps: int, window, entry_end) -> tuple[int, list]:
@@ -180,6 +304,8 @@ def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
     # PostgreSQL walks ordered funnels in SQL (ordered_reached); the other orders, and a store
     # that brings its own rows (ClickHouse), are walked here.
     in_sql = persons_events is None and query.order == "ordered"
+    if in_sql and not query.breakdown and not query.persons:
+        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz))}
     if in_sql:
         reached = ordered_reached(query, tz=tz)
     rows = [] if in_sql else (persons_events or funnel_persons_events)(query, tz=tz)
@@ -212,12 +338,24 @@ def _groups(query: FunnelQuery, reached: list) -> list:
 
 
 def _steps(query: FunnelQuery, reached: list) -> list[dict]:
-    entered = len(reached)
+    depths = np.array([item[1] for item in reached], dtype=np.int64)
+    times = [
+        np.array([item[2][k] if item[1] > k else 0 for item in reached], dtype=np.int64)
+        for k in range(len(query.steps))
+    ]
+    return _steps_of(query, depths, times)
+
+
+def _steps_of(query: FunnelQuery, depths, times) -> list[dict]:
+    """Each step's persons, rates and times from the previous, of the persons who entered:
+    `depths` (the steps each reached) and `times[k]` (each one's time of step k, in microseconds),
+    numpy arrays. The averages and medians are those of statistics.fmean and .median."""
+    entered = len(depths)
     out = []
     for k, step in enumerate(query.steps):
-        persons = [item for item in reached if item[1] > k]
-        count = len(persons)
-        before = len([item for item in reached if item[1] > k - 1]) if k else count
+        reached = depths > k
+        count = int(reached.sum())
+        before = int((depths > k - 1).sum()) if k else count
         item = {
             "event": step.event,
             "count": count,
@@ -225,11 +363,18 @@ def _steps(query: FunnelQuery, reached: list) -> list[dict]:
             "step_conversion_rate": _rate(count, before),
         }
         if k:
-            seconds = [(p[2][k] - p[2][k - 1]) / 1_000_000 for p in persons]
-            item["avg_seconds_from_previous"] = round(statistics.fmean(seconds), 3) if seconds else None
-            item["median_seconds_from_previous"] = round(statistics.median(seconds), 3) if seconds else None
+            # int64 to float64 is exact below 2**53 microseconds, so each is (t_k - t_k-1) / 10**6 as Python's
+            seconds = np.sort((times[k][reached] - times[k - 1][reached]) / 1_000_000).tolist()
+            item["avg_seconds_from_previous"] = round(math.fsum(seconds) / len(seconds), 3) if seconds else None
+            item["median_seconds_from_previous"] = round(_median_sorted(seconds), 3) if seconds else None
         out.append(item)
     return out
+
+
+def _median_sorted(values: list[float]) -> float:
+    """statistics.median of sorted `values`."""
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def _micros(moment) -> int:

@@ -151,4 +151,4 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
             "WHERE event = %s AND period = %s AND start >= %s AND start < %s"
         )
         return_params = [query.return_event, PERIODS[query.period], cohort_starts[0].date(), returns_end.date()]
-    return cohorts_answer(query, cohorts, cohort_params, returns, return_params)
+    return cohorts_answer(query, cohorts, cohort_params, returns, return_params, inline=True)

@@ -277,7 +277,7 @@ class Funnel(_Kind):
     def persons_events(self, query, *, tz) -> list[tuple]:
         """Rows as funnels.funnel_persons_events gives them."""
         p, start, end, filters = self._start(query, tz)
-        window_end = end + timedelta(seconds=query.window_seconds)
+        window_end = end.astimezone(UTC) + timedelta(seconds=query.window_seconds)  # elapsed time, not wall clock
         masks = [
             f"if(e.event = {p(step.event, 'String')}{where(step.filters, p, self.db)}, {1 << i}, 0)"
             for i, step in enumerate(query.steps)
