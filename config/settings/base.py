@@ -53,6 +53,7 @@ HUB_APPS = [
     "apps.api",
     "apps.analytics",
     "apps.content",
+    "apps.flags",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
