@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from apps.analytics import selectors as analytics_selectors
 
 from . import engine
+from .definitions import definition_of
 from .models import Flag, FlagVersion
 
 CACHE_SECONDS = 1.0
@@ -30,8 +31,6 @@ def flag_versions(*, flag: Flag) -> QuerySet[FlagVersion]:
 
 
 def definitions() -> dict[str, dict]:
-    from .services import definition_of
-
     return {flag.key: definition_of(flag) for flag in flag_list()}
 
 

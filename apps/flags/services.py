@@ -2,7 +2,6 @@
 its event on the spine and its audit entry; rollback; exposures recorded as analytics events."""
 
 import logging
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,35 +13,12 @@ from apps.analytics.capture import Payload
 from apps.core.events import publish
 
 from . import engine, selectors
+from .definitions import definition_of
 from .models import Flag, FlagVersion
 
 logger = logging.getLogger(__name__)
 
 EDITABLE = ("key", "name", "description", "active", "starts_at", "ends_at", "filters", "overrides")
-
-
-def _iso(value) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def definition_of(flag: Flag) -> dict:
-    """The flag as the engine and FlagVersion keep it."""
-    return {
-        "id": flag.pk,
-        "key": flag.key,
-        "name": flag.name,
-        "description": flag.description,
-        "active": flag.active,
-        "starts_at": _iso(flag.starts_at),
-        "ends_at": _iso(flag.ends_at),
-        "filters": flag.filters,
-        "overrides": flag.overrides,
-        "version": flag.version,
-    }
 
 
 def _check_role(actor, tenant) -> None:

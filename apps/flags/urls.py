@@ -1,9 +1,16 @@
-from django.urls import path
+"""The flags pages under flags/, and PostHog's flag endpoints at the root of the tenant's host
+(the app's url_prefix is ""): POST /flags/ is PostHog's, GET /flags/ the page."""
 
-from . import views
+from django.urls import path, re_path
+
+from . import posthog, views
 
 app_name = "flags"
 
 urlpatterns = [
     path("flags/", views.index, name="index"),
+    re_path(r"^flags/definitions/?$", posthog.definitions, name="posthog-definitions"),
+    re_path(r"^api/feature_flag/local_evaluation/?$", posthog.definitions, name="posthog-local-evaluation"),
+    re_path(r"^decide/?$", posthog.decide, name="posthog-decide"),
+    path("flags", posthog.remote, name="posthog-flags"),
 ]
