@@ -9,6 +9,12 @@ app_name = "flags"
 
 urlpatterns = [
     path("flags/", views.index, name="index"),
+    path("flags/new/", views.flag_new, name="new"),
+    path("flags/<int:pk>/", views.flag_detail, name="flag"),
+    path("flags/<int:pk>/history/", views.flag_history, name="history"),
+    path("flags/<int:pk>/switch/", views.flag_switch, name="switch"),
+    path("flags/<int:pk>/rollback/<int:version>/", views.flag_rollback, name="rollback"),
+    path("flags/<int:pk>/delete/", views.flag_delete, name="delete"),
     re_path(r"^flags/definitions/?$", posthog.definitions, name="posthog-definitions"),
     re_path(r"^api/feature_flag/local_evaluation/?$", posthog.definitions, name="posthog-local-evaluation"),
     re_path(r"^decide/?$", posthog.decide, name="posthog-decide"),
