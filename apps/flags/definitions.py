@@ -5,7 +5,7 @@ from datetime import datetime
 from .models import Flag
 
 
-def _iso(value) -> str | None:
+def iso_or_none(value) -> str | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -21,8 +21,8 @@ def definition_of(flag: Flag) -> dict:
         "name": flag.name,
         "description": flag.description,
         "active": flag.active,
-        "starts_at": _iso(flag.starts_at),
-        "ends_at": _iso(flag.ends_at),
+        "starts_at": iso_or_none(flag.starts_at),
+        "ends_at": iso_or_none(flag.ends_at),
         "filters": flag.filters,
         "overrides": flag.overrides,
         "version": flag.version,

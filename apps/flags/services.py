@@ -72,6 +72,7 @@ def _changed(what: str, flag: Flag, actor, tenant, note: str) -> None:
         tenant=tenant,
         actor=actor,
     )
+    selectors.forget()
     transaction.on_commit(selectors.forget)
 
 
@@ -176,6 +177,7 @@ def flag_delete(*, tenant, actor, flag: Flag) -> None:
             actor=actor,
         )
         flag.delete()
+        selectors.forget()
         transaction.on_commit(selectors.forget)
 
 

@@ -54,6 +54,7 @@ HUB_APPS = [
     "apps.analytics",
     "apps.content",
     "apps.flags",
+    "apps.flags.platform",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
