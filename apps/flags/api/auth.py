@@ -4,6 +4,7 @@ evaluation endpoints: it may evaluate flags, nothing else."""
 from dataclasses import dataclass
 
 from django.db import connection
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from apps.analytics import keys
@@ -68,3 +69,17 @@ class EvaluatePermission(HubPermission):
         if isinstance(request.auth, ProjectKeyCredential):
             return True
         return super().has_permission(request, view)
+
+
+class ProjectKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.flags.api.auth.ProjectKeyAuthentication"
+    name = "projectKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "phc_<prefix>_<secret>",
+            "description": "The analytics project key (safe in a browser): evaluates flags, nothing else. "
+            "It may also come as api_key in the JSON body.",
+        }

@@ -6,6 +6,9 @@ from ..models import Flag, FlagVersion
 
 
 class FlagSerializer(HubModelSerializer):
+    filters = serializers.DictField(required=False, help_text="Condition groups, variants, payloads (PostHog's shape).")
+    overrides = serializers.DictField(required=False, help_text="distinct id → true, false or a variant.")
+
     class Meta:
         model = Flag
         fields = [
@@ -57,3 +60,9 @@ class FlagAnswerSerializer(serializers.Serializer):
 
 class EvaluateAnswerSerializer(serializers.Serializer):
     flags = serializers.DictField(child=FlagAnswerSerializer())
+
+
+class LocalDefinitionsSerializer(serializers.Serializer):
+    flags = serializers.ListField(child=serializers.DictField(), help_text="Each flag as PostHog's SDKs read it.")
+    group_type_mapping = serializers.DictField(child=serializers.CharField())
+    cohorts = serializers.DictField()

@@ -16,6 +16,7 @@ from .serializers import (
     EvaluateSerializer,
     FlagSerializer,
     FlagVersionSerializer,
+    LocalDefinitionsSerializer,
     RollbackSerializer,
 )
 
@@ -70,7 +71,7 @@ class FlagViewSet(
         services.flag_delete(tenant=self.request.tenant, actor=self.request.user, flag=instance)
 
     @extend_schema(summary="The flag's versions, newest first", responses=FlagVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a flag has few versions: all at once
     def versions(self, request, *args, **kwargs):
         rows = selectors.flag_versions(flag=self.get_object())
         return Response(FlagVersionSerializer(rows, many=True).data)
@@ -133,6 +134,7 @@ class LocalEvaluationView(HubAPIView):
     @extend_schema(
         summary="The flags' definitions for local evaluation",
         description="PostHog's local-evaluation shape: flags, group_type_mapping, cohorts.",
+        responses=LocalDefinitionsSerializer,
     )
     def get(self, request, *args, **kwargs):
         return Response(selectors.local_definitions())
