@@ -22,7 +22,7 @@ def _flags_page(event) -> str:
 
 EVENT_TYPES = [
     EventType(
-        "flags.flag.created",
+        "flags.flag_created",
         "Feature flag created",
         "A feature flag was added.",
         _FLAG,
@@ -30,7 +30,7 @@ EVENT_TYPES = [
         link=_flags_page,
     ),
     EventType(
-        "flags.flag.changed",
+        "flags.flag_changed",
         "Feature flag changed",
         "A feature flag's rules, rollout, schedule or kill switch changed (a new version).",
         _FLAG,
@@ -38,7 +38,7 @@ EVENT_TYPES = [
         link=_flags_page,
     ),
     EventType(
-        "flags.flag.deleted",
+        "flags.flag_deleted",
         "Feature flag deleted",
         "A feature flag was deleted.",
         _FLAG,

@@ -67,7 +67,7 @@ def _version_save(flag: Flag, actor, note: str) -> FlagVersion:
 
 def _changed(what: str, flag: Flag, actor, tenant, note: str) -> None:
     publish(
-        f"flags.flag.{what}",
+        f"flags.flag_{what}",
         {"flag_id": flag.pk, "key": flag.key, "version": flag.version, "note": note},
         tenant=tenant,
         actor=actor,
@@ -171,7 +171,7 @@ def flag_delete(*, tenant, actor, flag: Flag) -> None:
         raise ValidationError({"key": [f"Flags depend on this one: {', '.join(users)}. Change them first."]})
     with transaction.atomic():
         publish(
-            "flags.flag.deleted",
+            "flags.flag_deleted",
             {"flag_id": flag.pk, "key": flag.key, "version": flag.version, "note": "deleted"},
             tenant=tenant,
             actor=actor,

@@ -44,7 +44,7 @@ def test_flags_are_created_changed_versioned_and_rolled_back_through_the_api(ten
     assert back.json()["version"] == 3 and back.json()["filters"]["groups"][0]["rollout_percentage"] == 10
     with schema_context(tenant_a.schema_name):
         types = list(DomainEvent.objects.filter(type__startswith="flags.").values_list("type", flat=True))
-        assert sorted(types) == ["flags.flag.changed", "flags.flag.changed", "flags.flag.created"]
+        assert sorted(types) == ["flags.flag_changed", "flags.flag_changed", "flags.flag_created"]
         from auditlog.models import LogEntry
 
         assert LogEntry.objects.get_for_model(Flag).filter(object_id=flag_id).count() == 3
