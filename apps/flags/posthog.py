@@ -20,6 +20,8 @@ from apps.core.http import problem
 
 from . import selectors
 from .api.auth import project_key_of
+from .cors import cors as _cors
+from .cors import preflight
 
 
 def _problem(status: int, detail: str, field: str = "", code: str = "invalid") -> JsonResponse:
@@ -44,6 +46,8 @@ def _payload_text(payload):
 @csrf_exempt
 def remote(request, legacy: bool = False):
     """/flags/ and /decide/: every flag's value for one person, in PostHog's shape."""
+    if request.method == "OPTIONS":
+        return preflight(request)
     if request.method != "POST":
         return _problem(405, "Send a POST.", code="method_not_allowed")
     try:
@@ -53,8 +57,12 @@ def remote(request, legacy: bool = False):
     key = body.get("api_key") or body.get("token")
     if not key:
         return _problem(401, "Send the organisation's project key as api_key.", "api_key", "not_authenticated")
-    if project_key_of(key) is None:
+    entry = project_key_of(key)
+    if entry is None:
         return _problem(401, "Unknown or revoked project key.", "api_key", "not_authenticated")
+    origin = request.headers.get("Origin", "")
+    if origin and not entry.allows_origin(origin):
+        return _problem(403, f"This project key does not allow calls from {origin}.", code="origin_not_allowed")
     distinct_id = body.get("distinct_id")
     if not isinstance(distinct_id, str | int) or isinstance(distinct_id, bool) or str(distinct_id) == "":
         return _problem(400, "Give the person's distinct_id.", "distinct_id", "required")
@@ -105,7 +113,7 @@ def remote(request, legacy: bool = False):
             },
             "errorsWhileComputingFlags": False,
         }
-    return JsonResponse(answer)
+    return _cors(JsonResponse(answer), origin) if origin else JsonResponse(answer)
 
 
 @csrf_exempt

@@ -28,7 +28,7 @@ def _can_edit(request) -> bool:
 
 @csrf_exempt  # a POST here is PostHog's /flags/ (its project key is the credential, no session)
 def index(request):
-    if request.method == "POST":
+    if request.method in ("POST", "OPTIONS"):
         return posthog.remote(request)
     return flag_list(request)
 

@@ -199,3 +199,30 @@ def test_tenant_b_can_neither_see_nor_evaluate_nor_change_tenant_as_flags(tenant
     with schema_context(tenant_a.schema_name):
         assert Flag.objects.filter(key="secret-a").exists()
     selectors.forget()
+
+
+def test_browsers_call_posthogs_endpoint_from_the_keys_allowed_origins_only(tenant_a):
+    make_flag(tenant_a, "banner")
+    _, raw = project_key(tenant_a, origins=["https://www.alpha.test"])
+    client = host_client(tenant_a)
+    preflight = client.options("/flags/", HTTP_ORIGIN="https://www.alpha.test")
+    assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == "https://www.alpha.test"
+    assert "Access-Control-Allow-Origin" not in client.options("/decide/", HTTP_ORIGIN="https://evil.test")
+    allowed = post_json(
+        client, "/flags/?v=4", {"api_key": raw, "distinct_id": "d"}, HTTP_ORIGIN="https://www.alpha.test"
+    )
+    assert allowed.status_code == 200 and allowed["Access-Control-Allow-Origin"] == "https://www.alpha.test"
+    refused = post_json(client, "/flags/?v=4", {"api_key": raw, "distinct_id": "d"}, HTTP_ORIGIN="https://evil.test")
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
+
+
+def test_browsers_call_evaluate_with_the_project_key_from_allowed_origins_only(tenant_a):
+    make_flag(tenant_a, "banner")
+    _, raw = project_key(tenant_a, origins=["https://www.alpha.test"])
+    client = host_client(tenant_a)
+    preflight = client.options(EVALUATE, HTTP_ORIGIN="https://www.alpha.test")
+    assert preflight.status_code == 204 and preflight["Access-Control-Allow-Origin"] == "https://www.alpha.test"
+    body = {"api_key": raw, "distinct_id": "d", "exposures": False}
+    allowed = post_json(client, EVALUATE, body, HTTP_ORIGIN="https://www.alpha.test")
+    assert allowed.status_code == 200 and allowed["Access-Control-Allow-Origin"] == "https://www.alpha.test"
+    assert post_json(client, EVALUATE, body, HTTP_ORIGIN="https://evil.test").status_code == 403

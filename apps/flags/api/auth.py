@@ -66,8 +66,8 @@ class EvaluatePermission(HubPermission):
     """A project key may evaluate; anyone else as HubPermission says."""
 
     def has_permission(self, request, view):
-        if isinstance(request.auth, ProjectKeyCredential):
-            return True
+        if isinstance(request.auth, ProjectKeyCredential) or request._request.method == "OPTIONS":
+            return True  # a key that may evaluate; a CORS preflight (no key; answers only CORS headers)
         return super().has_permission(request, view)
 
 

@@ -7,10 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.authentication import ApiKeyAuthentication, SessionAuthentication
+from apps.core.api.exceptions import problem_response
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import selectors, services
-from .auth import EvaluatePermission, ProjectKeyAuthentication
+from ..cors import preflight
+from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (
     EvaluateAnswerSerializer,
     EvaluateSerializer,
@@ -121,7 +123,20 @@ class EvaluateView(HubAPIView):
         )
         if data["exposures"]:
             services.exposures_record(schema=connection.schema_name, distinct_id=data["distinct_id"], results=results)
-        return Response({"flags": {key: answer_of(result) for key, result in results.items()}})
+        response = Response({"flags": {key: answer_of(result) for key, result in results.items()}})
+        origin = request._request.headers.get("Origin", "")
+        if origin and isinstance(request.auth, ProjectKeyCredential):
+            if not request.auth.entry.allows_origin(origin):
+                return problem_response(
+                    403, f"This project key does not allow calls from {origin}.", "origin_not_allowed"
+                )
+            response["Access-Control-Allow-Origin"], response["Vary"] = origin, "Origin"
+        return response
+
+    @extend_schema(exclude=True)
+    def options(self, request, *args, **kwargs):
+        """A browser's CORS preflight, allowed for the origins of the tenant's project keys."""
+        return preflight(request._request)
 
 
 class LocalEvaluationView(HubAPIView):
