@@ -70,10 +70,11 @@ def _auth(key: str) -> dict:
 
 
 def wrk(
-    port: int, host: str, path: str, key: str | None, duration: str, headers: dict | None = None
+    port: int, host: str, path: str, key: str | None, duration: str, headers: dict | None = None, script: Path = LUA
 ) -> tuple[float, float, int]:
-    """(req/s, p95 ms, requests) with wrk -t2 -c32; fails on error responses or timeouts."""
-    cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-s", str(LUA), "-H", f"Host: {host}"]
+    """(req/s, p95 ms, requests) with wrk -t2 -c32; fails on error responses or timeouts. `script`
+    (wrk's Lua) prints P95_US and may shape the requests (bench/flags_evaluate.lua POSTs)."""
+    cmd = ["wrk", "-t2", "-c32", f"-d{duration}", "--timeout", "10s", "-s", str(script), "-H", f"Host: {host}"]
     for name, value in {**(_auth(key) if key else {}), **(headers or {})}.items():
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout

@@ -48,11 +48,13 @@ HUB_APPS = [
     "apps.tenancy",
     "apps.identity",
     "apps.ops",
+    "apps.flags.platform",
     "apps.events",
     "apps.notifications",
     "apps.api",
     "apps.analytics",
     "apps.content",
+    "apps.flags",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.

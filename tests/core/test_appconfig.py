@@ -41,8 +41,8 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         ["apps.events", "plugins.hello"],
     )
     # The lists django-tenants reads: the hub's shared apps first, then the third-party ones.
-    assert settings.SHARED_APPS[:4] == ["apps.core", "apps.tenancy", "apps.identity", "apps.ops"]
-    assert settings.SHARED_APPS[4:] == settings.THIRD_PARTY_SHARED_APPS
+    assert settings.SHARED_APPS[:5] == ["apps.core", "apps.tenancy", "apps.identity", "apps.ops", "apps.flags.platform"]
+    assert settings.SHARED_APPS[5:] == settings.THIRD_PARTY_SHARED_APPS
     assert settings.TENANT_APPS == [
         "django.contrib.contenttypes",
         "auditlog",
@@ -51,6 +51,7 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         "apps.api",
         "apps.analytics",
         "apps.content",
+        "apps.flags",
         "plugins.hello",  # enabled in the test settings
     ]
     assert settings.INSTALLED_APPS == settings.SHARED_APPS + settings.TENANT_APPS[2:]

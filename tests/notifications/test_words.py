@@ -123,6 +123,18 @@ EXAMPLES = {
         {"cohort_id": 4, "name": "Beta testers", "kind": "rules"},
         ["Jane Doe deleted the cohort “Beta testers”"],
     ),
+    "flags.flag_created": (
+        {"flag_id": 3, "key": "new-checkout", "version": 1, "note": "created"},
+        ["Jane Doe created the feature flag “new-checkout”"],
+    ),
+    "flags.flag_changed": (
+        {"flag_id": 3, "key": "new-checkout", "version": 2, "note": "switched off"},
+        ["Jane Doe changed the feature flag “new-checkout” (switched off)"],
+    ),
+    "flags.flag_deleted": (
+        {"flag_id": 3, "key": "new-checkout", "version": 2, "note": "deleted"},
+        ["Jane Doe deleted the feature flag “new-checkout”"],
+    ),
     "content.folder_created": (FOLDER, ["Jane Doe created the folder “Invoices”"]),
     "content.folder_changed": (FOLDER, ["Jane Doe renamed or moved the folder “Invoices”"]),
     "content.folder_trashed": (FOLDER, ["Jane Doe moved the folder “Invoices” to the trash"]),

@@ -1,0 +1,233 @@
+"""The flag form and its rule builder: condition rows (rows with the same group number must all
+hold; any group may match), a row per group for its rollout and fixed variant, variants with
+weights, payloads, overrides. Rows turn into the PostHog-shaped definition the engine reads."""
+
+import json
+
+from django import forms
+
+from .engine import OPERATORS
+
+KINDS = [
+    ("person", "Person property"),
+    ("group", "Organisation property"),
+    ("cohort", "In cohort"),
+    ("flag", "Other flag is"),
+]
+BLANK_ROWS = 2
+
+
+def typed(text: str):
+    """A value typed in a form: a number or true/false when it reads as one, else the text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, bool | int | float) else text
+
+
+def untyped(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(untyped(v) for v in value)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class FlagForm(forms.Form):
+    key = forms.CharField(max_length=100, help_text="What code asks for, e.g. new-checkout.")
+    name = forms.CharField(max_length=200, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    active = forms.BooleanField(required=False, initial=True, label="On (off is the kill switch)")
+    starts_at = forms.DateTimeField(
+        required=False, label="Switch on at (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        required=False, label="Switch off at (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    bucket_by = forms.ChoiceField(
+        choices=[("person", "Person"), ("organisation", "Organisation")], initial="person", label="Roll out by"
+    )
+    variants = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For a multivariate flag, one variant a line: name and weight, e.g. “control 50”. "
+        "The weights add up to 100. Leave empty for on/off.",
+    )
+    payloads = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='JSON by value, e.g. {"true": {"colour": "green"}} or {"test": {...}}.',
+    )
+    overrides = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One person a line: distinct id = true, false or a variant, e.g. “qa@acme.test = test”.",
+    )
+
+    def clean_variants(self):
+        variants = []
+        for n, line in enumerate(self.cleaned_data["variants"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, _, weight = line.strip().rpartition(" ")
+            try:
+                variants.append({"key": name.strip(), "rollout_percentage": float(weight)})
+            except ValueError:
+                raise forms.ValidationError(f"Line {n}: give a name and a weight, e.g. “control 50”.") from None
+            if not name.strip():
+                raise forms.ValidationError(f"Line {n}: give the variant a name.")
+        for v in variants:
+            if v["rollout_percentage"].is_integer():
+                v["rollout_percentage"] = int(v["rollout_percentage"])
+        return variants
+
+    def clean_payloads(self):
+        text = self.cleaned_data["payloads"].strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}.") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError('Give an object, e.g. {"true": {"colour": "green"}}.')
+        return value
+
+    def clean_overrides(self):
+        overrides = {}
+        for n, line in enumerate(self.cleaned_data["overrides"].splitlines(), 1):
+            if not line.strip():
+                continue
+            distinct_id, sep, value = line.partition("=")
+            if not sep or not distinct_id.strip() or not value.strip():
+                raise forms.ValidationError(f"Line {n}: write “distinct id = true”, “= false” or “= a variant”.")
+            value = value.strip()
+            overrides[distinct_id.strip()] = {"true": True, "false": False}.get(value.lower(), value)
+        return overrides
+
+
+class ConditionForm(forms.Form):
+    group = forms.IntegerField(min_value=1, max_value=20, initial=1, label="Group")
+    type = forms.ChoiceField(choices=KINDS, label="Kind")
+    key = forms.CharField(max_length=200, required=False, label="Property, cohort id or flag")
+    operator = forms.ChoiceField(choices=list(OPERATORS.items()), required=False, label="Is")
+    value = forms.CharField(max_length=500, required=False, label="Value")
+
+    def rule(self) -> dict | None:
+        data = self.cleaned_data
+        key = (data.get("key") or "").strip()
+        if not key:
+            return None
+        kind = data["type"]
+        if kind == "cohort":
+            return {"type": "cohort", "key": "id", "value": typed(key)}
+        if kind == "flag":
+            return {
+                "type": "flag",
+                "key": key,
+                "operator": "flag_evaluates_to",
+                "value": typed(data.get("value") or "true"),
+            }
+        operator = data.get("operator") or "exact"
+        text = data.get("value") or ""
+        if operator in ("exact", "is_not") and "," in text:
+            value = [typed(v.strip()) for v in text.split(",") if v.strip()]
+        else:
+            value = typed(text)
+        return {"type": kind, "key": key, "operator": operator, "value": value}
+
+
+class GroupForm(forms.Form):
+    rollout_percentage = forms.FloatField(min_value=0, max_value=100, initial=100, required=False, label="Rollout %")
+    variant = forms.CharField(max_length=100, required=False, label="Fixed variant (optional)")
+
+
+Conditions = forms.formset_factory(ConditionForm, extra=0, max_num=100)
+Groups = forms.formset_factory(GroupForm, extra=0, max_num=20, can_delete=True)
+
+
+def initial_of(definition: dict | None) -> tuple[dict, list, list]:
+    """(form initial, condition rows, group rows) of a stored definition."""
+    if definition is None:
+        return {}, [], [{"rollout_percentage": 100}]
+    filters = definition.get("filters") or {}
+    rows, groups = [], []
+    for number, group in enumerate(filters.get("groups") or [], 1):
+        rollout = group.get("rollout_percentage")
+        groups.append(
+            {"rollout_percentage": 100 if rollout is None else rollout, "variant": group.get("variant") or ""}
+        )
+        for prop in group.get("properties") or []:
+            kind = prop.get("type") or "person"
+            row = {
+                "group": number,
+                "type": kind,
+                "key": prop.get("key"),
+                "operator": prop.get("operator") or "exact",
+                "value": untyped(prop.get("value")),
+            }
+            if kind == "cohort":
+                row.update(key=untyped(prop.get("value")), value="")
+            rows.append(row)
+    variants = (filters.get("multivariate") or {}).get("variants") or []
+    initial = {
+        "key": definition.get("key", ""),
+        "name": definition.get("name", ""),
+        "description": definition.get("description", ""),
+        "active": definition.get("active", True),
+        "starts_at": definition.get("starts_at"),
+        "ends_at": definition.get("ends_at"),
+        "bucket_by": "person" if filters.get("aggregation_group_type_index") is None else "organisation",
+        "variants": "\n".join(f"{v['key']} {v['rollout_percentage']}" for v in variants),
+        "payloads": json.dumps(filters["payloads"], indent=1) if filters.get("payloads") else "",
+        "overrides": "\n".join(f"{k} = {untyped(v)}" for k, v in (definition.get("overrides") or {}).items()),
+    }
+    return initial, rows, groups
+
+
+def formsets(data=None, *, rows=(), groups=(), more: int = 0):
+    """The rule builder's two formsets: bound to `data`, or showing `rows` and `groups` and
+    `more` (at least BLANK_ROWS) blank condition rows and one blank group."""
+    if data is not None:
+        return Conditions(data, prefix="c"), Groups(data, prefix="g")
+    blank_group = max([r.get("group", 1) for r in rows] + [len(groups), 1])
+    conditions = [*rows, *({"group": blank_group, "operator": "exact"} for _ in range(max(more, BLANK_ROWS)))]
+    return Conditions(initial=conditions, prefix="c"), Groups(
+        initial=[*groups, {"rollout_percentage": 100}], prefix="g"
+    )
+
+
+def definition_fields(form, conditions, groups) -> dict:
+    """The service's fields from the three valid parts. Group N holds the condition rows numbered
+    N; a group row is kept when it has conditions or was there before (the last row is the blank
+    one, kept only when filled in), unless it is ticked for removal."""
+    data = form.cleaned_data
+    group_rows = [g.cleaned_data or {} for g in groups.forms]
+    rules = [(c.cleaned_data["group"], rule) for c in conditions.forms if c.cleaned_data and (rule := c.rule())]
+    built = []
+    for number in sorted({n for n, _ in rules} | set(range(1, len(group_rows) + 1))):
+        settings = group_rows[number - 1] if number <= len(group_rows) else {}
+        properties = [rule for n, rule in rules if n == number]
+        rollout = settings.get("rollout_percentage")
+        rollout = 100 if rollout is None else (int(rollout) if float(rollout).is_integer() else rollout)
+        filled = properties or number < len(group_rows) or rollout != 100 or settings.get("variant")
+        if settings.get("DELETE") or not filled:
+            continue
+        group = {"properties": properties, "rollout_percentage": rollout}
+        if settings.get("variant"):
+            group["variant"] = settings["variant"].strip()
+        built.append(group)
+    filters = {"groups": built, "payloads": data["payloads"]}
+    if data["variants"]:
+        filters["multivariate"] = {"variants": data["variants"]}
+    if data["bucket_by"] == "organisation":
+        filters["aggregation_group_type_index"] = 0
+    return {
+        "key": data["key"],
+        "name": data["name"],
+        "description": data["description"],
+        "active": data["active"],
+        "starts_at": data["starts_at"],
+        "ends_at": data["ends_at"],
+        "filters": filters,
+        "overrides": data["overrides"],
+    }

@@ -1,0 +1,89 @@
+"""Reads: the tenant's flags, their versions, and the compiled flags the evaluation endpoints
+use. Compiled flags are kept per process and schema for CACHE_SECONDS (dropped at once when this
+process changes a flag), so evaluating costs no query in the common case."""
+
+import time
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from apps.analytics import selectors as analytics_selectors
+
+from . import engine
+from .definitions import definition_of
+from .models import Flag, FlagVersion
+
+CACHE_SECONDS = 1.0
+_compiled: dict = {}  # schema -> (read at, {key: engine.Flag})
+
+
+def forget() -> None:
+    _compiled.clear()
+
+
+def flag_list() -> QuerySet[Flag]:
+    """The current tenant's flags by key (the schema being served holds only its own)."""
+    return Flag.objects.order_by("key")
+
+
+def flag_versions(*, flag: Flag) -> QuerySet[FlagVersion]:
+    return FlagVersion.objects.filter(flag=flag).select_related("created_by").order_by("-version")
+
+
+def definitions() -> dict[str, dict]:
+    return {flag.key: definition_of(flag) for flag in flag_list()}
+
+
+def compiled_flags() -> dict[str, engine.Flag]:
+    """The current schema's flags compiled, cached for CACHE_SECONDS."""
+    schema = connection.schema_name
+    now = time.monotonic()
+    read_at, flags = _compiled.get(schema, (None, None))
+    if read_at is None or now - read_at > CACHE_SECONDS:
+        flags = {key: engine.compile_flag(d) for key, d in definitions().items()}
+        _compiled[schema] = (now, flags)
+    return flags
+
+
+def cohorts_of(*, distinct_id: str, cohort_ids: set[int]) -> frozenset:
+    """The ids among `cohort_ids` of the cohorts `distinct_id`'s person is in now."""
+    if not cohort_ids:
+        return frozenset()
+    person = analytics_selectors.person_of(distinct_id)
+    if person is None:
+        return frozenset()
+    inside = set()
+    for cohort in analytics_selectors.cohort_list().filter(pk__in=cohort_ids):
+        if analytics_selectors.cohort_persons(cohort=cohort).filter(pk=person.pk).exists():
+            inside.add(cohort.pk)
+    return frozenset(inside)
+
+
+def evaluate(
+    *, distinct_id: str, properties=None, groups=None, group_properties=None, keys=None, now: float | None = None
+) -> dict[str, engine.Result]:
+    """Every flag's (or those in `keys`) result for one person."""
+    flags = compiled_flags()
+    chosen = flags if not keys else {k: f for k, f in flags.items() if k in keys}
+    needed = {c.cohort for f in flags.values() for g in f.groups for c in g.conditions if c.kind == "cohort"}
+    context = engine.Context(
+        distinct_id=distinct_id,
+        properties=properties or {},
+        groups=groups or {},
+        group_properties=group_properties or {},
+        cohorts=cohorts_of(distinct_id=distinct_id, cohort_ids=needed),
+    )
+    now = time.time() if now is None else now
+    return {key: engine.evaluate(flag, context, now=now, flags=flags) for key, flag in chosen.items()}
+
+
+def local_definitions(*, now: float | None = None) -> dict:
+    """PostHog's local-evaluation answer: the flags as its SDKs evaluate them."""
+    flags = compiled_flags()
+    raw = {key: flag.definition for key, flag in flags.items()}
+    now = time.time() if now is None else now
+    return {
+        "flags": [engine.posthog_definition(flag, now=now, definitions=raw) for flag in flags.values()],
+        "group_type_mapping": dict(engine.GROUP_TYPES),
+        "cohorts": {},
+    }

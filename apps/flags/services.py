@@ -1,0 +1,211 @@
+"""Writes: a tenant's flags, each change a new FlagVersion (the whole definition, who, when) with
+its event on the spine and its audit entry; rollback; exposures recorded as analytics events."""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from apps.analytics import selectors as analytics_selectors
+from apps.analytics import services as analytics_services
+from apps.analytics.capture import Payload
+from apps.core.events import publish
+
+from . import engine, selectors
+from .definitions import definition_of
+from .models import Flag, FlagVersion
+
+logger = logging.getLogger(__name__)
+
+EDITABLE = ("key", "name", "description", "active", "starts_at", "ends_at", "filters", "overrides")
+
+
+def _check_role(actor, tenant) -> None:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        raise ValidationError({"actor": ["Sign in to change flags."]})
+
+
+def _validated(definition: dict, *, exclude_pk=None) -> None:
+    others = {f.key: definition_of(f) for f in Flag.objects.exclude(pk=exclude_pk)}
+    errors = engine.validate(definition, others=others)
+    cohort_ids = {
+        int(prop["value"])
+        for group in (definition.get("filters") or {}).get("groups") or []
+        for prop in group.get("properties") or []
+        if prop.get("type") == "cohort"
+    }
+    if cohort_ids and not errors:
+        known = set(analytics_selectors.cohort_list().filter(pk__in=cohort_ids).values_list("pk", flat=True))
+        for missing in sorted(cohort_ids - known):
+            errors.setdefault("filters.groups", []).append(f"There is no cohort with id {missing}.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean(fields: dict) -> dict:
+    cleaned = dict(fields)
+    for name in ("starts_at", "ends_at"):
+        if isinstance(cleaned.get(name), str):
+            value = cleaned[name].strip()
+            parsed = parse_datetime(value) if value else None
+            if value and parsed is None:
+                raise ValidationError({name: [f"“{value}” is not a date and time."]})
+            cleaned[name] = parsed
+    cleaned["filters"] = cleaned.get("filters") or {}
+    cleaned["overrides"] = cleaned.get("overrides") or {}
+    for name in ("name", "description", "key"):
+        cleaned[name] = (cleaned.get(name) or "").strip()
+    return cleaned
+
+
+def _version_save(flag: Flag, actor, note: str) -> FlagVersion:
+    return FlagVersion.objects.create(
+        flag=flag, version=flag.version, definition=definition_of(flag), note=note, created_by=actor
+    )
+
+
+def _changed(what: str, flag: Flag, actor, tenant, note: str) -> None:
+    publish(
+        f"flags.flag_{what}",
+        {"flag_id": flag.pk, "key": flag.key, "version": flag.version, "note": note},
+        tenant=tenant,
+        actor=actor,
+    )
+    selectors.forget()
+    transaction.on_commit(selectors.forget)
+
+
+def flag_create(
+    *,
+    tenant,
+    actor,
+    key: str,
+    name: str = "",
+    description: str = "",
+    active: bool = True,
+    starts_at=None,
+    ends_at=None,
+    filters=None,
+    overrides=None,
+) -> Flag:
+    """Adds a flag (version 1), after engine.validate() finds nothing to refuse."""
+    _check_role(actor, tenant)
+    fields = _clean(
+        dict(
+            key=key,
+            name=name,
+            description=description,
+            active=active,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            filters=filters,
+            overrides=overrides,
+        )
+    )
+    flag = Flag(**fields, created_by=actor if getattr(actor, "pk", None) else None)
+    with transaction.atomic():
+        if Flag.objects.filter(key=flag.key).exists():
+            raise ValidationError({"key": [f"There is already a flag “{flag.key}”."]})
+        _validated(definition_of(flag))
+        flag.save()
+        _version_save(flag, flag.created_by, "created")
+        _changed("created", flag, actor, tenant, "created")
+    return flag
+
+
+def flag_update(*, tenant, actor, flag: Flag, note: str = "edited", **changes) -> Flag:
+    """Changes some of the flag's fields (EDITABLE): a new version, or nothing when nothing
+    changes. The key cannot change while another flag depends on it."""
+    _check_role(actor, tenant)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    fields = _clean({**{name: getattr(flag, name) for name in EDITABLE}, **changes})
+    with transaction.atomic():
+        flag = Flag.objects.select_for_update().get(pk=flag.pk)
+        before = definition_of(flag)
+        for name, value in fields.items():
+            setattr(flag, name, value)
+        after = definition_of(flag)
+        if after == before:
+            return flag
+        if flag.key != before["key"]:
+            if Flag.objects.filter(key=flag.key).exclude(pk=flag.pk).exists():
+                raise ValidationError({"key": [f"There is already a flag “{flag.key}”."]})
+            users = [
+                f.key
+                for f in Flag.objects.exclude(pk=flag.pk)
+                if before["key"] in engine.dependencies_of(definition_of(f))
+            ]
+            if users:
+                raise ValidationError({"key": [f"Flags depend on this key: {', '.join(users)}."]})
+        _validated(after, exclude_pk=flag.pk)
+        flag.version += 1
+        flag.save()
+        _version_save(flag, actor if getattr(actor, "pk", None) else None, note)
+        _changed("changed", flag, actor, tenant, note)
+    return flag
+
+
+def flag_switch(*, tenant, actor, flag: Flag, active: bool) -> Flag:
+    """The kill switch: off serves false to everyone at once; on serves the rules again."""
+    return flag_update(
+        tenant=tenant, actor=actor, flag=flag, active=active, note="switched on" if active else "switched off"
+    )
+
+
+def flag_rollback(*, tenant, actor, flag: Flag, version: int) -> Flag:
+    """Makes the definition of `version` current again, as a new version."""
+    old = FlagVersion.objects.filter(flag=flag, version=version).first()
+    if old is None:
+        raise ValidationError({"version": [f"This flag has no version {version}."]})
+    changes = {name: old.definition.get(name) for name in EDITABLE}
+    return flag_update(tenant=tenant, actor=actor, flag=flag, note=f"rolled back to version {version}", **changes)
+
+
+def flag_delete(*, tenant, actor, flag: Flag) -> None:
+    _check_role(actor, tenant)
+    users = [f.key for f in Flag.objects.exclude(pk=flag.pk) if flag.key in engine.dependencies_of(definition_of(f))]
+    if users:
+        raise ValidationError({"key": [f"Flags depend on this one: {', '.join(users)}. Change them first."]})
+    with transaction.atomic():
+        publish(
+            "flags.flag_deleted",
+            {"flag_id": flag.pk, "key": flag.key, "version": flag.version, "note": "deleted"},
+            tenant=tenant,
+            actor=actor,
+        )
+        flag.delete()
+        selectors.forget()
+        transaction.on_commit(selectors.forget)
+
+
+# --- Exposures -----------------------------------------------------------------------------------
+
+
+def exposures_record(*, schema: str, distinct_id: str, results: dict) -> bool:
+    """`$feature_flag_called` events for each result, through analytics' capture path (the
+    writer stores them like any captured event). False when the queue refused them (the answer
+    is still served: an exposure lost is better than a flag not answered)."""
+    events = [
+        {
+            "event": "$feature_flag_called",
+            "distinct_id": distinct_id,
+            "properties": {
+                "$feature_flag": key,
+                "$feature_flag_response": result.value,
+                "$feature_flag_reason": result.reason,
+                "$lib": "hub-flags",
+            },
+        }
+        for key, result in results.items()
+    ]
+    if not events:
+        return True
+    try:
+        analytics_services.events_capture(schema=schema, payload=Payload(events=events, api_key=None))
+    except analytics_services.QueueUnavailable:
+        logger.warning("flags: exposures not recorded", exc_info=True)
+        return False
+    return True

@@ -1,0 +1,107 @@
+"""The flags pages' data tables: the flags, and one flag's versions."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
+
+from .models import Flag
+
+
+def status_of(flag: Flag) -> tuple[str, str]:
+    """(words, tone) of a flag's state now."""
+    now = timezone.now()
+    if not flag.active:
+        return "Off", "neutral"
+    if flag.starts_at and now < flag.starts_at:
+        return "Scheduled", "info"
+    if flag.ends_at and now >= flag.ends_at:
+        return "Ended", "neutral"
+    return "On", "success"
+
+
+def rollout_words(filters: dict) -> str:
+    groups = filters.get("groups") or []
+    variants = (filters.get("multivariate") or {}).get("variants") or []
+    parts = []
+    for group in groups:
+        who = "everyone" if not group.get("properties") else f"{len(group['properties'])} condition(s)"
+        rollout = group.get("rollout_percentage")
+        parts.append(f"{who} at {100 if rollout is None else rollout:g}%")
+    text = "; ".join(parts) or "nobody"
+    if variants:
+        text += " · " + ", ".join(f"{v['key']} {v['rollout_percentage']:g}%" for v in variants)
+    return text
+
+
+class FlagsTable(DataTable):
+    key = tables.Column(verbose_name="Key")
+    name = tables.Column(verbose_name="Name")
+    status = tables.Column(verbose_name="Status", accessor="active", orderable=False)
+    filters = tables.Column(verbose_name="Serves", orderable=False)
+    version = tables.Column(verbose_name="Version")
+    updated = TimeColumn(verbose_name="Changed")
+    actions = ActionsColumn("flags/_flag_actions.html")
+
+    search_fields = ("key", "name", "description")
+    export_name = "feature-flags"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-flag": lambda record: record.key}
+        empty_text = "No feature flags yet."
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_edit = can_edit
+        if not can_edit:
+            self.columns.hide("actions")
+
+    def row_context(self, record) -> dict:
+        return {"can_edit": self.can_edit}
+
+    def render_key(self, value, record):
+        return format_html('<a href="{}"><code>{}</code></a>', reverse("flags:flag", args=[record.pk]), value)
+
+    def render_status(self, record):
+        return badge(*status_of(record))
+
+    def value_status(self, record, **kwargs):
+        return status_of(record)[0]
+
+    def render_filters(self, value):
+        return rollout_words(value)
+
+    def value_filters(self, value, **kwargs):
+        return rollout_words(value)
+
+
+class VersionsTable(DataTable):
+    version = tables.Column(verbose_name="Version")
+    note = tables.Column(verbose_name="Change")
+    created_by = tables.Column(verbose_name="By", default="—")
+    created = TimeColumn(verbose_name="When")
+    serves = tables.Column(verbose_name="Serves", accessor="definition", orderable=False)
+    actions = ActionsColumn("flags/_version_actions.html")
+
+    export_name = "flag-versions"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No versions."
+
+    def __init__(self, *args, flag=None, can_edit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flag, self.can_edit = flag, can_edit
+        if not can_edit:
+            self.columns.hide("actions")
+
+    def row_context(self, record) -> dict:
+        return {"flag": self.flag, "current": record.version == self.flag.version}
+
+    def render_serves(self, value):
+        on = "on" if value.get("active") else "off"
+        return f"{on} · {rollout_words(value.get('filters') or {})}"
+
+    def value_serves(self, value, **kwargs):
+        return self.render_serves(value)
