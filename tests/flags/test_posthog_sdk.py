@@ -21,7 +21,12 @@ from tests.processes import free_port, uvicorn
 
 from .conftest import make_flag
 
-pytestmark = pytest.mark.django_db
+# The SDK warns that its per-flag calls (get_feature_flag…) will go: they are what most integrations use.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("session_tenants_left_as_found"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 VARIANTS = {
     "variants": [
         {"key": "control", "rollout_percentage": 34},
