@@ -37,7 +37,7 @@ Trends with filters, test-account exclusion, a breakdown or sum/avg; unique pers
 in a time zone other than the rollups'; total counts in a zone with a non-whole-hour offset (India,
 Nepal, Newfoundland, South Australia…); funnels, stickiness, lifecycle; retention with filters or
 not in the rollups' zone (first-time and recurring retention without filters are served from
-daily_persons).
+first_days, daily_persons and period_bits).
 """
 
 from datetime import date, timedelta

@@ -332,6 +332,8 @@ def rollup_tables_ensure(*, built: bool) -> bool:
     q = qualified
     with connection.cursor() as cursor:
         lock(cursor, "rollups")
+        if rollup_tables_exist():  # made by another transaction meanwhile
+            return False
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
         older = cursor.fetchone()[0]  # the rollups of before PERIOD_BITS: it is made from PERIOD_PERSONS
         cursor.execute(

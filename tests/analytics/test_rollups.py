@@ -369,3 +369,24 @@ def test_weekly_and_monthly_retention_across_a_bitmap_blocks_end(tenant_a):
         result = answer(queries[0], TZ, STORE)
         assert result["result"]["cohorts"][0]["values"][:4] == [2, 2, 1, 1]
         assert result["result"] == reference.retention(queries[0], events_now, merged, TZ)
+
+
+def test_rollups_older_than_the_period_bits_get_them_from_the_writer(tenant_a):
+    """A tenant whose rollups were made before period_bits: the next batch the writer stores makes
+    the table from period_persons (nothing rebuilt, still built), and adds its own events."""
+    query = RetentionQuery(range=Range(date(2026, 3, 2), date(2026, 3, 8)), start_event="view", return_event="view",
+                           period="week", periods=3)  # fmt: skip
+    first = _event(1, "view", "d0", datetime(2026, 3, 5, 12, tzinfo=TZ))
+    with schema_context(tenant_a.schema_name), loaded([first], {"d0": (0, {})}):
+        _rebuilt_in(TZ)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {storage.qualified(storage.PERIOD_BITS)}")  # as before it existed
+        assert answer(query, TZ, STORE)["source"] == "raw"
+        services.rows_write([_queue_row(_event(2, "view", "d0", datetime(2026, 3, 19, 12, tzinfo=TZ)))])
+        assert storage.rollup_state()[1] is not None  # still built
+        result = answer(query, TZ, STORE)
+        assert result["source"] == "rollup"
+        assert result["result"]["cohorts"][0]["values"] == [1, 0, 1]
+        kept = _snapshot()
+        rollups.rollups_rebuild(time_zone=TZ.key)
+        assert _snapshot() == kept

@@ -129,7 +129,9 @@ def trends(query: TrendsQuery, *, tz: ZoneInfo) -> dict:
 
 
 def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
-    """The same answer as queries.retention.retention, from daily_persons."""
+    """The same answer as queries.retention.retention, from the rollups: the cohorts from
+    first_days (first-time) or daily_persons (recurring), the returns from daily_persons by day,
+    from period_bits by week and month."""
     q = storage.qualified
     cohort_starts = common.buckets(query.range, query.period)
     returns_end = cohort_starts[-1]
