@@ -51,6 +51,9 @@ DAILY_UNIQUES = "analytics_rollup_daily_uniques"
 FIRST_DAYS = "analytics_rollup_first_days"
 PERIOD_PERSONS = "analytics_rollup_period_persons"
 PERIODS = {"week": "w", "month": "m"}  # PERIOD_PERSONS.period
+# PERIOD_PERSONS again, one row per (event, period, person) and 64 periods: bit i of `bits` is the
+# period numbered 64 * block + i (period_number), so retention reads one row a person, not one a week.
+PERIOD_BITS = "analytics_rollup_period_bits"
 FRESH = "analytics_fresh"  # the events the current transaction stored, not yet in the rollups (a temp table)
 COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
 
@@ -293,8 +296,32 @@ def tenant_time_zone() -> str:
 
 def rollup_tables_exist() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_BITS)])
         return cursor.fetchone()[0]
+
+
+def period_number(start: str, period: str = "period") -> str:
+    """SQL: the number of the week ('w') or month ('m', SQL `period`) starting at `start` (SQL, a
+    date), counted from 0001-01-01 (a Monday), never negative. In Python: period_number_of."""
+    return (
+        f"CASE {period} WHEN 'w' THEN ({start} - date '0001-01-01') / 7 "
+        f"ELSE date_part('year', {start})::int * 12 + date_part('month', {start})::int - 1 END"
+    )
+
+
+def period_number_of(start: date, period: str) -> int:
+    """period_number() of a date."""
+    return (start - date(1, 1, 1)).days // 7 if period == "w" else start.year * 12 + start.month - 1
+
+
+def period_bits_of(rows: str) -> str:
+    """SQL: PERIOD_BITS's rows (event, period, block, person_id, bits) of `rows`, a FROM item with
+    PERIOD_PERSONS's columns."""
+    return (
+        "SELECT event, period, n >> 6, person_id, bit_or(1::int8 << (n & 63)) "
+        f"FROM (SELECT event, period, {period_number('start')} AS n, person_id FROM {rows}) AS numbered "
+        "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    )
 
 
 def rollup_tables_ensure(*, built: bool) -> bool:
@@ -305,6 +332,10 @@ def rollup_tables_ensure(*, built: bool) -> bool:
     q = qualified
     with connection.cursor() as cursor:
         lock(cursor, "rollups")
+        if rollup_tables_exist():  # made by another transaction meanwhile
+            return False
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
+        older = cursor.fetchone()[0]  # the rollups of before PERIOD_BITS: it is made from PERIOD_PERSONS
         cursor.execute(
             f"""
             CREATE TABLE IF NOT EXISTS {q(STATE)} (
@@ -328,13 +359,37 @@ def rollup_tables_ensure(*, built: bool) -> bool:
                 event varchar(200) NOT NULL, period char(1) NOT NULL, start date NOT NULL, person_id bigint NOT NULL,
                 PRIMARY KEY (event, period, start, person_id));
             CREATE INDEX IF NOT EXISTS analytics_rollup_period_persons_person ON {q(PERIOD_PERSONS)} (person_id);
+            CREATE TABLE IF NOT EXISTS {q(PERIOD_BITS)} (
+                event varchar(200) NOT NULL, period char(1) NOT NULL, block int NOT NULL, person_id bigint NOT NULL,
+                bits bigint NOT NULL,
+                PRIMARY KEY (event, period, block, person_id));
+            CREATE INDEX IF NOT EXISTS analytics_rollup_period_bits_person ON {q(PERIOD_BITS)} (person_id);
             """
         )
+        if older:
+            cursor.execute(
+                f"INSERT INTO {q(PERIOD_BITS)} (event, period, block, person_id, bits) "
+                f"{period_bits_of(q(PERIOD_PERSONS))} ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"ANALYZE {q(PERIOD_BITS)}")  # the planner's sizes: a hash join, not nested loops
         cursor.execute(
             f"INSERT INTO {q(STATE)} (id, time_zone, built_at) VALUES (1, %s, CASE WHEN %s THEN now() END) "
             "ON CONFLICT DO NOTHING",
             [tenant_time_zone(), built],
         )
+    return True
+
+
+def rollup_tables_upgraded() -> bool:
+    """Whether the current tenant has rollup tables, making those added since its were made (from
+    the older ones: the writer calls this, so no event goes uncounted meanwhile)."""
+    if rollup_tables_exist():
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(PERIOD_PERSONS)])
+        if not cursor.fetchone()[0]:
+            return False
+    rollup_tables_ensure(built=False)  # the state row is kept: built as it was
     return True
 
 

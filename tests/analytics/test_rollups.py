@@ -174,6 +174,7 @@ def _snapshot():
         storage.DAILY_UNIQUES,
         storage.FIRST_DAYS,
         storage.PERIOD_PERSONS,
+        storage.PERIOD_BITS,
     ):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT * FROM {storage.qualified(table)}")
@@ -188,8 +189,13 @@ def _stored_events():
 
 
 @HYPOTHESIS
-@given(batches=st.lists(writes, min_size=1, max_size=4), query=served_trends, resend=st.booleans())
-def test_what_the_writer_keeps_equals_a_rebuild_and_the_reference(tenant_a, batches, query, resend):
+@given(
+    batches=st.lists(writes, min_size=1, max_size=4),
+    query=served_trends,
+    retention_query=served_retention,
+    resend=st.booleans(),
+)
+def test_what_the_writer_keeps_equals_a_rebuild_and_the_reference(tenant_a, batches, query, retention_query, resend):
     """Batches written in turn (late events among them: times are random), persons merged by
     $identify after their events, a batch sent twice (a retried task): the rollups the writer
     kept equal a rebuild's, and answer as the reference does over the persons as merged."""
@@ -213,6 +219,9 @@ def test_what_the_writer_keeps_equals_a_rebuild_and_the_reference(tenant_a, batc
                 result = answer(query, TZ, STORE)
                 assert result["source"] == "rollup"
                 assert result["result"] == reference.trends(query, event_list, person_map, TZ)
+                result = answer(retention_query, TZ, STORE)
+                assert result["source"] == "rollup"
+                assert result["result"] == reference.retention(retention_query, event_list, person_map, TZ)
                 rollups.rollups_rebuild(time_zone=TZ.key)
                 assert _snapshot() == kept
                 raise _Rollback
@@ -282,7 +291,7 @@ def test_rollups_of_events_stored_before_them_are_not_used_until_built(tenant_a)
     with schema_context(tenant_a.schema_name), loaded([ONE_VIEW], {"d0": (0, {})}):
         with connection.cursor() as cursor:
             tables = (storage.STATE, storage.HOURLY, storage.DAILY_PERSONS, storage.DAILY_UNIQUES, storage.FIRST_DAYS,
-                      storage.PERIOD_PERSONS)  # fmt: skip
+                      storage.PERIOD_PERSONS, storage.PERIOD_BITS)  # fmt: skip
             cursor.execute(f"DROP TABLE {', '.join(storage.qualified(t) for t in tables)}")  # as before rollups
         assert services.rollups_stale()
         assert answer(query, TZ, STORE)["source"] == "raw"
@@ -318,8 +327,66 @@ def test_unique_persons_over_whole_weeks_and_months_read_the_period_rollup(tenan
                     interval="week"),
     ]  # fmt: skip
     with schema_context(tenant_a.schema_name), loaded(evs, person_map):
+        _served_as_raw_and_reference(queries, evs, person_map)
+
+
+def _served_as_raw_and_reference(queries, evs, person_map):
+    """After a rebuild, each query is answered from the rollups as the raw engine and the reference answer it."""
+    _rebuilt_in(TZ)
+    for query in queries:
+        result = answer(query, TZ, STORE)
+        assert result["source"] == "rollup"
+        raw, ref = (trends, reference.trends) if isinstance(query, TrendsQuery) else (retention, reference.retention)
+        assert result["result"] == raw(query, tz=TZ) == ref(query, evs, person_map, TZ)
+
+
+def test_weekly_and_monthly_retention_across_a_bitmap_blocks_end(tenant_a):
+    """The period bitmaps hold 64 weeks (months) a row: the week of 26 Jan 2026 is the last of a
+    block and September 2026 the first month of one; returns on both sides of the boundary count,
+    as the raw engine and the reference count them, also after a merge moves a person's bits."""
+    week_end = date(2026, 1, 26)
+    assert storage.period_number_of(week_end, "w") % 64 == 63
+    assert storage.period_number_of(date(2026, 9, 1), "m") % 64 == 0
+    seen = [("d0", 1, 27), ("d0", 2, 3), ("d0", 2, 17), ("d1", 1, 28), ("d1", 2, 10), ("d2", 2, 3),
+            ("d0", 8, 20), ("d0", 9, 20), ("d1", 8, 21)]  # fmt: skip
+    evs = [_event(i + 1, "view", d, datetime(2026, m, day, 12, tzinfo=TZ)) for i, (d, m, day) in enumerate(seen)]
+    person_map = {"d0": (0, {}), "d1": (1, {}), "d2": (2, {})}
+    queries = [
+        RetentionQuery(range=Range(date(2026, 1, 26), date(2026, 2, 8)), start_event="view", return_event="view",
+                       period="week", periods=5),
+        RetentionQuery(range=Range(date(2026, 8, 1), date(2026, 8, 31)), start_event="view", return_event="view",
+                       period="month", periods=3, retention_type="recurring"),
+    ]  # fmt: skip
+    with schema_context(tenant_a.schema_name), loaded(evs, person_map):
+        _served_as_raw_and_reference(queries, evs, person_map)
+        assert answer(queries[0], TZ, STORE)["result"]["cohorts"][0]["values"][:4] == [2, 1, 1, 1]
+        assert answer(queries[1], TZ, STORE)["result"]["cohorts"][0]["values"] == [2, 1, 0]
+        # "d2" (seen on 3 Feb) becomes "d1": the merged person came back in the first week after too
+        services.rows_write([_queue_row(_event(20, "view", "d1", datetime(2026, 3, 20, 12, tzinfo=TZ)),
+                                        {"merge": "d2"})])  # fmt: skip
+        merged = {**person_map, "d2": (1, {})}
+        events_now = [*evs, _event(20, "view", "d1", datetime(2026, 3, 20, 12, tzinfo=TZ))]
+        result = answer(queries[0], TZ, STORE)
+        assert result["result"]["cohorts"][0]["values"][:4] == [2, 2, 1, 1]
+        assert result["result"] == reference.retention(queries[0], events_now, merged, TZ)
+
+
+def test_rollups_older_than_the_period_bits_get_them_from_the_writer(tenant_a):
+    """A tenant whose rollups were made before period_bits: the next batch the writer stores makes
+    the table from period_persons (nothing rebuilt, still built), and adds its own events."""
+    query = RetentionQuery(range=Range(date(2026, 3, 2), date(2026, 3, 8)), start_event="view", return_event="view",
+                           period="week", periods=3)  # fmt: skip
+    first = _event(1, "view", "d0", datetime(2026, 3, 5, 12, tzinfo=TZ))
+    with schema_context(tenant_a.schema_name), loaded([first], {"d0": (0, {})}):
         _rebuilt_in(TZ)
-        for query in queries:
-            result = answer(query, TZ, STORE)
-            assert result["source"] == "rollup"
-            assert result["result"] == trends(query, tz=TZ) == reference.trends(query, evs, person_map, TZ)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {storage.qualified(storage.PERIOD_BITS)}")  # as before it existed
+        assert answer(query, TZ, STORE)["source"] == "raw"
+        services.rows_write([_queue_row(_event(2, "view", "d0", datetime(2026, 3, 19, 12, tzinfo=TZ)))])
+        assert storage.rollup_state()[1] is not None  # still built
+        result = answer(query, TZ, STORE)
+        assert result["source"] == "rollup"
+        assert result["result"]["cohorts"][0]["values"] == [1, 0, 1]
+        kept = _snapshot()
+        rollups.rollups_rebuild(time_zone=TZ.key)
+        assert _snapshot() == kept

@@ -34,7 +34,7 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo, cohort_rows=None) -> dict:
     size, persons) rows, local naive datetimes (default: `retention_rows`, PostgreSQL)."""
     cohort_starts = common.buckets(query.range, query.period)
     rows = (cohort_rows or retention_rows)(query, tz=tz)
-    return _table(query, cohort_starts, rows)
+    return table(query, cohort_starts, rows)
 
 
 def retention_rows(query: RetentionQuery, *, tz: ZoneInfo) -> list[tuple]:
@@ -71,7 +71,7 @@ def cohorts_answer(
     """The answer from two statements: `cohorts` gives (person_id, cohort) and `returns`
     (person_id, bucket), both as local period starts (the raw engine's and the rollups')."""
     rows = cohort_return_rows(cohorts, cohort_params, returns, return_params, inline=inline)
-    return _table(query, common.buckets(query.range, query.period), rows)
+    return table(query, common.buckets(query.range, query.period), rows)
 
 
 def cohort_return_rows(
@@ -102,7 +102,8 @@ def cohort_return_rows(
     )
 
 
-def _table(query: RetentionQuery, cohort_starts, rows) -> dict:
+def table(query: RetentionQuery, cohort_starts, rows) -> dict:
+    """The answer from (cohort, return period or None for the cohort's size, persons) rows."""
     values = {b: [0] * query.periods for b in cohort_starts}
     for cohort, bucket, count in rows:
         if bucket is None:

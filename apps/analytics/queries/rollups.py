@@ -6,9 +6,19 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import storage
-from ..storage import DAILY_PERSONS, DAILY_UNIQUES, FIRST_DAYS, HOURLY, PERIOD_PERSONS, PERIODS
+from ..storage import (
+    DAILY_PERSONS,
+    DAILY_UNIQUES,
+    FIRST_DAYS,
+    HOURLY,
+    PERIOD_BITS,
+    PERIOD_PERSONS,
+    PERIODS,
+    period_number,
+    period_number_of,
+)
 from . import common
-from .retention import cohorts_answer
+from .retention import cohorts_answer, table
 from .shapes import RetentionQuery, TrendsQuery
 
 
@@ -119,7 +129,9 @@ def trends(query: TrendsQuery, *, tz: ZoneInfo) -> dict:
 
 
 def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
-    """The same answer as queries.retention.retention, from daily_persons."""
+    """The same answer as queries.retention.retention, from the rollups: the cohorts from
+    first_days (first-time) or daily_persons (recurring), the returns from daily_persons by day,
+    from period_bits by week and month."""
     q = storage.qualified
     cohort_starts = common.buckets(query.range, query.period)
     returns_end = cohort_starts[-1]
@@ -143,12 +155,39 @@ def retention(query: RetentionQuery, *, tz: ZoneInfo) -> dict:
             "WHERE event = %s AND day >= %s AND day < %s"
         )
         return_params = [query.return_event, query.range.date_from, returns_end.date()]
-    else:
-        # Whole periods from the first cohort's: only those after a cohort's count, and every
-        # period after the first lies whole within the range and the returns' end.
-        returns = (
-            f"SELECT person_id, start::timestamp AS bucket FROM {q(PERIOD_PERSONS)} "
-            "WHERE event = %s AND period = %s AND start >= %s AND start < %s"
-        )
-        return_params = [query.return_event, PERIODS[query.period], cohort_starts[0].date(), returns_end.date()]
-    return cohorts_answer(query, cohorts, cohort_params, returns, return_params, inline=True)
+        return cohorts_answer(query, cohorts, cohort_params, returns, return_params, inline=True)
+    return table(query, cohort_starts, _period_rows(query, cohort_starts, cohorts, cohort_params))
+
+
+def _period_rows(query: RetentionQuery, cohort_starts, cohorts: str, cohort_params: list) -> list[tuple]:
+    """Weekly or monthly retention's (cohort, return period or None for the cohort's size,
+    persons), the returns from PERIOD_BITS: each cohort person's rows (one, two when the periods
+    cross a block's end) are read once, and the k-th period after their cohort's is one bit of
+    one of them. Only the periods after a cohort's count, up to its last (`periods` - 1 after).
+    (OFFSET 0: each cohort person's number is computed once, not in every count.)"""
+    q = storage.qualified
+    period = PERIODS[query.period]
+    rows = common.fetch(f"SELECT cohort, NULL::timestamp, count(*) FROM ({cohorts}) AS c GROUP BY 1", cohort_params)
+    if query.periods < 2:
+        return rows
+    later = range(1, query.periods)
+    counted = ", ".join(
+        f"count(*) FILTER (WHERE b.block = (c.n + {k}) >> 6 AND (b.bits >> ((c.n + {k}) & 63)) & 1 = 1)" for k in later
+    )
+    first = period_number_of(cohort_starts[0].date(), period) + 1
+    last = period_number_of(cohort_starts[-1].date(), period) + query.periods - 1
+    sql = f"""
+        SELECT c.cohort, {counted}
+        FROM (SELECT person_id, cohort, {period_number("cohort::date", "%s")} AS n FROM ({cohorts}) AS c OFFSET 0) AS c
+        JOIN {q(PERIOD_BITS)} b ON b.person_id = c.person_id
+        WHERE b.event = %s AND b.period = %s AND b.block BETWEEN %s AND %s
+          AND b.block BETWEEN (c.n + 1) >> 6 AND (c.n + {query.periods - 1}) >> 6
+        GROUP BY 1
+    """
+    params = [period, *cohort_params, query.return_event, period, first >> 6, last >> 6]
+    for cohort, *counts in common.fetch_big(sql, params):
+        bucket = cohort
+        for count in counts:
+            bucket = common.bucket_next(bucket, query.period)
+            rows.append((cohort, bucket, count))
+    return rows
