@@ -11,10 +11,13 @@ RUN /opt/venv/bin/pip install -r /tmp/requirements/production.txt
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM python:3.11-slim
-# xmlsec1: SAML signing and verification (pysaml2). poppler-utils and tesseract-ocr (with the
-# languages the files settings offer): the worker's content processing (PDF text and pages, OCR).
+# The run-time packages of scripts/sysdeps.py's "run" list: xmlsec1 (SAML signing and checking,
+# pysaml2); libmagic1 (uploads are recognised by their bytes); pango and harfbuzz (WeasyPrint's
+# PDF reports); poppler-utils and tesseract-ocr with the languages the files settings offer (the
+# worker's content processing: PDF text and pages, OCR).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends xmlsec1 poppler-utils \
+    && apt-get install -y --no-install-recommends xmlsec1 libmagic1 \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
        tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --create-home --home-dir /home/hub hub

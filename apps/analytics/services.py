@@ -19,7 +19,7 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, dashboards, defaults, keys, live, queue, rollups, sharing, storage, stores
+from . import conf, dashboards, defaults, keys, queue, rollups, sharing, storage, stores
 from .capture import Checked, Payload, events_check
 from .models import (
     KEY_PREFIX,
@@ -659,16 +659,17 @@ def rows_write(rows: list[list]) -> int:
 
 def _data_changed(schema: str, count: int) -> None:
     version_bump(schema)  # cached query answers are stale now
-    live.data_changed(schema)  # open dashboards re-fetch their charts
-    events_announce(schema=schema, count=count)  # the live events page asks for the new events
+    events_announce(schema=schema, count=count)
 
 
 def events_announce(*, schema: str, count: int) -> None:
-    """Tells the tenant's open pages that `count` new events are stored (after the commit): the
-    live events page then asks for them. Only a count travels: each page reads what its viewer
-    may see with its own filters."""
+    """Tells the tenant's open pages, in one message per commit, that `count` new events are
+    stored: the live events page asks for them (topic, count), open dashboards re-fetch their
+    charts (name; at most every 2 seconds, analytics/dashboard.js). Only a count travels: each
+    page reads what its viewer may see over HTTP."""
     realtime.group_send(
-        realtime.tenant_group(schema), {"type": "hub.signal", "topic": "analytics.events", "count": count}
+        realtime.tenant_group(schema),
+        {"type": "hub.signal", "name": "analytics.data_changed", "topic": "analytics.events", "count": count},
     )
 
 

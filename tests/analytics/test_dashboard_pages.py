@@ -325,18 +325,21 @@ def test_funnel_and_retention_answers_become_a_chart_and_a_table(tenant_a):
     assert ["2026-03-02", 3, "3 (100 %)", "0 (0 %)", "0 (0 %)"] in cohorts
 
 
-def test_the_live_signal_is_pushed_at_most_once_a_second_per_tenant(monkeypatch):
-    from apps.analytics import live
+def test_a_writer_commit_sends_one_message_for_the_live_events_page_and_the_dashboards(
+    tenant_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from apps.analytics import services
 
     sent = []
-    monkeypatch.setattr(live.realtime, "group_send", lambda group, message: sent.append((group, message)) or True)
-    monkeypatch.setattr(live, "_last", {})
-    assert live.data_changed("t_one") is True
-    assert live.data_changed("t_one") is False  # within the second: the pages re-fetch anyway
-    assert live.data_changed("t_two") is True
+    monkeypatch.setattr(services.realtime, "group_send", lambda group, message: sent.append((group, message)) or True)
+    with schema_context(tenant_a.schema_name), django_capture_on_commit_callbacks(execute=True):
+        services.rows_write([["2026-03-05T15:00:00+00:00", "00000000-0000-4000-8000-00000000c0de", "view", "one-msg",
+                              "{}", "2026-03-05T15:00:00+00:00", None]])  # fmt: skip
     assert sent == [
-        ("hub.t_one", {"type": "hub.signal", "name": "analytics.data_changed"}),
-        ("hub.t_two", {"type": "hub.signal", "name": "analytics.data_changed"}),
+        (
+            f"hub.{tenant_a.schema_name}",
+            {"type": "hub.signal", "name": "analytics.data_changed", "topic": "analytics.events", "count": 1},
+        )
     ]
 
 
