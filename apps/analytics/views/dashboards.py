@@ -27,6 +27,7 @@ from .. import charts, selectors, services, tile_cache
 from ..builder import OP_WORDS, TARGET, filter_value
 from ..dashboards import RANGE_WORDS
 from ..insight_tables import DashboardsTable
+from ..models_reports import REPORT_FORMAT_CHOICES
 from ..queries.shapes import OPS
 
 RANGES = [(k, v) for k, v in RANGE_WORDS.items() if k]
@@ -199,6 +200,8 @@ def dashboard_detail(request, pk):
         "override_fields": "" if form.is_bound else mark_safe(_override_fields_blank()),  # noqa: S308 - our form's
         "overrides": overrides,
         "can_build": can_build,
+        "can_export": _can(request, "analytics.reports.build"),
+        "export_formats": REPORT_FORMAT_CHOICES,
         "settings_form": DashboardForm(
             initial={"name": dashboard.name, "description": dashboard.description, "date_range": dashboard.date_range}
         ),
