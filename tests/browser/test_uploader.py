@@ -105,9 +105,10 @@ def test_the_uploader_on_a_phone_in_the_dark_and_by_keyboard(office, live_hub, c
         page.goto(url(live_hub, tenant, f"/content/folders/{folder.pk}/"))
         pick = page.get_by_role("button", name="Choose files")
         expect(pick).to_be_visible()  # shown by uploader.js once it has wired the zone
+        page.wait_for_load_state("networkidle")  # nothing redrawn under the focus after this (a busy machine)
         pick.focus()
         expect(pick).to_be_focused()
-        with page.expect_file_chooser() as chooser:
+        with page.expect_file_chooser(timeout=20_000) as chooser:
             page.keyboard.press("Enter")
         assert chooser.value.is_multiple()
         page_checked(page, "content-uploader")
