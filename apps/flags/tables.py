@@ -1,6 +1,7 @@
 """The flags pages' data tables: the flags, and one flag's versions."""
 
 import django_tables2 as tables
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,7 +28,8 @@ def rollout_words(filters: dict) -> str:
     variants = (filters.get("multivariate") or {}).get("variants") or []
     parts = []
     for group in groups:
-        who = "everyone" if not group.get("properties") else f"{len(group['properties'])} condition(s)"
+        count = len(group.get("properties") or [])
+        who = f"{count} condition{pluralize(count)}" if count else "everyone"
         rollout = group.get("rollout_percentage")
         parts.append(f"{who} at {100 if rollout is None else rollout:g}%")
     text = "; ".join(parts) or "nobody"

@@ -143,3 +143,14 @@ def test_tenant_b_cannot_see_or_change_tenant_as_flags_on_any_page(tenant_a, ten
     with schema_context(tenant_a.schema_name):
         flag.refresh_from_db()
         assert flag.active and flag.key == "only-a"
+
+
+def test_the_list_says_who_a_flag_serves_in_words():
+    from apps.flags.tables import rollout_words
+
+    one = {"key": "plan", "operator": "exact", "value": ["pro"]}
+    assert rollout_words({"groups": [{"properties": [one], "rollout_percentage": 40}]}) == "1 condition at 40%"
+    assert rollout_words({"groups": [{"properties": [one, one]}, {"properties": []}]}) == (
+        "2 conditions at 100%; everyone at 100%"
+    )
+    assert rollout_words({"groups": []}) == "nobody"
