@@ -29,7 +29,7 @@ from .serializers import (
     VersionSerializer,
     VersionUploadSerializer,
 )
-from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit
+from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit, valid
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
@@ -119,7 +119,7 @@ class FolderViewSet(
         return selectors.folder_list(everywhere=True)
 
     def create(self, request, *args, **kwargs):
-        data = self._valid(FolderWriteSerializer, request.data)
+        data = valid(FolderWriteSerializer, request.data)
         if "name" not in data:
             raise ValidationError({"name": ["Give it a name."]})
         parent = folder_or_422(data.get("parent"), "parent")
@@ -129,7 +129,7 @@ class FolderViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         folder = self.get_object()
-        data = self._valid(FolderWriteSerializer, request.data)
+        data = valid(FolderWriteSerializer, request.data)
         parent = folder_or_422(data["parent"], "parent") if "parent" in data else ...
         if parent is not ...:
             need_edit(request, parent)
@@ -141,12 +141,6 @@ class FolderViewSet(
     def destroy(self, request, *args, **kwargs):
         services.folder_trash(tenant=request.tenant, actor=request.user, folder=self.get_object())
         return Response(status=204)
-
-    @staticmethod
-    def _valid(serializer_class, data) -> dict:
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 @extend_schema_view(
@@ -207,7 +201,7 @@ class DocumentViewSet(
         return selectors.document_list(everywhere=True)
 
     def create(self, request, *args, **kwargs):
-        data = FolderViewSet._valid(DocumentUploadSerializer, request.data)
+        data = valid(DocumentUploadSerializer, request.data)
         upload = data["file"]
         folder = folder_or_422(data.get("folder"))
         need_edit(request, folder)
@@ -220,7 +214,7 @@ class DocumentViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         document = self.get_object()
-        data = FolderViewSet._valid(DocumentUpdateSerializer, request.data)
+        data = valid(DocumentUpdateSerializer, request.data)
         values = types = None
         if "metadata_fields" in data:
             values, types = metadata.metadata_clean(data["metadata_fields"])
@@ -265,7 +259,7 @@ class DocumentViewSet(
         document = self.get_object()
         if request.method == "GET":
             return Response(VersionSerializer(selectors.version_list(document=document), many=True).data)
-        data = FolderViewSet._valid(VersionUploadSerializer, request.data)
+        data = valid(VersionUploadSerializer, request.data)
         try:
             version = services.document_version_add(
                 tenant=request.tenant, actor=request.user, document=document, fileobj=data["file"], note=data["note"]
@@ -328,7 +322,7 @@ class DocumentViewSet(
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None, **kwargs):
         document = self.get_object()
-        data = FolderViewSet._valid(DocumentCopySerializer, request.data)
+        data = valid(DocumentCopySerializer, request.data)
         folder = folder_or_422(data["folder"]) if "folder" in data else document.folder
         need_edit(request, folder)
         copy = services.document_copy(
@@ -373,7 +367,7 @@ class SearchView(ContentAPI, HubAPIView):
     )
     def get(self, request, *args, **kwargs):
         # A plain dict: a QueryDict would let DRF read an empty "folder=" as no folder at all.
-        data = FolderViewSet._valid(SearchQuerySerializer, request.query_params.dict())
+        data = valid(SearchQuerySerializer, request.query_params.dict())
         if "folder" in data:
             folder_or_422(data["folder"])
         filters = search.Filters(
