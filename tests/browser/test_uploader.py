@@ -108,9 +108,16 @@ def test_the_uploader_on_a_phone_in_the_dark_and_by_keyboard(office, live_hub, c
         page.wait_for_load_state("networkidle")  # nothing redrawn under the focus after this (a busy machine)
         pick.focus()
         expect(pick).to_be_focused()
-        with page.expect_file_chooser(timeout=20_000) as chooser:
-            page.keyboard.press("Enter")
-        assert chooser.value.is_multiple()
+        # Enter on the button must open the file input (uploader.js clicks it). What Chromium does with
+        # that click under load (its file-chooser event) is not ours to test and flaked in CI: the test
+        # watches the input being clicked instead.
+        page.eval_on_selector(
+            "[data-uploader-input]",
+            "input => { window.hubPicks = 0; input.addEventListener('click', e => { window.hubPicks++; e.preventDefault(); }); }",
+        )
+        page.keyboard.press("Enter")
+        page.wait_for_function("window.hubPicks === 1")
+        expect(page.locator("[data-uploader-input]")).to_have_attribute("multiple", "")
         page_checked(page, "content-uploader")
     finally:
         context.close()
