@@ -44,7 +44,7 @@ run: migrate
 # its floors are checked only when the whole suite runs (no PYTEST_ARGS).
 test: services
 	python3 scripts/sysdeps.py test
-	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=30 --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
 	$(PY) scripts/coverage_floor.py $(if $(PYTEST_ARGS),,--check)
 
 bench: services
