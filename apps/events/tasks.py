@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import connection
 
-from apps.tenancy.models import Tenant
+from apps.tenancy.selectors import task_to_every_tenant
 
 from . import services, streaming
 from .queue import recover_held, task_started
@@ -42,14 +42,7 @@ def sweep_tenant() -> int:
 @shared_task
 def sweep_all_tenants() -> int:
     """Beat runs this in the public schema; it fans out one sweep per active tenant."""
-    schemas = list(
-        Tenant.objects.exclude(schema_name="public")
-        .filter(status=Tenant.Status.ACTIVE)
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        sweep_tenant.apply_async(headers={"_schema_name": schema})
-    return len(schemas)
+    return task_to_every_tenant(sweep_tenant)
 
 
 @shared_task(ignore_result=True)
