@@ -210,7 +210,8 @@ def context_of(step: StepRun) -> dict:
     loop iteration wins over others), item and index (the innermost loop's), run."""
     run = step.run
     outputs = {}
-    rows = StepRun.objects.filter(run=run, status=Status.SUCCEEDED).exclude(pk=step.pk)
+    done = (Status.SUCCEEDED, Status.FAILED)  # a failed step's output is its error (for its error port)
+    rows = StepRun.objects.filter(run=run, status__in=done, output__isnull=False).exclude(pk=step.pk)
     for scope, node_id, output in rows.order_by("pk").values_list("scope", "node_id", "output"):
         if scope == "" or step.scope == scope or step.scope.startswith(scope + "/"):
             outputs[node_id] = output

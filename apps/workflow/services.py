@@ -98,7 +98,7 @@ def workflow_publish(*, tenant, workflow: Workflow, actor=None, note: str = "") 
         for where, why in problems:
             errors.setdefault(f"graph.{where}", []).append(why)
         raise ValidationError(errors)
-    graph = workflow.draft
+    graph, given = workflow.draft, workflow
     with transaction.atomic():
         workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
         last = workflow.versions.order_by("-number").values_list("number", flat=True).first() or 0
@@ -115,6 +115,8 @@ def workflow_publish(*, tenant, workflow: Workflow, actor=None, note: str = "") 
         workflow.event_type = trigger.get("event_type", "") if trigger["type"] == "event" else ""
         workflow.cron = trigger.get("cron", "") if trigger["type"] == "schedule" else ""
         workflow.save(update_fields=["published", "trigger_type", "event_type", "cron", "updated"])
+        for name in ("published", "trigger_type", "event_type", "cron", "updated"):
+            setattr(given, name, getattr(workflow, name))
         publish(
             "workflow.published",
             {"workflow_id": workflow.pk, "workflow": workflow.name, "version": version.number},
