@@ -128,7 +128,7 @@ def workflow_publish(*, tenant, workflow: Workflow, actor=None, note: str = "") 
 
 def workflow_delete(*, tenant, workflow: Workflow, actor=None) -> None:
     if workflow.runs.filter(status__in=WorkflowRun.ACTIVE).exists():
-        raise ValidationError({"workflow": ["This workflow has runs going: cancel them first."]})
+        raise ValidationError("This workflow has runs going: cancel them first.")
     with transaction.atomic():
         WorkflowRun.objects.filter(workflow=workflow).delete()  # their versions are protected by them
         workflow.delete()
@@ -145,9 +145,9 @@ def workflow_hook_rotate(*, workflow: Workflow) -> Workflow:
 
 def _startable(workflow: Workflow) -> None:
     if workflow.published_id is None:
-        raise ValidationError({"workflow": ["Publish the workflow before running it."]})
+        raise ValidationError("Publish the workflow before running it.")
     if not workflow.enabled:
-        raise ValidationError({"workflow": ["This workflow is paused: switch it on to run it."]})
+        raise ValidationError("This workflow is paused: switch it on to run it.")
 
 
 def run_manual(*, tenant, workflow: Workflow, inputs: dict | None = None, actor=None) -> WorkflowRun:
@@ -280,7 +280,7 @@ def _as_validation(work):
     try:
         return work()
     except ValueError as exc:
-        raise ValidationError({"run": [str(exc)]}) from None
+        raise ValidationError(str(exc)) from None
 
 
 def run_cancel(*, run: WorkflowRun, actor=None) -> WorkflowRun:
@@ -301,11 +301,11 @@ def approval_can_decide(*, approval: Approval, membership) -> bool:
 
 def approval_decide(*, approval: Approval, membership, approve: bool, comment: str = "") -> Approval:
     if not approval_can_decide(approval=approval, membership=membership):
-        raise ValidationError({"approval": ["This approval is not yours to decide."]})
+        raise ValidationError("This approval is not yours to decide.")
     try:
         return engine.approval_decide(approval=approval, approve=approve, user=membership.user, comment=comment)
     except ValueError as exc:
-        raise ValidationError({"approval": [str(exc)]}) from None
+        raise ValidationError(str(exc)) from None
 
 
 def workflow_from_template(*, tenant, key: str, actor=None) -> Workflow:

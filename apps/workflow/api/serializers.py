@@ -54,7 +54,7 @@ class WorkflowCreateSerializer(WorkflowSerializer):
         fields = [*WorkflowSerializer.Meta.fields, "template", "publish"]
 
 
-class VersionSerializer(HubModelSerializer):
+class WorkflowVersionSerializer(HubModelSerializer):
     class Meta:
         model = WorkflowVersion
         fields = ["number", "graph", "note", "created"]
