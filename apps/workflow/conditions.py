@@ -33,19 +33,18 @@ class ConditionError(ValueError):
 
 
 def _getter(attr: str) -> Callable:
-    parts = tuple(int(p) if p.isdigit() else p for p in attr.split("."))
+    parts = tuple(attr.split("."))
+    if len(parts) == 1:
+        key = parts[0]
+        return lambda data: data.get(key, _MISSING) if type(data) is dict else _MISSING
 
     def get(data):
         value = data
-        for part in parts:
-            if isinstance(value, dict):
-                value = value.get(part, _MISSING) if not isinstance(part, int) else value.get(str(part), _MISSING)
-            elif isinstance(value, list) and isinstance(part, int):
-                value = value[part] if -len(value) <= part < len(value) else _MISSING
-            else:
-                return _MISSING
-            if value is _MISSING:
-                return _MISSING
+        try:
+            for part in parts:
+                value = value[part] if type(value) is dict else value[int(part)]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return _MISSING
         return value
 
     return get
@@ -156,8 +155,22 @@ def _compile(spec, path: str) -> Callable:
         raise ConditionError(f"“{key}” holds a list of conditions", here)
     parts = tuple(_compile(member, f"{here}.{i}") for i, member in enumerate(members))
     if key == "and":
-        return lambda data: all(part(data) for part in parts)
-    return lambda data: any(part(data) for part in parts)
+
+        def every(data):
+            for part in parts:
+                if not part(data):
+                    return False
+            return True
+
+        return every
+
+    def some(data):
+        for part in parts:
+            if part(data):
+                return True
+        return False
+
+    return some
 
 
 def compile_condition(spec) -> Callable[[dict], bool]:

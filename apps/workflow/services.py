@@ -166,6 +166,22 @@ def run_manual(*, tenant, workflow: Workflow, inputs: dict | None = None, actor=
     return engine.run_create(workflow=workflow, trigger="manual", data=inputs, actor=actor)
 
 
+_TRIGGER_CONDITIONS: dict = {}
+
+
+def _trigger_condition(workflow: Workflow):
+    """The published version's condition set, compiled once per version (versions never change)."""
+    key = (connection.schema_name, workflow.published_id)
+    test = _TRIGGER_CONDITIONS.get(key)
+    if test is None:
+        if len(_TRIGGER_CONDITIONS) > 10_000:
+            _TRIGGER_CONDITIONS.clear()
+        test = _TRIGGER_CONDITIONS[key] = conditions.compile_condition(
+            workflow.published.graph["trigger"].get("conditions")
+        )
+    return test
+
+
 def workflows_for_events(events) -> None:
     """The event spine's handler (every event type, in batches): each enabled workflow whose
     published trigger is the event's type, and whose condition set holds for its payload, starts
@@ -184,8 +200,7 @@ def workflows_for_events(events) -> None:
                 continue
             if (event.payload or {}).get("workflow_id") == workflow.pk:
                 continue  # its own run's events never start it again
-            spec = workflow.published.graph["trigger"].get("conditions")
-            if not conditions.evaluate(spec, event.payload or {}):
+            if not _trigger_condition(workflow)(event.payload or {}):
                 continue
             data = {
                 **(event.payload or {}),
