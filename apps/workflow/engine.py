@@ -16,12 +16,13 @@ Locks, always in this order: a step row, a loop's (or join's) step row, the run 
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -445,18 +446,33 @@ def step_run(*, step_id: int) -> str:
     return _record(step, attempt, lambda s: _finish(s, outcome))
 
 
+def _locked_run(run_id) -> WorkflowRun:
+    """The run's row, locked (after its step's: the order every writer keeps)."""
+    return WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=run_id)
+
+
 def _record(step: StepRun, attempt: int, write) -> str:
-    """Writes the outcome if the step is still this attempt's (a recovered step may have moved on)."""
-    with transaction.atomic():
-        current = StepRun.objects.select_for_update().select_related("run__workflow", "run__version").get(pk=step.pk)
-        if current.status != Status.RUNNING or current.attempts != attempt:
-            return "superseded"
+    """Writes the outcome if the step is still this attempt's (a recovered step may have moved on).
+    The step's row, then its run's, are locked first: a run's steps record one at a time. A
+    deadlock (a cancel locks the other way round) is tried again."""
+    for tries in range(5):
         try:
             with transaction.atomic():
-                write(current)
-        except StepLimitReached as exc:
-            _fail_run(WorkflowRun.objects.select_for_update().get(pk=current.run_id), str(exc))
-        return current.status
+                current = StepRun.objects.select_for_update().get(pk=step.pk)
+                if current.status != Status.RUNNING or current.attempts != attempt:
+                    return "superseded"
+                current.run = _locked_run(current.run_id)
+                try:
+                    with transaction.atomic():
+                        write(current)
+                except StepLimitReached as exc:
+                    _fail_run(current.run, str(exc))
+                return current.status
+        except OperationalError:
+            if tries == 4:
+                raise
+            time.sleep(0.05 * (tries + 1))
+    return "superseded"  # pragma: no cover
 
 
 def _failed(step: StepRun, node: dict, exc: Exception) -> None:
@@ -562,7 +578,7 @@ def _branch_ended(run: WorkflowRun, scope: str) -> None:
         if loop is not None:
             _loop_done(loop)
         return
-    run = WorkflowRun.objects.select_for_update().select_related("workflow", "version").get(pk=run.pk)
+    run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=run.pk)
     if run.status != WorkflowRun.Status.RUNNING:
         return
     if StepRun.objects.filter(run=run, status__in=StepRun.OPEN).exists():
@@ -616,6 +632,7 @@ def _child_ended(child: WorkflowRun) -> None:
     )
     if parent is None:
         return
+    parent.run = _locked_run(parent.run_id)
     if child.status == WorkflowRun.Status.SUCCEEDED:
         _finish(parent, Outcome({"run_id": child.pk, "variables": child.variables}))
     else:
@@ -638,7 +655,7 @@ def _close_open_steps(run: WorkflowRun) -> None:
 
 
 def _fail_run(run: WorkflowRun, reason: str) -> None:
-    run = WorkflowRun.objects.select_for_update().select_related("workflow", "version").get(pk=run.pk)
+    run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=run.pk)
     if run.status not in WorkflowRun.ACTIVE:
         return
     _close_open_steps(run)
@@ -650,7 +667,7 @@ def _fail_run(run: WorkflowRun, reason: str) -> None:
 
 def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().select_related("workflow", "version").get(pk=run.pk)
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=run.pk)
         if run.status not in WorkflowRun.ACTIVE:
             raise ValueError(f"this run has {run.status} already: there is nothing to cancel")
         _close_open_steps(run)
@@ -661,7 +678,7 @@ def run_cancel(*, run: WorkflowRun) -> WorkflowRun:
 def run_retry(*, run: WorkflowRun) -> WorkflowRun:
     """Re-runs a failed run from its failed step(s): the steps that succeeded are kept, not repeated."""
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().select_related("workflow", "version").get(pk=run.pk)
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=run.pk)
         if run.status != WorkflowRun.Status.FAILED:
             raise ValueError("only a failed run can be re-run from its failed step")
         redo = StepRun.objects.filter(run=run, status__in=[Status.FAILED, Status.CANCELLED])
@@ -687,8 +704,11 @@ def _handled_failures(run) -> list[int]:
 def approval_decide(*, approval: Approval, approve: bool, user, comment: str = "") -> Approval:
     with transaction.atomic():
         step = (
-            StepRun.objects.select_for_update().select_related("run__workflow", "run__version").get(pk=approval.step_id)
+            StepRun.objects.select_for_update(of=("self",))
+            .select_related("run__workflow", "run__version")
+            .get(pk=approval.step_id)
         )
+        step.run = _locked_run(step.run_id)
         approval = Approval.objects.select_for_update().get(pk=approval.pk)
         if approval.status != Approval.Status.PENDING or step.status != Status.WAITING:
             raise ValueError("this approval is decided (or its run has ended) already")
