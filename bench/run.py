@@ -44,6 +44,7 @@ from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 from bench.streams import stream_events_per_s  # noqa: E402
+from bench.workflow import rule_eval_us, workflow_runs  # noqa: E402
 
 BENCHMARKS = {
     # Tenancy first: the event-spine benchmarks leave the database busy for a while.
@@ -115,6 +116,10 @@ BENCHMARKS = {
     # thumbnails of 12 MP JPEGs in one process (also thumbnail_only_per_s).
     "search_100k_docs_p95_ms": search_100k_docs_p95_ms,
     "thumbnail_per_s": thumbnail_per_s,
+    # Workflow: a 10-clause condition set in-process (also rule_compile_us); 3-step workflows
+    # started by events through a real worker: workflow_runs_per_s and trigger_latency_p95_ms.
+    "rule_eval_us": rule_eval_us,
+    "workflow_runs": workflow_runs,
 }
 
 

@@ -55,6 +55,7 @@ HUB_APPS = [
     "apps.analytics",
     "apps.content",
     "apps.flags",
+    "apps.workflow",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -387,6 +388,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Beat's schedule is the registry's periodic tasks (config/celery.py); entries here are added to it.
 CELERY_BEAT_SCHEDULE = {}
 
+# --- Workflow (apps.workflow) -------------------------------------------------------------------
+# Runs going at once in one tenant (each workflow has its own limit too); more wait, queued.
+HUB_WORKFLOW_TENANT_CONCURRENCY = env.int("HUB_WORKFLOW_TENANT_CONCURRENCY", default=20)
+# How often beat sends the recovery sweep (steps of a dead worker, lost tasks, waits that are due).
+HUB_WORKFLOW_RECOVERY_SECONDS = env.float("HUB_WORKFLOW_RECOVERY_SECONDS", default=15.0)
+# A running step is free again this long after its timeout (its worker died); a pending step whose
+# task was lost is sent again after HUB_WORKFLOW_RESEND_AFTER_SECONDS.
+HUB_WORKFLOW_LEASE_GRACE_SECONDS = env.float("HUB_WORKFLOW_LEASE_GRACE_SECONDS", default=30.0)
+HUB_WORKFLOW_RESEND_AFTER_SECONDS = env.float("HUB_WORKFLOW_RESEND_AFTER_SECONDS", default=60.0)
+# Calls a workflow's incoming webhook takes per minute (more: 429).
+HUB_WORKFLOW_WEBHOOK_PER_MINUTE = env.int("HUB_WORKFLOW_WEBHOOK_PER_MINUTE", default=60)
+
 # --- Event spine: events, notifications, webhooks, push ---------------------------------------
 # How often beat sends the sweep that re-dispatches what was left behind (every tenant).
 HUB_EVENTS_SWEEP_SECONDS = env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0)
@@ -634,6 +647,9 @@ SPECTACULAR_SETTINGS = {
         "FileFormatEnum": "apps.analytics.models_reports.ReportFormat",
         "ReportFormatEnum": "apps.analytics.models_reports.REPORT_FORMAT_CHOICES",
         "ExportFormatEnum": "apps.analytics.models_reports.EXPORT_FORMAT_CHOICES",
+        "WorkflowRunStatusEnum": "apps.workflow.models.WorkflowRun.Status",
+        "WorkflowStepStatusEnum": "apps.workflow.models.StepRun.Status",
+        "WorkflowApprovalStatusEnum": "apps.workflow.models.Approval.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

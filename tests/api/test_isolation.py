@@ -96,6 +96,7 @@ def a_objects(tenant_a, tenant_b, owner_a):
         entry = LogEntry.objects.exclude(pk__in=b_entries).order_by("-pk").first()
     assert entry is not None
     objects = {
+        **_workflow_objects(tenant_a, tenant_b),  # first: "/api/v1/workflows/" is a prefix of its runs'
         "/api/v1/members/": owner_membership.pk,
         "/api/v1/invitations/": invitation.pk,
         "/api/v1/api-keys/": key.pk,
@@ -106,6 +107,37 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_analytics_objects(tenant_a, tenant_b))
     objects.update(_content_objects(tenant_a, tenant_b, owner_a))
     return objects
+
+
+def _workflow_objects(tenant_a, tenant_b):
+    """A run with a pending approval, and its workflow, of tenant A: ids unknown to B."""
+    from django_tenants.utils import tenant_context
+
+    from apps.workflow import engine, services
+    from apps.workflow.models import Approval, Workflow, WorkflowRun
+
+    with schema_context(tenant_b.schema_name):
+        taken = {
+            model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)
+        }
+    graph = {"trigger": {"type": "manual"}, "nodes": [{"id": "ask", "type": "approval", "parameters": {"title": "x"}}]}
+    with tenant_context(tenant_a):
+        while True:
+            workflow = services.workflow_create(tenant=tenant_a, name="only in alpha", graph=graph, publish_now=True)
+            run = services.run_manual(tenant=tenant_a, workflow=workflow)
+            engine.step_run(step_id=run.steps.get().pk)
+            approval = Approval.objects.get(step__run=run)
+            if (
+                workflow.pk not in taken[Workflow]
+                and run.pk not in taken[WorkflowRun]
+                and approval.pk not in taken[Approval]
+            ):
+                break
+    return {
+        "/api/v1/workflows/runs/": run.pk,
+        "/api/v1/workflows/approvals/": approval.pk,
+        "/api/v1/workflows/": workflow.pk,
+    }
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
