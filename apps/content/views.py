@@ -26,7 +26,7 @@ from .forms import (
     VersionForm,
 )  # fmt: skip
 from .kinds import kind_label
-from .lookups import document_or_404, folder_or_404, need_edit
+from .lookups import document_or_404, folder_or_404, may_edit, need_edit
 from .models import Blob, Document, Folder, ShareLink
 from .tables import DocumentsTable, FoldersTable, SearchTable, ShareLinksTable, TrashTable, VersionsTable
 from .views_conversation import comments_context
@@ -60,7 +60,7 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
         "documents": documents,
         "folder_form": folder_form or FolderForm(),
         "upload_form": upload_form or UploadForm(),
-        "can_edit": sharing.folder_access(membership=request.membership, folder=folder).can_edit,
+        "can_edit": may_edit(request, folder),
         "can_manage": request.membership.allows("content.manage"),
         "usage": usage,
     }
@@ -130,7 +130,6 @@ def _document_page(
     for table in (versions, links):
         if table.response:
             return table.response
-    access = sharing.folder_access(membership=request.membership, folder=document.folder)
     fields = metadata.metadata_fields(document)
     if details_form is not None:
         fields = details_form.metadata_rows
@@ -147,7 +146,7 @@ def _document_page(
         "details_form": details_form or DetailsForm(initial={"tags": ", ".join(t.name for t in document.tags.all())}),
         "metadata_rows": [*fields, {"key": "", "type": "text", "value": ""}],
         "metadata_types": metadata.TYPES,
-        "can_edit": access.can_edit,
+        "can_edit": may_edit(request, document.folder),
         "can_manage": request.membership.allows("content.manage"),
         "locked_by_me": document.locked_by_id == request.user.pk,
         "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
@@ -185,9 +184,10 @@ def picture(request, pk, number, kind):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def process_again(request, pk):
     document = document_or_404(pk)
+    need_edit(request, document.folder)
     try:
         services.document_process_again(tenant=request.tenant, actor=request.user, document=document)
         messages.success(request, f"“{document.name}” will be processed again in a moment.")
@@ -336,12 +336,13 @@ def trash(request):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def trash_restore(request, pk):
     try:
         document = selectors.trashed_document_get(pk=pk)
     except Document.DoesNotExist:
         raise Http404 from None
+    need_edit(request, document.folder)
     try:
         services.document_restore(tenant=request.tenant, actor=request.user, document=document)
     except ValidationError as exc:

@@ -15,6 +15,7 @@ from apps.core.api.exceptions import Conflict
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import metadata, processing, search, selectors, services, serving, storage
+from ..lookups import need_edit
 from ..models import Document, Folder
 from .serializers import (
     DocumentCopySerializer,
@@ -29,7 +30,7 @@ from .serializers import (
     VersionSerializer,
     VersionUploadSerializer,
 )
-from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit, valid
+from .views_sharing import DocumentSharingActions, FolderSharingActions, valid
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
@@ -82,8 +83,9 @@ class FolderScoped:
 
     def get_object(self):
         obj = super().get_object()
-        # Every member who sees a folder may comment there (apps.content.comments).
-        if self.request.method not in ("GET", "HEAD", "OPTIONS") and self.action != "comments":
+        # Every member who sees a folder may comment there (apps.content.comments); a copy reads
+        # its source and writes where it goes (checked there).
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and self.action not in ("comments", "copy"):
             need_edit(self.request, self.folder_of(obj))
         return obj
 
@@ -382,7 +384,11 @@ class SearchView(ContentAPI, HubAPIView):
     list=extend_schema(summary="Documents in the trash"),
 )
 class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
+    """Restoring needs the document's folder's editors (role or share: restore checks it);
+    deleting for good, admins."""
+
     serializer_class = DocumentSerializer
+    write_permission = "content.view"
     ordering_fields = ["trashed_at", "name", "id"]
     ordering = ("-trashed_at", "-id")
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -403,6 +409,7 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None, **kwargs):
         document = self.get_object()
+        need_edit(request, document.folder)
         services.document_restore(tenant=request.tenant, actor=request.user, document=document)
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data)
 
