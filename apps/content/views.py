@@ -153,6 +153,7 @@ def _document_page(
         "comparable": document.versions.count() > 1,
         **comments_context(request, document=document),
         "blob": document.current.blob,
+        "pages": range(1, processing.preview_pages(document.current.blob.pages) + 1),
         "failed": document.current.blob.status == Blob.Status.FAILED,
         "under_way": document.current.blob.status in (Blob.Status.PENDING, Blob.Status.RUNNING),
     }
@@ -164,11 +165,41 @@ def picture(request, pk, number, kind):
     """A version's thumbnail or web-size picture (made by processing: always a WebP we encoded, never
     the uploaded bytes), behind the same permission as the document. The URL names the version, whose
     bytes never change: cached for a year."""
-    document = document_or_404(pk)
-    version = selectors.version_list(document=document).filter(number=number).first()
-    if version is None or kind not in version.blob.renditions:
+    version = _version_or_404(pk, number)
+    if kind not in version.blob.renditions:
         raise Http404
-    etag = f'"{version.blob.sha256}-{kind}"'
+    blob = version.blob
+    return _webp(
+        request, f"{blob.sha256}-{kind}", lambda: processing.derived_name(connection.schema_name, blob.sha256, kind)
+    )
+
+
+@tenant_member_required("content.view")
+def page(request, pk, number, page):
+    """A preview of one page of a PDF version (web size, WebP), drawn when first asked for and
+    kept; pages past HUB_CONTENT_PREVIEW_PAGES have none. Cached as the version's pictures are."""
+    version = _version_or_404(pk, number)
+    if not 1 <= page <= processing.preview_pages(version.blob.pages):
+        raise Http404
+    blob = version.blob
+    return _webp(
+        request,
+        f"{blob.sha256}-page-{page}",
+        lambda: processing.page_preview(connection.schema_name, blob.sha256, page),
+    )
+
+
+def _version_or_404(pk, number):
+    version = selectors.version_list(document=document_or_404(pk)).filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def _webp(request, tag: str, name):
+    """A picture we encoded (never the uploaded bytes) under the storage name `name()`; its URL
+    names a version, whose bytes never change: cached for a year, with an ETag."""
+    etag = f'"{tag}"'
     headers = {
         "Cache-Control": "private, max-age=31536000, immutable",
         "ETag": etag,
@@ -177,8 +208,8 @@ def picture(request, pk, number, kind):
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponse(status=304, headers=headers)
     try:
-        handle = storage.store().open(processing.derived_name(connection.schema_name, version.blob.sha256, kind), "rb")
-    except FileNotFoundError:
+        handle = storage.store().open(name(), "rb")
+    except (FileNotFoundError, processing.Unreadable):
         raise Http404 from None
     return FileResponse(handle, content_type="image/webp", headers=headers)
 

@@ -352,11 +352,30 @@ class DocumentViewSet(
         blob = self.get_object().current.blob
         if kind not in processing.SIZES or kind not in blob.renditions:
             raise Http404
-        handle = storage.store().open(processing.derived_name(connection.schema_name, blob.sha256, kind), "rb")
-        response = FileResponse(handle, content_type="image/webp")
-        response["Cache-Control"] = "private, max-age=3600"  # this URL follows the current version
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _webp(processing.derived_name(connection.schema_name, blob.sha256, kind))
+
+    @extend_schema(
+        summary="A preview of one page of the current version (PDF), as WebP; drawn when first asked for",
+        responses={(200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path=r"pages/(?P<page>[0-9]{1,6})")
+    def page(self, request, pk=None, page=None, **kwargs):
+        blob = self.get_object().current.blob
+        if not 1 <= int(page) <= processing.preview_pages(blob.pages):
+            raise Http404
+        try:
+            name = processing.page_preview(connection.schema_name, blob.sha256, int(page))
+        except processing.Unreadable:
+            raise Http404 from None
+        return _webp(name)
+
+
+def _webp(name: str) -> FileResponse:
+    """A picture we made, at a URL that follows the current version: an hour's cache."""
+    response = FileResponse(storage.store().open(name, "rb"), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class SearchView(ContentAPI, HubAPIView):
