@@ -19,6 +19,7 @@ class ContentConfig(HubAppConfig):
 
         from apps.core.registry import (
             ApiScope,
+            BackupPart,
             DataEraser,
             DataExporter,
             NavItem,
@@ -27,6 +28,7 @@ class ContentConfig(HubAppConfig):
             Permission,
             SearchProvider,
             register_api_scope,
+            register_backup_part,
             register_data_eraser,
             register_data_exporter,
             register_event_type,
@@ -37,7 +39,7 @@ class ContentConfig(HubAppConfig):
             register_search_provider,
         )
 
-        from . import personal_data, selectors
+        from . import backup, personal_data, selectors
         from .events import EVENT_TYPES, NOTIFICATION_RULES, uploader
         from .models import Comment, Document, Folder, FolderShare, ShareLink, Tag, Version
 
@@ -67,6 +69,8 @@ class ContentConfig(HubAppConfig):
         )
         # The uploader hears when their file finally could not be processed (in-app and e-mail).
         register_notification_rule(NotificationRule("content.processing_failed", uploader, default_channel="both"))
+        # The blobs' bytes and pictures travel with the tenant's backups (the rows go with its schema).
+        register_backup_part(BackupPart("content.Blob", rows=None, files=backup.blob_files, file_storage="content"))
         register_search_provider(
             SearchProvider("documents", "Files", selectors.document_search, permission="content.view")
         )

@@ -242,6 +242,11 @@ class BackupPart:
     `prepare()` runs in a new tenant's schema before a restore loads the backup's tables: an app
     whose table is made outside migrations (a partitioned one, which a new schema lacks) makes it
     there. A part that only prepares names a model of the tenant's schema and has `rows=None`.
+
+    `files(schema)` lists the files a tenant keeps outside the database (names relative to the
+    schema's prefix in the Django storage `file_storage`, e.g. content's blobs): a backup holds
+    them after the tables, read within its snapshot, and a restore writes them under the new
+    tenant's prefix. Such a part also has `rows=None`.
     """
 
     model: str  # "app_label.ModelName"
@@ -250,6 +255,8 @@ class BackupPart:
     members: bool = False
     skip_reason: str = ""
     prepare: Callable[[], Any] | None = None
+    files: Callable[[str], Any] | None = None
+    file_storage: str = ""  # a key of settings.STORAGES
 
 
 @dataclass(frozen=True)

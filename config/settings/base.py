@@ -584,7 +584,9 @@ HUB_CONTENT_PROCESSING = {
     "min_pdf_chars": 20,  # a PDF with less text than this is a scan: its pages are OCR'd
     "program_seconds": env.int("HUB_CONTENT_PROGRAM_SECONDS", default=120),
     "program_memory_bytes": env.int("HUB_CONTENT_PROGRAM_MEMORY", default=2**30),
-    "xml_bytes": 50 * 2**20,  # a DOCX's document.xml read at most
+    "xml_bytes": 50 * 2**20,  # an office file's XML (DOCX document.xml, a PPTX slide, content.xml) read at most
+    # A PDF's pages that get a preview, each drawn when first asked for (the first at processing).
+    "preview_pages": env.int("HUB_CONTENT_PREVIEW_PAGES", default=50),
 }
 # Trashed folders and documents are purged after this many days.
 HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
