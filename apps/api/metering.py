@@ -100,9 +100,10 @@ class Meter:
         self._usage: Counter = Counter()  # (schema, day, key id) -> calls not yet in Redis
         self._last_used: dict[tuple[str, int], float] = {}
 
-    def hit(self, *, tenant, principal: str, key_id: int | None) -> RateLimit | None:
+    def hit(self, *, tenant, principal: str, key_id: int | None, cost: int = 1) -> RateLimit | None:
         """Counts one call; its rate-limit state, or None when Redis could not answer (the call
-        is then not limited)."""
+        is then not limited). A call that `cost`s more than 1 (a GraphQL query, priced before it
+        runs: apps.api.graphql.cost) takes that many of the window's calls at once, from Redis."""
         if self._pid != os.getpid():  # a forked worker starts afresh
             self._reset()
         now = time.time()
@@ -112,6 +113,8 @@ class Meter:
         reset = max(1, int((window + 1) * WINDOW - now + 0.999))
         if key_id is not None:
             self._count_usage(schema, key_id, now)
+        if cost != 1:
+            return self._take(f"hub:api:rl:{schema}:{principal}:{window}", cost, limit, reset)
         with self._lock:
             lease = self._leases.get((schema, principal))
             if lease is not None and lease.window == window and (lease.next <= lease.last or lease.next > limit):
@@ -134,6 +137,17 @@ class Meter:
             if len(self._leases) > 10_000:  # principals of past windows
                 self._leases = {k: v for k, v in self._leases.items() if v.window == window}
         return RateLimit(limit=limit, remaining=limit - number, reset=reset)
+
+    def _take(self, counter: str, cost: int, limit: int, reset: int) -> RateLimit | None:
+        try:
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            pipe.incrby(counter, cost)
+            pipe.expire(counter, WINDOW + 5)
+            total = pipe.execute()[0]
+        except Exception:
+            log.warning("API rate limit unavailable (Redis)", exc_info=True)
+            return None
+        return RateLimit(limit=limit, remaining=limit - total, reset=reset)
 
     def _count_usage(self, schema: str, key_id: int, now: float):
         day = datetime.fromtimestamp(now, UTC).date().isoformat()
