@@ -1,13 +1,11 @@
 """The gateway's schema, made from the registry's graphql_types store: each app's `query` and
 `mutation` types merged into one Query and one Mutation. Made once per process, on first use
-(every app has registered by then); `printed()` is what schema.graphql holds."""
+(every app has registered by then); `printed()` is what tests/api/schema.graphql holds."""
 
 import functools
 import logging
-from pathlib import Path
 
 import strawberry
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
@@ -16,8 +14,6 @@ from apps.core.graphql import INTERNAL, error_code
 from apps.core.registry import registry
 
 log = logging.getLogger(__name__)
-
-SCHEMA_FILE = Path(settings.BASE_DIR) / "schema.graphql"
 
 
 def _fields(cls) -> set[str]:
