@@ -11,6 +11,7 @@ from django_tenants.utils import schema_context
 from graphql import build_schema
 from strawberry.schema.name_converter import NameConverter
 
+from apps.analytics.models import Dashboard, DashboardTile, Insight
 from apps.api.models import ApiKey
 from apps.content import services as content
 from apps.content.models import Document, Folder
@@ -22,6 +23,7 @@ from apps.flags.models import Flag
 from apps.identity.models import Invitation, Membership
 from apps.identity.roles import RANK, Role, has_permission
 from apps.identity.services import invitation_create
+from apps.notifications.models import WebhookEndpoint
 from tests.api.conftest import make_key
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
@@ -71,6 +73,12 @@ CASES = {
     "flags": ("{ flags(first: 100) { edges { node { id key } } } }", "no-a"),
     "flag": ('{ flag(id: "{flag}") { id key } }', "null"),
     "setFlagActive": ('mutation { setFlagActive(id: "{flag}", active: false) { id } }', "NOT_FOUND"),
+    "webhookEndpoints": ("{ webhookEndpoints(first: 100) { edges { node { id url description } } } }", "no-a"),
+    "webhookEndpoint": ('{ webhookEndpoint(id: "{webhook}") { id url } }', "null"),
+    "insights": ("{ insights(first: 100) { edges { node { id name } } } }", "no-a"),
+    "insight": ('{ insight(id: "{insight}") { id name } }', "null"),
+    "dashboards": ("{ dashboards(first: 100) { edges { node { id name insights { name } } } } }", "no-a"),
+    "dashboard": ('{ dashboard(id: "{dashboard}") { id name } }', "null"),
 }
 
 
@@ -121,15 +129,28 @@ def a_objects(tenant_a, tenant_b, owner_a):
             Flag,
             lambda: flags.flag_create(tenant=tenant_a, actor=owner_a, key=f"only-in-alpha-{uuid.uuid4().hex[:6]}"),
         )
+        webhook = _unknown_to(
+            tenant_b,
+            WebhookEndpoint,
+            lambda: WebhookEndpoint.objects.create(
+                url="https://alpha.localhost/hook", description="only-in-alpha", secret="whsec_" + "A" * 44
+            ),
+        )
+        insight = _unknown_to(tenant_b, Insight, lambda: Insight.objects.create(name="only-in-alpha", query=QUERY))
+        dashboard = _unknown_to(tenant_b, Dashboard, lambda: Dashboard.objects.create(name="only-in-alpha"))
+        DashboardTile.objects.create(dashboard=dashboard, insight=insight)
     key = _unknown_to(tenant_b, ApiKey, lambda: make_key(tenant_a, name="only-in-alpha")[0])
     return {
         "member": owner.pk, "invitation": invitation.pk, "folder": folder.pk, "document": document.pk,
-        "key": key.pk, "flag": flag.pk,
+        "key": key.pk, "flag": flag.pk, "webhook": webhook.pk, "insight": insight.pk, "dashboard": dashboard.pk,
     }  # fmt: skip
 
 
 # Scopes and roles are checked before a field resolves: any id will do.
-ANY_IDS = {"member": 1, "invitation": 1, "folder": 1, "document": 1, "key": 1, "flag": 1}
+ANY_IDS = dict.fromkeys(
+    ("member", "invitation", "folder", "document", "key", "flag", "webhook", "insight", "dashboard"), 1
+)
+QUERY = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
 
 
 def _fill(query: str, objects: dict) -> str:

@@ -59,3 +59,8 @@ def test_graphiql_runs_a_query_with_the_session(gql_tenant, live_hub, page):  # 
     assert csp_violations(page) == []
     assert [u for u in requests if not u.startswith(url(live_hub, tenant.slug, "/"))] == []  # nothing from a CDN
     save_screenshot(page, "graphiql")
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    expect(page.locator(".graphiql-container")).to_be_visible(timeout=20_000)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 255, 255)"
+    save_screenshot(page, "graphiql-dark")
