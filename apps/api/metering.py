@@ -77,6 +77,18 @@ def plan_limit(tenant) -> int:
     return int(limits.get(tenant.plan, limits["free"]))
 
 
+def _take(counter: str, n: int) -> int | None:
+    """Takes `n` calls of a window's counter in Redis: the count after them (None: no answer)."""
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        pipe.incrby(counter, n)
+        pipe.expire(counter, WINDOW + 5)
+        return pipe.execute()[0]
+    except Exception:
+        log.warning("API rate limit unavailable (Redis)", exc_info=True)
+        return None
+
+
 @dataclass
 class _Lease:
     window: int
@@ -113,8 +125,10 @@ class Meter:
         reset = max(1, int((window + 1) * WINDOW - now + 0.999))
         if key_id is not None:
             self._count_usage(schema, key_id, now)
+        counter = f"hub:api:rl:{schema}:{principal}:{window}"
         if cost != 1:
-            return self._take(f"hub:api:rl:{schema}:{principal}:{window}", cost, limit, reset)
+            total = _take(counter, cost)
+            return None if total is None else RateLimit(limit=limit, remaining=limit - total, reset=reset)
         with self._lock:
             lease = self._leases.get((schema, principal))
             if lease is not None and lease.window == window and (lease.next <= lease.last or lease.next > limit):
@@ -122,14 +136,8 @@ class Meter:
                 lease.next += 1
                 return RateLimit(limit=limit, remaining=limit - number, reset=reset)
         n = lease_size(limit)
-        counter = f"hub:api:rl:{schema}:{principal}:{window}"
-        try:
-            pipe = get_redis_connection("default").pipeline(transaction=False)
-            pipe.incrby(counter, n)
-            pipe.expire(counter, WINDOW + 5)
-            total = pipe.execute()[0]
-        except Exception:
-            log.warning("API rate limit unavailable (Redis)", exc_info=True)
+        total = _take(counter, n)
+        if total is None:
             return None
         number = total - n + 1
         with self._lock:
@@ -137,17 +145,6 @@ class Meter:
             if len(self._leases) > 10_000:  # principals of past windows
                 self._leases = {k: v for k, v in self._leases.items() if v.window == window}
         return RateLimit(limit=limit, remaining=limit - number, reset=reset)
-
-    def _take(self, counter: str, cost: int, limit: int, reset: int) -> RateLimit | None:
-        try:
-            pipe = get_redis_connection("default").pipeline(transaction=False)
-            pipe.incrby(counter, cost)
-            pipe.expire(counter, WINDOW + 5)
-            total = pipe.execute()[0]
-        except Exception:
-            log.warning("API rate limit unavailable (Redis)", exc_info=True)
-            return None
-        return RateLimit(limit=limit, remaining=limit - total, reset=reset)
 
     def _count_usage(self, schema: str, key_id: int, now: float):
         day = datetime.fromtimestamp(now, UTC).date().isoformat()

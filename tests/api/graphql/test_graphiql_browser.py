@@ -1,50 +1,30 @@
 """GraphiQL on /graphql/ in a real Chromium against a live server: served from vendored assets
 with no CSP violation, it runs a query with the member's session (and CSRF token)."""
 
-import secrets
-
 import pytest
 from playwright.sync_api import expect
 
-from apps.identity.services import organisation_provision
-from apps.tenancy.services import tenant_delete
+from tests.api.test_browser import docs_tenant, url  # noqa: F401  (the API pages' own tenant)
 from tests.browser.conftest import chromium, csp_violations, live_hub, page, save_screenshot  # noqa: F401
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def url(live_hub, slug, path):  # noqa: F811
-    return live_hub.replace("//localhost", f"//{slug}.localhost") + path
-
-
-@pytest.fixture(scope="module")
-def gql_tenant(django_db_setup, django_db_blocker):
-    slug = f"graphiql-{secrets.token_hex(3)}"
-    with django_db_blocker.unblock():
-        tenant, owner = organisation_provision(
-            name="GraphiQL Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
-        )
-        try:
-            yield tenant, owner
-        finally:
-            tenant_delete(tenant=tenant)
-
-
 @pytest.mark.django_db  # also makes pytest-django set up the test database when this file runs alone
-def test_gql_tenant_is_served_on_its_domain(gql_tenant):
-    tenant, _ = gql_tenant
+def test_the_tenant_is_served_on_its_domain(docs_tenant):  # noqa: F811
+    tenant, _ = docs_tenant
     assert tenant.domains.get().domain == f"{tenant.slug}.localhost"
 
 
-def test_graphiql_needs_a_session(gql_tenant, live_hub, page):  # noqa: F811
-    tenant, _ = gql_tenant
+def test_graphiql_needs_a_session(docs_tenant, live_hub, page):  # noqa: F811
+    tenant, _ = docs_tenant
     page.goto(url(live_hub, tenant.slug, "/graphql/"))
     expect(page).to_have_url(url(live_hub, tenant.slug, "/accounts/login/?next=/graphql/"))
 
 
-def test_graphiql_runs_a_query_with_the_session(gql_tenant, live_hub, page):  # noqa: F811
-    tenant, owner = gql_tenant
+def test_graphiql_runs_a_query_with_the_session(docs_tenant, live_hub, page):  # noqa: F811
+    tenant, owner = docs_tenant
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(url(live_hub, tenant.slug, "/accounts/login/?next=/graphql/"))
