@@ -36,6 +36,7 @@ from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.flags import flag_api_p95_ms, flag_eval_us  # noqa: E402
+from bench.graphql import graphql_list  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
@@ -63,6 +64,9 @@ BENCHMARKS = {
     "session_overhead_ms": session_overhead_ms,
     # Integrator API; also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.
     "api_list": api_list,
+    # The same 20 members through GraphQL beside the REST list (also prints graphql_list_rps,
+    # graphql_list_rest_rps, graphql_list_ratio).
+    "graphql_list": graphql_list,
     # Feature flags: one flag with 5 rules evaluated in-process, and the evaluate endpoint for 20
     # flags under 32 connections (also prints flag_api_rps).
     "flag_eval_us": flag_eval_us,
@@ -129,9 +133,8 @@ def main():
     args = parser.parse_args()
 
     names = [args.only] if args.only else list(BENCHMARKS)
-    if shutil.which("wrk") is None and {"routing_ratio", "api_list", "metrics_overhead_ratio", "flag_api_p95_ms"} & set(
-        names
-    ):
+    uses_wrk = {"routing_ratio", "api_list", "graphql_list", "metrics_overhead_ratio", "flag_api_p95_ms"}
+    if shutil.which("wrk") is None and uses_wrk & set(names):
         sys.exit("bench: wrk is not installed; install it first (Debian: apt-get install wrk)")
     started = time.monotonic()
     prepare_database()

@@ -25,6 +25,7 @@ class AnalyticsConfig(HubAppConfig):
             ApiScope,
             BackupPart,
             EventHandler,
+            GraphQLType,
             NavItem,
             PeriodicTask,
             Permission,
@@ -34,6 +35,7 @@ class AnalyticsConfig(HubAppConfig):
             register_backup_part,
             register_event_handler,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_periodic_task,
             register_permission,
@@ -41,9 +43,17 @@ class AnalyticsConfig(HubAppConfig):
             register_sweeper,
         )
 
-        from . import bi, selectors, services, storage
+        from . import bi, graphql, selectors, services, storage
         from .events import EVENT_TYPES
         from .models import BiAccess, Cohort, Dashboard, DashboardTile, Insight, ScheduledReport
+
+        register_graphql_type(
+            GraphQLType(
+                "Insight", graphql.Insight, graphql.ROOT_FIELDS, "Saved insights and dashboards.",
+                query=graphql.AnalyticsQuery,
+            ),
+            GraphQLType("Dashboard", graphql.Dashboard, description="A dashboard of insights."),
+        )  # fmt: skip
 
         pre_delete.connect(bi.tenant_deleting, sender=get_tenant_model(), dispatch_uid="analytics_bi_role_drop")
         register_permission(

@@ -31,6 +31,7 @@ class ApiConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             ChecklistItem,
+            GraphQLType,
             NavItem,
             PeriodicTask,
             Permission,
@@ -38,6 +39,7 @@ class ApiConfig(HubAppConfig):
             register_api_scope,
             register_checklist_item,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_periodic_task,
             register_permission,
@@ -47,6 +49,7 @@ class ApiConfig(HubAppConfig):
         # The OpenAPI description of its authentication classes; signals drop cached keys when a
         # membership changes.
         from . import schema, signals  # noqa: F401
+        from .endpoints import graphql
         from .events import EVENT_TYPES
         from .selectors import api_key_exists, api_key_search
 
@@ -55,6 +58,12 @@ class ApiConfig(HubAppConfig):
         register_api_scope(ApiScope("api", "API keys and their usage.", label="API keys"))
         register_search_provider(SearchProvider("api_keys", "API keys", api_key_search, permission="api_keys.manage"))
         register_event_type(*EVENT_TYPES)
+        register_graphql_type(
+            GraphQLType(
+                "ApiKey", graphql.ApiKey, graphql.ROOT_FIELDS, "API keys.",
+                query=graphql.ApiKeysQuery, mutation=graphql.ApiKeysMutation,
+            )
+        )  # fmt: skip
         register_checklist_item(
             ChecklistItem(
                 "api.key",

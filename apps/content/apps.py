@@ -22,6 +22,7 @@ class ContentConfig(HubAppConfig):
             BackupPart,
             DataEraser,
             DataExporter,
+            GraphQLType,
             NavItem,
             NotificationRule,
             PeriodicTask,
@@ -32,6 +33,7 @@ class ContentConfig(HubAppConfig):
             register_data_eraser,
             register_data_exporter,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_periodic_task,
@@ -58,6 +60,16 @@ class ContentConfig(HubAppConfig):
             ),
         )  # fmt: skip
         register_nav_item(NavItem("Files", "content:index", icon="list", permission="content.view", weight=40))
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "Document", graphql.Document, graphql.ROOT_FIELDS, "Folders and documents.",
+                query=graphql.ContentQuery, mutation=graphql.ContentMutation,
+            ),
+            GraphQLType("Folder", graphql.Folder, description="A folder."),
+            GraphQLType("Version", graphql.Version, description="A document's version."),
+        )  # fmt: skip
         register_api_scope(ApiScope("content", "Files: folders, documents, versions and downloads.", label="Files"))
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)

@@ -274,12 +274,19 @@ class Plugin:
 
 @dataclass(frozen=True)
 class GraphQLType:
-    """A type an app offers to the GraphQL gateway; `root_fields` names the Query fields it adds."""
+    """A type an app offers to the GraphQL gateway (apps.api.graphql), e.g. "Member".
+
+    `graphql_type` is the strawberry type; `query` and `mutation` are strawberry types whose fields
+    the gateway adds to its Query and Mutation (each with a permission from apps.core.graphql.needs);
+    `root_fields` names those fields, so the gateway can check that no two apps claim one.
+    """
 
     name: str
     graphql_type: Any
     root_fields: tuple[str, ...] = ()
     description: str = ""
+    query: Any = None
+    mutation: Any = None
 
 
 @dataclass(frozen=True)

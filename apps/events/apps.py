@@ -24,13 +24,18 @@ class EventsConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             EventHandler,
+            GraphQLType,
             PeriodicTask,
             register_api_scope,
             register_event_handler,
+            register_graphql_type,
             register_periodic_task,
         )
 
+        from .graphql import ROOT_FIELDS, EventsQuery, EventType
         from .services import event_publish
+
+        register_graphql_type(GraphQLType("EventType", EventType, ROOT_FIELDS, "Event types.", query=EventsQuery))
 
         register_api_scope(
             ApiScope("events", "The kinds of events and what their data holds.", read_only=True, label="Event types")

@@ -22,14 +22,17 @@ class FlagsConfig(HubAppConfig):
 
         from apps.core.registry import (
             ApiScope,
+            GraphQLType,
             NavItem,
             Permission,
             register_api_scope,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_permission,
         )
 
+        from . import graphql
         from .events import EVENT_TYPES
         from .models import Flag, FlagVersion
 
@@ -50,5 +53,11 @@ class FlagsConfig(HubAppConfig):
         register_nav_item(NavItem("Feature flags", "flags:index", permission="flags.view", weight=50))
         register_api_scope(ApiScope("flags", "Feature flags: evaluate them and read their rules.", label="Flags"))
         register_event_type(*EVENT_TYPES)
+        register_graphql_type(
+            GraphQLType(
+                "Flag", graphql.Flag, graphql.ROOT_FIELDS, "Feature flags.",
+                query=graphql.FlagsQuery, mutation=graphql.FlagsMutation,
+            )
+        )  # fmt: skip
         auditlog.register(Flag)  # who changed which flag, in the tenant's audit log
         auditlog.register(FlagVersion)

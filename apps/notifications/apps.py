@@ -22,6 +22,7 @@ class NotificationsConfig(HubAppConfig):
             ApiScope,
             ChecklistItem,
             EventHandler,
+            GraphQLType,
             NavItem,
             SearchProvider,
             Sweeper,
@@ -30,6 +31,7 @@ class NotificationsConfig(HubAppConfig):
             register_checklist_item,
             register_event_handler,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_search_provider,
@@ -37,6 +39,7 @@ class NotificationsConfig(HubAppConfig):
             register_widget,
         )
 
+        from . import graphql
         from .events import EVENT_TYPES, NOTIFICATION_RULES
         from .selectors import endpoint_exists, webhook_search
         from .services import live_event, notify_for_events
@@ -44,6 +47,12 @@ class NotificationsConfig(HubAppConfig):
 
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
+        register_graphql_type(
+            GraphQLType(
+                "WebhookEndpoint", graphql.WebhookEndpoint, graphql.ROOT_FIELDS, "Webhook endpoints.",
+                query=graphql.WebhooksQuery,
+            )
+        )  # fmt: skip
         register_event_handler(
             EventHandler("*", notify_for_events, batch=True),
             EventHandler("*", deliver_events, batch=True),

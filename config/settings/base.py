@@ -668,6 +668,14 @@ HUB_API_IDEMPOTENCY_CLASS = "apps.api.idempotency.IdempotencyKeys"
 # How often (seconds) a process checks Redis for API key changes made by other processes
 # (a revocation takes effect at once in the process that made it, within this interval elsewhere).
 HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0.25)
+# The GraphQL gateway (/graphql/, apps.api.graphql): a query is refused before it runs when it is
+# deeper, costs more (its connections' calls / 100: apps.api.graphql.cost) or may return more nodes
+# than these; its cost is taken from the rate limit above. Introspection can be turned off.
+HUB_GRAPHQL_MAX_DEPTH = env.int("HUB_GRAPHQL_MAX_DEPTH", default=10)
+HUB_GRAPHQL_MAX_COST = env.int("HUB_GRAPHQL_MAX_COST", default=50)
+HUB_GRAPHQL_MAX_NODES = env.int("HUB_GRAPHQL_MAX_NODES", default=50_000)
+HUB_GRAPHQL_INTROSPECTION = env.bool("HUB_GRAPHQL_INTROSPECTION", default=True)
+HUB_GRAPHQL_PERSISTED_DAYS = 30
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
