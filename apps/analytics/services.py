@@ -888,6 +888,14 @@ def partitions_maintain() -> list[str]:
     return made
 
 
+def person_ids_backfill(*, progress=None) -> int:
+    """Gives the current tenant's events stored before events kept their person that person
+    (storage.person_ids_backfill); returns how many. No answer changes: the cache stays."""
+    if not storage.event_table_exists():
+        return 0
+    return storage.person_ids_backfill(progress=progress)
+
+
 def rollups_stale() -> bool:
     """Whether the current tenant's rollups need a rebuild: never built (events stored before
     rollups existed), or built in another time zone than the tenant's now."""

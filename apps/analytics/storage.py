@@ -327,7 +327,7 @@ def person_ids_backfill(*, progress=None) -> int:
             filled += cursor.rowcount
         if progress is not None:
             progress.advance(1)
-    if days:
+    if days and not connection.in_atomic_block:  # VACUUM cannot run in a transaction
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM (ANALYZE) {_qualified(TABLE)}")
     if progress is not None:

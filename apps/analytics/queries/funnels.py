@@ -340,9 +340,15 @@ def _chain(times, masks, first: int, *, order, steps, window) -> list:
     return chain
 
 
-def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
+WALKS = ("auto", "join", "sql")
+
+
+def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None, walk: str = "auto") -> dict:
     """The funnel's answer; `persons_events` fetches the rows (default: funnel_persons_events, the
-    ClickHouse store passes its own of the same shape)."""
+    ClickHouse store passes its own of the same shape). `walk`, for an ordered funnel without
+    breakdown or persons page on PostgreSQL (to compare, in tests and benchmarks): "auto" the
+    numpy walk with the events' own persons where they serve (persons_on_events), "join" the
+    numpy walk with persons joined through the distinct ids, "sql" the walk in SQL."""
     entry_end = _micros(common.bounds(query.range, tz)[1])
     window = query.window_seconds * 1_000_000
     steps = len(query.steps)
@@ -350,8 +356,8 @@ def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
     # PostgreSQL walks ordered funnels in SQL (ordered_reached); the other orders, and a store
     # that brings its own rows (ClickHouse), are walked here.
     in_sql = persons_events is None and query.order == "ordered"
-    if in_sql and not query.breakdown and not query.persons:
-        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz))}
+    if in_sql and not query.breakdown and not query.persons and walk != "sql":
+        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz, on_events=False if walk == "join" else None))}
     if in_sql:
         reached = ordered_reached(query, tz=tz)
     rows = [] if in_sql else (persons_events or funnel_persons_events)(query, tz=tz)
