@@ -26,17 +26,20 @@ import numpy as np
 import psycopg
 from django.db import connection, transaction
 
+from .. import storage
 from . import common
 from .shapes import FunnelQuery
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tuple[str, list]:
+def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True, on_events: bool = False) -> tuple[str, list]:
     """The events that matter, one row each: person_id, uuid (the person's; NULL unless
     `person_uuid`), ts, eu (the event's uuid), micros (ts in microseconds since 1970), mask (the
     steps it matches, as bits), bd (its breakdown value). The person's row is joined only when
-    the uuid or a person property is wanted.
+    the uuid or a person property is wanted. With `on_events` (see persons_on_events), person_id
+    is the one the event was written with, read with the event and not joined: the caller maps
+    it through the person overrides.
 
     Step 0's bit is set only on events before the range's end: later ones cannot be entries, and
     no walk reads bit 0 past the entry. So, unless the funnel is strict (which reads every
@@ -80,7 +83,7 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tu
     breakdown, breakdown_params = "NULL::text", []
     if query.breakdown:
         breakdown, breakdown_params = common.property_text(query.breakdown.type), [query.breakdown.property]
-    columns = 'e."timestamp", e.uuid, e.event, e.distinct_id'
+    columns = 'e."timestamp", e.uuid, e.event, e.distinct_id' + (", e.person_id" if on_events else "")
     if "e.properties" in mask + breakdown + extra:
         columns += ", e.properties"
     if query.order == "strict":
@@ -99,8 +102,11 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True) -> tu
     joined = "JOIN analytics_persondistinctid pdi ON pdi.distinct_id = e.distinct_id"
     if persons:
         joined += " JOIN analytics_person p ON p.id = pdi.person_id"
+    if on_events:
+        joined = ""
     sql = f"""
-        SELECT pdi.person_id, {"p.uuid" if person_uuid else "NULL::uuid"} AS uuid, e."timestamp" AS ts, e.uuid AS eu,
+        SELECT {"e" if on_events else "pdi"}.person_id, {"p.uuid" if person_uuid else "NULL::uuid"} AS uuid,
+               e."timestamp" AS ts, e.uuid AS eu,
                (extract(epoch FROM e."timestamp") * 1000000)::bigint AS micros, ({mask}) AS mask, {breakdown} AS bd
         FROM ({" UNION ALL ".join(parts)}) AS e {joined}
         WHERE true{extra}
@@ -197,7 +203,37 @@ def _events_bytes(sql: str, params: list) -> bytes:
             return cursor.fetchone()[0] or b""
 
 
-def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
+def persons_on_events(query: FunnelQuery, tz: ZoneInfo) -> bool:
+    """Whether the events' own person ids serve the funnel (storage.py, "Persons on events"): no
+    filter reads the person (properties, cohorts), and every event of the range and window has
+    its person written (those stored before the column are filled by the backfill)."""
+    extra, _ = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
+    extra += "".join(common.where(step.filters)[0] for step in query.steps)
+    if "pdi." in extra or "p.properties" in extra:
+        return False
+    start, end = common.bounds(query.range, tz)
+    return not storage.person_ids_missing(start, end.astimezone(UTC) + timedelta(seconds=query.window_seconds))
+
+
+_OVERRIDE = np.dtype([("old", ">i8"), ("new", ">i8")])
+
+
+def _overridden(person: np.ndarray) -> np.ndarray:
+    """`person` (ids as the events were written) mapped through the person overrides: each merged
+    person's id becomes the survivor's (the table is kept flat: one lookup)."""
+    pair = "int8send(old_person_id) || int8send(override_person_id)"
+    sql = f"SELECT string_agg({pair}, ''::bytea) FROM {storage.OVERRIDES}"
+    pairs = np.frombuffer(_events_bytes(sql, []), dtype=_OVERRIDE)
+    if not len(pairs) or not len(person):
+        return person
+    old, new = pairs["old"].astype(np.int64), pairs["new"].astype(np.int64)
+    order = np.argsort(old)
+    old, new = old[order], new[order]
+    at = np.minimum(np.searchsorted(old, person), len(old) - 1)
+    return np.where(old[at] == person, new[at], person)
+
+
+def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo, on_events: bool | None = None) -> list[tuple]:
     """ordered_reached() for a funnel without breakdown or persons page, walked with numpy: the
     events that matter come in one bytea (three integers an event: no row or value for the
     driver to make, no sort in PostgreSQL), are sorted by person, time and uuid here, and each
@@ -205,18 +241,28 @@ def ordered_walked(query: FunnelQuery, *, tz: ZoneInfo) -> list[tuple]:
     The chain from an entry follows those pointers (the same greedy chain as walk()), cut at the
     window and at the person's last event; each person keeps their earliest entry of the
     greatest depth. (depths, [step k's times]): arrays of one item a person who entered, by
-    person id; a time past the person's depth means nothing."""
-    picked, params = _picked(query, tz, person_uuid=False)
+    person id; a time past the person's depth means nothing.
+
+    The person of each event is the one it was written with, mapped through the overrides, when
+    persons_on_events() says so (`on_events`: force either way): straight from the covering
+    index, no join; else the join through the distinct ids."""
+    if on_events is None:
+        on_events = persons_on_events(query, tz)
+    picked, params = _picked(query, tz, person_uuid=False, on_events=on_events)
     row = "int8send(person_id) || timestamptz_send(ts) || int2send(mask::int2)"
     sql = f"SELECT string_agg({row}, ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
     rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW)
     person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
+    if on_events:
+        person = _overridden(person)
     order = np.lexsort((at, person))
     if ((np.diff(person[order]) == 0) & (np.diff(at[order]) == 0)).any():
         # events of one person at the same microsecond: their uuids decide, as in SQL (rare: read again)
         sql = f"SELECT string_agg({row} || uuid_send(eu), ''::bytea) FROM ({picked}) AS picked WHERE mask <> 0"
         rows = np.frombuffer(_events_bytes(sql, params), dtype=_ROW_UUID)
         person, at = rows["p"].astype(np.int64), rows["t"].astype(np.int64)
+        if on_events:
+            person = _overridden(person)
         order = np.lexsort((rows["u2"], rows["u1"], at, person))
     person, at, mask = person[order], at[order] + _Y2K_MICROS, rows["m"].astype(np.int64)[order]
     n = len(person)
@@ -294,9 +340,15 @@ def _chain(times, masks, first: int, *, order, steps, window) -> list:
     return chain
 
 
-def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
+WALKS = ("auto", "join", "sql")
+
+
+def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None, walk: str = "auto") -> dict:
     """The funnel's answer; `persons_events` fetches the rows (default: funnel_persons_events, the
-    ClickHouse store passes its own of the same shape)."""
+    ClickHouse store passes its own of the same shape). `walk`, for an ordered funnel without
+    breakdown or persons page on PostgreSQL (to compare, in tests and benchmarks): "auto" the
+    numpy walk with the events' own persons where they serve (persons_on_events), "join" the
+    numpy walk with persons joined through the distinct ids, "sql" the walk in SQL."""
     entry_end = _micros(common.bounds(query.range, tz)[1])
     window = query.window_seconds * 1_000_000
     steps = len(query.steps)
@@ -304,8 +356,8 @@ def funnel(query: FunnelQuery, *, tz: ZoneInfo, persons_events=None) -> dict:
     # PostgreSQL walks ordered funnels in SQL (ordered_reached); the other orders, and a store
     # that brings its own rows (ClickHouse), are walked here.
     in_sql = persons_events is None and query.order == "ordered"
-    if in_sql and not query.breakdown and not query.persons:
-        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz))}
+    if in_sql and not query.breakdown and not query.persons and walk != "sql":
+        return {"steps": _steps_of(query, *ordered_walked(query, tz=tz, on_events=False if walk == "join" else None))}
     if in_sql:
         reached = ordered_reached(query, tz=tz)
     rows = [] if in_sql else (persons_events or funnel_persons_events)(query, tz=tz)
