@@ -279,7 +279,7 @@ class GraphQLType:
 class WorkflowNode:
     """A step of the workflow builder: a "trigger" (an event type starts the workflow) or an
     "action" (`run(config=, context=)` does something). `config_schema` is the JSON Schema of
-    what the user fills in."""
+    what the user fills in; `output_schema` (optional) that of what run() returns."""
 
     key: str
     kind: str
@@ -288,6 +288,8 @@ class WorkflowNode:
     event_type: str = ""  # triggers: the event type that starts it
     run: Callable[..., Any] | None = None  # actions
     config_schema: dict = field(default_factory=dict)
+    output_schema: dict = field(default_factory=dict)  # actions: JSON Schema of what run() returns
+    connector: str = ""  # actions of the integration hub: the connector's key, e.g. "slack"
 
     def __post_init__(self):
         if self.kind not in ("trigger", "action"):
