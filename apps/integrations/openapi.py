@@ -116,7 +116,7 @@ def _schema(document: dict, schema, defs: dict) -> dict:
 
 def _operation_id(method: str, path: str, operation: dict, taken: set) -> str:
     base = operation.get("operationId") or f"{method}_{path}"
-    base = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_") or method
+    base = re.sub(r"[^A-Za-z0-9]+", "_", base).strip("_") or method
     found, n = base, 2
     while found in taken:
         found, n = f"{base}_{n}", n + 1
@@ -170,7 +170,12 @@ def operations(document: dict) -> list[dict]:
                     if answer_type is not None:
                         output = _schema(document, (answer[answer_type] or {}).get("schema") or {}, defs)
                     break
-            input_schema = {"type": "object", "properties": properties, "required": required}
+            input_schema = {
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": False,
+            }
             if defs:
                 input_schema["$defs"] = defs
                 if output:
