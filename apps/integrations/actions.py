@@ -5,29 +5,13 @@
 The run happens in the schema of the tenant whose workflow runs (its connections are there).
 Every failure raises apps.integrations.errors.ConnectorError (or a subclass) saying why."""
 
-import re
-
 from django.db import connection as db
-from jsonschema import Draft202012Validator
 
 from apps.core.registry import WorkflowNode
 
-from .errors import ConnectorError, CredentialError, InputError
+from .errors import ConnectorError, CredentialError
 
 CREDENTIAL = {"type": "integer", "minimum": 1, "description": "The id of the connection (credential) to use."}
-
-
-def validated_inputs(schema: dict, inputs: dict, key: str) -> None:
-    errors: dict = {}
-    for error in Draft202012Validator(schema).iter_errors(inputs):
-        field = ".".join(str(p) for p in error.absolute_path) or "input"
-        missing = re.search(r"'([^']+)' is a required property", error.message)
-        if error.validator == "required" and missing:
-            field = ".".join([*(str(p) for p in error.absolute_path), missing.group(1)])
-        errors.setdefault(field, []).append(error.message)
-    if errors:
-        listed = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(errors.items()))
-        raise InputError(f"Check the inputs of {key}: {listed}", errors)
 
 
 def connection_of(config: dict):
@@ -86,7 +70,7 @@ def _call_imported(*, config: dict, context: dict | None = None):
 
 
 def nodes() -> list[WorkflowNode]:
-    from .connectors import connectors
+    from .catalogue import connectors
 
     found = []
     for connector in connectors().values():

@@ -104,8 +104,9 @@ def raise_for_status(reply: Reply, service: str) -> Reply:
 class Client:
     """Requests to one connection's service with its credential."""
 
-    def __init__(self, connection, *, service: str = "", default_base_url: str = ""):
+    def __init__(self, connection, *, service: str = "", default_base_url: str = "", save_tokens=None):
         self.connection = connection
+        self.save_tokens = save_tokens  # save_tokens(connection=, access_token=, refresh_token=, expires_at=)
         self.service = service or connection.name
         self.default_base_url = default_base_url
         self.secrets = json.loads(connection.secrets or "{}")
@@ -184,10 +185,10 @@ class Client:
                 f"{reason}). Connect it again.",
                 status=reply.status,
             )
-        from .services import connection_tokens_save  # services import this module
-
         expires_in = data.get("expires_in")
-        connection_tokens_save(
+        if self.save_tokens is None:
+            raise ConnectorError(f"The tokens of “{c.name}” cannot be kept: this client has nowhere to save them.")
+        self.save_tokens(
             connection=c,
             access_token=data["access_token"],
             refresh_token=data.get("refresh_token") or s.get("refresh_token", ""),

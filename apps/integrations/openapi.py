@@ -16,6 +16,9 @@ from urllib.parse import quote, urlsplit
 import yaml
 from django.core.exceptions import ValidationError
 
+from .connectors import Action, Connector
+from .schemas import validated_inputs
+
 SPECS = Path(__file__).parent / "specs"
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 LOCATIONS = ("path", "query", "header")
@@ -209,8 +212,6 @@ def server_url(document: dict) -> str:
 def call(client, operation: dict, inputs: dict):
     """Validates `inputs` against the operation's input schema, sends the request with the
     client's connection, returns the answer's JSON (or text)."""
-    from .actions import validated_inputs
-
     validated_inputs(operation["input_schema"], inputs, operation["id"])
     path, query, headers = operation["path"], {}, {}
     for name, schema in operation["input_schema"]["properties"].items():
@@ -264,8 +265,6 @@ def _bundled_call(operation):
 
 @cache
 def bundled_connectors():
-    from .connectors import Action, Connector
-
     made = []
     for key, (info, ops) in bundled().items():
         label, description, auth_types = BUNDLED_INFO.get(

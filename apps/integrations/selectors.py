@@ -3,7 +3,7 @@ only its own tenant's), and the connectors' catalogue."""
 
 from django.db.models import QuerySet
 
-from .connectors import connectors
+from .catalogue import connectors
 from .models import ApiSpec, Connection
 
 

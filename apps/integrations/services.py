@@ -13,10 +13,11 @@ from apps.core import ssrf
 from apps.core.events import publish
 
 from . import openapi
+from .catalogue import connectors
 from .client import Client, policy, send
-from .connectors import connectors
 from .errors import ConnectorError, CredentialError
 from .models import ApiSpec, Connection
+from .schemas import validated_inputs
 
 # auth type -> (settings it needs, secrets it needs)
 REQUIRED = {
@@ -184,7 +185,12 @@ def _status_save(connection: Connection, status: str, reason: str, *, tenant, ac
 def client_for(connection: Connection) -> Client:
     connector = connectors().get(connection.connector)
     label = f"{connector.label} (“{connection.name}”)" if connector else f"“{connection.name}”"
-    return Client(connection, service=label, default_base_url=connector.default_base_url if connector else "")
+    return Client(
+        connection,
+        service=label,
+        default_base_url=connector.default_base_url if connector else "",
+        save_tokens=connection_tokens_save,
+    )
 
 
 def connection_test(*, tenant, actor=None, connection: Connection) -> tuple[bool, str]:
@@ -221,8 +227,6 @@ def _address_check(client) -> str:
 def action_run(*, connection: Connection, action, inputs: dict, tenant=None):
     """Runs a connector action with `connection`; a refused credential marks the connection
     expired with the reason (and publishes integrations.connection_failed) before re-raising."""
-    from .actions import validated_inputs
-
     if action.auth_types and connection.auth_type not in action.auth_types:
         kinds = ", ".join(action.auth_types)
         raise CredentialError(

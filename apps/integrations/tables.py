@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from apps.core.tables import DataTable, TimeColumn, badge
 
-from .connectors import connectors
+from .catalogue import connectors
 
 TONES = {"untested": "neutral", "working": "success", "failing": "warning", "expired": "danger"}
 

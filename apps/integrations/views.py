@@ -14,7 +14,7 @@ from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 
 from . import selectors, services
-from .connectors import connectors
+from .catalogue import connectors
 from .forms import FORMS, ChooseForm, ImportForm, initial_of
 from .models import AUTH_TYPES, ApiSpec, Connection
 from .tables import TONES, ApisTable, ConnectionsTable

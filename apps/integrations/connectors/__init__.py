@@ -2,7 +2,7 @@
 test a connection) and its actions (typed inputs and outputs as JSON Schema, and the call).
 
 The actions are registered as workflow nodes "<connector>.<action>" (apps.integrations.actions);
-apps.integrations.openapi adds the bundled OpenAPI documents' operations the same way."""
+apps.integrations.catalogue lists them all, the bundled OpenAPI documents' operations included."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,17 +47,3 @@ def obj(properties: dict, required=(), **extra) -> dict:
 
 def text(description: str, **extra) -> dict:
     return {"type": "string", "description": description, **extra}
-
-
-def connectors() -> dict[str, Connector]:
-    """The ready connectors by key (the bundled OpenAPI ones included)."""
-    from ..openapi import bundled_connectors
-    from . import chat, generic, issues
-
-    found = [*chat.CONNECTORS, *issues.CONNECTORS, *generic.CONNECTORS, *bundled_connectors()]
-    return {c.key: c for c in found}
-
-
-def action(key: str) -> tuple[Connector, Action]:
-    connector = connectors()[key.split(".", 1)[0]]
-    return connector, next(a for a in connector.actions if a.key == key)
