@@ -75,3 +75,26 @@ class ApisTable(DataTable):
 
     def value_operations(self, value, **kwargs):
         return len(value)
+
+
+class OperationsTable(DataTable):
+    """An imported API's operations (a list of dicts, not a queryset: no search box)."""
+
+    id = tables.Column(verbose_name="Operation")
+    request = tables.Column(verbose_name="Request", accessor="path")
+    summary = tables.Column(verbose_name="What it does")
+
+    export_name = "api-operations"
+    rows_per_page = 50
+
+    class Meta(DataTable.Meta):
+        empty_text = "No operations."
+
+    def render_id(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def render_request(self, record):
+        return format_html("<code>{} {}</code>", record["method"], record["path"])
+
+    def value_request(self, record, **kwargs):
+        return f"{record['method']} {record['path']}"

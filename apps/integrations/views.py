@@ -17,7 +17,7 @@ from . import selectors, services
 from .catalogue import connectors
 from .forms import FORMS, ChooseForm, ImportForm, initial_of
 from .models import AUTH_TYPES, ApiSpec, Connection
-from .tables import TONES, ApisTable, ConnectionsTable
+from .tables import TONES, ApisTable, ConnectionsTable, OperationsTable
 
 EDIT = "integrations.edit"
 
@@ -164,7 +164,10 @@ def apis(request):
 @tenant_member_required("integrations.view")
 def api_detail(request, pk):
     spec = get_object_or_404(ApiSpec, pk=pk)
-    return render(request, "integrations/api.html", {"spec": spec, "can_edit": _can_edit(request)})
+    table = data_table(request, OperationsTable, spec.operations)
+    if table.response:
+        return table.response
+    return render(request, "integrations/api.html", {"spec": spec, "table": table, "can_edit": _can_edit(request)})
 
 
 @require_POST

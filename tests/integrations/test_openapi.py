@@ -222,6 +222,13 @@ def test_a_yaml_upload_on_the_page_imports_and_lists_the_operations(tenant_a, ow
         spec = ApiSpec.objects.get(key="pets")
     page = client.get(f"/integrations/apis/{spec.pk}/").content.decode()
     assert "createPet" in page and "POST /pets" in page
+    export = client.get(f"/integrations/apis/{spec.pk}/", {"_export": "csv", "sort": "id"})
+    rows = b"".join(export.streaming_content).decode().splitlines()
+    assert rows[1:] == [
+        "createPet,POST /pets,Add a pet",
+        "get_pets_petId,GET /pets/{petId},One pet",
+        "listPets,GET /pets,List pets",
+    ]
     assert "pets" in client.get("/integrations/apis/").content.decode()
     refused = client.post("/integrations/apis/", {"url": "http://169.254.169.254/latest/meta-data"})
     assert refused.status_code == 400 and "cloud metadata" in refused.content.decode()
