@@ -37,6 +37,7 @@ from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.flags import flag_api_p95_ms, flag_eval_us  # noqa: E402
 from bench.graphql import graphql_list  # noqa: E402
+from bench.integrations import connector_call_p95_ms, openapi_import_ms  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
@@ -70,6 +71,9 @@ BENCHMARKS = {
     # Feature flags: one flag with 5 rules evaluated in-process, and the evaluate endpoint for 20
     # flags under 32 connections (also prints flag_api_rps).
     "flag_eval_us": flag_eval_us,
+    # The integration hub: an OpenAPI document's operations derived; one connector call.
+    "openapi_import_ms": openapi_import_ms,
+    "connector_call_p95_ms": connector_call_p95_ms,
     "flag_api_p95_ms": flag_api_p95_ms,
     # backup_tenant / restore_tenant of 100,000 audit rows; also prints backup_100k_rows_mb.
     "backup_restore": backup_restore,

@@ -303,7 +303,8 @@ class WorkflowNode:
     event_type: str = ""  # triggers: the event type that starts it
     run: Callable[..., Any] | None = None  # actions
     config_schema: dict = field(default_factory=dict)
-    output_schema: dict = field(default_factory=dict)
+    output_schema: dict = field(default_factory=dict)  # actions: JSON Schema of what run() returns
+    connector: str = ""  # actions of the integration hub: the connector's key, e.g. "slack"
 
     def __post_init__(self):
         if self.kind not in ("trigger", "action"):

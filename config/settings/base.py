@@ -56,6 +56,7 @@ HUB_APPS = [
     "apps.content",
     "apps.flags",
     "apps.workflow",
+    "apps.integrations",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -411,6 +412,11 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
+# The integration hub's connectors (apps.integrations) call services at addresses tenants give:
+# https to public addresses only, through the SSRF guard (tests flip both to reach local fakes).
+HUB_INTEGRATIONS_REQUIRE_HTTPS = env.bool("HUB_INTEGRATIONS_REQUIRE_HTTPS", default=True)
+HUB_INTEGRATIONS_ALLOW_LOOPBACK = False
+HUB_INTEGRATIONS_TIMEOUT_SECONDS = env.float("HUB_INTEGRATIONS_TIMEOUT_SECONDS", default=15.0)
 # A worker sending an endpoint's deliveries holds them this long, renewing every quarter of it while
 # it works; if it dies, they are sent again once it has passed.
 HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=10.0)

@@ -106,6 +106,7 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_plugin_objects(tenant_a, tenant_b))
     objects.update(_analytics_objects(tenant_a, tenant_b))
     objects.update(_content_objects(tenant_a, tenant_b, owner_a))
+    objects.update(_integration_objects(tenant_a, tenant_b))
     return objects
 
 
@@ -117,9 +118,7 @@ def _workflow_objects(tenant_a, tenant_b):
     from apps.workflow.models import Approval, Workflow, WorkflowRun
 
     with schema_context(tenant_b.schema_name):
-        taken = {
-            model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)
-        }
+        taken = {model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)}
     graph = {"trigger": {"type": "manual"}, "nodes": [{"id": "ask", "type": "approval", "parameters": {"title": "x"}}]}
     with tenant_context(tenant_a):
         while True:
@@ -138,6 +137,35 @@ def _workflow_objects(tenant_a, tenant_b):
         "/api/v1/workflows/approvals/": approval.pk,
         "/api/v1/workflows/": workflow.pk,
     }
+
+
+def _integration_objects(tenant_a, tenant_b):
+    """A connection (with a secret) and an imported API of tenant A, ids unknown to B."""
+    from apps.integrations import services as integrations
+    from apps.integrations.models import ApiSpec, Connection
+
+    document = {"openapi": "3.0.0", "info": {"title": "Alpha only"}, "paths": {"/a": {"get": {"responses": {}}}}}
+    with schema_context(tenant_b.schema_name):
+        b_ids = set(Connection.objects.values_list("pk", flat=True)), set(ApiSpec.objects.values_list("pk", flat=True))
+    with schema_context(tenant_a.schema_name):
+        while True:
+            connection = integrations.connection_create(
+                tenant=tenant_a,
+                name=f"alpha's own connection {Connection.objects.count()}",
+                connector="http",
+                auth_type="bearer",
+                base_url="https://alpha.example/",
+                secrets={"token": "alpha-secret"},
+            )
+            if connection.pk not in b_ids[0]:
+                break
+        while True:
+            spec = integrations.spec_import(
+                tenant=tenant_a, document=json.dumps(document), key=f"alpha-{ApiSpec.objects.count()}"
+            )
+            if spec.pk not in b_ids[1]:
+                break
+    return {"/api/v1/integrations/connections/": connection.pk, "/api/v1/integrations/apis/": spec.pk}
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
@@ -330,6 +358,14 @@ def test_collections_show_only_the_own_tenant(tenant_a, tenant_b, owner_a, api_b
     response = _call(api_b, method, path)
     assert response.status_code < 500, (path, method, response.content)
     text = response.content.decode()
-    for marker in (owner_a.email, "only-in-a@example.com", "alpha's own key", "Alpha Ltd", "alpha.localhost"):
+    for marker in (
+        owner_a.email,
+        "only-in-a@example.com",
+        "alpha's own key",
+        "Alpha Ltd",
+        "alpha.localhost",
+        "alpha's own connection",
+        "alpha-secret",
+    ):
         assert marker not in text, (path, method, marker)
     assert _snapshot(tenant_a, tenant_b) == before

@@ -53,6 +53,7 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         "apps.content",
         "apps.flags",
         "apps.workflow",
+        "apps.integrations",
         "plugins.hello",  # enabled in the test settings
     ]
     assert settings.INSTALLED_APPS == settings.SHARED_APPS + settings.TENANT_APPS[2:]
