@@ -185,10 +185,13 @@ class ExperimentViewSet(HubModelViewSet):
     def perform_destroy(self, instance):
         experiments.experiment_delete(tenant=self.request.tenant, actor=self.request.user, experiment=instance)
 
-    def _acted(self, service, **kwargs):
-        experiment = service(
-            tenant=self.request.tenant, actor=self.request.user, experiment=self.get_object(), **kwargs
-        )
+    def _acted(self, service, body=None):
+        experiment = self.get_object()  # another tenant's id: 404 before the body is read
+        kwargs = {}
+        if body is not None:
+            body.is_valid(raise_exception=True)
+            kwargs = body.validated_data
+        experiment = service(tenant=self.request.tenant, actor=self.request.user, experiment=experiment, **kwargs)
         return Response(ExperimentSerializer(experiment).data)
 
     @extend_schema(summary="Start counting exposures (draft → running)", request=None)
@@ -206,9 +209,7 @@ class ExperimentViewSet(HubModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def ship(self, request, *args, **kwargs):
-        body = ShipSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._acted(experiments.experiment_ship, variant=body.validated_data["variant"])
+        return self._acted(experiments.experiment_ship, body=ShipSerializer(data=request.data))
 
     @extend_schema(
         summary="The results so far",
