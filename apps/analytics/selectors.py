@@ -65,6 +65,30 @@ def experiment_outcomes(*, flag_key: str, goal_event: str, prop: str = "", start
     return experiments.outcomes(flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end)
 
 
+def cohort_property_rules(cohort_ids) -> dict[int, list[tuple[str, str, object]] | None]:
+    """Each cohort's rules as (person property, op, value) that must all hold, when that is all
+    it is (by rules, no behaviours); None for a static or behavioural cohort (membership then
+    needs the stored events or list)."""
+    found = {}
+    for cohort in Cohort.objects.filter(pk__in=set(cohort_ids)):
+        rule = rule_of(cohort)
+        found[cohort.pk] = None if rule.static or rule.behaviours else [(f.key, f.op, f.value) for f in rule.filters]
+    return found
+
+
+def person_properties_seen(keys) -> set[str]:
+    """Those of `keys` that some person of the current tenant has among their properties."""
+    keys = sorted(set(keys))
+    if not keys:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE EXISTS (SELECT 1 FROM analytics_person WHERE properties ? k)",
+            [keys],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def cohort_list() -> QuerySet[Cohort]:
     """The current tenant's cohorts, newest first."""
     return Cohort.objects.order_by("-id")

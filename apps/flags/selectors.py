@@ -45,6 +45,11 @@ def compiled_flags() -> dict[str, engine.Flag]:
     return flags
 
 
+def cohorts_named(flags: dict) -> set[int]:
+    """The ids of the cohorts the flags' conditions name."""
+    return {c.cohort for f in flags.values() for g in f.groups for c in g.conditions if c.kind == "cohort"}
+
+
 def cohorts_of(*, distinct_id: str, cohort_ids: set[int]) -> frozenset:
     """The ids among `cohort_ids` of the cohorts `distinct_id`'s person is in now."""
     if not cohort_ids:
@@ -65,7 +70,7 @@ def evaluate(
     """Every flag's (or those in `keys`) result for one person."""
     flags = compiled_flags()
     chosen = flags if not keys else {k: f for k, f in flags.items() if k in keys}
-    needed = {c.cohort for f in flags.values() for g in f.groups for c in g.conditions if c.kind == "cohort"}
+    needed = cohorts_named(flags)
     context = engine.Context(
         distinct_id=distinct_id,
         properties=properties or {},
@@ -82,8 +87,13 @@ def local_definitions(*, now: float | None = None) -> dict:
     flags = compiled_flags()
     raw = {key: flag.definition for key, flag in flags.items()}
     now = time.time() if now is None else now
+    needed = cohorts_named(flags)
+    rules = analytics_selectors.cohort_property_rules(needed) if needed else {}
     return {
         "flags": [engine.posthog_definition(flag, now=now, definitions=raw) for flag in flags.values()],
         "group_type_mapping": dict(engine.GROUP_TYPES),
-        "cohorts": {},
+        # Cohorts of person-property rules only: an SDK decides them from the properties it is
+        # given. A static or behavioural cohort is left out, so the SDK asks remotely for a flag
+        # that needs it (PostHog's SDKs do that when a cohort is missing).
+        "cohorts": {str(pk): engine.posthog_cohort(r) for pk, r in rules.items() if r is not None},
     }
