@@ -32,7 +32,7 @@ class FlagsConfig(HubAppConfig):
         )
 
         from .events import EVENT_TYPES
-        from .models import Experiment, Flag, FlagVersion
+        from .models import DeclaredProperty, Experiment, Flag, FlagVersion
 
         register_permission(
             Permission(
@@ -55,3 +55,4 @@ class FlagsConfig(HubAppConfig):
         auditlog.register(Flag)  # who changed which flag, in the tenant's audit log
         auditlog.register(FlagVersion)
         auditlog.register(Experiment)
+        auditlog.register(DeclaredProperty)

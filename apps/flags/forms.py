@@ -233,6 +233,11 @@ def definition_fields(form, conditions, groups) -> dict:
     }
 
 
+class PropertyForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("person", "Person"), ("group", "Organisation")], label="Of")
+    key = forms.CharField(max_length=200, label="Property", help_text="As your code sends it, e.g. plan.")
+
+
 # --- Experiments ---------------------------------------------------------------------------------
 
 METRIC_KINDS = [("funnel", "Conversion"), ("count", "Events per person"), ("mean", "Mean of a property")]

@@ -84,3 +84,25 @@ class Experiment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class DeclaredProperty(models.Model):
+    """A property name a tenant says its code sends when it evaluates flags: rules may name it
+    before any analytics person has it. Rules may always name a property some person has."""
+
+    PERSON, GROUP = "person", "group"
+    KINDS = [(PERSON, "Person"), (GROUP, "Organisation")]
+
+    kind = models.CharField(max_length=10, choices=KINDS, default=PERSON)
+    key = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="flags_declared_property_unique")]
+
+    def __str__(self):
+        return f"{self.kind}:{self.key}"

@@ -11,7 +11,7 @@ from apps.analytics import selectors as analytics_selectors
 
 from . import engine
 from .definitions import definition_of
-from .models import Flag, FlagVersion
+from .models import DeclaredProperty, Flag, FlagVersion
 
 CACHE_SECONDS = 1.0
 _compiled: dict = {}  # schema -> (read at, {key: engine.Flag})
@@ -24,6 +24,10 @@ def forget() -> None:
 def flag_list() -> QuerySet[Flag]:
     """The current tenant's flags by key (the schema being served holds only its own)."""
     return Flag.objects.order_by("key")
+
+
+def declared_properties() -> QuerySet[DeclaredProperty]:
+    return DeclaredProperty.objects.order_by("kind", "key")
 
 
 def flag_versions(*, flag: Flag) -> QuerySet[FlagVersion]:

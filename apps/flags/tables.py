@@ -157,3 +157,27 @@ class ExperimentsTable(DataTable):
 
     def render_target_per_variant(self, value):
         return f"{value:,}"
+
+
+class DeclaredPropertiesTable(DataTable):
+    key = tables.Column(verbose_name="Property")
+    kind = tables.Column(verbose_name="Of")
+    created = TimeColumn(verbose_name="Declared")
+    actions = ActionsColumn("flags/_property_actions.html")
+
+    search_fields = ("key",)
+    export_name = "flag-properties"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No properties declared: rules may name the properties your analytics persons have."
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_edit:
+            self.columns.hide("actions")
+
+    def render_key(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def render_kind(self, record):
+        return record.get_kind_display()

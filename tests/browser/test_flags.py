@@ -27,6 +27,7 @@ def shop(django_db_setup, django_db_blocker):
             name="Flags Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
         )
         with schema_context(tenant.schema_name):
+            services.property_declare(tenant=tenant, actor=None, kind="person", key="plan")
             flag = services.flag_create(
                 tenant=tenant,
                 actor=None,

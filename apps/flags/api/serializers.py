@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer
 
-from ..models import Experiment, Flag, FlagVersion
+from ..models import DeclaredProperty, Experiment, Flag, FlagVersion
 
 
 class FlagSerializer(HubModelSerializer):
@@ -110,3 +110,11 @@ class ExperimentSerializer(HubModelSerializer):
 
 class ShipSerializer(serializers.Serializer):
     variant = serializers.CharField(max_length=100, help_text="The variant to serve to everyone.")
+
+
+class DeclaredPropertySerializer(HubModelSerializer):
+    class Meta:
+        model = DeclaredProperty
+        fields = ["id", "kind", "key", "created"]
+        read_only_fields = ["id", "created"]
+        validators = []  # declaring a name twice keeps the one row (the service's get_or_create)

@@ -14,8 +14,10 @@ from apps.core.api.views import HubAPIView, HubModelViewSet
 
 from .. import experiments, selectors, services
 from ..cors import preflight
+from ..models import DeclaredProperty
 from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (
+    DeclaredPropertySerializer,
     EvaluateAnswerSerializer,
     EvaluateSerializer,
     ExperimentSerializer,
@@ -224,3 +226,29 @@ class ExperimentViewSet(HubModelViewSet):
     @action(detail=True, methods=["get"])
     def results(self, request, *args, **kwargs):
         return Response(experiments.experiment_results(experiment=self.get_object()))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The property names declared for flag rules"),
+    retrieve=extend_schema(summary="One declared property"),
+    create=extend_schema(summary="Declare a property your code sends (rules may then name it)"),
+    destroy=extend_schema(summary="Forget a declared property (rules naming it stay)"),
+)
+class DeclaredPropertyViewSet(HubModelViewSet):
+    api_scope = "flags"
+    read_permission = "flags.view"
+    write_permission = "flags.edit"
+    serializer_class = DeclaredPropertySerializer
+    ordering_fields = ["id"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return DeclaredProperty.objects.order_by("id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.property_declare(
+            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.property_forget(tenant=self.request.tenant, actor=self.request.user, declared=instance)
