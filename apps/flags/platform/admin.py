@@ -5,8 +5,21 @@ import json
 from django import forms
 from django.contrib import admin
 
-from .models import PlatformFlag
-from .services import forget, platform_flag_errors
+from .models import PlatformFlag, PlatformFlagVersion
+from .services import platform_flag_errors, platform_flag_save
+
+
+class VersionInline(admin.TabularInline):
+    """The flag's history, newest first (read only: roll back with `manage.py platform_flag rollback`)."""
+
+    model = PlatformFlagVersion
+    fields = ("version", "note", "created", "definition")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PlatformFlagForm(forms.ModelForm):
@@ -35,6 +48,7 @@ class PlatformFlagAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("key", "description")
     readonly_fields = ("version", "updated")
+    inlines = [VersionInline]
     actions = ["switch_off", "switch_on"]
 
     @admin.display(description="Serves")
@@ -42,21 +56,19 @@ class PlatformFlagAdmin(admin.ModelAdmin):
         return json.dumps((obj.filters or {}).get("groups") or [])[:120]
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
-        forget()
+        platform_flag_save(
+            flag=obj, note=f"edited by {request.user.email}" if change else f"created by {request.user.email}"
+        )
 
-    def _switch(self, queryset, active: bool):
+    def _switch(self, request, queryset, active: bool):
         for flag in queryset:
-            flag.active, flag.version = active, flag.version + 1
-            flag.save(update_fields=["active", "version", "updated"])
-        forget()
+            flag.active = active
+            platform_flag_save(flag=flag, note=f"switched {'on' if active else 'off'} by {request.user.email}")
 
     @admin.action(description="Switch the selected flags off (kill switch)")
     def switch_off(self, request, queryset):
-        self._switch(queryset, False)
+        self._switch(request, queryset, False)
 
     @admin.action(description="Switch the selected flags on")
     def switch_on(self, request, queryset):
-        self._switch(queryset, True)
+        self._switch(request, queryset, True)
