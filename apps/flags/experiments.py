@@ -180,7 +180,9 @@ def experiment_start(*, tenant, actor, experiment: Experiment) -> Experiment:
         if not experiment.flag.active:
             raise ValidationError({"flag": [f"Switch the flag “{experiment.flag.key}” on first."]})
         experiment.status, experiment.started_at = Experiment.RUNNING, timezone.now()
-        experiment.save(update_fields=["status", "started_at", "updated"])
+        # the split the sample-ratio check expects, even after a ship changes the flag's weights
+        experiment.weights = {v["key"]: v.get("rollout_percentage") or 0 for v in variants_of(experiment.flag)}
+        experiment.save(update_fields=["status", "started_at", "weights", "updated"])
         _published("started", experiment, actor, tenant)
     return experiment
 
@@ -268,8 +270,8 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
     if experiment.started_at is None:
         return {"started": False, "target_per_variant": experiment.target_per_variant}
     flag = experiment.flag
-    variants = variants_of(flag)
-    keys = [v["key"] for v in variants]
+    weights = experiment.weights or {v["key"]: v.get("rollout_percentage") or 0 for v in variants_of(flag)}
+    keys = list(weights)
     end = experiment.ended_at or now or timezone.now()
     metrics = []
     exposures = None
@@ -296,7 +298,7 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
             }
         )
     observed = [exposures["per_variant"][k] for k in keys]
-    statistic, p = stats.sample_ratio(observed, [float(v.get("rollout_percentage") or 0) for v in variants])
+    statistic, p = stats.sample_ratio(observed, [float(weights[k]) for k in keys])
     total = sum(observed)
     least = min(observed) if observed else 0
     return {

@@ -213,6 +213,9 @@ def test_a_member_ships_the_winning_variant_through_the_confirmation(shop, live_
         dialog.get_by_role("button", name="Ship").click()
         expect(page.locator(".message-success")).to_contain_text("Shipped “test”")
         expect(page.locator(".lead .badge")).to_contain_text("Shipped test")
+        # the split is checked against the weights the experiment started with, not the shipped 0/100
+        expect(page.locator("table[data-results='funnel'] tr[data-variant='test'] [data-exposed]")).to_have_text("60")
+        expect(page.locator("#srm-warning")).to_have_count(0)
     finally:
         context.close()
     with django_db_blocker.unblock(), schema_context(tenant.schema_name):
