@@ -44,6 +44,10 @@ def variants_of(flag: Flag) -> list[dict]:
     return list(((flag.filters or {}).get("multivariate") or {}).get("variants") or [])
 
 
+def _weights(flag: Flag) -> list[list]:
+    return [[v["key"], v.get("rollout_percentage") or 0] for v in variants_of(flag)]
+
+
 def _metric_errors(metric, path: str, errors: dict) -> None:
     if not isinstance(metric, dict):
         errors[path] = ['Give a metric: {"kind": "funnel" | "count" | "mean", "event": "…", "property": "…"}.']
@@ -181,7 +185,7 @@ def experiment_start(*, tenant, actor, experiment: Experiment) -> Experiment:
             raise ValidationError({"flag": [f"Switch the flag “{experiment.flag.key}” on first."]})
         experiment.status, experiment.started_at = Experiment.RUNNING, timezone.now()
         # the split the sample-ratio check expects, even after a ship changes the flag's weights
-        experiment.weights = {v["key"]: v.get("rollout_percentage") or 0 for v in variants_of(experiment.flag)}
+        experiment.weights = _weights(experiment.flag)
         experiment.save(update_fields=["status", "started_at", "weights", "updated"])
         _published("started", experiment, actor, tenant)
     return experiment
@@ -270,8 +274,8 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
     if experiment.started_at is None:
         return {"started": False, "target_per_variant": experiment.target_per_variant}
     flag = experiment.flag
-    weights = experiment.weights or {v["key"]: v.get("rollout_percentage") or 0 for v in variants_of(flag)}
-    keys = list(weights)
+    weights = dict(experiment.weights or _weights(flag))  # in the flag's order (a list: jsonb keeps no order)
+    keys = [key for key, _ in (experiment.weights or _weights(flag))]
     end = experiment.ended_at or now or timezone.now()
     metrics = []
     exposures = None

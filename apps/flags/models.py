@@ -69,7 +69,7 @@ class Experiment(models.Model):
     alpha = models.FloatField(default=0.05)
     power = models.FloatField(default=0.8)
     target_per_variant = models.PositiveIntegerField(default=0)
-    weights = models.JSONField(default=dict, blank=True)  # the flag's variant weights when it started
+    weights = models.JSONField(default=list, blank=True)  # [[variant, weight], …] of the flag when it started
     status = models.CharField(max_length=10, choices=STATUSES, default=DRAFT)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

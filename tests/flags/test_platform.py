@@ -146,8 +146,6 @@ def test_admin_saves_and_the_kill_switch_action_are_versions_with_the_operator(t
         "active": "on",
         "filters": '{"groups": [{"properties": [], "rollout_percentage": 50}]}',
         "overrides": "{}",
-        "versions-TOTAL_FORMS": "0",
-        "versions-INITIAL_FORMS": "0",
     }
     assert client.post("/admin/platform_flags/platformflag/add/", body).status_code == 302
     flag = PlatformFlag.objects.get(key="beta-search")

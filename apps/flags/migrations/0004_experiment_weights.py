@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='experiment',
             name='weights',
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=list),
         ),
     ]

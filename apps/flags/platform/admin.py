@@ -4,22 +4,10 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
-from .models import PlatformFlag, PlatformFlagVersion
+from .models import PlatformFlag
 from .services import platform_flag_errors, platform_flag_save
-
-
-class VersionInline(admin.TabularInline):
-    """The flag's history, newest first (read only: roll back with `manage.py platform_flag rollback`)."""
-
-    model = PlatformFlagVersion
-    fields = ("version", "note", "created", "definition")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class PlatformFlagForm(forms.ModelForm):
@@ -47,9 +35,24 @@ class PlatformFlagAdmin(admin.ModelAdmin):
     list_display = ("key", "active", "serves", "version", "updated")
     list_filter = ("active",)
     search_fields = ("key", "description")
-    readonly_fields = ("version", "updated")
-    inlines = [VersionInline]
+    readonly_fields = ("version", "updated", "history")
     actions = ["switch_off", "switch_on"]
+
+    @admin.display(description="History")
+    def history(self, obj):
+        """The flag's versions, newest first (roll back with `manage.py platform_flag rollback`)."""
+        rows = obj.versions.order_by("-version")[:50] if obj.pk else []
+        return format_html(
+            '<table class="platform-flag-history"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (r.version, f"{r.created:%Y-%m-%d %H:%M}", r.note, "on" if r.definition.get("active") else "off")
+                    for r in rows
+                ),
+            ),
+        )
 
     @admin.display(description="Serves")
     def serves(self, obj):
