@@ -226,7 +226,7 @@ def flag_delete(*, tenant, actor, flag: Flag) -> None:
 # --- Declared properties -------------------------------------------------------------------------
 
 
-def property_declare(*, tenant, actor, kind: str, key: str) -> DeclaredProperty:
+def property_declare(*, tenant, actor, key: str, kind: str = "person") -> DeclaredProperty:
     """Says the tenant's code sends `key` (a person or organisation property) when it evaluates."""
     _check_role(actor, tenant)
     key = (key or "").strip()
