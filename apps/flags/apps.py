@@ -16,6 +16,7 @@ class FlagsConfig(HubAppConfig):
     label = "flags"
     schema = Schema.TENANT
     url_prefix = ""
+    api_prefix = ""  # /api/v1/flags/ and /api/v1/experiments/ (api/urls.py)
 
     def ready(self):
         from auditlog.registry import auditlog
@@ -34,7 +35,7 @@ class FlagsConfig(HubAppConfig):
 
         from . import graphql
         from .events import EVENT_TYPES
-        from .models import Flag, FlagVersion
+        from .models import DeclaredProperty, Experiment, Flag, FlagVersion
 
         register_permission(
             Permission(
@@ -51,6 +52,7 @@ class FlagsConfig(HubAppConfig):
             ),
         )
         register_nav_item(NavItem("Feature flags", "flags:index", permission="flags.view", weight=50))
+        register_nav_item(NavItem("Experiments", "flags:experiments", permission="flags.view", weight=51))
         register_api_scope(ApiScope("flags", "Feature flags: evaluate them and read their rules.", label="Flags"))
         register_event_type(*EVENT_TYPES)
         register_graphql_type(
@@ -61,3 +63,5 @@ class FlagsConfig(HubAppConfig):
         )  # fmt: skip
         auditlog.register(Flag)  # who changed which flag, in the tenant's audit log
         auditlog.register(FlagVersion)
+        auditlog.register(Experiment)
+        auditlog.register(DeclaredProperty)

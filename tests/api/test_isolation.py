@@ -107,6 +107,7 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_analytics_objects(tenant_a, tenant_b))
     objects.update(_content_objects(tenant_a, tenant_b, owner_a))
     objects.update(_integration_objects(tenant_a, tenant_b))
+    objects.update(_experiment_objects(tenant_a, tenant_b))
     return objects
 
 
@@ -166,6 +167,36 @@ def _integration_objects(tenant_a, tenant_b):
             if spec.pk not in b_ids[1]:
                 break
     return {"/api/v1/integrations/connections/": connection.pk, "/api/v1/integrations/apis/": spec.pk}
+
+
+def _experiment_objects(tenant_a, tenant_b):
+    """An experiment of tenant A (on a multivariate flag of A), its id unknown to B."""
+    from apps.flags import experiments, services
+    from apps.flags.models import Experiment
+
+    with schema_context(tenant_b.schema_name):
+        b_ids = set(Experiment.objects.values_list("pk", flat=True))
+    variants = [{"key": "control", "rollout_percentage": 50}, {"key": "test", "rollout_percentage": 50}]
+    with schema_context(tenant_a.schema_name):
+        flag = services.flag_create(
+            tenant=tenant_a,
+            actor=None,
+            key="only-in-alpha-experiment",
+            filters={"multivariate": {"variants": variants}},
+        )
+        while True:
+            row = experiments.experiment_create(
+                tenant=tenant_a,
+                actor=None,
+                flag=flag,
+                name="only in alpha",
+                primary_metric={"kind": "funnel", "event": "buy"},
+            )
+            if row.pk not in b_ids:
+                break
+            row.status = Experiment.STOPPED  # one experiment not stopped per flag: make room for another
+            row.save(update_fields=["status"])
+    return {"/api/v1/experiments/": row.pk}
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):

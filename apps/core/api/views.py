@@ -140,4 +140,17 @@ class HubGenericViewSet(HubAPIMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]{1,18}"
 
 
-__all__ = ["HubAPIView", "HubGenericAPIView", "HubGenericViewSet", "mixins"]
+class HubModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
+):
+    """List, read, add, change (PATCH only) and delete: the objects of one model."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+__all__ = ["HubAPIView", "HubGenericAPIView", "HubGenericViewSet", "HubModelViewSet", "mixins"]
