@@ -43,7 +43,18 @@ class AnalyticsConfig(HubAppConfig):
 
         from . import bi, selectors, services, storage
         from .events import EVENT_TYPES
-        from .models import BiAccess, Cohort, Dashboard, DashboardTile, Insight, ScheduledReport
+        from .models import (
+            BiAccess,
+            Cohort,
+            Dashboard,
+            DashboardTile,
+            EventStoreChoice,
+            Insight,
+            PageViewSettings,
+            ProjectKey,
+            ReportJob,
+            ScheduledReport,
+        )
 
         pre_delete.connect(bi.tenant_deleting, sender=get_tenant_model(), dispatch_uid="analytics_bi_role_drop")
         register_permission(
@@ -146,6 +157,11 @@ class AnalyticsConfig(HubAppConfig):
         auditlog.register(DashboardTile)
         auditlog.register(ScheduledReport)
         auditlog.register(BiAccess, exclude_fields=["password"])  # who granted, rotated (never the secret)
+        auditlog.register(ProjectKey, exclude_fields=["key_hash"])
+        auditlog.register(PageViewSettings, exclude_fields=["raw_key", "updated"])
+        auditlog.register(EventStoreChoice, exclude_fields=["changed"])
+        # A report job: who asked for what and how it ended, not each step of its progress.
+        auditlog.register(ReportJob, include_fields=["kind", "format", "title", "requested_by", "status"])
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(

@@ -71,3 +71,10 @@ class ApiConfig(HubAppConfig):
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),
             PeriodicTask("api-idempotency-purge", "api.idempotency_purge", 3600.0),
         )
+        # The audit trail (apps.compliance): who made, changed and revoked which key (never its hash;
+        # its every use would be an entry per request: last_used_at is left out).
+        from auditlog.registry import auditlog
+
+        from .models import ApiKey
+
+        auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at"])

@@ -39,7 +39,17 @@ class ContentConfig(HubAppConfig):
 
         from . import personal_data, selectors
         from .events import EVENT_TYPES, NOTIFICATION_RULES, uploader
-        from .models import Comment, Document, Folder, FolderShare, ShareLink, Tag, Version
+        from .models import (
+            Comment,
+            CommentRevision,
+            ContentSettings,
+            Document,
+            Folder,
+            FolderShare,
+            ShareLink,
+            Tag,
+            Version,
+        )
 
         register_permission(
             Permission(
@@ -74,6 +84,6 @@ class ContentConfig(HubAppConfig):
             PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0),
             PeriodicTask("content-uploads-expire", "apps.content.tasks.uploads_expire_all_tenants", 3600.0),
         )
-        for model in (Folder, Document, Version, Tag, FolderShare, Comment):
+        for model in (Folder, Document, Version, Tag, FolderShare, Comment, CommentRevision, ContentSettings):
             auditlog.register(model)
         auditlog.register(ShareLink, exclude_fields=["token_hash", "password"])

@@ -76,3 +76,12 @@ class NotificationsConfig(HubAppConfig):
                 weight=40,
             )
         )
+        # The audit trail (apps.compliance): who changed webhooks and notification choices. The
+        # notifications themselves and the delivery log are records of their own (its exclusions).
+        from auditlog.registry import auditlog
+
+        from .models import NotificationPreference, PushSubscription, WebhookEndpoint
+
+        auditlog.register(WebhookEndpoint, exclude_fields=["secret", "previous_secret", "failing_since"])
+        auditlog.register(NotificationPreference)
+        auditlog.register(PushSubscription, exclude_fields=["p256dh", "auth", "last_error"])

@@ -40,3 +40,8 @@ class HelloConfig(PluginConfig):
         register_nav_item(NavItem("Greetings", "hello:index", icon="users", permission="hello.view", weight=60))
         register_widget(Widget("hello.latest", "Latest greetings", "hello/widget.html", permission="hello.view"))
         register_event_handler(EventHandler("member.joined", greet_new_member))
+        from auditlog.registry import auditlog
+
+        from .models import Greeting
+
+        auditlog.register(Greeting)
