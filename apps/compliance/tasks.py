@@ -9,6 +9,7 @@ from . import siem
 
 @shared_task(ignore_result=True)
 def siem_forward() -> int:
+    """Sends the tenant's audit entries sealed since the last run to its SIEM."""
     return siem.siem_forward()
 
 

@@ -6,4 +6,7 @@ app_name = "compliance"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("audit/check/", views.audit_check, name="audit_check"),
+    path("audit/export/", views.audit_export, name="audit_export"),
+    path("siem/", views.siem, name="siem"),
 ]

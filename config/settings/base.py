@@ -398,6 +398,7 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 # Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
+HUB_SIEM_ALLOW_LOOPBACK = False  # a SIEM on this machine (syslog): the tests' local receiver only
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
 # A worker sending an endpoint's deliveries holds them this long, renewing every quarter of it while
 # it works; if it dies, they are sent again once it has passed.

@@ -29,6 +29,7 @@ HUB_FIELD_ENCRYPTION_KEYS = env.list(
 # private range); the SSRF tests switch back to production's rules.
 HUB_WEBHOOK_REQUIRE_HTTPS = False
 HUB_WEBHOOK_ALLOW_LOOPBACK = env.bool("HUB_WEBHOOK_ALLOW_LOOPBACK", default=True)
+HUB_SIEM_ALLOW_LOOPBACK = True
 # The example plugin (plugins/hello) is enabled in tests, so its page, API, handler and tenant
 # migration run with the suite.
 HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello"])

@@ -223,8 +223,9 @@ def _user_triggers_off(cursor, schema: str) -> list[str]:
         "ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal AND t.tgdeferrable",
         [schema],
     )
-    deferred = sql.SQL(", ").join(sql.Identifier(schema, row[0]) for row in cursor.fetchall())
-    if deferred.seq:
+    names_deferred = [sql.Identifier(schema, row[0]) for row in cursor.fetchall()]
+    deferred = sql.SQL(", ").join(names_deferred)
+    if names_deferred:
         cursor.execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(deferred))
         cursor.execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(deferred))
     for name in names:
