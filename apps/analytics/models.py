@@ -177,6 +177,8 @@ class CohortMember(models.Model):
 
     def __str__(self):
         return self.distinct_id
+
+
 GRID_COLUMNS = 12  # a dashboard's grid is 12 columns wide; tiles are placed on it by x, y, w, h
 TILE_MAX_HEIGHT = 8
 DATE_RANGES = {"7d": 7, "14d": 14, "30d": 30, "90d": 90, "180d": 180, "365d": 365}
@@ -228,5 +230,7 @@ class DashboardTile(models.Model):
     @property
     def label(self) -> str:
         return self.title or self.insight.name
+
+
 # Reports, exports, scheduled reports and the BI role: their own module (models_reports.py).
 from .models_reports import BiAccess, ReportJob, ScheduledReport  # noqa: E402, F401

@@ -46,3 +46,22 @@ class ComplianceConfig(HubAppConfig):
             PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
         )
         auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
+        # Personal data in the audit trail: kept, as the record the organisation must keep (the
+        # entries are append-only, and a person's erasure must not erase the evidence of what they did).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "audit",
+            "Audit trail",
+            (
+                PersonalData(
+                    "auditlog.LogEntry", ("activity", "network"),
+                    ("timestamp", "action", "object_repr", "changes_text", "actor_email", "remote_addr"),
+                    "Security and accountability: who changed what, and every log-in.", erasure="keep",
+                    note="Kept: the audit trail is evidence the organisation must keep, and is append-only.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -9,4 +9,6 @@ urlpatterns = [
     path("audit/check/", views.audit_check, name="audit_check"),
     path("audit/export/", views.audit_export, name="audit_export"),
     path("siem/", views.siem, name="siem"),
+    path("data-inventory/", views.inventory, name="inventory"),
+    path("data-inventory.json", views.inventory_json, name="inventory_json"),
 ]

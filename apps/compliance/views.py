@@ -3,15 +3,18 @@ hashes), where it is forwarded (SIEM). Thin: validate, call a service, render.""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.core.tables import csv_stream
+from apps.core.tables import csv_stream, data_table
 from apps.identity.decorators import tenant_member_required
 
 from . import selectors, services
 from .chain import EXPORT_COLUMNS, audit_chain_rows
 from .forms import SiemForm
+from .tables import InventoryTable
 
 MANAGE = "compliance.manage"
 AUDIT = "audit.view"  # as the audit log page: whoever reads the log may check and export it
@@ -72,3 +75,26 @@ def siem(request):
             messages.success(request, "Audit forwarding saved.")
             return redirect("compliance:index")
     return _page(request, form=form, status=400)
+
+
+@tenant_member_required(MANAGE)
+def inventory(request):
+    """The data inventory: which records hold personal data, what, why, and what erasure does."""
+    table = data_table(request, InventoryTable, selectors.data_inventory())
+    return table.response or render(request, "compliance/inventory.html", {"table": table})
+
+
+@tenant_member_required(MANAGE)
+def inventory_json(request):
+    """The record of processing activities as JSON (the same rows, with the codes)."""
+    body = {
+        "organisation": request.tenant.name,
+        "generated_at": timezone.now().isoformat(),
+        "records": [
+            {k: v for k, v in row.items() if k not in ("categories", "erasure")} | {"erasure": row["erasure_code"]}
+            for row in selectors.data_inventory()
+        ],
+    }
+    response = JsonResponse(body, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="data-inventory-{timezone.now():%Y%m%d}.json"'
+    return response

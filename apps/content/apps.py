@@ -70,8 +70,11 @@ class ContentConfig(HubAppConfig):
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
         register_data_exporter(
-            DataExporter("content", "Files: uploads, comments and links", personal_data.personal_data_export)
-        )
+            DataExporter(
+                "content", "Files: uploads, comments and links", personal_data.personal_data_export,
+                holds=personal_data.HOLDS,
+            )
+        )  # fmt: skip
         register_data_eraser(
             DataEraser("content", "Files: uploads, comments and links", personal_data.personal_data_erase)
         )

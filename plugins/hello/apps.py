@@ -45,3 +45,17 @@ class HelloConfig(PluginConfig):
         from .models import Greeting
 
         auditlog.register(Greeting)
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "hello",
+            "Greetings",
+            (
+                PersonalData(
+                    "hello.Greeting", ("activity",), ("message", "created"), "Greet new members.", erasure="delete"
+                ),
+            ),
+        )
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)
