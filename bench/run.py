@@ -28,6 +28,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.compliance import audit_verify_1m_s  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_dedup import dedup_100_versions_mb  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
@@ -128,6 +129,8 @@ BENCHMARKS = {
     # started by events through a real worker: workflow_runs_per_s and trigger_latency_p95_ms.
     "rule_eval_us": rule_eval_us,
     "workflow_runs": workflow_runs,
+    # Compliance: verify_audit over 1,000,000 chained audit entries (also audit_seal_1m_s, writing them).
+    "audit_verify_1m_s": audit_verify_1m_s,
 }
 
 

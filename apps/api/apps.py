@@ -80,3 +80,28 @@ class ApiConfig(HubAppConfig):
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),
             PeriodicTask("api-idempotency-purge", "api.idempotency_purge", 3600.0),
         )
+        # The audit trail (apps.compliance): who made, changed and revoked which key (never its hash;
+        # its every use would be an entry per request: last_used_at is left out).
+        from auditlog.registry import auditlog
+
+        from .models import ApiKey
+
+        auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at"])
+        # Personal data: who made each API key (the compliance data inventory). Erasure takes the
+        # person's name off their keys; ending the keys themselves is the erasure request's step.
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "api",
+            "API keys",
+            (
+                PersonalData(
+                    "api.ApiKey", ("identity", "security"),
+                    ("name", "prefix", "scopes", "created_by_email", "created", "expires_at", "revoked_at"),
+                    "Who made each API key, to answer for its use.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

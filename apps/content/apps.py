@@ -43,7 +43,17 @@ class ContentConfig(HubAppConfig):
 
         from . import backup, personal_data, selectors
         from .events import EVENT_TYPES, NOTIFICATION_RULES, uploader
-        from .models import Comment, Document, Folder, FolderShare, ShareLink, Tag, Version
+        from .models import (
+            Comment,
+            CommentRevision,
+            ContentSettings,
+            Document,
+            Folder,
+            FolderShare,
+            ShareLink,
+            Tag,
+            Version,
+        )
 
         register_permission(
             Permission(
@@ -74,8 +84,11 @@ class ContentConfig(HubAppConfig):
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
         register_data_exporter(
-            DataExporter("content", "Files: uploads, comments and links", personal_data.personal_data_export)
-        )
+            DataExporter(
+                "content", "Files: uploads, comments and links", personal_data.personal_data_export,
+                holds=personal_data.HOLDS,
+            )
+        )  # fmt: skip
         register_data_eraser(
             DataEraser("content", "Files: uploads, comments and links", personal_data.personal_data_erase)
         )
@@ -90,6 +103,6 @@ class ContentConfig(HubAppConfig):
             PeriodicTask("content-trash-purge", "apps.content.tasks.trash_purge_all_tenants", 24 * 3600.0),
             PeriodicTask("content-uploads-expire", "apps.content.tasks.uploads_expire_all_tenants", 3600.0),
         )
-        for model in (Folder, Document, Version, Tag, FolderShare, Comment):
+        for model in (Folder, Document, Version, Tag, FolderShare, Comment, CommentRevision, ContentSettings):
             auditlog.register(model)
         auditlog.register(ShareLink, exclude_fields=["token_hash", "password"])

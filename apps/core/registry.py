@@ -207,13 +207,53 @@ class SearchProvider:
     permission: str = ""
 
 
+# What kinds of personal data a model may hold (the data inventory's categories).
+PERSONAL_DATA_CATEGORIES = {
+    "identity": "Name, e-mail address and account",
+    "security": "Log-ins, sessions, second factors and keys",
+    "network": "IP addresses and devices",
+    "activity": "What the person did, and when",
+    "content": "What the person wrote, uploaded or made",
+    "preferences": "Settings and choices",
+}
+# What erasing a person does to a model's rows.
+ERASURE_ACTIONS = {
+    "delete": "Deleted",
+    "anonymise": "Anonymised: the person's name comes off, the record stays",
+    "keep": "Kept (a legal obligation or the organisation's record)",
+}
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One model that holds personal data (an entry of the data inventory): which `fields`, in
+    which `categories`, for what `purpose`, and what erasing the person does to its rows
+    (`erasure`: "delete", "anonymise" or "keep", with the reason in `note`)."""
+
+    model: str  # "app_label.ModelName"
+    categories: tuple[str, ...]
+    fields: tuple[str, ...]
+    purpose: str
+    erasure: str = "anonymise"
+    note: str = ""
+
+    def __post_init__(self):
+        unknown = set(self.categories) - set(PERSONAL_DATA_CATEGORIES)
+        if unknown or not self.categories:
+            raise ValueError(f"personal data of {self.model}: unknown categories {sorted(unknown)}")
+        if self.erasure not in ERASURE_ACTIONS:
+            raise ValueError(f"personal data of {self.model}: erasure must be one of {sorted(ERASURE_ACTIONS)}")
+
+
 @dataclass(frozen=True)
 class DataExporter:
-    """Personal data an app holds about a person: `export(user=)` returns it as JSON-able data."""
+    """Personal data an app holds about a person: `export(user=)` returns it as JSON-able data;
+    `holds` maps the models it reads (the data inventory and the record of processing)."""
 
     key: str
     label: str
     export: Callable[..., Any]
+    holds: tuple[PersonalData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -537,6 +577,10 @@ class Registry(Mapping):
         """The handlers of `event_type`: those registered for it, then those for every type."""
         handlers = self._stores["event_handlers"].values()
         return [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+
+    def personal_data_map(self) -> list[tuple[str, PersonalData]]:
+        """Every model that holds personal data, with the label of the exporter that declares it."""
+        return [(e.label, held) for e in self._stores["data_exporters"].values() for held in e.holds]
 
     def beat_schedule(self) -> dict[str, dict]:
         """The periodic tasks as Celery's beat_schedule."""

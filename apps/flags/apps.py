@@ -65,3 +65,20 @@ class FlagsConfig(HubAppConfig):
         auditlog.register(FlagVersion)
         auditlog.register(Experiment)
         auditlog.register(DeclaredProperty)
+        # Personal data: who made each flag and version (the compliance data inventory).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "flags",
+            "Feature flags",
+            (
+                PersonalData("flags.Flag", ("activity",), ("key", "created"), "Who created each feature flag."),
+                PersonalData(
+                    "flags.FlagVersion", ("activity",), ("flag_id", "version", "note", "created"),
+                    "Who changed each feature flag, in its history.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

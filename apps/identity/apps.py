@@ -111,3 +111,14 @@ class IdentityConfig(HubAppConfig):
         )
         register_search_provider(SearchProvider("members", "Members", member_search, permission="members.view"))
         checks.register(check_permission_roles, "hub")
+        # Personal data: the person's account, membership, sessions and factors (compliance).
+        from apps.core.registry import DataEraser, DataExporter, register_data_eraser, register_data_exporter
+
+        from . import personal_data
+
+        register_data_exporter(
+            DataExporter(
+                "identity", "Account and membership", personal_data.personal_data_export, holds=personal_data.HOLDS
+            )
+        )
+        register_data_eraser(DataEraser("identity", "Account and membership", personal_data.personal_data_erase))

@@ -57,6 +57,7 @@ HUB_APPS = [
     "apps.flags",
     "apps.workflow",
     "apps.integrations",
+    "apps.compliance",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -411,6 +412,7 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 # Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
+HUB_SIEM_ALLOW_LOOPBACK = False  # a SIEM on this machine (syslog): the tests' local receiver only
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
 # The integration hub's connectors (apps.integrations) call services at addresses tenants give:
 # https to public addresses only, through the SSRF guard (tests flip both to reach local fakes).

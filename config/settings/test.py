@@ -32,6 +32,7 @@ HUB_WEBHOOK_ALLOW_LOOPBACK = env.bool("HUB_WEBHOOK_ALLOW_LOOPBACK", default=True
 # The integration hub's tests call fake services on 127.0.0.1 (loopback only, never a private range).
 HUB_INTEGRATIONS_REQUIRE_HTTPS = False
 HUB_INTEGRATIONS_ALLOW_LOOPBACK = env.bool("HUB_INTEGRATIONS_ALLOW_LOOPBACK", default=True)
+HUB_SIEM_ALLOW_LOOPBACK = True
 # The example plugin (plugins/hello) is enabled in tests, so its page, API, handler and tenant
 # migration run with the suite.
 HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello"])

@@ -40,3 +40,22 @@ class HelloConfig(PluginConfig):
         register_nav_item(NavItem("Greetings", "hello:index", icon="users", permission="hello.view", weight=60))
         register_widget(Widget("hello.latest", "Latest greetings", "hello/widget.html", permission="hello.view"))
         register_event_handler(EventHandler("member.joined", greet_new_member))
+        from auditlog.registry import auditlog
+
+        from .models import Greeting
+
+        auditlog.register(Greeting)
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "hello",
+            "Greetings",
+            (
+                PersonalData(
+                    "hello.Greeting", ("activity",), ("message", "created"), "Greet new members.", erasure="delete"
+                ),
+            ),
+        )
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -135,6 +135,7 @@ def _restore(path, manifest, public, entries, slug, existing, progress, written)
             # Replace whatever provisioning put in the new schema with the backup's rows. Like
             # pg_restore, load the data first and build the indexes and foreign keys after it:
             # one pass per index and one query per key instead of a check for every row.
+            triggered = _user_triggers_off(cursor, schema)
             cursor.execute(
                 sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(qualified(schema, t) for t in sorted(tables)))
             )
@@ -187,6 +188,8 @@ def _restore(path, manifest, public, entries, slug, existing, progress, written)
                         ),
                         [sequence, int(saved.get(column) or 0)],
                     )
+            for name in triggered:
+                cursor.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(qualified(schema, name)))
 
         _restore_tenant_row(tenant, tenant_fields)
         public_counts = _restore_public_rows(public["parts"], context)
@@ -250,6 +253,32 @@ def _drop_cached(schema: str) -> None:
             cache.delete_pattern("*")
     except Exception:  # Redis down: entries expire on their own; the restore stands.
         log.warning("could not drop the cache entries of %s", schema, exc_info=True)
+
+
+def _user_triggers_off(cursor, schema: str) -> list[str]:
+    """Takes the schema's own triggers off its tables while the backup loads (the audit trail's
+    refuse TRUNCATE and UPDATE, and would seal the entries again: the backup brings their seals);
+    returns the tables to turn them back on for. A trigger's pending deferred work (an entry
+    written while the tenant was provisioned) is done first: PostgreSQL alters no table with some."""
+    cursor.execute(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY 1",
+        [schema],
+    )
+    names = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal AND t.tgdeferrable",
+        [schema],
+    )
+    names_deferred = [sql.Identifier(schema, row[0]) for row in cursor.fetchall()]
+    deferred = sql.SQL(", ").join(names_deferred)
+    if names_deferred:
+        cursor.execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(deferred))
+        cursor.execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(deferred))
+    for name in names:
+        cursor.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(qualified(schema, name)))
+    return names
 
 
 def _restore_users(users: list[dict], context: RestoreContext) -> None:
