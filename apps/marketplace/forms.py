@@ -23,10 +23,9 @@ def _field(name: str, spec: dict, *, secret_set: bool) -> forms.Field:
         return forms.CharField(widget=forms.PasswordInput(render_value=False), help_text=help_text, **common)
     if kind == "boolean":
         return forms.BooleanField(help_text=help_text, **common)
-    if kind == "integer":
-        return forms.IntegerField(
-            min_value=spec.get("minimum"), max_value=spec.get("maximum"), help_text=help_text, **common
-        )
+    if kind == "integer":  # its bounds are the schema's to check (one rule, one message), the browser's to hint
+        bounds = {k: spec[s] for k, s in (("min", "minimum"), ("max", "maximum")) if s in spec}
+        return forms.IntegerField(widget=forms.NumberInput(attrs=bounds), help_text=help_text, **common)
     if kind == "number":
         return forms.FloatField(help_text=help_text, **common)
     if kind == "array":

@@ -55,23 +55,41 @@ class PluginRouter:
 def plugin_migrate(label: str, *, to_zero: bool = False, fresh: bool = False) -> None:
     """Migrates the plugin's app in the current schema: to its latest migration, or back to zero.
     `fresh`: its tables were never made here, so first forget the migrations recorded without
-    running. Raises whatever a migration raises (the caller's savepoint undoes it)."""
+    running. Raises whatever a migration raises (the caller's savepoint undoes it).
+
+    Only the plugin's migrations and what they depend on make the model state the operations run
+    against (Django's migrate renders every app's): enabling stays quick however big the hub is."""
     executor = MigrationExecutor(connection)
     if fresh:
         executor.recorder.migration_qs.filter(app=label).delete()
         executor.loader.build_graph()
-    if to_zero:
-        targets = [(label, None)]
+    graph = executor.loader.graph
+    leaves = [key for key in graph.leaf_nodes() if key[0] == label]
+    if not leaves:
+        return
+    ours = [key for key in graph.forwards_plan(leaves[0]) if key[0] == label]  # the plugin's, oldest first
+    parents = {p.key for key in ours for p in graph.node_map[key].parents if p.key[0] != label}
+    state = graph.make_state(nodes=sorted(parents), at_end=True, real_apps=executor.loader.unmigrated_apps)
+    applied = executor.loader.applied_migrations
+    with _allowing(connection.schema_name, label):
+        if not to_zero:
+            for key in ours:
+                migration = executor.loader.graph.nodes[key]
+                if key in applied:
+                    state = migration.mutate_state(state, preserve=False)
+                else:
+                    state = executor.apply_migration(state, migration)
+            return
         with connection.cursor() as cursor:  # checks deferred in this transaction would block DROP TABLE
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    else:
-        targets = [key for key in executor.loader.graph.leaf_nodes() if key[0] == label]
-    if not targets:
-        return
-    with _allowing(connection.schema_name, label):
-        plan = executor.migration_plan(targets)
-        if plan:
-            executor.migrate(targets, plan=plan)
+        before = []
+        for key in ours:
+            migration = executor.loader.graph.nodes[key]
+            before.append((migration, state))
+            state = migration.mutate_state(state, preserve=True)
+        for migration, its_state in reversed(before):
+            if (label, migration.name) in applied:
+                executor.unapply_migration(its_state, migration)
 
 
 def plugin_has_migrations(label: str) -> bool:

@@ -41,9 +41,7 @@ def test_a_joining_member_is_greeted_in_the_tenants_own_schema(tenant_a, tenant_
     identity.invitation_accept(invitation=Invitation.objects.get(pk=invitation.pk), user=user)
     with tenant_context(tenant_a):
         events_dispatch_new()  # what the outbox task does after the commit
-        assert list(Greeting.objects.values_list("user_id", "message")) == [
-            (user.pk, "Welcome, newcomer@example.com!")
-        ]
+        assert list(Greeting.objects.values_list("user_id", "message")) == [(user.pk, "Welcome, newcomer@example.com!")]
     with tenant_context(tenant_b):
         assert not Greeting.objects.exists()
 
