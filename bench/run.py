@@ -39,6 +39,7 @@ from bench.flags import flag_api_p95_ms, flag_eval_us  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
+from bench.plugins import plugin_enable_ms, plugin_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
@@ -115,6 +116,10 @@ BENCHMARKS = {
     # thumbnails of 12 MP JPEGs in one process (also thumbnail_only_per_s).
     "search_100k_docs_p95_ms": search_100k_docs_p95_ms,
     "thumbnail_per_s": thumbnail_per_s,
+    # Plugins per tenant: enabling one with two tables; the home page with 10 enabled plugins vs none
+    # (also prints plugin_overhead_rps_with_10 and _without).
+    "plugin_enable_ms": plugin_enable_ms,
+    "plugin_overhead_ratio": plugin_overhead_ratio,
 }
 
 

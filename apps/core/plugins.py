@@ -27,15 +27,17 @@ are secrets, stored encrypted). Everything it registers is hidden where it is no
 """
 
 from collections.abc import Callable
+from functools import cache
 from importlib.metadata import entry_points
 
 import jsonschema
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from . import version as hub
 from .appconfig import HubAppConfig, Schema
-from .registry import Plugin, register_plugin, registering_for
+from .registry import Plugin, register_plugin, registering_for, registry
 
 ENTRY_POINT_GROUP = "reactdjango_hub.plugins"
 _MISSING = object()
@@ -137,6 +139,20 @@ class PluginConfig(HubAppConfig):
 def secret_fields(schema: dict) -> list[str]:
     """The settings a schema marks as secrets (`"writeOnly": true`)."""
     return [name for name, spec in (schema.get("properties") or {}).items() if spec.get("writeOnly")]
+
+
+@cache
+def plugin_of_module(module: str) -> str:
+    """The label of the plugin whose code `module` is ("" for the hub's own)."""
+    config = apps.get_containing_app_config(module) if module else None
+    return config.label if config is not None and config.label in registry["plugins"] else ""
+
+
+def enabled_here(module: str) -> bool:
+    """Whether code of `module` (a view, say) may serve the tenant being served: the hub's always,
+    a plugin's only where it is enabled."""
+    plugin = plugin_of_module(module)
+    return not plugin or plugin in registry.enabled_plugins()
 
 
 # --- A broken plugin is switched off for its tenant, nothing else breaks ----------------------

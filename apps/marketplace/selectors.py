@@ -28,11 +28,9 @@ def permission_words(plugin: Plugin) -> list[str]:
 
 def _enabled_labels() -> frozenset[str]:
     states = dict(PluginInstall.objects.values_list("label", "state"))
+    enabled = {label for label, state in states.items() if state == PluginInstall.State.ENABLED}
     return frozenset(
-        plugin.label
-        for plugin in registry["plugins"].values()
-        if states.get(plugin.label, PluginInstall.State.AVAILABLE) == PluginInstall.State.ENABLED
-        or (plugin.default_enabled and plugin.label not in states)
+        enabled | {p.label for p in registry["plugins"].values() if p.default_enabled and p.label not in states}
     )
 
 

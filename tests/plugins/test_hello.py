@@ -23,6 +23,8 @@ def test_the_plugin_is_registered_with_its_metadata():
         description="Greets each new member of the organisation.",
         min_hub_version="0.7",
         max_hub_version="0",
+        asks_for=("members.read", "data.store", "pages", "home.widgets", "api"),
+        default_enabled=True,
     )
     for store, key in [
         ("plugins", "hello"),
