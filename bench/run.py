@@ -42,6 +42,7 @@ from bench.integrations import connector_call_p95_ms, openapi_import_ms  # noqa:
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
+from bench.plugins import plugin_enable_ms, plugin_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
@@ -131,6 +132,10 @@ BENCHMARKS = {
     "workflow_runs": workflow_runs,
     # Compliance: verify_audit over 1,000,000 chained audit entries (also audit_seal_1m_s, writing them).
     "audit_verify_1m_s": audit_verify_1m_s,
+    # Plugins per tenant: enabling one with two tables; the home page with 10 enabled plugins vs none
+    # (also prints plugin_overhead_rps_with_10 and _without).
+    "plugin_enable_ms": plugin_enable_ms,
+    "plugin_overhead_ratio": plugin_overhead_ratio,
 }
 
 

@@ -301,7 +301,10 @@ class BackupPart:
 
 @dataclass(frozen=True)
 class Plugin:
-    """An installed plugin (registered by its PluginConfig)."""
+    """An installed plugin (registered by its PluginConfig). `asks_for` names what it may do
+    (apps.core.plugins.PLUGIN_PERMISSIONS), shown before a tenant enables it; `config_schema` is
+    the JSON Schema of its per-tenant settings (properties marked `writeOnly` are secrets);
+    `default_enabled`: on in every tenant until one disables it."""
 
     label: str
     name: str
@@ -310,6 +313,9 @@ class Plugin:
     description: str = ""
     min_hub_version: str = ""
     max_hub_version: str = ""
+    asks_for: tuple[str, ...] = ()
+    config_schema: dict = field(default_factory=dict)
+    default_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -450,6 +456,7 @@ class Registry(Mapping):
     def __init__(self):
         self._stores = {name: Store(name, item_type, key) for name, (item_type, key) in _SPECS.items()}
         self._by_type = {store.item_type: store for store in self._stores.values()}
+        self._enabled_plugins: Callable[[], frozenset[str]] | None = None
 
     def __getitem__(self, name) -> Store:
         return self._stores[name]
@@ -542,19 +549,58 @@ class Registry(Mapping):
     def register_workflow_node(self, *items: WorkflowNode) -> None:
         self._add("workflow_nodes", items)
 
+    # --- plugins per tenant --------------------------------------------------------------------
+
+    def set_enabled_plugins(self, source: Callable[[], frozenset[str]] | None) -> None:
+        """Where the labels of the plugins enabled for the tenant being served come from (the
+        marketplace sets it; without one every installed plugin is on everywhere)."""
+        self._enabled_plugins = source
+
+    def plugin_of(self, store: str, key) -> str:
+        """The label of the plugin that registered the item ("" if the hub did)."""
+        app = self._stores[store].app_of(key)
+        return app if app in self._stores["plugins"] else ""
+
+    def enabled_plugins(self) -> frozenset[str]:
+        """The plugins enabled for the tenant being served."""
+        if self._enabled_plugins is None:
+            return frozenset(self._stores["plugins"])
+        return self._enabled_plugins()
+
+    def active(self, store: str, items=None) -> list:
+        """The items of `store` (or `items`, some of its items) the tenant being served may see:
+        the hub's, and those of the plugins it has enabled. The one check every reader of the
+        registry goes through, so a disabled plugin's pages, nav items, widgets, handlers,
+        search providers and workflow nodes all disappear together."""
+        the_store = self._stores[store]
+        items = list(the_store.values() if items is None else items)
+        if self._enabled_plugins is None or not self._stores["plugins"]:
+            return items
+        plugins, apps, enabled, shown = self._stores["plugins"], the_store._apps, None, []
+        for item in items:
+            app = apps.get(the_store.key_of(item), "")
+            if app in plugins:
+                if enabled is None:
+                    enabled = self._enabled_plugins()  # asked once, and only when a plugin's item is there
+                if app not in enabled:
+                    continue
+            shown.append(item)
+        return shown
+
     # --- reading -------------------------------------------------------------------------------
 
     def app_of(self, store: str, key) -> str:
         return self._stores[store].app_of(key)
 
     def nav_items(self, section: str = "main") -> list[NavItem]:
-        return sorted((i for i in self._stores["nav_items"].values() if i.section == section), key=lambda i: i.weight)
+        items = (i for i in self._stores["nav_items"].values() if i.section == section)
+        return sorted(self.active("nav_items", items), key=lambda i: i.weight)
 
     def widgets(self) -> list[Widget]:
-        return sorted(self._stores["widgets"].values(), key=lambda w: w.weight)
+        return sorted(self.active("widgets"), key=lambda w: w.weight)
 
     def checklist_items(self) -> list[ChecklistItem]:
-        return sorted(self._stores["checklist_items"].values(), key=lambda i: i.weight)
+        return sorted(self.active("checklist_items"), key=lambda i: i.weight)
 
     def event_sentence(self, event) -> str:
         """The sentence people read about `event` (see EventType.summary)."""
@@ -576,7 +622,8 @@ class Registry(Mapping):
     def handlers_for(self, event_type: str) -> list[EventHandler]:
         """The handlers of `event_type`: those registered for it, then those for every type."""
         handlers = self._stores["event_handlers"].values()
-        return [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+        found = [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+        return self.active("event_handlers", found)
 
     def personal_data_map(self) -> list[tuple[str, PersonalData]]:
         """Every model that holds personal data, with the label of the exporter that declares it."""

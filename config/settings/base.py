@@ -58,6 +58,7 @@ HUB_APPS = [
     "apps.workflow",
     "apps.integrations",
     "apps.compliance",
+    "apps.marketplace",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -111,7 +112,12 @@ TENANT_MODEL = "tenancy.Tenant"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter", "django_tenants.routers.TenantSyncRouter"]
+# A plugin's tables only in the tenants that enabled it (apps.marketplace.migrating).
+DATABASE_ROUTERS = [
+    "apps.core.replicas.ReplicaRouter",
+    "apps.marketplace.migrating.PluginRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]
 # How often (seconds) a process checks Redis for tenant/domain changes that drop its routing cache.
 HUB_ROUTING_RECHECK_SECONDS = env.float("HUB_ROUTING_RECHECK_SECONDS", default=1.0)
 # Issue SET search_path only when the schema changes, not before every query.
@@ -171,6 +177,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "apps.identity.middleware.SecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # A plugin's pages and API answer 404 in a tenant that has not enabled it.
+    "apps.marketplace.middleware.PluginGateMiddleware",
     # With read replicas: safe requests read from one, whoever wrote reads the primary (apps.core.replicas).
     "apps.core.middleware.ReplicaMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",

@@ -35,7 +35,7 @@ HUB_INTEGRATIONS_ALLOW_LOOPBACK = env.bool("HUB_INTEGRATIONS_ALLOW_LOOPBACK", de
 HUB_SIEM_ALLOW_LOOPBACK = True
 # The example plugin (plugins/hello) is enabled in tests, so its page, API, handler and tenant
 # migration run with the suite.
-HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello"])
+HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello", "plugins.chatnotify", "plugins.pulse"])
 HELLO_GREETING = "Welcome"
 SHARED_APPS, TENANT_APPS, INSTALLED_APPS = app_lists(HUB_APPS, HUB_PLUGINS)  # noqa: F405
 

@@ -18,6 +18,8 @@ class HelloConfig(PluginConfig):
     min_hub_version = "0.7"
     max_hub_version = "0"  # any 0.x
     required_settings = ("HELLO_GREETING",)
+    asks_for = ("members.read", "data.store", "pages", "home.widgets", "api")
+    default_enabled = True  # the example: on in every organisation until it is disabled there
 
     def ready(self):
         from apps.core.registry import (

@@ -314,7 +314,19 @@ def _plugin_objects(tenant_a, tenant_b):
         greeting = Greeting.objects.create(user=tenant_a.memberships.first().user, message="only in alpha")
     with schema_context(tenant_b.schema_name):
         assert not Greeting.objects.filter(pk=greeting.pk).exists()
-    return {"/api/v1/plugins/hello/greetings/": greeting.pk}
+    objects = {"/api/v1/plugins/hello/greetings/": greeting.pk}
+    if django_apps.is_installed("plugins.pulse"):
+        # Team pulse enabled in both (so B's calls reach its views, not the gate), a check-in only in A.
+        from apps.marketplace.services import plugin_enable
+        from plugins.pulse.services import checkin_create
+
+        for tenant in (tenant_a, tenant_b):
+            with schema_context(tenant.schema_name):
+                plugin_enable(tenant=tenant, actor=None, label="pulse")
+        with schema_context(tenant_a.schema_name):
+            checkin = checkin_create(user=tenant_a.memberships.first().user, score=3, note="only in alpha")
+        objects["/api/v1/plugins/pulse/checkins/"] = checkin.pk
+    return objects
 
 
 _SAMPLES = {"string": "isolation", "integer": 1, "number": 1, "boolean": False}

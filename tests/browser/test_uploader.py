@@ -113,7 +113,8 @@ def test_the_uploader_on_a_phone_in_the_dark_and_by_keyboard(office, live_hub, c
         # watches the input being clicked instead.
         page.eval_on_selector(
             "[data-uploader-input]",
-            "input => { window.hubPicks = 0; input.addEventListener('click', e => { window.hubPicks++; e.preventDefault(); }); }",
+            "input => { window.hubPicks = 0;"
+            " input.addEventListener('click', e => { window.hubPicks++; e.preventDefault(); }); }",
         )
         page.keyboard.press("Enter")
         page.wait_for_function("window.hubPicks === 1")

@@ -22,8 +22,10 @@ from django.conf import settings
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from rest_framework import generics, mixins, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from ..plugins import enabled_here
 from .exceptions import PreconditionFailed, Replay, Throttled
 from .versioning import deprecation_headers
 
@@ -62,6 +64,8 @@ class HubAPIMixin:
         self.perform_authentication(request)
         self.check_throttles(request)
         self.check_permissions(request)
+        if not enabled_here(type(self).__module__):  # a plugin's endpoint, where it is not enabled
+            raise NotFound("This plugin is not enabled for this organisation.")
         self._set_audit_actor(request)
         self._idempotency_record = None
         if request.user is not None and request.user.is_authenticated:
