@@ -117,9 +117,7 @@ def _workflow_objects(tenant_a, tenant_b):
     from apps.workflow.models import Approval, Workflow, WorkflowRun
 
     with schema_context(tenant_b.schema_name):
-        taken = {
-            model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)
-        }
+        taken = {model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)}
     graph = {"trigger": {"type": "manual"}, "nodes": [{"id": "ask", "type": "approval", "parameters": {"title": "x"}}]}
     with tenant_context(tenant_a):
         while True:
