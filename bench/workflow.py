@@ -194,7 +194,7 @@ def workflow_runs():
 
 def _start_worker():
     """bench.events' worker (production settings, prefork), given longer to start on a busy machine."""
-    from bench.events import _celery
+    from bench.events import _celery, _stop_group
     from config.celery import app
 
     app.control.purge()  # tasks an interrupted run left for tenants that are gone
@@ -211,6 +211,7 @@ def _start_worker():
     deadline = time.monotonic() + 120
     while not app.control.ping(timeout=1):
         if worker.poll() is not None or time.monotonic() > deadline:
+            _stop_group(worker)
             raise RuntimeError("the Celery worker did not start")
     return worker
 
