@@ -2,6 +2,7 @@
 first asked for; the text shown on the document page; what processing does with a file it cannot
 read or has nothing to read in (real files through apps.content.processing, no mocks)."""
 
+import secrets
 import zipfile
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def test_slides_are_read_in_their_order_not_the_archive_s(tenant_a, owner_a):
 @pytest.fixture
 def three_pages(tenant_a, owner_a, settings):
     settings.HUB_CONTENT_PROCESSING = {**settings.HUB_CONTENT_PROCESSING, "preview_pages": 2}
-    document = upload(tenant_a, owner_a, "atlas.pdf", files.pdf_pages(["first page", "second page", "third page"]))
+    token = secrets.token_hex(4)  # bytes of this run's own: the store outlives test databases
+    pages = files.pdf_pages([f"first page {token}", "second page", "third page"])
+    document = upload(tenant_a, owner_a, "atlas.pdf", pages)
     blob = processed(tenant_a, document)
     return document, blob
 
