@@ -166,20 +166,6 @@ def test_damaged_files_are_refused_with_the_reason_in_words(tmp_path, mime_type,
         _process(tmp_path, content, mime_type)
 
 
-def test_a_picture_that_opens_but_cannot_be_decoded_fails_in_words(tmp_path, settings):
-    import io
-    import os
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(out, "PNG")
-    truncated = out.getvalue()[:2000]  # the header is whole: its size reads, its pixels do not
-    settings.HUB_CONTENT_PROCESSING = {**settings.HUB_CONTENT_PROCESSING, "ocr_max_pixels": 0}  # no OCR
-    with pytest.raises(processing.Unreadable, match="The picture could not be read"):
-        _process(tmp_path, truncated, "image/png")
-
-
 def test_a_huge_spreadsheet_stops_at_the_text_limit(tmp_path, settings):
     settings.HUB_CONTENT_PROCESSING = {**settings.HUB_CONTENT_PROCESSING, "text_chars": 50}
     text, _, _ = _process(tmp_path, files.xlsx([[f"row {n} wombat"] for n in range(500)]), processing.XLSX)
