@@ -45,7 +45,7 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextmanager
-def running(command, *, env, ready, what: str, timeout: float = 30, cwd=ROOT):
+def running(command, *, env, ready, what: str, timeout: float = 90, cwd=ROOT):
     """Runs `command` until the block ends; `ready()` must turn true within `timeout` seconds."""
     with tempfile.NamedTemporaryFile(prefix="hub-test-", suffix=".log") as log:
         process = subprocess.Popen(
@@ -75,7 +75,7 @@ def celery_worker(env: dict, processes: int = 0):
     return running(command, env=env, ready=lambda: bool(app.control.ping(timeout=0.5)), what="the Celery worker")
 
 
-def uvicorn(port: int, env: dict, *extra: str, timeout: float = 30):
+def uvicorn(port: int, env: dict, *extra: str, timeout: float = 90):
     """The hub's ASGI application served by uvicorn on 127.0.0.1:`port`."""
     command = [UVICORN, "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
     return running([*command, *extra], env=env, ready=lambda: answers(port), what="the hub", timeout=timeout)
