@@ -55,8 +55,11 @@ def build():
     query = merge_types("Query", tuple(queries))
     mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
     # Queries repeat: parse and validate each text once per process, not on every request.
+    # (Factories: strawberry makes each request its own extension; their caches live at module level.)
     return HubSchema(
-        query=query, mutation=mutation, extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512)]
+        query=query,
+        mutation=mutation,
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
     )
 
 
