@@ -37,7 +37,7 @@ from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.flags import flag_api_p95_ms, flag_eval_us  # noqa: E402
-from bench.graphql import graphql_list  # noqa: E402
+from bench.graphql_list import graphql_list  # noqa: E402
 from bench.integrations import connector_call_p95_ms, openapi_import_ms  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402

@@ -7,6 +7,7 @@ import logging
 
 import strawberry
 from django.core.exceptions import ImproperlyConfigured
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
@@ -53,7 +54,13 @@ def build():
         raise ImproperlyConfigured("No app registers a GraphQL query.")
     query = merge_types("Query", tuple(queries))
     mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
-    return HubSchema(query=query, mutation=mutation)
+    # Queries repeat: parse and validate each text once per process, not on every request.
+    # (Factories: strawberry makes each request its own extension; their caches live at module level.)
+    return HubSchema(
+        query=query,
+        mutation=mutation,
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    )
 
 
 @functools.cache

@@ -25,6 +25,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from apps.core.api.exceptions import _flatten
 from apps.core.api.views import HubAPIView
 from apps.core.graphql import FORBIDDEN, INTERNAL, UNAUTHENTICATED, Context, error_code
 
@@ -116,7 +117,7 @@ class GraphQLView(HubAPIView):
             return super().handle_exception(exc)
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             exc.status_code = 401
-        detail = exc.detail if isinstance(exc.detail, str) else " ".join(str(v) for v in exc.detail)
+        detail = exc.detail if isinstance(exc.detail, str) else " ".join(m for _, m, _ in _flatten(exc.detail))
         response = Response({"errors": [_error(str(detail), STATUS_CODES.get(exc.status_code, "BAD_REQUEST"))]})
         response.status_code = exc.status_code
         if exc.status_code == 401:

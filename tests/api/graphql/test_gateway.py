@@ -315,3 +315,31 @@ def test_create_folder_and_trash_a_document(tenant_a, owner_a, gql_a):
     with schema_context(tenant_a.schema_name):
         assert Document.objects.get(pk=document.pk).trashed_at is not None
     assert gql_a("query($id: ID!) { document(id: $id) { id } }", {"id": document.pk})["data"]["document"] is None
+
+
+def test_with_redis_down_queries_go_on_unlimited_and_persisted_ones_are_asked_for(tenant_a, owner_a, gql_a):
+    import logging
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    gql_a(MEMBERS)  # the key is cached while Redis is up
+    down = {name: {**config, "LOCATION": "redis://127.0.0.1:1/0"} for name, config in settings.CACHES.items()}
+    logging.disable(logging.WARNING)  # each Redis failure is logged with its traceback: slow to render
+    try:
+        with override_settings(CACHES=down):
+            body = gql_a(MEMBERS)
+            assert body["data"]["members"]["edges"][0]["node"]["email"] == owner_a.email
+            assert body["extensions"]["cost"] == {"requestedQueryCost": 1, "nodes": 5}
+            assert "RateLimit" not in gql_a.last
+            unknown = gql_a.post({"extensions": _persisted(sha256(MEMBERS))}).json()
+            assert errors_of(unknown) == ["PERSISTED_QUERY_NOT_FOUND"]
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def test_a_bad_idempotency_key_is_refused_with_its_reason(gql_a):
+    response = gql_a.post({"query": MEMBERS}, HTTP_IDEMPOTENCY_KEY="k" * 300)
+    assert response.status_code == 400
+    assert errors_of(response.json()) == ["BAD_REQUEST"]
+    assert "printable ASCII" in response.json()["errors"][0]["message"]

@@ -43,4 +43,5 @@ def test_graphiql_runs_a_query_with_the_session(docs_tenant, live_hub, page):  #
     page.reload()
     expect(page.locator(".graphiql-container")).to_be_visible(timeout=20_000)
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 255, 255)"
-    save_screenshot(page, "graphiql-dark")
+    page.evaluate("document.documentElement.setAttribute('data-theme', 'dark')")  # names the screenshot
+    save_screenshot(page, "graphiql")
