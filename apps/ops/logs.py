@@ -66,7 +66,8 @@ def formatter(fmt: str = "console") -> structlog.stdlib.ProcessorFormatter:
     if fmt == "json":
         renderer = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        renderer = [structlog.dev.ConsoleRenderer()]
+        # Plain tracebacks: rich's highlighted ones cost seconds each (tests that take Redis down log many).
+        renderer = [structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*SHARED, structlog.stdlib.ExtraAdder()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],

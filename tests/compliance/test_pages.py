@@ -9,6 +9,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.compliance.models import AuditSeal, SiemSettings
+from apps.core.registry import registry
+from apps.events.models import Event
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 
@@ -28,6 +30,10 @@ def test_the_page_shows_the_chain_and_the_check_finds_it_unbroken(tenant_a, owne
     assert page.status_code == 200 and head in page.content.decode()
     answer = client.post("/compliance/audit/check/", follow=True)
     assert "The audit trail is unbroken" in answer.content.decode()
+    with schema_context(tenant_a.schema_name):
+        event = Event.objects.filter(type="compliance.audit_checked").latest("occurred_at")
+        sentence = registry.event_sentence(event)
+    assert sentence.startswith(owner_a.get_full_name()) and "entries, unbroken" in sentence
 
 
 def test_the_check_names_the_entry_that_was_changed(tenant_a, owner_a):
