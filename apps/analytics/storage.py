@@ -152,7 +152,14 @@ def indexes_ensure() -> None:
     """The person column and the queries' indexes, on a table made before they were added too (the
     partition task calls this; a no-op once they exist); then drops the indexes they replace."""
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {_qualified(TABLE)} ADD COLUMN IF NOT EXISTS {PERSON} bigint")
+        # ALTER TABLE takes the table's exclusive lock even when the column exists: only if missing
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+            "AND NOT attisdropped)",
+            [_qualified(TABLE), PERSON],
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(f"ALTER TABLE {_qualified(TABLE)} ADD COLUMN IF NOT EXISTS {PERSON} bigint")
         for name, columns in INDEXES.items():
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {_q(name)} ON {_qualified(TABLE)} {columns}")
         for name in INDEXES_RETIRED:

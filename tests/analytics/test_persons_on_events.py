@@ -78,8 +78,8 @@ def test_funnels_read_the_events_persons_and_answer_what_the_join_answers(tenant
         _the_story()
         assert persons_on_events(FUNNEL, TZ)
         # anon's view, user's signup and ph's pay are one person's: 2 entered, 1 went through
-        assert _counts() == _counts(walk="join") == _counts(walk="sql") == [2, 1, 1]
-        assert funnel(FUNNEL, tz=TZ) == funnel(FUNNEL, tz=TZ, walk="join")
+        assert _counts() == _counts(method="join") == _counts(method="sql") == [2, 1, 1]
+        assert funnel(FUNNEL, tz=TZ) == funnel(FUNNEL, tz=TZ, method="join")
 
 
 def test_a_filter_on_the_person_takes_the_join(tenant_a):
