@@ -54,7 +54,11 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         "apps.flags",
         "apps.workflow",
         "apps.integrations",
-        "plugins.hello",  # enabled in the test settings
+        "apps.compliance",
+        "apps.marketplace",
+        "plugins.hello",  # enabled in the test settings, with the two below
+        "plugins.chatnotify",
+        "plugins.pulse",
     ]
     assert settings.INSTALLED_APPS == settings.SHARED_APPS + settings.TENANT_APPS[2:]
     assert apps.get_app_config("identity").schema == Schema.SHARED
