@@ -206,7 +206,7 @@ def test_a_member_ships_the_winning_variant_through_the_confirmation(shop, live_
         expect(page.locator("table[data-results='funnel'] tr[data-variant='control'] [data-converted]")).to_have_text(
             "12"
         )
-        page.get_by_label("Variant").select_option("test")
+        page.get_by_label("Variant", exact=True).select_option("test")
         page.get_by_role("button", name="Ship", exact=True).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text("Serve the chosen variant to everyone")
