@@ -16,7 +16,7 @@ from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
 from tests.browser.test_kit import log_in, url
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, committed
 
 pytestmark = pytest.mark.browser
 
@@ -174,8 +174,8 @@ def _experiment_with_events(tenant, flag):
 @pytest.mark.parametrize("theme, viewport", [("light", "desktop"), ("dark", "phone")])
 def test_the_experiment_pages_pass_axe_and_fit_a_phone(shop, live_hub, chromium, django_db_blocker, theme, viewport):  # noqa: F811
     tenant, owner, flag = shop
-    with django_db_blocker.unblock():
-        experiment = _experiment_with_events(tenant, flag)
+    with django_db_blocker.unblock():  # on a thread of its own: Playwright's loop runs on this one
+        experiment = committed(lambda: _experiment_with_events(tenant, flag))
     context = new_context(chromium, theme=theme, viewport=viewport, bypass_csp=True)
     page = context.new_page()
     try:
@@ -195,8 +195,8 @@ def test_the_experiment_pages_pass_axe_and_fit_a_phone(shop, live_hub, chromium,
 
 def test_a_member_ships_the_winning_variant_through_the_confirmation(shop, live_hub, chromium, django_db_blocker):  # noqa: F811
     tenant, owner, flag = shop
-    with django_db_blocker.unblock():
-        experiment = _experiment_with_events(tenant, flag)
+    with django_db_blocker.unblock():  # on a thread of its own: Playwright's loop runs on this one
+        experiment = committed(lambda: _experiment_with_events(tenant, flag))
     context = new_context(chromium, bypass_csp=True)
     page = context.new_page()
     try:
@@ -206,7 +206,7 @@ def test_a_member_ships_the_winning_variant_through_the_confirmation(shop, live_
         expect(page.locator("table[data-results='funnel'] tr[data-variant='control'] [data-converted]")).to_have_text(
             "12"
         )
-        page.get_by_label("Variant").select_option("test")
+        page.get_by_label("Variant", exact=True).select_option("test")
         page.get_by_role("button", name="Ship", exact=True).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text("Serve the chosen variant to everyone")
@@ -218,10 +218,12 @@ def test_a_member_ships_the_winning_variant_through_the_confirmation(shop, live_
         expect(page.locator("#srm-warning")).to_have_count(0)
     finally:
         context.close()
-    with django_db_blocker.unblock(), schema_context(tenant.schema_name):
-        flag.refresh_from_db()
-        assert {v["key"]: v["rollout_percentage"] for v in flag.filters["multivariate"]["variants"]} == {
-            "control": 0,
-            "test": 100,
-        }
-        assert experiment.__class__.objects.get(pk=experiment.pk).shipped_variant == "test"
+
+    def shipped():
+        with schema_context(tenant.schema_name):
+            flag.refresh_from_db()
+            weights = {v["key"]: v["rollout_percentage"] for v in flag.filters["multivariate"]["variants"]}
+            return weights, experiment.__class__.objects.get(pk=experiment.pk).shipped_variant
+
+    with django_db_blocker.unblock():
+        assert committed(shipped) == ({"control": 0, "test": 100}, "test")
