@@ -64,7 +64,8 @@ class HubAPIMixin:
         self.perform_authentication(request)
         self.check_throttles(request)
         self.check_permissions(request)
-        if not enabled_here(type(self).__module__):  # a plugin's endpoint, where it is not enabled
+        # A plugin's endpoint where it is not enabled: 404 (a method it never answers stays a 405).
+        if hasattr(self, request.method.lower()) and not enabled_here(type(self).__module__):
             raise NotFound("This plugin is not enabled for this organisation.")
         self._set_audit_actor(request)
         self._idempotency_record = None

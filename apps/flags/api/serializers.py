@@ -69,8 +69,9 @@ class LocalDefinitionsSerializer(serializers.Serializer):
 
 
 class ExperimentSerializer(HubModelSerializer):
-    flag = serializers.PrimaryKeyRelatedField(
-        queryset=Flag.objects.all(), help_text="The multivariate flag's id (variants “control” and others)."
+    # An id, looked up by the view: an unknown one is a 422 naming the field (a rule, not the document's).
+    flag = serializers.IntegerField(
+        source="flag_id", min_value=1, help_text="The multivariate flag's id (variants “control” and others)."
     )
     flag_key = serializers.CharField(source="flag.key", read_only=True)
     primary_metric = serializers.DictField(

@@ -1,7 +1,6 @@
 """/api/v1/flags/: the flags (list, read, add, change, delete, versions, rollback), evaluation for
 one person, and the definitions for server SDKs that evaluate locally."""
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -9,12 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.authentication import ApiKeyAuthentication, SessionAuthentication
-from apps.core.api.exceptions import problem_response
+from apps.core.api.exceptions import Unprocessable, problem_response
 from apps.core.api.views import HubAPIView, HubModelViewSet
 
 from .. import experiments, selectors, services
 from ..cors import preflight
-from ..models import DeclaredProperty
+from ..models import DeclaredProperty, Flag
 from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (
     DeclaredPropertySerializer,
@@ -171,15 +170,18 @@ class ExperimentViewSet(HubModelViewSet):
         return experiments.experiment_list().order_by("id")
 
     def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        flag = Flag.objects.filter(pk=data.pop("flag_id")).first()
+        if flag is None:
+            raise Unprocessable({"flag": ["No feature flag has this id."]})
         serializer.instance = experiments.experiment_create(
-            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+            tenant=self.request.tenant, actor=self.request.user, flag=flag, **data
         )
 
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
-        flag = changes.pop("flag", serializer.instance.flag)
-        if flag != serializer.instance.flag:
-            raise ValidationError({"flag": ["An experiment's flag cannot change: add another experiment."]})
+        if changes.pop("flag_id", serializer.instance.flag_id) != serializer.instance.flag_id:
+            raise Unprocessable({"flag": ["An experiment's flag cannot change: add another experiment."]})
         serializer.instance = experiments.experiment_update(
             tenant=self.request.tenant, actor=self.request.user, experiment=serializer.instance, **changes
         )

@@ -6,10 +6,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.filters import HubFilterSet, IdFilter
+from apps.core.api.serializers import storable_json
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import selectors, services
 from ..graph import node_catalogue
+from ..models import WorkflowRun
 from .serializers import (
     ApprovalSerializer,
     DecisionSerializer,
@@ -76,7 +79,7 @@ class WorkflowViewSet(
             actor=actor,
             name=data.get("name", ""),
             description=data.get("description", ""),
-            graph=data.get("draft"),
+            graph=storable_json(data.get("draft"), "draft"),
             publish_now=data.get("publish", False),
             max_concurrent_runs=data.get("max_concurrent_runs"),
             step_limit=data.get("step_limit"),
@@ -88,7 +91,7 @@ class WorkflowViewSet(
             tenant=self.request.tenant,
             actor=self.request.user,
             workflow=serializer.instance,
-            graph=data.pop("draft", None),
+            graph=storable_json(data.pop("draft", None), "draft"),
             **data,
         )
 
@@ -126,9 +129,21 @@ class WorkflowViewSet(
         body = RunInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = services.run_manual(
-            tenant=request.tenant, workflow=workflow, inputs=body.validated_data["inputs"], actor=request.user
+            tenant=request.tenant,
+            workflow=workflow,
+            inputs=storable_json(body.validated_data["inputs"], "inputs"),
+            actor=request.user,
         )
         return Response(RunSerializer(run).data, status=202)
+
+
+class RunFilter(HubFilterSet):
+    # An id, not a choice among the tenant's workflows: an unknown one lists nothing (never a 400).
+    workflow = IdFilter(field_name="workflow_id", help_text="A workflow's id: its runs only.")
+
+    class Meta:
+        model = WorkflowRun
+        fields = ["workflow", "status"]
 
 
 @extend_schema_view(
@@ -141,7 +156,7 @@ class RunViewSet(_Permissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     write_permission = "workflow.run"
     serializer_class = RunSerializer
     ordering_fields = ["id"]
-    filterset_fields = ["workflow", "status"]
+    filterset_class = RunFilter
 
     def get_queryset(self):
         rows = selectors.run_list().order_by("-id")
