@@ -10,7 +10,6 @@ from apps.core.tables import ActionsColumn, DataTable, TimeColumn
 
 from . import sharing
 from .kinds import kind_label
-from .lookups import may_edit
 
 
 class FoldersTable(DataTable):
@@ -71,7 +70,8 @@ class VersionsTable(DataTable):
         empty_text = "No versions."
 
     def row_context(self, record) -> dict:
-        return {"can_edit": may_edit(self.request, record.document.folder)}
+        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
+        return {"can_edit": access.can_edit}
 
     def render_size(self, value):
         return filesizeformat(value)
@@ -89,10 +89,8 @@ class TrashTable(DataTable):
         empty_text = "The trash is empty."
 
     def row_context(self, record) -> dict:
-        return {
-            "can_edit": may_edit(self.request, record.folder),
-            "can_purge": self.request.membership.allows("content.manage"),
-        }
+        membership = self.request.membership
+        return {"can_edit": membership.allows("content.edit"), "can_purge": membership.allows("content.manage")}
 
 
 class ShareLinksTable(DataTable):
@@ -112,10 +110,8 @@ class ShareLinksTable(DataTable):
         empty_text = "No links yet."
 
     def row_context(self, record) -> dict:
-        return {
-            "can_edit": may_edit(self.request, record.document.folder),
-            "active": sharing.link_state(record) == "Active",
-        }
+        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
+        return {"can_edit": access.can_edit, "active": sharing.link_state(record) == "Active"}
 
     def render_password(self, value):
         return "Yes" if value else "No"

@@ -187,8 +187,7 @@ class UploadCreateView(TusMixin, HubAPIView):
 
     @staticmethod
     def _may_edit(request, upload) -> bool:
-        from .. import selectors
-        from ..lookups import may_edit
+        from .. import selectors, sharing
         from ..models import Document, Folder
 
         try:
@@ -198,7 +197,7 @@ class UploadCreateView(TusMixin, HubAPIView):
                 folder = selectors.folder_get(pk=upload.folder_id) if upload.folder_id else None
         except (Document.DoesNotExist, Folder.DoesNotExist):
             folder = None  # unknown ones are refused later in the words of the upload's checks
-        return may_edit(request, folder)
+        return sharing.folder_access(membership=request.membership, folder=folder).can_edit
 
     @extend_schema(summary="What this tus server supports (versions, extensions, largest file)", responses=_TUS)
     def options(self, request, *args, **kwargs):

@@ -18,8 +18,7 @@ from apps.core.api.views import HubGenericViewSet, mixins
 from apps.identity.models import User
 
 from .. import comments, diffs, selectors, sharing
-from ..lookups import need_edit
-from ..models import Comment, FolderShare, ShareLink
+from ..models import Comment, Folder, FolderShare, ShareLink
 from .serializers import (
     CommentRevisionSerializer,
     CommentSerializer,
@@ -31,6 +30,11 @@ from .serializers import (
     FolderShareCreateSerializer,
     FolderShareSerializer,
 )
+
+
+def need_edit(request, folder: Folder | None) -> None:
+    if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
+        raise exceptions.PermissionDenied("You may read this folder's files but not change them.")
 
 
 def valid(serializer_class, data, *, partial: bool = False) -> dict:

@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from django.db import models
 from rest_framework import serializers
 
-from .exceptions import Unprocessable
-
 
 class StrictStringMixin:
     def to_internal_value(self, data):
@@ -22,30 +20,6 @@ class StrictCharField(StrictStringMixin, serializers.CharField):
 
 class StrictEmailField(StrictStringMixin, serializers.EmailField):
     pass
-
-
-UNSTORABLE = "Remove the NUL characters and lone surrogates: PostgreSQL cannot store them."
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
-
-
-def storable_json(value, field: str):
-    """`value` unchanged, or a 422 naming `field` when PostgreSQL could not store it as jsonb: text,
-    keys included, with a NUL character or a lone surrogate (what a \\ud800 escape decodes to).
-    The OpenAPI document cannot express that rule, so it is checked where the value is used."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str) and _unstorable(item):
-            raise Unprocessable({field: [UNSTORABLE]})
-    return value
 
 
 def to_utc(moment: datetime) -> datetime:
