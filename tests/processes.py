@@ -17,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 UVICORN = Path(sys.executable).parent / "uvicorn"
 CELERY = Path(sys.executable).parent / "celery"
+# How long a server or worker a test starts may take to answer (a loaded 2-core machine needs ~30 s).
+START_SECONDS = 90
 
 
 def free_port() -> int:
@@ -45,7 +47,7 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextmanager
-def running(command, *, env, ready, what: str, timeout: float = 90, cwd=ROOT):
+def running(command, *, env, ready, what: str, timeout: float = START_SECONDS, cwd=ROOT):
     """Runs `command` until the block ends; `ready()` must turn true within `timeout` seconds."""
     with tempfile.NamedTemporaryFile(prefix="hub-test-", suffix=".log") as log:
         process = subprocess.Popen(
@@ -75,7 +77,7 @@ def celery_worker(env: dict, processes: int = 0):
     return running(command, env=env, ready=lambda: bool(app.control.ping(timeout=0.5)), what="the Celery worker")
 
 
-def uvicorn(port: int, env: dict, *extra: str, timeout: float = 90):
+def uvicorn(port: int, env: dict, *extra: str, timeout: float = START_SECONDS):
     """The hub's ASGI application served by uvicorn on 127.0.0.1:`port`."""
     command = [UVICORN, "config.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
     return running([*command, *extra], env=env, ready=lambda: answers(port), what="the hub", timeout=timeout)

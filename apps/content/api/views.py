@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import Conflict
+from apps.core.api.serializers import valid
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import metadata, processing, search, selectors, services, serving, storage
@@ -29,7 +30,7 @@ from .serializers import (
     VersionSerializer,
     VersionUploadSerializer,
 )
-from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit, valid
+from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from apps.core.api.serializers import valid
 from apps.core.api.views import HubGenericViewSet, mixins
 from apps.identity.models import User
 
@@ -35,13 +36,6 @@ from .serializers import (
 def need_edit(request, folder: Folder | None) -> None:
     if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
         raise exceptions.PermissionDenied("You may read this folder's files but not change them.")
-
-
-def valid(serializer_class, data, *, partial: bool = False) -> dict:
-    """The serializer's validated data (a 400 problem naming the fields otherwise)."""
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _comments_answer(request, *, document=None, folder=None):

@@ -7,6 +7,13 @@ from django.db import models
 from rest_framework import serializers
 
 
+def valid(serializer_class, data, *, partial: bool = False) -> dict:
+    """`data` validated by `serializer_class` (a 400 problem naming the fields otherwise)."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class StrictStringMixin:
     def to_internal_value(self, data):
         if not isinstance(data, str):
