@@ -6,7 +6,7 @@ STAMP := .venv/.installed
 PYTEST_ARGS ?=
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench load lint docs screenshots openapi stop clean
+.PHONY: help venv services migrate run test bench load lint docs screenshots openapi graphql stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
@@ -16,7 +16,8 @@ help:
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
 	@echo "make docs     build the documentation site (docs/, MkDocs --strict) into .site/"
 	@echo "make screenshots  keep the main pages' screenshots of the last browser-test run in docs/screenshots/"
-	@echo "make openapi  regenerate tests/api/openapi.yaml, the API's OpenAPI document the tests compare against"
+	@echo "make openapi  regenerate tests/api/openapi.yaml, the API's OpenAPI document the tests compare against (and the integration hub's copy)"
+	@echo "make graphql  regenerate tests/api/schema.graphql, the GraphQL schema the tests compare against"
 	@echo "make services start embedded PostgreSQL/Redis unless DATABASE_URL/REDIS_URL are set"
 	@echo "make migrate  migrate_schemas (public and every tenant)"
 	@echo "make stop     stop the embedded services; make clean also deletes .data/"
@@ -75,6 +76,12 @@ screenshots: venv
 openapi: venv
 	env -u HUB_PLUGINS DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_POOL_MAX_SIZE=0 \
 		$(PY) manage.py spectacular --api-version v1 --validate --fail-on-warn --file tests/api/openapi.yaml
+	$(PY) scripts/hub_spec.py
+
+# tests/api/graphql/test_schema.py fails when the printed GraphQL schema differs. No database needed.
+graphql: venv
+	env -u HUB_PLUGINS DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_POOL_MAX_SIZE=0 \
+		$(PY) manage.py graphql_schema --file tests/api/schema.graphql
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) scripts/services.py down; fi

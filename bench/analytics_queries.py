@@ -8,7 +8,11 @@ deleted by the benchmarks; a marker table holds the dataset's version): 10,000,0
 90 days 2026-08-01 to 2026-10-29 (UTC), spread evenly in time, 20 event names with skewed
 frequencies ($pageview about a quarter of all events), 100,000 persons with power-law activity
 (person rank r does about r^-0.6 of the events), 20,000 of them with a second, anonymous distinct
-id merged into them (about a third of their events carry it), small event properties. It is made
+id merged into them (about a third of their events carry it), small event properties. Each event
+holds its person as the writer stores it ("persons on events", apps/analytics/storage.py): the
+anonymous ids' events carry the anonymous person each had before the merge, and the merges are
+20,000 rows of `analytics_personoverride` (merged person → survivor), as if every anonymous visitor
+had identified after browsing. It is made
 server-side in one INSERT … SELECT over generate_series (no client round trip: quicker than COPY
 from Python), in timestamp order so every index grows at its end, then the rollups are rebuilt
 (`rollups_rebuild`, timed and logged). The tenant's time zone is Europe/Berlin (whole hours, with
@@ -30,7 +34,7 @@ from datetime import UTC, date, datetime
 from bench.common import log, report
 
 SLUG = "bench-analytics-10m"
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: persons on events (person_id, overrides)
 EVENTS = int(os.environ.get("BENCH_10M_EVENTS", "10000000"))
 PERSONS = 100_000
 ANONYMOUS = 20_000
@@ -92,33 +96,43 @@ def _dataset_make() -> None:
                 "INSERT INTO analytics_person (uuid, properties, created) "
                 "SELECT gen_random_uuid(), jsonb_build_object('plan', (ARRAY['free','team','pro'])[1 + i %% 3]), now() "
                 "FROM generate_series(1, %s) i",
-                [PERSONS],
+                [PERSONS + ANONYMOUS],
             )
             cursor.execute("SELECT min(id) FROM analytics_person")
             first_id = cursor.fetchone()[0]
+            anonymous_id = first_id + PERSONS  # the anonymous persons, merged into the first ANONYMOUS ones
             cursor.execute(
                 "INSERT INTO analytics_persondistinctid (distinct_id, person_id) "
                 "SELECT 'u' || i, %s + i - 1 FROM generate_series(1, %s) i "
                 "UNION ALL SELECT 'a' || i, %s + i - 1 FROM generate_series(1, %s) i",
                 [first_id, PERSONS, first_id, ANONYMOUS],
             )
+            cursor.execute(
+                "INSERT INTO analytics_personoverride (old_person_id, override_person_id) "
+                "SELECT %s + i - 1, %s + i - 1 FROM generate_series(1, %s) i",
+                [anonymous_id, first_id, ANONYMOUS],
+            )
+            cursor.execute("DELETE FROM analytics_person WHERE id >= %s", [anonymous_id])
             # Person rank r = floor(PERSONS * u^2.5) + 1 (u uniform): a power law, rank 1 busiest.
             # Event name k = floor(20 * v^2): $pageview the most frequent.
             cursor.execute(
                 """
-                INSERT INTO analytics_event ("timestamp", uuid, event, distinct_id, properties, received_at)
+                INSERT INTO analytics_event ("timestamp", uuid, event, distinct_id, properties, received_at, person_id)
                 SELECT ts, gen_random_uuid(), (%s::text[])[1 + floor(20 * power(random(), 2))::int],
-                       CASE WHEN r <= %s AND random() < 0.35 THEN 'a' ELSE 'u' END || r,
+                       CASE WHEN anonymous THEN 'a' ELSE 'u' END || r,
                        jsonb_build_object('$browser', (ARRAY['Chrome','Firefox','Safari','Edge'])[1 + i %% 4],
                                           'amount', i %% 50),
-                       ts
+                       ts, CASE WHEN anonymous THEN %s ELSE %s END + r - 1
                 FROM (
-                    SELECT i, %s::timestamptz + (i::float8 / %s) * %s * interval '1 day' AS ts,
-                           1 + floor(%s * power(random(), 2.5))::int AS r
-                    FROM generate_series(0, %s - 1) i
-                ) AS g
+                    SELECT i, ts, r, r <= %s AND random() < 0.35 AS anonymous
+                    FROM (
+                        SELECT i, %s::timestamptz + (i::float8 / %s) * %s * interval '1 day' AS ts,
+                               1 + floor(%s * power(random(), 2.5))::int AS r
+                        FROM generate_series(0, %s - 1) i
+                    ) AS g
+                ) AS a
                 """,
-                [NAMES, ANONYMOUS, FIRST, EVENTS, DAYS, PERSONS, EVENTS],
+                [NAMES, anonymous_id, first_id, ANONYMOUS, FIRST, EVENTS, DAYS, PERSONS, EVENTS],
             )
             cursor.execute("CREATE TABLE bench_dataset (version int, events bigint)")
             cursor.execute("INSERT INTO bench_dataset VALUES (%s, %s)", [DATASET_VERSION, EVENTS])
@@ -127,6 +141,7 @@ def _dataset_make() -> None:
         cursor.execute("VACUUM (ANALYZE) analytics_event")  # all-visible: index-only scans, as in steady state
         cursor.execute("ANALYZE analytics_persondistinctid")
         cursor.execute("ANALYZE analytics_person")
+        cursor.execute("ANALYZE analytics_personoverride")
     _rollups_ensure()
 
 
@@ -160,11 +175,11 @@ def _rollups_ensure() -> None:
             cursor.execute("UPDATE bench_dataset SET rollups_built = true")
 
 
-def _timed(run) -> float:
+def _timed(run, runs: int = RUNS) -> float:
     for _ in range(2):
         run()
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         run()
         times.append((time.perf_counter() - started) * 1000)
@@ -208,10 +223,32 @@ def uniques_10m_ms():
 
 
 def funnel_10m_ms():
-    """$pageview → added_to_cart → purchased, ordered, entered over 7 days, 14-day window (the default)."""
+    """$pageview → added_to_cart → purchased, ordered, entered over 7 days, 14-day window (the
+    default). The engine walks it with numpy over the events' own person ids (persons on events);
+    measured in the same run, the baselines: funnel_10m_join_ms, the same numpy walk with each
+    event's person joined through its distinct id (the engine before persons on events), and
+    funnel_10m_sql_ms, the plain SQL funnel (window functions, persons joined). All three must
+    give the same answer (checked, or the benchmark fails)."""
+    from zoneinfo import ZoneInfo
+
+    from django_tenants.utils import schema_context
+
+    from apps.analytics.queries.funnels import funnel
+    from apps.analytics.queries.shapes import query_parse
+
     steps = [{"event": "$pageview"}, {"event": "added_to_cart"}, {"event": "purchased"}]
-    _measure("funnel_10m_ms", {"kind": "funnel", "date_from": "2026-09-07", "date_to": "2026-09-13", "steps": steps},
-             baseline=False)  # fmt: skip
+    data = {"kind": "funnel", "date_from": "2026-09-07", "date_to": "2026-09-13", "steps": steps}
+    _measure("funnel_10m_ms", data, baseline=False)
+    tenant = _tenant()
+    query, tz = query_parse(data), ZoneInfo(tenant.time_zone)
+    with schema_context(tenant.schema_name):
+        answers = {walk: funnel(query, tz=tz, method=walk) for walk in ("auto", "join", "sql")}
+        if answers["auto"] != answers["join"] or answers["auto"] != answers["sql"]:
+            raise AssertionError(f"the funnel's walks disagree: {answers}")
+        log(f"funnel_10m: {[s['count'] for s in answers['auto']['steps']]} persons by step, the same in every walk")
+        report("funnel_10m_join_ms", _timed(lambda: funnel(query, tz=tz, method="join")), "ms")
+        # the SQL walk takes seconds a run: 5 runs
+        report("funnel_10m_sql_ms", _timed(lambda: funnel(query, tz=tz, method="sql"), runs=min(RUNS, 5)), "ms")
 
 
 def retention_10m_ms():

@@ -75,9 +75,11 @@ def flag_eval_us():
 def _flags(tenant):
     from django_tenants.utils import schema_context
 
-    from apps.flags.services import flag_create
+    from apps.flags.services import flag_create, property_declare
 
     with schema_context(tenant.schema_name):
+        for key in ("email", "age", "plan"):  # what the tenant's code sends
+            property_declare(tenant=tenant, actor=None, kind="person", key=key)
         for i in range(FLAGS):
             filters = {"groups": [{"properties": FIVE_RULES[: 1 + i % 5], "rollout_percentage": 10 + 4 * i}]}
             if i % 3 == 0:

@@ -28,6 +28,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
+from bench.compliance import audit_verify_1m_s  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_dedup import dedup_100_versions_mb  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
@@ -36,14 +37,18 @@ from bench.dashboards import dashboard_p95_ms  # noqa: E402
 from bench.db_connections import db_connections_max  # noqa: E402
 from bench.events import webhook_p95_ms, webhook_recovery_s, webhook_slow_p95_ms, ws_connections  # noqa: E402
 from bench.flags import flag_api_p95_ms, flag_eval_us  # noqa: E402
+from bench.graphql_list import graphql_list  # noqa: E402
+from bench.integrations import connector_call_p95_ms, openapi_import_ms  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
+from bench.plugins import plugin_enable_ms, plugin_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
 from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 from bench.streams import stream_events_per_s  # noqa: E402
+from bench.workflow import rule_eval_us, workflow_runs  # noqa: E402
 
 BENCHMARKS = {
     # Tenancy first: the event-spine benchmarks leave the database busy for a while.
@@ -62,9 +67,15 @@ BENCHMARKS = {
     "session_overhead_ms": session_overhead_ms,
     # Integrator API; also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.
     "api_list": api_list,
+    # The same 20 members through GraphQL beside the REST list (also prints graphql_list_rps,
+    # graphql_list_rest_rps, graphql_list_ratio).
+    "graphql_list": graphql_list,
     # Feature flags: one flag with 5 rules evaluated in-process, and the evaluate endpoint for 20
     # flags under 32 connections (also prints flag_api_rps).
     "flag_eval_us": flag_eval_us,
+    # The integration hub: an OpenAPI document's operations derived; one connector call.
+    "openapi_import_ms": openapi_import_ms,
+    "connector_call_p95_ms": connector_call_p95_ms,
     "flag_api_p95_ms": flag_api_p95_ms,
     # backup_tenant / restore_tenant of 100,000 audit rows; also prints backup_100k_rows_mb.
     "backup_restore": backup_restore,
@@ -115,6 +126,16 @@ BENCHMARKS = {
     # thumbnails of 12 MP JPEGs in one process (also thumbnail_only_per_s).
     "search_100k_docs_p95_ms": search_100k_docs_p95_ms,
     "thumbnail_per_s": thumbnail_per_s,
+    # Workflow: a 10-clause condition set in-process (also rule_compile_us); 3-step workflows
+    # started by events through a real worker: workflow_runs_per_s and trigger_latency_p95_ms.
+    "rule_eval_us": rule_eval_us,
+    "workflow_runs": workflow_runs,
+    # Compliance: verify_audit over 1,000,000 chained audit entries (also audit_seal_1m_s, writing them).
+    "audit_verify_1m_s": audit_verify_1m_s,
+    # Plugins per tenant: enabling one with two tables; the home page with 10 enabled plugins vs none
+    # (also prints plugin_overhead_rps_with_10 and _without).
+    "plugin_enable_ms": plugin_enable_ms,
+    "plugin_overhead_ratio": plugin_overhead_ratio,
 }
 
 
@@ -124,9 +145,8 @@ def main():
     args = parser.parse_args()
 
     names = [args.only] if args.only else list(BENCHMARKS)
-    if shutil.which("wrk") is None and {"routing_ratio", "api_list", "metrics_overhead_ratio", "flag_api_p95_ms"} & set(
-        names
-    ):
+    uses_wrk = {"routing_ratio", "api_list", "graphql_list", "metrics_overhead_ratio", "flag_api_p95_ms"}
+    if shutil.which("wrk") is None and uses_wrk & set(names):
         sys.exit("bench: wrk is not installed; install it first (Debian: apt-get install wrk)")
     started = time.monotonic()
     prepare_database()

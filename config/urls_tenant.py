@@ -6,11 +6,13 @@ plugins/<label>/), in INSTALLED_APPS order (apps.core.mounts): adding an app add
 
 from django.urls import include, path
 
+from apps.api.graphql.views import graphql
 from apps.core.mounts import page_urlpatterns
 
 urlpatterns = [
     # First: the API is the busiest path, and resolving it should not try every page before it.
     path("api/", include("apps.api.urls")),
+    path("graphql/", graphql, name="graphql"),
     *page_urlpatterns(),
     path("accounts/", include("allauth.urls")),
 ]

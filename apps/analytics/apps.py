@@ -25,6 +25,7 @@ class AnalyticsConfig(HubAppConfig):
             ApiScope,
             BackupPart,
             EventHandler,
+            GraphQLType,
             NavItem,
             PeriodicTask,
             Permission,
@@ -34,6 +35,7 @@ class AnalyticsConfig(HubAppConfig):
             register_backup_part,
             register_event_handler,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_periodic_task,
             register_permission,
@@ -41,9 +43,28 @@ class AnalyticsConfig(HubAppConfig):
             register_sweeper,
         )
 
-        from . import bi, selectors, services, storage
+        from . import bi, graphql, selectors, services, storage
         from .events import EVENT_TYPES
-        from .models import BiAccess, Cohort, Dashboard, DashboardTile, Insight, ScheduledReport
+        from .models import (
+            BiAccess,
+            Cohort,
+            Dashboard,
+            DashboardTile,
+            EventStoreChoice,
+            Insight,
+            PageViewSettings,
+            ProjectKey,
+            ReportJob,
+            ScheduledReport,
+        )
+
+        register_graphql_type(
+            GraphQLType(
+                "Insight", graphql.Insight, graphql.ROOT_FIELDS, "Saved insights and dashboards.",
+                query=graphql.AnalyticsQuery,
+            ),
+            GraphQLType("Dashboard", graphql.Dashboard, description="A dashboard of insights."),
+        )  # fmt: skip
 
         pre_delete.connect(bi.tenant_deleting, sender=get_tenant_model(), dispatch_uid="analytics_bi_role_drop")
         register_permission(
@@ -146,6 +167,11 @@ class AnalyticsConfig(HubAppConfig):
         auditlog.register(DashboardTile)
         auditlog.register(ScheduledReport)
         auditlog.register(BiAccess, exclude_fields=["password"])  # who granted, rotated (never the secret)
+        auditlog.register(ProjectKey, exclude_fields=["key_hash"])
+        auditlog.register(PageViewSettings, exclude_fields=["raw_key", "updated"])
+        auditlog.register(EventStoreChoice, exclude_fields=["changed"])
+        # A report job: who asked for what and how it ended, not each step of its progress.
+        auditlog.register(ReportJob, include_fields=["kind", "format", "title", "requested_by", "status"])
         # Every domain event of the platform is also an analytics event.
         register_event_handler(EventHandler("*", services.domain_events_record, batch=True))
         register_periodic_task(
@@ -160,3 +186,31 @@ class AnalyticsConfig(HubAppConfig):
         # A backup holds the event table's rows (read through the partitioned table); a restore
         # needs the table in the new schema first, which no migration makes (see storage.py).
         register_backup_part(BackupPart("analytics.Event", rows=None, prepare=storage.event_table_ensure))
+        # Personal data: who made the saved queries, dashboards, keys and reports (the compliance data
+        # inventory). The product's own analytics persons are the tenant's customers, not its members.
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        made = "Who made it, shown beside it."
+        exporter, eraser = personal_data_parts(
+            "analytics",
+            "Analytics",
+            (
+                PersonalData("analytics.ProjectKey", ("security",), ("name", "prefix", "created", "revoked_at"), made),
+                PersonalData("analytics.Insight", ("content",), ("name", "created"), made),
+                PersonalData("analytics.Cohort", ("content",), ("name", "created"), made),
+                PersonalData("analytics.Dashboard", ("content",), ("name", "created"), made),
+                PersonalData(
+                    "analytics.ReportJob", ("activity",), ("kind", "format", "title", "status", "created"),
+                    "Who asked for an export or report, to send it to them.",
+                ),
+                PersonalData(
+                    "analytics.ScheduledReport", ("content",), ("name", "frequency", "created"), made,
+                    note="Its recipients are user ids in a list, not references: erasure does not yet remove "
+                    "the person from them (the report stops reaching them once they are no longer a member).",
+                ),
+                PersonalData("analytics.BiAccess", ("security",), ("role_name", "created"), made),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -35,6 +35,8 @@ def _cohorts_page(event) -> str:
     from django.urls import reverse
 
     return reverse("analytics:cohorts")
+
+
 _DASHBOARD = payload_schema(
     {"dashboard_id": {"type": "integer"}, "name": {"type": "string"}},
     ["dashboard_id", "name"],
@@ -68,6 +70,8 @@ def _page_views_said(event) -> str:
 
 def _keys_page(event) -> str:
     return reverse("analytics:keys")
+
+
 def _link_said(event, active: str, passive: str) -> str:
     name, actor = event.payload.get("name", ""), actor_name(event)
     return f"{actor} {active} the dashboard “{name}”" if actor else f"The dashboard “{name}” {passive}"

@@ -3,6 +3,7 @@
 - ProjectKey: the write-only key a web page or a server sends events with.
 - Person and PersonDistinctId: the people behind the events; several distinct ids (an anonymous
   browser id, a user id) can point at one person once identified or aliased.
+- PersonOverride: persons merged after their events were written (the events keep the old id).
 - EventUuid: every event uuid seen, for idempotent writes (see storage.py for why a table).
 - Event: the events themselves, in a table partitioned by month. Its table is made and kept by
   storage.py (CREATE TABLE … PARTITION BY RANGE), not by a migration, hence managed = False.
@@ -74,6 +75,18 @@ class PersonDistinctId(models.Model):
 
     def __str__(self):
         return self.distinct_id
+
+
+class PersonOverride(models.Model):
+    """A person merged into another after events were written with its id (storage.py, "Persons
+    on events"): events whose `person_id` is `old_person_id` are `override_person_id`'s. Kept
+    flat: when the survivor is merged in turn, every row pointing at it points at the new one."""
+
+    old_person_id = models.BigIntegerField(primary_key=True)
+    override_person_id = models.BigIntegerField(db_index=True)
+
+    def __str__(self):
+        return f"{self.old_person_id} → {self.override_person_id}"
 
 
 class EventUuid(models.Model):
@@ -177,6 +190,8 @@ class CohortMember(models.Model):
 
     def __str__(self):
         return self.distinct_id
+
+
 GRID_COLUMNS = 12  # a dashboard's grid is 12 columns wide; tiles are placed on it by x, y, w, h
 TILE_MAX_HEIGHT = 8
 DATE_RANGES = {"7d": 7, "14d": 14, "30d": 30, "90d": 90, "180d": 180, "365d": 365}
@@ -228,5 +243,7 @@ class DashboardTile(models.Model):
     @property
     def label(self) -> str:
         return self.title or self.insight.name
+
+
 # Reports, exports, scheduled reports and the BI role: their own module (models_reports.py).
 from .models_reports import BiAccess, ReportJob, ScheduledReport  # noqa: E402, F401

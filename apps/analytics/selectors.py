@@ -25,11 +25,12 @@ from .models import (
     PersonDistinctId,
     ProjectKey,
 )
+from .queries import experiments
 from .queries.cohorts import query_read, rule_of
 from .queries.common import cohort_sql
 from .queries.run import query_run
 from .queries.shapes import Filter
-from .stores import CLICKHOUSE, store_current
+from .stores import CLICKHOUSE, store_choice, store_current
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -52,6 +53,40 @@ def person_of(distinct_id: str) -> Person | None:
     """The person a distinct id belongs to, if any."""
     link = PersonDistinctId.objects.select_related("person").filter(distinct_id=distinct_id).first()
     return link.person if link else None
+
+
+def experiment_outcomes(*, flag_key: str, goal_event: str, prop: str = "", start, end) -> dict:
+    """An experiment's sufficient statistics per variant (queries/experiments.py); nothing while
+    the event table is not made. Read from PostgreSQL: a tenant on the ClickHouse store is refused."""
+    if store_choice()[0] == CLICKHOUSE:
+        raise ValidationError({"store": ["Experiment results are read from the PostgreSQL event store only."]})
+    if not storage.event_table_exists():
+        return {"variants": {}, "mixed": 0}
+    return experiments.outcomes(flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end)
+
+
+def cohort_property_rules(cohort_ids) -> dict[int, list[tuple[str, str, object]] | None]:
+    """Each cohort's rules as (person property, op, value) that must all hold, when that is all
+    it is (by rules, no behaviours); None for a static or behavioural cohort (membership then
+    needs the stored events or list)."""
+    found = {}
+    for cohort in Cohort.objects.filter(pk__in=set(cohort_ids)):
+        rule = rule_of(cohort)
+        found[cohort.pk] = None if rule.static or rule.behaviours else [(f.key, f.op, f.value) for f in rule.filters]
+    return found
+
+
+def person_properties_seen(keys) -> set[str]:
+    """Those of `keys` that some person of the current tenant has among their properties."""
+    keys = sorted(set(keys))
+    if not keys:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE EXISTS (SELECT 1 FROM analytics_person WHERE properties ? k)",
+            [keys],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def cohort_list() -> QuerySet[Cohort]:

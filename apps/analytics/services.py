@@ -32,6 +32,7 @@ from .models import (
     PageViewSettings,
     Person,
     PersonDistinctId,
+    PersonOverride,
     ProjectKey,
 )
 from .queries.cohorts import cohort_ids_in, query_read, rules_check
@@ -644,12 +645,13 @@ def blobs_write(blobs: list[bytes]) -> int:
 
 def rows_write(rows: list[list]) -> int:
     """Writes queue rows (see capture.event_check) in the current transaction, into the
-    tenant's event store (stores/); persons are kept in PostgreSQL, and the store is told
-    which changed."""
+    tenant's event store (stores/), each event with its distinct id's person (made first when
+    new); persons are kept in PostgreSQL, and the store is told which changed."""
     changes = any(row[6] for row in rows)
     store = stores.store_current()
-    count, fresh = store.rows_write([row[:6] for row in rows], returning=changes)
-    store.persons_changed(persons_update(rows, fresh=fresh))
+    person_of, made = persons_resolve({row[3] for row in rows})
+    count, fresh = store.rows_write([row[:6] for row in rows], returning=changes, person_of=person_of)
+    store.persons_changed(made | persons_update(rows, fresh=fresh, person_of=person_of))
     rollups.fresh_apply()  # after the merges: the events count for their persons as they are now (PostgreSQL)
     if count:
         schema = connection.schema_name
@@ -703,27 +705,37 @@ def _database_answers() -> bool:
 # --- Persons -------------------------------------------------------------------------------------
 
 
-def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
-    """Gives every distinct id of `rows` a person, then applies the person changes of the events
-    stored just now (uuids in `fresh`) in time order: merges ($identify, $create_alias), $set
-    and $set_once. Writers of one tenant take turns here (an advisory lock), so two merges never
-    cross. Returns the distinct ids whose person is new or changed."""
-    if not rows:
-        return set()
+def persons_resolve(distinct_ids: set[str]) -> tuple[dict[str, int], set[str]]:
+    """({distinct id: person id}, the distinct ids given a new person): a person for each of
+    `distinct_ids`, made for those without one. Writers of one tenant take turns from here to
+    their commit (an advisory lock), so two never make a person for one id, nor cross merges."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:analytics:persons"])
-    changes = sorted((row for row in rows if row[6] and row[1] in fresh), key=lambda row: row[0])
-    wanted = {row[3] for row in rows} | {row[6]["merge"] for row in changes if "merge" in row[6]}
-    person_of = dict(PersonDistinctId.objects.filter(distinct_id__in=wanted).values_list("distinct_id", "person_id"))
-    missing = sorted(wanted - person_of.keys())
+        storage.lock(cursor, "persons")
+    if not distinct_ids:
+        return {}, set()
+    person_of = dict(
+        PersonDistinctId.objects.filter(distinct_id__in=distinct_ids).values_list("distinct_id", "person_id")
+    )
+    missing = sorted(distinct_ids - person_of.keys())
     if missing:
         people = Person.objects.bulk_create([Person() for _ in missing])
         PersonDistinctId.objects.bulk_create(
             [PersonDistinctId(distinct_id=d, person=p) for d, p in zip(missing, people, strict=True)]
         )
         person_of.update({d: p.pk for d, p in zip(missing, people, strict=True)})
+    return person_of, set(missing)
+
+
+def persons_update(rows: list[list], *, fresh: set[str], person_of: dict[str, int]) -> set[str]:
+    """Applies the person changes of the events stored just now (uuids in `fresh`) in time order:
+    merges ($identify, $create_alias), $set and $set_once; `person_of` has the person of every
+    distinct id of `rows` (persons_resolve). Returns the distinct ids whose person is new or
+    changed."""
+    changes = sorted((row for row in rows if row[6] and row[1] in fresh), key=lambda row: row[0])
     if not changes:
-        return set(missing)
+        return set()
+    targets, made = persons_resolve({row[6]["merge"] for row in changes if "merge" in row[6]} - person_of.keys())
+    person_of = {**person_of, **targets}
     involved = {d for row in changes for d in (row[3], row[6].get("merge")) if d is not None}
     persons = Person.objects.in_bulk({person_of[d] for d in involved})
     touched, gone = set(), set()
@@ -733,8 +745,7 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
         if other_id is not None and person_of[other_id] != person.pk:
             other = persons[person_of[other_id]]
             person.properties = {**other.properties, **person.properties}
-            PersonDistinctId.objects.filter(person_id=other.pk).update(person_id=person.pk)
-            rollups.person_merged(into=person.pk, gone=other.pk)
+            person_merge(into=person.pk, gone=other.pk)
             person_of = {d: (person.pk if p == other.pk else p) for d, p in person_of.items()}
             gone.add(other.pk)
             touched.add(person.pk)
@@ -747,7 +758,18 @@ def persons_update(rows: list[list], *, fresh: set[str]) -> set[str]:
                 touched.add(person.pk)
     Person.objects.bulk_update([persons[pk] for pk in touched - gone], ["properties"])
     Person.objects.filter(pk__in=gone).delete()
-    return set(missing) | involved
+    return made | involved
+
+
+def person_merge(*, into: int, gone: int) -> None:
+    """Person `gone` becomes part of person `into` (the caller merges the properties and deletes
+    `gone`): its distinct ids and rollup rows move to `into`, and its events, which keep the id
+    they were written with, are `into`'s through an override (flat: what pointed at `gone` now
+    points at `into`)."""
+    PersonDistinctId.objects.filter(person_id=gone).update(person_id=into)
+    rollups.person_merged(into=into, gone=gone)
+    PersonOverride.objects.filter(override_person_id=gone).update(override_person_id=into)
+    PersonOverride.objects.update_or_create(old_person_id=gone, defaults={"override_person_id": into})
 
 
 # --- The platform's own events -------------------------------------------------------------------
@@ -864,6 +886,14 @@ def partitions_maintain() -> list[str]:
     if rollups_stale():
         rollups_rebuild()
     return made
+
+
+def person_ids_backfill(*, progress=None) -> int:
+    """Gives the current tenant's events stored before events kept their person that person
+    (storage.person_ids_backfill); returns how many. No answer changes: the cache stays."""
+    if not storage.event_table_exists():
+        return 0
+    return storage.person_ids_backfill(progress=progress)
 
 
 def rollups_stale() -> bool:

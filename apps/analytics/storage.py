@@ -32,12 +32,30 @@ DO NOTHING and writes into the event table only the events whose uuid was new, i
 Concurrent writers are serialised by that primary key, so a uuid is stored once, exactly. Its rows
 are pruned once their events are older than any event still accepted (HUB_ANALYTICS_MAX_AGE_DAYS),
 so it holds one row per event of the acceptance window, no more.
+
+Persons on events
+-----------------
+Each event row also holds `person_id`: the person its distinct id belonged to when the writer
+stored it (the writer gives every distinct id a person before writing, in the same transaction),
+as PostHog's "persons on events" does. So the queries that only need "whose event" (the funnel's
+walk) read it from the index, with no join to `analytics_persondistinctid`. A merge made later
+(identify or alias joining two persons) does not rewrite events: it records the merged person's id
+→ the surviving one in `analytics_personoverride` (kept flat: a person merged twice points at the
+last survivor at once), and the reader maps the ids it read through that small table. The event's
+person is thus always override(person_id) — the same person the join through the distinct ids
+gives.
+
+Events stored before the column existed have `person_id` NULL until
+`manage.py analytics_person_ids_backfill` fills them (the join's person, current, so no override is
+needed); a query whose range still holds one (`person_ids_missing`, an empty partial index once
+filled) takes the join instead. A restore brings the column with the events, and the persons with
+their ids, so the two stay consistent.
 """
 
 import uuid as uuid_module
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from . import conf
 
@@ -56,6 +74,10 @@ PERIODS = {"week": "w", "month": "m"}  # PERIOD_PERSONS.period
 PERIOD_BITS = "analytics_rollup_period_bits"
 FRESH = "analytics_fresh"  # the events the current transaction stored, not yet in the rollups (a temp table)
 COLUMNS = ("timestamp", "uuid", "event", "distinct_id", "properties", "received_at")
+# The writer's rows are COLUMNS; the table also holds each event's person as it was when written
+# (see "Persons on events" below).
+PERSON = "person_id"
+OVERRIDES = "analytics_personoverride"
 
 
 def _q(name: str) -> str:
@@ -97,6 +119,7 @@ def event_table_ensure() -> bool:
                 distinct_id varchar(200) NOT NULL,
                 properties jsonb NOT NULL DEFAULT '{{}}'::jsonb,
                 received_at timestamptz NOT NULL,
+                person_id bigint,
                 PRIMARY KEY ("timestamp", uuid)
             ) PARTITION BY RANGE ("timestamp");
             CREATE TABLE IF NOT EXISTS {_qualified(DEFAULT_PARTITION)} PARTITION OF {_qualified(TABLE)} DEFAULT;
@@ -109,23 +132,34 @@ def event_table_ensure() -> bool:
 
 
 # The queries' index: every insight picks events by name and time (queries/). It also holds each
-# event's distinct id and uuid, so a query that needs no properties (funnels, uniques, retention,
-# paths) reads the index alone (an index-only scan) and no row of the table. Made on the
-# partitioned parent, so each partition has it, including those attached later (PostgreSQL builds
-# it on ATTACH when missing).
+# event's person (as written), distinct id and uuid, so a query that needs no properties (funnels,
+# uniques, retention, paths) reads the index alone (an index-only scan) and no row of the table.
+# Made on the partitioned parent, so each partition has it, including those attached later
+# (PostgreSQL builds it on ATTACH when missing).
 # The person pages read a person's events, newest first: (distinct_id, "timestamp").
+# The events whose person is not written yet (stored before the column existed, see below): a
+# partial index, empty once they are filled, so "any in this range?" costs an empty index probe.
 INDEXES = {
-    "analytics_event_event_ts_cover": '(event, "timestamp") INCLUDE (distinct_id, uuid)',
+    "analytics_event_event_ts_person": '(event, "timestamp") INCLUDE (person_id, distinct_id, uuid)',
     "analytics_event_distinct_ts": '(distinct_id, "timestamp")',
+    "analytics_event_person_missing": '("timestamp") WHERE person_id IS NULL',
 }
 # Indexes of earlier versions, dropped once their replacement exists.
-INDEXES_RETIRED = ("analytics_event_event_ts",)
+INDEXES_RETIRED = ("analytics_event_event_ts", "analytics_event_event_ts_cover")
 
 
 def indexes_ensure() -> None:
-    """The queries' indexes, on a table made before they were added too (the partition task calls
-    this; a no-op once they exist); then drops the indexes they replace."""
+    """The person column and the queries' indexes, on a table made before they were added too (the
+    partition task calls this; a no-op once they exist); then drops the indexes they replace."""
     with connection.cursor() as cursor:
+        # ALTER TABLE takes the table's exclusive lock even when the column exists: only if missing
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+            "AND NOT attisdropped)",
+            [_qualified(TABLE), PERSON],
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(f"ALTER TABLE {_qualified(TABLE)} ADD COLUMN IF NOT EXISTS {PERSON} bigint")
         for name, columns in INDEXES.items():
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {_q(name)} ON {_qualified(TABLE)} {columns}")
         for name in INDEXES_RETIRED:
@@ -185,23 +219,26 @@ def _partition_create(cursor, name: str, start: date, end: date) -> None:
     cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {new} FOR VALUES FROM (%s) TO (%s)", bounds)
 
 
-def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
+def rows_write(rows: list, *, returning: bool = False, person_of: dict | None = None) -> tuple[int, set[str]]:
     """Writes `rows` (sequences of COLUMNS, JSON as text) into the event table, skipping every
-    uuid written before (see Idempotency above). Returns how many were new and, if `returning`,
-    their uuids. Run it in a transaction."""
+    uuid written before (see Idempotency above), each with the person `person_of` gives its
+    distinct id (NULL without). Returns how many were new and, if `returning`, their uuids. Run it
+    in a transaction."""
     if not rows:
         return 0, set()
     event_table_ensure()
-    columns = ", ".join(_q(c) for c in COLUMNS)
+    person_of = person_of or {}
+    stored_columns = (*COLUMNS, PERSON)
+    columns = ", ".join(_q(c) for c in stored_columns)
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # psycopg's own, for COPY
         cursor.execute(
             'CREATE TEMP TABLE analytics_incoming ("timestamp" timestamptz, uuid uuid, event text, '
-            "distinct_id text, properties jsonb, received_at timestamptz) ON COMMIT DROP"
+            "distinct_id text, properties jsonb, received_at timestamptz, person_id bigint) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY analytics_incoming ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, person_of.get(row[3])))
         # The events stored now also go to a temp table, for the rollups (rollups.fresh_apply).
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {FRESH} "
@@ -218,7 +255,7 @@ def rows_write(rows: list, *, returning: bool = False) -> tuple[int, set[str]]:
                 RETURNING uuid
             ), stored AS (
                 INSERT INTO {_qualified(TABLE)} ({columns})
-                SELECT {", ".join("b." + _q(c) for c in COLUMNS)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
+                SELECT {", ".join("b." + _q(c) for c in stored_columns)} FROM batch b JOIN fresh f ON f.uuid = b.uuid
                 RETURNING "timestamp", uuid, event, distinct_id
             )
             INSERT INTO pg_temp.{FRESH} SELECT * FROM stored
@@ -249,6 +286,60 @@ def uuids_claim(rows: list) -> list:
         )
         fresh = {row[0] for row in cursor.fetchall()}
     return [row for uuid, row in first.items() if uuid in fresh]
+
+
+def person_ids_missing(start: datetime, end: datetime) -> bool:
+    """Whether an event from `start` to before `end` has no person written yet (stored before
+    the column existed and not filled yet): one probe of the partial index, empty once filled."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT EXISTS (SELECT 1 FROM {_qualified(TABLE)} WHERE {PERSON} IS NULL AND "timestamp" >= %s '
+            'AND "timestamp" < %s)',
+            [start, end],
+        )
+        return cursor.fetchone()[0]
+
+
+def person_ids_backfill(*, progress=None) -> int:
+    """Writes the person of every event stored without one (before the column existed): its
+    distinct id's person now, one UTC day per transaction (a stopped run keeps what it did), then
+    vacuums the table, so queries read its index alone again. Returns the events filled.
+    Run it outside a transaction. An event whose distinct id has no person stays without one.
+
+    It takes no lock against the writer: a merge committed meanwhile may leave some events with
+    the merged person's id, which its override maps to the survivor, as for events written before
+    the merge."""
+    indexes_ensure()
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT min("timestamp"), max("timestamp") FROM {_qualified(TABLE)} WHERE {PERSON} IS NULL')
+        first, last = cursor.fetchone()
+    days = []
+    if first is not None:
+        day = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        while day <= last:
+            days.append(day)
+            day += timedelta(days=1)
+    if progress is not None:
+        progress.start("events' persons", len(days))
+    filled = 0
+    for day in days:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_qualified(TABLE)} e SET {PERSON} = pdi.person_id "
+                f"FROM {_qualified('analytics_persondistinctid')} pdi "
+                f'WHERE e.{PERSON} IS NULL AND e."timestamp" >= %s AND e."timestamp" < %s '
+                "AND pdi.distinct_id = e.distinct_id",
+                [day, day + timedelta(days=1)],
+            )
+            filled += cursor.rowcount
+        if progress is not None:
+            progress.advance(1)
+    if days and not connection.in_atomic_block:  # VACUUM cannot run in a transaction
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {_qualified(TABLE)}")
+    if progress is not None:
+        progress.finish(f"{filled:,} events in {len(days)} days")
+    return filled
 
 
 def events_count() -> int:

@@ -27,8 +27,6 @@ def maintain_partitions_all_tenants() -> int:
     return task_to_every_tenant(maintain_partitions)
 
 
-
-
 @shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def run_report_job(job_id: int) -> str:
     """Makes a report's or export's file (reports.report_job_create sends it after commit)."""

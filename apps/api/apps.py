@@ -31,6 +31,7 @@ class ApiConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             ChecklistItem,
+            GraphQLType,
             NavItem,
             PeriodicTask,
             Permission,
@@ -38,6 +39,7 @@ class ApiConfig(HubAppConfig):
             register_api_scope,
             register_checklist_item,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_periodic_task,
             register_permission,
@@ -47,6 +49,7 @@ class ApiConfig(HubAppConfig):
         # The OpenAPI description of its authentication classes; signals drop cached keys when a
         # membership changes.
         from . import schema, signals  # noqa: F401
+        from .endpoints import graphql
         from .events import EVENT_TYPES
         from .selectors import api_key_exists, api_key_search
 
@@ -55,6 +58,12 @@ class ApiConfig(HubAppConfig):
         register_api_scope(ApiScope("api", "API keys and their usage.", label="API keys"))
         register_search_provider(SearchProvider("api_keys", "API keys", api_key_search, permission="api_keys.manage"))
         register_event_type(*EVENT_TYPES)
+        register_graphql_type(
+            GraphQLType(
+                "ApiKey", graphql.ApiKey, graphql.ROOT_FIELDS, "API keys.",
+                query=graphql.ApiKeysQuery, mutation=graphql.ApiKeysMutation,
+            )
+        )  # fmt: skip
         register_checklist_item(
             ChecklistItem(
                 "api.key",
@@ -71,3 +80,28 @@ class ApiConfig(HubAppConfig):
             PeriodicTask("api-usage-flush", "api.usage_flush", 60.0),
             PeriodicTask("api-idempotency-purge", "api.idempotency_purge", 3600.0),
         )
+        # The audit trail (apps.compliance): who made, changed and revoked which key (never its hash;
+        # its every use would be an entry per request: last_used_at is left out).
+        from auditlog.registry import auditlog
+
+        from .models import ApiKey
+
+        auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at"])
+        # Personal data: who made each API key (the compliance data inventory). Erasure takes the
+        # person's name off their keys; ending the keys themselves is the erasure request's step.
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "api",
+            "API keys",
+            (
+                PersonalData(
+                    "api.ApiKey", ("identity", "security"),
+                    ("name", "prefix", "scopes", "created_by_email", "created", "expires_at", "revoked_at"),
+                    "Who made each API key, to answer for its use.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -77,6 +77,18 @@ def plan_limit(tenant) -> int:
     return int(limits.get(tenant.plan, limits["free"]))
 
 
+def _take(counter: str, n: int) -> int | None:
+    """Takes `n` calls of a window's counter in Redis: the count after them (None: no answer)."""
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        pipe.incrby(counter, n)
+        pipe.expire(counter, WINDOW + 5)
+        return pipe.execute()[0]
+    except Exception:
+        log.warning("API rate limit unavailable (Redis)", exc_info=True)
+        return None
+
+
 @dataclass
 class _Lease:
     window: int
@@ -100,9 +112,10 @@ class Meter:
         self._usage: Counter = Counter()  # (schema, day, key id) -> calls not yet in Redis
         self._last_used: dict[tuple[str, int], float] = {}
 
-    def hit(self, *, tenant, principal: str, key_id: int | None) -> RateLimit | None:
+    def hit(self, *, tenant, principal: str, key_id: int | None, cost: int = 1) -> RateLimit | None:
         """Counts one call; its rate-limit state, or None when Redis could not answer (the call
-        is then not limited)."""
+        is then not limited). A call that `cost`s more than 1 (a GraphQL query, priced before it
+        runs: apps.api.graphql.cost) takes that many of the window's calls at once, from Redis."""
         if self._pid != os.getpid():  # a forked worker starts afresh
             self._reset()
         now = time.time()
@@ -112,6 +125,10 @@ class Meter:
         reset = max(1, int((window + 1) * WINDOW - now + 0.999))
         if key_id is not None:
             self._count_usage(schema, key_id, now)
+        counter = f"hub:api:rl:{schema}:{principal}:{window}"
+        if cost != 1:
+            total = _take(counter, cost)
+            return None if total is None else RateLimit(limit=limit, remaining=limit - total, reset=reset)
         with self._lock:
             lease = self._leases.get((schema, principal))
             if lease is not None and lease.window == window and (lease.next <= lease.last or lease.next > limit):
@@ -119,14 +136,8 @@ class Meter:
                 lease.next += 1
                 return RateLimit(limit=limit, remaining=limit - number, reset=reset)
         n = lease_size(limit)
-        counter = f"hub:api:rl:{schema}:{principal}:{window}"
-        try:
-            pipe = get_redis_connection("default").pipeline(transaction=False)
-            pipe.incrby(counter, n)
-            pipe.expire(counter, WINDOW + 5)
-            total = pipe.execute()[0]
-        except Exception:
-            log.warning("API rate limit unavailable (Redis)", exc_info=True)
+        total = _take(counter, n)
+        if total is None:
             return None
         number = total - n + 1
         with self._lock:

@@ -21,11 +21,17 @@ class MeteringThrottle(BaseThrottle):
     state = None  # the call's RateLimit, once counted
 
     def allow_request(self, request, view):
+        return self.charge(request, 1)
+
+    def charge(self, request, cost: int) -> bool:
+        """Counts a call that costs `cost` of the window's calls (a GraphQL query's price)."""
         user = request.user
         if user is None or not user.is_authenticated:
             return True
         key = request.auth if isinstance(request.auth, KeyPrincipal) else None
-        self.state = meter.hit(tenant=request._request.tenant, principal=principal_of(request), key_id=key and key.id)
+        self.state = meter.hit(
+            tenant=request._request.tenant, principal=principal_of(request), key_id=key and key.id, cost=cost
+        )
         return self.state is None or not self.state.exceeded
 
     def wait(self):

@@ -24,7 +24,15 @@ def document_or_404(pk) -> Document:
         raise Http404 from None
 
 
+def may_edit(request, folder: Folder | None) -> bool:
+    """Whether the member may change things in `folder` (None: the top): the tenant role or a
+    share of the folder or a folder above it (apps.content.sharing.folder_access). The one check
+    every content page, API action, table and tus upload asks."""
+    return sharing.folder_access(membership=request.membership, folder=folder).can_edit
+
+
 def need_edit(request, folder: Folder | None) -> None:
-    """Editors of the folder only: the tenant role or a share of it (apps.content.sharing)."""
-    if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
+    """Editors of the folder only (may_edit); a 403 otherwise (pages and API alike: the API's
+    exception handler answers Django's PermissionDenied as a problem)."""
+    if not may_edit(request, folder):
         raise PermissionDenied("You may look at this folder's files but not change them.")

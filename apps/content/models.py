@@ -33,6 +33,8 @@ class Blob(models.Model):
     text = models.TextField("extracted text", blank=True)
     # Which derived pictures exist under <schema>/derived/<sha256>/: "thumb", "web", "preview".
     renditions = models.JSONField(default=list, blank=True)
+    # A PDF's page count (its pages' previews are drawn on first request: processing.page_preview).
+    pages = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self):
         return self.sha256[:12]

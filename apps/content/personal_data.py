@@ -6,12 +6,34 @@ name comes off them; their comments' texts are removed, their links turned off, 
 shares and mentions deleted.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Comment, CommentRevision, Document, Folder, FolderShare, ShareLink, Version
+from apps.core.registry import PersonalData
+
+from . import tus
+from .models import Comment, CommentRevision, Document, Folder, FolderShare, ShareLink, Upload, Version
 
 REMOVED = "(comment removed)"
+_OWN = "The organisation's files keep who made them, for its records and for collaboration."
+HOLDS = (
+    PersonalData("content.Folder", ("activity",), ("name", "created"), _OWN),
+    PersonalData("content.Document", ("activity",), ("name", "created", "locked_at"), _OWN),
+    PersonalData("content.Version", ("content", "activity"), ("document_id", "number", "note", "created"), _OWN),
+    PersonalData(
+        "content.Upload", ("content",), ("filename", "length", "created"), "Resumable uploads in progress.",
+        erasure="delete",
+    ),
+    PersonalData("content.ShareLink", ("activity",), ("document_id", "created", "revoked_at"), _OWN),
+    PersonalData(
+        "content.FolderShare", ("preferences",), ("folder_id", "role"), "Who may see which folder.", erasure="delete"
+    ),
+    PersonalData(
+        "content.Comment", ("content",), ("body", "created"), "Conversations on documents.",
+        note="The comment's text is removed along with the author.",
+    ),
+    PersonalData("content.CommentRevision", ("content",), ("body",), "Earlier texts of comments.", erasure="delete"),
+)  # fmt: skip
 
 
 def personal_data_export(*, user) -> dict:
@@ -58,4 +80,7 @@ def personal_data_erase(*, user) -> int:
         count += Document.objects.filter(created_by=user).update(created_by=None)
         count += Document.objects.filter(locked_by=user).update(locked_by=None, locked_at=None)
         count += Folder.objects.filter(created_by=user).update(created_by=None)
+    for upload in Upload.objects.filter(created_by=user):  # with their partial files
+        tus.upload_delete(tenant=connection.tenant, upload=upload)
+        count += 1
     return count

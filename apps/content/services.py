@@ -440,13 +440,13 @@ def version_process(*, tenant, version_id: int) -> Blob | None:
                 with storage.open_blob(tenant.schema_name, blob.sha256) as source:
                     shutil.copyfileobj(source, copy)
                 copy.flush()
-                text, made = processing.process(
+                text, made, pages = processing.process(
                     Path(copy.name), blob.mime_type, schema=tenant.schema_name, sha256=blob.sha256, languages=languages
                 )
             blob.status, blob.status_reason, blob.text, blob.renditions = Blob.Status.DONE, "", text, made
-            blob.processed_at = timezone.now()
+            blob.pages, blob.processed_at = pages or None, timezone.now()
         with transaction.atomic():
-            blob.save(update_fields=["status", "status_reason", "text", "renditions", "processed_at"])
+            blob.save(update_fields=["status", "status_reason", "text", "renditions", "pages", "processed_at"])
             search.documents_reindex(Document.objects.filter(current__blob=blob).values_list("pk", flat=True))
             publish("content.document_processed", _processed_payload(version), tenant=tenant, actor=None)
     return blob

@@ -10,6 +10,7 @@ from apps.core.tables import ActionsColumn, DataTable, TimeColumn
 
 from . import sharing
 from .kinds import kind_label
+from .lookups import may_edit
 
 
 class FoldersTable(DataTable):
@@ -70,8 +71,7 @@ class VersionsTable(DataTable):
         empty_text = "No versions."
 
     def row_context(self, record) -> dict:
-        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
-        return {"can_edit": access.can_edit}
+        return {"can_edit": may_edit(self.request, record.document.folder)}
 
     def render_size(self, value):
         return filesizeformat(value)
@@ -89,8 +89,10 @@ class TrashTable(DataTable):
         empty_text = "The trash is empty."
 
     def row_context(self, record) -> dict:
-        membership = self.request.membership
-        return {"can_edit": membership.allows("content.edit"), "can_purge": membership.allows("content.manage")}
+        return {
+            "can_edit": may_edit(self.request, record.folder),
+            "can_purge": self.request.membership.allows("content.manage"),
+        }
 
 
 class ShareLinksTable(DataTable):
@@ -110,8 +112,10 @@ class ShareLinksTable(DataTable):
         empty_text = "No links yet."
 
     def row_context(self, record) -> dict:
-        access = sharing.folder_access(membership=self.request.membership, folder=record.document.folder)
-        return {"can_edit": access.can_edit, "active": sharing.link_state(record) == "Active"}
+        return {
+            "can_edit": may_edit(self.request, record.document.folder),
+            "active": sharing.link_state(record) == "Active",
+        }
 
     def render_password(self, value):
         return "Yes" if value else "No"

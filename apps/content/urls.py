@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/<int:pk>/versions/<int:number>/restore/", views.version_restore, name="version_restore"),
     path("documents/<int:pk>/versions/new/", views.version_upload, name="version_upload"),
     path("documents/<int:pk>/versions/<int:number>/picture/<str:kind>.webp", views.picture, name="picture"),
+    path("documents/<int:pk>/versions/<int:number>/pages/<int:page>.webp", views.page, name="page"),
     path("documents/<int:pk>/process/", views.process_again, name="process_again"),
     path("search/", views.search_page, name="search"),
     path("documents/<int:pk>/rename/", views.rename, name="rename"),

@@ -26,7 +26,7 @@ from .forms import (
     VersionForm,
 )  # fmt: skip
 from .kinds import kind_label
-from .lookups import document_or_404, folder_or_404, need_edit
+from .lookups import document_or_404, folder_or_404, may_edit, need_edit
 from .models import Blob, Document, Folder, ShareLink
 from .tables import DocumentsTable, FoldersTable, SearchTable, ShareLinksTable, TrashTable, VersionsTable
 from .views_conversation import comments_context
@@ -60,7 +60,7 @@ def _browse(request, folder, *, folder_form=None, upload_form=None, status=200):
         "documents": documents,
         "folder_form": folder_form or FolderForm(),
         "upload_form": upload_form or UploadForm(),
-        "can_edit": sharing.folder_access(membership=request.membership, folder=folder).can_edit,
+        "can_edit": may_edit(request, folder),
         "can_manage": request.membership.allows("content.manage"),
         "usage": usage,
     }
@@ -130,7 +130,6 @@ def _document_page(
     for table in (versions, links):
         if table.response:
             return table.response
-    access = sharing.folder_access(membership=request.membership, folder=document.folder)
     fields = metadata.metadata_fields(document)
     if details_form is not None:
         fields = details_form.metadata_rows
@@ -147,13 +146,14 @@ def _document_page(
         "details_form": details_form or DetailsForm(initial={"tags": ", ".join(t.name for t in document.tags.all())}),
         "metadata_rows": [*fields, {"key": "", "type": "text", "value": ""}],
         "metadata_types": metadata.TYPES,
-        "can_edit": access.can_edit,
+        "can_edit": may_edit(request, document.folder),
         "can_manage": request.membership.allows("content.manage"),
         "locked_by_me": document.locked_by_id == request.user.pk,
         "previewable": document.current.blob.mime_type in serving.INLINE_TYPES,
         "comparable": document.versions.count() > 1,
         **comments_context(request, document=document),
         "blob": document.current.blob,
+        "pages": range(1, processing.preview_pages(document.current.blob.pages) + 1),
         "failed": document.current.blob.status == Blob.Status.FAILED,
         "under_way": document.current.blob.status in (Blob.Status.PENDING, Blob.Status.RUNNING),
     }
@@ -165,11 +165,41 @@ def picture(request, pk, number, kind):
     """A version's thumbnail or web-size picture (made by processing: always a WebP we encoded, never
     the uploaded bytes), behind the same permission as the document. The URL names the version, whose
     bytes never change: cached for a year."""
-    document = document_or_404(pk)
-    version = selectors.version_list(document=document).filter(number=number).first()
-    if version is None or kind not in version.blob.renditions:
+    version = _version_or_404(pk, number)
+    if kind not in version.blob.renditions:
         raise Http404
-    etag = f'"{version.blob.sha256}-{kind}"'
+    blob = version.blob
+    return _webp(
+        request, f"{blob.sha256}-{kind}", lambda: processing.derived_name(connection.schema_name, blob.sha256, kind)
+    )
+
+
+@tenant_member_required("content.view")
+def page(request, pk, number, page):
+    """A preview of one page of a PDF version (web size, WebP), drawn when first asked for and
+    kept; pages past HUB_CONTENT_PREVIEW_PAGES have none. Cached as the version's pictures are."""
+    version = _version_or_404(pk, number)
+    if not 1 <= page <= processing.preview_pages(version.blob.pages):
+        raise Http404
+    blob = version.blob
+    return _webp(
+        request,
+        f"{blob.sha256}-page-{page}",
+        lambda: processing.page_preview(connection.schema_name, blob.sha256, page),
+    )
+
+
+def _version_or_404(pk, number):
+    version = selectors.version_list(document=document_or_404(pk)).filter(number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def _webp(request, tag: str, name):
+    """A picture we encoded (never the uploaded bytes) under the storage name `name()`; its URL
+    names a version, whose bytes never change: cached for a year, with an ETag."""
+    etag = f'"{tag}"'
     headers = {
         "Cache-Control": "private, max-age=31536000, immutable",
         "ETag": etag,
@@ -178,16 +208,17 @@ def picture(request, pk, number, kind):
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponse(status=304, headers=headers)
     try:
-        handle = storage.store().open(processing.derived_name(connection.schema_name, version.blob.sha256, kind), "rb")
-    except FileNotFoundError:
+        handle = storage.store().open(name(), "rb")
+    except (FileNotFoundError, processing.Unreadable):
         raise Http404 from None
     return FileResponse(handle, content_type="image/webp", headers=headers)
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def process_again(request, pk):
     document = document_or_404(pk)
+    need_edit(request, document.folder)
     try:
         services.document_process_again(tenant=request.tenant, actor=request.user, document=document)
         messages.success(request, f"“{document.name}” will be processed again in a moment.")
@@ -336,12 +367,13 @@ def trash(request):
 
 
 @require_POST
-@tenant_member_required("content.edit")
+@tenant_member_required("content.view")
 def trash_restore(request, pk):
     try:
         document = selectors.trashed_document_get(pk=pk)
     except Document.DoesNotExist:
         raise Http404 from None
+    need_edit(request, document.folder)
     try:
         services.document_restore(tenant=request.tenant, actor=request.user, document=document)
     except ValidationError as exc:

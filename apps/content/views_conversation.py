@@ -12,22 +12,22 @@ from apps.core.forms import apply_errors
 from apps.identity.decorators import tenant_member_required
 from apps.identity.selectors import member_list
 
-from . import comments, selectors, sharing
+from . import comments, selectors
 from .forms import CommentForm
-from .lookups import document_or_404, folder_or_404
+from .lookups import document_or_404, folder_or_404, may_edit
 from .models import Comment, Document, Folder
 
 
 def comments_context(request, *, document=None, folder=None, form=None) -> dict:
     subject_folder = document.folder if document is not None else folder
-    access = sharing.folder_access(membership=request.membership, folder=subject_folder)
+    can_edit = may_edit(request, subject_folder)
     threads = comments.thread_list(document=document, folder=folder)
     for thread in threads:
         thread.all_comments = [thread, *thread.thread_replies]
         for comment in thread.all_comments:
             comment.html = comments.comment_html(comment)
             comment.mine = comment.author_id == request.user.pk
-        thread.can_resolve = access.can_edit or thread.mine
+        thread.can_resolve = can_edit or thread.mine
     post_url = (
         reverse("content:document_comments", args=[document.pk])
         if document is not None
@@ -133,10 +133,7 @@ def comment_resolve(request, pk):
     comment = _comment(pk)
     root = comment.parent or comment
     folder = comment.document.folder if comment.document_id else comment.folder
-    if (
-        root.author_id != request.user.pk
-        and not sharing.folder_access(membership=request.membership, folder=folder).can_edit
-    ):
+    if root.author_id != request.user.pk and not may_edit(request, folder):
         raise PermissionDenied("Only the thread's author or an editor can resolve it.")
     comments.thread_resolve(
         tenant=request.tenant, actor=request.user, comment=comment, resolved=request.POST.get("action") != "reopen"

@@ -207,13 +207,53 @@ class SearchProvider:
     permission: str = ""
 
 
+# What kinds of personal data a model may hold (the data inventory's categories).
+PERSONAL_DATA_CATEGORIES = {
+    "identity": "Name, e-mail address and account",
+    "security": "Log-ins, sessions, second factors and keys",
+    "network": "IP addresses and devices",
+    "activity": "What the person did, and when",
+    "content": "What the person wrote, uploaded or made",
+    "preferences": "Settings and choices",
+}
+# What erasing a person does to a model's rows.
+ERASURE_ACTIONS = {
+    "delete": "Deleted",
+    "anonymise": "Anonymised: the person's name comes off, the record stays",
+    "keep": "Kept (a legal obligation or the organisation's record)",
+}
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One model that holds personal data (an entry of the data inventory): which `fields`, in
+    which `categories`, for what `purpose`, and what erasing the person does to its rows
+    (`erasure`: "delete", "anonymise" or "keep", with the reason in `note`)."""
+
+    model: str  # "app_label.ModelName"
+    categories: tuple[str, ...]
+    fields: tuple[str, ...]
+    purpose: str
+    erasure: str = "anonymise"
+    note: str = ""
+
+    def __post_init__(self):
+        unknown = set(self.categories) - set(PERSONAL_DATA_CATEGORIES)
+        if unknown or not self.categories:
+            raise ValueError(f"personal data of {self.model}: unknown categories {sorted(unknown)}")
+        if self.erasure not in ERASURE_ACTIONS:
+            raise ValueError(f"personal data of {self.model}: erasure must be one of {sorted(ERASURE_ACTIONS)}")
+
+
 @dataclass(frozen=True)
 class DataExporter:
-    """Personal data an app holds about a person: `export(user=)` returns it as JSON-able data."""
+    """Personal data an app holds about a person: `export(user=)` returns it as JSON-able data;
+    `holds` maps the models it reads (the data inventory and the record of processing)."""
 
     key: str
     label: str
     export: Callable[..., Any]
+    holds: tuple[PersonalData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +282,11 @@ class BackupPart:
     `prepare()` runs in a new tenant's schema before a restore loads the backup's tables: an app
     whose table is made outside migrations (a partitioned one, which a new schema lacks) makes it
     there. A part that only prepares names a model of the tenant's schema and has `rows=None`.
+
+    `files(schema)` lists the files a tenant keeps outside the database (names relative to the
+    schema's prefix in the Django storage `file_storage`, e.g. content's blobs): a backup holds
+    them after the tables, read within its snapshot, and a restore writes them under the new
+    tenant's prefix. Such a part also has `rows=None`.
     """
 
     model: str  # "app_label.ModelName"
@@ -250,11 +295,16 @@ class BackupPart:
     members: bool = False
     skip_reason: str = ""
     prepare: Callable[[], Any] | None = None
+    files: Callable[[str], Any] | None = None
+    file_storage: str = ""  # a key of settings.STORAGES
 
 
 @dataclass(frozen=True)
 class Plugin:
-    """An installed plugin (registered by its PluginConfig)."""
+    """An installed plugin (registered by its PluginConfig). `asks_for` names what it may do
+    (apps.core.plugins.PLUGIN_PERMISSIONS), shown before a tenant enables it; `config_schema` is
+    the JSON Schema of its per-tenant settings (properties marked `writeOnly` are secrets);
+    `default_enabled`: on in every tenant until one disables it."""
 
     label: str
     name: str
@@ -263,23 +313,34 @@ class Plugin:
     description: str = ""
     min_hub_version: str = ""
     max_hub_version: str = ""
+    asks_for: tuple[str, ...] = ()
+    config_schema: dict = field(default_factory=dict)
+    default_enabled: bool = False
 
 
 @dataclass(frozen=True)
 class GraphQLType:
-    """A type an app offers to the GraphQL gateway; `root_fields` names the Query fields it adds."""
+    """A type an app offers to the GraphQL gateway (apps.api.graphql), e.g. "Member".
+
+    `graphql_type` is the strawberry type; `query` and `mutation` are strawberry types whose fields
+    the gateway adds to its Query and Mutation (each with a permission from apps.core.graphql.needs);
+    `root_fields` names those fields, so the gateway can check that no two apps claim one.
+    """
 
     name: str
     graphql_type: Any
     root_fields: tuple[str, ...] = ()
     description: str = ""
+    query: Any = None
+    mutation: Any = None
 
 
 @dataclass(frozen=True)
 class WorkflowNode:
     """A step of the workflow builder: a "trigger" (an event type starts the workflow) or an
     "action" (`run(config=, context=)` does something). `config_schema` is the JSON Schema of
-    what the user fills in."""
+    what the user fills in; `output_schema` (optional) that of what an action returns, for the
+    builder's autocomplete of upstream data."""
 
     key: str
     kind: str
@@ -288,6 +349,8 @@ class WorkflowNode:
     event_type: str = ""  # triggers: the event type that starts it
     run: Callable[..., Any] | None = None  # actions
     config_schema: dict = field(default_factory=dict)
+    output_schema: dict = field(default_factory=dict)  # actions: JSON Schema of what run() returns
+    connector: str = ""  # actions of the integration hub: the connector's key, e.g. "slack"
 
     def __post_init__(self):
         if self.kind not in ("trigger", "action"):
@@ -393,6 +456,7 @@ class Registry(Mapping):
     def __init__(self):
         self._stores = {name: Store(name, item_type, key) for name, (item_type, key) in _SPECS.items()}
         self._by_type = {store.item_type: store for store in self._stores.values()}
+        self._enabled_plugins: Callable[[], frozenset[str]] | None = None
 
     def __getitem__(self, name) -> Store:
         return self._stores[name]
@@ -485,19 +549,58 @@ class Registry(Mapping):
     def register_workflow_node(self, *items: WorkflowNode) -> None:
         self._add("workflow_nodes", items)
 
+    # --- plugins per tenant --------------------------------------------------------------------
+
+    def set_enabled_plugins(self, source: Callable[[], frozenset[str]] | None) -> None:
+        """Where the labels of the plugins enabled for the tenant being served come from (the
+        marketplace sets it; without one every installed plugin is on everywhere)."""
+        self._enabled_plugins = source
+
+    def plugin_of(self, store: str, key) -> str:
+        """The label of the plugin that registered the item ("" if the hub did)."""
+        app = self._stores[store].app_of(key)
+        return app if app in self._stores["plugins"] else ""
+
+    def enabled_plugins(self) -> frozenset[str]:
+        """The plugins enabled for the tenant being served."""
+        if self._enabled_plugins is None:
+            return frozenset(self._stores["plugins"])
+        return self._enabled_plugins()
+
+    def active(self, store: str, items=None) -> list:
+        """The items of `store` (or `items`, some of its items) the tenant being served may see:
+        the hub's, and those of the plugins it has enabled. The one check every reader of the
+        registry goes through, so a disabled plugin's pages, nav items, widgets, handlers,
+        search providers and workflow nodes all disappear together."""
+        the_store = self._stores[store]
+        items = list(the_store.values() if items is None else items)
+        if self._enabled_plugins is None or not self._stores["plugins"]:
+            return items
+        plugins, apps, enabled, shown = self._stores["plugins"], the_store._apps, None, []
+        for item in items:
+            app = apps.get(the_store.key_of(item), "")
+            if app in plugins:
+                if enabled is None:
+                    enabled = self._enabled_plugins()  # asked once, and only when a plugin's item is there
+                if app not in enabled:
+                    continue
+            shown.append(item)
+        return shown
+
     # --- reading -------------------------------------------------------------------------------
 
     def app_of(self, store: str, key) -> str:
         return self._stores[store].app_of(key)
 
     def nav_items(self, section: str = "main") -> list[NavItem]:
-        return sorted((i for i in self._stores["nav_items"].values() if i.section == section), key=lambda i: i.weight)
+        items = (i for i in self._stores["nav_items"].values() if i.section == section)
+        return sorted(self.active("nav_items", items), key=lambda i: i.weight)
 
     def widgets(self) -> list[Widget]:
-        return sorted(self._stores["widgets"].values(), key=lambda w: w.weight)
+        return sorted(self.active("widgets"), key=lambda w: w.weight)
 
     def checklist_items(self) -> list[ChecklistItem]:
-        return sorted(self._stores["checklist_items"].values(), key=lambda i: i.weight)
+        return sorted(self.active("checklist_items"), key=lambda i: i.weight)
 
     def event_sentence(self, event) -> str:
         """The sentence people read about `event` (see EventType.summary)."""
@@ -519,7 +622,12 @@ class Registry(Mapping):
     def handlers_for(self, event_type: str) -> list[EventHandler]:
         """The handlers of `event_type`: those registered for it, then those for every type."""
         handlers = self._stores["event_handlers"].values()
-        return [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+        found = [h for h in handlers if h.event_type == event_type] + [h for h in handlers if h.event_type == "*"]
+        return self.active("event_handlers", found)
+
+    def personal_data_map(self) -> list[tuple[str, PersonalData]]:
+        """Every model that holds personal data, with the label of the exporter that declares it."""
+        return [(e.label, held) for e in self._stores["data_exporters"].values() for held in e.holds]
 
     def beat_schedule(self) -> dict[str, dict]:
         """The periodic tasks as Celery's beat_schedule."""

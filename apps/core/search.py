@@ -23,7 +23,7 @@ class SearchGroup:
 
 
 def _pages(query: str, membership) -> list[SearchResult]:
-    items = sorted(registry["nav_items"].values(), key=lambda i: i.weight)
+    items = sorted(registry.active("nav_items"), key=lambda i: i.weight)
     found = []
     for item in items:
         if membership.allows(item.permission) and query.casefold() in item.label.casefold():
@@ -44,7 +44,7 @@ def search(*, query: str, tenant, user, membership, limit: int = PER_PROVIDER) -
         groups.append(SearchGroup("pages", "Pages", pages if not query else pages[:limit]))
     if not query:
         return groups
-    for provider in registry["search_providers"].values():
+    for provider in registry.active("search_providers"):
         if not membership.allows(provider.permission):
             continue
         results = list(provider.search(query=query, tenant=tenant, user=user, limit=limit))[:limit]

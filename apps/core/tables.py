@@ -27,7 +27,9 @@ from the values tables2 exports (a column's `value_<name>`, `exclude_from_export
 import csv
 import html
 import operator
+from collections.abc import Iterable
 from functools import reduce
+from itertools import islice
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
@@ -227,18 +229,22 @@ def csv_response(table) -> StreamingHttpResponse:
     at most EXPORT_LIMIT rows."""
     if hasattr(table.data.data, "query"):  # a queryset: fetch only what may be written
         table.data.data = table.data.data[:EXPORT_LIMIT]
+    return csv_stream(islice(table.as_values(), EXPORT_LIMIT + 1), table.export_name)
+
+
+def csv_stream(rows: Iterable, name: str) -> StreamingHttpResponse:
+    """Rows (the first one the header) streamed as a CSV file named `<name>-<time>.csv`; cells that
+    a spreadsheet would run as formulas are defused."""
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"  # the BOM: spreadsheets then read the file as UTF-8
-        for i, row in enumerate(table.as_values()):
-            if i > EXPORT_LIMIT:
-                break
+        for row in rows:
             yield writer.writerow([_safe_cell(v) for v in row])
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{slugify(table.export_name)}-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -24,13 +24,18 @@ class EventsConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             EventHandler,
+            GraphQLType,
             PeriodicTask,
             register_api_scope,
             register_event_handler,
+            register_graphql_type,
             register_periodic_task,
         )
 
+        from .graphql import ROOT_FIELDS, EventsQuery, EventType
         from .services import event_publish
+
+        register_graphql_type(GraphQLType("EventType", EventType, ROOT_FIELDS, "Event types.", query=EventsQuery))
 
         register_api_scope(
             ApiScope("events", "The kinds of events and what their data holds.", read_only=True, label="Event types")
@@ -49,3 +54,20 @@ class EventsConfig(HubAppConfig):
                 event_type=event_type, payload=payload, tenant=tenant, actor=actor
             )
         )
+        # Personal data: who caused each domain event (the compliance data inventory).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "events",
+            "Activity",
+            (
+                PersonalData(
+                    "events.Event", ("activity",), ("type", "payload", "occurred_at"),
+                    "The organisation's activity feed, webhooks and workflows: who did what.",
+                    note="The payload may name the person (e.g. a member's e-mail address in member events).",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

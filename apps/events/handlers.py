@@ -11,12 +11,41 @@ is registered for, oldest first (so it can read and write in bulk). It must only
 database and defer side effects to transaction.on_commit (enqueue a task, push to a websocket
 group): if any handler raises, the whole dispatch rolls back and is retried, so nothing a
 handler did half-way survives.
+
+A plugin's handler is the exception: it runs in a savepoint of its own, and if it raises, what it
+did is undone, the plugin is disabled for the tenant with the error as the reason
+(apps.core.plugins.plugin_failed) and the dispatch carries on. Handlers of plugins the tenant
+has not enabled do not run at all (registry.handlers_for asks registry.active).
 """
 
-from django.db import connection
+import logging
+
+from django.db import connection, transaction
 
 from apps.core import tracing
+from apps.core.plugins import plugin_failed
 from apps.core.registry import registry
+
+log = logging.getLogger(__name__)
+
+
+def _plugin(registered) -> str:
+    return registry.plugin_of("event_handlers", (registered.event_type, registered.handler))
+
+
+def _call(handler, argument, plugin: str, failed: set) -> None:
+    if not plugin:
+        handler(argument)
+        return
+    if plugin in failed:
+        return
+    try:
+        with transaction.atomic():
+            handler(argument)
+    except Exception as exc:  # noqa: BLE001 — a plugin's bug must not stop the hub's handlers
+        failed.add(plugin)
+        log.exception("plugin %s failed handling events; disabling it for %s", plugin, connection.schema_name)
+        plugin_failed(plugin, f"Its event handler failed: {type(exc).__name__}: {exc}")
 
 
 def handle(events: list) -> None:
@@ -25,14 +54,15 @@ def handle(events: list) -> None:
     if tracing.enabled():
         return _handle_traced(events)
     batches: dict = {}
+    failed: set = set()
     for event in events:
         for registered in registry.handlers_for(event.type):
             if registered.batch:
-                batches.setdefault(registered.handler, []).append(event)
+                batches.setdefault((registered.handler, _plugin(registered)), []).append(event)
             else:
-                registered.handler(event)
-    for handler, its_events in batches.items():
-        handler(its_events)
+                _call(registered.handler, event, _plugin(registered), failed)
+    for (handler, plugin), its_events in batches.items():
+        _call(handler, its_events, plugin, failed)
 
 
 def _handle_traced(events: list) -> None:
@@ -41,16 +71,17 @@ def _handle_traced(events: list) -> None:
     (a websocket push, a task to enqueue) runs in that span too. A batch handler's span continues
     the trace its events share, or links to each of their spans when they came from several."""
     batches: dict = {}
+    failed: set = set()
     for event in events:
         with tracing.continuing(event.traceparent, f"event {event.type}", attributes=_attributes(event)):
             with _deferred_in_this_span():
                 for registered in registry.handlers_for(event.type):
                     if registered.batch:
-                        batches.setdefault(registered.handler, []).append(event)
+                        batches.setdefault((registered.handler, _plugin(registered)), []).append(event)
                     else:
                         with tracing.span(f"handler {_name(registered.handler)}"):
-                            registered.handler(event)
-    for handler, its_events in batches.items():
+                            _call(registered.handler, event, _plugin(registered), failed)
+    for (handler, plugin), its_events in batches.items():
         parents = {e.traceparent for e in its_events}
         shared = parents.pop() if len(parents) == 1 else ""
         links = [] if shared else [link for e in its_events if (link := tracing.link(e.traceparent))]
@@ -58,7 +89,7 @@ def _handle_traced(events: list) -> None:
             shared, f"handler {_name(handler)}", links=links, attributes={"hub.events": len(its_events)}
         ):
             with _deferred_in_this_span():
-                handler(its_events)
+                _call(handler, its_events, plugin, failed)
 
 
 def _attributes(event) -> dict:

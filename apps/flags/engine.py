@@ -581,6 +581,24 @@ def posthog_definition(flag: Flag, *, now: float, definitions: dict) -> dict:
     }
 
 
+def posthog_cohort(rules: list[tuple[str, str, object]]) -> dict:
+    """A cohort of person-property rules (analytics' ops) in PostHog's local-evaluation shape,
+    matching as analytics does: eq/ne on a text exactly (letter case counts, so a regular
+    expression anchored at both ends), contains by a case-sensitive search."""
+    values = []
+    for key, op, value in rules:
+        text = isinstance(value, str)
+        if op in ("eq", "ne"):
+            operator = ("regex" if op == "eq" else "not_regex") if text else ("exact" if op == "eq" else "is_not")
+            expected = f"^{re.escape(value)}$" if text else value
+        elif op in ("contains", "not_contains"):
+            operator, expected = ("regex" if op == "contains" else "not_regex"), re.escape(str(value))
+        else:  # gt, lt, is_set, is_not_set: the same words in PostHog
+            operator, expected = op, value if op in ("gt", "lt") else op
+        values.append({"key": key, "type": "person", "operator": operator, "value": expected})
+    return {"type": "AND", "values": [{"type": "AND", "values": values}]}
+
+
 def _json(value) -> str:
     import json
 

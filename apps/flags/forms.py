@@ -231,3 +231,115 @@ def definition_fields(form, conditions, groups) -> dict:
         "filters": filters,
         "overrides": data["overrides"],
     }
+
+
+class PropertyForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("person", "Person"), ("group", "Organisation")], label="Of")
+    key = forms.CharField(max_length=200, label="Property", help_text="As your code sends it, e.g. plan.")
+
+
+# --- Experiments ---------------------------------------------------------------------------------
+
+METRIC_KINDS = [("funnel", "Conversion"), ("count", "Events per person"), ("mean", "Mean of a property")]
+
+
+def metric_lines(metrics: list[dict]) -> str:
+    return "\n".join(" ".join(filter(None, [m["kind"], m["event"], m.get("property")])) for m in metrics)
+
+
+class ExperimentForm(forms.Form):
+    """Percentages on the page, fractions in the service."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    flag = forms.ModelChoiceField(
+        queryset=None,
+        label="Feature flag",
+        help_text="A flag with variants: one named “control” and at least one other.",
+        empty_label="Choose a flag",
+    )
+    kind = forms.ChoiceField(choices=METRIC_KINDS, label="Primary metric")
+    event = forms.CharField(max_length=200, label="Goal event", help_text="e.g. purchase, signed_up, $pageview.")
+    property = forms.CharField(
+        max_length=200, required=False, label="Property", help_text="For a mean: the goal event's numeric property."
+    )
+    secondary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Secondary metrics",
+        help_text="One a line: the kind (funnel, count or mean), the event and, for a mean, the property, "
+        "e.g. “count $pageview” or “mean purchase amount”.",
+    )
+    baseline_rate = forms.FloatField(
+        label="Baseline conversion rate (%)", initial=10, help_text="Control's expected rate, from your analytics."
+    )
+    mde = forms.FloatField(
+        label="Minimum detectable effect (%)", initial=10, help_text="The relative change worth finding: 10 = ±10 %."
+    )
+    alpha = forms.FloatField(label="Significance level α", initial=0.05)
+    power = forms.FloatField(label="Power", initial=0.8)
+
+    def __init__(self, *args, flags=None, fixed_flag: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["flag"].queryset = flags
+        if fixed_flag:
+            self.fields["flag"].disabled = True
+
+    def clean_secondary(self) -> list[dict]:
+        metrics = []
+        for number, line in enumerate(self.cleaned_data["secondary"].splitlines(), start=1):
+            words = line.split()
+            if not words:
+                continue
+            if len(words) not in (2, 3) or words[0] not in dict(METRIC_KINDS):
+                raise forms.ValidationError(
+                    f"Line {number}: write the kind (funnel, count or mean), the event and, for a mean, the property."
+                )
+            metric = {"kind": words[0], "event": words[1]}
+            if len(words) == 3:
+                metric["property"] = words[2]
+            metrics.append(metric)
+        return metrics
+
+    def fields_for_service(self) -> dict:
+        data = self.cleaned_data
+        primary = {"kind": data["kind"], "event": data["event"]}
+        if data["kind"] == "mean":
+            primary["property"] = data["property"]
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "primary_metric": primary,
+            "secondary_metrics": data["secondary"],
+            "baseline_rate": data["baseline_rate"] / 100,
+            "mde": data["mde"] / 100,
+            "alpha": data["alpha"],
+            "power": data["power"],
+        }
+
+
+def experiment_initial(experiment) -> dict:
+    metric = experiment.primary_metric
+    return {
+        "name": experiment.name,
+        "description": experiment.description,
+        "flag": experiment.flag_id,
+        "kind": metric.get("kind"),
+        "event": metric.get("event"),
+        "property": metric.get("property", ""),
+        "secondary": metric_lines(experiment.secondary_metrics),
+        "baseline_rate": round(experiment.baseline_rate * 100, 6),
+        "mde": round(experiment.mde * 100, 6),
+        "alpha": experiment.alpha,
+        "power": experiment.power,
+    }
+
+
+# service field → form field, for the service's errors
+EXPERIMENT_ERROR_FIELDS = {
+    "primary_metric.kind": "kind",
+    "primary_metric.event": "event",
+    "primary_metric.property": "property",
+    "primary_metric": "event",
+    "secondary_metrics": "secondary",
+}

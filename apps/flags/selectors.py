@@ -11,7 +11,7 @@ from apps.analytics import selectors as analytics_selectors
 
 from . import engine
 from .definitions import definition_of
-from .models import Flag, FlagVersion
+from .models import DeclaredProperty, Flag, FlagVersion
 
 CACHE_SECONDS = 1.0
 _compiled: dict = {}  # schema -> (read at, {key: engine.Flag})
@@ -24,6 +24,10 @@ def forget() -> None:
 def flag_list() -> QuerySet[Flag]:
     """The current tenant's flags by key (the schema being served holds only its own)."""
     return Flag.objects.order_by("key")
+
+
+def declared_properties() -> QuerySet[DeclaredProperty]:
+    return DeclaredProperty.objects.order_by("kind", "key")
 
 
 def flag_versions(*, flag: Flag) -> QuerySet[FlagVersion]:
@@ -43,6 +47,11 @@ def compiled_flags() -> dict[str, engine.Flag]:
         flags = {key: engine.compile_flag(d) for key, d in definitions().items()}
         _compiled[schema] = (now, flags)
     return flags
+
+
+def cohorts_named(flags: dict) -> set[int]:
+    """The ids of the cohorts the flags' conditions name."""
+    return {c.cohort for f in flags.values() for g in f.groups for c in g.conditions if c.kind == "cohort"}
 
 
 def cohorts_of(*, distinct_id: str, cohort_ids: set[int]) -> frozenset:
@@ -65,7 +74,7 @@ def evaluate(
     """Every flag's (or those in `keys`) result for one person."""
     flags = compiled_flags()
     chosen = flags if not keys else {k: f for k, f in flags.items() if k in keys}
-    needed = {c.cohort for f in flags.values() for g in f.groups for c in g.conditions if c.kind == "cohort"}
+    needed = cohorts_named(flags)
     context = engine.Context(
         distinct_id=distinct_id,
         properties=properties or {},
@@ -82,8 +91,13 @@ def local_definitions(*, now: float | None = None) -> dict:
     flags = compiled_flags()
     raw = {key: flag.definition for key, flag in flags.items()}
     now = time.time() if now is None else now
+    needed = cohorts_named(flags)
+    rules = analytics_selectors.cohort_property_rules(needed) if needed else {}
     return {
         "flags": [engine.posthog_definition(flag, now=now, definitions=raw) for flag in flags.values()],
         "group_type_mapping": dict(engine.GROUP_TYPES),
-        "cohorts": {},
+        # Cohorts of person-property rules only: an SDK decides them from the properties it is
+        # given. A static or behavioural cohort is left out, so the SDK asks remotely for a flag
+        # that needs it (PostHog's SDKs do that when a cohort is missing).
+        "cohorts": {str(pk): engine.posthog_cohort(r) for pk, r in rules.items() if r is not None},
     }

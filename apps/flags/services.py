@@ -14,7 +14,7 @@ from apps.core.events import publish
 
 from . import engine, selectors
 from .definitions import definition_of
-from .models import Flag, FlagVersion
+from .models import DeclaredProperty, Flag, FlagVersion
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +26,51 @@ def _check_role(actor, tenant) -> None:
         raise ValidationError({"actor": ["Sign in to change flags."]})
 
 
-def _validated(definition: dict, *, exclude_pk=None) -> None:
+BUILT_IN = {"person": {"distinct_id"}, "group": {"$group_key"}}
+
+
+def _property_keys(definition: dict | None) -> dict[tuple[str, str], list[str]]:
+    """(kind, key) → the paths of the person and group conditions naming it."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for i, group in enumerate(((definition or {}).get("filters") or {}).get("groups") or []):
+        for j, prop in enumerate((group or {}).get("properties") or []):
+            kind = (prop or {}).get("type") or "person"
+            if kind in ("person", "group") and isinstance(prop.get("key"), str):
+                found.setdefault((kind, prop["key"]), []).append(f"filters.groups.{i}.properties.{j}.key")
+    return found
+
+
+def properties_unknown(definition: dict, *, before: dict | None = None) -> dict[str, list[str]]:
+    """The conditions naming a property the tenant has never seen nor declared, by path. Known:
+    PostHog's own ($…) and built-in names, names some analytics person has among their
+    properties (person conditions), names declared (DeclaredProperty). Names the flag already
+    used before this change are left alone (a kill switch or rollback is never refused for them)."""
+    wanted = {k: paths for k, paths in _property_keys(definition).items() if k not in _property_keys(before)}
+    wanted = {
+        (kind, key): p for (kind, key), p in wanted.items() if not key.startswith("$") and key not in BUILT_IN[kind]
+    }
+    if not wanted:
+        return {}
+    declared = set(DeclaredProperty.objects.values_list("kind", "key"))
+    seen = analytics_selectors.person_properties_seen(key for kind, key in wanted if kind == "person")
+    errors = {}
+    for (kind, key), paths in wanted.items():
+        if (kind, key) in declared or (kind == "person" and key in seen):
+            continue
+        noun, where = ("person", "no person has it") if kind == "person" else ("organisation", "none are stored")
+        for path in paths:
+            errors[path] = [
+                f"“{key}” is not a known {noun} property ({where} and it is not declared): declare it under "
+                "Feature flags → Properties if your code sends it."
+            ]
+    return errors
+
+
+def _validated(definition: dict, *, exclude_pk=None, before: dict | None = None) -> None:
     others = {f.key: definition_of(f) for f in Flag.objects.exclude(pk=exclude_pk)}
     errors = engine.validate(definition, others=others)
+    if not errors:
+        errors = properties_unknown(definition, before=before)
     cohort_ids = {
         int(prop["value"])
         for group in (definition.get("filters") or {}).get("groups") or []
@@ -140,7 +182,7 @@ def flag_update(*, tenant, actor, flag: Flag, note: str = "edited", **changes) -
             ]
             if users:
                 raise ValidationError({"key": [f"Flags depend on this key: {', '.join(users)}."]})
-        _validated(after, exclude_pk=flag.pk)
+        _validated(after, exclude_pk=flag.pk, before=before)
         flag.version += 1
         flag.save()
         _version_save(flag, actor if getattr(actor, "pk", None) else None, note)
@@ -179,6 +221,29 @@ def flag_delete(*, tenant, actor, flag: Flag) -> None:
         flag.delete()
         selectors.forget()
         transaction.on_commit(selectors.forget)
+
+
+# --- Declared properties -------------------------------------------------------------------------
+
+
+def property_declare(*, tenant, actor, key: str, kind: str = "person") -> DeclaredProperty:
+    """Says the tenant's code sends `key` (a person or organisation property) when it evaluates."""
+    _check_role(actor, tenant)
+    key = (key or "").strip()
+    if kind not in dict(DeclaredProperty.KINDS):
+        raise ValidationError({"kind": ["Choose person or group."]})
+    if not key or len(key) > 200:
+        raise ValidationError({"key": ["Name the property (at most 200 characters)."]})
+    row, _ = DeclaredProperty.objects.get_or_create(
+        kind=kind, key=key, defaults={"created_by": actor if getattr(actor, "pk", None) else None}
+    )
+    return row
+
+
+def property_forget(*, tenant, actor, declared: DeclaredProperty) -> None:
+    """Rules already naming it stay as they are; new ones are refused until a person has it."""
+    _check_role(actor, tenant)
+    declared.delete()
 
 
 # --- Exposures -----------------------------------------------------------------------------------

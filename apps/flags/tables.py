@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
 
+from .experiments import metric_label
 from .models import Flag
 
 
@@ -107,3 +108,76 @@ class VersionsTable(DataTable):
 
     def value_serves(self, value, **kwargs):
         return self.render_serves(value)
+
+
+def experiment_status(experiment) -> tuple[str, str]:
+    if experiment.status == "running":
+        return "Running", "info"
+    if experiment.status == "stopped":
+        return (
+            (f"Shipped {experiment.shipped_variant}", "success")
+            if experiment.shipped_variant
+            else ("Stopped", "neutral")
+        )
+    return "Draft", "neutral"
+
+
+class ExperimentsTable(DataTable):
+    name = tables.Column(verbose_name="Experiment")
+    flag = tables.Column(verbose_name="Flag", accessor="flag__key")
+    status = tables.Column(verbose_name="Status")
+    primary_metric = tables.Column(verbose_name="Primary metric", orderable=False)
+    target_per_variant = tables.Column(verbose_name="Target per variant")
+    started_at = TimeColumn(verbose_name="Started", default="—")
+
+    search_fields = ("name", "description", "flag__key")
+    export_name = "experiments"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-experiment": lambda record: record.pk}
+        empty_text = "No experiments yet."
+
+    def render_name(self, value, record):
+        return format_html('<a href="{}">{}</a>', reverse("flags:experiment", args=[record.pk]), value)
+
+    def render_flag(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def render_status(self, record):
+        return badge(*experiment_status(record))
+
+    def value_status(self, record, **kwargs):
+        return experiment_status(record)[0]
+
+    def render_primary_metric(self, value):
+        return metric_label(value)
+
+    def value_primary_metric(self, value, **kwargs):
+        return self.render_primary_metric(value)
+
+    def render_target_per_variant(self, value):
+        return f"{value:,}"
+
+
+class DeclaredPropertiesTable(DataTable):
+    key = tables.Column(verbose_name="Property")
+    kind = tables.Column(verbose_name="Of")
+    created = TimeColumn(verbose_name="Declared")
+    actions = ActionsColumn("flags/_property_actions.html")
+
+    search_fields = ("key",)
+    export_name = "flag-properties"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No properties declared: rules may name the properties your analytics persons have."
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_edit:
+            self.columns.hide("actions")
+
+    def render_key(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def render_kind(self, record):
+        return record.get_kind_display()

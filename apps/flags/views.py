@@ -15,9 +15,9 @@ from apps.identity.roles import has_permission
 
 from . import posthog, selectors, services
 from .definitions import definition_of
-from .forms import FlagForm, definition_fields, formsets, initial_of
-from .models import Flag
-from .tables import FlagsTable, VersionsTable, status_of
+from .forms import FlagForm, PropertyForm, definition_fields, formsets, initial_of
+from .models import DeclaredProperty, Flag
+from .tables import DeclaredPropertiesTable, FlagsTable, VersionsTable, status_of
 
 EDIT = "flags.edit"
 
@@ -38,7 +38,43 @@ def flag_list(request):
     can_edit = _can_edit(request)
     empty = ("New flag", reverse("flags:new")) if can_edit else None
     table = data_table(request, FlagsTable, selectors.flag_list(), empty_action=empty, can_edit=can_edit)
-    return table.response or render(request, "flags/index.html", {"table": table, "can_edit": can_edit})
+    if table.response:
+        return table.response
+    return _index_page(request, table, PropertyForm(), can_edit=can_edit)
+
+
+def _index_page(request, table, property_form, *, can_edit: bool, status: int = 200):
+    properties = data_table(
+        request, DeclaredPropertiesTable, selectors.declared_properties(), prefix="p-", can_edit=can_edit
+    )
+    context = {"table": table, "properties": properties, "property_form": property_form, "can_edit": can_edit}
+    return properties.response or render(request, "flags/index.html", context, status=status)
+
+
+@require_POST
+@tenant_member_required(EDIT)
+def property_declare(request):
+    form = PropertyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.property_declare(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Rules may now name “{form.cleaned_data['key']}”.")
+            return redirect("flags:index")
+    table = data_table(request, FlagsTable, selectors.flag_list(), can_edit=True)
+    return _index_page(request, table, form, can_edit=True, status=400)
+
+
+@require_POST
+@tenant_member_required(EDIT)
+def property_forget(request, pk):
+    declared = get_object_or_404(DeclaredProperty, pk=pk)
+    services.property_forget(tenant=request.tenant, actor=request.user, declared=declared)
+    messages.success(request, f"“{declared.key}” is no longer declared.")
+    return redirect("flags:index")
 
 
 def _service_errors(exc: ValidationError, form, conditions, groups) -> None:

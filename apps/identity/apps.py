@@ -32,6 +32,7 @@ class IdentityConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             ChecklistItem,
+            GraphQLType,
             NavItem,
             SearchProvider,
             Widget,
@@ -39,6 +40,7 @@ class IdentityConfig(HubAppConfig):
             register_backup_part,
             register_checklist_item,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_permission,
@@ -61,6 +63,15 @@ class IdentityConfig(HubAppConfig):
         auditlog.register(TenantSecurity, exclude_fields=["idp_metadata_xml", "updated"])
 
         register_permission(*PERMISSIONS)
+        from .graphql import ROOT_FIELDS, IdentityMutation, IdentityQuery, Invitation, Member
+
+        register_graphql_type(
+            GraphQLType(
+                "Member", Member, ROOT_FIELDS, "Members and invitations.",
+                query=IdentityQuery, mutation=IdentityMutation,
+            ),
+            GraphQLType("Invitation", Invitation, description="A pending invitation."),
+        )  # fmt: skip
         register_api_scope(
             ApiScope("identity", "Who belongs to the organisation, their roles, and invitations.", label="Members"),
             ApiScope("audit", "Who changed what, and when.", read_only=True, label="Audit log"),
@@ -100,3 +111,14 @@ class IdentityConfig(HubAppConfig):
         )
         register_search_provider(SearchProvider("members", "Members", member_search, permission="members.view"))
         checks.register(check_permission_roles, "hub")
+        # Personal data: the person's account, membership, sessions and factors (compliance).
+        from apps.core.registry import DataEraser, DataExporter, register_data_eraser, register_data_exporter
+
+        from . import personal_data
+
+        register_data_exporter(
+            DataExporter(
+                "identity", "Account and membership", personal_data.personal_data_export, holds=personal_data.HOLDS
+            )
+        )
+        register_data_eraser(DataEraser("identity", "Account and membership", personal_data.personal_data_erase))

@@ -22,6 +22,7 @@ class NotificationsConfig(HubAppConfig):
             ApiScope,
             ChecklistItem,
             EventHandler,
+            GraphQLType,
             NavItem,
             SearchProvider,
             Sweeper,
@@ -30,6 +31,7 @@ class NotificationsConfig(HubAppConfig):
             register_checklist_item,
             register_event_handler,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_search_provider,
@@ -37,6 +39,7 @@ class NotificationsConfig(HubAppConfig):
             register_widget,
         )
 
+        from . import graphql
         from .events import EVENT_TYPES, NOTIFICATION_RULES
         from .selectors import endpoint_exists, webhook_search
         from .services import live_event, notify_for_events
@@ -44,6 +47,12 @@ class NotificationsConfig(HubAppConfig):
 
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
+        register_graphql_type(
+            GraphQLType(
+                "WebhookEndpoint", graphql.WebhookEndpoint, graphql.ROOT_FIELDS, "Webhook endpoints.",
+                query=graphql.WebhooksQuery,
+            )
+        )  # fmt: skip
         register_event_handler(
             EventHandler("*", notify_for_events, batch=True),
             EventHandler("*", deliver_events, batch=True),
@@ -76,3 +85,40 @@ class NotificationsConfig(HubAppConfig):
                 weight=40,
             )
         )
+        # The audit trail (apps.compliance): who changed webhooks and notification choices. The
+        # notifications themselves and the delivery log are records of their own (its exclusions).
+        from auditlog.registry import auditlog
+
+        from .models import NotificationPreference, PushSubscription, WebhookEndpoint
+
+        auditlog.register(WebhookEndpoint, exclude_fields=["secret", "previous_secret", "failing_since"])
+        auditlog.register(NotificationPreference)
+        auditlog.register(PushSubscription, exclude_fields=["p256dh", "auth", "last_error"])
+        # Personal data (the compliance data inventory).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "notifications",
+            "Notifications and webhooks",
+            (
+                PersonalData(
+                    "notifications.Notification", ("activity",), ("title", "body", "url", "created", "read_at"),
+                    "Tell the person what happened that concerns them.", erasure="delete",
+                ),
+                PersonalData(
+                    "notifications.NotificationPreference", ("preferences",), ("event_type", "channel"),
+                    "How the person wants to be told.", erasure="delete",
+                ),
+                PersonalData(
+                    "notifications.PushSubscription", ("network",), ("endpoint", "user_agent", "created"),
+                    "Send notifications to the person's browsers.", erasure="delete",
+                ),
+                PersonalData(
+                    "notifications.WebhookEndpoint", ("activity",), ("url", "description", "created"),
+                    "Who added each webhook endpoint.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

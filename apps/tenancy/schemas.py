@@ -12,8 +12,8 @@ first. Nor is one whose rows are not the ones its migrations wrote (a row writte
 mistake would be copied into every new tenant): when it is built, a digest of every table's rows
 is kept in the schema's comment, and a template whose rows no longer match it is rebuilt, with a
 warning naming the tables. A template holding objects the clone does not know how to copy (views,
-functions, triggers, free-standing sequences) makes `schema_create()` fall back to running
-migrations.
+functions, free-standing sequences) makes `schema_create()` fall back to running migrations.
+Triggers are copied (after the rows) when the functions they call live outside the template.
 """
 
 import functools
@@ -182,8 +182,6 @@ def _template_ddl() -> list[str] | None:
             + (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind = 'S'
                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'i'))
             + (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)
-            + (SELECT count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
-                 WHERE c.relnamespace = n.oid AND NOT tg.tgisinternal)
             + (SELECT count(*) FROM pg_type ty WHERE ty.typnamespace = n.oid AND ty.typtype NOT IN ('c', 'b')
                  AND ty.typrelid = 0)
             FROM pg_namespace n WHERE n.nspname = %s
@@ -200,7 +198,7 @@ def _template_ddl() -> list[str] | None:
         tables = cursor.fetchall()
         in_template = {oid: name for oid, name in tables}
         columns, constraints, depends_on = {}, {}, {}
-        inserts, indexes, sequences, checked_keys = [], [], [], []
+        inserts, indexes, sequences, checked_keys, triggers = [], [], [], [], []
         for oid, name in tables:
             cursor.execute(
                 """
@@ -239,7 +237,7 @@ def _template_ddl() -> list[str] | None:
                     )
             cursor.execute(
                 "SELECT conname, pg_get_constraintdef(oid), confrelid, contype FROM pg_constraint "
-                "WHERE conrelid = %s ORDER BY contype = 'f', conname",
+                "WHERE conrelid = %s AND contype <> 't' ORDER BY contype = 'f', conname",
                 [oid],
             )
             constraints[name] = []
@@ -256,6 +254,13 @@ def _template_ddl() -> list[str] | None:
                 [oid],
             )
             indexes.extend(row[0] for row in cursor.fetchall())
+            # Triggers (the audit trail's, apps.compliance) call functions outside the schema (a
+            # function inside it makes the template unclonable, above): recreated last, after the rows.
+            cursor.execute(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s AND NOT tgisinternal ORDER BY tgname",
+                [oid],
+            )
+            triggers.extend(row[0] for row in cursor.fetchall())
         cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
 
     # Constraints go inside CREATE TABLE (far cheaper than ALTER TABLE ... ADD CONSTRAINT each),
@@ -292,7 +297,7 @@ def _template_ddl() -> list[str] | None:
             f"SET CONSTRAINTS {keys} IMMEDIATE",
             f"SET CONSTRAINTS {keys} DEFERRED",
         ]
-    return [s.replace(f"{t}.", "{schema}.") for s in creates + alters + inserts + indexes + sequences]
+    return [s.replace(f"{t}.", "{schema}.") for s in creates + alters + inserts + indexes + sequences + triggers]
 
 
 def _clone_statements() -> list[str] | None:

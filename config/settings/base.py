@@ -55,6 +55,10 @@ HUB_APPS = [
     "apps.analytics",
     "apps.content",
     "apps.flags",
+    "apps.workflow",
+    "apps.integrations",
+    "apps.compliance",
+    "apps.marketplace",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
@@ -108,7 +112,12 @@ TENANT_MODEL = "tenancy.Tenant"
 TENANT_DOMAIN_MODEL = "tenancy.Domain"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter", "django_tenants.routers.TenantSyncRouter"]
+# A plugin's tables only in the tenants that enabled it (apps.marketplace.migrating).
+DATABASE_ROUTERS = [
+    "apps.core.replicas.ReplicaRouter",
+    "apps.marketplace.migrating.PluginRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]
 # How often (seconds) a process checks Redis for tenant/domain changes that drop its routing cache.
 HUB_ROUTING_RECHECK_SECONDS = env.float("HUB_ROUTING_RECHECK_SECONDS", default=1.0)
 # Issue SET search_path only when the schema changes, not before every query.
@@ -168,6 +177,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "apps.identity.middleware.SecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # A plugin's pages and API answer 404 in a tenant that has not enabled it.
+    "apps.marketplace.middleware.PluginGateMiddleware",
     # With read replicas: safe requests read from one, whoever wrote reads the primary (apps.core.replicas).
     "apps.core.middleware.ReplicaMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
@@ -387,6 +398,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Beat's schedule is the registry's periodic tasks (config/celery.py); entries here are added to it.
 CELERY_BEAT_SCHEDULE = {}
 
+# --- Workflow (apps.workflow) -------------------------------------------------------------------
+# Runs going at once in one tenant (each workflow has its own limit too); more wait, queued.
+HUB_WORKFLOW_TENANT_CONCURRENCY = env.int("HUB_WORKFLOW_TENANT_CONCURRENCY", default=20)
+# How often beat sends the recovery sweep (steps of a dead worker, lost tasks, waits that are due).
+HUB_WORKFLOW_RECOVERY_SECONDS = env.float("HUB_WORKFLOW_RECOVERY_SECONDS", default=15.0)
+# A running step is free again this long after its timeout (its worker died); a pending step whose
+# task was lost is sent again after HUB_WORKFLOW_RESEND_AFTER_SECONDS.
+HUB_WORKFLOW_LEASE_GRACE_SECONDS = env.float("HUB_WORKFLOW_LEASE_GRACE_SECONDS", default=30.0)
+HUB_WORKFLOW_RESEND_AFTER_SECONDS = env.float("HUB_WORKFLOW_RESEND_AFTER_SECONDS", default=60.0)
+# Calls a workflow's incoming webhook takes per minute (more: 429).
+HUB_WORKFLOW_WEBHOOK_PER_MINUTE = env.int("HUB_WORKFLOW_WEBHOOK_PER_MINUTE", default=60)
+
 # --- Event spine: events, notifications, webhooks, push ---------------------------------------
 # How often beat sends the sweep that re-dispatches what was left behind (every tenant).
 HUB_EVENTS_SWEEP_SECONDS = env.float("HUB_EVENTS_SWEEP_SECONDS", default=60.0)
@@ -397,7 +420,13 @@ HUB_EVENTS_SWEEP_GRACE_SECONDS = env.float("HUB_EVENTS_SWEEP_GRACE_SECONDS", def
 # Webhook and push URLs must be https; loopback addresses are never reached (tests flip both).
 HUB_WEBHOOK_REQUIRE_HTTPS = env.bool("HUB_WEBHOOK_REQUIRE_HTTPS", default=True)
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
+HUB_SIEM_ALLOW_LOOPBACK = False  # a SIEM on this machine (syslog): the tests' local receiver only
 HUB_WEBHOOK_TIMEOUT_SECONDS = 10.0
+# The integration hub's connectors (apps.integrations) call services at addresses tenants give:
+# https to public addresses only, through the SSRF guard (tests flip both to reach local fakes).
+HUB_INTEGRATIONS_REQUIRE_HTTPS = env.bool("HUB_INTEGRATIONS_REQUIRE_HTTPS", default=True)
+HUB_INTEGRATIONS_ALLOW_LOOPBACK = False
+HUB_INTEGRATIONS_TIMEOUT_SECONDS = env.float("HUB_INTEGRATIONS_TIMEOUT_SECONDS", default=15.0)
 # A worker sending an endpoint's deliveries holds them this long, renewing every quarter of it while
 # it works; if it dies, they are sent again once it has passed.
 HUB_WEBHOOK_LEASE_SECONDS = env.float("HUB_WEBHOOK_LEASE_SECONDS", default=10.0)
@@ -571,7 +600,9 @@ HUB_CONTENT_PROCESSING = {
     "min_pdf_chars": 20,  # a PDF with less text than this is a scan: its pages are OCR'd
     "program_seconds": env.int("HUB_CONTENT_PROGRAM_SECONDS", default=120),
     "program_memory_bytes": env.int("HUB_CONTENT_PROGRAM_MEMORY", default=2**30),
-    "xml_bytes": 50 * 2**20,  # a DOCX's document.xml read at most
+    "xml_bytes": 50 * 2**20,  # an office file's XML (DOCX document.xml, a PPTX slide, content.xml) read at most
+    # A PDF's pages that get a preview, each drawn when first asked for (the first at processing).
+    "preview_pages": env.int("HUB_CONTENT_PREVIEW_PAGES", default=50),
 }
 # Trashed folders and documents are purged after this many days.
 HUB_CONTENT_TRASH_DAYS = env.int("HUB_CONTENT_TRASH_DAYS", default=30)
@@ -634,6 +665,9 @@ SPECTACULAR_SETTINGS = {
         "FileFormatEnum": "apps.analytics.models_reports.ReportFormat",
         "ReportFormatEnum": "apps.analytics.models_reports.REPORT_FORMAT_CHOICES",
         "ExportFormatEnum": "apps.analytics.models_reports.EXPORT_FORMAT_CHOICES",
+        "WorkflowRunStatusEnum": "apps.workflow.models.WorkflowRun.Status",
+        "WorkflowStepStatusEnum": "apps.workflow.models.StepRun.Status",
+        "WorkflowApprovalStatusEnum": "apps.workflow.models.Approval.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -650,6 +684,14 @@ HUB_API_IDEMPOTENCY_CLASS = "apps.api.idempotency.IdempotencyKeys"
 # How often (seconds) a process checks Redis for API key changes made by other processes
 # (a revocation takes effect at once in the process that made it, within this interval elsewhere).
 HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0.25)
+# The GraphQL gateway (/graphql/, apps.api.graphql): a query is refused before it runs when it is
+# deeper, costs more (its connections' calls / 100: apps.api.graphql.cost) or may return more nodes
+# than these; its cost is taken from the rate limit above. Introspection can be turned off.
+HUB_GRAPHQL_MAX_DEPTH = env.int("HUB_GRAPHQL_MAX_DEPTH", default=10)
+HUB_GRAPHQL_MAX_COST = env.int("HUB_GRAPHQL_MAX_COST", default=50)
+HUB_GRAPHQL_MAX_NODES = env.int("HUB_GRAPHQL_MAX_NODES", default=50_000)
+HUB_GRAPHQL_INTROSPECTION = env.bool("HUB_GRAPHQL_INTROSPECTION", default=True)
+HUB_GRAPHQL_PERSISTED_DAYS = 30
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

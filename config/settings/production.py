@@ -21,6 +21,10 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 # Webhooks and push endpoints: https only, never a loopback/private/link-local/metadata address.
 HUB_WEBHOOK_REQUIRE_HTTPS = True
 HUB_WEBHOOK_ALLOW_LOOPBACK = False
+# The integration hub's connectors: the same rules for the services tenants connect.
+HUB_INTEGRATIONS_REQUIRE_HTTPS = True
+HUB_INTEGRATIONS_ALLOW_LOOPBACK = False
+HUB_SIEM_ALLOW_LOOPBACK = False
 # Identity: passkey origins and djangosaml2's cookie (sent on the IdP's cross-site POST) follow https.
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{HUB_BASE_DOMAIN}"]  # noqa: F405
 SAML_SESSION_COOKIE_SAMESITE = env("SAML_SESSION_COOKIE_SAMESITE", default="None")

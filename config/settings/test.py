@@ -29,9 +29,13 @@ HUB_FIELD_ENCRYPTION_KEYS = env.list(
 # private range); the SSRF tests switch back to production's rules.
 HUB_WEBHOOK_REQUIRE_HTTPS = False
 HUB_WEBHOOK_ALLOW_LOOPBACK = env.bool("HUB_WEBHOOK_ALLOW_LOOPBACK", default=True)
+# The integration hub's tests call fake services on 127.0.0.1 (loopback only, never a private range).
+HUB_INTEGRATIONS_REQUIRE_HTTPS = False
+HUB_INTEGRATIONS_ALLOW_LOOPBACK = env.bool("HUB_INTEGRATIONS_ALLOW_LOOPBACK", default=True)
+HUB_SIEM_ALLOW_LOOPBACK = True
 # The example plugin (plugins/hello) is enabled in tests, so its page, API, handler and tenant
 # migration run with the suite.
-HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello"])
+HUB_PLUGINS = env.list("HUB_PLUGINS", default=["plugins.hello", "plugins.chatnotify", "plugins.pulse"])
 HELLO_GREETING = "Welcome"
 SHARED_APPS, TENANT_APPS, INSTALLED_APPS = app_lists(HUB_APPS, HUB_PLUGINS)  # noqa: F405
 

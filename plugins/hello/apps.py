@@ -18,6 +18,8 @@ class HelloConfig(PluginConfig):
     min_hub_version = "0.7"
     max_hub_version = "0"  # any 0.x
     required_settings = ("HELLO_GREETING",)
+    asks_for = ("members.read", "data.store", "pages", "home.widgets", "api")
+    default_enabled = True  # the example: on in every organisation until it is disabled there
 
     def ready(self):
         from apps.core.registry import (
@@ -40,3 +42,22 @@ class HelloConfig(PluginConfig):
         register_nav_item(NavItem("Greetings", "hello:index", icon="users", permission="hello.view", weight=60))
         register_widget(Widget("hello.latest", "Latest greetings", "hello/widget.html", permission="hello.view"))
         register_event_handler(EventHandler("member.joined", greet_new_member))
+        from auditlog.registry import auditlog
+
+        from .models import Greeting
+
+        auditlog.register(Greeting)
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "hello",
+            "Greetings",
+            (
+                PersonalData(
+                    "hello.Greeting", ("activity",), ("message", "created"), "Greet new members.", erasure="delete"
+                ),
+            ),
+        )
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

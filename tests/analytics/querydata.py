@@ -9,7 +9,7 @@ import orjson
 from django.db import transaction
 from hypothesis import strategies as st
 
-from apps.analytics import rollups, storage
+from apps.analytics import rollups, services, storage
 from apps.analytics.models import Person, PersonDistinctId
 from apps.analytics.queries.shapes import Filter
 from apps.analytics.stores import clickhouse
@@ -108,7 +108,8 @@ class _Rollback(Exception):
 @contextlib.contextmanager
 def loaded(event_list, person_map, engine=None):
     """The events and persons in the current tenant's tables, inside a transaction rolled back
-    afterwards. Events go in through the writer's storage function (COPY), or, for the
+    afterwards. Events go in through the writer's storage function (COPY), each with the person
+    of its distinct id then (its own), and the persons merged afterwards (overrides), or, for the
     ClickHouse store (`engine`), into its tables (emptied afterwards; persons are in both)."""
     try:
         with transaction.atomic():
@@ -125,13 +126,14 @@ def loaded(event_list, person_map, engine=None):
                 for e in event_list
             ]
             on_clickhouse = engine is not None and engine.name == "clickhouse"
+            own = {}  # as the writer does: each distinct id a person of its own when its events come
+            for distinct_id, (_, props) in person_map.items():
+                person = Person.objects.create(properties=props)
+                PersonDistinctId.objects.create(distinct_id=distinct_id, person=person)
+                own[distinct_id] = person.pk
             if not on_clickhouse:
-                storage.rows_write(rows)
-            made = {}
-            for distinct_id, (key, props) in person_map.items():
-                if key not in made:
-                    made[key] = Person.objects.create(properties=props)
-                PersonDistinctId.objects.create(distinct_id=distinct_id, person=made[key])
+                storage.rows_write(rows, person_of=own)
+            made = _merged(person_map, own)
             if on_clickhouse:
                 _clickhouse_load(engine, rows, person_map)
             else:
@@ -144,6 +146,23 @@ def loaded(event_list, person_map, engine=None):
             raise _Rollback
     except _Rollback:
         pass
+
+
+def _merged(person_map, own) -> dict:
+    """{person key: Person}: the distinct ids of each key merged after their events were written,
+    as identify does, in a chain (the last id's person into the one before, …, into the first's),
+    so the person overrides are flattened on the way. Every person was made with its key's
+    properties."""
+    ids = {}
+    for distinct_id, (key, _) in person_map.items():
+        ids.setdefault(key, []).append(distinct_id)
+    made = {}
+    for key, chain in ids.items():
+        for gone, into in zip(reversed(chain[1:]), reversed(chain[:-1]), strict=True):
+            services.person_merge(into=own[into], gone=own[gone])
+            Person.objects.filter(pk=own[gone]).delete()
+        made[key] = Person.objects.get(pk=own[chain[0]])
+    return made
 
 
 def _clickhouse_load(engine, rows, person_map) -> None:

@@ -96,6 +96,7 @@ def a_objects(tenant_a, tenant_b, owner_a):
         entry = LogEntry.objects.exclude(pk__in=b_entries).order_by("-pk").first()
     assert entry is not None
     objects = {
+        **_workflow_objects(tenant_a, tenant_b),  # first: "/api/v1/workflows/" is a prefix of its runs'
         "/api/v1/members/": owner_membership.pk,
         "/api/v1/invitations/": invitation.pk,
         "/api/v1/api-keys/": key.pk,
@@ -105,7 +106,97 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_plugin_objects(tenant_a, tenant_b))
     objects.update(_analytics_objects(tenant_a, tenant_b))
     objects.update(_content_objects(tenant_a, tenant_b, owner_a))
+    objects.update(_integration_objects(tenant_a, tenant_b))
+    objects.update(_experiment_objects(tenant_a, tenant_b))
     return objects
+
+
+def _workflow_objects(tenant_a, tenant_b):
+    """A run with a pending approval, and its workflow, of tenant A: ids unknown to B."""
+    from django_tenants.utils import tenant_context
+
+    from apps.workflow import engine, services
+    from apps.workflow.models import Approval, Workflow, WorkflowRun
+
+    with schema_context(tenant_b.schema_name):
+        taken = {model: set(model.objects.values_list("pk", flat=True)) for model in (Workflow, WorkflowRun, Approval)}
+    graph = {"trigger": {"type": "manual"}, "nodes": [{"id": "ask", "type": "approval", "parameters": {"title": "x"}}]}
+    with tenant_context(tenant_a):
+        while True:
+            workflow = services.workflow_create(tenant=tenant_a, name="only in alpha", graph=graph, publish_now=True)
+            run = services.run_manual(tenant=tenant_a, workflow=workflow)
+            engine.step_run(step_id=run.steps.get().pk)
+            approval = Approval.objects.get(step__run=run)
+            if (
+                workflow.pk not in taken[Workflow]
+                and run.pk not in taken[WorkflowRun]
+                and approval.pk not in taken[Approval]
+            ):
+                break
+    return {
+        "/api/v1/workflows/runs/": run.pk,
+        "/api/v1/workflows/approvals/": approval.pk,
+        "/api/v1/workflows/": workflow.pk,
+    }
+
+
+def _integration_objects(tenant_a, tenant_b):
+    """A connection (with a secret) and an imported API of tenant A, ids unknown to B."""
+    from apps.integrations import services as integrations
+    from apps.integrations.models import ApiSpec, Connection
+
+    document = {"openapi": "3.0.0", "info": {"title": "Alpha only"}, "paths": {"/a": {"get": {"responses": {}}}}}
+    with schema_context(tenant_b.schema_name):
+        b_ids = set(Connection.objects.values_list("pk", flat=True)), set(ApiSpec.objects.values_list("pk", flat=True))
+    with schema_context(tenant_a.schema_name):
+        while True:
+            connection = integrations.connection_create(
+                tenant=tenant_a,
+                name=f"alpha's own connection {Connection.objects.count()}",
+                connector="http",
+                auth_type="bearer",
+                base_url="https://alpha.example/",
+                secrets={"token": "alpha-secret"},
+            )
+            if connection.pk not in b_ids[0]:
+                break
+        while True:
+            spec = integrations.spec_import(
+                tenant=tenant_a, document=json.dumps(document), key=f"alpha-{ApiSpec.objects.count()}"
+            )
+            if spec.pk not in b_ids[1]:
+                break
+    return {"/api/v1/integrations/connections/": connection.pk, "/api/v1/integrations/apis/": spec.pk}
+
+
+def _experiment_objects(tenant_a, tenant_b):
+    """An experiment of tenant A (on a multivariate flag of A), its id unknown to B."""
+    from apps.flags import experiments, services
+    from apps.flags.models import Experiment
+
+    with schema_context(tenant_b.schema_name):
+        b_ids = set(Experiment.objects.values_list("pk", flat=True))
+    variants = [{"key": "control", "rollout_percentage": 50}, {"key": "test", "rollout_percentage": 50}]
+    with schema_context(tenant_a.schema_name):
+        flag = services.flag_create(
+            tenant=tenant_a,
+            actor=None,
+            key="only-in-alpha-experiment",
+            filters={"multivariate": {"variants": variants}},
+        )
+        while True:
+            row = experiments.experiment_create(
+                tenant=tenant_a,
+                actor=None,
+                flag=flag,
+                name="only in alpha",
+                primary_metric={"kind": "funnel", "event": "buy"},
+            )
+            if row.pk not in b_ids:
+                break
+            row.status = Experiment.STOPPED  # one experiment not stopped per flag: make room for another
+            row.save(update_fields=["status"])
+    return {"/api/v1/experiments/": row.pk}
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
@@ -223,7 +314,19 @@ def _plugin_objects(tenant_a, tenant_b):
         greeting = Greeting.objects.create(user=tenant_a.memberships.first().user, message="only in alpha")
     with schema_context(tenant_b.schema_name):
         assert not Greeting.objects.filter(pk=greeting.pk).exists()
-    return {"/api/v1/plugins/hello/greetings/": greeting.pk}
+    objects = {"/api/v1/plugins/hello/greetings/": greeting.pk}
+    if django_apps.is_installed("plugins.pulse"):
+        # Team pulse enabled in both (so B's calls reach its views, not the gate), a check-in only in A.
+        from apps.marketplace.services import plugin_enable
+        from plugins.pulse.services import checkin_create
+
+        for tenant in (tenant_a, tenant_b):
+            with schema_context(tenant.schema_name):
+                plugin_enable(tenant=tenant, actor=None, label="pulse")
+        with schema_context(tenant_a.schema_name):
+            checkin = checkin_create(user=tenant_a.memberships.first().user, score=3, note="only in alpha")
+        objects["/api/v1/plugins/pulse/checkins/"] = checkin.pk
+    return objects
 
 
 _SAMPLES = {"string": "isolation", "integer": 1, "number": 1, "boolean": False}
@@ -298,6 +401,14 @@ def test_collections_show_only_the_own_tenant(tenant_a, tenant_b, owner_a, api_b
     response = _call(api_b, method, path)
     assert response.status_code < 500, (path, method, response.content)
     text = response.content.decode()
-    for marker in (owner_a.email, "only-in-a@example.com", "alpha's own key", "Alpha Ltd", "alpha.localhost"):
+    for marker in (
+        owner_a.email,
+        "only-in-a@example.com",
+        "alpha's own key",
+        "Alpha Ltd",
+        "alpha.localhost",
+        "alpha's own connection",
+        "alpha-secret",
+    ):
         assert marker not in text, (path, method, marker)
     assert _snapshot(tenant_a, tenant_b) == before

@@ -184,6 +184,9 @@ def test_the_diff_and_the_document_page_fit_a_phone_in_the_dark(chromium, live_h
     try:
         log_in(page, live_hub, tenant, owner)
         page.goto(url(live_hub, tenant, f"/content/documents/{document.pk}/"))
+        # The kit's breadcrumbs: links separated by chevrons, not a numbered list ("1. Files").
+        expect(page.locator("nav.breadcrumbs ol")).to_have_css("list-style-type", "none")
+        expect(page.locator("nav.breadcrumbs li").first).to_have_text("Files")
         page_checked(page, "content-document")
         page.get_by_role("link", name="Compare versions").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Compare versions")

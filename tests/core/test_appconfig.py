@@ -52,7 +52,13 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         "apps.analytics",
         "apps.content",
         "apps.flags",
-        "plugins.hello",  # enabled in the test settings
+        "apps.workflow",
+        "apps.integrations",
+        "apps.compliance",
+        "apps.marketplace",
+        "plugins.hello",  # enabled in the test settings, with the two below
+        "plugins.chatnotify",
+        "plugins.pulse",
     ]
     assert settings.INSTALLED_APPS == settings.SHARED_APPS + settings.TENANT_APPS[2:]
     assert apps.get_app_config("identity").schema == Schema.SHARED

@@ -102,7 +102,10 @@ def test_each_provider_gives_at_most_five_in_one_query(tenant_a, owner_a):
     found = [(g.label, len(g.results)) for g in groups]
     assert found == [("Members", 5), ("Webhooks", 5), ("API keys", 5), ("Files", 5)]
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    assert len(selects) == len(found) + 1, selects  # one per provider (analytics persons found none)
+    # One per provider (analytics persons found none), and the tenant's enabled plugins (read once: a
+    # plugin's nav item is among the pages; then cached).
+    assert len(selects) == len(found) + 2, selects
+    assert sum("marketplace_plugininstall" in sql for sql in selects) == 1
 
 
 def test_refusals(tenant_a, owner_a):

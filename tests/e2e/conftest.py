@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django_tenants.utils import schema_context
 
 from apps.tenancy.models import Tenant
-from tests.conftest import owner_of
+from tests.conftest import audit_entries_remove, owner_of
 from tests.e2e.probe_urls import MARKER
 
 
@@ -37,8 +37,7 @@ def markers(_session_tenants, django_db_blocker):
         ContentType.objects.clear_cache()
         yield {t.slug: t for t in tenants}
         for tenant in tenants:
-            with schema_context(tenant.schema_name):
-                LogEntry.objects.filter(object_repr__startswith=MARKER).delete()
+            audit_entries_remove(tenant.schema_name, object_repr__startswith=MARKER)
         ContentType.objects.clear_cache()
 
 
@@ -66,4 +65,6 @@ def sessions(markers, django_db_blocker):
         yield made
         for session in stores:
             session.delete()
+
+
 from tests.jetstream import jetstream, nats_url, stream_on  # noqa: E402, F401

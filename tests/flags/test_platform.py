@@ -114,3 +114,44 @@ def test_the_command_sets_checks_and_switches(tenant_a, capsys):
         call_command("platform_flag", "set", "x", "--rollout", "150")
     with pytest.raises(CommandError, match="no tenant"):
         call_command("platform_flag", "check", "new-editor", "--tenant", "nobody")
+
+
+def test_every_change_is_a_kept_version_and_a_flag_rolls_back(tenant_a, capsys):
+    call_command("platform_flag", "set", "new-editor", "--plans", "enterprise", "--rollout", "20")
+    call_command("platform_flag", "set", "new-editor", "--plans", "pro,enterprise", "--rollout", "60")
+    call_command("platform_flag", "switch", "new-editor", "off")
+    flag = PlatformFlag.objects.get(key="new-editor")
+    versions = list(flag.versions.order_by("version").values_list("version", "note"))
+    assert versions == [(1, "created"), (2, "edited"), (3, "switched off")]
+    assert flag.versions.get(version=1).definition["filters"]["groups"][0]["rollout_percentage"] == 20
+    capsys.readouterr()
+    call_command("platform_flag", "history", "new-editor")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["v3", "v2", "v1"] and "\toff\t" in lines[0]
+    call_command("platform_flag", "rollback", "new-editor", "1")
+    flag.refresh_from_db()
+    assert flag.version == 4 and flag.active is True
+    assert flag.filters["groups"][0]["rollout_percentage"] == 20
+    assert flag.versions.get(version=4).note == "rolled back to version 1"
+    with pytest.raises(CommandError, match="has no version 9"):
+        call_command("platform_flag", "rollback", "new-editor", "9")
+
+
+def test_admin_saves_and_the_kill_switch_action_are_versions_with_the_operator(tenant_a):
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client = client_for(None, operator)
+    body = {
+        "key": "beta-search",
+        "description": "",
+        "active": "on",
+        "filters": '{"groups": [{"properties": [], "rollout_percentage": 50}]}',
+        "overrides": "{}",
+    }
+    assert client.post("/admin/platform_flags/platformflag/add/", body).status_code == 302
+    flag = PlatformFlag.objects.get(key="beta-search")
+    action = {"action": "switch_off", "_selected_action": [flag.pk]}
+    assert client.post("/admin/platform_flags/platformflag/", action).status_code == 302
+    notes = list(flag.versions.order_by("version").values_list("note", flat=True))
+    assert notes == [f"created by {operator.email}", f"switched off by {operator.email}"]
+    page = client.get(f"/admin/platform_flags/platformflag/{flag.pk}/change/").content.decode()
+    assert f"switched off by {operator.email}" in page

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from apps.analytics.models import ProjectKey
 from apps.api.models import ApiKey
 from apps.flags import selectors
-from apps.flags.models import Flag
+from apps.flags.models import DeclaredProperty, Flag
 from tests.analytics.conftest import project_key
 from tests.analytics.test_posthog_sdk import localhost_subdomains  # noqa: F401
 from tests.api.conftest import make_key
@@ -27,6 +27,7 @@ pytestmark = [
     pytest.mark.usefixtures("session_tenants_left_as_found"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
+DECLARE_NAMES = False  # make_flag declares them on the committing connection
 VARIANTS = {
     "variants": [
         {"key": "control", "rollout_percentage": 34},
@@ -111,6 +112,7 @@ def _clean(tenant, key_pk, api_key_pk):
         ApiKey.objects.filter(pk=api_key_pk).delete()
         Flag.objects.filter(key__in=["needs-checkout"]).delete()
         Flag.objects.all().delete()
+        DeclaredProperty.objects.all().delete()
 
 
 def test_posthog_python_evaluates_remotely_and_locally_like_the_engine(tenant_a, live, localhost_subdomains):  # noqa: F811

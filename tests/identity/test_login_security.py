@@ -16,7 +16,7 @@ from django_tenants.utils import schema_context
 
 from apps.identity import lockout, mfa
 from apps.identity.models import SMSDevice, TOTPDevice, UserSession
-from tests.conftest import PASSWORD, client_for, committed, set_mfa_state
+from tests.conftest import PASSWORD, audit_entries_remove, client_for, committed, set_mfa_state
 
 
 def events(tenant, name):
@@ -255,8 +255,7 @@ def test_a_parallel_burst_gets_no_more_password_checks_than_the_threshold(tenant
 
 
 def _delete_entries(schema, email):
-    with schema_context(schema):
-        LogEntry.objects.filter(additional_data__email=email).delete()
+    audit_entries_remove(schema, additional_data__email=email)
 
 
 # --- passwordless ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ def test_the_plugin_is_registered_with_its_metadata():
         description="Greets each new member of the organisation.",
         min_hub_version="0.7",
         max_hub_version="0",
+        asks_for=("members.read", "data.store", "pages", "home.widgets", "api"),
+        default_enabled=True,
     )
     for store, key in [
         ("plugins", "hello"),
@@ -41,9 +43,7 @@ def test_a_joining_member_is_greeted_in_the_tenants_own_schema(tenant_a, tenant_
     identity.invitation_accept(invitation=Invitation.objects.get(pk=invitation.pk), user=user)
     with tenant_context(tenant_a):
         events_dispatch_new()  # what the outbox task does after the commit
-        assert list(Greeting.objects.values_list("user_id", "message")) == [
-            (user.pk, "Welcome, newcomer@example.com!")
-        ]
+        assert list(Greeting.objects.values_list("user_id", "message")) == [(user.pk, "Welcome, newcomer@example.com!")]
     with tenant_context(tenant_b):
         assert not Greeting.objects.exists()
 

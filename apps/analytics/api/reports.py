@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.core.api.serializers import HubModelSerializer, StrictCharField
-from apps.core.api.views import HubGenericViewSet, mixins
+from apps.core.api.views import HubGenericViewSet, HubModelViewSet, mixins
 from apps.identity.roles import has_permission
 
 from .. import reports
@@ -158,21 +158,13 @@ class ScheduledReportSerializer(HubModelSerializer):
     partial_update=extend_schema(summary="Change a scheduled report"),
     destroy=extend_schema(summary="Delete a scheduled report"),
 )
-class ScheduledReportViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    HubGenericViewSet,
-):
+class ScheduledReportViewSet(HubModelViewSet):
     api_scope = "analytics"
     read_permission = BUILD
     write_permission = BUILD
     serializer_class = ScheduledReportSerializer
     ordering_fields = ["id", "name", "next_run_at"]
     ordering = ["name", "id"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return _own_unless_manager(self, ScheduledReport.objects.all(), "created_by")

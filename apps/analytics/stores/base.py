@@ -28,9 +28,12 @@ class EventStore(Protocol):
     def ensure(self) -> None:
         """Makes the tenant's tables if they are missing (cheap once they exist)."""
 
-    def rows_write(self, rows: list[list], *, returning: bool = False) -> tuple[int, set[str]]:
+    def rows_write(
+        self, rows: list[list], *, returning: bool = False, person_of: dict[str, int] | None = None
+    ) -> tuple[int, set[str]]:
         """Writes queue rows (timestamp, uuid, event, distinct_id, properties JSON text,
         received_at), skipping every uuid written before, in the caller's PostgreSQL transaction.
+        `person_of`: each distinct id's person id now, for a store that keeps it on the event.
         Returns how many were new and (if `returning`, or always when the store needs it) their
         uuids. Writing the same rows again after a crash stores nothing twice."""
 

@@ -151,9 +151,10 @@ class ClickHouseStore:
             tables_ensure(self.db)
             _made.add(self.db)
 
-    def rows_write(self, rows: list[list], *, returning: bool = False) -> tuple[int, set[str]]:
+    def rows_write(self, rows: list[list], *, returning: bool = False, person_of=None) -> tuple[int, set[str]]:
         """Claims the rows' uuids in PostgreSQL (in the caller's transaction), then inserts the
-        fresh ones here. If the process dies before PostgreSQL commits, the claim is undone and the
+        fresh ones here (without `person_of`: this store joins its copy of the persons, see
+        persons_changed). If the process dies before PostgreSQL commits, the claim is undone and the
         next writer inserts the same block again, which ClickHouse drops (same token)."""
         if not rows:
             return 0, set()

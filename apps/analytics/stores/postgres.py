@@ -20,8 +20,8 @@ class PostgresStore:
         if not storage.event_table_exists():
             storage.event_table_ensure()
 
-    def rows_write(self, rows: list[list], *, returning: bool = False) -> tuple[int, set[str]]:
-        return storage.rows_write(rows, returning=returning)
+    def rows_write(self, rows: list[list], *, returning: bool = False, person_of=None) -> tuple[int, set[str]]:
+        return storage.rows_write(rows, returning=returning, person_of=person_of)
 
     def persons_changed(self, distinct_ids: set[str]) -> None:
         """Persons live in the same schema: nothing to do."""

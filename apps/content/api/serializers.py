@@ -51,12 +51,17 @@ class DocumentSerializer(HubModelSerializer):
         source="current.blob.status_reason", read_only=True, allow_null=True, help_text="Why it failed, in words."
     )
     pictures = serializers.SerializerMethodField(help_text="The current version's thumbnail and web-size picture.")
+    pages = serializers.IntegerField(
+        source="current.blob.pages", read_only=True, allow_null=True,
+        help_text="A PDF's page count (null for other files, or until processed); each page up to "
+        "HUB_CONTENT_PREVIEW_PAGES has a preview at pages/{page}/.",
+    )  # fmt: skip
 
     class Meta:
         model = Document
         fields = [
             "id", "name", "folder", "tags", "metadata", "metadata_fields", "version", "size", "mime_type", "sha256",
-            "locked_by", "locked_at", "processing", "processing_error", "pictures", "created", "updated",
+            "locked_by", "locked_at", "processing", "processing_error", "pictures", "pages", "created", "updated",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -187,7 +187,8 @@ class UploadCreateView(TusMixin, HubAPIView):
 
     @staticmethod
     def _may_edit(request, upload) -> bool:
-        from .. import selectors, sharing
+        from .. import selectors
+        from ..lookups import may_edit
         from ..models import Document, Folder
 
         try:
@@ -197,7 +198,7 @@ class UploadCreateView(TusMixin, HubAPIView):
                 folder = selectors.folder_get(pk=upload.folder_id) if upload.folder_id else None
         except (Document.DoesNotExist, Folder.DoesNotExist):
             folder = None  # unknown ones are refused later in the words of the upload's checks
-        return sharing.folder_access(membership=request.membership, folder=folder).can_edit
+        return may_edit(request, folder)
 
     @extend_schema(summary="What this tus server supports (versions, extensions, largest file)", responses=_TUS)
     def options(self, request, *args, **kwargs):

@@ -16,6 +16,7 @@ from apps.core.api.serializers import valid
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import metadata, processing, search, selectors, services, serving, storage
+from ..lookups import need_edit
 from ..models import Document, Folder
 from .serializers import (
     DocumentCopySerializer,
@@ -30,7 +31,7 @@ from .serializers import (
     VersionSerializer,
     VersionUploadSerializer,
 )
-from .views_sharing import DocumentSharingActions, FolderSharingActions, need_edit
+from .views_sharing import DocumentSharingActions, FolderSharingActions
 
 _BYTES = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206 with a Range header).")
 # Any type: application/octet-stream, or the file's own type when it is shown (?inline=1).
@@ -83,8 +84,9 @@ class FolderScoped:
 
     def get_object(self):
         obj = super().get_object()
-        # Every member who sees a folder may comment there (apps.content.comments).
-        if self.request.method not in ("GET", "HEAD", "OPTIONS") and self.action != "comments":
+        # Every member who sees a folder may comment there (apps.content.comments); a copy reads
+        # its source and writes where it goes (checked there).
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and self.action not in ("comments", "copy"):
             need_edit(self.request, self.folder_of(obj))
         return obj
 
@@ -351,11 +353,30 @@ class DocumentViewSet(
         blob = self.get_object().current.blob
         if kind not in processing.SIZES or kind not in blob.renditions:
             raise Http404
-        handle = storage.store().open(processing.derived_name(connection.schema_name, blob.sha256, kind), "rb")
-        response = FileResponse(handle, content_type="image/webp")
-        response["Cache-Control"] = "private, max-age=3600"  # this URL follows the current version
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _webp(processing.derived_name(connection.schema_name, blob.sha256, kind))
+
+    @extend_schema(
+        summary="A preview of one page of the current version (PDF), as WebP; drawn when first asked for",
+        responses={(200, "image/webp"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path=r"pages/(?P<page>[0-9]{1,6})")
+    def page(self, request, pk=None, page=None, **kwargs):
+        blob = self.get_object().current.blob
+        if not 1 <= int(page) <= processing.preview_pages(blob.pages):
+            raise Http404
+        try:
+            name = processing.page_preview(connection.schema_name, blob.sha256, int(page))
+        except processing.Unreadable:
+            raise Http404 from None
+        return _webp(name)
+
+
+def _webp(name: str) -> FileResponse:
+    """A picture we made, at a URL that follows the current version: an hour's cache."""
+    response = FileResponse(storage.store().open(name, "rb"), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class SearchView(ContentAPI, HubAPIView):
@@ -383,7 +404,11 @@ class SearchView(ContentAPI, HubAPIView):
     list=extend_schema(summary="Documents in the trash"),
 )
 class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
+    """Restoring needs the document's folder's editors (role or share: restore checks it);
+    deleting for good, admins."""
+
     serializer_class = DocumentSerializer
+    write_permission = "content.view"
     ordering_fields = ["trashed_at", "name", "id"]
     ordering = ("-trashed_at", "-id")
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -404,6 +429,7 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None, **kwargs):
         document = self.get_object()
+        need_edit(request, document.folder)
         services.document_restore(tenant=request.tenant, actor=request.user, document=document)
         return Response(DocumentSerializer(selectors.document_get(pk=document.pk)).data)
 

@@ -19,7 +19,8 @@ from apps.core.api.views import HubGenericViewSet, mixins
 from apps.identity.models import User
 
 from .. import comments, diffs, selectors, sharing
-from ..models import Comment, Folder, FolderShare, ShareLink
+from ..lookups import need_edit
+from ..models import Comment, FolderShare, ShareLink
 from .serializers import (
     CommentRevisionSerializer,
     CommentSerializer,
@@ -31,11 +32,6 @@ from .serializers import (
     FolderShareCreateSerializer,
     FolderShareSerializer,
 )
-
-
-def need_edit(request, folder: Folder | None) -> None:
-    if not sharing.folder_access(membership=request.membership, folder=folder).can_edit:
-        raise exceptions.PermissionDenied("You may read this folder's files but not change them.")
 
 
 def _comments_answer(request, *, document=None, folder=None):

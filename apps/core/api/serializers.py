@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from django.db import models
 from rest_framework import serializers
 
+from .exceptions import Unprocessable
+
 
 def valid(serializer_class, data, *, partial: bool = False) -> dict:
     """`data` validated by `serializer_class` (a 400 problem naming the fields otherwise)."""
@@ -27,6 +29,30 @@ class StrictCharField(StrictStringMixin, serializers.CharField):
 
 class StrictEmailField(StrictStringMixin, serializers.EmailField):
     pass
+
+
+UNSTORABLE = "Remove the NUL characters and lone surrogates: PostgreSQL cannot store them."
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def storable_json(value, field: str):
+    """`value` unchanged, or a 422 naming `field` when PostgreSQL could not store it as jsonb: text,
+    keys included, with a NUL character or a lone surrogate (what a \\ud800 escape decodes to).
+    The OpenAPI document cannot express that rule, so it is checked where the value is used."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and _unstorable(item):
+            raise Unprocessable({field: [UNSTORABLE]})
+    return value
 
 
 def to_utc(moment: datetime) -> datetime:

@@ -22,8 +22,10 @@ from django.conf import settings
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 from rest_framework import generics, mixins, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from ..plugins import enabled_here
 from .exceptions import PreconditionFailed, Replay, Throttled
 from .versioning import deprecation_headers
 
@@ -62,6 +64,9 @@ class HubAPIMixin:
         self.perform_authentication(request)
         self.check_throttles(request)
         self.check_permissions(request)
+        # A plugin's endpoint where it is not enabled: 404 (a method it never answers stays a 405).
+        if hasattr(self, request.method.lower()) and not enabled_here(type(self).__module__):
+            raise NotFound("This plugin is not enabled for this organisation.")
         self._set_audit_actor(request)
         self._idempotency_record = None
         if request.user is not None and request.user.is_authenticated:
@@ -140,4 +145,17 @@ class HubGenericViewSet(HubAPIMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]{1,18}"
 
 
-__all__ = ["HubAPIView", "HubGenericAPIView", "HubGenericViewSet", "mixins"]
+class HubModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    HubGenericViewSet,
+):
+    """List, read, add, change (PATCH only) and delete: the objects of one model."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+__all__ = ["HubAPIView", "HubGenericAPIView", "HubGenericViewSet", "HubModelViewSet", "mixins"]

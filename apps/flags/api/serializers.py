@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import HubModelSerializer
 
-from ..models import Flag, FlagVersion
+from ..models import DeclaredProperty, Experiment, Flag, FlagVersion
 
 
 class FlagSerializer(HubModelSerializer):
@@ -66,3 +66,56 @@ class LocalDefinitionsSerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.DictField(), help_text="Each flag as PostHog's SDKs read it.")
     group_type_mapping = serializers.DictField(child=serializers.CharField())
     cohorts = serializers.DictField()
+
+
+class ExperimentSerializer(HubModelSerializer):
+    # An id, looked up by the view: an unknown one is a 422 naming the field (a rule, not the document's).
+    flag = serializers.IntegerField(
+        source="flag_id", min_value=1, help_text="The multivariate flag's id (variants “control” and others)."
+    )
+    flag_key = serializers.CharField(source="flag.key", read_only=True)
+    primary_metric = serializers.DictField(
+        help_text='{"kind": "funnel" | "count" | "mean", "event": goal event, "property": for "mean"}'
+    )
+    secondary_metrics = serializers.ListField(child=serializers.DictField(), required=False, max_length=10)
+    baseline_rate = serializers.FloatField(required=False, help_text="Control's expected conversion rate, 0–1.")
+    mde = serializers.FloatField(required=False, help_text="Minimum detectable effect, relative (0.1 = +10 %).")
+    alpha = serializers.FloatField(required=False)
+    power = serializers.FloatField(required=False)
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id",
+            "name",
+            "description",
+            "flag",
+            "flag_key",
+            "primary_metric",
+            "secondary_metrics",
+            "baseline_rate",
+            "mde",
+            "alpha",
+            "power",
+            "target_per_variant",
+            "status",
+            "started_at",
+            "ended_at",
+            "shipped_variant",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["id", "target_per_variant", "status", "started_at", "ended_at", "shipped_variant"]
+        read_only_fields += ["created", "updated"]
+
+
+class ShipSerializer(serializers.Serializer):
+    variant = serializers.CharField(max_length=100, help_text="The variant to serve to everyone.")
+
+
+class DeclaredPropertySerializer(HubModelSerializer):
+    class Meta:
+        model = DeclaredProperty
+        fields = ["id", "kind", "key", "created"]
+        read_only_fields = ["id", "created"]
+        validators = []  # declaring a name twice keeps the one row (the service's get_or_create)

@@ -2,24 +2,29 @@
 one person, and the definitions for server SDKs that evaluate locally."""
 
 from django.db import connection
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.authentication import ApiKeyAuthentication, SessionAuthentication
-from apps.core.api.exceptions import problem_response
-from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
+from apps.core.api.exceptions import Unprocessable, problem_response
+from apps.core.api.views import HubAPIView, HubModelViewSet
 
-from .. import selectors, services
+from .. import experiments, selectors, services
 from ..cors import preflight
+from ..models import DeclaredProperty, Flag
 from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (
+    DeclaredPropertySerializer,
     EvaluateAnswerSerializer,
     EvaluateSerializer,
+    ExperimentSerializer,
     FlagSerializer,
     FlagVersionSerializer,
     LocalDefinitionsSerializer,
     RollbackSerializer,
+    ShipSerializer,
 )
 
 
@@ -41,20 +46,12 @@ def answer_of(result) -> dict:
     partial_update=extend_schema(summary="Change a feature flag (a new version)"),
     destroy=extend_schema(summary="Delete a feature flag"),
 )
-class FlagViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    HubGenericViewSet,
-):
+class FlagViewSet(HubModelViewSet):
     api_scope = "flags"
     read_permission = "flags.view"
     write_permission = "flags.edit"
     serializer_class = FlagSerializer
     ordering_fields = ["id"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return selectors.flag_list().order_by("id")
@@ -153,3 +150,107 @@ class LocalEvaluationView(HubAPIView):
     )
     def get(self, request, *args, **kwargs):
         return Response(selectors.local_definitions())
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List experiments, newest first"),
+    retrieve=extend_schema(summary="One experiment"),
+    create=extend_schema(summary="Add an experiment (a draft) on a multivariate flag"),
+    partial_update=extend_schema(summary="Change an experiment's name, metrics or power inputs"),
+    destroy=extend_schema(summary="Delete an experiment (its flag and events stay)"),
+)
+class ExperimentViewSet(HubModelViewSet):
+    api_scope = "flags"
+    read_permission = "flags.view"
+    write_permission = "flags.edit"
+    serializer_class = ExperimentSerializer
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        return experiments.experiment_list().order_by("id")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        flag = Flag.objects.filter(pk=data.pop("flag_id")).first()
+        if flag is None:
+            raise Unprocessable({"flag": ["No feature flag has this id."]})
+        serializer.instance = experiments.experiment_create(
+            tenant=self.request.tenant, actor=self.request.user, flag=flag, **data
+        )
+
+    def perform_update(self, serializer):
+        changes = dict(serializer.validated_data)
+        if changes.pop("flag_id", serializer.instance.flag_id) != serializer.instance.flag_id:
+            raise Unprocessable({"flag": ["An experiment's flag cannot change: add another experiment."]})
+        serializer.instance = experiments.experiment_update(
+            tenant=self.request.tenant, actor=self.request.user, experiment=serializer.instance, **changes
+        )
+
+    def perform_destroy(self, instance):
+        experiments.experiment_delete(tenant=self.request.tenant, actor=self.request.user, experiment=instance)
+
+    def _acted(self, service, body=None):
+        experiment = self.get_object()  # another tenant's id: 404 before the body is read
+        kwargs = {}
+        if body is not None:
+            body.is_valid(raise_exception=True)
+            kwargs = body.validated_data
+        experiment = service(tenant=self.request.tenant, actor=self.request.user, experiment=experiment, **kwargs)
+        return Response(ExperimentSerializer(experiment).data)
+
+    @extend_schema(summary="Start counting exposures (draft → running)", request=None)
+    @action(detail=True, methods=["post"])
+    def start(self, request, *args, **kwargs):
+        return self._acted(experiments.experiment_start)
+
+    @extend_schema(summary="Stop the experiment (the flag keeps serving as it is)", request=None)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, *args, **kwargs):
+        return self._acted(experiments.experiment_stop)
+
+    @extend_schema(
+        summary="Ship a variant: the flag serves it to everyone; the experiment stops", request=ShipSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def ship(self, request, *args, **kwargs):
+        return self._acted(experiments.experiment_ship, body=ShipSerializer(data=request.data))
+
+    @extend_schema(
+        summary="The results so far",
+        description=(
+            "Per metric and variant: exposed persons, the rate or mean with a 95 % credible interval, "
+            "probability of being best, uplift against control with its interval, the always-valid "
+            "(mSPRT) p-value and the fixed-horizon one; the exposures against the target and the "
+            "sample-ratio check."
+        ),
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"])
+    def results(self, request, *args, **kwargs):
+        return Response(experiments.experiment_results(experiment=self.get_object()))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The property names declared for flag rules"),
+    retrieve=extend_schema(summary="One declared property"),
+    create=extend_schema(summary="Declare a property your code sends (rules may then name it)"),
+    destroy=extend_schema(summary="Forget a declared property (rules naming it stay)"),
+)
+class DeclaredPropertyViewSet(HubModelViewSet):
+    api_scope = "flags"
+    read_permission = "flags.view"
+    write_permission = "flags.edit"
+    serializer_class = DeclaredPropertySerializer
+    ordering_fields = ["id"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return DeclaredProperty.objects.order_by("id")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.property_declare(
+            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.property_forget(tenant=self.request.tenant, actor=self.request.user, declared=instance)

@@ -4,9 +4,10 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from .models import PlatformFlag
-from .services import forget, platform_flag_errors
+from .services import platform_flag_errors, platform_flag_save
 
 
 class PlatformFlagForm(forms.ModelForm):
@@ -34,29 +35,43 @@ class PlatformFlagAdmin(admin.ModelAdmin):
     list_display = ("key", "active", "serves", "version", "updated")
     list_filter = ("active",)
     search_fields = ("key", "description")
-    readonly_fields = ("version", "updated")
+    readonly_fields = ("version", "updated", "history")
     actions = ["switch_off", "switch_on"]
+
+    @admin.display(description="History")
+    def history(self, obj):
+        """The flag's versions, newest first (roll back with `manage.py platform_flag rollback`)."""
+        rows = obj.versions.order_by("-version")[:50] if obj.pk else []
+        return format_html(
+            '<table class="platform-flag-history"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (r.version, f"{r.created:%Y-%m-%d %H:%M}", r.note, "on" if r.definition.get("active") else "off")
+                    for r in rows
+                ),
+            ),
+        )
 
     @admin.display(description="Serves")
     def serves(self, obj):
         return json.dumps((obj.filters or {}).get("groups") or [])[:120]
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
-        forget()
+        platform_flag_save(
+            flag=obj, note=f"edited by {request.user.email}" if change else f"created by {request.user.email}"
+        )
 
-    def _switch(self, queryset, active: bool):
+    def _switch(self, request, queryset, active: bool):
         for flag in queryset:
-            flag.active, flag.version = active, flag.version + 1
-            flag.save(update_fields=["active", "version", "updated"])
-        forget()
+            flag.active = active
+            platform_flag_save(flag=flag, note=f"switched {'on' if active else 'off'} by {request.user.email}")
 
     @admin.action(description="Switch the selected flags off (kill switch)")
     def switch_off(self, request, queryset):
-        self._switch(queryset, False)
+        self._switch(request, queryset, False)
 
     @admin.action(description="Switch the selected flags on")
     def switch_on(self, request, queryset):
-        self._switch(queryset, True)
+        self._switch(request, queryset, True)

@@ -20,3 +20,20 @@ class PlatformFlag(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class PlatformFlagVersion(models.Model):
+    """The whole definition of a platform flag after each change, what changed, when."""
+
+    flag = models.ForeignKey(PlatformFlag, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    definition = models.JSONField()
+    note = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["flag", "version"], name="platform_flags_version_unique")]
+
+    def __str__(self):
+        return f"{self.flag_id} v{self.version}"

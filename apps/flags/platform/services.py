@@ -6,10 +6,11 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
 from .. import engine
 from ..definitions import iso_or_none
-from .models import PlatformFlag
+from .models import PlatformFlag, PlatformFlagVersion
 
 CACHE_SECONDS = 1.0
 _cache: dict = {}
@@ -39,18 +40,39 @@ def platform_flag_errors(flag: PlatformFlag) -> dict:
     return engine.validate(definition_of(flag), others=others)
 
 
-def platform_flag_save(*, flag: PlatformFlag) -> PlatformFlag:
-    """Saves `flag` (new or changed) as a new version; ValidationError naming the fields."""
+EDITABLE = ("description", "active", "starts_at", "ends_at", "filters", "overrides")
+
+
+def platform_flag_save(*, flag: PlatformFlag, note: str = "") -> PlatformFlag:
+    """Saves `flag` (new or changed) as a new version, kept whole in PlatformFlagVersion;
+    ValidationError naming the fields."""
     errors = platform_flag_errors(flag)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         if flag.pk:
-            flag.version += 1
+            flag.version = PlatformFlag.objects.select_for_update().get(pk=flag.pk).version + 1
         flag.save()
+        PlatformFlagVersion.objects.create(
+            flag=flag,
+            version=flag.version,
+            definition=definition_of(flag),
+            note=note or ("edited" if flag.version > 1 else "created"),
+        )
         forget()
         transaction.on_commit(forget)
     return flag
+
+
+def platform_flag_rollback(*, flag: PlatformFlag, version: int) -> PlatformFlag:
+    """Makes the definition of `version` current again, as a new version."""
+    old = PlatformFlagVersion.objects.filter(flag=flag, version=version).first()
+    if old is None:
+        raise ValidationError({"version": [f"“{flag.key}” has no version {version}."]})
+    for name in EDITABLE:
+        value = old.definition.get(name)
+        setattr(flag, name, parse_datetime(value) if name in ("starts_at", "ends_at") and value else value)
+    return platform_flag_save(flag=flag, note=f"rolled back to version {version}")
 
 
 def _compiled() -> dict:

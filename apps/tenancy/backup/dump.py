@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import serializers
+from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from psycopg import sql
@@ -19,7 +20,7 @@ from psycopg import sql
 from ..models import Tenant
 from .archive import FORMAT, FORMAT_VERSION, BackupError, add_bytes
 from .catalogue import column_list, qualified, schema_migrations, schema_tables
-from .parts import USER_FIELDS, model_class, public_parts
+from .parts import USER_FIELDS, file_parts, model_class, public_parts
 from .progress import Progress
 
 
@@ -131,6 +132,7 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
             entry["password"] = user.password if user.pk in member_ids else None
             users.append(entry)
 
+        files = _files_listed(schema)  # in the snapshot: the files its rows refer to
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -141,6 +143,7 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
             "base_hostname": settings.HUB_BASE_HOSTNAME,
             "migrations": [list(m) for m in migrations],
             "tables": table_manifest,
+            "files": {label: len(listed) for label, listed in files.items()},
             "counts": {
                 "tables": {name: t["rows"] for name, t in table_manifest.items()},
                 "public": public_counts,
@@ -159,11 +162,40 @@ def tenant_backup(*, tenant: Tenant, output: Path, progress: Progress | None = N
                 add_bytes(tar, "public.json", json.dumps(public_doc, cls=_Encoder).encode())
                 for name in table_manifest:
                     tar.add(Path(workdir) / f"{name}.copy", arcname=f"schema/{name}.copy")
+                _add_files(tar, schema, files, progress)
             partial.replace(output)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     return manifest
+
+
+def _files_listed(schema: str) -> dict[str, list[tuple[str, int]]]:
+    """Each file part's files (BackupPart.files: names under the schema's prefix) with their sizes;
+    a file listed but gone from the store (purged since the snapshot) is left out."""
+    listed = {}
+    for label, part in file_parts().items():
+        store = storages[part.file_storage]
+        listed[label] = []
+        for name in part.files(schema):
+            try:
+                listed[label].append((name, store.size(f"{schema}/{name}")))
+            except FileNotFoundError:
+                continue
+    return listed
+
+
+def _add_files(tar: tarfile.TarFile, schema: str, files: dict, progress: Progress) -> None:
+    for label, listed in files.items():
+        store = storages[file_parts()[label].file_storage]
+        progress.start(f"files of {label}", sum(size for _, size in listed))
+        for name, size in listed:
+            info = tarfile.TarInfo(f"files/{label}/{name}")
+            info.size, info.mode, info.mtime = size, 0o600, int(datetime.now(UTC).timestamp())
+            with store.open(f"{schema}/{name}", "rb") as handle:
+                tar.addfile(info, handle)
+            progress.advance(size)
+        progress.finish(f"{len(listed):,} files")
 
 
 def _in_outer_atomic() -> bool:

@@ -35,6 +35,11 @@ def schema_preparers() -> list:
     return [part.prepare for part in registry["backup_parts"].values() if part.prepare is not None]
 
 
+def file_parts() -> dict[str, BackupPart]:
+    """The parts whose files (outside the database) travel with a backup, by model label."""
+    return {part.model: part for part in registry["backup_parts"].values() if part.files is not None}
+
+
 def public_not_backed_up() -> dict[str, str]:
     """Public models that refer to a tenant but are deliberately not backed up, and why.
     tests/tenancy/test_backup.py fails when such a model is registered neither way."""

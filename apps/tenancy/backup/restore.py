@@ -3,6 +3,7 @@ nothing behind."""
 
 import logging
 import tarfile
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import storages
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from psycopg import sql
@@ -22,7 +25,7 @@ from ..routing import routing_changed
 from ..services import tenant_create, tenant_delete
 from .archive import CHUNK, BackupError, check_manifest, members, one_line, read_json
 from .catalogue import TableInfo, column_list, qualified, schema_migrations, schema_tables
-from .parts import RestoreContext, model_class, public_parts, schema_preparers
+from .parts import RestoreContext, file_parts, model_class, public_parts, schema_preparers
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,16 @@ def tenant_restore(
     if existing is not None and not replace:
         raise BackupError(f"A tenant with the slug “{slug}” exists; pass --replace to overwrite it.")
 
+    written: list[tuple[str, str]] = []  # (storage, name) of the files written: removed on failure
+    try:
+        return _restore(path, manifest, public, entries, slug, existing, progress, written)
+    except BaseException:
+        for storage, name in written:
+            storages[storage].delete(name)
+        raise
+
+
+def _restore(path, manifest, public, entries, slug, existing, progress, written) -> RestoreResult:
     tenant_fields = public["tenant"]["fields"]
     with transaction.atomic():
         if existing is not None:
@@ -122,6 +135,7 @@ def tenant_restore(
             # Replace whatever provisioning put in the new schema with the backup's rows. Like
             # pg_restore, load the data first and build the indexes and foreign keys after it:
             # one pass per index and one query per key instead of a check for every row.
+            triggered = _user_triggers_off(cursor, schema)
             cursor.execute(
                 sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(qualified(schema, t) for t in sorted(tables)))
             )
@@ -129,8 +143,12 @@ def tenant_restore(
 
             _restore_users(public["users"], context)
 
-            restored_tables = {}
+            restored_tables, restored_files = {}, dict.fromkeys(manifest.get("files", {}), 0)
             for member, stream in entries:
+                if member.name.startswith("files/") and member.name.split("/")[1] in restored_files:
+                    _restore_file(path, member, stream, schema, written)
+                    restored_files[member.name.split("/")[1]] += 1
+                    continue
                 name = member.name.removeprefix("schema/").removesuffix(".copy")
                 if not member.name.startswith("schema/") or name not in manifest["tables"]:
                     raise BackupError(f"{path} is not a tenant backup (unexpected entry {member.name}).")
@@ -151,6 +169,9 @@ def tenant_restore(
             missing = set(manifest["tables"]) - set(restored_tables)
             if missing:
                 raise BackupError(f"{path} is truncated: no data for {', '.join(sorted(missing))}.")
+            for label, count in manifest.get("files", {}).items():
+                if restored_files[label] != count:
+                    raise BackupError(f"{path} is truncated: {restored_files[label]} of {count} files of {label}.")
 
             _remap_schema_references(cursor, schema, tables, context)
             progress.start("indexes and foreign keys", len(rebuild))
@@ -167,6 +188,8 @@ def tenant_restore(
                         ),
                         [sequence, int(saved.get(column) or 0)],
                     )
+            for name in triggered:
+                cursor.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(qualified(schema, name)))
 
         _restore_tenant_row(tenant, tenant_fields)
         public_counts = _restore_public_rows(public["parts"], context)
@@ -179,9 +202,37 @@ def tenant_restore(
     tenant.refresh_from_db()
     return RestoreResult(
         tenant=tenant,
-        counts={"tables": restored_tables, "public": public_counts, "users": len(context.user_map)},
+        counts={
+            "tables": restored_tables,
+            "public": public_counts,
+            "users": len(context.user_map),
+            "files": restored_files,
+        },  # fmt: skip
         notes=context.notes,
     )
+
+
+def _restore_file(path: Path, member: tarfile.TarInfo, stream, schema: str, written: list) -> None:
+    """A file of a file part (BackupPart.files) written under the new tenant's prefix, in the
+    part's storage. A file already there under that name is kept: the parts' names say what the
+    bytes are (content's blobs are named by their SHA-256), and a failed restore must not take
+    away a file of the tenant it was to replace. Only files this restore wrote are `written`."""
+    _, label, name = member.name.split("/", 2)
+    part = file_parts().get(label)
+    if part is None or not name or any(piece in ("", ".", "..") for piece in name.split("/")):
+        raise BackupError(f"{path} is not a tenant backup (unexpected entry {member.name}).")
+    store, target = storages[part.file_storage], f"{schema}/{name}"
+    if store.exists(target):
+        return
+    with tempfile.TemporaryFile(prefix="hub-restore-") as copy:
+        try:
+            while data := stream.read(CHUNK):
+                copy.write(data)
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise BackupError(f"{path} is damaged ({one_line(exc)} in {member.name}).") from None
+        copy.seek(0)
+        saved = store.save(target, File(copy))
+    written.append((part.file_storage, saved))
 
 
 def _schema_prepare(schema: str, backed_up) -> None:
@@ -202,6 +253,32 @@ def _drop_cached(schema: str) -> None:
             cache.delete_pattern("*")
     except Exception:  # Redis down: entries expire on their own; the restore stands.
         log.warning("could not drop the cache entries of %s", schema, exc_info=True)
+
+
+def _user_triggers_off(cursor, schema: str) -> list[str]:
+    """Takes the schema's own triggers off its tables while the backup loads (the audit trail's
+    refuse TRUNCATE and UPDATE, and would seal the entries again: the backup brings their seals);
+    returns the tables to turn them back on for. A trigger's pending deferred work (an entry
+    written while the tenant was provisioned) is done first: PostgreSQL alters no table with some."""
+    cursor.execute(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY 1",
+        [schema],
+    )
+    names = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT t.tgisinternal AND t.tgdeferrable",
+        [schema],
+    )
+    names_deferred = [sql.Identifier(schema, row[0]) for row in cursor.fetchall()]
+    deferred = sql.SQL(", ").join(names_deferred)
+    if names_deferred:
+        cursor.execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(deferred))
+        cursor.execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(deferred))
+    for name in names:
+        cursor.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(qualified(schema, name)))
+    return names
 
 
 def _restore_users(users: list[dict], context: RestoreContext) -> None:

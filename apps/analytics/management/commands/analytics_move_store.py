@@ -1,14 +1,12 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from django_tenants.utils import schema_context
 
 from apps.analytics import services
-from apps.core.management import HubCommand
-from apps.tenancy.backup.progress import Progress
-from apps.tenancy.selectors import tenant_get
+
+from ._tenant import TenantCommand
 
 
-class Command(HubCommand):
+class Command(TenantCommand):
     help = (
         "Moves one tenant's analytics events (and its persons' copy) to another event store, then "
         "makes it the tenant's store. Capture goes on meanwhile: new events wait in the queue and are "
@@ -16,17 +14,14 @@ class Command(HubCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--tenant", required=True, help="The tenant's slug.")
+        super().add_arguments(parser)
         parser.add_argument("--to", required=True, choices=["clickhouse", "postgres"], help="The store to move to.")
 
     def handle(self, *args, tenant, to, **options):
-        found = tenant_get(slug=tenant)
-        if found is None:
-            raise CommandError(f"No tenant with the slug “{tenant}”.")
+        found = self.tenant_found(tenant)
         self.stdout.write(f"Moving the events of {found.slug} (schema {found.schema_name}) to {to}")
         try:
-            with schema_context(found.schema_name):
-                copied = services.event_store_move(to=to, progress=Progress(self.stdout))
+            copied = self.run_in(found, lambda progress: services.event_store_move(to=to, progress=progress))
         except ValidationError as exc:
             raise CommandError(" ".join(m for ms in exc.message_dict.values() for m in ms)) from None
         except TimeoutError as exc:

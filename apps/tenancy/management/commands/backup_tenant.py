@@ -41,6 +41,6 @@ class Command(HubCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote {path}: {len(counts['tables'])} tables, {rows:,} rows, {public} public rows, "
-                f"{counts['users']} users ({path.stat().st_size:,} bytes)."
+                f"{counts['users']} users, {sum(manifest['files'].values()):,} files ({path.stat().st_size:,} bytes)."
             )
         )

@@ -38,6 +38,6 @@ class Command(HubCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Restored {result.tenant.slug}: {len(result.counts['tables'])} tables, {rows:,} rows, "
-                f"{public} public rows. {tenant_url(result.tenant)}"
+                f"{public} public rows, {sum(result.counts['files'].values()):,} files. {tenant_url(result.tenant)}"
             )
         )

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.flags.platform.models import PlatformFlag
-from apps.flags.platform.services import platform_flag_save, platform_flag_value
+from apps.flags.platform.services import platform_flag_rollback, platform_flag_save, platform_flag_value
 from apps.tenancy.selectors import tenant_get
 
 
@@ -34,6 +34,11 @@ class Command(BaseCommand):
         switch = sub.add_parser("switch", help="The kill switch.")
         switch.add_argument("key")
         switch.add_argument("state", choices=["on", "off"])
+        history = sub.add_parser("history", help="A flag's versions, newest first.")
+        history.add_argument("key")
+        rollback = sub.add_parser("rollback", help="Make an earlier version current again (a new version).")
+        rollback.add_argument("key")
+        rollback.add_argument("version", type=int)
         check = sub.add_parser("check", help="What a tenant gets.")
         check.add_argument("key")
         check.add_argument("--tenant", required=True)
@@ -78,8 +83,21 @@ class Command(BaseCommand):
     def _switch(self, *, key, state, **options):
         flag = self._flag(key)
         flag.active = state == "on"
-        platform_flag_save(flag=flag)
+        platform_flag_save(flag=flag, note=f"switched {state}")
         self.stdout.write(f"“{key}” is {state}.")
+
+    def _history(self, *, key, **options):
+        for row in self._flag(key).versions.order_by("-version"):
+            state = "on" if row.definition.get("active") else "off"
+            groups = (row.definition.get("filters") or {}).get("groups")
+            self.stdout.write(f"v{row.version}\t{row.created:%Y-%m-%d %H:%M}\t{row.note}\t{state}\t{groups}")
+
+    def _rollback(self, *, key, version, **options):
+        try:
+            flag = platform_flag_rollback(flag=self._flag(key), version=version)
+        except ValidationError as exc:
+            raise CommandError(_words(exc.message_dict)) from None
+        self.stdout.write(f"“{key}” is back to version {version}'s rules (now version {flag.version}).")
 
     def _check(self, *, key, tenant, **options):
         flag = self._flag(key)

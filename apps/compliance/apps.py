@@ -1,0 +1,67 @@
+from apps.core.appconfig import HubAppConfig, Schema
+
+
+class ComplianceConfig(HubAppConfig):
+    """Compliance: the tenant's tamper-evident audit trail (every audit entry chained by hashes,
+    append-only at the database, verified by `verify_audit`, forwarded to the tenant's SIEM), and
+    the personal-data map (which models of which app hold personal data, and how each is exported
+    and erased).
+
+    TENANT app: the audit log it seals is each tenant's own (auditlog_logentry in the tenant's
+    schema), so the seals and the SIEM settings live beside it and go with the tenant. The
+    database functions its triggers call are schema-neutral and live in the public schema.
+    """
+
+    name = "apps.compliance"
+    label = "compliance"
+    schema = Schema.TENANT
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from apps.core.registry import (
+            NavItem,
+            PeriodicTask,
+            Permission,
+            register_event_type,
+            register_nav_item,
+            register_periodic_task,
+            register_permission,
+        )
+
+        from .events import EVENT_TYPES
+        from .models import SiemSettings
+
+        register_permission(
+            Permission(
+                "compliance.manage", "Compliance: audit forwarding and personal data", role="admin",
+                description="Check and export the audit trail, choose where it is forwarded, see the data inventory.",
+            ),
+        )  # fmt: skip
+        register_nav_item(
+            NavItem("Compliance", "compliance:index", icon="shield", permission="compliance.manage", weight=88)
+        )
+        register_event_type(*EVENT_TYPES)
+        register_periodic_task(
+            PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
+        )
+        auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
+        # Personal data in the audit trail: kept, as the record the organisation must keep (the
+        # entries are append-only, and a person's erasure must not erase the evidence of what they did).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "audit",
+            "Audit trail",
+            (
+                PersonalData(
+                    "auditlog.LogEntry", ("activity", "network"),
+                    ("timestamp", "action", "object_repr", "changes_text", "actor_email", "remote_addr"),
+                    "Security and accountability: who changed what, and every log-in.", erasure="keep",
+                    note="Kept: the audit trail is evidence the organisation must keep, and is append-only.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -1,0 +1,61 @@
+"""Compliance records of a tenant: the seals that chain its audit log, and where its audit entries
+are forwarded (SIEM).
+
+The seals are written by the database itself (a trigger on the tenant's `auditlog_logentry`, see
+apps/compliance/sql.py), never by the app: every way an entry is written — the ORM, a bulk
+insert, raw SQL — gets its seal, in commit order.
+"""
+
+from django.db import models
+
+from apps.core.crypto import EncryptedTextField
+
+GENESIS = "0" * 64  # the previous hash of the first entry
+
+
+class AuditSeal(models.Model):
+    """One audit entry's link in the tenant's hash chain: hash = sha256(prev_hash + canonical entry).
+
+    `entry_id` is the LogEntry's id (no foreign key: an entry deleted by force must leave its seal
+    behind for verify_audit to see the gap). Append-only, like the entries (database triggers).
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    entry_id = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "audit seal"
+
+    def __str__(self) -> str:
+        return f"seal {self.seq} of entry {self.entry_id}"
+
+
+class SiemSettings(models.Model):
+    """Where the tenant's audit entries go as they are written: nowhere, a syslog server (RFC 5424
+    over UDP or TCP) or a webhook. One row per tenant. `forwarded_seq` is the last seal sent."""
+
+    class Transport(models.TextChoices):
+        OFF = "off", "Not forwarded"
+        SYSLOG_UDP = "syslog_udp", "Syslog (RFC 5424) over UDP"
+        SYSLOG_TCP = "syslog_tcp", "Syslog (RFC 5424) over TCP"
+        WEBHOOK = "webhook", "Webhook (signed JSON)"
+
+    transport = models.CharField(max_length=16, choices=Transport.choices, default=Transport.OFF)
+    host = models.CharField(max_length=253, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    secret = EncryptedTextField(blank=True)  # the webhook's signing secret (whsec_…)
+    forwarded_seq = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "SIEM forwarding settings"
+        verbose_name_plural = "SIEM forwarding settings"
+
+    def __str__(self) -> str:
+        return self.get_transport_display()

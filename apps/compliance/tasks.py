@@ -1,0 +1,19 @@
+"""Celery tasks: thin, they call a service. A task runs in the schema of the tenant that sent it."""
+
+from celery import shared_task
+
+from apps.tenancy.selectors import task_to_every_tenant
+
+from . import siem
+
+
+@shared_task(ignore_result=True)
+def siem_forward() -> int:
+    """Sends the tenant's audit entries sealed since the last run to its SIEM."""
+    return siem.siem_forward()
+
+
+@shared_task(ignore_result=True)
+def siem_forward_all_tenants() -> int:
+    """Beat runs this in the public schema; it sends one forwarding run per active tenant."""
+    return task_to_every_tenant(siem_forward)

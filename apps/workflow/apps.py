@@ -1,0 +1,114 @@
+from apps.core.appconfig import HubAppConfig, Schema
+
+
+def _approvers(event) -> list[int]:
+    from django.db import connection
+
+    from .actions import recipients
+
+    payload = event.payload
+    if payload.get("assignee_id"):
+        return [payload["assignee_id"]]
+    return recipients(tenant=connection.tenant, role=payload.get("role") or "admin")
+
+
+class WorkflowConfig(HubAppConfig):
+    """Workflow: a tenant automates its work without code. Versioned JSON graphs of nodes started
+    by events (with NetBox-style condition sets), schedules, people or an incoming webhook, run
+    durably on Celery one step at a time (apps/workflow/engine.py).
+
+    TENANT app: a tenant's workflows, their versions, runs, steps and approvals live in its own
+    schema. Pages at /workflows/, API at /api/v1/workflows/. Action nodes come from the registry's
+    workflow_nodes store (this app registers "notify" and "call HTTP"; other apps and plugins
+    theirs); the control nodes (condition, switch, loop, parallel, join, wait, set, transform,
+    approval, sub-workflow) are the engine's own (apps/workflow/graph.py).
+    """
+
+    name = "apps.workflow"
+    label = "workflow"
+    schema = Schema.TENANT
+    url_prefix = "workflows/"
+    api_prefix = "workflows/"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+        from django.conf import settings
+
+        from apps.core.registry import (
+            ApiScope,
+            EventHandler,
+            NavItem,
+            NotificationRule,
+            PeriodicTask,
+            Permission,
+            register_api_scope,
+            register_event_handler,
+            register_event_type,
+            register_nav_item,
+            register_notification_rule,
+            register_periodic_task,
+            register_permission,
+            register_workflow_node,
+        )
+
+        from .actions import NODES
+        from .events import EVENT_TYPES
+        from .models import Workflow, WorkflowVersion
+        from .services import workflows_for_events
+
+        register_permission(
+            Permission(
+                "workflow.view",
+                "Workflows: see workflows and their runs",
+                role="viewer",
+                description="See the workflows, their versions, runs and each step's data.",
+            ),
+            Permission(
+                "workflow.run",
+                "Workflows: start, cancel and re-run",
+                role="member",
+                description="Start a workflow by hand, cancel a run, re-run it from its failed step.",
+            ),
+            Permission(
+                "workflow.approve",
+                "Workflows: approve or reject",
+                role="member",
+                description="Decide the approvals assigned to oneself or one's role.",
+            ),
+            Permission(
+                "workflow.edit",
+                "Workflows: create and change workflows",
+                role="admin",
+                description="Create, edit, publish, pause and delete workflows (they act for the organisation).",
+            ),
+        )
+        register_nav_item(
+            NavItem("Workflows", "workflow:index", permission="workflow.view", weight=55),
+            NavItem("Approvals", "workflow:approvals", permission="workflow.approve", weight=56),
+        )
+        register_api_scope(ApiScope("workflows", "Workflows: their graphs, runs and approvals.", label="Workflows"))
+        register_event_type(*EVENT_TYPES)
+        register_event_handler(EventHandler("*", workflows_for_events, batch=True))
+        register_notification_rule(
+            NotificationRule("workflow.approval_requested", _approvers, url="", default_channel="both"),
+            NotificationRule("workflow.run_failed", lambda event: _admins(), default_channel="in_app"),
+        )
+        register_periodic_task(
+            PeriodicTask("workflow-schedules", "apps.workflow.tasks.fire_schedules_all_tenants", 60.0),
+            PeriodicTask(
+                "workflow-recover",
+                "apps.workflow.tasks.recover_runs_all_tenants",
+                settings.HUB_WORKFLOW_RECOVERY_SECONDS,
+            ),
+        )
+        register_workflow_node(*NODES)
+        auditlog.register(Workflow, exclude_fields=["last_scheduled", "updated"])
+        auditlog.register(WorkflowVersion)
+
+
+def _admins() -> list[int]:
+    from django.db import connection
+
+    from .actions import recipients
+
+    return recipients(tenant=connection.tenant, role="admin")

@@ -1,0 +1,328 @@
+"""The graph of a workflow: its shape, the node types it may use and what each needs, and the
+checks before a version is published.
+
+    {"trigger": {"type": "event", "event_type": "member.joined", "conditions": {...}}
+              | {"type": "schedule", "cron": "0 9 * * 1-5"}
+              | {"type": "manual", "inputs": [{"name": "email", "required": true}]}
+              | {"type": "webhook"},
+     "nodes": [{"id": "n1", "type": "notify", "parameters": {...}, "position": {"x": 0, "y": 0}}],
+     "edges": [{"from": "n1", "port": "out", "to": "n2"}]}
+
+Nodes without an incoming edge start the run. Every node may also leave by the port "error"
+(when it fails after its retries) if an edge says where to go; otherwise a failing step fails the
+run. Every node takes `retries`, `backoff` (seconds, doubled each retry) and `timeout` (seconds).
+Built-in node types are listed in BUILTINS; the others are the registry's "action" workflow nodes
+(apps.core.registry.WorkflowNode: notify, call HTTP, and whatever other apps and plugins add).
+"""
+
+from dataclasses import dataclass, field
+
+from celery.schedules import crontab
+
+from apps.core.registry import registry
+
+from . import conditions, expressions
+
+TRIGGERS = {
+    "event": "When an event happens",
+    "schedule": "On a schedule",
+    "manual": "When someone starts it",
+    "webhook": "When its webhook is called",
+}
+COMMON_PARAMETERS = {"retries", "backoff", "timeout"}
+MAX_RETRIES = 10
+MAX_TIMEOUT = 3600
+
+
+@dataclass(frozen=True)
+class Builtin:
+    label: str
+    description: str
+    ports: tuple[str, ...] = ("out",)
+    required: tuple[str, ...] = ()
+    expression_fields: tuple[str, ...] = ()  # JMESPath expressions among its parameters
+    dynamic_ports: bool = False  # a switch: its ports are its cases'
+    config_schema: dict = field(default_factory=dict)
+
+
+BUILTINS = {
+    "condition": Builtin(
+        "Condition",
+        "Goes on by “true” or “false” as the condition set holds for the run's data.",
+        ("true", "false"),
+        ("conditions",),
+    ),
+    "switch": Builtin(
+        "Switch",
+        "Goes on by the port of the first case whose value equals the expression's, else “default”.",
+        ("default",),
+        ("value", "cases"),
+        ("value",),
+        dynamic_ports=True,
+    ),
+    "loop": Builtin(
+        "Loop over a list",
+        "Runs the nodes after “item” once for each element of the list (as item and index), then “done”.",
+        ("item", "done"),
+        ("items",),
+        ("items",),
+    ),
+    "parallel": Builtin("Parallel branches", "Starts every branch connected to it at once.", ("out",)),
+    "join": Builtin("Join", "Waits until every branch leading into it has arrived.", ("out",)),
+    "wait": Builtin("Wait", "Waits a number of seconds, or until a time.", ("out",)),
+    "set": Builtin(
+        "Set variables", "Sets run variables (vars.<name>) from values or templates.", ("out",), ("values",)
+    ),
+    "transform": Builtin(
+        "Transform data",
+        "Reshapes data with a JMESPath expression (or one per field).",
+        ("out",),
+        expression_fields=("expression",),
+    ),
+    "approval": Builtin(
+        "Human approval",
+        "Asks a person (or anyone with a role) to approve or reject; goes on by “approved” or “rejected”.",
+        ("approved", "rejected"),
+        ("title",),
+    ),
+    "subworkflow": Builtin(
+        "Sub-workflow",
+        "Runs another (published) workflow with inputs and waits for it to finish.",
+        ("out",),
+        ("workflow",),
+    ),
+}
+
+
+def node_catalogue() -> list[dict]:
+    """Every node type a graph may use now: the built-ins and the registry's actions (the
+    builder's palette)."""
+    items = [
+        {"type": key, "label": b.label, "description": b.description, "ports": list(b.ports), "source": "built-in"}
+        for key, b in BUILTINS.items()
+    ]
+    for key, node in registry["workflow_nodes"].items():
+        if node.kind == "action":
+            items.append(
+                {
+                    "type": key,
+                    "label": node.label,
+                    "description": node.description,
+                    "ports": ["out"],
+                    "source": registry["workflow_nodes"].app_of(key) or "plugin",
+                    "config_schema": node.config_schema,
+                }
+            )
+    return items
+
+
+def action_of(node_type: str):
+    node = registry["workflow_nodes"].get(node_type)
+    return node if node is not None and node.kind == "action" else None
+
+
+def known_type(node_type: str) -> bool:
+    return node_type in BUILTINS or action_of(node_type) is not None
+
+
+def ports_of(node: dict) -> set[str]:
+    builtin = BUILTINS.get(node.get("type"))
+    if builtin is None:
+        return {"out", "error"}
+    ports = set(builtin.ports) | {"error"}
+    if builtin.dynamic_ports:
+        for case in (node.get("parameters") or {}).get("cases") or []:
+            if isinstance(case, dict) and isinstance(case.get("port"), str):
+                ports.add(case["port"])
+    return ports
+
+
+def cron_of(text: str) -> crontab:
+    """celery's crontab from five fields "minute hour day-of-month month day-of-week"."""
+    parts = (text or "").split()
+    if len(parts) != 5:
+        raise ValueError("a schedule is five fields: minute hour day-of-month month day-of-week, e.g. “0 9 * * 1-5”")
+    minute, hour, day_of_month, month, day_of_week = parts
+    return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month, day_of_week=day_of_week)
+
+
+def cron_matches(text: str, moment) -> bool:
+    """Whether the minute of `moment` (in its own time zone) is one of the schedule's."""
+    spec = cron_of(text)
+    return (
+        moment.minute in spec.minute
+        and moment.hour in spec.hour
+        and moment.day in spec.day_of_month
+        and moment.month in spec.month_of_year
+        and moment.isoweekday() % 7 in spec.day_of_week
+    )
+
+
+def _trigger_problems(trigger) -> list[tuple[str, str]]:
+    if not isinstance(trigger, dict) or trigger.get("type") not in TRIGGERS:
+        return [("trigger.type", f"choose a trigger: {', '.join(TRIGGERS)}")]
+    kind = trigger["type"]
+    found = []
+    if kind == "event":
+        event_type = trigger.get("event_type")
+        if event_type not in registry["event_types"]:
+            found.append(("trigger.event_type", f"“{event_type}” is not an event type of this hub"))
+        problem = conditions.condition_problem(trigger.get("conditions"))
+        if problem:
+            found.append(("trigger.conditions", problem))
+    elif kind == "schedule":
+        try:
+            cron_of(trigger.get("cron", ""))
+        except (ValueError, TypeError) as exc:
+            found.append(("trigger.cron", str(exc)))
+    elif kind == "manual":
+        inputs = trigger.get("inputs", [])
+        if not isinstance(inputs, list) or not all(isinstance(i, dict) and i.get("name") for i in inputs):
+            found.append(("trigger.inputs", "a list of inputs, each with a name"))
+    return found
+
+
+def _node_problems(node: dict, where: str) -> list[tuple[str, str]]:
+    found = []
+    node_type = node.get("type")
+    parameters = node.get("parameters", {})
+    if not isinstance(parameters, dict):
+        return [(f"{where}.parameters", "parameters are an object")]
+    if not known_type(node_type):
+        found.append((f"{where}.type", f"“{node_type}” is not a node type of this hub (is its app installed?)"))
+    builtin = BUILTINS.get(node_type)
+    for name in builtin.required if builtin else ():
+        if parameters.get(name) in (None, "", [], {}):
+            found.append((f"{where}.parameters.{name}", "this parameter is required"))
+    for name in builtin.expression_fields if builtin else ():
+        if name in parameters:
+            problem = expressions.expression_problem(parameters[name])
+            if problem:
+                found.append((f"{where}.parameters.{name}", problem))
+    if node_type == "condition" and "conditions" in parameters:
+        problem = conditions.condition_problem(parameters["conditions"])
+        if problem:
+            found.append((f"{where}.parameters.conditions", problem))
+    if node_type == "switch" and not all(
+        isinstance(c, dict) and isinstance(c.get("port"), str) and "value" in c for c in parameters.get("cases") or []
+    ):
+        found.append((f"{where}.parameters.cases", "each case has a port (a name) and a value"))
+    if node_type == "transform" and "expression" not in parameters and not isinstance(parameters.get("fields"), dict):
+        found.append((f"{where}.parameters", "give an expression, or fields (name → expression)"))
+    if node_type == "transform" and isinstance(parameters.get("fields"), dict):
+        for name, expression in parameters["fields"].items():
+            problem = expressions.expression_problem(expression)
+            if problem:
+                found.append((f"{where}.parameters.fields.{name}", problem))
+    if node_type == "wait" and "seconds" not in parameters and "until" not in parameters:
+        found.append((f"{where}.parameters", "wait a number of seconds, or until a time"))
+    retries, timeout = parameters.get("retries", 0), parameters.get("timeout", 60)
+    if not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        found.append((f"{where}.parameters.retries", f"a whole number from 0 to {MAX_RETRIES}"))
+    if not isinstance(timeout, int | float) or not 0 < timeout <= MAX_TIMEOUT:
+        found.append((f"{where}.parameters.timeout", f"seconds, more than 0 and at most {MAX_TIMEOUT}"))
+    for text in expressions.problems({k: v for k, v in parameters.items() if k not in ("conditions",)}):
+        found.append((f"{where}.{text.split(':', 1)[0]}", text.split(":", 1)[1].strip()))
+    return found
+
+
+def graph_problems(graph) -> list[tuple[str, str]]:
+    """What keeps `graph` from being published: (where, why) pairs; [] when it may be."""
+    if not isinstance(graph, dict):
+        return [("graph", "a graph is an object with a trigger, nodes and edges")]
+    found = _trigger_problems(graph.get("trigger"))
+    nodes, edges = graph.get("nodes"), graph.get("edges", [])
+    if not isinstance(nodes, list) or not nodes:
+        return [*found, ("nodes", "a workflow has at least one node")]
+    if not isinstance(edges, list):
+        return [*found, ("edges", "edges are a list")]
+    by_id = {}
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str) or not node["id"]:
+            found.append((f"nodes.{i}.id", "each node has an id (text)"))
+            continue
+        if node["id"] in by_id:
+            found.append((f"nodes.{i}.id", f"the id “{node['id']}” is used twice"))
+        by_id[node["id"]] = node
+        found.extend(_node_problems(node, f"nodes.{i}"))
+    incoming = {node_id: 0 for node_id in by_id}
+    for i, edge in enumerate(edges):
+        if not isinstance(edge, dict):
+            found.append((f"edges.{i}", "an edge is an object: from, port, to"))
+            continue
+        source, target, port = edge.get("from"), edge.get("to"), edge.get("port", "out")
+        if source not in by_id:
+            found.append((f"edges.{i}.from", f"no node “{source}”: the edge dangles"))
+        elif port not in ports_of(by_id[source]):
+            found.append(
+                (f"edges.{i}.port", f"“{source}” has no port “{port}” ({', '.join(sorted(ports_of(by_id[source])))})")
+            )
+        if target not in by_id:
+            found.append((f"edges.{i}.to", f"no node “{target}”: the edge dangles"))
+        else:
+            incoming[target] += 1
+    starts = [node_id for node_id, count in incoming.items() if count == 0]
+    if by_id and not starts:
+        found.append(("nodes", "no node starts the run (every node has an incoming edge)"))
+    reachable = _reachable(starts, edges)
+    for node_id in by_id:
+        if node_id not in reachable:
+            found.append((f"nodes.{node_id}", f"“{node_id}” cannot be reached from the start"))
+    cycle = _cycle_without_wait(by_id, edges)
+    if cycle:
+        found.append(
+            ("edges", f"the cycle {' → '.join(cycle)} has no wait: it would spin (use a loop node, or add a wait)")
+        )
+    return found
+
+
+def _successors(edges) -> dict:
+    out = {}
+    for edge in edges:
+        if isinstance(edge, dict):
+            out.setdefault(edge.get("from"), []).append(edge.get("to"))
+    return out
+
+
+def _reachable(starts, edges) -> set:
+    succ, seen, stack = _successors(edges), set(), list(starts)
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        stack.extend(succ.get(node_id, []))
+    return seen
+
+
+def _cycle_without_wait(by_id, edges) -> list[str] | None:
+    """A cycle none of whose nodes is a wait, as the list of its node ids, or None."""
+    succ = {k: [t for t in v if t in by_id and by_id[t].get("type") != "wait"] for k, v in _successors(edges).items()}
+    colour, path = {}, []
+
+    def visit(node_id):
+        colour[node_id] = 1
+        path.append(node_id)
+        for nxt in succ.get(node_id, []):
+            if colour.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in colour:
+                found = visit(nxt)
+                if found:
+                    return found
+        path.pop()
+        colour[node_id] = 2
+        return None
+
+    for node_id, node in by_id.items():
+        if node_id not in colour and node.get("type") != "wait":
+            found = visit(node_id)
+            if found:
+                return found
+    return None
+
+
+def missing_types(graph) -> list[str]:
+    """Node types the graph uses that this hub no longer has (an app or plugin removed)."""
+    nodes = (graph or {}).get("nodes") or []
+    return sorted({n.get("type") for n in nodes if isinstance(n, dict) and not known_type(n.get("type"))})

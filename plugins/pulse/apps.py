@@ -1,0 +1,54 @@
+from apps.core.plugins import PluginConfig
+
+
+class PulseConfig(PluginConfig):
+    """Team pulse: members say how their week is going (a score and a word), and thank each
+    other; a home widget shows the week's average and the latest thanks. Its settings choose
+    the question asked and the scale.
+
+    TENANT (a plugin's default): a tenant's check-ins and thanks live in its own schema — and
+    only in the schemas of tenants that enabled it.
+    """
+
+    name = "plugins.pulse"
+    label = "pulse"
+    verbose_name = "Team pulse"
+    version = "1.0.0"
+    author = "ReactDjango-Hub"
+    description = "Members check in on how their week goes and thank each other; a home card shows the mood."
+    min_hub_version = "0.7"
+    max_hub_version = "0"
+    asks_for = ("members.read", "data.store", "pages", "home.widgets", "api")
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "question": {
+                "type": "string",
+                "title": "Question",
+                "minLength": 3,
+                "maxLength": 120,
+                "default": "How is your week going?",
+            },
+            "scale": {"type": "integer", "title": "Highest score", "minimum": 3, "maximum": 10, "default": 5},
+            "show_names": {"type": "boolean", "title": "Show who checked in on the home card", "default": False},
+        },
+        "required": ["question", "scale"],
+        "additionalProperties": False,
+    }
+
+    def ready(self):
+        from apps.core.registry import (
+            ApiScope,
+            NavItem,
+            Permission,
+            Widget,
+            register_api_scope,
+            register_nav_item,
+            register_permission,
+            register_widget,
+        )
+
+        register_permission(Permission("pulse.use", "Team pulse: check in and thank", role="member"))
+        register_api_scope(ApiScope("pulse", "Team pulse check-ins.", read_only=True, label="Team pulse"))
+        register_nav_item(NavItem("Team pulse", "pulse:index", permission="pulse.use", weight=65))
+        register_widget(Widget("pulse.mood", "Team pulse", "pulse/widget.html", permission="pulse.use", weight=40))

@@ -1,0 +1,216 @@
+"""Every root field of the printed schema (tests/api/schema.graphql), tried for its scope, its role
+permission and tenant isolation. A field added to the schema without a case here fails
+`test_every_field_has_a_case`, so no field goes untried."""
+
+import json
+import uuid
+
+import pytest
+from django.core.files.base import ContentFile
+from django_tenants.utils import schema_context
+from graphql import build_schema
+from strawberry.schema.name_converter import NameConverter
+
+from apps.analytics.models import Dashboard, DashboardTile, Insight
+from apps.api.models import ApiKey
+from apps.content import services as content
+from apps.content.models import Document, Folder
+from apps.core.api import scopes
+from apps.core.graphql import needs_of
+from apps.core.registry import registry
+from apps.flags import services as flags
+from apps.flags.models import Flag
+from apps.identity.models import Invitation, Membership
+from apps.identity.roles import RANK, Role, has_permission
+from apps.identity.services import invitation_create
+from apps.notifications.models import WebhookEndpoint
+from tests.api.conftest import make_key
+from tests.conftest import client_for
+from tests.factories import MembershipFactory
+
+from .conftest import Gql, errors_of, key_gql
+from .test_schema import SNAPSHOT
+
+pytestmark = pytest.mark.django_db
+
+PRINTED = build_schema(SNAPSHOT.read_text())
+FIELDS = sorted(
+    [("Query", name) for name in PRINTED.query_type.fields]
+    + [("Mutation", name) for name in (PRINTED.mutation_type.fields if PRINTED.mutation_type else {})]
+)
+
+
+def strawberry_fields() -> dict:
+    names = NameConverter()
+    found = {}
+    for item in registry["graphql_types"].values():
+        for cls in (item.query, item.mutation):
+            if cls is not None:
+                for field in cls.__strawberry_definition__.fields:
+                    found[names.from_field(field)] = field
+    return found
+
+
+# field -> (operation, what B's answer must be for A's objects: "empty" list, "null" field, or an error code)
+CASES = {
+    "members": ("{ members(first: 100) { edges { node { id email } } } }", "no-a"),
+    "member": ('{ member(id: "{member}") { id email } }', "null"),
+    "invitations": ("{ invitations(first: 100) { edges { node { id email } } } }", "no-a"),
+    "eventTypes": ("{ eventTypes { name } }", "no-a"),
+    "eventType": ('{ eventType(name: "member.joined") { name } }', "no-a"),
+    "folders": ("{ folders(first: 100) { edges { node { id name } } } }", "no-a"),
+    "folder": ('{ folder(id: "{folder}") { id name } }', "null"),
+    "documents": ('{ documents(first: 100, q: "alpha") { edges { node { id name } } } }', "no-a"),
+    "document": ('{ document(id: "{document}") { id name } }', "null"),
+    "inviteMember": ('mutation { inviteMember(email: "iso@example.com", role: "viewer") { id } }', "no-a"),
+    "withdrawInvitation": ('mutation { withdrawInvitation(id: "{invitation}") { ok } }', "NOT_FOUND"),
+    "changeMemberRole": ('mutation { changeMemberRole(id: "{member}", role: "viewer") { id } }', "NOT_FOUND"),
+    "createFolder": ('mutation { createFolder(name: "iso", parent: "{folder}") { id } }', "BAD_USER_INPUT"),
+    "trashDocument": ('mutation { trashDocument(id: "{document}") { ok } }', "NOT_FOUND"),
+    "apiKeys": ("{ apiKeys(first: 100) { edges { node { id name } } } }", "no-a"),
+    "apiKey": ('{ apiKey(id: "{key}") { id name } }', "null"),
+    "revokeApiKey": ('mutation { revokeApiKey(id: "{key}") { id } }', "NOT_FOUND"),
+    "flags": ("{ flags(first: 100) { edges { node { id key } } } }", "no-a"),
+    "flag": ('{ flag(id: "{flag}") { id key } }', "null"),
+    "setFlagActive": ('mutation { setFlagActive(id: "{flag}", active: false) { id } }', "NOT_FOUND"),
+    "webhookEndpoints": ("{ webhookEndpoints(first: 100) { edges { node { id url description } } } }", "no-a"),
+    "webhookEndpoint": ('{ webhookEndpoint(id: "{webhook}") { id url } }', "null"),
+    "insights": ("{ insights(first: 100) { edges { node { id name } } } }", "no-a"),
+    "insight": ('{ insight(id: "{insight}") { id name } }', "null"),
+    "dashboards": ("{ dashboards(first: 100) { edges { node { id name insights { name } } } } }", "no-a"),
+    "dashboard": ('{ dashboard(id: "{dashboard}") { id name } }', "null"),
+}
+
+
+def test_every_field_has_a_case_and_declares_a_scope():
+    fields = strawberry_fields()
+    assert {name for _, name in FIELDS} == set(CASES)
+    for _, name in FIELDS:
+        assert needs_of(fields[name]) is not None, f"{name} declares no scope and permission (apps.core.graphql.needs)"
+
+
+def _unknown_to(tenant_b, model, make):
+    with schema_context(tenant_b.schema_name):
+        taken = set(model.objects.values_list("pk", flat=True))
+    row = make()
+    while row.pk in taken:
+        row = make()
+    return row
+
+
+@pytest.fixture
+def a_objects(tenant_a, tenant_b, owner_a):
+    """Tenant A's objects, with ids no object of B has; their names say "only-in-alpha"."""
+    owner = Membership.objects.select_related("user", "tenant").get(tenant=tenant_a, user=owner_a)
+    with schema_context(tenant_b.schema_name):
+        b_members = set(Membership.objects.filter(tenant=tenant_b).values_list("pk", flat=True))
+    assert owner.pk not in b_members  # memberships share the public table: their ids differ
+
+    def invite():
+        email = f"only-in-alpha-{uuid.uuid4().hex[:6]}@example.com"
+        return invitation_create(actor=owner, email=email, role="viewer")[0]
+
+    invitation = _unknown_to(tenant_b, Invitation, invite)
+    with schema_context(tenant_a.schema_name):
+        folder = _unknown_to(
+            tenant_b,
+            Folder,
+            lambda: content.folder_create(tenant=tenant_a, actor=owner_a, name=f"only-in-alpha {uuid.uuid4().hex[:6]}"),
+        )
+        document = _unknown_to(
+            tenant_b,
+            Document,
+            lambda: content.document_upload(
+                tenant=tenant_a, actor=owner_a, fileobj=ContentFile(b"a"), name=f"only-in-alpha {uuid.uuid4().hex[:6]}"
+            ),
+        )
+        flag = _unknown_to(
+            tenant_b,
+            Flag,
+            lambda: flags.flag_create(tenant=tenant_a, actor=owner_a, key=f"only-in-alpha-{uuid.uuid4().hex[:6]}"),
+        )
+        webhook = _unknown_to(
+            tenant_b,
+            WebhookEndpoint,
+            lambda: WebhookEndpoint.objects.create(
+                url="https://alpha.localhost/hook", description="only-in-alpha", secret="whsec_" + "A" * 44
+            ),
+        )
+        insight = _unknown_to(tenant_b, Insight, lambda: Insight.objects.create(name="only-in-alpha", query=QUERY))
+        dashboard = _unknown_to(tenant_b, Dashboard, lambda: Dashboard.objects.create(name="only-in-alpha"))
+        DashboardTile.objects.create(dashboard=dashboard, insight=insight)
+    key = _unknown_to(tenant_b, ApiKey, lambda: make_key(tenant_a, name="only-in-alpha")[0])
+    return {
+        "member": owner.pk, "invitation": invitation.pk, "folder": folder.pk, "document": document.pk,
+        "key": key.pk, "flag": flag.pk, "webhook": webhook.pk, "insight": insight.pk, "dashboard": dashboard.pk,
+    }  # fmt: skip
+
+
+# Scopes and roles are checked before a field resolves: any id will do.
+ANY_IDS = dict.fromkeys(
+    ("member", "invitation", "folder", "document", "key", "flag", "webhook", "insight", "dashboard"), 1
+)
+QUERY = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
+
+
+def _fill(query: str, objects: dict) -> str:
+    for key, value in objects.items():
+        query = query.replace("{" + key + "}", str(value))
+    return query
+
+
+def _a_intact(tenant_a, objects):
+    assert Invitation.objects.get(pk=objects["invitation"]).revoked_at is None
+    assert Membership.objects.get(pk=objects["member"]).role == Role.OWNER
+    with schema_context(tenant_a.schema_name):
+        assert Document.objects.get(pk=objects["document"]).trashed_at is None
+        assert not Folder.objects.filter(name="iso").exists()
+        assert ApiKey.objects.get(pk=objects["key"]).revoked_at is None
+        assert Flag.objects.get(pk=objects["flag"]).active
+    assert not Invitation.objects.filter(tenant=tenant_a, email="iso@example.com").exists()
+
+
+@pytest.mark.parametrize("kind, name", FIELDS)
+def test_tenant_b_cannot_see_or_change_a_objects(tenant_a, tenant_b, a_objects, kind, name):
+    query, expected = CASES[name]
+    body = key_gql(tenant_b)(_fill(query, a_objects))
+    text = json.dumps(body)
+    assert "only-in-alpha" not in text and "owner@alpha" not in text, body
+    if expected == "null":
+        assert body["data"][name] is None and "errors" not in body, body
+    elif expected == "no-a":
+        assert "errors" not in body, body
+    else:
+        assert errors_of(body) == [expected], body
+    _a_intact(tenant_a, a_objects)
+
+
+@pytest.mark.parametrize("kind, name", FIELDS)
+def test_a_key_without_the_fields_scope_is_refused(tenant_a, kind, name):
+    needed = needs_of(strawberry_fields()[name])
+    others = [s for s in scopes.all_scopes() if not s.startswith(f"{needed.scope}:")]
+    lacking = [others]
+    if needed.write:
+        lacking.append([*others, f"{needed.scope}:read"])  # read is not enough to write
+    for granted in lacking:
+        body = key_gql(tenant_a, scope_list=granted)(_fill(CASES[name][0], ANY_IDS))
+        assert errors_of(body) == ["FORBIDDEN"], (granted, body)
+        assert f"{needed.scope}:{'write' if needed.write else 'read'}" in body["errors"][0]["message"]
+        assert body["data"] is None or body["data"][name] is None
+    body = key_gql(tenant_a, scope_list=[f"{needed.scope}:{'write' if needed.write else 'read'}"])(
+        _fill(CASES[name][0], ANY_IDS)
+    )
+    assert "FORBIDDEN" not in errors_of(body), body
+
+
+@pytest.mark.parametrize("kind, name", FIELDS)
+def test_a_role_without_the_fields_permission_is_refused(tenant_a, kind, name):
+    needed = needs_of(strawberry_fields()[name])
+    lacking = [role for role in sorted(RANK, key=RANK.get) if not has_permission(role, needed.permission)]
+    if not lacking:
+        assert has_permission(Role.VIEWER, needed.permission)  # every member may: nothing to refuse
+        return
+    member = MembershipFactory(tenant=tenant_a, role=lacking[-1])
+    body = Gql(client_for(tenant_a, member.user))(_fill(CASES[name][0], ANY_IDS))
+    assert errors_of(body) == ["FORBIDDEN"], body
+    assert "does not allow" in body["errors"][0]["message"]

@@ -1,0 +1,78 @@
+"""The compliance pages in a real Chromium: an admin finds Compliance in the navigation, checks the
+audit trail for tampering, is told why a syslog destination is refused, opens the data inventory;
+the pages pass axe and are photographed (light desktop, dark phone)."""
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.identity.services import organisation_provision
+from apps.tenancy.services import tenant_delete
+from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
+from tests.browser.test_kit import log_in, url
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def audited(django_db_setup, django_db_blocker):
+    """A tenant of its own, made and deleted in a thread (Playwright's loop may run in this one)."""
+    slug = f"audit-{secrets.token_hex(3)}"
+
+    def provision():
+        return organisation_provision(
+            name="Audited Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
+        )
+
+    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
+        tenant, owner = pool.submit(provision).result()
+        try:
+            yield tenant, owner
+        finally:
+            pool.submit(tenant_delete, tenant=tenant).result()
+
+
+@pytest.mark.django_db  # makes pytest-django set up the test database when this file runs alone
+def test_the_audited_tenant_exists(audited):
+    assert audited[0].domains.exists()
+
+
+def test_an_admin_checks_the_trail_and_sets_up_forwarding(chromium, live_hub, audited):  # noqa: F811
+    tenant, owner = audited
+    context = new_context(chromium, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.get_by_role("link", name="Compliance").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Compliance")
+        page.get_by_role("button", name="Check for tampering").click()
+        expect(page.get_by_text("The audit trail is unbroken")).to_be_visible()
+        page_checked(page, "compliance")
+        page.get_by_label("Syslog (RFC 5424) over TCP").check()
+        page.get_by_label("Syslog server").fill("siem.example.com")
+        page.get_by_label("Port").fill("70000")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Ensure this value is less than or equal to 65535")).to_be_visible()
+        page.get_by_role("link", name="Open the data inventory").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Data inventory")
+        expect(page.locator('tr[data-model="identity.User"]')).to_be_visible()
+        page_checked(page, "compliance-inventory")
+    finally:
+        context.close()
+
+
+def test_the_pages_on_a_phone_in_the_dark(chromium, live_hub, audited):  # noqa: F811
+    tenant, owner = audited
+    context = new_context(chromium, theme="dark", viewport="phone", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/compliance/"))
+        page_checked(page, "compliance")
+        page.goto(url(live_hub, tenant, "/compliance/data-inventory/"))
+        page_checked(page, "compliance-inventory")
+    finally:
+        context.close()
