@@ -40,23 +40,31 @@ def test_noop_reports_every_schema_up_to_date(tenant_a, tenant_b):
     assert "tenant schemas are up to date" in result.stdout
 
 
-LAST = "0017_add_actor_email"  # auditlog's latest migration: it adds the column actor_email
+# Content's latest migration: it adds the column content_blob.pages, and nothing depends on it
+# (test_the_migration_used_is_still_a_leaf says when a newer one must take its place here).
+APP, LAST = "content", "0006_blob_pages"
+
+
+def test_the_migration_used_is_still_a_leaf():
+    from django.db.migrations.loader import MigrationLoader
+
+    assert (APP, LAST) in MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
 
 
 def _set_behind(conn, schema, *, undo_effect=True):
-    """Makes `schema` miss auditlog's latest migration; with undo_effect False, only its record
+    """Makes `schema` miss content's latest migration; with undo_effect False, only its record
     goes, so re-applying it fails (the column is still there)."""
     if undo_effect:
-        conn.execute(f"ALTER TABLE {schema}.auditlog_logentry DROP COLUMN actor_email")
-    conn.execute(f"DELETE FROM {schema}.django_migrations WHERE app = 'auditlog' AND name = %s", [LAST])
+        conn.execute(f"ALTER TABLE {schema}.content_blob DROP COLUMN pages")
+    conn.execute(f"DELETE FROM {schema}.django_migrations WHERE app = %s AND name = %s", [APP, LAST])
 
 
 def _repair(conn, schema):
-    conn.execute(f"ALTER TABLE {schema}.auditlog_logentry ADD COLUMN IF NOT EXISTS actor_email varchar(254)")
-    if not conn.execute(f"SELECT 1 FROM {schema}.django_migrations WHERE name = %s", [LAST]).fetchone():
-        conn.execute(
-            f"INSERT INTO {schema}.django_migrations (app, name, applied) VALUES ('auditlog', %s, now())", [LAST]
-        )
+    conn.execute(f"ALTER TABLE {schema}.content_blob ADD COLUMN IF NOT EXISTS pages integer NULL")
+    if not conn.execute(
+        f"SELECT 1 FROM {schema}.django_migrations WHERE app = %s AND name = %s", [APP, LAST]
+    ).fetchone():
+        conn.execute(f"INSERT INTO {schema}.django_migrations (app, name, applied) VALUES (%s, %s, now())", [APP, LAST])
 
 
 @pytest.mark.django_db
@@ -69,7 +77,7 @@ def test_only_the_schema_behind_is_migrated(tenant_a, tenant_b):
         assert "1 of " in result.stdout and "[1/1] t_beta migrated" in result.stdout
         assert "t_alpha" not in result.stdout
         with _autocommit() as conn:
-            assert conn.execute("SELECT actor_email FROM t_beta.auditlog_logentry LIMIT 1").description
+            assert conn.execute("SELECT pages FROM t_beta.content_blob LIMIT 1").description
     finally:
         with _autocommit() as conn:
             _repair(conn, "t_beta")
