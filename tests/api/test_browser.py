@@ -43,7 +43,8 @@ def test_swagger_ui_renders_the_schema_without_csp_violations(docs_tenant, live_
     tenant, _ = docs_tenant
     page.goto(url(live_hub, tenant.slug, "/developers/docs/"))
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("ReactDjango-Hub API")
-    expect(page.locator(".opblock-summary-path", has_text="/api/v1/members/").first).to_be_visible()
+    page.locator("#operations-tag-members").click()
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/members/").first).to_be_visible(timeout=20_000)
     page.wait_for_load_state("networkidle")
     assert csp_violations(page) == []
 

@@ -5,6 +5,10 @@
     url: el.dataset.schemaUrl,
     dom_id: "#swagger-ui",
     deepLinking: true,
+    // The API has a couple of hundred operations: tags start folded (a tag opens on a click, a
+    // deep link opens its own), and the filter box finds an operation by tag.
+    docExpansion: "none",
+    filter: true,
     persistAuthorization: false,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout",
