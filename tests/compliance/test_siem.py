@@ -73,7 +73,14 @@ class SyslogServer:
         return self.messages
 
     def close(self):
+        # shutdown() wakes the thread blocked in accept()/recvfrom(); close() alone leaves a TCP
+        # socket listening until accept() returns, so "nobody listens there now" would not hold.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # a UDP socket is not connected: it is woken all the same
         self.sock.close()
+        self.thread.join(timeout=5)
 
 
 @pytest.fixture(params=[False, True], ids=["udp", "tcp"])
