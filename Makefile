@@ -4,6 +4,9 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each takes whole files (--dist loadfile), a test database and Redis
+# databases of its own (config/settings/test.py). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 ONLY ?=
 
 .PHONY: help venv services migrate run test bench load lint docs screenshots openapi graphql stop clean
@@ -45,7 +48,7 @@ run: migrate
 # its floors are checked only when the whole suite runs (no PYTEST_ARGS).
 test: services
 	python3 scripts/sysdeps.py test
-	$(PY) -m pytest --durations=30 --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
 	$(PY) scripts/coverage_floor.py $(if $(PYTEST_ARGS),,--check)
 
 bench: services

@@ -4,8 +4,14 @@ from .base import env
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 DEBUG = False
 # Separate Redis databases so a test run never clobbers a running dev server's data.
-# (TEST_REDIS_DBS lets two test runs share one Redis server.)
-REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = env.list("TEST_REDIS_DBS", cast=int, default=[11, 12, 13])
+# (TEST_REDIS_DBS lets two test runs share one Redis server.) Each pytest-xdist worker (gw0, gw1,
+# ...; the processes a test starts inherit the name) takes the three databases below the last one's,
+# and a content folder of its own; pytest-django gives it a test database of its own (test_hub_gw1).
+XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")
+_shift = 3 * int(XDIST_WORKER.removeprefix("gw") or 0)
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = (
+    (db - _shift) % 16 for db in env.list("TEST_REDIS_DBS", cast=int, default=[11, 12, 13])
+)
 CACHES["default"]["LOCATION"] = CACHES["sessions"]["LOCATION"] = redis_url_for("redis", REDIS_DB_CACHE)  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]  # noqa: F405
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = redis_url_for("kombu", REDIS_DB_CELERY)  # noqa: F405
@@ -15,7 +21,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 if env("EMAIL_FILE_PATH", default=""):  # a server the browser tests start writes its emails there
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH")
-STORAGES["content"]["OPTIONS"]["location"] = HUB_CONTENT_ROOT = BASE_DIR / ".data" / "test-content"  # noqa: F405
+STORAGES["content"]["OPTIONS"]["location"] = HUB_CONTENT_ROOT = BASE_DIR / ".data" / f"test-content{XDIST_WORKER}"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # Serve static files straight from the source folders, no collectstatic needed.
