@@ -99,6 +99,11 @@ EVENT_TYPES = [
         summary=lambda e: _said(e, "restored", "folder"), link=_folder_link,
     ),
     EventType(
+        "content.folder_purged", "Folder deleted",
+        "A trashed folder was deleted for good, with what it held.", _FOLDER,
+        summary=lambda e: _said(e, "deleted", "folder"),
+    ),
+    EventType(
         "content.document_uploaded", "Document uploaded", "A document was uploaded (or copied).", _DOCUMENT,
         summary=lambda e: _said(e, "uploaded", "document"), link=_document_link,
     ),

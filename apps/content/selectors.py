@@ -64,14 +64,20 @@ def tag_list(*, folder: Folder | None = None) -> QuerySet[Tag]:
 
 
 def trash_list() -> tuple[QuerySet[Folder], QuerySet[Document]]:
-    """What is in the trash: trashed folders, and trashed documents not inside a trashed folder."""
-    folders = Folder.objects.filter(trashed_at__isnull=False)
+    """What is in the trash: trashed folders not inside a trashed folder (each comes back, or goes,
+    with what it holds), and trashed documents not inside a trashed folder."""
+    folders = Folder.objects.filter(trashed_at__isnull=False).select_related("parent")
     documents = Document.objects.filter(trashed_at__isnull=False).select_related("current__blob", "folder")
-    return folders, documents.exclude(Q(folder__trashed_at__isnull=False))
+    return folders.exclude(parent__trashed_at__isnull=False), documents.exclude(Q(folder__trashed_at__isnull=False))
 
 
 def trashed_document_get(*, pk) -> Document:
     return Document.objects.filter(trashed_at__isnull=False).get(pk=pk)
+
+
+def trashed_folder_get(*, pk) -> Folder:
+    """A folder the trash lists (one inside a trashed folder comes back with it, not alone)."""
+    return trash_list()[0].get(pk=pk)
 
 
 def version_list(*, document: Document) -> QuerySet[Version]:

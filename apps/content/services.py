@@ -349,6 +349,20 @@ def document_purge(*, tenant, actor, document: Document) -> None:
         blobs_release(tenant=tenant, blob_ids=blob_ids)
 
 
+def folder_purge(*, tenant, actor, folder: Folder) -> int:
+    """Deletes a trashed folder for good, with every folder and document inside it (each
+    document's versions, then the blobs no version refers to); returns how many documents."""
+    with schema_context(tenant.schema_name):
+        ids = _below(Folder.objects.filter(pk=folder.pk))
+        documents = list(Document.objects.filter(folder__in=ids))
+        for document in documents:
+            document_purge(tenant=tenant, actor=actor, document=document)
+        with transaction.atomic():
+            publish("content.folder_purged", {"folder_id": folder.pk, "name": folder.name}, tenant=tenant, actor=actor)
+            Folder.objects.filter(pk__in=ids).delete()
+    return len(documents)
+
+
 def trash_purge_expired(*, tenant) -> int:
     """Purges what has been in the trash longer than HUB_CONTENT_TRASH_DAYS; returns how many documents."""
     cutoff = timezone.now() - timedelta(days=settings.HUB_CONTENT_TRASH_DAYS)

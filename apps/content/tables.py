@@ -95,6 +95,25 @@ class TrashTable(DataTable):
         }
 
 
+class TrashFoldersTable(DataTable):
+    name = tables.Column(verbose_name="Folder")
+    parent = tables.Column(verbose_name="In", accessor="parent__name", default="Files")
+    trashed_at = TimeColumn(verbose_name="Moved to the trash")
+    actions = ActionsColumn("content/_trash_folder_actions.html")
+
+    search_fields = ("name",)
+    export_name = "trashed-folders"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No folders in the trash."
+
+    def row_context(self, record) -> dict:
+        return {
+            "can_edit": may_edit(self.request, record.parent),
+            "can_purge": self.request.membership.allows("content.manage"),
+        }
+
+
 class ShareLinksTable(DataTable):
     created = TimeColumn(verbose_name="Made")
     created_by = tables.Column(verbose_name="By", accessor="created_by__email", default="—")

@@ -42,4 +42,6 @@ urlpatterns = [
     path("trash/", views.trash, name="trash"),
     path("trash/<int:pk>/restore/", views.trash_restore, name="trash_restore"),
     path("trash/<int:pk>/delete/", views.trash_purge, name="trash_purge"),
+    path("trash/folders/<int:pk>/restore/", views.trash_folder_restore, name="trash_folder_restore"),
+    path("trash/folders/<int:pk>/delete/", views.trash_folder_purge, name="trash_folder_purge"),
 ]

@@ -28,7 +28,15 @@ from .forms import (
 from .kinds import kind_label
 from .lookups import document_or_404, folder_or_404, may_edit, need_edit
 from .models import Blob, Document, Folder, ShareLink
-from .tables import DocumentsTable, FoldersTable, SearchTable, ShareLinksTable, TrashTable, VersionsTable
+from .tables import (
+    DocumentsTable,
+    FoldersTable,
+    SearchTable,
+    ShareLinksTable,
+    TrashFoldersTable,
+    TrashTable,
+    VersionsTable,
+)
 from .views_conversation import comments_context
 
 
@@ -360,10 +368,45 @@ def document_trash(request, pk):
 
 @tenant_member_required("content.view")
 def trash(request):
-    table = data_table(request, TrashTable, selectors.trash_list()[1].order_by("-trashed_at"))
-    if table.response:
-        return table.response
-    return render(request, "content/trash.html", {"table": table, "trash_days": settings.HUB_CONTENT_TRASH_DAYS})
+    folders, documents = selectors.trash_list()
+    tables = {
+        "folders": data_table(request, TrashFoldersTable, folders.order_by("-trashed_at"), prefix="f-"),
+        "table": data_table(request, TrashTable, documents.order_by("-trashed_at")),
+    }
+    for table in tables.values():
+        if table.response:
+            return table.response
+    return render(request, "content/trash.html", {**tables, "trash_days": settings.HUB_CONTENT_TRASH_DAYS})
+
+
+def _trashed_folder_or_404(pk) -> Folder:
+    try:
+        return selectors.trashed_folder_get(pk=pk)
+    except Folder.DoesNotExist:
+        raise Http404 from None
+
+
+@require_POST
+@tenant_member_required("content.view")
+def trash_folder_restore(request, pk):
+    folder = _trashed_folder_or_404(pk)
+    need_edit(request, folder.parent)
+    try:
+        services.folder_restore(tenant=request.tenant, actor=request.user, folder=folder)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{folder.name}” is back, with what it holds.")
+    return redirect("content:trash")
+
+
+@require_POST
+@tenant_member_required("content.manage")
+def trash_folder_purge(request, pk):
+    folder = _trashed_folder_or_404(pk)
+    services.folder_purge(tenant=request.tenant, actor=request.user, folder=folder)
+    messages.success(request, f"“{folder.name}” and what it held deleted for good.")
+    return redirect("content:trash")
 
 
 @require_POST

@@ -200,7 +200,7 @@ def _experiment_objects(tenant_a, tenant_b):
 
 
 def _content_objects(tenant_a, tenant_b, owner_a):
-    """A folder, a document (with a version 1), a trashed document and a comment of tenant A, ids
+    """A folder, a document (with a version 1), a trashed document, a trashed folder and a comment of tenant A, ids
     unknown to B; and a resumable upload (its ids are UUIDs)."""
     import uuid
     from datetime import timedelta
@@ -214,10 +214,10 @@ def _content_objects(tenant_a, tenant_b, owner_a):
     with schema_context(tenant_b.schema_name):
         b_ids = set(Folder.objects.values_list("pk", flat=True)) | set(Document.objects.values_list("pk", flat=True))
     made = {}
-    for kind in ("folders", "documents", "trash"):
+    for kind in ("folders", "documents", "trash", "trash/folders"):
         while True:
             name = f"only in alpha {uuid.uuid4().hex[:8]}"
-            if kind == "folders":
+            if kind in ("folders", "trash/folders"):
                 row = services.folder_create(tenant=tenant_a, actor=owner_a, name=name)
             else:
                 row = services.document_upload(
@@ -227,6 +227,8 @@ def _content_objects(tenant_a, tenant_b, owner_a):
                 break
         if kind == "trash":
             services.document_trash(tenant=tenant_a, actor=owner_a, document=row)
+        if kind == "trash/folders":
+            services.folder_trash(tenant=tenant_a, actor=owner_a, folder=row)
         made[f"/api/v1/content/{kind}/"] = row.pk
     with schema_context(tenant_a.schema_name):
         upload = Upload.objects.create(

@@ -3,7 +3,10 @@ problem+json naming the field; nothing of one tenant reachable from another."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import tenant_context
 
+from apps.content.models import Document, Folder
+from apps.events.models import Event
 from tests.api.conftest import api_client, make_key
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
@@ -125,6 +128,41 @@ def test_trash_restore_and_purge_through_the_api(tenant_a, api_a):
     assert member_api.delete(f"/api/v1/content/trash/{document['id']}/").status_code == 403  # admins only
     assert api_a.delete(f"/api/v1/content/trash/{document['id']}/").status_code == 204
     assert api_a.get("/api/v1/content/trash/").json()["results"] == []
+
+
+def test_a_trashed_folder_comes_back_or_goes_with_all_it_holds(tenant_a, owner_a, api_a):
+    def folder_create(**data):
+        return api_a.post("/api/v1/content/folders/", data, content_type="application/json").json()
+
+    top = folder_create(name="Old projects")
+    inner = folder_create(name="2019", parent=top["id"])
+    document = post_file(api_a, "/api/v1/content/documents/", b"kept", folder=inner["id"]).json()
+    assert api_a.delete(f"/api/v1/content/folders/{top['id']}/").status_code == 204
+    # The trash lists the folder, not the folder inside it nor its document.
+    assert [f["id"] for f in api_a.get("/api/v1/content/trash/folders/").json()["results"]] == [top["id"]]
+    assert api_a.get("/api/v1/content/trash/").json()["results"] == []
+    assert api_a.post(f"/api/v1/content/trash/folders/{inner['id']}/restore/").status_code == 404
+
+    viewer = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="viewer").user)
+    assert viewer.post(f"/api/v1/content/trash/folders/{top['id']}/restore/").status_code == 403
+    restored = api_a.post(f"/api/v1/content/trash/folders/{top['id']}/restore/")
+    assert restored.status_code == 200 and restored.json()["name"] == "Old projects"
+    assert api_a.get(f"/api/v1/content/documents/{document['id']}/").status_code == 200
+
+    # A folder of the same name made meanwhile: a 422 naming the field, nothing changed.
+    api_a.delete(f"/api/v1/content/folders/{top['id']}/")
+    folder_create(name="Old projects")
+    clash = api_a.post(f"/api/v1/content/trash/folders/{top['id']}/restore/")
+    assert clash.status_code == 422 and clash.json()["errors"][0]["field"] == "name"
+
+    member = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="member").user)
+    assert member.delete(f"/api/v1/content/trash/folders/{top['id']}/").status_code == 403  # admins only
+    assert api_a.delete(f"/api/v1/content/trash/folders/{top['id']}/").status_code == 204
+    assert api_a.get("/api/v1/content/trash/folders/").json()["results"] == []
+    with tenant_context(tenant_a):
+        assert not Folder.objects.filter(pk__in=[top["id"], inner["id"]]).exists()
+        assert not Document.objects.filter(pk=document["id"]).exists()
+        assert Event.objects.filter(type="content.folder_purged", payload__folder_id=top["id"]).exists()
 
 
 def test_storage_use_is_reported(api_a):

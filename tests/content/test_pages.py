@@ -79,6 +79,38 @@ def test_trash_asks_first_and_only_admins_delete_for_good(tenant_a, owner_a):
         assert not Document.objects.filter(pk=document.pk).exists()
 
 
+def test_a_trashed_folder_is_on_the_trash_page_to_restore_or_delete(tenant_a, owner_a, tenant_b, owner_b):
+    folder = services.folder_create(tenant=tenant_a, actor=owner_a, name="Archive 2019")
+    inside = services.document_upload(
+        tenant=tenant_a, actor=owner_a, fileobj=text_file("old"), name="ledger.txt", folder=folder
+    )
+    client = client_for(tenant_a, owner_a)
+    assert client.post(f"/content/folders/{folder.pk}/trash/").status_code == 302
+    trash = client.get("/content/trash/").content.decode()
+    assert "Archive 2019" in trash and "ledger.txt" not in trash  # the folder, not what it holds
+    assert 'data-confirm="Delete the folder “Archive 2019”, every folder and document in it' in trash
+    other = client_for(tenant_b, owner_b)  # another organisation's admin: no such folder there
+    assert "Archive 2019" not in other.get("/content/trash/").content.decode()
+    for action in ("restore", "delete"):
+        assert other.post(f"/content/trash/folders/{folder.pk}/{action}/").status_code == 404
+    viewer = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="viewer").user)
+    assert viewer.post(f"/content/trash/folders/{folder.pk}/restore/").status_code == 403
+    response = client.post(f"/content/trash/folders/{folder.pk}/restore/", follow=True)
+    assert "“Archive 2019” is back, with what it holds." in response.content.decode()
+    assert "ledger.txt" in client.get(f"/content/folders/{folder.pk}/").content.decode()
+
+    services.folder_trash(tenant=tenant_a, actor=owner_a, folder=folder)
+    services.folder_create(tenant=tenant_a, actor=owner_a, name="Archive 2019")
+    clash = client.post(f"/content/trash/folders/{folder.pk}/restore/", follow=True).content.decode()
+    assert "A folder called “Archive 2019” is there now: rename one of them first." in clash
+    member = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="member").user)
+    assert member.post(f"/content/trash/folders/{folder.pk}/delete/").status_code == 403
+    assert client.post(f"/content/trash/folders/{folder.pk}/delete/").status_code == 302
+    with tenant_context(tenant_a):
+        assert not Folder.objects.filter(pk=folder.pk).exists()
+        assert not Document.objects.filter(pk=inside.pk).exists()
+
+
 def test_viewers_browse_and_download_but_cannot_upload(tenant_a, owner_a):
     document = services.document_upload(tenant=tenant_a, actor=owner_a, fileobj=text_file("read me"), name="a.txt")
     viewer = client_for(tenant_a, MembershipFactory(tenant=tenant_a, role="viewer").user)

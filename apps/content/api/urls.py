@@ -2,12 +2,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .tus import UploadCreateView, UploadView
-from .views import DocumentViewSet, FolderViewSet, SearchView, StorageView, TrashViewSet
+from .views import DocumentViewSet, FolderTrashViewSet, FolderViewSet, SearchView, StorageView, TrashViewSet
 from .views_sharing import CommentViewSet
 
 router = SimpleRouter()
 router.register("folders", FolderViewSet, basename="content-folder")
 router.register("documents", DocumentViewSet, basename="content-document")
+router.register("trash/folders", FolderTrashViewSet, basename="content-trash-folder")
 router.register("trash", TrashViewSet, basename="content-trash")
 router.register("comments", CommentViewSet, basename="content-comment")
 

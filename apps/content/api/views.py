@@ -439,6 +439,46 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
         return Response(status=204)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Folders in the trash (each with what it holds)"),
+)
+class FolderTrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
+    """A trashed folder comes back, or goes for good, with every folder and document in it.
+    Restoring needs the editors of the folder it was in; deleting for good, admins."""
+
+    serializer_class = FolderSerializer
+    write_permission = "content.view"
+    problem_statuses = (422,)
+    ordering_fields = ["trashed_at", "name", "id"]
+    ordering = ("-trashed_at", "-id")
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def required_permission(self, request):
+        return "content.manage" if request.method == "DELETE" else None
+
+    def get_queryset(self):
+        return selectors.trash_list()[0]
+
+    def get_object(self):
+        try:
+            return selectors.trashed_folder_get(pk=self.kwargs["pk"])
+        except Folder.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(summary="Bring a folder back from the trash", request=None, responses={200: FolderSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None, **kwargs):
+        folder = self.get_object()
+        need_edit(request, folder.parent)
+        services.folder_restore(tenant=request.tenant, actor=request.user, folder=folder)
+        return Response(FolderSerializer(folder).data)
+
+    @extend_schema(summary="Delete a trashed folder and all it holds for good (admins)", responses={204: None})
+    def destroy(self, request, pk=None, **kwargs):
+        services.folder_purge(tenant=request.tenant, actor=request.user, folder=self.get_object())
+        return Response(status=204)
+
+
 class StorageView(ContentAPI, HubAPIView):
     @extend_schema(summary="Storage used by the organisation, its quota and largest file", responses=StorageSerializer)
     def get(self, request, *args, **kwargs):
