@@ -8,9 +8,16 @@ DEBUG = False
 # ...; the processes a test starts inherit the name) takes the three databases below the last one's,
 # and a content folder of its own; pytest-django gives it a test database of its own (test_hub_gw1).
 XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")
-_shift = 3 * int(XDIST_WORKER.removeprefix("gw") or 0)
-REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = (
-    (db - _shift) % 16 for db in env.list("TEST_REDIS_DBS", cast=int, default=[11, 12, 13])
+
+
+def redis_dbs_of_this_worker(dbs: list[int]) -> list[int]:
+    """The Redis databases this worker (and what it starts) uses for TEST_REDIS_DBS=dbs."""
+    shift = 3 * int(XDIST_WORKER.removeprefix("gw") or 0)
+    return [(db - shift) % 16 for db in dbs]
+
+
+REDIS_DB_CACHE, REDIS_DB_CELERY, REDIS_DB_CHANNELS = redis_dbs_of_this_worker(
+    env.list("TEST_REDIS_DBS", cast=int, default=[11, 12, 13])
 )
 CACHES["default"]["LOCATION"] = CACHES["sessions"]["LOCATION"] = redis_url_for("redis", REDIS_DB_CACHE)  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": redis_url_for("redis", REDIS_DB_CHANNELS)}]  # noqa: F405

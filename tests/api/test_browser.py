@@ -52,7 +52,9 @@ def test_swagger_ui_renders_the_schema_without_csp_violations(docs_tenant, live_
 def test_redoc_renders_the_schema_without_csp_violations(docs_tenant, live_hub, page):  # noqa: F811
     tenant, _ = docs_tenant
     page.goto(url(live_hub, tenant.slug, "/developers/redoc/"))
-    expect(page.get_by_role("heading", name="ReactDjango-Hub API", level=1)).to_be_visible(timeout=20_000)
+    # Redoc lays out the whole document (~180 operations) before it shows anything: under a loaded
+    # machine (two test processes with their browsers) that took longer than 20 s.
+    expect(page.get_by_role("heading", name="ReactDjango-Hub API", level=1)).to_be_visible(timeout=60_000)
     expect(page.get_by_text("List members").first).to_be_attached()
     page.wait_for_load_state("networkidle")
     # Redoc's "API docs by Redocly" badge points at an image on cdn.redoc.ly: the CSP blocks it,

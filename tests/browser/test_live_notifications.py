@@ -14,6 +14,7 @@ from apps.events.models import Event
 from apps.events.services import event_dispatch
 from apps.notifications.models import Notification
 from apps.notifications.services import notification_create
+from config.settings.test import redis_dbs_of_this_worker
 from tests.browser.conftest import csp_violations
 from tests.browser.test_dashboard_flow import log_in, tenant_url
 from tests.conftest import committed, subprocess_env
@@ -184,11 +185,13 @@ def private_hub(_session_tenants, settings):
         REDIS_URL=redis.url,
         TEST_REDIS_DBS="1,2,3",
     )
-    # This test process pushes through the same (private) channel layer as the server.
+    # This test process pushes through the same (private) channel layer as the server (whose
+    # databases are shifted for this pytest-xdist worker, as this run's own are).
+    channels_db = redis_dbs_of_this_worker([1, 2, 3])[2]
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "apps.events.layers.HubChannelLayer",
-            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{redis.port}/3"}]},
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{redis.port}/{channels_db}"}]},
         }
     }
     try:
@@ -200,6 +203,7 @@ def private_hub(_session_tenants, settings):
 
 def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromium, alpha):
     hub, redis = private_hub
+    WAIT = 20_000  # noqa: N806  (a push through Redis and the websocket takes seconds on a loaded machine)
     tenant_a, owner_a = alpha
     cleanup(tenant_a, owner_a)
     pages = []
@@ -210,16 +214,16 @@ def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromi
             page.set_default_timeout(20_000)
             log_in(page, hub, "alpha", owner_a.email)
             page.goto(tenant_url(hub, "alpha", "/notifications/"))
-            expect(page.locator("html")).to_have_attribute("data-live", "connected")
+            expect(page.locator("html")).to_have_attribute("data-live", "connected", timeout=WAIT)
             pages.append(page)
 
         notify(tenant_a, owner_a, "before the restart")
         for page in pages:
-            expect(page.locator("[data-notification-id]")).to_have_count(1)
+            expect(page.locator("[data-notification-id]")).to_have_count(1, timeout=WAIT)
 
         redis.stop()
         for page in pages:
-            expect(page.locator("html")).to_have_attribute("data-live", "reconnecting")
+            expect(page.locator("html")).to_have_attribute("data-live", "reconnecting", timeout=WAIT)
         notify(tenant_a, owner_a, "while Redis was down")  # its live push fails; the row is committed
         redis.start()  # empty: the channel layer's groups are gone too
         notify(tenant_a, owner_a, "right after the restart")
@@ -227,12 +231,12 @@ def test_redis_restart_reconnects_and_misses_no_notification(private_hub, chromi
         for page in pages:
             expect(page.locator("html")).to_have_attribute("data-live", "connected", timeout=40_000)
             items = page.locator("[data-notification-id]")
-            expect(items).to_have_count(3)
-            expect(page.locator("[data-unread-count]")).to_have_text("3")
+            expect(items).to_have_count(3, timeout=WAIT)
+            expect(page.locator("[data-unread-count]")).to_have_text("3", timeout=WAIT)
         notify(tenant_a, owner_a, "after reconnecting")
         for page in pages:
-            expect(page.locator("[data-notification-id]").first).to_contain_text("after reconnecting")
-            expect(page.locator("[data-notification-id]")).to_have_count(4)
+            expect(page.locator("[data-notification-id]").first).to_contain_text("after reconnecting", timeout=WAIT)
+            expect(page.locator("[data-notification-id]")).to_have_count(4, timeout=WAIT)
     finally:
         for page in pages:
             page.context.close()
