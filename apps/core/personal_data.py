@@ -6,13 +6,15 @@ reads each model's rows that refer to the person (any foreign key or many-to-man
 model), the eraser deletes them, anonymises them (every reference to the person set to nothing, the
 person's address blanked from e-mail fields) or keeps them, as declared. An app whose data needs
 more (content's comments lose their text) registers its own functions with the same `holds`.
+A model whose table is not in the schema being served (a plugin's tables exist only in the schemas
+of tenants that enabled it, and stay while it is disabled) holds nothing there and is skipped.
 """
 
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 
 from .registry import DataEraser, DataExporter, PersonalData
@@ -41,11 +43,19 @@ def _rows_of(model, user):
     return model.objects.filter(refers).distinct()
 
 
+def _here(holds: tuple[PersonalData, ...]):
+    """(declaration, model) of the declared models whose tables are in the schema being served."""
+    tables = set(connection.introspection.table_names())
+    for held in holds:
+        model = apps.get_model(held.model)
+        if model._meta.db_table in tables:
+            yield held, model
+
+
 def export_held(holds: tuple[PersonalData, ...], *, user) -> dict:
     """{model label: [rows]} of what refers to the person, the declared fields of each."""
     out = {}
-    for held in holds:
-        model = apps.get_model(held.model)
+    for held, model in _here(holds):
         out[held.model] = list(_rows_of(model, user).order_by("pk").values("pk", *held.fields))
     return out
 
@@ -55,8 +65,7 @@ def erase_held(holds: tuple[PersonalData, ...], *, user) -> int:
     rows changed (kept models are left as they are)."""
     count = 0
     with transaction.atomic():
-        for held in holds:
-            model = apps.get_model(held.model)
+        for held, model in _here(holds):
             if held.erasure == "delete":
                 count += model.objects.filter(pk__in=_rows_of(model, user).values("pk")).delete()[0]
             elif held.erasure == "anonymise":

@@ -65,7 +65,8 @@ class FlagsConfig(HubAppConfig):
         auditlog.register(FlagVersion)
         auditlog.register(Experiment)
         auditlog.register(DeclaredProperty)
-        # Personal data: who made each flag and version (the compliance data inventory).
+        # Personal data: who made each flag, version, experiment and declared property (the compliance
+        # data inventory).
         from apps.core.personal_data import personal_data_parts
         from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
 
@@ -77,6 +78,13 @@ class FlagsConfig(HubAppConfig):
                 PersonalData(
                     "flags.FlagVersion", ("activity",), ("flag_id", "version", "note", "created"),
                     "Who changed each feature flag, in its history.",
+                ),
+                PersonalData(
+                    "flags.Experiment", ("activity",), ("name", "status", "created"), "Who created each experiment."
+                ),
+                PersonalData(
+                    "flags.DeclaredProperty", ("activity",), ("kind", "key", "created"),
+                    "Who declared each person or event property flags and experiments target.",
                 ),
             ),
         )  # fmt: skip

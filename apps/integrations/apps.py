@@ -57,3 +57,22 @@ class IntegrationsConfig(HubAppConfig):
         register_workflow_node(*nodes())
         auditlog.register(Connection, exclude_fields=["secrets"])  # who changed which connection, never its secrets
         auditlog.register(ApiSpec, exclude_fields=["operations"])
+        # Personal data: who added each connection and imported API (the compliance data inventory).
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "integrations",
+            "Integrations",
+            (
+                PersonalData(
+                    "integrations.Connection", ("activity",), ("name", "connector", "created"),
+                    "Who added each connection to an outside service (never its secrets).",
+                ),
+                PersonalData(
+                    "integrations.ApiSpec", ("activity",), ("key", "title", "created"), "Who imported each API."
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

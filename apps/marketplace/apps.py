@@ -33,7 +33,7 @@ class MarketplaceConfig(HubAppConfig):
 
         from . import selectors, services
         from .events import API_SCOPE, EVENT_TYPES
-        from .models import PluginInstall
+        from .models import PluginArchive, PluginInstall
 
         register_permission(
             Permission(
@@ -48,5 +48,29 @@ class MarketplaceConfig(HubAppConfig):
         register_api_scope(API_SCOPE)
         register_event_type(*EVENT_TYPES)
         auditlog.register(PluginInstall, exclude_fields=["secrets"])
+        auditlog.register(PluginArchive, exclude_fields=["data"])  # who archived or deleted which data, not the rows
+        # Personal data: who last changed each plugin and who archived a plugin's data (the
+        # compliance data inventory). The archived rows are the plugin's own data, not declared here.
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "marketplace",
+            "Plugins",
+            (
+                PersonalData(
+                    "marketplace.PluginInstall", ("activity",), ("label", "state", "changed"),
+                    "Who last enabled, configured or disabled each plugin.",
+                ),
+                PersonalData(
+                    "marketplace.PluginArchive", ("activity",), ("label", "version", "rows", "created"),
+                    "Who uninstalled a plugin keeping its data as an archive.",
+                    note="The archived rows are the plugin's data as it was, with user ids: erasure does not yet "
+                    "reach into them (deleting the archive does).",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)
         registry.set_enabled_plugins(selectors.enabled_plugins)
         set_failure_sink(services.plugin_mark_broken)

@@ -53,7 +53,7 @@ class WorkflowConfig(HubAppConfig):
 
         from .actions import NODES
         from .events import EVENT_TYPES
-        from .models import Workflow, WorkflowVersion
+        from .models import Approval, Workflow, WorkflowVersion
         from .services import workflows_for_events
 
         register_permission(
@@ -104,6 +104,36 @@ class WorkflowConfig(HubAppConfig):
         register_workflow_node(*NODES)
         auditlog.register(Workflow, exclude_fields=["last_scheduled", "updated"])
         auditlog.register(WorkflowVersion)
+        # An approval is a person's decision: who decided what, when. Runs and their steps are not
+        # audited (tests/compliance/test_audit_chain.py, NOT_AUDITED): they are the run log itself.
+        auditlog.register(Approval)
+        # Personal data: who made each workflow and version, who started a run, who was asked to
+        # approve and who decided (the compliance data inventory). Erasure takes the person's name
+        # off; an approval still waiting goes to its role (or the admins) instead.
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "workflow",
+            "Workflows",
+            (
+                PersonalData("workflow.Workflow", ("content",), ("name", "created"), "Who created each workflow."),
+                PersonalData(
+                    "workflow.WorkflowVersion", ("activity",), ("workflow_id", "number", "note", "created"),
+                    "Who published each version of a workflow, in its history.",
+                ),
+                PersonalData(
+                    "workflow.WorkflowRun", ("activity",), ("workflow_id", "status", "trigger", "created"),
+                    "Who started a workflow run by hand.",
+                ),
+                PersonalData(
+                    "workflow.Approval", ("activity",), ("title", "status", "decided_at", "comment", "created"),
+                    "Who is asked to approve a workflow's step, and who decided it, with their comment.",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)
 
 
 def _admins() -> list[int]:

@@ -52,3 +52,28 @@ class PulseConfig(PluginConfig):
         register_api_scope(ApiScope("pulse", "Team pulse check-ins.", read_only=True, label="Team pulse"))
         register_nav_item(NavItem("Team pulse", "pulse:index", permission="pulse.use", weight=65))
         register_widget(Widget("pulse.mood", "Team pulse", "pulse/widget.html", permission="pulse.use", weight=40))
+        from auditlog.registry import auditlog
+
+        from .models import Checkin, Kudos
+
+        auditlog.register(Checkin)
+        auditlog.register(Kudos)
+        from apps.core.personal_data import personal_data_parts
+        from apps.core.registry import PersonalData, register_data_eraser, register_data_exporter
+
+        exporter, eraser = personal_data_parts(
+            "pulse",
+            "Team pulse",
+            (
+                PersonalData(
+                    "pulse.Checkin", ("content",), ("score", "note", "created"),
+                    "A member's check-in on their week, shown as the team's mood.", erasure="delete",
+                ),
+                PersonalData(
+                    "pulse.Kudos", ("content",), ("sender_id", "recipient_id", "message", "created"),
+                    "Thanks from one member to another.", erasure="delete",
+                ),
+            ),
+        )  # fmt: skip
+        register_data_exporter(exporter)
+        register_data_eraser(eraser)

@@ -36,6 +36,9 @@ NOT_AUDITED = {
     "content.Blob": "content-addressed bytes; who uploaded what is in the audited Version",
     "content.Upload": "a resumable upload in progress, written per chunk; the result is an audited Version",
     "content.SearchWord": "the search index, derived from documents",
+    "analytics.PersonOverride": "derived from identify/alias merges of ingested persons, rebuilt from events",
+    "workflow.WorkflowRun": "machine record of a run; its changes are the run log itself (and its events)",
+    "workflow.StepRun": "machine record of a run's step, written by the engine on every attempt",
 }
 
 

@@ -9,7 +9,7 @@ import json
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -91,11 +91,14 @@ def test_the_erasers_delete_or_anonymise_as_declared_and_end_sessions(tenant_a, 
         LogEntry.objects.create(content_type_id=1, object_pk="1", object_repr="kept", action=0, actor=person)
         for eraser in registry["data_erasers"].values():
             eraser.erase(user=person)
+        tables = set(connection.introspection.table_names())
         for area, held in registry.personal_data_map():
             model = apps.get_model(held.model)
             refs = user_references(model)
             if held.erasure == "keep" or not refs:
                 continue
+            if model._meta.db_table not in tables:
+                continue  # a plugin this organisation never enabled: its tables are not in the schema
             if model._meta.label in ("identity.User",):
                 continue
             left = [r for r in refs for _ in model.objects.filter(**{r: person})]

@@ -63,3 +63,25 @@ def test_its_api_lists_its_own_tenants_check_ins(tenant_a, tenant_b, owner_a):
         services.plugin_disable(tenant=tenant_b, actor=None, label="pulse")
     gone = other.get("/api/v1/plugins/pulse/checkins/")
     assert gone.status_code == 404 and gone["Content-Type"] == "application/problem+json"
+
+
+def test_a_person_s_check_ins_and_thanks_are_exported_and_erased_where_it_is_enabled(tenant_a, tenant_b, owner_a):
+    from apps.core.registry import registry
+    from plugins.pulse.models import Checkin, Kudos
+    from tests.factories import MembershipFactory
+
+    enable(tenant_a, "pulse", owner_a)
+    person = MembershipFactory(tenant=tenant_a).user
+    exporter, eraser = registry["data_exporters"]["pulse"], registry["data_erasers"]["pulse"]
+    with schema_context(tenant_a.schema_name):
+        Checkin.objects.create(user=person, score=2, note="tired")
+        Kudos.objects.create(sender=owner_a, recipient=person, message="thanks pd")
+        Checkin.objects.create(user=owner_a, score=5)
+        export = exporter.export(user=person)
+        assert [r["note"] for r in export["pulse.Checkin"]] == ["tired"]
+        assert [r["message"] for r in export["pulse.Kudos"]] == ["thanks pd"]
+        assert eraser.erase(user=person) == 2
+        assert not Checkin.objects.filter(user=person).exists() and not Kudos.objects.exists()
+        assert Checkin.objects.filter(user=owner_a).exists()
+    with schema_context(tenant_b.schema_name):  # never enabled there: no tables, nothing to do
+        assert exporter.export(user=person) == {} and eraser.erase(user=person) == 0
