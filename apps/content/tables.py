@@ -77,41 +77,49 @@ class VersionsTable(DataTable):
         return filesizeformat(value)
 
 
-class TrashTable(DataTable):
+class _TrashRows(DataTable):
+    """What the trash's tables share: a row may be restored by the editors of the folder it was
+    in (`was_in`) and deleted for good by admins."""
+
+    search_fields = ("name",)
+
+    def was_in(self, record):
+        raise NotImplementedError
+
+    def row_context(self, record) -> dict:
+        return {
+            "can_edit": may_edit(self.request, self.was_in(record)),
+            "can_purge": self.request.membership.allows("content.manage"),
+        }
+
+
+class TrashTable(_TrashRows):
     name = tables.Column(verbose_name="Name")
     trashed_at = TimeColumn(verbose_name="Moved to the trash")
     actions = ActionsColumn("content/_trash_actions.html")
 
-    search_fields = ("name",)
     export_name = "trash"
 
     class Meta(DataTable.Meta):
         empty_text = "The trash is empty."
 
-    def row_context(self, record) -> dict:
-        return {
-            "can_edit": may_edit(self.request, record.folder),
-            "can_purge": self.request.membership.allows("content.manage"),
-        }
+    def was_in(self, record):
+        return record.folder
 
 
-class TrashFoldersTable(DataTable):
+class TrashFoldersTable(_TrashRows):
     name = tables.Column(verbose_name="Folder")
     parent = tables.Column(verbose_name="In", accessor="parent__name", default="Files")
     trashed_at = TimeColumn(verbose_name="Moved to the trash")
     actions = ActionsColumn("content/_trash_folder_actions.html")
 
-    search_fields = ("name",)
     export_name = "trashed-folders"
 
     class Meta(DataTable.Meta):
         empty_text = "No folders in the trash."
 
-    def row_context(self, record) -> dict:
-        return {
-            "can_edit": may_edit(self.request, record.parent),
-            "can_purge": self.request.membership.allows("content.manage"),
-        }
+    def was_in(self, record):
+        return record.parent
 
 
 class ShareLinksTable(DataTable):

@@ -403,11 +403,10 @@ class SearchView(ContentAPI, HubAPIView):
 @extend_schema_view(
     list=extend_schema(summary="Documents in the trash"),
 )
-class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
-    """Restoring needs the document's folder's editors (role or share: restore checks it);
-    deleting for good, admins."""
+class _TrashAPI(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
+    """What the trash's two lists share: POST (restore, which checks the editors of where the item
+    was) for members with content.view, DELETE (for good) for admins."""
 
-    serializer_class = DocumentSerializer
     write_permission = "content.view"
     ordering_fields = ["trashed_at", "name", "id"]
     ordering = ("-trashed_at", "-id")
@@ -415,6 +414,13 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
 
     def required_permission(self, request):
         return "content.manage" if request.method == "DELETE" else None
+
+
+class TrashViewSet(_TrashAPI):
+    """Restoring needs the document's folder's editors (role or share: restore checks it);
+    deleting for good, admins."""
+
+    serializer_class = DocumentSerializer
 
     def get_queryset(self):
         return selectors.trash_list()[1]
@@ -442,19 +448,12 @@ class TrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Folders in the trash (each with what it holds)"),
 )
-class FolderTrashViewSet(ContentAPI, mixins.ListModelMixin, HubGenericViewSet):
+class FolderTrashViewSet(_TrashAPI):
     """A trashed folder comes back, or goes for good, with every folder and document in it.
     Restoring needs the editors of the folder it was in; deleting for good, admins."""
 
     serializer_class = FolderSerializer
-    write_permission = "content.view"
     problem_statuses = (422,)
-    ordering_fields = ["trashed_at", "name", "id"]
-    ordering = ("-trashed_at", "-id")
-    http_method_names = ["get", "post", "delete", "head", "options"]
-
-    def required_permission(self, request):
-        return "content.manage" if request.method == "DELETE" else None
 
     def get_queryset(self):
         return selectors.trash_list()[0]
