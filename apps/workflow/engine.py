@@ -1,5 +1,6 @@
 """Durable execution: a run advances one step at a time, each step a Celery task
-(apps.workflow.tasks.run_step) and a row (StepRun) written before the next step starts.
+(apps.workflow.tasks.run_step) and a row (StepRun) written before the next step starts; the quick
+built-in steps that follow a step run in its task (steps_run), each still a row of its own.
 
 A step task claims its row (pending → running, attempts + 1, a lease until its timeout has passed),
 runs the node outside any transaction, then in one transaction records the outcome and creates
@@ -17,6 +18,7 @@ Locks, always in this order: a step row, a loop's (or join's) step row, the run 
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,7 +63,23 @@ class Outcome:
 # --- sending steps -------------------------------------------------------------------------------
 
 
+# Built-ins that do no I/O of their own and take microseconds: the task that made such a step runs
+# it itself (steps_run) rather than sending it as a task of its own (a message, a worker's pick-up
+# and a tenant switch each, which cost far more than the step).
+INLINE = frozenset({"condition", "switch", "loop", "parallel", "join", "set", "transform"})
+# Inside steps_run: the steps sent (after their commit) while it runs, for it to run or send.
+_inline: ContextVar[list[int] | None] = ContextVar("workflow_inline", default=None)
+
+
 def _send(step_ids: list[int], countdown: float | None = None) -> None:
+    queue = _inline.get()
+    if queue is not None and not countdown:
+        queue.extend(step_ids)
+        return
+    _apply(step_ids, countdown)
+
+
+def _apply(step_ids: list[int], countdown: float | None = None) -> None:
     schema = connection.schema_name
     for step_id in step_ids:
         try:
@@ -444,6 +462,31 @@ def step_run(*, step_id: int) -> str:
         failure = exc
         return _record(step, attempt, lambda s: _failed(s, node, failure))
     return _record(step, attempt, lambda s: _finish(s, outcome))
+
+
+def steps_run(*, step_id: int) -> str:
+    """The run_step task's work: its step, then the quick built-in steps (INLINE) that follow, one
+    after another in this process, up to HUB_WORKFLOW_INLINE_STEPS steps or _SECONDS; any other
+    step, and what the budget leaves, is sent as a task of its own. Each step is still claimed and
+    recorded in transactions of its own, so a worker killed between two steps leaves a pending
+    step that the recovery sweep sends. Returns what happened to the task's own step."""
+    queue = [step_id]
+    token = _inline.set(queue)
+    deadline = time.monotonic() + settings.HUB_WORKFLOW_INLINE_SECONDS
+    result, ran = None, 0
+    try:
+        while queue:
+            outcome = step_run(step_id=queue.pop(0))
+            result, ran = result or outcome, ran + 1
+            if ran >= settings.HUB_WORKFLOW_INLINE_STEPS or time.monotonic() > deadline:
+                break
+            types = dict(StepRun.objects.filter(pk__in=queue).values_list("pk", "node_type"))
+            _apply([i for i in queue if types.get(i) not in INLINE])
+            queue[:] = [i for i in queue if types.get(i) in INLINE]
+    finally:
+        _inline.reset(token)
+        _apply(queue)
+    return result
 
 
 def _locked_run(run_id) -> WorkflowRun:

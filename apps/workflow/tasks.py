@@ -12,8 +12,9 @@ TENANT_CACHE_SECONDS = 30
 
 @shared_task(acks_late=True, tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)
 def run_step(step_id: int) -> str:
-    """One step of a run (engine.step_run): claims it, runs its node, records what came out."""
-    return engine.step_run(step_id=step_id)
+    """One step of a run (engine.step_run: claims it, runs its node, records what came out), and
+    the quick built-in steps after it (engine.steps_run)."""
+    return engine.steps_run(step_id=step_id)
 
 
 @shared_task(tenant_cache_seconds=TENANT_CACHE_SECONDS, ignore_result=True)

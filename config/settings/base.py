@@ -407,6 +407,10 @@ HUB_WORKFLOW_RECOVERY_SECONDS = env.float("HUB_WORKFLOW_RECOVERY_SECONDS", defau
 # task was lost is sent again after HUB_WORKFLOW_RESEND_AFTER_SECONDS.
 HUB_WORKFLOW_LEASE_GRACE_SECONDS = env.float("HUB_WORKFLOW_LEASE_GRACE_SECONDS", default=30.0)
 HUB_WORKFLOW_RESEND_AFTER_SECONDS = env.float("HUB_WORKFLOW_RESEND_AFTER_SECONDS", default=60.0)
+# The quick built-in steps (condition, switch, loop, parallel, join, set, transform) that follow a
+# step run in the same worker task, up to this many steps or seconds; the rest go as tasks.
+HUB_WORKFLOW_INLINE_STEPS = env.int("HUB_WORKFLOW_INLINE_STEPS", default=50)
+HUB_WORKFLOW_INLINE_SECONDS = env.float("HUB_WORKFLOW_INLINE_SECONDS", default=1.0)
 # Calls a workflow's incoming webhook takes per minute (more: 429).
 HUB_WORKFLOW_WEBHOOK_PER_MINUTE = env.int("HUB_WORKFLOW_WEBHOOK_PER_MINUTE", default=60)
 

@@ -198,3 +198,65 @@ def test_the_diff_and_the_document_page_fit_a_phone_in_the_dark(chromium, live_h
         page_checked(page, "content-diff-unified")
     finally:
         context.close()
+
+
+def test_the_trash_shows_folders_and_documents_restores_and_deletes_for_good(
+    chromium,  # noqa: F811
+    live_hub,  # noqa: F811
+    studio,
+    django_db_blocker,
+):
+    tenant, owner, _, _ = studio
+
+    def trashed():
+        from django_tenants.utils import tenant_context
+
+        from tests.content.conftest import text_file
+
+        with tenant_context(tenant):
+            for name in ("Old drafts", "Archive 2024"):
+                folder = services.folder_create(tenant=tenant, actor=owner, name=name)
+                notes = text_file("notes\n", "notes.txt")
+                services.document_upload(tenant=tenant, actor=owner, fileobj=notes, name="notes.txt", folder=folder)
+                services.folder_trash(tenant=tenant, actor=owner, folder=folder)
+            memo = text_file("memo\n", "memo.txt")
+            memo = services.document_upload(tenant=tenant, actor=owner, fileobj=memo, name="memo.txt")
+            services.document_trash(tenant=tenant, actor=owner, document=memo)
+
+    def left():
+        from django_tenants.utils import tenant_context
+
+        from apps.content.models import Folder
+
+        with tenant_context(tenant):
+            names = ["Old drafts", "Archive 2024"]
+            return {f.name: f.trashed_at is None for f in Folder.objects.filter(name__in=names)}
+
+    _in_thread(django_db_blocker, trashed)
+    for theme, viewport in (("light", "desktop"), ("dark", "phone")):
+        context = new_context(chromium, theme=theme, viewport=viewport, bypass_csp=True)
+        page = context.new_page()
+        try:
+            log_in(page, live_hub, tenant, owner)
+            page.goto(url(live_hub, tenant, "/content/trash/"))
+            folders = page.locator("section.card").filter(has=page.get_by_role("heading", name="Folders"))
+            documents = page.locator("section.card").filter(has=page.get_by_role("heading", name="Documents"))
+            expect(documents).to_contain_text("memo.txt")
+            if theme == "light":
+                expect(folders).to_contain_text("Old drafts")
+                expect(folders).to_contain_text("Archive 2024")
+                page_checked(page, "content-trash")
+                row = folders.locator("tr", has_text="Old drafts")
+                row.get_by_role("button", name="Restore").click()
+                expect(folders).not_to_contain_text("Old drafts")
+                row = folders.locator("tr", has_text="Archive 2024")
+                row.get_by_role("button", name="Delete for good").click()
+                dialog = page.get_by_role("dialog")
+                expect(dialog).to_contain_text("Delete the folder “Archive 2024”, every folder and document in it")
+                dialog.get_by_role("button", name="Delete for good").click()
+                expect(folders).not_to_contain_text("Archive 2024")
+            else:
+                page_checked(page, "content-trash-phone-dark")
+        finally:
+            context.close()
+    assert _in_thread(django_db_blocker, left) == {"Old drafts": True}  # one back, one gone for good

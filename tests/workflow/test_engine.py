@@ -11,6 +11,7 @@ from apps.events.models import Event
 from apps.notifications.models import Notification
 from apps.workflow import engine, services
 from apps.workflow.models import Approval, StepRun, WorkflowRun
+from tests.conftest import committed
 from tests.factories import MembershipFactory
 from tests.notifications.receiver import Receiver
 from tests.workflow.conftest import drain, graph_of, make_workflow, steps_of
@@ -397,3 +398,97 @@ def test_the_recovery_sweep_frees_a_step_whose_worker_died(tenant_a):
         assert StepRun.objects.get(pk=step.pk).status == "pending"
         run = drain(run)
         assert run.status == "succeeded" and StepRun.objects.get(pk=step.pk).attempts == 2
+
+
+def _sent_steps(work) -> tuple[object, list[int]]:
+    """work() on a thread whose writes commit (so steps are sent), and the run_step tasks it sent."""
+    from celery.signals import before_task_publish
+
+    from config.celery import app
+
+    sent = []
+
+    def record(sender=None, body=None, **kwargs):
+        if sender == "apps.workflow.tasks.run_step":
+            sent.append(body[0][0])
+
+    before_task_publish.connect(record)
+    try:
+        return committed(work), sent
+    finally:
+        before_task_publish.disconnect(record)
+        app.control.purge()
+
+
+def test_the_quick_steps_after_a_step_run_in_its_task_and_the_others_are_sent(tenant_a):
+    calls = []
+    node = WorkflowNode("test.count", "action", "Count", run=lambda config, context: calls.append(1) or {})
+    registry.register_workflow_node(node)
+    graph = graph_of(
+        ("check", "condition", {"conditions": {"attr": "trigger.n", "op": "gt", "value": 1}}),
+        ("shape", "transform", {"fields": {"twice": "trigger.n"}}),
+        ("keep", "set", {"values": {"n": "{{ steps.shape.twice }}"}}),
+        ("count", "test.count"),
+        edges=[("check", "true", "shape"), ("shape", "out", "keep"), ("keep", "out", "count")],
+    )
+
+    def started():
+        with tenant_context(tenant_a):
+            return start(tenant_a, graph, {"n": 2})
+
+    def first_task(run):
+        with tenant_context(tenant_a):
+            result = engine.steps_run(step_id=StepRun.objects.get(run=run, node_id="check").pk)
+            return result, {s.node_id: (s.status, s.pk) for s in StepRun.objects.filter(run=run)}
+
+    run, sent = _sent_steps(started)
+    try:
+        assert len(sent) == 1  # the first step, as a task
+        (result, statuses), sent = _sent_steps(lambda: first_task(run))
+        # check, shape and keep ran in the task; the action (any I/O) goes as a task of its own.
+        assert result == "succeeded" and calls == []
+        assert {node_id: status for node_id, (status, _) in statuses.items()} == {
+            "check": "succeeded",
+            "shape": "succeeded",
+            "keep": "succeeded",
+            "count": "pending",
+        }
+        assert sent == [statuses["count"][1]]
+    finally:
+        registry["workflow_nodes"].remove(node)
+        committed(_deleted(tenant_a, run))
+
+
+@override_settings(HUB_WORKFLOW_INLINE_STEPS=4)
+def test_a_task_runs_at_most_its_budget_of_quick_steps_and_sends_the_rest(tenant_a):
+    graph = graph_of(
+        ("each", "loop", {"items": "trigger.items"}),
+        ("keep", "set", {"values": {"last": "{{ item }}"}}),
+        edges=[("each", "item", "keep")],
+    )
+
+    def started():
+        with tenant_context(tenant_a):
+            return start(tenant_a, graph, {"items": list(range(10))})
+
+    def first_task(run):
+        with tenant_context(tenant_a):
+            engine.steps_run(step_id=StepRun.objects.get(run=run, node_id="each").pk)
+            return list(StepRun.objects.filter(run=run, node_id="keep", status="pending").values_list("pk", flat=True))
+
+    run, _ = _sent_steps(started)
+    try:
+        pending, sent = _sent_steps(lambda: first_task(run))
+        # The loop and three of its items ran; the seven items left were sent, none lost.
+        assert len(pending) == 7 and sorted(sent) == sorted(pending)
+    finally:
+        committed(_deleted(tenant_a, run))
+
+
+def _deleted(tenant, run):
+    def delete():
+        with tenant_context(tenant):
+            WorkflowRun.objects.filter(workflow=run.workflow).delete()
+            run.workflow.delete()
+
+    return delete
