@@ -132,7 +132,9 @@ class NotificationRule:
 
     `recipients(event)` gives user ids; `title(event)` and `body(event)` the text (no title: the
     event type's sentence); `url` is where the notification leads (none: the event's link);
-    `default_channel` is "in_app", "email", "both" or "none".
+    `default_channel` is "in_app", "email", "both" or "none". `email_actions(notification)`
+    gives the e-mail's buttons for its one recipient: (label, path on the tenant's host) pairs,
+    e.g. signed links that act without a log-in.
     """
 
     event_type: str
@@ -141,6 +143,7 @@ class NotificationRule:
     url: str = ""
     body: Callable[[Any], str] | None = None
     default_channel: str = "in_app"
+    email_actions: Callable[[Any], list[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)

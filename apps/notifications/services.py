@@ -261,7 +261,10 @@ def notification_email_send(*, notification_id: int) -> bool:
         token = unsubscribe_token(user_id=notification.user_id, event_type=notification.event_type)
         unsubscribe_url = tenant_url(tenant, f"/notifications/unsubscribe/{token}/")
         event_type = registry["event_types"].get(notification.event_type)
+        rule = registry["notification_rules"].get(notification.event_type)
+        actions = rule.email_actions(notification) if rule is not None and rule.email_actions else []
         context = {
+            "actions": [(label, tenant_url(tenant, path)) for label, path in actions],
             "notification": notification,
             "tenant": tenant,
             "url": tenant_url(tenant, notification.url or "/notifications/"),

@@ -12,6 +12,29 @@ def _approvers(event) -> list[int]:
     return recipients(tenant=connection.tenant, role=payload.get("role") or "admin")
 
 
+def _decide_by_email(notification) -> list[tuple[str, str]]:
+    """The approval e-mail's Approve and Reject buttons: signed for its recipient (no log-in)."""
+    from django.urls import reverse
+
+    from .models import Approval
+    from .services import approval_link_token
+
+    approval_id = (notification.event.payload or {}).get("approval_id") if notification.event else None
+    approval = Approval.objects.filter(pk=approval_id, status=Approval.Status.PENDING).first()
+    if approval is None:
+        return []
+    return [
+        (
+            label,
+            reverse(
+                "workflow:approval_link",
+                args=[approval_link_token(approval=approval, user_id=notification.user_id, decision=decision)],
+            ),
+        )
+        for label, decision in (("Approve", "approve"), ("Reject", "reject"))
+    ]
+
+
 class WorkflowConfig(HubAppConfig):
     """Workflow: a tenant automates its work without code. Versioned JSON graphs of nodes started
     by events (with NetBox-style condition sets), schedules, people or an incoming webhook, run
@@ -90,7 +113,12 @@ class WorkflowConfig(HubAppConfig):
         register_event_type(*EVENT_TYPES)
         register_event_handler(EventHandler("*", workflows_for_events, batch=True))
         register_notification_rule(
-            NotificationRule("workflow.approval_requested", _approvers, url="", default_channel="both"),
+            NotificationRule(
+                "workflow.approval_requested", _approvers, default_channel="both", email_actions=_decide_by_email
+            ),
+            NotificationRule(
+                "workflow.approval_escalated", _approvers, default_channel="both", email_actions=_decide_by_email
+            ),
             NotificationRule("workflow.run_failed", lambda event: _admins(), default_channel="in_app"),
         )
         register_periodic_task(

@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.events import publish
 from apps.core.taskref import TaskRef
+from apps.identity.roles import RANK
 
 from . import conditions, expressions
 from .graph import BUILTINS, action_of
@@ -39,6 +40,7 @@ from .models import Approval, StepRun, Workflow, WorkflowRun
 logger = logging.getLogger(__name__)
 
 RUN_STEP = TaskRef("apps.workflow.tasks.run_step")
+ROLE_NAMES = {str(role) for role in RANK}
 Status = StepRun.Status
 
 
@@ -276,6 +278,25 @@ def _pass(step, params, raw, context):
 
 
 def _wait(step, params, raw, context):
+    """A delay, a time, or an event (its type and a condition set on its payload, the templates in
+    it filled from the run's data): goes on by "out" when the event comes (waits_resume), or by
+    "timeout" when its `seconds` or `until` pass first."""
+    if not params.get("event"):
+        moment = _wait_moment(params)
+        return Outcome({"until": moment.isoformat()}, wait_until=moment)
+    problem = conditions.condition_problem(params.get("conditions"))
+    if problem:
+        raise StepFailed(f"the event's conditions: {problem}", final=True)
+    moment = _wait_moment(params) if "seconds" in params or "until" in params else None
+    output = {"event_type": params["event"], "until": moment.isoformat() if moment else None}
+    if moment is None:
+        return Outcome(output, waiting=True)
+    if moment <= timezone.now():
+        return Outcome(output, "timeout")
+    return Outcome(output, wait_until=moment)
+
+
+def _wait_moment(params) -> datetime:
     if "until" in params:
         until = params["until"]
         moment = parse_datetime(until) if isinstance(until, str) else None
@@ -288,7 +309,7 @@ def _wait(step, params, raw, context):
             moment = timezone.now() + timedelta(seconds=float(params["seconds"]))
         except (TypeError, ValueError):
             raise StepFailed("“seconds” is not a number", final=True) from None
-    return Outcome({"until": moment.isoformat()}, wait_until=moment)
+    return moment
 
 
 def _tenant_zone():
@@ -310,17 +331,30 @@ def _transform(step, params, raw, context):
     return Outcome({name: expressions.search(expr, context) for name, expr in raw["fields"].items()})
 
 
-def _approval(step, params, raw, context):
+def _person(assignee):
+    """The person an approval names (an id or an e-mail address), None for nobody."""
     from django.contrib.auth import get_user_model
 
-    assignee = params.get("assignee")
-    user = None
-    if assignee not in (None, ""):
-        user = get_user_model().objects.filter(pk=assignee).first() if str(assignee).isdigit() else None
-        if user is None:
-            user = get_user_model().objects.filter(email__iexact=str(assignee)).first()
-        if user is None:
-            raise StepFailed(f"no person “{assignee}” to ask for approval", final=True)
+    if assignee in (None, ""):
+        return None
+    user = get_user_model().objects.filter(pk=assignee).first() if str(assignee).isdigit() else None
+    if user is None:
+        user = get_user_model().objects.filter(email__iexact=str(assignee)).first()
+    if user is None:
+        raise StepFailed(f"no person “{assignee}” to ask for approval", final=True)
+    return user
+
+
+def _approval(step, params, raw, context):
+    user = _person(params.get("assignee"))
+    escalate_at = None
+    if params.get("escalate_after") not in (None, ""):
+        try:
+            escalate_at = timezone.now() + timedelta(seconds=float(params["escalate_after"]))
+        except (TypeError, ValueError):
+            raise StepFailed("“escalate_after” is not a number of seconds", final=True) from None
+        if str(params.get("escalate_to") or "owner") not in ROLE_NAMES:
+            _person(params["escalate_to"])  # a person who is not there fails the step now, not later
     approval, _ = Approval.objects.get_or_create(
         step=step,
         defaults={
@@ -328,17 +362,22 @@ def _approval(step, params, raw, context):
             "details": str(params.get("details", "")),
             "assignee": user,
             "role": str(params.get("role") or ("" if user else "admin")),
+            "escalate_at": escalate_at,
         },
     )
+    _publish_approval(step.run, approval, "workflow.approval_requested")
+    return Outcome({"approval_id": approval.pk}, waiting=True)
+
+
+def _publish_approval(run: WorkflowRun, approval: Approval, event_type: str) -> None:
     _publish(
-        step.run,
-        "workflow.approval_requested",
+        run,
+        event_type,
         approval_id=approval.pk,
         title=approval.title,
-        assignee_id=user.pk if user else None,
+        assignee_id=approval.assignee_id,
         role=approval.role,
     )
-    return Outcome({"approval_id": approval.pk}, waiting=True)
 
 
 def _subworkflow(step, params, raw, context):
@@ -422,7 +461,7 @@ def step_claim(*, step_id: int) -> StepRun | None:
         if step is None:
             return None
         if step.status == Status.WAITING and step.node_type == "wait" and step.not_before and step.not_before <= now:
-            _finish(step, Outcome(step.output, "out"))
+            _finish(step, Outcome(step.output, "timeout" if (step.output or {}).get("event_type") else "out"))
             return None
         if step.status != Status.PENDING:
             return None
@@ -705,6 +744,45 @@ def _fail_run(run: WorkflowRun, reason: str) -> None:
     _end_run(run, WorkflowRun.Status.FAILED, reason)
 
 
+# --- events a wait is waiting for -----------------------------------------------------------------
+
+
+def waits_resume(events) -> int:
+    """Each wait step waiting for one of these events' types goes on by "out" with the first of
+    them, published after the wait began, whose payload meets the wait's conditions. Returns how
+    many went on."""
+    types = {event.type for event in events}
+    waiting = StepRun.objects.filter(
+        status=Status.WAITING, node_type="wait", output__event_type__in=types, run__status=WorkflowRun.Status.RUNNING
+    )
+    resumed = 0
+    for step_id, output, step_input, started in waiting.values_list("pk", "output", "input", "started_at"):
+        test = conditions.compile_condition(step_input.get("conditions"))
+        for event in events:
+            if event.type == output["event_type"] and event.occurred_at >= started and test(event.payload or {}):
+                resumed += _resume(step_id, event)
+                break
+    return resumed
+
+
+def _resume(step_id: int, event) -> int:
+    with transaction.atomic():
+        step = (
+            StepRun.objects.select_for_update(of=("self",))
+            .select_related("run__workflow", "run__version")
+            .filter(pk=step_id, status=Status.WAITING)
+            .first()
+        )
+        if step is None:
+            return 0  # its time ran out, or another dispatch resumed it
+        step.run = _locked_run(step.run_id)
+        if step.run.status != WorkflowRun.Status.RUNNING:
+            return 0
+        arrived = {"id": str(event.pk), "type": event.type, "actor_id": event.actor_id, "payload": event.payload}
+        _finish(step, Outcome({"event": arrived}, "out"))
+    return 1
+
+
 # --- people acting on runs -----------------------------------------------------------------------
 
 
@@ -764,6 +842,38 @@ def approval_decide(*, approval: Approval, approve: bool, user, comment: str = "
     return approval
 
 
+def approvals_escalate() -> int:
+    """Approvals still undecided at their escalate_at go to their node's `escalate_to` (a person by
+    id or address, or a role; the owners when it names none), once; the new approvers are told
+    (workflow.approval_escalated). Returns how many went up."""
+    escalated = 0
+    due = Approval.objects.filter(
+        status=Approval.Status.PENDING, escalated_at__isnull=True, escalate_at__lte=timezone.now()
+    )
+    for approval_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            approval = (
+                Approval.objects.select_for_update(of=("self",))
+                .select_related("step__run__workflow", "step__run__version")
+                .filter(pk=approval_id, status=Approval.Status.PENDING, escalated_at__isnull=True)
+                .first()
+            )
+            if approval is None:
+                continue
+            target = str(approval.step.input.get("escalate_to") or "owner")
+            try:
+                user = None if target in ROLE_NAMES else _person(target)
+            except StepFailed:
+                user = None  # the person has gone since: the owners decide
+                target = "owner"
+            approval.assignee, approval.role = user, "" if user else target
+            approval.escalated_at = timezone.now()
+            approval.save(update_fields=["assignee", "role", "escalated_at"])
+            _publish_approval(approval.step.run, approval, "workflow.approval_escalated")
+            escalated += 1
+    return escalated
+
+
 # --- recovery ------------------------------------------------------------------------------------
 
 
@@ -785,4 +895,5 @@ def runs_recover() -> int:
     ids = [*expired, *lost.values_list("pk", flat=True)[:1000], *due.values_list("pk", flat=True)[:1000]]
     _send(ids)
     runs_admit()
+    approvals_escalate()
     return len(ids)

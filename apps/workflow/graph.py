@@ -69,7 +69,12 @@ BUILTINS = {
     ),
     "parallel": Builtin("Parallel branches", "Starts every branch connected to it at once.", ("out",)),
     "join": Builtin("Join", "Waits until every branch leading into it has arrived.", ("out",)),
-    "wait": Builtin("Wait", "Waits a number of seconds, or until a time.", ("out",)),
+    "wait": Builtin(
+        "Wait",
+        "Waits a number of seconds, until a time, or for an event (whose payload meets conditions): "
+        "goes on by “out”, or by “timeout” when an event's wait runs out of time first.",
+        ("out", "timeout"),
+    ),
     "set": Builtin(
         "Set variables", "Sets run variables (vars.<name>) from values or templates.", ("out",), ("values",)
     ),
@@ -81,7 +86,8 @@ BUILTINS = {
     ),
     "approval": Builtin(
         "Human approval",
-        "Asks a person (or anyone with a role) to approve or reject; goes on by “approved” or “rejected”.",
+        "Asks a person (or anyone with a role) to approve or reject; goes on by “approved” or “rejected”. "
+        "Undecided after `escalate_after` seconds, it goes to `escalate_to` (a person or a role; the owners).",
         ("approved", "rejected"),
         ("title",),
     ),
@@ -214,8 +220,14 @@ def _node_problems(node: dict, where: str) -> list[tuple[str, str]]:
             problem = expressions.expression_problem(expression)
             if problem:
                 found.append((f"{where}.parameters.fields.{name}", problem))
-    if node_type == "wait" and "seconds" not in parameters and "until" not in parameters:
-        found.append((f"{where}.parameters", "wait a number of seconds, or until a time"))
+    if node_type == "wait":
+        found.extend(_wait_problems(parameters, where))
+    if node_type == "approval" and "escalate_after" in parameters:
+        after = parameters["escalate_after"]
+        if isinstance(after, bool) or not isinstance(after, int | float) or after <= 0:
+            found.append((f"{where}.parameters.escalate_after", "a number of seconds, more than 0"))
+    elif node_type == "approval" and parameters.get("escalate_to"):
+        found.append((f"{where}.parameters.escalate_after", "say after how many seconds it goes up"))
     retries, timeout = parameters.get("retries", 0), parameters.get("timeout", 60)
     if not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
         found.append((f"{where}.parameters.retries", f"a whole number from 0 to {MAX_RETRIES}"))
@@ -224,6 +236,16 @@ def _node_problems(node: dict, where: str) -> list[tuple[str, str]]:
     for text in expressions.problems({k: v for k, v in parameters.items() if k not in ("conditions",)}):
         found.append((f"{where}.{text.split(':', 1)[0]}", text.split(":", 1)[1].strip()))
     return found
+
+
+def _wait_problems(parameters: dict, where: str) -> list[tuple[str, str]]:
+    event = parameters.get("event")
+    if not event and "seconds" not in parameters and "until" not in parameters:
+        return [(f"{where}.parameters", "wait a number of seconds, until a time, or for an event")]
+    if event and event not in registry["event_types"]:
+        return [(f"{where}.parameters.event", f"“{event}” is not an event type of this hub")]
+    problem = conditions.condition_problem(parameters.get("conditions")) if event else None
+    return [(f"{where}.parameters.conditions", problem)] if problem else []
 
 
 def graph_problems(graph) -> list[tuple[str, str]]:

@@ -186,6 +186,9 @@ class Approval(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Undecided at escalate_at, it goes to the node's `escalate_to` (the sweep: engine.approvals_escalate).
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]

@@ -8,12 +8,14 @@ import json
 import logging
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.identity.models import Membership
 from apps.identity.roles import RANK, has_permission
 
 from . import conditions, engine
@@ -185,7 +187,12 @@ def _trigger_condition(workflow: Workflow):
 def workflows_for_events(events) -> None:
     """The event spine's handler (every event type, in batches): each enabled workflow whose
     published trigger is the event's type, and whose condition set holds for its payload, starts
-    a run (one per event and workflow, however often the event is dispatched)."""
+    a run (one per event and workflow, however often the event is dispatched); and the runs
+    waiting for such an event go on (engine.waits_resume)."""
+    try:
+        engine.waits_resume(events)
+    except Exception:  # noqa: BLE001 - a run's trouble never holds the tenant's events back
+        logger.exception("workflow waits could not hear events %s", [str(event.pk) for event in events])
     types = {event.type for event in events}
     workflows = list(
         Workflow.objects.filter(
@@ -321,6 +328,44 @@ def approval_decide(*, approval: Approval, membership, approve: bool, comment: s
         return engine.approval_decide(approval=approval, approve=approve, user=membership.user, comment=comment)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+
+
+# --- deciding by a signed e-mail link --------------------------------------------------------------
+
+APPROVAL_LINK_SALT = "workflow.approval-link"
+
+
+def approval_link_token(*, approval: Approval, user_id: int, decision: str) -> str:
+    """What the e-mail's Approve and Reject buttons carry: this approval, this person, this
+    decision, this tenant, signed; good for HUB_WORKFLOW_APPROVAL_LINK_DAYS."""
+    data = {"a": approval.pk, "u": user_id, "d": decision, "s": connection.schema_name}
+    return signing.dumps(data, salt=APPROVAL_LINK_SALT, compress=True)
+
+
+def approval_from_link(*, token: str):
+    """(approval, membership, decision) from a link's token, or ValidationError saying why not:
+    expired, not valid, the approval gone or decided, the person no longer able to decide."""
+    try:
+        data = signing.loads(token, salt=APPROVAL_LINK_SALT, max_age=settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS * 86400)
+    except signing.SignatureExpired:
+        raise ValidationError("This link has expired.") from None
+    except signing.BadSignature:
+        raise ValidationError("This link is not valid (was it copied whole?).") from None
+    if data.get("s") != connection.schema_name or data.get("d") not in ("approve", "reject"):
+        raise ValidationError("This link is not valid (was it copied whole?).")
+    approval = Approval.objects.select_related("step__run__workflow").filter(pk=data["a"]).first()
+    if approval is None:
+        raise ValidationError("This approval is gone (its workflow was deleted).")
+    if approval.status != Approval.Status.PENDING:
+        raise ValidationError(f"This approval was {approval.get_status_display().lower()} already.")
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(user_id=data["u"], user__is_active=True, tenant=connection.tenant)
+        .first()
+    )
+    if not approval_can_decide(approval=approval, membership=membership):
+        raise ValidationError("This approval is not yours to decide any more.")
+    return approval, membership, data["d"]
 
 
 def workflow_from_template(*, tenant, key: str, actor=None) -> Workflow:

@@ -208,8 +208,10 @@ class ApprovalsTable(DataTable):
 
     def render_asked(self, record):
         if record.assignee_id:
-            return record.assignee.get_full_name() or record.assignee.email
-        return f"Any {record.role or 'admin'} or above"
+            who = record.assignee.get_full_name() or record.assignee.email
+        else:
+            who = f"Any {record.role or 'admin'} or above"
+        return f"{who} (escalated: not decided in time)" if record.escalated_at else who
 
     def value_asked(self, record, **kwargs):
         return self.render_asked(record)

@@ -19,5 +19,6 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", views.run_retry, name="retry"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="decide"),
+    path("approvals/by-email/<str:token>/", views.approval_link, name="approval_link"),
     path("hooks/<str:token>/", views.hook, name="hook"),
 ]

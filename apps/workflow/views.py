@@ -10,7 +10,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -345,6 +345,42 @@ def approval_decide(request, pk):
         word = "Approved" if form.cleaned_data["decision"] == "approve" else "Rejected"
         messages.success(request, f"{word}: {approval.title}")
     return redirect("workflow:approvals")
+
+
+def approval_link(request, token):
+    """The page an approval e-mail's Approve or Reject button opens, for its recipient without a
+    log-in (the signed link is the credential): the request, a comment, and one button that
+    decides (a POST: mail scanners that follow links decide nothing)."""
+    if request.tenant is None or request.tenant.is_public:
+        raise Http404
+    context = {"tenant": request.tenant}
+    try:
+        approval, membership, decision = services.approval_from_link(token=token)
+    except ValidationError as exc:
+        return _approval_link_page(request, {**context, "problem": _messages_of(exc)}, status=410)
+    context.update(approval=approval, decision=decision, form=DecisionForm(initial={"decision": decision}))
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            return _approval_link_page(request, {**context, "form": form}, status=400)
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.approval_decide(
+                approval=approval, membership=membership, approve=approve, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            return _approval_link_page(request, {**context, "problem": _messages_of(exc)}, status=409)
+        approval.refresh_from_db()
+        context["decided"] = approval
+    return _approval_link_page(request, context)
+
+
+def _approval_link_page(request, context, status=200):
+    response = render(request, "workflow/approval_link.html", context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @csrf_exempt  # called by other services: the signature is the credential

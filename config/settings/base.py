@@ -411,6 +411,8 @@ HUB_WORKFLOW_RESEND_AFTER_SECONDS = env.float("HUB_WORKFLOW_RESEND_AFTER_SECONDS
 # step run in the same worker task, up to this many steps or seconds; the rest go as tasks.
 HUB_WORKFLOW_INLINE_STEPS = env.int("HUB_WORKFLOW_INLINE_STEPS", default=50)
 HUB_WORKFLOW_INLINE_SECONDS = env.float("HUB_WORKFLOW_INLINE_SECONDS", default=1.0)
+# How long the Approve and Reject buttons of an approval's e-mail work.
+HUB_WORKFLOW_APPROVAL_LINK_DAYS = env.int("HUB_WORKFLOW_APPROVAL_LINK_DAYS", default=7)
 # Calls a workflow's incoming webhook takes per minute (more: 429).
 HUB_WORKFLOW_WEBHOOK_PER_MINUTE = env.int("HUB_WORKFLOW_WEBHOOK_PER_MINUTE", default=60)
 

@@ -97,3 +97,46 @@ def test_the_workflow_pages_pass_axe_and_fit_a_phone(office, live_hub, chromium,
             page_checked(page, name)
     finally:
         context.close()
+
+
+def test_an_approval_is_decided_from_its_e_mail_link_on_a_phone_in_the_dark(office, live_hub, chromium):  # noqa: F811
+    tenant, owner = office
+
+    def asked():
+        from apps.workflow import services
+        from apps.workflow.models import Approval
+        from tests.workflow.conftest import graph_of, make_workflow
+
+        with tenant_context(tenant):
+            details = {"title": "Book the venue", "details": "Hall B, 12 June, 80 people", "role": "owner"}
+            workflow = make_workflow(tenant, graph_of(("ask", "approval", details)), name="Events")
+            drain(services.run_manual(tenant=tenant, workflow=workflow))
+            approval = Approval.objects.get(step__run__workflow=workflow)
+            return approval.pk, services.approval_link_token(approval=approval, user_id=owner.pk, decision="approve")
+
+    approval_id, token = committed(asked)
+    context = new_context(chromium, theme="dark", viewport="phone", bypass_csp=True)  # not logged in
+    page = context.new_page()
+    try:
+        page.goto(url(live_hub, tenant, f"/workflows/approvals/by-email/{token}/"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Book the venue")
+        expect(page.get_by_text("Hall B, 12 June, 80 people")).to_be_visible()
+        page_checked(page, "workflow-approval-link")
+        page.get_by_label("Comment").fill("Booked for the morning")
+        page.get_by_role("button", name="Approve").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Approved: Book the venue")
+        page_checked(page, "workflow-approval-link-done")
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work any more")
+        expect(page.get_by_text("This approval was approved already.")).to_be_visible()
+    finally:
+        context.close()
+
+    def decided():
+        from apps.workflow.models import Approval
+
+        with tenant_context(tenant):
+            approval = Approval.objects.get(pk=approval_id)
+            return approval.status, approval.decided_by_id, approval.comment
+
+    assert committed(decided) == ("approved", owner.pk, "Booked for the morning")

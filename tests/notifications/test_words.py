@@ -256,6 +256,10 @@ EXAMPLES = {
         {**RUN, "approval_id": 1, "title": "Refund over 500", "assignee_id": None, "role": "admin"},
         ["The workflow “Welcome new members” asks for approval: Refund over 500"],
     ),
+    "workflow.approval_escalated": (
+        {**RUN, "approval_id": 1, "title": "Refund over 500", "assignee_id": None, "role": "owner"},
+        ["The approval “Refund over 500” of the workflow “Welcome new members” was not decided in time and went up"],
+    ),
 }
 # Types that are never published as events: only notifications carry them, with their own words.
 NOT_PUBLISHED = {"workflow.message"}

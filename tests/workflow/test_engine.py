@@ -135,6 +135,81 @@ def test_a_wait_holds_the_run_until_its_time(tenant_a):
         assert drain(run).status == "succeeded"
 
 
+def _waiting_for_a_rename(tenant):
+    graph = graph_of(
+        (
+            "hold",
+            "wait",
+            {
+                "event": "organisation.settings_changed",
+                "conditions": {"attr": "changes.name.new", "value": "{{ trigger.name }}"},
+                "seconds": 3600,
+            },
+        ),
+        ("after", "set", {"values": {"renamed_by": "{{ steps.hold.event.actor_id }}"}}),
+        ("late", "set", {"values": {"late": True}}),
+        edges=[("hold", "out", "after"), ("hold", "timeout", "late")],
+    )
+    run = drain(start(tenant, graph, {"name": "Beta"}), skip_waits=False)
+    assert run.status == "running"
+    return run
+
+
+def _renamed(tenant, name, actor=None):
+    from apps.core.events import publish
+
+    event = publish(
+        "organisation.settings_changed", {"changes": {"name": {"old": "A", "new": name}}}, tenant=tenant, actor=actor
+    )
+    services.workflows_for_events([event])  # what the dispatcher does with it
+
+
+def test_a_wait_for_an_event_goes_on_when_a_matching_event_comes(tenant_a, owner_a):
+    with tenant_context(tenant_a):
+        _renamed(tenant_a, "Beta")  # before the wait began: not the one it waits for
+        run = _waiting_for_a_rename(tenant_a)
+        hold = steps_of(run)[("hold", "")]
+        assert hold.status == "waiting" and hold.input["conditions"]["value"] == "Beta"  # filled from the run
+        _renamed(tenant_a, "Gamma")  # its conditions do not hold
+        assert steps_of(run)[("hold", "")].status == "waiting"
+        _renamed(tenant_a, "Beta", actor=owner_a)
+        hold = steps_of(run)[("hold", "")]
+        assert hold.status == "succeeded" and hold.port == "out"
+        assert hold.output["event"]["payload"]["changes"]["name"]["new"] == "Beta"
+        run = drain(run)
+        assert run.status == "succeeded" and run.variables == {"renamed_by": str(owner_a.pk)}
+        assert ("late", "") not in steps_of(run)
+        _renamed(tenant_a, "Beta")  # a second one finds nothing waiting
+        assert StepRun.objects.filter(run=run).count() == 2
+
+
+def test_a_wait_for_an_event_goes_on_by_timeout_when_its_time_runs_out(tenant_a):
+    with tenant_context(tenant_a):
+        run = _waiting_for_a_rename(tenant_a)
+        run = drain(run)  # its time comes first
+        assert run.status == "succeeded" and run.variables == {"late": True}
+        assert steps_of(run)[("hold", "")].port == "timeout"
+        _renamed(tenant_a, "Beta")  # too late: the step has gone on
+        assert steps_of(run)[("hold", "")].port == "timeout"
+
+
+def test_a_wait_for_an_event_of_no_such_type_or_with_bad_conditions_cannot_be_published(tenant_a):
+    from django.core.exceptions import ValidationError
+
+    with tenant_context(tenant_a):
+        for parameters, where in (
+            ({"event": "no.such_event"}, "parameters.event"),
+            (
+                {"event": "member.joined", "conditions": {"attr": "x", "op": "nearly", "value": 1}},
+                "parameters.conditions",
+            ),
+            ({}, "parameters"),
+        ):
+            with pytest.raises(ValidationError) as caught:
+                make_workflow(tenant_a, graph_of(("hold", "wait", parameters)))
+            assert list(caught.value.message_dict) == [f"graph.nodes.0.{where}"]
+
+
 def test_notify_reaches_members_by_address_and_role(tenant_a, owner_a):
     admin = MembershipFactory(tenant=tenant_a, role="admin").user
     graph = graph_of(
@@ -276,6 +351,57 @@ def test_an_approval_waits_for_a_member_of_the_role_and_goes_on_by_the_decision(
             services.approval_decide(approval=approval, membership=admin, approve=True)
 
 
+def test_an_approval_not_decided_in_time_goes_up_once_and_its_new_approver_decides(tenant_a, owner_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    member = MembershipFactory(tenant=tenant_a, role="member")
+    admin = MembershipFactory(tenant=tenant_a, role="admin")
+    graph = graph_of(
+        (
+            "ask",
+            "approval",
+            {"title": "Refund", "assignee": member.user.email, "escalate_after": 3600, "escalate_to": "owner"},
+        ),
+        ("yes", "set", {"values": {"refunded": True}}),
+        edges=[("ask", "approved", "yes")],
+    )
+    with tenant_context(tenant_a):
+        run = drain(start(tenant_a, graph))
+        approval = Approval.objects.get(step__run=run)
+        assert approval.assignee == member.user and approval.escalate_at > timezone.now() + timedelta(minutes=59)
+        engine.runs_recover()  # not yet
+        approval.refresh_from_db()
+        assert approval.escalated_at is None and approval.assignee == member.user
+        Approval.objects.filter(pk=approval.pk).update(escalate_at=timezone.now() - timedelta(seconds=1))
+        engine.runs_recover()
+        engine.runs_recover()  # once only
+        approval.refresh_from_db()
+        assert approval.escalated_at is not None and approval.assignee is None and approval.role == "owner"
+        escalated = Event.objects.filter(type="workflow.approval_escalated", payload__approval_id=approval.pk)
+        assert escalated.count() == 1 and escalated.get().payload["role"] == "owner"
+        for membership in (member, admin):  # the member had it; an admin is below the owners
+            with pytest.raises(Exception, match="not yours to decide"):
+                services.approval_decide(approval=approval, membership=membership, approve=True)
+        owner = owner_a.memberships.get(tenant=tenant_a)
+        services.approval_decide(approval=approval, membership=owner, approve=True)
+        assert drain(run).variables == {"refunded": True}
+
+
+def test_an_escalation_names_a_number_of_seconds_and_a_person_who_is_there(tenant_a):
+    from django.core.exceptions import ValidationError
+
+    with tenant_context(tenant_a):
+        for parameters in ({"title": "x", "escalate_after": "soon"}, {"title": "x", "escalate_to": "owner"}):
+            with pytest.raises(ValidationError) as caught:
+                make_workflow(tenant_a, graph_of(("ask", "approval", parameters)))
+            assert list(caught.value.message_dict) == ["graph.nodes.0.parameters.escalate_after"]
+        graph = graph_of(("ask", "approval", {"title": "x", "escalate_after": 60, "escalate_to": "nobody@example.com"}))
+        run = drain(start(tenant_a, graph))
+        assert run.status == "failed" and "no person “nobody@example.com”" in run.error
+
+
 def test_a_sub_workflow_runs_and_hands_back_its_variables(tenant_a):
     with tenant_context(tenant_a):
         child = make_workflow(
@@ -400,10 +526,14 @@ def test_the_recovery_sweep_frees_a_step_whose_worker_died(tenant_a):
         assert run.status == "succeeded" and StepRun.objects.get(pk=step.pk).attempts == 2
 
 
-def _sent_steps(work) -> tuple[object, list[int]]:
-    """work() on a thread whose writes commit (so steps are sent), and the run_step tasks it sent."""
+def _sent_steps(tenant, work) -> tuple[object, list[int]]:
+    """work() on a thread whose writes commit (so steps are sent), and the run_step tasks it sent.
+    The tasks are thrown away after, with the outbox's dispatch (whose queued flag is cleared, as
+    the task would have, so that later tests' events are sent)."""
     from celery.signals import before_task_publish
 
+    from apps.events.queue import task_started
+    from apps.events.services import DISPATCH_KEY
     from config.celery import app
 
     sent = []
@@ -418,6 +548,7 @@ def _sent_steps(work) -> tuple[object, list[int]]:
     finally:
         before_task_publish.disconnect(record)
         app.control.purge()
+        task_started(schema_name=tenant.schema_name, key=DISPATCH_KEY)
 
 
 def test_the_quick_steps_after_a_step_run_in_its_task_and_the_others_are_sent(tenant_a):
@@ -441,10 +572,10 @@ def test_the_quick_steps_after_a_step_run_in_its_task_and_the_others_are_sent(te
             result = engine.steps_run(step_id=StepRun.objects.get(run=run, node_id="check").pk)
             return result, {s.node_id: (s.status, s.pk) for s in StepRun.objects.filter(run=run)}
 
-    run, sent = _sent_steps(started)
+    run, sent = _sent_steps(tenant_a, started)
     try:
         assert len(sent) == 1  # the first step, as a task
-        (result, statuses), sent = _sent_steps(lambda: first_task(run))
+        (result, statuses), sent = _sent_steps(tenant_a, lambda: first_task(run))
         # check, shape and keep ran in the task; the action (any I/O) goes as a task of its own.
         assert result == "succeeded" and calls == []
         assert {node_id: status for node_id, (status, _) in statuses.items()} == {
@@ -476,9 +607,9 @@ def test_a_task_runs_at_most_its_budget_of_quick_steps_and_sends_the_rest(tenant
             engine.steps_run(step_id=StepRun.objects.get(run=run, node_id="each").pk)
             return list(StepRun.objects.filter(run=run, node_id="keep", status="pending").values_list("pk", flat=True))
 
-    run, _ = _sent_steps(started)
+    run, _ = _sent_steps(tenant_a, started)
     try:
-        pending, sent = _sent_steps(lambda: first_task(run))
+        pending, sent = _sent_steps(tenant_a, lambda: first_task(run))
         # The loop and three of its items ran; the seven items left were sent, none lost.
         assert len(pending) == 7 and sorted(sent) == sorted(pending)
     finally:
@@ -487,7 +618,8 @@ def test_a_task_runs_at_most_its_budget_of_quick_steps_and_sends_the_rest(tenant
 
 def _deleted(tenant, run):
     def delete():
-        with tenant_context(tenant):
+        with tenant_context(tenant):  # and its events, which later tests' dispatches would find
+            Event.objects.filter(payload__workflow_id=run.workflow_id).delete()
             WorkflowRun.objects.filter(workflow=run.workflow).delete()
             run.workflow.delete()
 

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.workflow import services
 from apps.workflow.models import Approval, Workflow, WorkflowRun
-from tests.conftest import client_for
+from tests.conftest import client_for, host_of
 from tests.factories import MembershipFactory
 from tests.workflow.conftest import drain, graph_of, make_workflow
 
@@ -109,6 +109,86 @@ def test_the_approvals_inbox_shows_what_one_may_decide(tenant_a, owner_a):
     with tenant_context(tenant_a):
         assert Approval.objects.get(pk=approval.pk).status == "approved"
         assert drain(run).status == "succeeded"
+
+
+def _emailed_links(tenant, user) -> dict[str, str]:
+    """The approval e-mail sent to `user` (the notification service, as the dispatcher and the
+    worker run it): its buttons' paths by label."""
+    import re
+    from urllib.parse import urlsplit
+
+    from django.core import mail
+
+    from apps.events.models import Event
+    from apps.notifications import services as notifications
+    from apps.notifications.models import Notification
+
+    with tenant_context(tenant):
+        notifications.notify_for_events(list(Event.objects.filter(type="workflow.approval_requested")))
+        note = Notification.objects.filter(user=user, event_type="workflow.approval_requested").latest("pk")
+        mail.outbox.clear()
+        assert notifications.notification_email_send(notification_id=note.pk)
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    links = dict((label, url) for url, label in re.findall(r'<a href="([^"]+/by-email/[^"]+)"[^>]*>(\w+)</a>', html))
+    for url in links.values():
+        assert url in message.body  # the text part has them too
+    assert all(urlsplit(url).hostname == host_of(tenant) for url in links.values())
+    return {label: urlsplit(url).path for label, url in links.items()}
+
+
+def test_the_approval_email_s_buttons_decide_without_a_log_in_once(tenant_a, tenant_b, owner_a, settings):
+    member = MembershipFactory(tenant=tenant_a, role="member").user
+    graph = graph_of(
+        ("ask", "approval", {"title": "Pay the plumber", "details": "Invoice 42", "assignee": member.email}),
+        ("paid", "set", {"values": {"paid": True}}),
+        edges=[("ask", "approved", "paid")],
+    )
+    workflow = make_workflow(tenant_a, graph)
+    with tenant_context(tenant_a):
+        run = drain(services.run_manual(tenant=tenant_a, workflow=workflow))
+        approval = Approval.objects.get(step__run=run)
+    links = _emailed_links(tenant_a, member)
+    assert set(links) == {"Approve", "Reject"}
+    anonymous = client_for(tenant_a)
+    anonymous.handler.enforce_csrf_checks = True
+    page = anonymous.get(links["Approve"])  # what a mail scanner does: it decides nothing
+    assert (
+        page.status_code == 200 and "Pay the plumber" in page.content.decode() and "Invoice 42" in page.content.decode()
+    )
+    assert page["Cache-Control"] == "private, no-store"
+    with tenant_context(tenant_a):
+        assert Approval.objects.get(pk=approval.pk).status == "pending"
+    # Another tenant's host, a changed token, an expired one: refused with words, nothing decided.
+    assert client_for(tenant_b).get(links["Approve"]).status_code == 410
+    forged = anonymous.get(links["Approve"][:-3] + "abc/")
+    assert forged.status_code == 410 and "not valid" in forged.content.decode()
+    settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS = -1
+    assert "expired" in anonymous.get(links["Approve"]).content.decode()
+    settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS = 7
+    token = anonymous.cookies["csrftoken"].value
+    decided = anonymous.post(
+        links["Approve"], {"decision": "approve", "comment": "by mail", "csrfmiddlewaretoken": token}
+    )
+    assert decided.status_code == 200 and "Approved: Pay the plumber" in decided.content.decode()
+    with tenant_context(tenant_a):
+        approval.refresh_from_db()
+        assert (approval.status, approval.decided_by, approval.comment) == ("approved", member, "by mail")
+        assert drain(run).variables == {"paid": True}
+    again = anonymous.get(links["Reject"])
+    assert again.status_code == 410 and "was approved already" in again.content.decode()
+
+
+def test_an_approval_link_stops_working_for_someone_who_may_no_longer_decide(tenant_a, owner_a):
+    membership = MembershipFactory(tenant=tenant_a, role="admin")
+    workflow = make_workflow(tenant_a, graph_of(("ask", "approval", {"title": "Hire Bo", "role": "admin"})))
+    with tenant_context(tenant_a):
+        drain(services.run_manual(tenant=tenant_a, workflow=workflow))
+    links = _emailed_links(tenant_a, membership.user)
+    membership.role = "member"
+    membership.save()
+    page = client_for(tenant_a).get(links["Approve"])
+    assert page.status_code == 410 and "not yours to decide any more" in page.content.decode()
 
 
 def test_viewers_read_but_cannot_change_and_another_tenant_sees_nothing(tenant_a, tenant_b, owner_b):

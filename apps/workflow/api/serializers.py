@@ -135,6 +135,8 @@ class ApprovalSerializer(HubModelSerializer):
             "decided_at",
             "comment",
             "created",
+            "escalate_at",
+            "escalated_at",
         ]
 
 
