@@ -61,8 +61,8 @@ TEMPLATES = [
     Template(
         "approve-request",
         "Approve a request",
-        "A request sent to the workflow's webhook waits for an admin's approval; the requester "
-        "(its “email”) hears the decision.",
+        "A request sent to the workflow's webhook waits for an admin's approval, and goes up to the "
+        "owners when two days pass without a decision; the requester (its “email”) hears the decision.",
         {
             "trigger": {"type": "webhook"},
             "nodes": [
@@ -73,6 +73,8 @@ TEMPLATES = [
                     title="Request: {{ trigger.title }}",
                     details="{{ trigger.details }}",
                     role="admin",
+                    escalate_after=2 * 24 * 3600,
+                    escalate_to="owner",
                 ),
                 _node("yes", "workflow.notify", 200, to="{{ trigger.email }}", title="Approved: {{ trigger.title }}"),
                 _node(
