@@ -8,9 +8,10 @@ in microseconds per evaluation. Also rule_compile_us (compiling the set) and rul
 
 workflow_runs_per_s: RUNS events published at once (each in its own transaction), each starting a
 3-step workflow (condition → transform → set variables) through a real Celery worker (prefork,
-WORKER_CONCURRENCY processes, production settings): the event's dispatch task creates the run, each
-step is a task of its own, persisted before the next is sent. Runs finished per second, from the
-first publish to the last run's end.
+WORKER_CONCURRENCY processes, production settings): the event's dispatch task creates the run; the
+first step is a task, and the quick built-ins after it run in that task (HUB_WORKFLOW_INLINE_STEPS=1
+in the environment measures one task per step, the engine before), each persisted before the next.
+Runs finished per second, from the first publish to the last run's end.
 
 trigger_latency_p95_ms: the same workflow, LATENCY_EVENTS events published at LATENCY_RATE per
 second (a load the worker keeps up with); per event, from its outbox row (occurred_at, written at
