@@ -332,17 +332,18 @@ def _transform(step, params, raw, context):
 
 
 def _person(assignee):
-    """The person an approval names (an id or an e-mail address), None for nobody."""
-    from django.contrib.auth import get_user_model
+    """The member of this organisation an approval names (a user id or an e-mail address), None
+    for nobody. Only members: a workflow never asks (or e-mails) anyone else on the platform."""
+    from apps.identity.models import Membership
 
     if assignee in (None, ""):
         return None
-    user = get_user_model().objects.filter(pk=assignee).first() if str(assignee).isdigit() else None
-    if user is None:
-        user = get_user_model().objects.filter(email__iexact=str(assignee)).first()
-    if user is None:
-        raise StepFailed(f"no person “{assignee}” to ask for approval", final=True)
-    return user
+    members = Membership.objects.filter(tenant__schema_name=connection.schema_name).select_related("user")
+    member = members.filter(user_id=assignee).first() if str(assignee).isdigit() else None
+    member = member or members.filter(user__email__iexact=str(assignee)).first()
+    if member is None:
+        raise StepFailed(f"“{assignee}” is not a member of this organisation to ask for approval", final=True)
+    return member.user
 
 
 def _approval(step, params, raw, context):

@@ -389,7 +389,7 @@ def test_an_approval_not_decided_in_time_goes_up_once_and_its_new_approver_decid
         assert drain(run).variables == {"refunded": True}
 
 
-def test_an_escalation_names_a_number_of_seconds_and_a_person_who_is_there(tenant_a):
+def test_an_escalation_names_a_number_of_seconds_and_a_member_who_is_there(tenant_a, owner_b):
     from django.core.exceptions import ValidationError
 
     with tenant_context(tenant_a):
@@ -397,9 +397,12 @@ def test_an_escalation_names_a_number_of_seconds_and_a_person_who_is_there(tenan
             with pytest.raises(ValidationError) as caught:
                 make_workflow(tenant_a, graph_of(("ask", "approval", parameters)))
             assert list(caught.value.message_dict) == ["graph.nodes.0.parameters.escalate_after"]
-        graph = graph_of(("ask", "approval", {"title": "x", "escalate_after": 60, "escalate_to": "nobody@example.com"}))
-        run = drain(start(tenant_a, graph))
-        assert run.status == "failed" and "no person “nobody@example.com”" in run.error
+        for someone in ("nobody@example.com", owner_b.email):  # nobody; another organisation's owner
+            graph = graph_of(("ask", "approval", {"title": "x", "escalate_after": 60, "escalate_to": someone}))
+            run = drain(start(tenant_a, graph))
+            assert run.status == "failed" and f"“{someone}” is not a member of this organisation" in run.error
+        run = drain(start(tenant_a, graph_of(("ask", "approval", {"title": "x", "assignee": owner_b.pk}))))
+        assert run.status == "failed" and not Approval.objects.filter(step__run=run).exists()
 
 
 def test_a_sub_workflow_runs_and_hands_back_its_variables(tenant_a):
