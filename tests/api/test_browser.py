@@ -120,6 +120,8 @@ def test_redoc_examples_call_the_organisations_own_host(docs_tenant, live_hub, p
     tenant, _ = docs_tenant
     own = url(live_hub, tenant.slug, "")
     page.goto(url(live_hub, tenant.slug, "/developers/redoc/"))
-    expect(page.get_by_text("List members").first).to_be_attached(timeout=20_000)
+    # Redoc draws all ~180 operations in the browser before any shows: seconds alone, far more
+    # beside a second test process and its browsers on two cores.
+    expect(page.get_by_text("List members").first).to_be_attached(timeout=90_000)
     page.locator("button", has_text="/api/v1/members/").first.click()
     expect(page.get_by_text(f"{own}/api/v1/members/").first).to_be_visible()
