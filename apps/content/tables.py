@@ -95,6 +95,7 @@ class _TrashRows(DataTable):
 
 class TrashTable(_TrashRows):
     name = tables.Column(verbose_name="Name")
+    folder = tables.Column(verbose_name="In", accessor="folder__name", default="Files")
     trashed_at = TimeColumn(verbose_name="Moved to the trash")
     actions = ActionsColumn("content/_trash_actions.html")
 
