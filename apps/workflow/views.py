@@ -363,7 +363,7 @@ def approval_link(request, token):
         form = DecisionForm(request.POST)
         if not form.is_valid():
             return _approval_link_page(request, {**context, "form": form}, status=400)
-        approve = form.cleaned_data["decision"] == "approve"
+        approve = decision == "approve"  # the link's, whatever the form says
         try:
             services.approval_decide(
                 approval=approval, membership=membership, approve=approve, comment=form.cleaned_data["comment"]

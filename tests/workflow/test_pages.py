@@ -168,7 +168,8 @@ def test_the_approval_email_s_buttons_decide_without_a_log_in_once(tenant_a, ten
     settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS = 7
     token = anonymous.cookies["csrftoken"].value
     decided = anonymous.post(
-        links["Approve"], {"decision": "approve", "comment": "by mail", "csrfmiddlewaretoken": token}
+        links["Approve"],
+        {"decision": "reject", "comment": "by mail", "csrfmiddlewaretoken": token},  # the link's decision wins
     )
     assert decided.status_code == 200 and "Approved: Pay the plumber" in decided.content.decode()
     with tenant_context(tenant_a):
