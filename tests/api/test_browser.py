@@ -42,7 +42,8 @@ def test_docs_tenant_is_served_on_its_domain(docs_tenant):
 def test_swagger_ui_renders_the_schema_without_csp_violations(docs_tenant, live_hub, page):  # noqa: F811
     tenant, _ = docs_tenant
     page.goto(url(live_hub, tenant.slug, "/developers/docs/"))
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("ReactDjango-Hub API")
+    # The schema is fetched and laid out first: over 5 s beside a second test process and its browsers.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("ReactDjango-Hub API", timeout=30_000)
     page.locator("#operations-tag-members").click()
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/members/").first).to_be_visible(timeout=20_000)
     page.wait_for_load_state("networkidle")
