@@ -354,8 +354,7 @@ def _approval(step, params, raw, context):
             escalate_at = timezone.now() + timedelta(seconds=float(params["escalate_after"]))
         except (TypeError, ValueError):
             raise StepFailed("“escalate_after” is not a number of seconds", final=True) from None
-        if str(params.get("escalate_to") or "owner") not in ROLE_NAMES:
-            _person(params["escalate_to"])  # a person who is not there fails the step now, not later
+        _escalation_target(params.get("escalate_to"))  # a member who is not there fails the step now, not later
     approval, _ = Approval.objects.get_or_create(
         step=step,
         defaults={
@@ -368,6 +367,13 @@ def _approval(step, params, raw, context):
     )
     _publish_approval(step.run, approval, "workflow.approval_requested")
     return Outcome({"approval_id": approval.pk}, waiting=True)
+
+
+def _escalation_target(escalate_to) -> tuple:
+    """(member, "") or (None, role) for an approval's `escalate_to`: a role's name, else a member
+    (StepFailed when none); the owners when it names nothing."""
+    target = str(escalate_to or "owner")
+    return (None, target) if target in ROLE_NAMES else (_person(target), "")
 
 
 def _publish_approval(run: WorkflowRun, approval: Approval, event_type: str) -> None:
@@ -861,13 +867,10 @@ def approvals_escalate() -> int:
             )
             if approval is None:
                 continue
-            target = str(approval.step.input.get("escalate_to") or "owner")
             try:
-                user = None if target in ROLE_NAMES else _person(target)
+                approval.assignee, approval.role = _escalation_target(approval.step.input.get("escalate_to"))
             except StepFailed:
-                user = None  # the person has gone since: the owners decide
-                target = "owner"
-            approval.assignee, approval.role = user, "" if user else target
+                approval.assignee, approval.role = None, "owner"  # the member has gone since: the owners decide
             approval.escalated_at = timezone.now()
             approval.save(update_fields=["assignee", "role", "escalated_at"])
             _publish_approval(approval.step.run, approval, "workflow.approval_escalated")

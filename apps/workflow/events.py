@@ -13,17 +13,24 @@ _RUN_FIELDS = {
     "trigger": {"type": "string"},
 }
 _RUN_REQUIRED = list(_RUN_FIELDS)
-_APPROVAL_FIELDS = {
-    **_RUN_FIELDS,
-    "approval_id": {"type": "integer"},
-    "title": {"type": "string"},
-    "assignee_id": {"type": ["integer", "null"]},
-    "role": {"type": "string"},
-}
+_APPROVAL_SCHEMA = payload_schema(
+    {
+        **_RUN_FIELDS,
+        "approval_id": {"type": "integer"},
+        "title": {"type": "string"},
+        "assignee_id": {"type": ["integer", "null"]},
+        "role": {"type": "string"},
+    },
+    [*_RUN_REQUIRED, "approval_id", "title"],
+)
 
 
 def _run_page(event) -> str:
     return reverse("workflow:run", args=[event.payload["run_id"]])
+
+
+def _approvals_page(event) -> str:
+    return reverse("workflow:approvals")
 
 
 def _workflow_page(event) -> str:
@@ -70,17 +77,17 @@ EVENT_TYPES = [
         "workflow.approval_requested",
         "Approval requested",
         "A workflow waits for a person (or anyone with a role) to approve or reject.",
-        payload_schema(_APPROVAL_FIELDS, [*_RUN_REQUIRED, "approval_id", "title"]),
+        _APPROVAL_SCHEMA,
         summary="The workflow “{workflow}” asks for approval: {title}",
-        link=lambda event: reverse("workflow:approvals"),
+        link=_approvals_page,
     ),
     EventType(
         "workflow.approval_escalated",
         "Approval escalated",
         "An approval was not decided in time and went to the person (or role) its workflow names.",
-        payload_schema(_APPROVAL_FIELDS, [*_RUN_REQUIRED, "approval_id", "title"]),
+        _APPROVAL_SCHEMA,
         summary="The approval “{title}” of the workflow “{workflow}” was not decided in time and went up",
-        link=lambda event: reverse("workflow:approvals"),
+        link=_approvals_page,
     ),
     EventType(
         "workflow.message",
