@@ -18,8 +18,6 @@ class AnalyticsConfig(HubAppConfig):
 
     def ready(self):
         from auditlog.registry import auditlog
-        from django.db.models.signals import pre_delete
-        from django_tenants.utils import get_tenant_model
 
         from apps.core.registry import (
             ApiScope,
@@ -42,8 +40,9 @@ class AnalyticsConfig(HubAppConfig):
             register_search_provider,
             register_sweeper,
         )
+        from apps.tenancy.models import schema_dropping
 
-        from . import bi, graphql, selectors, services, storage
+        from . import graphql, selectors, services, storage
         from .events import EVENT_TYPES
         from .models import (
             BiAccess,
@@ -66,7 +65,7 @@ class AnalyticsConfig(HubAppConfig):
             GraphQLType("Dashboard", graphql.Dashboard, description="A dashboard of insights."),
         )  # fmt: skip
 
-        pre_delete.connect(bi.tenant_deleting, sender=get_tenant_model(), dispatch_uid="analytics_bi_role_drop")
+        schema_dropping.connect(services.tenant_dropping, dispatch_uid="analytics_tenant_dropping")
         register_permission(
             Permission(
                 "analytics.keys.manage",

@@ -153,11 +153,6 @@ def role_drop(role: str) -> None:
         cursor.execute(f"DROP ROLE {_q(role)}")
 
 
-def tenant_deleting(sender, instance, **kwargs) -> None:
-    """A deleted tenant's BI role goes with its schema: roles are cluster-wide, so nothing else
-    would drop it (connected to the tenant model's pre_delete in AnalyticsConfig.ready)."""
-    if not instance.is_public:
-        role_drop(role_name(instance.schema_name))
 
 
 def connection_details(access: BiAccess) -> dict:

@@ -924,3 +924,33 @@ def queue_sweep() -> int:
     if recovered or queue.length(schema):
         writer_enqueue(schema=schema)
     return recovered
+
+
+# --- A tenant's deletion -------------------------------------------------------------------------
+
+
+def tenant_dropping(sender, tenant, **kwargs) -> None:
+    """What a deleted tenant keeps outside its schema goes with it (connected to
+    apps.tenancy.models.schema_dropping in AnalyticsConfig.ready): its BI role (roles are
+    cluster-wide) at once, in the deletion's transaction; its ClickHouse database, if its events
+    are (or were moving) there, once the deletion has committed (ClickHouse has no transaction to
+    join: a deletion rolled back keeps its events)."""
+    from django_tenants.utils import schema_context
+
+    from .bi import role_drop, role_name
+
+    schema = tenant.schema_name
+    role_drop(role_name(schema))
+    with schema_context(schema):
+        store, moving = stores.store_choice()
+    if store == stores.CLICKHOUSE or moving:
+
+        def drop() -> None:
+            from .stores import clickhouse
+
+            try:
+                clickhouse.tables_drop(schema)
+            except ClickHouseError:
+                logger.exception("analytics: the ClickHouse database of the deleted %s was not dropped", schema)
+
+        transaction.on_commit(drop)

@@ -1,5 +1,10 @@
 from django.db import models
+from django.dispatch import Signal
 from django_tenants.models import DomainMixin, TenantMixin
+
+# Sent (sender=Tenant, tenant=…) in a tenant's deletion, just before its schema is dropped, while
+# the schema can still be read: for apps that keep something of the tenant outside its schema.
+schema_dropping = Signal()
 
 
 def logo_path(tenant, filename: str) -> str:
@@ -41,6 +46,9 @@ class Tenant(TenantMixin):
     @property
     def is_public(self):
         return self.schema_name == "public"
+
+    def pre_drop(self):
+        schema_dropping.send(sender=Tenant, tenant=self)
 
     @property
     def is_active(self):

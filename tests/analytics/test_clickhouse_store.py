@@ -288,7 +288,7 @@ def test_paths_and_a_static_cohort_count_a_merged_person_once_on_clickhouse(tena
 
 
 def test_a_rule_based_cohorts_members_count_a_clickhouse_tenants_events(tenant_a, on_clickhouse):
-    """"Viewed at least twice in the last 30 days": anon-1 viewed once, then (as user-1, the
+    """ "Viewed at least twice in the last 30 days": anon-1 viewed once, then (as user-1, the
     same person) once more; anon-2 once. Only the merged person is in it, though PostgreSQL's
     event table of the tenant holds none of these events."""
     from apps.analytics.models import Cohort
@@ -334,3 +334,28 @@ def test_a_static_cohort_too_large_for_clickhouse_is_refused_in_words(tenant_a, 
         with pytest.raises(ValidationError) as refused:
             engine.trends(query, tz=TZ)
         assert "more than 1 persons" in refused.value.message_dict["query.filters"][0]
+
+
+def test_deleting_a_clickhouse_tenant_drops_its_clickhouse_database_once_committed(
+    django_capture_on_commit_callbacks,
+):
+    from apps.identity.services import organisation_provision
+    from apps.tenancy.services import tenant_delete
+
+    tenant, _ = organisation_provision(name="Leaving CH", slug="leaving-ch", owner_email="leaving-ch@example.com")
+    with schema_context(tenant.schema_name):
+        EventStoreChoice.objects.update_or_create(pk=1, defaults={"store": "clickhouse"})
+    _, raw = project_key(tenant)
+    send(tenant, raw, [{"event": "view", "distinct_id": "d1"}])
+    assert write(tenant) == 1 and len(ch_uuids(tenant)) == 1
+    db = clickhouse.database_of(tenant.schema_name)
+
+    def databases() -> int:
+        return client().query("SELECT count() FROM system.databases WHERE name = {db:String}", {"db": db})[0][0]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        tenant_delete(tenant=tenant)
+    assert databases() == 1  # not before the deletion commits: a rolled-back one keeps its events
+    for callback in callbacks:
+        callback()
+    assert databases() == 0
