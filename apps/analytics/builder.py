@@ -41,8 +41,8 @@ MATH_WORDS = {
 }
 INTERVAL_WORDS = {"hour": "Hour", "day": "Day", "week": "Week", "month": "Month"}
 OP_WORDS = {
-    "eq": "equals",
-    "ne": "does not equal",
+    "eq": "is",
+    "ne": "is not",
     "contains": "contains",
     "not_contains": "does not contain",
     "gt": "is greater than",
@@ -107,10 +107,16 @@ def filter_value(text: str, op: str):
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
-def _shown_value(value) -> str:
+def shown_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+def filter_words(f: dict) -> str:
+    """A property filter (its JSON) in words, e.g. "plan equals pro"."""
+    words = f"{f['key']} {OP_WORDS.get(f['op'], f['op'])}"
+    return words if f["op"] in ("is_set", "is_not_set") else f"{words} {shown_value(f.get('value'))}"
 
 
 def _formset(form_class, prefix, data, rows: list[dict], most: int, least: int = 1):
@@ -236,7 +242,7 @@ class Builder:
                         "type": f.get("type", "event"),
                         "key": f.get("key", ""),
                         "op": f.get("op", "eq"),
-                        "value": _shown_value(f.get("value")),
+                        "value": shown_value(f.get("value")),
                     }
                 )
         return rows

@@ -5,19 +5,12 @@ import json
 
 from django import forms
 
+from .builder import OP_WORDS as BUILDER_OP_WORDS
+from .builder import filter_words
 from .models import Cohort, Insight
 from .models_reports import EXPORT_FORMATS, REPORT_FORMATS, ScheduledReport
 
-OP_WORDS = [
-    ("eq", "is"),
-    ("ne", "is not"),
-    ("contains", "contains"),
-    ("not_contains", "does not contain"),
-    ("gt", "is greater than"),
-    ("lt", "is less than"),
-    ("is_set", "is set"),
-    ("is_not_set", "is not set"),
-]
+OP_WORDS = list(BUILDER_OP_WORDS.items())
 
 
 class CohortForm(forms.Form):
@@ -116,12 +109,7 @@ class MembersUploadForm(forms.Form):
 
 def rule_words(cohort: Cohort) -> list[str]:
     """A cohort's rules as sentences, for those who may not change them."""
-    ops = dict(OP_WORDS)
-    out = [
-        f"Person property {f['key']} {ops.get(f['op'], f['op'])}"
-        + ("" if f["op"] in ("is_set", "is_not_set") else f" {untyped(f.get('value'))}")
-        for f in cohort.filters
-    ]
+    out = [f"Person property {filter_words(f)}" for f in cohort.filters]
     for b in cohort.behaviours:
         times = b.get("min_count", 1)
         days = b.get("days", 30)

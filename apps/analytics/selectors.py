@@ -25,12 +25,11 @@ from .models import (
     PersonDistinctId,
     ProjectKey,
 )
-from .queries import experiments
 from .queries.cohorts import query_read, rule_of
 from .queries.common import cohort_sql
 from .queries.run import query_run
-from .queries.shapes import Filter
-from .stores import CLICKHOUSE, store_choice, store_current
+from .queries.shapes import Filter, filters_parse
+from .stores import CLICKHOUSE, store_current
 
 
 def insight_list() -> QuerySet[Insight]:
@@ -55,14 +54,20 @@ def person_of(distinct_id: str) -> Person | None:
     return link.person if link else None
 
 
-def experiment_outcomes(*, flag_key: str, goal_event: str, prop: str = "", start, end) -> dict:
-    """An experiment's sufficient statistics per variant (queries/experiments.py); nothing while
-    the event table is not made. Read from PostgreSQL: a tenant on the ClickHouse store is refused."""
-    if store_choice()[0] == CLICKHOUSE:
-        raise ValidationError({"store": ["Experiment results are read from the PostgreSQL event store only."]})
-    if not storage.event_table_exists():
-        return {"variants": {}, "mixed": 0}
-    return experiments.outcomes(flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end)
+def experiment_outcomes(*, flag_key: str, goal_event: str, prop: str = "", start, end, goal_filters=None) -> dict:
+    """An experiment's sufficient statistics per variant (queries/experiments.py), from the
+    tenant's event store. `goal_filters`: event-property filters (JSON, as an insight's) the goal
+    events must meet."""
+    filters = goal_filters_parse(goal_filters or [], "filters")
+    return store_current().experiment_outcomes(
+        flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end, goal_filters=filters
+    )
+
+
+def goal_filters_parse(data, path: str) -> tuple[Filter, ...]:
+    """Filters on a goal event's properties (an insight's filter JSON, type "event" only); a
+    ValidationError naming the field at fault."""
+    return filters_parse(data, path, types=("event",))
 
 
 def cohort_property_rules(cohort_ids) -> dict[int, list[tuple[str, str, object]] | None]:

@@ -8,6 +8,10 @@ analytics events through analytics' selector (the persons exposed to the flag, b
 - "count":  the goal events per exposed person (a trend count, persons without any count 0),
 - "mean":   the sum of the goal event's numeric `property` per exposed person (0 without any).
 
+A metric's `filters` (an insight's event filters: `[{"type": "event", "key": "plan", "op": "eq",
+"value": "pro"}]`) narrow its goal events to those whose properties match. The events are read
+from the tenant's event store, PostgreSQL or ClickHouse alike.
+
 Shipping a variant sets the flag to serve that variant to everyone its conditions match (a new
 flag version, audited and on the event spine like any change) and stops the experiment.
 """
@@ -20,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.analytics import selectors as analytics_selectors
+from apps.analytics.builder import filter_words
 from apps.core.events import publish
 
 from . import services, stats
@@ -59,7 +64,11 @@ def _metric_errors(metric, path: str, errors: dict) -> None:
         errors[f"{path}.event"] = ["Name the goal event (at most 200 characters)."]
     if kind == "mean" and (not isinstance(prop, str) or not prop.strip() or len(prop) > 200):
         errors[f"{path}.property"] = ["Name the numeric event property whose mean is measured."]
-    unknown = set(metric) - {"kind", "event", "property", "name"}
+    try:
+        analytics_selectors.goal_filters_parse(metric.get("filters") or [], f"{path}.filters")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    unknown = set(metric) - {"kind", "event", "property", "name", "filters"}
     if unknown:
         errors[path] = [f"Unknown metric fields: {', '.join(sorted(unknown))}."]
 
@@ -68,6 +77,8 @@ def _metric(metric: dict) -> dict:
     cleaned = {"kind": metric["kind"], "event": metric["event"].strip()}
     if metric["kind"] == "mean":
         cleaned["property"] = metric["property"].strip()
+    if metric.get("filters"):
+        cleaned["filters"] = metric["filters"]
     if str(metric.get("name") or "").strip():
         cleaned["name"] = str(metric["name"]).strip()[:100]
     return cleaned
@@ -246,11 +257,13 @@ def experiment_delete(*, tenant, actor, experiment: Experiment) -> None:
 def metric_label(metric: dict) -> str:
     if metric.get("name"):
         return metric["name"]
+    where = " and ".join(filter_words(f) for f in metric.get("filters") or [])
+    goal = f"“{metric['event']}”" + (f" where {where}" if where else "")
     if metric["kind"] == "funnel":
-        return f"Conversion to “{metric['event']}”"
+        return f"Conversion to {goal}"
     if metric["kind"] == "count":
-        return f"“{metric['event']}” per person"
-    return f"Mean “{metric['property']}” of “{metric['event']}” per person"
+        return f"{goal} per person"
+    return f"Mean “{metric['property']}” of {goal} per person"
 
 
 def _arms(metric: dict, variants: list[str], outcomes: dict) -> list:
@@ -286,6 +299,7 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
             prop=metric.get("property", ""),
             start=experiment.started_at,
             end=end,
+            goal_filters=metric.get("filters"),
         )
         arms = _arms(metric, keys, outcomes["variants"])
         if exposures is None:

@@ -6,6 +6,8 @@ import json
 
 from django import forms
 
+from apps.analytics.builder import OP_WORDS, filter_value, shown_value
+
 from .engine import OPERATORS
 
 KINDS = [
@@ -241,6 +243,7 @@ class PropertyForm(forms.Form):
 # --- Experiments ---------------------------------------------------------------------------------
 
 METRIC_KINDS = [("funnel", "Conversion"), ("count", "Events per person"), ("mean", "Mean of a property")]
+GOAL_OPS = list(OP_WORDS.items())
 
 
 def metric_lines(metrics: list[dict]) -> str:
@@ -262,6 +265,16 @@ class ExperimentForm(forms.Form):
     event = forms.CharField(max_length=200, label="Goal event", help_text="e.g. purchase, signed_up, $pageview.")
     property = forms.CharField(
         max_length=200, required=False, label="Property", help_text="For a mean: the goal event's numeric property."
+    )
+    where_key = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Only goal events whose property",
+        help_text="Optional, e.g. plan: count only the goal events that match.",
+    )
+    where_op = forms.ChoiceField(choices=GOAL_OPS, required=False, label="Condition", initial="eq")
+    where_value = forms.CharField(
+        max_length=1000, required=False, label="Value", help_text="true, false and numbers are read as such."
     )
     secondary = forms.CharField(
         required=False,
@@ -306,6 +319,12 @@ class ExperimentForm(forms.Form):
         primary = {"kind": data["kind"], "event": data["event"]}
         if data["kind"] == "mean":
             primary["property"] = data["property"]
+        if data["where_key"].strip():
+            op = data["where_op"] or "eq"
+            goal = {"type": "event", "key": data["where_key"].strip(), "op": op}
+            if op not in ("is_set", "is_not_set"):
+                goal["value"] = filter_value(data["where_value"], op)
+            primary["filters"] = [goal]
         return {
             "name": data["name"],
             "description": data["description"],
@@ -327,6 +346,7 @@ def experiment_initial(experiment) -> dict:
         "kind": metric.get("kind"),
         "event": metric.get("event"),
         "property": metric.get("property", ""),
+        **_where_initial((metric.get("filters") or [{}])[0]),
         "secondary": metric_lines(experiment.secondary_metrics),
         "baseline_rate": round(experiment.baseline_rate * 100, 6),
         "mde": round(experiment.mde * 100, 6),
@@ -335,8 +355,20 @@ def experiment_initial(experiment) -> dict:
     }
 
 
+def _where_initial(goal: dict) -> dict:
+    return {
+        "where_key": goal.get("key", ""),
+        "where_op": goal.get("op", "eq"),
+        "where_value": shown_value(goal.get("value")),
+    }
+
+
 # service field → form field, for the service's errors
 EXPERIMENT_ERROR_FIELDS = {
+    "primary_metric.filters.0.key": "where_key",
+    "primary_metric.filters.0.op": "where_op",
+    "primary_metric.filters.0.value": "where_value",
+    "primary_metric.filters": "where_key",
     "primary_metric.kind": "kind",
     "primary_metric.event": "event",
     "primary_metric.property": "property",

@@ -11,6 +11,8 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.analytics.models import EventStoreChoice
+from apps.analytics.stores import clickhouse
 from apps.events.models import Event as DomainEvent
 from apps.flags import experiments, selectors, stats
 from apps.flags.models import Experiment, Flag, FlagVersion
@@ -82,6 +84,15 @@ def test_an_experiment_is_created_started_and_stopped_through_the_api_with_its_s
         ({"primary_metric": {"kind": "mean", "event": "purchase"}}, "primary_metric.property"),
         ({"primary_metric": {"kind": "funnel", "event": ""}}, "primary_metric.event"),
         ({"secondary_metrics": [BUY, {"kind": "count"}]}, "secondary_metrics.1.event"),
+        (
+            {"primary_metric": {**BUY, "filters": [{"type": "event", "key": "k", "op": "near"}]}},
+            "primary_metric.filters.0.op",
+        ),
+        (
+            {"primary_metric": {**BUY, "filters": [{"type": "person", "key": "k", "op": "is_set"}]}},
+            "primary_metric.filters.0.type",
+        ),
+        ({"primary_metric": {**BUY, "filters": "plan=pro"}}, "primary_metric.filters"),
         ({"baseline_rate": 1.5}, "baseline_rate"),
         ({"mde": 0}, "mde"),
         ({"mde": 9}, "mde"),  # 10 × the baseline is no rate
@@ -191,7 +202,17 @@ def iso(moment):
     return moment.isoformat()
 
 
-def test_results_page_and_api_show_the_counts_of_events_captured_through_the_capture_api(tenant_a, owner_a):
+@pytest.fixture(params=["postgres", "clickhouse"])
+def store(request, tenant_a):
+    """tenant_a's events in each store (its ClickHouse database dropped afterwards)."""
+    with schema_context(tenant_a.schema_name):
+        EventStoreChoice.objects.update_or_create(pk=1, defaults={"store": request.param})
+    yield request.param
+    if request.param == "clickhouse":
+        clickhouse.tables_drop(tenant_a.schema_name)
+
+
+def test_results_page_and_api_show_the_counts_of_events_captured_through_the_capture_api(tenant_a, owner_a, store):
     flag = ab_flag(tenant_a)
     experiment = make_experiment(
         tenant_a,
@@ -252,6 +273,35 @@ def test_results_page_and_api_show_the_counts_of_events_captured_through_the_cap
     assert 'id="srm-warning"' not in html
 
 
+def test_a_goal_filtered_by_its_properties_counts_only_the_matching_goal_events(tenant_a, store):
+    flag = ab_flag(tenant_a)
+    pro = [{"type": "event", "key": "plan", "op": "eq", "value": "pro"}]
+    big = [{"type": "event", "key": "amount", "op": "gt", "value": 15}]
+    experiment = make_experiment(
+        tenant_a,
+        flag,
+        primary_metric={**BUY, "filters": pro},
+        secondary_metrics=[{"kind": "mean", "event": "purchase", "property": "amount", "filters": big}],
+    )
+    _started(tenant_a, experiment)
+    now = timezone.now()
+    exposed, after = iso(now - timedelta(minutes=30)), iso(now - timedelta(minutes=20))
+    events = [_exposure(f"c{i}", "control", exposed) for i in range(4)]
+    events += [_exposure(f"t{i}", "test", exposed) for i in range(4)]
+    for distinct_id, plan, amount in [("c0", "pro", 10), ("c1", "free", 20), ("t0", "pro", 20), ("t1", "pro", 30)]:
+        goal = _goal(distinct_id, after, amount)
+        goal["properties"]["plan"] = plan
+        events.append(goal)
+    _capture(tenant_a, events)
+
+    results = writer(tenant_a).get(f"{EXPERIMENTS}{experiment.pk}/results/").json()
+    conversion, mean = results["metrics"]
+    assert conversion["label"] == "Conversion to “purchase” where plan is pro"
+    assert [(v["key"], v["converted"]) for v in conversion["variants"]] == [("control", 1), ("test", 2)]
+    assert mean["label"] == "Mean “amount” of “purchase” where amount is greater than 15 per person"
+    assert [v["value"] for v in mean["variants"]] == [pytest.approx(20 / 4), pytest.approx(50 / 4)]
+
+
 def test_a_split_far_from_the_weights_shows_the_sample_ratio_warning(tenant_a, owner_a):
     flag = ab_flag(tenant_a)
     experiment = make_experiment(tenant_a, flag)
@@ -301,10 +351,11 @@ def test_members_create_an_experiment_on_the_page_and_see_it_in_the_list(tenant_
     flag = ab_flag(tenant_a)
     client = client_for(tenant_a, owner_a)
     assert 'name="secondary"' in client.get("/experiments/new/").content.decode()
-    response = client.post("/experiments/new/", page_form(flag))
+    response = client.post("/experiments/new/", page_form(flag, where_key="plan", where_op="eq", where_value="pro"))
     assert response.status_code == 302, response.content.decode()[:2000]
     with schema_context(tenant_a.schema_name):
         experiment = Experiment.objects.get(name="Checkout page test")
+    assert experiment.primary_metric["filters"] == [{"type": "event", "key": "plan", "op": "eq", "value": "pro"}]
     assert experiment.secondary_metrics == [
         {"kind": "count", "event": "$pageview"},
         {"kind": "mean", "event": "purchase", "property": "amount"},
@@ -313,8 +364,9 @@ def test_members_create_an_experiment_on_the_page_and_see_it_in_the_list(tenant_
     listing = client.get("/experiments/").content.decode()
     assert "Checkout page test" in listing and "checkout-ab" in listing and "14,745" in listing
     csv = b"".join(client.get("/experiments/?_export=csv").streaming_content).decode("utf-8-sig")
-    assert "Checkout page test" in csv and "Conversion to “purchase”" in csv
+    assert "Checkout page test" in csv and "Conversion to “purchase” where plan is pro" in csv
     detail = client.get(f"/experiments/{experiment.pk}/").content.decode()
+    assert 'name="where_key" value="plan"' in detail and 'name="where_value" value="pro"' in detail
     assert "Not started" in detail and f'action="/experiments/{experiment.pk}/start/"' in detail
 
 
@@ -324,6 +376,7 @@ def test_members_create_an_experiment_on_the_page_and_see_it_in_the_list(tenant_
         ({"secondary": "median x"}, "secondary", "Line 1"),
         ({"kind": "mean", "property": ""}, "property", "numeric event property"),
         ({"baseline_rate": "150"}, "baseline_rate", "between 0 and 1"),
+        ({"where_key": "amount", "where_op": "gt", "where_value": "lots"}, "where_value", "Give a number"),
     ],
 )
 def test_the_page_re_renders_the_form_with_the_reason(tenant_a, owner_a, extra, field, message):

@@ -11,6 +11,7 @@ answers exactly what the PostgreSQL engine answers (the query tests run both aga
 reference). A new query kind adds a method here and in both stores.
 """
 
+from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -52,3 +53,8 @@ class EventStore(Protocol):
     def lifecycle(self, query: LifecycleQuery, *, tz: ZoneInfo) -> dict: ...
 
     def paths(self, query: PathsQuery, *, tz: ZoneInfo) -> dict: ...
+
+    def experiment_outcomes(
+        self, *, flag_key: str, goal_event: str, prop: str, start: datetime, end: datetime, goal_filters=()
+    ) -> dict:
+        """An experiment's sufficient statistics per variant (queries/experiments.py)."""

@@ -20,6 +20,7 @@ import orjson
 from django.db import connection
 
 from .. import storage
+from ..queries import experiments
 from ..queries.activity import lifecycle, stickiness
 from ..queries.funnels import funnel
 from ..queries.paths import paths
@@ -192,3 +193,7 @@ class ClickHouseStore:
 
     def paths(self, query, *, tz) -> dict:
         return paths(query, tz=tz, counted=chqueries.Paths(self.db).counted)
+
+    def experiment_outcomes(self, **kwargs) -> dict:
+        self.ensure()
+        return experiments.shaped(chqueries.experiment_outcomes(self.db, **kwargs))

@@ -4,6 +4,7 @@ and the query modules' SQL (queries/)."""
 from zoneinfo import ZoneInfo
 
 from .. import storage
+from ..queries import experiments
 from ..queries.activity import lifecycle, stickiness
 from ..queries.funnels import funnel
 from ..queries.paths import paths
@@ -43,3 +44,8 @@ class PostgresStore:
 
     def paths(self, query, *, tz: ZoneInfo) -> dict:
         return paths(query, tz=tz)
+
+    def experiment_outcomes(self, **kwargs) -> dict:
+        if not storage.event_table_exists():
+            return {"variants": {}, "mixed": 0}
+        return experiments.outcomes(**kwargs)
