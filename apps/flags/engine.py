@@ -13,7 +13,7 @@ A definition:
                                       {"key": "test", "rollout_percentage": 50}]},
         "payloads": {"true": {...}, "test": {...}},
         "aggregation_group_type_index": null},          # 0: bucket by organisation
-     "overrides": {"qa@acme.test": "test", "ceo": false}}
+     "overrides": {"qa@acme.test": "test", "ceo": false}}   # an organisation flag's: by its key
 
 Order of evaluation: the kill switch (`active`), the schedule, overrides, then the condition
 groups in order, the first that matches decides (its `variant`, or the person's bucket among the
@@ -257,6 +257,15 @@ def _payload(flag: Flag, value) -> object:
     return flag.payloads.get("true" if value is True else value)
 
 
+def _overridden_as(flag: Flag, context: Context) -> str | None:
+    """Whom the flag's overrides name: the person's distinct id, or for an organisation flag the
+    organisation's key (None without one)."""
+    if flag.group_type is None:
+        return context.distinct_id
+    key = context.groups.get(flag.group_type)
+    return None if key is None else str(key)
+
+
 def evaluate(flag: Flag, context: Context, *, now: float, flags: dict | None = None, _seen=None) -> Result:
     """The flag's value for `context` at `now` (a UNIX time). `flags` (key -> Flag) resolves
     dependencies; a dependency that cannot be resolved makes its condition false."""
@@ -264,7 +273,7 @@ def evaluate(flag: Flag, context: Context, *, now: float, flags: dict | None = N
         return Result(False, "disabled")
     if (flag.starts_at is not None and now < flag.starts_at) or (flag.ends_at is not None and now >= flag.ends_at):
         return Result(False, "scheduled")
-    override = flag.overrides.get(context.distinct_id) if flag.group_type is None else None
+    override = flag.overrides.get(_overridden_as(flag, context))
     if override is not None:
         return Result(override, "override", payload=_payload(flag, override))
     if flag.group_type is None:
@@ -533,21 +542,26 @@ def dependency_chain(key: str, definitions: dict) -> list[str]:
 
 def posthog_definition(flag: Flag, *, now: float, definitions: dict) -> dict:
     """`flag` as PostHog's local-evaluation endpoint gives it: the schedule folded into
-    `active`, overrides into leading condition groups on `distinct_id`."""
+    `active`, overrides into leading condition groups on `distinct_id` (an organisation flag's on
+    `$group_key`, the key PostHog's SDKs add to each group's properties)."""
     live = flag.active and not (
         (flag.starts_at is not None and now < flag.starts_at) or (flag.ends_at is not None and now >= flag.ends_at)
     )
     filters = dict(flag.definition.get("filters") or {})
-    overrides = flag.overrides if flag.group_type is None else {}  # overrides name persons
-    off = sorted(d for d, v in overrides.items() if v is False)
+    # overrides name persons by distinct id, or organisations by key (PostHog's `$group_key`)
+    if flag.group_type is None:
+        named = {"key": "distinct_id", "type": "person"}
+    else:
+        named = {"key": "$group_key", "type": "group", "group_type_index": filters["aggregation_group_type_index"]}
+    off = sorted(d for d, v in flag.overrides.items() if v is False)
     on: dict = {}
-    for distinct_id, value in sorted(overrides.items()):
+    for name, value in sorted(flag.overrides.items()):
         if value is not False:
-            on.setdefault(value, []).append(distinct_id)
-    exclude = [{"key": "distinct_id", "type": "person", "operator": "is_not", "value": off}] if off else []
+            on.setdefault(value, []).append(name)
+    exclude = [{**named, "operator": "is_not", "value": off}] if off else []
     groups = [
         {
-            "properties": [{"key": "distinct_id", "type": "person", "operator": "exact", "value": ids}],
+            "properties": [{**named, "operator": "exact", "value": ids}],
             "rollout_percentage": 100,
             "variant": None if value is True else value,
         }

@@ -62,7 +62,8 @@ class FlagForm(forms.Form):
     overrides = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One person a line: distinct id = true, false or a variant, e.g. “qa@acme.test = test”.",
+        help_text="One a line: a person's distinct id (for a flag by organisation: the organisation's key) "
+        "= true, false or a variant, e.g. “qa@acme.test = test”.",
     )
 
     def clean_variants(self):

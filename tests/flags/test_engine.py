@@ -125,6 +125,12 @@ def test_cohorts_and_organisation_groups():
     assert value(by_org, groups={"organisation": "acme"}, group_properties={"organisation": {"tier": "gold"}}) is True
     assert value(by_org, groups={"organisation": "acme"}, group_properties={"organisation": {"tier": "tin"}}) is False
     assert value(by_org) is False  # no organisation given
+    # an organisation flag's overrides name organisations by key, whoever the person is
+    overridden = {**by_org, "overrides": {"acme": False, "tinco": True, "u1": True}}
+    gold, tin = {"organisation": {"tier": "gold"}}, {"organisation": {"tier": "tin"}}
+    assert value(overridden, groups={"organisation": "acme"}, group_properties=gold) is False
+    assert value(overridden, groups={"organisation": "tinco"}, group_properties=tin) is True
+    assert value(overridden, "u1", groups={"organisation": "other"}, group_properties=tin) is False
 
 
 def test_dependencies_on_other_flags():

@@ -82,6 +82,7 @@ def _flags(tenant):
     make_flag(
         tenant,
         "org-beta",
+        overrides={"org-3": True, "org-4": False},
         filters={
             "aggregation_group_type_index": 0,
             "groups": [
@@ -126,6 +127,19 @@ def test_posthog_python_evaluates_remotely_and_locally_like_the_engine(tenant_a,
         assert remote.get_feature_flag("checkout", "id-7", person_properties=person(7)) == "other"
         assert remote.get_feature_flag("checkout", "id-8", person_properties=person(8)) is False
         assert remote.get_feature_flag("killed", "id-1") is False
+        tin = {"organisation": {"tier": "tin"}}  # tin organisations are never in the rollout ...
+        assert (
+            remote.get_feature_flag("org-beta", "id-1", groups={"organisation": "org-5"}, group_properties=tin) is False
+        )
+        # ... unless overridden by their key; an organisation overridden off is off
+        assert (
+            remote.get_feature_flag("org-beta", "id-1", groups={"organisation": "org-3"}, group_properties=tin) is True
+        )
+        gold = {"organisation": {"tier": "gold"}}
+        assert (
+            remote.get_feature_flag("org-beta", "id-1", groups={"organisation": "org-4"}, group_properties=gold)
+            is False
+        )
         acme = next(i for i in range(100) if "@acme" in person(i)["email"] and i not in (7, 8))
         assert remote.get_feature_flag("checkout", f"id-{acme}", person_properties=person(acme)) == "test"
         assert remote.get_feature_flag_payload("checkout", f"id-{acme}", person_properties=person(acme)) == {
