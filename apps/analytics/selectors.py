@@ -54,13 +54,15 @@ def person_of(distinct_id: str) -> Person | None:
     return link.person if link else None
 
 
-def experiment_outcomes(*, flag_key: str, goal_event: str, prop: str = "", start, end, goal_filters=None) -> dict:
+def experiment_outcomes(
+    *, flag_key: str, goal_event: str, prop: str = "", start, end, goal_filters=None, unit: str = "person"
+) -> dict:
     """An experiment's sufficient statistics per variant (queries/experiments.py), from the
     tenant's event store. `goal_filters`: event-property filters (JSON, as an insight's) the goal
-    events must meet."""
+    events must meet; `unit`: "person", or "organisation" for a flag bucketed by organisation."""
     filters = goal_filters_parse(goal_filters or [], "filters")
     return store_current().experiment_outcomes(
-        flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end, goal_filters=filters
+        flag_key=flag_key, goal_event=goal_event, prop=prop, start=start, end=end, goal_filters=filters, unit=unit
     )
 
 

@@ -8,6 +8,10 @@ analytics events through analytics' selector (the persons exposed to the flag, b
 - "count":  the goal events per exposed person (a trend count, persons without any count 0),
 - "mean":   the sum of the goal event's numeric `property` per exposed person (0 without any).
 
+A flag bucketed by organisation makes the organisation the unit instead of the person: an
+organisation is exposed by the `$feature_flag_called` events sent with it in `$groups` (as the
+evaluate endpoint and PostHog's SDKs send them), and its goal events are those sent with it.
+
 A metric's `filters` (an insight's event filters: `[{"type": "event", "key": "plan", "op": "eq",
 "value": "pro"}]`) narrow its goal events to those whose properties match. The events are read
 from the tenant's event store, PostgreSQL or ClickHouse alike.
@@ -266,6 +270,11 @@ def metric_label(metric: dict) -> str:
     return f"Mean “{metric['property']}” of {goal} per person"
 
 
+def unit_of(flag: Flag) -> str:
+    """What the experiment counts: persons, or organisations when the flag buckets by them."""
+    return "person" if (flag.filters or {}).get("aggregation_group_type_index") is None else "organisation"
+
+
 def _arms(metric: dict, variants: list[str], outcomes: dict) -> list:
     arms = []
     for key in variants:
@@ -290,6 +299,7 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
     weights = dict(experiment.weights or _weights(flag))  # in the flag's order (a list: jsonb keeps no order)
     keys = [key for key, _ in (experiment.weights or _weights(flag))]
     end = experiment.ended_at or now or timezone.now()
+    unit = unit_of(flag)
     metrics = []
     exposures = None
     for i, metric in enumerate([experiment.primary_metric, *experiment.secondary_metrics]):
@@ -300,6 +310,7 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
             start=experiment.started_at,
             end=end,
             goal_filters=metric.get("filters"),
+            unit=unit,
         )
         arms = _arms(metric, keys, outcomes["variants"])
         if exposures is None:
@@ -321,6 +332,7 @@ def experiment_results(*, experiment: Experiment, now=None) -> dict:
     least = min(observed) if observed else 0
     return {
         "started": True,
+        "unit": unit,
         "from": experiment.started_at,
         "to": end,
         "exposures": exposures["per_variant"],

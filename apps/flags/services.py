@@ -249,10 +249,13 @@ def property_forget(*, tenant, actor, declared: DeclaredProperty) -> None:
 # --- Exposures -----------------------------------------------------------------------------------
 
 
-def exposures_record(*, schema: str, distinct_id: str, results: dict) -> bool:
+def exposures_record(*, schema: str, distinct_id: str, results: dict, groups: dict | None = None) -> bool:
     """`$feature_flag_called` events for each result, through analytics' capture path (the
-    writer stores them like any captured event). False when the queue refused them (the answer
-    is still served: an exposure lost is better than a flag not answered)."""
+    writer stores them like any captured event), with the caller's `groups` as `$groups` (an
+    experiment on an organisation flag counts organisations by it), as PostHog's SDKs send them.
+    False when the queue refused them (the answer is still served: an exposure lost is better
+    than a flag not answered)."""
+    context = {"$groups": groups} if groups else {}
     events = [
         {
             "event": "$feature_flag_called",
@@ -262,6 +265,7 @@ def exposures_record(*, schema: str, distinct_id: str, results: dict) -> bool:
                 "$feature_flag_response": result.value,
                 "$feature_flag_reason": result.reason,
                 "$lib": "hub-flags",
+                **context,
             },
         }
         for key, result in results.items()

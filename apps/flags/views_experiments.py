@@ -122,12 +122,9 @@ def experiment_detail(request, pk):
                 messages.success(request, "Experiment saved.")
                 return redirect("flags:experiment", pk=experiment.pk)
         status = 400
-    try:
-        results = experiments.experiment_results(experiment=experiment)
-    except ValidationError as exc:  # e.g. the tenant's events are on ClickHouse
-        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
-        results = {"started": False, "target_per_variant": experiment.target_per_variant}
+    results = experiments.experiment_results(experiment=experiment)
     _texts(results)
+    unit = experiments.unit_of(experiment.flag)
     context = {
         "experiment": experiment,
         "form": form,
@@ -139,6 +136,8 @@ def experiment_detail(request, pk):
         "baseline": _percent(experiment.baseline_rate),
         "mde": _percent(experiment.mde),
         "progress": _percent(results.get("progress", 0)),
+        "unit": unit,
+        "units": f"{unit}s" if unit == "organisation" else "persons",
     }
     return render(request, "flags/experiment.html", context, status=status)
 

@@ -107,11 +107,15 @@ def test_evaluate_with_a_server_key_gives_values_payloads_and_records_exposures(
     assert flags["off"] == {"value": False, "enabled": False, "variant": None, "payload": None, "reason": "disabled"}
     assert flags["checkout"]["variant"] in ("control", "test")
     assert flags["checkout"]["payload"] == {"colour": "green" if flags["checkout"]["variant"] == "test" else "grey"}
-    missing = post_json(client, EVALUATE, {"distinct_id": "u2"}).json()["flags"]["checkout"]
-    assert missing["value"] is False and missing["reason"] == "no_condition_match"  # no plan sent: off
+    missing = post_json(client, EVALUATE, {"distinct_id": "u2", "groups": {"organisation": "acme"}}).json()
+    assert missing["flags"]["checkout"]["value"] is False  # no plan sent: off
+    assert missing["flags"]["checkout"]["reason"] == "no_condition_match"
     write(tenant_a)
     rows = stored(tenant_a, event="$feature_flag_called")
     assert {(r.distinct_id, r.properties["$feature_flag"]) for r in rows} >= {("u1", "checkout"), ("u1", "off")}
+    # the caller's groups travel with the exposures (an organisation flag's experiment counts by them)
+    assert {r.properties.get("$groups") is None for r in rows if r.distinct_id == "u1"} == {True}
+    assert {str(r.properties.get("$groups")) for r in rows if r.distinct_id == "u2"} == {"{'organisation': 'acme'}"}
 
 
 def test_evaluate_with_the_browser_project_key_but_not_the_definitions(tenant_a):

@@ -302,6 +302,38 @@ def test_a_goal_filtered_by_its_properties_counts_only_the_matching_goal_events(
     assert [v["value"] for v in mean["variants"]] == [pytest.approx(20 / 4), pytest.approx(50 / 4)]
 
 
+def test_an_organisation_flags_experiment_counts_organisations_by_the_events_groups(tenant_a, owner_a, store):
+    by_org = {"aggregation_group_type_index": 0, "groups": [{"properties": [], "rollout_percentage": 100}]}
+    flag = make_flag(tenant_a, "org-ab", filters={**by_org, "multivariate": VARIANTS})
+    experiment = make_experiment(tenant_a, flag)
+    _started(tenant_a, experiment)
+    now = timezone.now()
+    exposed, after = iso(now - timedelta(minutes=30)), iso(now - timedelta(minutes=20))
+
+    def of(event, organisation):
+        event["properties"]["$groups"] = {"organisation": organisation}
+        return event
+
+    events = [
+        of(_exposure("a1", "control", exposed, flag="org-ab"), "acme"),
+        of(_exposure("a2", "control", after, flag="org-ab"), "acme"),  # two people, one organisation
+        of(_exposure("b1", "test", exposed, flag="org-ab"), "beta"),
+        of(_exposure("g1", "test", exposed, flag="org-ab"), "gamma"),
+        _exposure("lonely", "test", exposed, flag="org-ab"),  # no organisation: not counted
+        of(_goal("a2", after), "acme"),  # any member's goal converts the organisation
+        of(_goal("b1", after), "beta"),
+        _goal("g1", after),  # sent without its organisation: not gamma's
+    ]
+    _capture(tenant_a, events)
+
+    results = writer(tenant_a).get(f"{EXPERIMENTS}{experiment.pk}/results/").json()
+    assert results["unit"] == "organisation" and results["exposures"] == {"control": 1, "test": 2}
+    funnel = results["metrics"][0]
+    assert [(v["key"], v["exposed"], v["converted"]) for v in funnel["variants"]] == [("control", 1, 1), ("test", 2, 1)]
+    html = client_for(tenant_a, owner_a).get(f"/experiments/{experiment.pk}/").content.decode()
+    assert "3 organisations exposed" in html and "organisations per variant" in html
+
+
 def test_a_split_far_from_the_weights_shows_the_sample_ratio_warning(tenant_a, owner_a):
     flag = ab_flag(tenant_a)
     experiment = make_experiment(tenant_a, flag)

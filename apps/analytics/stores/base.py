@@ -55,6 +55,14 @@ class EventStore(Protocol):
     def paths(self, query: PathsQuery, *, tz: ZoneInfo) -> dict: ...
 
     def experiment_outcomes(
-        self, *, flag_key: str, goal_event: str, prop: str, start: datetime, end: datetime, goal_filters=()
+        self,
+        *,
+        flag_key: str,
+        goal_event: str,
+        prop: str,
+        start: datetime,
+        end: datetime,
+        goal_filters=(),
+        unit: str = "person",
     ) -> dict:
         """An experiment's sufficient statistics per variant (queries/experiments.py)."""

@@ -475,34 +475,42 @@ def cohort_members(db: str, rule) -> list[int]:
     return [row[0] for row in rows]
 
 
-def experiment_outcomes(db: str, *, flag_key: str, goal_event: str, prop: str, start, end, goal_filters=()) -> list:
-    """queries/experiments.py's rows, from this store's events: the persons exposed to the flag
-    (first exposure's variant, by time then uuid as text; how many variants they were served), and
-    per person their goal events at or after it, inside the window."""
+def experiment_outcomes(
+    db: str, *, flag_key: str, goal_event: str, prop: str, start, end, goal_filters=(), unit="person"
+) -> list:
+    """queries/experiments.py's rows, from this store's events: the units exposed to the flag
+    (persons, or organisations by the events' `$groups`; the first exposure's variant, by time
+    then uuid as text; how many variants they were served), and per unit its goal events at or
+    after it, inside the window."""
     p = Params()
+    if unit == "person":
+        unit_of, source, known = "pdi.person_id", events_with_persons(db, person=False), "1"
+    else:
+        unit_of, source = "JSONExtractString(e.properties, '$groups', 'organisation')", f"`{db}`.events AS e"
+        known = f"{unit_of} != ''"
     response = "JSONExtractString(e.properties, '$feature_flag_response')"
     key = p(prop, "String")
     value = f"if(JSONType(e.properties, {key}) IN {NUMERIC}, JSONExtractFloat(e.properties, {key}), 0)"
     end_at = p(instant(end), INSTANT)
     sql = f"""
         WITH exposed AS (
-            SELECT pdi.person_id AS person_id, min(e.timestamp) AS first_at,
+            SELECT {unit_of} AS unit, min(e.timestamp) AS first_at,
                    argMin({response}, (e.timestamp, toString(e.uuid))) AS variant, uniqExact({response}) AS served
-            FROM {events_with_persons(db, person=False)}
+            FROM {source}
             WHERE e.event = {p(EXPOSURE, "String")}
               AND JSONExtractString(e.properties, '$feature_flag') = {p(flag_key, "String")}
-              AND e.timestamp >= {p(instant(start), INSTANT)} AND e.timestamp < {end_at}
-            GROUP BY pdi.person_id
+              AND e.timestamp >= {p(instant(start), INSTANT)} AND e.timestamp < {end_at} AND {known}
+            GROUP BY unit
         ), goals AS (
-            SELECT pdi.person_id AS person_id, toFloat64(count()) AS n, sum({value}) AS value
-            FROM {events_with_persons(db, person=False)} INNER JOIN exposed AS x ON x.person_id = pdi.person_id
+            SELECT {unit_of} AS unit, toFloat64(count()) AS n, sum({value}) AS value
+            FROM {source} INNER JOIN exposed AS x ON x.unit = {unit_of}
             WHERE x.served = 1 AND e.event = {p(goal_event, "String")} AND e.timestamp >= x.first_at
               AND e.timestamp < {end_at}{where(goal_filters, p, db)}
-            GROUP BY pdi.person_id
+            GROUP BY unit
         )
         SELECT if(x.served = 1, x.variant, NULL) AS v, count(), countIf(g.n > 0),
                sum(g.n), sum(g.n * g.n), sum(g.value), sum(g.value * g.value)
-        FROM exposed AS x LEFT JOIN goals AS g ON g.person_id = x.person_id
+        FROM exposed AS x LEFT JOIN goals AS g ON g.unit = x.unit
         GROUP BY v
     """
     return run(sql, p)

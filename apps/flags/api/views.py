@@ -119,7 +119,9 @@ class EvaluateView(HubAPIView):
             keys=set(data["flags"]) if data.get("flags") else None,
         )
         if data["exposures"]:
-            services.exposures_record(schema=connection.schema_name, distinct_id=data["distinct_id"], results=results)
+            services.exposures_record(
+                schema=connection.schema_name, distinct_id=data["distinct_id"], results=results, groups=data["groups"]
+            )
         response = Response({"flags": {key: answer_of(result) for key, result in results.items()}})
         origin = request._request.headers.get("Origin", "")
         if origin and isinstance(request.auth, ProjectKeyCredential):
