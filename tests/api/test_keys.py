@@ -1,8 +1,6 @@
 """API keys: stored hashed, shown once, prefix visible, scopes per app, expiry, revocation at
 once, tenant-bound, acting with the creator's role; the create_api_key command."""
 
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -16,7 +14,7 @@ from apps.api.keycache import hash_key
 from apps.api.models import ApiKey
 from apps.api.services import api_key_revoke
 from apps.identity.models import Membership
-from tests.conftest import subprocess_env
+from tests.conftest import manage
 from tests.factories import MembershipFactory
 
 from .conftest import api_client, make_key
@@ -195,13 +193,7 @@ def test_create_api_key_command_prints_key_once(capsys, tenant_a):
     ],
 )
 def test_create_api_key_command_errors_are_one_line_exit_1(tenant_a, args, message):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", *args],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        timeout=60,
-    )
+    result = manage("create_api_key", *args)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip() and "XMLSchema" not in line]
     assert len(lines) == 1, result.stderr

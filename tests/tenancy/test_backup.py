@@ -3,8 +3,6 @@
 import gzip
 import io
 import json
-import subprocess
-import sys
 import tarfile
 from io import StringIO
 from pathlib import Path
@@ -25,7 +23,7 @@ from apps.tenancy.backup import public_not_backed_up, public_parts
 from apps.tenancy.backup.catalogue import schema_tables
 from apps.tenancy.models import Domain, Tenant
 from apps.tenancy.services import tenant_delete, tenant_set_status
-from tests.conftest import PASSWORD, client_for, subprocess_env
+from tests.conftest import PASSWORD, client_for, manage
 
 pytestmark = pytest.mark.django_db
 SLUG = "bak-co"
@@ -311,14 +309,7 @@ def test_every_public_model_that_refers_to_a_tenant_is_backed_up_or_excluded_on_
 # --- Through manage.py ---------------------------------------------------------------------------
 
 
-def manage(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], capture_output=True, text=True, env=subprocess_env(), timeout=120
-    )
-
-
 def test_through_manage_py_exit_codes(tenant_a, tmp_path):
-    """The session tenant alpha is committed, so a separate process sees it."""
     path = tmp_path / "alpha.tar.gz"
     result = manage("backup_tenant", "alpha", "--output", str(path))
     assert result.returncode == 0, result.stderr
