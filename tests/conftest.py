@@ -158,11 +158,15 @@ def manage(*args) -> subprocess.CompletedProcess:
     code, Django's ManagementUtility), but in this process and the test's transaction: no Python
     start-up per call (4–20 s under load with coverage). tests/tenancy/test_commands.py runs the
     real manage.py once for what only its own process shows."""
-    from django.core.management import ManagementUtility
+    from unittest import mock
+
+    from django.core.management import ManagementUtility, base
 
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with redirect_stdout(out), redirect_stderr(err):
+    # run_from_argv closes every connection when the command ends: not the test's, mid-transaction.
+    keep = mock.patch.object(base, "connections", mock.Mock(close_all=lambda: None))
+    with keep, redirect_stdout(out), redirect_stderr(err):
         try:
             ManagementUtility(["manage.py", *args]).execute()
         except SystemExit as exc:
