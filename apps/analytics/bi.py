@@ -153,8 +153,6 @@ def role_drop(role: str) -> None:
         cursor.execute(f"DROP ROLE {_q(role)}")
 
 
-
-
 def connection_details(access: BiAccess) -> dict:
     """What a BI tool asks for (the password aside)."""
     db = settings.DATABASES["default"]

@@ -114,7 +114,7 @@ def shown_value(value) -> str:
 
 
 def filter_words(f: dict) -> str:
-    """A property filter (its JSON) in words, e.g. "plan equals pro"."""
+    """A property filter (its JSON) in words, e.g. "plan is pro"."""
     words = f"{f['key']} {OP_WORDS.get(f['op'], f['op'])}"
     return words if f["op"] in ("is_set", "is_not_set") else f"{words} {shown_value(f.get('value'))}"
 

@@ -941,8 +941,11 @@ def tenant_dropping(sender, tenant, **kwargs) -> None:
 
     schema = tenant.schema_name
     role_drop(role_name(schema))
-    with schema_context(schema):
-        store, moving = stores.store_choice()
+    try:
+        with schema_context(schema), transaction.atomic():
+            store, moving = stores.store_choice()
+    except DatabaseError:  # a schema whose provisioning failed before analytics' tables
+        store, moving = stores.POSTGRES, False
     if store == stores.CLICKHOUSE or moving:
 
         def drop() -> None:

@@ -220,3 +220,18 @@ def test_postgresql_is_sent_the_scram_verifier_it_would_make_itself():
         cursor.execute("ALTER ROLE bi_scram_probe PASSWORD %s", [sent])
         cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'bi_scram_probe'")
         assert cursor.fetchone()[0] == sent
+
+
+def test_deleting_a_tenant_whose_schema_has_no_tables_yet_still_works():
+    """A provisioning that failed before the migrations left an empty schema: its deletion reads
+    no store choice and drops it all the same."""
+    from django_tenants.utils import schema_exists
+
+    from apps.tenancy.models import Tenant
+    from apps.tenancy.services import tenant_delete
+
+    tenant = Tenant.objects.create(name="Half made", slug="half-made", schema_name="t_half_made")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA t_half_made")
+    tenant_delete(tenant=tenant)
+    assert not schema_exists("t_half_made") and not Tenant.objects.filter(slug="half-made").exists()

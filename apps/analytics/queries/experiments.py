@@ -5,11 +5,10 @@ A person is exposed when a `$feature_flag_called` event of the flag was captured
 their distinct ids inside the window; their variant is the response of their first exposure,
 and persons who were served more than one variant are left out (counted apart). For a flag
 bucketed by organisation the unit is the organisation instead (the events' `$groups`), with its
-goal events those sent with it. The goal is
-reached by the goal event (only those matching the metric's event-property filters, if any) at
-or after the person's first exposure, inside the window: an ordered two-step funnel (exposure →
-goal). Each person's goal events are counted and the goal's numeric property summed, so the
-caller gets sufficient statistics per variant:
+goal events those sent with it. The goal is reached by the goal event (only those matching the
+metric's event-property filters, if any) at or after the person's first exposure, inside the
+window: an ordered two-step funnel (exposure → goal). Each person's goal events are counted and
+the goal's numeric property summed, so the caller gets sufficient statistics per variant:
 
     (variant, exposed, converted, Σ count, Σ count², Σ value, Σ value²)
 """
