@@ -315,22 +315,32 @@ class ExperimentForm(forms.Form):
             metrics.append(metric)
         return metrics
 
-    def fields_for_service(self) -> dict:
+    def fields_for_service(self, current=None) -> dict:
+        """The service's fields. Editing `current` (an experiment), what the page does not show
+        is kept: its primary metric's further goal filters, and a metric's name and filters (set
+        through the API) where the page's metric is the same kind, event and property."""
         data = self.cleaned_data
         primary = {"kind": data["kind"], "event": data["event"]}
         if data["kind"] == "mean":
             primary["property"] = data["property"]
+        shown = []
         if data["where_key"].strip():
             op = data["where_op"] or "eq"
-            goal = {"type": "event", "key": data["where_key"].strip(), "op": op}
+            shown = [{"type": "event", "key": data["where_key"].strip(), "op": op}]
             if op not in ("is_set", "is_not_set"):
-                goal["value"] = filter_value(data["where_value"], op)
-            primary["filters"] = [goal]
+                shown[0]["value"] = filter_value(data["where_value"], op)
+        secondary = data["secondary"]
+        if current is not None:
+            [primary] = _kept([primary], [current.primary_metric])
+            secondary = _kept(secondary, current.secondary_metrics)
+        shown += (primary.pop("filters", None) or [])[1:]  # the page shows the first only
+        if shown:
+            primary["filters"] = shown
         return {
             "name": data["name"],
             "description": data["description"],
             "primary_metric": primary,
-            "secondary_metrics": data["secondary"],
+            "secondary_metrics": secondary,
             "baseline_rate": data["baseline_rate"] / 100,
             "mde": data["mde"] / 100,
             "alpha": data["alpha"],
@@ -354,6 +364,20 @@ def experiment_initial(experiment) -> dict:
         "alpha": experiment.alpha,
         "power": experiment.power,
     }
+
+
+def _kept(metrics: list[dict], before: list[dict]) -> list[dict]:
+    """`metrics` with the name and filters of the metric of `before` that is the same kind, event
+    and property (each used once)."""
+    left = list(before)
+    out = []
+    for metric in metrics:
+        same = next((m for m in left if all(m.get(k) == metric.get(k) for k in ("kind", "event", "property"))), None)
+        if same is not None:
+            left.remove(same)
+            metric = {**metric, **{k: same[k] for k in ("name", "filters") if k in same}}
+        out.append(metric)
+    return out
 
 
 def _where_initial(goal: dict) -> dict:

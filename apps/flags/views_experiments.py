@@ -114,7 +114,10 @@ def experiment_detail(request, pk):
         if form.is_valid():
             try:
                 experiments.experiment_update(
-                    tenant=request.tenant, actor=request.user, experiment=experiment, **form.fields_for_service()
+                    tenant=request.tenant,
+                    actor=request.user,
+                    experiment=experiment,
+                    **form.fields_for_service(current=experiment),
                 )
             except ValidationError as exc:
                 _errors_on_form(exc, form)

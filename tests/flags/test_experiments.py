@@ -402,6 +402,30 @@ def test_members_create_an_experiment_on_the_page_and_see_it_in_the_list(tenant_
     assert "Not started" in detail and f'action="/experiments/{experiment.pk}/start/"' in detail
 
 
+def test_saving_on_the_page_keeps_what_the_api_set_and_the_page_does_not_show(tenant_a, owner_a):
+    flag = ab_flag(tenant_a)
+    pro = {"type": "event", "key": "plan", "op": "eq", "value": "pro"}
+    big = {"type": "event", "key": "amount", "op": "gt", "value": 15}
+    experiment = make_experiment(
+        tenant_a,
+        flag,
+        primary_metric={**BUY, "name": "Buys by pros", "filters": [pro, big]},
+        secondary_metrics=[{"kind": "mean", "event": "purchase", "property": "amount", "filters": [big]}],
+    )
+    form = page_form(flag, name="Renamed", secondary="mean purchase amount\ncount $pageview")
+    form.update(where_key="plan", where_op="eq", where_value="team")  # the one condition shown, changed
+    response = client_for(tenant_a, owner_a).post(f"/experiments/{experiment.pk}/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context(tenant_a.schema_name):
+        experiment.refresh_from_db()
+    assert experiment.name == "Renamed"
+    assert experiment.primary_metric == {**BUY, "name": "Buys by pros", "filters": [{**pro, "value": "team"}, big]}
+    assert experiment.secondary_metrics == [
+        {"kind": "mean", "event": "purchase", "property": "amount", "filters": [big]},
+        {"kind": "count", "event": "$pageview"},
+    ]
+
+
 @pytest.mark.parametrize(
     "extra, field, message",
     [
