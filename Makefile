@@ -62,6 +62,7 @@ load: services
 
 lint: venv
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check apps config plugins bench scripts
 	.venv/bin/lint-imports
 
 # The documentation site: docs/ with mkdocs.yml, into .site/ (git-ignored). --strict turns every

@@ -49,8 +49,7 @@ class AppLayersContract(LayersContract):
         super().render_broken_contract(check)
         for importer, imported in check.metadata.get("model_imports", []):
             output.print_error(
-                f"{importer} imports {imported}: a feature app uses another's services or selectors, "
-                "never its models.",
+                f"{importer} imports {imported}: a feature app uses another's services or selectors, never its models.",
                 bold=False,
             )
             output.new_line()
