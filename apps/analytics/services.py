@@ -11,6 +11,7 @@ import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 from redis.exceptions import RedisError
 
 from apps.core import realtime
@@ -19,7 +20,7 @@ from apps.core.taskref import TaskRef
 from apps.events.queue import task_enqueue_once, task_started
 from apps.identity.roles import has_permission
 
-from . import conf, dashboards, defaults, keys, queue, rollups, sharing, storage, stores
+from . import bi, conf, dashboards, defaults, keys, queue, rollups, sharing, storage, stores
 from .capture import Checked, Payload, events_check
 from .models import (
     KEY_PREFIX,
@@ -935,12 +936,8 @@ def tenant_dropping(sender, tenant, **kwargs) -> None:
     cluster-wide) at once, in the deletion's transaction; its ClickHouse database, if its events
     are (or were moving) there, once the deletion has committed (ClickHouse has no transaction to
     join: a deletion rolled back keeps its events)."""
-    from django_tenants.utils import schema_context
-
-    from .bi import role_drop, role_name
-
     schema = tenant.schema_name
-    role_drop(role_name(schema))
+    bi.role_drop(bi.role_name(schema))
     try:
         with schema_context(schema), transaction.atomic():
             store, moving = stores.store_choice()

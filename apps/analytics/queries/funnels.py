@@ -33,6 +33,27 @@ from .shapes import FunnelQuery
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _named(query: FunnelQuery, name: str) -> list[tuple]:
+    """The steps (index, step) of the event `name`."""
+    return [(i, step) for i, step in enumerate(query.steps) if step.event == name]
+
+
+def _bits(steps, end, *, past_end: bool) -> tuple[str, list]:
+    """The bits of `steps` (index, step) an event `e` matches, as SQL: an OR of CASEs, or one
+    number when no step needs a test. Step 0 tests that the event is before the range's end
+    (`end`) when the events are read `past_end`; read only up to it, they all are."""
+    parts, params = [], []
+    for i, step in steps:
+        conditions, condition_params = common.where(step.filters)
+        if i == 0 and past_end:
+            conditions, condition_params = ' AND e."timestamp" < %s' + conditions, [end, *condition_params]
+        parts.append(f"CASE WHEN true{conditions} THEN {1 << i} ELSE 0 END" if conditions else str(1 << i))
+        params += condition_params
+    if all(part.isdigit() for part in parts):
+        return str(sum(int(part) for part in parts)), params
+    return " | ".join(parts), params
+
+
 def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True, on_events: bool = False) -> tuple[str, list]:
     """The events that matter, one row each: person_id, uuid (the person's; NULL unless
     `person_uuid`), ts, eu (the event's uuid), micros (ts in microseconds since 1970), mask (the
@@ -53,22 +74,12 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True, on_ev
     extra, params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     names = list(dict.fromkeys(s.event for s in query.steps))
 
-    def mask_of(steps) -> tuple[str, list]:
-        """The bits of `steps` (index, step) an event matches, as SQL (OR of CASEs)."""
-        parts, part_params = [], []
-        for i, step in steps:
-            conditions, condition_params = common.where(step.filters)
-            if i == 0:
-                conditions, condition_params = ' AND e."timestamp" < %s' + conditions, [end, *condition_params]
-            parts.append(f"CASE WHEN true{conditions} THEN {1 << i} ELSE 0 END" if conditions else str(1 << i))
-            part_params += condition_params
-        return " | ".join(parts), part_params
-
+    later = {s.event for s in query.steps[1:]}
     if query.order == "strict":
         # every event of the window; the name decides with the rest
         masks, mask_params = [], []
         for i, step in enumerate(query.steps):
-            bits, bit_params = mask_of([(i, step)])
+            bits, bit_params = _bits([(i, step)], end, past_end=True)
             masks.append(f"CASE WHEN e.event = %s THEN {bits} ELSE 0 END")
             mask_params += [step.event, *bit_params]
         mask = " | ".join(masks)
@@ -76,7 +87,7 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True, on_ev
         # one part per name (below), tagged `b`: its steps' bits, no text compared per event
         cases, mask_params = [], []
         for b, name in enumerate(names):
-            bits, bit_params = mask_of([(i, step) for i, step in enumerate(query.steps) if step.event == name])
+            bits, bit_params = _bits(_named(query, name), end, past_end=name in later)
             cases.append(f"WHEN {b} THEN {bits}")
             mask_params += bit_params
         mask = f"CASE e.b {' '.join(cases)} END"
@@ -91,7 +102,6 @@ def _picked(query: FunnelQuery, tz: ZoneInfo, *, person_uuid: bool = True, on_ev
         part_params = [start, window_end]
     else:
         parts, part_params = [], []
-        later = {s.event for s in query.steps[1:]}
         for b, name in enumerate(names):
             parts.append(
                 f'SELECT {columns}, {b} AS b FROM analytics_event e WHERE e.event = %s AND e."timestamp" >= %s '
@@ -272,38 +282,29 @@ def _first_of_most(person: np.ndarray, depth: np.ndarray) -> np.ndarray:
 def _walk_rows(query: FunnelQuery, tz: ZoneInfo) -> tuple[str, list]:
     """ordered_walked()'s events with their own persons, as one bytea of _ROW rows: _picked()'s
     events without its outer query (no join to project through), each event name's part sending
-    its own rows. A part whose step bits need no test (no step filter; step 0's "before the
-    range's end" holds for a name read only up to it) packs a constant mask: a quarter less
-    server time than projecting every row through _picked() here (with the same answer)."""
+    its own rows. A part whose step bits need no test (_bits() gives a number) packs a constant
+    mask: a quarter less server time than projecting every row through _picked() here (with the
+    same answer)."""
     start, end = common.bounds(query.range, tz)
     window_end = end.astimezone(UTC) + timedelta(seconds=query.window_seconds)
     extra, extra_params = common.where(common.filters_for(query.filters, query.exclude_test_accounts))
     later = {s.event for s in query.steps[1:]}
     parts, params = [], []
     for name in dict.fromkeys(s.event for s in query.steps):
-        cases, case_params = [], []
-        for i, step in enumerate(query.steps):
-            if step.event != name:
-                continue
-            conditions, condition_params = common.where(step.filters)
-            if i == 0 and name in later:  # read past the range's end: only earlier events enter
-                conditions, condition_params = ' AND e."timestamp" < %s' + conditions, [end, *condition_params]
-            cases.append(f"CASE WHEN true{conditions} THEN {1 << i} ELSE 0 END" if conditions else str(1 << i))
-            case_params += condition_params
+        bits, bit_params = _bits(_named(query, name), end, past_end=name in later)
         read = 'FROM analytics_event e WHERE e.event = %s AND e."timestamp" >= %s AND e."timestamp" < %s' + extra
         read_params = [name, start, window_end if name in later else end, *extra_params]
-        if all(case.isdigit() for case in cases):
-            mask = sum(int(case) for case in cases)
+        if bits.isdigit():
             parts.append(
-                f'SELECT int8send(e.person_id << {_MASK_BITS} | {mask}) || timestamptz_send(e."timestamp") AS r {read}'
+                f'SELECT int8send(e.person_id << {_MASK_BITS} | {bits}) || timestamptz_send(e."timestamp") AS r {read}'
             )
             params += read_params
         else:
             parts.append(
                 f"SELECT int8send(person_id << {_MASK_BITS} | mask) || timestamptz_send(ts) AS r FROM ("
-                f'SELECT e.person_id, e."timestamp" AS ts, ({" | ".join(cases)}) AS mask {read}) AS e WHERE mask <> 0'
+                f'SELECT e.person_id, e."timestamp" AS ts, ({bits}) AS mask {read}) AS e WHERE mask <> 0'
             )
-            params += [*case_params, *read_params]
+            params += [*bit_params, *read_params]
     return f"SELECT string_agg(r, ''::bytea) FROM ({' UNION ALL '.join(parts)}) AS parts", params
 
 
