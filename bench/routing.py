@@ -50,10 +50,10 @@ class Server:
 
 
 @contextmanager
-def web_server(settings_module: str, host: str, path: str, expect, headers=None):
-    """The ASGI server (WORKERS processes) with `settings_module`; yields a Server once `path` on
-    `host` answers 200 and `expect(body)` holds."""
-    with asgi_server(settings_module, workers=WORKERS, ready_host=host, ready_path=PATH) as (proc, port):
+def web_server(settings_module: str, host: str, path: str, expect, headers=None, env=None):
+    """The ASGI server (WORKERS processes) with `settings_module` (and `env`); yields a Server once
+    `path` on `host` answers 200 and `expect(body)` holds."""
+    with asgi_server(settings_module, workers=WORKERS, ready_host=host, ready_path=PATH, env=env) as (proc, port):
         status, body = http_get(port, host, path, headers)
         if status != 200 or not expect(body):
             raise RuntimeError(f"{settings_module}: {path} on {host} gave {status} {body[:300]!r}")

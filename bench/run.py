@@ -71,7 +71,7 @@ BENCHMARKS = {
     # graphql_list_rest_rps, graphql_list_ratio).
     "graphql_list": graphql_list,
     # Feature flags: one flag with 5 rules evaluated in-process, and the evaluate endpoint for 20
-    # flags under 32 connections (also prints flag_api_rps).
+    # flags under 32 connections (also prints flag_api_rps, and the view-only baseline flag_api_view_*).
     "flag_eval_us": flag_eval_us,
     # The integration hub: an OpenAPI document's operations derived; one connector call.
     "openapi_import_ms": openapi_import_ms,

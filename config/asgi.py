@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels.
+"""ASGI entry point: HTTP through Django (flag evaluation first through its fast path),
+websockets through Channels.
 
 A websocket must come from a page of the host it connects to (SameOriginWebsocketMiddleware),
 resolves its tenant from the Host header (TenantWebsocketMiddleware), then the session
@@ -24,6 +25,7 @@ caches[settings.SESSION_CACHE_ALIAS]
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.flags.fastpath import EvaluateFastPath  # noqa: E402
 from apps.tenancy.channels import SameOriginWebsocketMiddleware, TenantWebsocketMiddleware  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
@@ -38,7 +40,8 @@ gc.set_threshold(100_000)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Flag evaluation is answered from memory when it can be, before Django (apps.flags.fastpath).
+        "http": EvaluateFastPath(django_asgi_app) if settings.HUB_FLAGS_FAST_PATH else django_asgi_app,
         "websocket": SameOriginWebsocketMiddleware(
             TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),

@@ -54,14 +54,17 @@ def forget() -> None:
     _page_view_keys.clear()
 
 
-def key_find(schema: str, raw: str) -> KeyEntry | None:
-    """The active key `raw` of the current schema, or None."""
+def key_find(schema: str, raw: str, *, cached_only: bool = False) -> KeyEntry | None:
+    """The active key `raw` of the current schema, or None (with `cached_only`, also when this
+    process has not read it within KEY_CACHE_SECONDS: no database query then)."""
     prefix = split_key(raw)
     if prefix is None:
         return None
     now = time.monotonic()
     read_at, entry = _entries.get((schema, prefix), (None, None))
     if read_at is None or now - read_at > KEY_CACHE_SECONDS:
+        if cached_only:
+            return None
         row = ProjectKey.objects.filter(prefix=prefix).values("id", "key_hash", "revoked_at", "allowed_origins").first()
         entry = None
         if row is not None:

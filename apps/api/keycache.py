@@ -82,11 +82,16 @@ class KeyCache:
 
     def get(self, tenant, prefix: str) -> KeyEntry | None:
         """The entry of `prefix` in the tenant's schema, reloaded when the versions moved."""
+        return self.cached(tenant, prefix) or self.load(tenant, prefix, self._current_versions(tenant.schema_name))
+
+    def cached(self, tenant, prefix: str) -> KeyEntry | None:
+        """The entry of `prefix` as this process holds it, or None when it holds none or the
+        versions moved since (no database query; Redis at most once per recheck interval)."""
         versions = self._current_versions(tenant.schema_name)
         entry = self._entries.get((tenant.schema_name, prefix))
         if entry is not None and versions is not None and entry.versions == versions:
             return entry
-        return self.load(tenant, prefix, versions)
+        return None
 
     def _current_versions(self, schema: str) -> tuple | None:
         """The schema's key versions in Redis, read at most once per recheck interval; None

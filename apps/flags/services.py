@@ -4,7 +4,7 @@ its event on the spine and its audit entry; rollback; exposures recorded as anal
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from apps.analytics import selectors as analytics_selectors
@@ -114,8 +114,7 @@ def _changed(what: str, flag: Flag, actor, tenant, note: str) -> None:
         tenant=tenant,
         actor=actor,
     )
-    selectors.forget()
-    transaction.on_commit(selectors.forget)
+    selectors.flags_changed(connection.schema_name)
 
 
 def flag_create(
@@ -219,8 +218,7 @@ def flag_delete(*, tenant, actor, flag: Flag) -> None:
             actor=actor,
         )
         flag.delete()
-        selectors.forget()
-        transaction.on_commit(selectors.forget)
+        selectors.flags_changed(connection.schema_name)
 
 
 # --- Declared properties -------------------------------------------------------------------------

@@ -49,6 +49,11 @@ class RouteCache:
             self._version = version
             self.clear()
 
+    def cached(self, hostname: str) -> Tenant | None:
+        """The tenant served at `hostname` if this process holds it (no database query)."""
+        self._check_version()
+        return self._routes.get(hostname)
+
     def tenant_for_host(self, hostname: str) -> Tenant | None:
         self._check_version()
         try:

@@ -690,6 +690,9 @@ HUB_API_IDEMPOTENCY_CLASS = "apps.api.idempotency.IdempotencyKeys"
 # How often (seconds) a process checks Redis for API key changes made by other processes
 # (a revocation takes effect at once in the process that made it, within this interval elsewhere).
 HUB_API_KEY_RECHECK_SECONDS = env.float("HUB_API_KEY_RECHECK_SECONDS", default=0.25)
+# POST /api/v1/flags/evaluate answered from memory before Django's request cycle when it can be
+# (apps.flags.fastpath); off, every call goes through the view.
+HUB_FLAGS_FAST_PATH = env.bool("HUB_FLAGS_FAST_PATH", default=True)
 # The GraphQL gateway (/graphql/, apps.api.graphql): a query is refused before it runs when it is
 # deeper, costs more (its connections' calls / 100: apps.api.graphql.cost) or may return more nodes
 # than these; its cost is taken from the rate limit above. Introspection can be turned off.

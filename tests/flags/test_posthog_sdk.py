@@ -7,6 +7,7 @@ import time
 
 import posthog
 import pytest
+import requests
 from django_tenants.utils import schema_context
 
 from apps.analytics.models import ProjectKey
@@ -146,6 +147,19 @@ def test_posthog_python_evaluates_remotely_and_locally_like_the_engine(tenant_a,
             "colour": "green"
         }
         remote.shutdown()
+
+        # The evaluate endpoint as deployed: the first call fills the server's caches through the
+        # view, the others are answered by the fast path (apps.flags.fastpath): all the engine's.
+        for i in range(20):
+            answer = requests.post(
+                f"{host}/api/v1/flags/evaluate",
+                json={"distinct_id": f"id-{i}", "properties": person(i), "exposures": False},
+                headers={"Authorization": f"Bearer {secret}"},
+                timeout=10,
+            )
+            assert answer.status_code == 200 and answer.headers["X-Request-ID"], answer.text
+            expected = selectors_value(tenant_a, "checkout", f"id-{i}", person(i))
+            assert answer.json()["flags"]["checkout"]["value"] == expected
 
         local = posthog.Posthog(phc, host=host, personal_api_key=secret, sync_mode=True, poll_interval=300)
         local.load_feature_flags()

@@ -34,10 +34,11 @@ class ProjectKeyUser:
     is_staff = is_superuser = is_active = False
 
 
-def project_key_of(raw) -> keys.KeyEntry | None:
+def project_key_of(raw, *, schema: str | None = None, cached_only: bool = False) -> keys.KeyEntry | None:
+    """The active project key `raw` of `schema` (by default the current one), or None."""
     if not isinstance(raw, str) or not raw.startswith("phc_"):
         return None
-    return keys.key_find(connection.schema_name, raw)
+    return keys.key_find(schema or connection.schema_name, raw, cached_only=cached_only)
 
 
 class ProjectKeyAuthentication(authentication.BaseAuthentication):

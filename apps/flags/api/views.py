@@ -12,7 +12,7 @@ from apps.core.api.exceptions import Unprocessable, problem_response
 from apps.core.api.views import HubAPIView, HubModelViewSet
 
 from .. import experiments, selectors, services
-from ..cors import preflight
+from ..cors import cors, preflight
 from ..models import DeclaredProperty, Flag
 from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (
@@ -26,6 +26,25 @@ from .serializers import (
     RollbackSerializer,
     ShipSerializer,
 )
+
+
+def evaluation(data: dict, *, schema: str, flags: dict | None = None) -> dict:
+    """The answer to a well-formed request (EvaluateSerializer's validated data) among `flags`
+    (by default the schema's compiled flags), its exposures recorded unless it says not to: the
+    view's, and the fast path's (apps.flags.fastpath)."""
+    results = selectors.evaluate(
+        distinct_id=data["distinct_id"],
+        properties=data["properties"],
+        groups=data["groups"],
+        group_properties=data["group_properties"],
+        keys=set(data["flags"]) if data.get("flags") else None,
+        flags=flags,
+    )
+    if data["exposures"]:
+        services.exposures_record(
+            schema=schema, distinct_id=data["distinct_id"], results=results, groups=data["groups"]
+        )
+    return {"flags": {key: answer_of(result) for key, result in results.items()}}
 
 
 def answer_of(result) -> dict:
@@ -108,28 +127,15 @@ class EvaluateView(HubAPIView):
         responses=EvaluateAnswerSerializer,
     )
     def post(self, request, *args, **kwargs):
+        origin = request._request.headers.get("Origin", "")
+        project_key = request.auth.entry if isinstance(request.auth, ProjectKeyCredential) else None
+        if origin and project_key is not None and not project_key.allows_origin(origin):
+            return problem_response(403, f"This project key does not allow calls from {origin}.", "origin_not_allowed")
         body = EvaluateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-        results = selectors.evaluate(
-            distinct_id=data["distinct_id"],
-            properties=data["properties"],
-            groups=data["groups"],
-            group_properties=data["group_properties"],
-            keys=set(data["flags"]) if data.get("flags") else None,
-        )
-        if data["exposures"]:
-            services.exposures_record(
-                schema=connection.schema_name, distinct_id=data["distinct_id"], results=results, groups=data["groups"]
-            )
-        response = Response({"flags": {key: answer_of(result) for key, result in results.items()}})
-        origin = request._request.headers.get("Origin", "")
-        if origin and isinstance(request.auth, ProjectKeyCredential):
-            if not request.auth.entry.allows_origin(origin):
-                return problem_response(
-                    403, f"This project key does not allow calls from {origin}.", "origin_not_allowed"
-                )
-            response["Access-Control-Allow-Origin"], response["Vary"] = origin, "Origin"
+        response = Response(evaluation(body.validated_data, schema=connection.schema_name))
+        if origin and project_key is not None:
+            cors(response, origin)
         return response
 
     @extend_schema(exclude=True)
