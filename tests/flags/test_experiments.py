@@ -400,6 +400,7 @@ def test_members_create_an_experiment_on_the_page_and_see_it_in_the_list(tenant_
     detail = client.get(f"/experiments/{experiment.pk}/").content.decode()
     assert 'name="where_key" value="plan"' in detail and 'name="where_value" value="pro"' in detail
     assert "Not started" in detail and f'action="/experiments/{experiment.pk}/start/"' in detail
+    assert "target 14,745 persons per variant" in detail and "about 14,745 persons per variant" in detail
 
 
 def test_saving_on_the_page_keeps_what_the_api_set_and_the_page_does_not_show(tenant_a, owner_a):
