@@ -7,7 +7,8 @@ runs the node outside any transaction, then in one transaction records the outco
 the steps that follow (sent after commit). Completed steps are never run again: a task for a step
 that is no longer pending does nothing, so a task delivered twice is harmless, and a worker killed
 mid-step leaves a running step whose lease runs out; the recovery sweep (engine.runs_recover, run
-by the events sweep in each tenant) sends it again. Failed steps retry with exponential backoff.
+by the events sweep in each tenant) sends it again. A node still running after its timeout is
+stopped (time_limit) and its step fails with the reason. Failed steps retry with exponential backoff.
 
 Concurrency: a run waits (queued) while its workflow has `max_concurrent_runs` runs going, or the
 tenant HUB_WORKFLOW_TENANT_CONCURRENCY; a run stops with a clear reason once it has made more than
@@ -17,7 +18,11 @@ Locks, always in this order: a step row, a loop's (or join's) step row, the run 
 """
 
 import logging
+import signal
+import sys
+import threading
 import time
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -454,6 +459,35 @@ def timeout_of(node: dict) -> float:
     return float((node.get("parameters") or {}).get("timeout", 60))
 
 
+# A node's own timeouts (an HTTP call's) answer first, with their own reason.
+SOFT_LIMIT_GRACE_SECONDS = 1.0
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raises SoftTimeLimitExceeded in the block once it has run `seconds`, as Celery's soft time
+    limit does to a task, but per step (a task may run several): a node that hangs in Python (a
+    loop, a call without a timeout of its own) is stopped and its step fails with the reason,
+    instead of holding the worker until the step's lease runs out. A signal timer, so in a
+    process's main thread only, where Celery's prefork and solo pools run tasks; elsewhere (a
+    thread pool, gevent) the lease alone bounds the step."""
+    green = sys.modules.get("gevent.monkey")
+    if threading.current_thread() is not threading.main_thread() or (green and green.is_module_patched("threading")):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise SoftTimeLimitExceeded(f"the step ran longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def step_claim(*, step_id: int) -> StepRun | None:
     """pending → running (or a wait whose time has come), in its own transaction; None when the
     step is not ready for this task (done already, taken, cancelled, not yet due)."""
@@ -497,7 +531,8 @@ def step_run(*, step_id: int) -> str:
     node = _nodes(step.run)[step.node_id]
     attempt = step.attempts
     try:
-        outcome = _execute(step, node)
+        with time_limit(timeout_of(node) + SOFT_LIMIT_GRACE_SECONDS):
+            outcome = _execute(step, node)
     except StepLimitReached as exc:
         reason = str(exc)
         return _record(step, attempt, lambda s: _fail_run(s.run, reason))

@@ -2,6 +2,9 @@
 retries, failures with their reasons, the error port, limits, cancel and re-run, approvals,
 sub-workflows, and a node type that has gone."""
 
+import signal
+import time
+
 import pytest
 from django.test import override_settings
 from django_tenants.utils import tenant_context
@@ -496,6 +499,37 @@ def test_a_manual_run_needs_its_required_inputs_and_a_published_enabled_workflow
         draft = services.workflow_create(tenant=tenant_a, name="Unpublished", graph=graph)
         with pytest.raises(Exception, match="Publish the workflow"):
             services.run_manual(tenant=tenant_a, workflow=draft, inputs={"email": "a@b.c"})
+
+
+@pytest.mark.parametrize("hang", ["loop", "sleep"])
+def test_a_node_that_hangs_in_python_is_stopped_at_its_timeout_and_retried(tenant_a, hang):
+    calls = []
+
+    def act(*, config, context):
+        calls.append(1)
+        if hang == "sleep":
+            time.sleep(60)  # a call without a timeout of its own
+        while True:  # pure Python: no I/O to time out
+            pass
+
+    node = WorkflowNode("test.hang", "action", "Hang", run=act)
+    registry.register_workflow_node(node)
+    try:
+        with tenant_context(tenant_a):
+            run = start(tenant_a, graph_of(("h", "test.hang", {"timeout": 0.2, "retries": 1, "backoff": 0})))
+            step = StepRun.objects.get(run=run)
+            started = time.monotonic()
+            assert engine.step_run(step_id=step.pk) == "pending"  # its one retry is due
+            assert engine.step_run(step_id=step.pk) == "failed"
+            assert time.monotonic() - started < 10
+            step.refresh_from_db()
+            run.refresh_from_db()
+    finally:
+        registry["workflow_nodes"].remove(node)
+    assert calls == [1, 1] and step.attempts == 2
+    assert step.error == "timed out after 0.2 s"
+    assert run.status == "failed" and "The step “h” (test.hang) failed: timed out after 0.2 s" in run.error
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left behind
 
 
 def test_a_step_delivered_twice_runs_once(tenant_a):
