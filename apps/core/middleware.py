@@ -8,6 +8,13 @@ from django.utils import timezone
 from apps.core import replicas
 
 
+def csp_with_form_action(*origins: str) -> str:
+    """settings.HUB_CSP with `origins` added to form-action, for a page whose form is answered by
+    a redirect there (browsers hold the redirect of a form's submission to form-action too)."""
+    directives = [d.strip() for d in settings.HUB_CSP.split(";")]
+    return "; ".join(" ".join([d, *origins]) if d.startswith("form-action") else d for d in directives)
+
+
 class ContentSecurityPolicyMiddleware:
     """Sends the Content-Security-Policy of settings.HUB_CSP on every response that lacks one."""
 

@@ -159,18 +159,29 @@ class Client:
     def refresh(self) -> str:
         """A new access token from the provider (the refresh token's grant, or the client's own
         credentials when there is no refresh token), saved on the connection."""
-        c, s = self.connection, self.secrets
-        token_url = c.settings.get("token_url", "")
-        form = {"client_id": c.settings.get("client_id", ""), "client_secret": s.get("client_secret", "")}
-        if s.get("refresh_token"):
-            form.update(grant_type="refresh_token", refresh_token=s["refresh_token"])
+        refresh_token = self.secrets.get("refresh_token")
+        if refresh_token:
+            grant = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         else:
-            form.update(grant_type="client_credentials")
-        if c.settings.get("scope"):
-            form["scope"] = c.settings["scope"]
+            grant = {"grant_type": "client_credentials"}
+        if self.connection.settings.get("scope"):
+            grant["scope"] = self.connection.settings["scope"]
+        return self._grant(grant, "renew the token of")
+
+    def exchange_code(self, *, code: str, verifier: str, redirect_uri: str) -> str:
+        """The authorization code grant (RFC 6749 4.1.3, with PKCE's verifier): the tokens the
+        provider's consent gave, saved on the connection."""
+        grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self._grant({**grant, "code_verifier": verifier}, "give tokens to")
+
+    def _grant(self, grant: dict, refusing: str) -> str:
+        """Posts `grant` with the client's id and secret to the token endpoint; saves the tokens
+        it gives; CredentialError with the provider's reason when it refuses."""
+        c, s = self.connection, self.secrets
+        form = {"client_id": c.settings.get("client_id", ""), "client_secret": s.get("client_secret", ""), **grant}
         reply = send(
             "POST",
-            token_url,
+            c.settings.get("token_url", ""),
             body=urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             service=f"The OAuth provider of “{c.name}”",
@@ -181,7 +192,7 @@ class Client:
                 raise_for_status(reply, f"The OAuth provider of “{c.name}”")
             reason = data.get("error_description") or data.get("error") or _reason_of(reply) or "no access token"
             raise CredentialError(
-                f"The OAuth provider refused to renew the token of “{c.name}” ({_status_words(reply.status)}: "
+                f"The OAuth provider refused to {refusing} “{c.name}” ({_status_words(reply.status)}: "
                 f"{reason}). Connect it again.",
                 status=reply.status,
             )

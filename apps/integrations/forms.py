@@ -92,17 +92,25 @@ class BearerForm(ConnectionForm):
 
 
 class OAuth2Form(ConnectionForm):
+    authorize_url = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Authorization URL",
+        help_text="The provider's consent page. With it, the connection's page offers “Connect”: you allow "
+        "access at the provider and the tokens come back by themselves.",
+    )
     token_url = forms.CharField(max_length=500, label="Token URL", help_text="The provider's token endpoint.")
     client_id = forms.CharField(max_length=300, label="Client ID")
     client_secret = _secret("Client secret")
     scope = forms.CharField(max_length=500, required=False)
     refresh_token = _secret(
         "Refresh token",
-        "From the provider's consent. Leave empty to use the client's own credentials (client credentials grant).",
+        "Only without an authorization URL: one obtained elsewhere. Leave both empty to use the client's own "
+        "credentials (client credentials grant).",
         required=False,
     )
     secret_fields = ("client_secret", "refresh_token")
-    settings_fields = ("token_url", "client_id", "scope")
+    settings_fields = ("authorize_url", "token_url", "client_id", "scope")
 
 
 class WebhookForm(ConnectionForm):

@@ -1,8 +1,14 @@
 """Writes: a tenant's connections (their secrets encrypted, never read back out), the connection
-test, OAuth 2.0 tokens saved after a refresh, imported OpenAPI documents, and running an action
-(its failure on a refused credential recorded on the connection with the reason)."""
+test, OAuth 2.0 tokens saved after a refresh or the provider's consent, imported OpenAPI
+documents, and running an action (its failure on a refused credential recorded on the connection
+with the reason)."""
 
+import base64
+import hashlib
 import json
+import secrets as tokens
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,7 +35,7 @@ REQUIRED = {
     "webhook": ((), ("url",)),
 }
 SECRET_KEYS = ("api_key", "password", "token", "client_secret", "access_token", "refresh_token", "url")
-URL_SETTINGS = ("token_url",)
+URL_SETTINGS = ("token_url", "authorize_url")
 
 
 def _check_url(value: str, field: str, errors: dict, schemes=("http", "https")) -> str:
@@ -213,6 +219,55 @@ def connection_test(*, tenant, actor=None, connection: Connection) -> tuple[bool
         return False, exc.message
     _status_save(connection, "working", words, tenant=tenant, actor=actor)
     return True, words
+
+
+# --- OAuth 2.0 consent: the authorization code flow with PKCE (RFC 6749 4.1, RFC 7636) -----------
+
+
+@dataclass(frozen=True)
+class Consent:
+    url: str  # the provider's authorization page, with this attempt's state and challenge
+    state: str
+    verifier: str
+
+
+def oauth_consent_start(*, connection: Connection, redirect_uri: str) -> Consent:
+    """Where to send the admin who connects `connection`: the provider's consent page, asked to
+    come back to `redirect_uri` with a code. The caller keeps `state` and `verifier` (the
+    session) for oauth_consent_finish."""
+    authorize_url = connection.settings.get("authorize_url", "")
+    if connection.auth_type != "oauth2" or not authorize_url:
+        raise ValidationError(
+            {"settings.authorize_url": ["Give the provider's authorization URL to connect through its consent page."]}
+        )
+    state, verifier = tokens.token_urlsafe(24), tokens.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": connection.settings.get("client_id", ""),
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if connection.settings.get("scope"):
+        query["scope"] = connection.settings["scope"]
+    separator = "&" if "?" in authorize_url else "?"
+    return Consent(url=f"{authorize_url}{separator}{urlencode(query)}", state=state, verifier=verifier)
+
+
+def oauth_consent_finish(
+    *, tenant, actor=None, connection: Connection, code: str, verifier: str, redirect_uri: str
+) -> str:
+    """Exchanges the code the provider's consent gave for tokens (kept encrypted, replacing any
+    earlier ones); the connection is working from then on. Raises CredentialError or
+    ConnectorError with the provider's reason (the connection keeps what it had)."""
+    client_for(connection).exchange_code(code=code, verifier=verifier, redirect_uri=redirect_uri)
+    words = "Connected through the provider's consent."
+    with transaction.atomic():
+        _status_save(connection, "working", words, tenant=tenant, actor=actor)
+        publish("integrations.connection_changed", _payload(connection), tenant=tenant, actor=actor)
+    return words
 
 
 def _address_check(client) -> str:

@@ -2,6 +2,9 @@
 connection with its test, delete) and imported APIs (list, import, one API's actions). Thin:
 validate, call a service, render. Members see them; admins change them."""
 
+import time
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,12 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.forms import apply_errors
+from apps.core.middleware import csp_with_form_action
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 
 from . import selectors, services
 from .catalogue import connectors
+from .errors import ConnectorError
 from .forms import FORMS, ChooseForm, ImportForm, initial_of
 from .models import AUTH_TYPES, ApiSpec, Connection
 from .tables import TONES, ApisTable, ConnectionsTable, OperationsTable
@@ -61,7 +66,10 @@ def connection_new(request):
         choose.add_error("auth_type", f"{connector.label} takes: {', '.join(connector.auth_types)}.")
         return render(request, "integrations/choose.html", {"choose": choose}, status=400)
     form_class = FORMS[auth_type]
-    form = form_class(request.POST or None, initial={"base_url": connector.default_base_url})
+    initial = {"base_url": connector.default_base_url}
+    if auth_type == "oauth2" and connector.oauth_endpoints:
+        initial["authorize_url"], initial["token_url"] = connector.oauth_endpoints
+    form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             connection = services.connection_create(
@@ -101,14 +109,21 @@ def connection_detail(request, pk):
         status = 400
     else:
         form, status = form_class(initial=initial_of(connection), editing=True), 200
+    authorize_url = connection.settings.get("authorize_url", "") if connection.auth_type == "oauth2" else ""
     context = {
         "connection": connection,
         "form": form,
         "can_edit": can_edit,
         "connector": connectors().get(connection.connector),
         "tone": TONES.get(connection.status, "neutral"),
+        "consent": bool(authorize_url),
+        "redirect_uri": _redirect_uri(request) if connection.auth_type == "oauth2" else "",
     }
-    return render(request, "integrations/connection.html", context, status=status)
+    response = render(request, "integrations/connection.html", context, status=status)
+    if authorize_url:  # "Connect" posts here, answered by a redirect to the provider
+        parts = urlsplit(authorize_url)
+        response["Content-Security-Policy"] = csp_with_form_action(f"{parts.scheme}://{parts.netloc}")
+    return response
 
 
 @require_POST
@@ -118,6 +133,70 @@ def connection_test(request, pk):
     ok, reason = services.connection_test(tenant=request.tenant, actor=request.user, connection=connection)
     (messages.success if ok else messages.error)(request, f"{'It works' if ok else 'It does not work'}: {reason}")
     return redirect("integrations:connection", pk=connection.pk)
+
+
+# --- OAuth 2.0 consent --------------------------------------------------------------------------
+
+CONSENTS = "integrations_oauth"  # the session's pending consents: state -> {connection, verifier, at}
+CONSENT_SECONDS = 600
+
+
+def _redirect_uri(request) -> str:
+    """Where the provider sends the admin back: this tenant's callback (register it with the provider)."""
+    return request.build_absolute_uri(reverse("integrations:oauth_callback"))
+
+
+@require_POST
+@tenant_member_required(EDIT)
+def connection_connect(request, pk):
+    """Sends the admin to the provider's consent page (a state and a PKCE verifier kept in their
+    session for the way back)."""
+    connection = get_object_or_404(Connection, pk=pk)
+    try:
+        consent = services.oauth_consent_start(connection=connection, redirect_uri=_redirect_uri(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("integrations:connection", pk=connection.pk)
+    now = time.time()
+    pending = {k: v for k, v in request.session.get(CONSENTS, {}).items() if now - v["at"] < CONSENT_SECONDS}
+    pending[consent.state] = {"connection": connection.pk, "verifier": consent.verifier, "at": now}
+    request.session[CONSENTS] = dict(list(pending.items())[-5:])  # a few tabs at once, no more
+    return redirect(consent.url)
+
+
+@tenant_member_required(EDIT)
+def oauth_callback(request):
+    """The provider's way back: the code exchanged for tokens when the state is one this session
+    started (within CONSENT_SECONDS), on this tenant's host; every other case says why."""
+    pending = request.session.get(CONSENTS, {})
+    started = pending.pop(request.GET.get("state", ""), None)
+    request.session[CONSENTS] = pending
+    connection = Connection.objects.filter(pk=started["connection"]).first() if started else None
+    if connection is None or time.time() - started["at"] >= CONSENT_SECONDS:
+        messages.error(
+            request, "This answer from the provider was not asked for here, or came too late. Connect again."
+        )
+        return redirect("integrations:index")
+    back = redirect("integrations:connection", pk=connection.pk)
+    refused = request.GET.get("error")
+    if refused or not request.GET.get("code"):
+        reason = request.GET.get("error_description") or refused or "no authorization code"
+        messages.error(request, f"The provider did not connect “{connection.name}”: {reason[:300]}.")
+        return back
+    try:
+        words = services.oauth_consent_finish(
+            tenant=request.tenant,
+            actor=request.user,
+            connection=connection,
+            code=request.GET["code"],
+            verifier=started["verifier"],
+            redirect_uri=_redirect_uri(request),
+        )
+    except ConnectorError as exc:  # CredentialError included: the provider's reason
+        messages.error(request, f"“{connection.name}” is not connected: {exc.message}")
+        return back
+    messages.success(request, f"“{connection.name}” is connected. {words}")
+    return back
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """Integration pages in a real Chromium: an admin adds a GitHub connection with the form of its
 kind of credential, tests it against a local fake GitHub, sees it working in the list, and
-deletes it through the kit's confirmation dialog; the pages pass axe (light on a desktop, dark on
+deletes it through the kit's confirmation dialog; connects an OAuth service through its consent
+page; the pages pass axe (light on a desktop, dark on
 a phone), nothing wider than the phone (screenshots in test-results/screenshots/integrations-*)."""
 
 import json
@@ -13,10 +14,10 @@ from playwright.sync_api import expect
 from apps.identity.services import organisation_provision
 from apps.integrations import services
 from apps.tenancy.services import tenant_delete
-from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
+from tests.browser.conftest import chromium, live_hub, new_context, page_checked, save_screenshot  # noqa: F401
 from tests.browser.test_kit import log_in, url
-from tests.conftest import PASSWORD
-from tests.integrations.fakes import fake_service
+from tests.conftest import PASSWORD, committed
+from tests.integrations.fakes import FakeOAuth, fake_service
 from tests.integrations.test_openapi import PETSTORE
 
 pytestmark = pytest.mark.browser
@@ -112,3 +113,54 @@ def test_the_integration_pages_pass_axe_and_fit_a_phone(org, live_hub, chromium,
             page_checked(page, name)
     finally:
         context.close()
+
+
+def test_an_admin_connects_an_oauth_service_through_its_consent_page(org, live_hub, chromium):  # noqa: F811
+    """With the Content-Security-Policy enforced: "Connect" posts to the hub, which redirects to
+    the provider's consent page (its origin allowed by that page's form-action), which sends the
+    browser back with a code; the hub exchanges it and the connection works."""
+    tenant, owner, _, _ = org
+    with fake_service() as fake:
+        FakeOAuth(fake)
+        conn = committed(
+            lambda: _in_schema(
+                tenant,
+                lambda: services.connection_create(
+                    tenant=tenant,
+                    name="Provider API",
+                    connector="http",
+                    auth_type="oauth2",
+                    base_url=fake.url,
+                    settings={
+                        "authorize_url": f"{fake.url}/authorize",
+                        "token_url": f"{fake.url}/token",
+                        "client_id": "hub-client",
+                        "check_path": "/api/me",
+                    },
+                    secrets={"client_secret": "s3cret"},
+                ),
+            )
+        )
+        context = new_context(chromium)
+        page = context.new_page()
+        try:
+            log_in(page, live_hub, tenant, owner)
+            page.goto(url(live_hub, tenant, f"/integrations/{conn.pk}/"))
+            expect(page.locator("#redirect-uri")).to_contain_text("/integrations/oauth/callback/")
+            page.get_by_role("button", name="Connect with HTTP / JSON").click()
+            expect(page.locator(".message-success")).to_contain_text("“Provider API” is connected.")
+            expect(page.locator("#connection-status")).to_contain_text("Working")
+            assert len(fake.made("GET", "/authorize")) == 1
+            assert fake.made("POST", "/token")[0].form()["grant_type"] == "authorization_code"
+            page.get_by_role("button", name="Test connection").click()
+            expect(page.locator(".message-success")).to_contain_text("It works")
+            assert fake.made("GET", "/api/me")[0].headers["authorization"] == "Bearer access-1"
+            save_screenshot(page, "integrations-oauth-connected")
+        finally:
+            context.close()
+            committed(lambda: _in_schema(tenant, conn.delete))
+
+
+def _in_schema(tenant, work):
+    with schema_context(tenant.schema_name):
+        return work()

@@ -2,13 +2,15 @@
 (Slack, GitHub, an OAuth provider…): a threaded http.server answering by route, recording every
 request."""
 
+import base64
+import hashlib
 import json
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 
 @dataclass
@@ -98,23 +100,53 @@ def fake_service():
 
 
 class FakeOAuth:
-    """An OAuth 2.0 provider and a resource on one fake service: POST /token (refresh_token and
-    client_credentials grants; tokens live `lifetime` seconds) and GET /api/me (needs a live token)."""
+    """An OAuth 2.0 provider and a resource on one fake service: GET /authorize (the consent page:
+    it consents at once, or refuses when told to, and sends the browser back with a code), POST
+    /token (authorization_code with PKCE S256, refresh_token and client_credentials grants; tokens
+    live `lifetime` seconds) and GET /api/me (needs a live token)."""
 
     def __init__(self, fake: FakeService, *, lifetime: int = 3600):
         self.fake, self.lifetime = fake, lifetime
         self.client = ("hub-client", "s3cret")
         self.refresh_tokens = {"refresh-1"}
         self.tokens: dict[str, float] = {}  # access token -> expiry (time.time())
+        self.codes: dict[str, dict] = {}  # code -> the consent's query (redirect_uri, code_challenge…)
+        self.refuse = ""  # an error the consent page answers with instead of a code
         self.issued = 0
+        fake.route("GET", "/authorize")(self.authorize)
         fake.route("POST", "/token")(self.token)
         fake.route("GET", "/api/me")(self.me)
+
+    def consent(self, query: dict) -> str:
+        """What the provider does when its user allows access: a one-time code for this query."""
+        code = f"code-{len(self.codes) + 1}"
+        self.codes[code] = query
+        return code
+
+    def authorize(self, request):
+        query = request.query
+        if query.get("client_id") != self.client[0] or query.get("code_challenge_method") != "S256":
+            return 400, b"unknown client, or no PKCE"
+        answer = {"error": self.refuse, "error_description": "The user denied access."} if self.refuse else {}
+        answer = answer or {"code": self.consent(query)}
+        location = f"{query['redirect_uri']}?{urlencode({**answer, 'state': query['state']})}"
+        return 302, b"", {"Location": location}
 
     def token(self, request):
         form = request.form()
         if (form.get("client_id"), form.get("client_secret")) != self.client:
             return 401, {"error": "invalid_client", "error_description": "Unknown client or wrong secret."}
-        if form.get("grant_type") == "refresh_token":
+        if form.get("grant_type") == "authorization_code":
+            asked = self.codes.pop(form.get("code", ""), None)  # a code is good once
+            verifier = form.get("code_verifier", "").encode()
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+            if (
+                asked is None
+                or asked["code_challenge"] != challenge
+                or asked["redirect_uri"] != form.get("redirect_uri")
+            ):
+                return 400, {"error": "invalid_grant", "error_description": "The code is unknown, used or not yours."}
+        elif form.get("grant_type") == "refresh_token":
             if form.get("refresh_token") not in self.refresh_tokens:
                 return 400, {"error": "invalid_grant", "error_description": "The refresh token was revoked."}
             self.refresh_tokens.discard(form["refresh_token"])

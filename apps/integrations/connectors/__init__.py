@@ -32,6 +32,8 @@ class Connector:
     check: Callable[..., str] | None = None
     actions: tuple[Action, ...] = ()
     settings_help: str = ""  # what goes in the connection's settings, if anything
+    # (authorization URL, token URL) of its OAuth 2.0 provider: the defaults of an OAuth connection's form
+    oauth_endpoints: tuple[str, str] | None = None
 
 
 def obj(properties: dict, required=(), **extra) -> dict:

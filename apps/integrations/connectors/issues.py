@@ -42,6 +42,7 @@ GITHUB = Connector(
     "Open issues and comment on them (a personal access token or a GitHub App's token).",
     ("bearer", "oauth2"),
     default_base_url="https://api.github.com/",
+    oauth_endpoints=("https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token"),
     check=_github_check,
     actions=(
         Action(
@@ -102,6 +103,7 @@ GITLAB = Connector(
     "Open issues in a GitLab project (gitlab.com or your own instance: its /api/v4/ address).",
     ("api_key", "bearer", "oauth2"),
     default_base_url="https://gitlab.com/api/v4/",
+    oauth_endpoints=("https://gitlab.com/oauth/authorize", "https://gitlab.com/oauth/token"),
     check=_gitlab_check,
     settings_help="An API key goes in the PRIVATE-TOKEN header: set the key's header name to PRIVATE-TOKEN.",
     actions=(
@@ -155,6 +157,7 @@ JIRA = Connector(
     "Jira",
     "Create Jira issues (Jira Cloud: your site's address, your email and an API token).",
     ("basic", "bearer", "oauth2"),
+    oauth_endpoints=("https://auth.atlassian.com/authorize", "https://auth.atlassian.com/oauth/token"),
     check=_jira_check,
     settings_help="Base URL: your site, e.g. https://acme.atlassian.net/. "
     "Username: your email; password: an API token.",
