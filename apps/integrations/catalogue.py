@@ -2,13 +2,13 @@
 
 from functools import cache
 
-from .connectors import Connector, chat, generic, issues
+from .connectors import Connector, chat, generic, issues, mail
 from .openapi import bundled_connectors
 
 
 @cache
 def _all() -> tuple[Connector, ...]:
-    return (*chat.CONNECTORS, *issues.CONNECTORS, *generic.CONNECTORS, *bundled_connectors())
+    return (*chat.CONNECTORS, *issues.CONNECTORS, *generic.CONNECTORS, *mail.CONNECTORS, *bundled_connectors())
 
 
 def connectors() -> dict[str, Connector]:

@@ -21,6 +21,7 @@ from apps.core.events import publish
 from . import openapi
 from .catalogue import connectors
 from .client import Client, policy, send
+from .connectors.mail import SCHEMES as MAIL_SCHEMES
 from .errors import ConnectorError, CredentialError
 from .models import ApiSpec, Connection
 from .schemas import validated_inputs
@@ -38,10 +39,12 @@ SECRET_KEYS = ("api_key", "password", "token", "client_secret", "access_token", 
 URL_SETTINGS = ("token_url", "authorize_url")
 
 
-def _check_url(value: str, field: str, errors: dict, schemes=("http", "https")) -> str:
+def _check_url(value: str, field: str, errors: dict, mail: dict | None = None) -> str:
+    """`value` cleaned by the SSRF guard's rules for URLs; a mail server's address (a scheme of
+    `mail`) is checked when it is called (apps.integrations.connectors.mail)."""
     if not value:
         return value
-    if value.split(":", 1)[0] in ("smtp", "smtps", "smtp+starttls") and "smtp" in schemes:
+    if mail and value.split(":", 1)[0] in mail:
         return value
     try:
         return ssrf.url_clean(value, policy())
@@ -77,12 +80,11 @@ def _validated(connection: Connection, secrets: dict) -> None:
     unknown = sorted(set(secrets) - set(SECRET_KEYS))
     if unknown:
         errors["secrets"] = [f"Unknown secret: {', '.join(unknown)}."]
-    smtp = connection.connector == "smtp"
-    connection.base_url = _check_url(connection.base_url.strip(), "base_url", errors, ("smtp",) if smtp else ())
-    if smtp and connection.base_url and not connection.base_url.startswith(("smtp://", "smtps://", "smtp+starttls://")):
-        errors.setdefault("base_url", []).append(
-            "A mail server's address starts smtps://, smtp+starttls:// or smtp://."
-        )
+    mail = MAIL_SCHEMES.get(connection.connector)
+    connection.base_url = _check_url(connection.base_url.strip(), "base_url", errors, mail)
+    if mail and connection.base_url and connection.base_url.split("://", 1)[0] not in mail:
+        kinds = ", ".join(f"{scheme}://" for scheme in mail)
+        errors.setdefault("base_url", []).append(f"A mail server's address starts {kinds}.")
     if connector is not None and not connection.base_url and not connector.default_base_url:
         if connection.auth_type != "webhook":
             errors.setdefault("base_url", []).append(f"{connector.label} needs the address of your service.")
