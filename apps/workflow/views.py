@@ -6,11 +6,12 @@ approvals inbox, and the incoming webhook. Thin: validate, call a service, rende
 The visual builder (a drag-and-drop canvas) is not built yet: the workflow page's "Builder" card
 is its place; until then the draft is edited as JSON."""
 
+import hashlib
 import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,7 +24,7 @@ from apps.identity.roles import has_permission
 
 from . import selectors, services
 from .forms import DecisionForm, DraftForm, NewWorkflowForm, RunForm
-from .graph import BUILTINS, TRIGGERS, action_of, node_catalogue
+from .graph import BUILTINS, TRIGGERS, action_of, builder_palette
 from .library import TEMPLATES
 from .models import Approval, Workflow, WorkflowRun
 from .tables import (
@@ -160,9 +161,22 @@ def _workflow_page(request, workflow, form, run_form=None, status=200):
         "hook_url": request.build_absolute_uri(reverse("workflow:hook", args=[workflow.hook_token])),
         "can_edit": _can(request, "workflow.edit"),
         "can_run": _can(request, "workflow.run"),
-        "palette": node_catalogue(),
     }
     return render(request, "workflow/workflow.html", context, status=status)
+
+
+@tenant_member_required("workflow.view")
+def palette(request):
+    """The node types the builder offers (graph.builder_palette: this tenant's, its plugins'
+    included), fetched by static/hub/builder.js and kept by the browser between pages."""
+    body = json.dumps(builder_palette(), ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"], response["Cache-Control"] = etag, "private, max-age=300"
+    return response
 
 
 @require_POST

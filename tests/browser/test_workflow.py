@@ -1,5 +1,7 @@
 """Workflow pages in a real Chromium: an owner makes a workflow from a template, starts a run with
-inputs, approves its request in the approvals inbox and reads the run's steps; the pages pass axe
+inputs, approves its request in the approvals inbox and reads the run's steps; an owner builds a
+workflow on the builder's canvas with the mouse (adds steps, drags one, connects a port, fills the
+parameter form, undoes and redoes), saves, publishes and runs it; the pages pass axe
 (light on a desktop, dark on a phone) and fit a phone (screenshots in
 test-results/screenshots/workflow-*). The steps are run by this process (drain), as a worker would."""
 
@@ -85,6 +87,76 @@ def test_an_owner_runs_a_workflow_and_approves_its_request(office, live_hub, chr
         context.close()
 
 
+def test_an_owner_builds_a_workflow_on_the_canvas_with_the_mouse_and_runs_it(office, live_hub, chromium):  # noqa: F811
+    tenant, owner = office
+    context = new_context(chromium, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/workflows/"))
+        page.get_by_label("Name").fill("Greeter")
+        page.get_by_role("button", name="Create workflow").click()
+        expect(page.locator(".message-success")).to_contain_text("Workflow “Greeter” created.")
+        builder = page.locator("#builder-app")
+        expect(builder).to_be_visible()
+
+        builder.get_by_label("Add a step").select_option(label="Set variables")
+        builder.get_by_role("button", name="Add", exact=True).click()
+        expect(builder.locator('[data-node="set"]')).to_be_visible()
+        builder.get_by_label("Parameters (JSON)").fill('{"values": {"greeting": "hello {{ trigger.who }}"}}')
+        builder.get_by_label("Parameters (JSON)").press("Tab")
+        builder.get_by_label("Add a step").select_option(label="Notify people")
+        builder.get_by_role("button", name="Add", exact=True).click()
+        builder.get_by_label("title *").fill("Greeting: {{ vars.greeting }}")
+        builder.get_by_label("title *").press("Tab")
+        builder.get_by_label("role").select_option("owner")
+
+        # Drag the second step to the right, then connect the first step's "out" port to it.
+        box = builder.locator('[data-node="notify"] rect').bounding_box()
+        page.mouse.move(box["x"] + 60, box["y"] + 20)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 200, box["y"] - 40, steps=8)
+        page.mouse.up()
+        moved = builder.locator('[data-node="notify"] rect').bounding_box()
+        assert moved["x"] > box["x"] + 100
+        builder.locator('[data-node="set"] [data-port="out"]').click()
+        builder.locator('[data-node="notify"] rect').click()
+        edge = builder.locator('[data-edge="set:out:notify"]')
+        expect(edge).to_have_count(1)
+        expect(page.locator("[data-builder-count]")).to_have_text("2 steps, 1 connection")
+        builder.get_by_role("button", name="Undo").click()
+        expect(edge).to_have_count(0)
+        builder.get_by_role("button", name="Redo").click()
+        expect(edge).to_have_count(1)
+        builder.get_by_role("button", name="Zoom in").click()
+        expect(builder.locator("[data-builder-zoom]")).to_have_text("120 %")
+        builder.get_by_role("button", name="Actual size").click()
+        page_checked(page, "workflow-builder")
+
+        page.get_by_role("button", name="Save the draft").click()
+        expect(page.locator(".message-success")).to_contain_text("Draft saved.")
+        expect(page.locator('#builder-app [data-edge="set:out:notify"]')).to_have_count(1)  # read back
+        page.get_by_role("button", name="Publish the draft").click()
+        expect(page.locator(".message-success")).to_contain_text("Version 1 published")
+        page.get_by_label("Inputs (JSON)").fill('{"who": "Ada"}')
+        page.get_by_role("button", name="Start a run").click()
+        expect(page.locator(".message-success")).to_contain_text("started")
+        _drain(tenant)
+        page.goto(url(live_hub, tenant, "/workflows/runs/"))
+        page.locator("tr[data-run] a").first.click()
+        expect(page.locator("#run-status")).to_contain_text("Succeeded")
+    finally:
+        context.close()
+
+    def greeted():
+        from apps.notifications.models import Notification
+
+        with tenant_context(tenant):
+            return list(Notification.objects.filter(user=owner).values_list("title", flat=True))
+
+    assert "Greeting: hello Ada" in committed(greeted)
+
+
 @pytest.mark.parametrize("theme, viewport", [("light", "desktop"), ("dark", "phone")])
 def test_the_workflow_pages_pass_axe_and_fit_a_phone(office, live_hub, chromium, theme, viewport):  # noqa: F811
     tenant, owner = office
@@ -92,11 +164,26 @@ def test_the_workflow_pages_pass_axe_and_fit_a_phone(office, live_hub, chromium,
     page = context.new_page()
     try:
         log_in(page, live_hub, tenant, owner)
-        for name, path in {"workflow-list": "/workflows/", "workflow-runs": "/workflows/runs/"}.items():
+        pages = {"workflow-list": "/workflows/", "workflow-runs": "/workflows/runs/"}
+        workflow = committed(lambda: _a_workflow(tenant))
+        pages["workflow-page"] = f"/workflows/{workflow}/"
+        for name, path in pages.items():
             page.goto(url(live_hub, tenant, path))
             page_checked(page, name)
     finally:
         context.close()
+
+
+def _a_workflow(tenant) -> int:
+    from tests.workflow.conftest import graph_of, make_workflow
+
+    with tenant_context(tenant):
+        graph = graph_of(
+            ("hello", "set", {"values": {"a": 1}}),
+            ("tell", "workflow.notify", {"title": "Hi"}),
+            edges=[("hello", "out", "tell")],
+        )
+        return make_workflow(tenant, graph, name="Canvas").pk
 
 
 def test_an_approval_is_decided_from_its_e_mail_link_on_a_phone_in_the_dark(office, live_hub, chromium):  # noqa: F811

@@ -5,6 +5,7 @@ another tenant's ids."""
 
 import json
 
+from django.test import Client
 from django_tenants.utils import tenant_context
 
 from apps.workflow import services
@@ -214,3 +215,19 @@ def test_viewers_read_but_cannot_change_and_another_tenant_sees_nothing(tenant_a
         assert b.post(path, {"decision": "approve"}).status_code == 404
     assert "Only in alpha" not in b.get("/workflows/approvals/").content.decode()
     assert "Only in alpha" not in b.get("/workflows/").content.decode()
+
+
+def test_the_builders_palette_is_json_the_browser_keeps(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    answer = client.get("/workflows/palette/")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    assert answer["Cache-Control"] == "private, max-age=300"
+    types = {item["type"]: item for item in answer.json()}
+    assert types["set"]["required"] == ["values"] and types["approval"]["ports"] == ["approved", "rejected"]
+    notify = types["workflow.notify"]
+    assert notify["fields"]["channel"] == {"type": "string", "enum": ["in_app", "email", "both"]}
+    assert notify["required"] == ["title"] and notify["outputs"] == ["notified", "channel"]
+    assert len(answer.content) < 150_000  # each field's type, choices and words only
+    again = client.get("/workflows/palette/", HTTP_IF_NONE_MATCH=answer["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert Client(HTTP_HOST=host_of(tenant_a)).get("/workflows/palette/").status_code == 302  # members only
