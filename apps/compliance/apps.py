@@ -3,9 +3,9 @@ from apps.core.appconfig import HubAppConfig, Schema
 
 class ComplianceConfig(HubAppConfig):
     """Compliance: the tenant's tamper-evident audit trail (every audit entry chained by hashes,
-    append-only at the database, verified by `verify_audit`, forwarded to the tenant's SIEM), and
-    the personal-data map (which models of which app hold personal data, and how each is exported
-    and erased).
+    append-only at the database, verified by `verify_audit`, forwarded to the tenant's SIEM), the
+    personal-data map (which models of which app hold personal data, and how each is exported
+    and erased), and retention policies with legal holds.
 
     TENANT app: the audit log it seals is each tenant's own (auditlog_logentry in the tenant's
     schema), so the seals and the SIEM settings live beside it and go with the tenant. The
@@ -30,7 +30,7 @@ class ComplianceConfig(HubAppConfig):
         )
 
         from .events import EVENT_TYPES
-        from .models import SiemSettings
+        from .models import LegalHold, RetentionPolicy, SiemSettings
 
         register_permission(
             Permission(
@@ -44,8 +44,11 @@ class ComplianceConfig(HubAppConfig):
         register_event_type(*EVENT_TYPES)
         register_periodic_task(
             PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
+            PeriodicTask("compliance-retention", "apps.compliance.tasks.retention_apply_all_tenants", 3600.0),
         )
         auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
+        auditlog.register(RetentionPolicy)
+        auditlog.register(LegalHold)
         # Personal data in the audit trail: kept, as the record the organisation must keep (the
         # entries are append-only, and a person's erasure must not erase the evidence of what they did).
         from apps.core.personal_data import personal_data_parts
@@ -60,6 +63,18 @@ class ComplianceConfig(HubAppConfig):
                     ("timestamp", "action", "object_repr", "changes_text", "actor_email", "remote_addr"),
                     "Security and accountability: who changed what, and every log-in.", erasure="keep",
                     note="Kept: the audit trail is evidence the organisation must keep, and is append-only.",
+                ),
+                PersonalData(
+                    "compliance.RetentionPolicy", ("activity",), ("record_type", "created"),
+                    "Who set each retention policy.",
+                ),
+                PersonalData(
+                    "compliance.LegalHold", ("activity",), ("record_type", "object_id", "placed_at", "released_at"),
+                    "Who placed and released each legal hold.",
+                ),
+                PersonalData(
+                    "compliance.RetentionRun", ("activity",), ("record_type", "started_at"),
+                    "Who ran a retention policy by hand.",
                 ),
             ),
         )  # fmt: skip

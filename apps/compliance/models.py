@@ -6,6 +6,7 @@ apps/compliance/sql.py), never by the app: every way an entry is written — the
 insert, raw SQL — gets its seal, in commit order.
 """
 
+from django.conf import settings
 from django.db import models
 
 from apps.core.crypto import EncryptedTextField
@@ -59,3 +60,80 @@ class SiemSettings(models.Model):
 
     def __str__(self) -> str:
         return self.get_transport_display()
+
+
+class RetentionPolicy(models.Model):
+    """How long the tenant keeps one kind of record (a registry RetentionType, by key), and what
+    happens to it after: deleted, anonymised or archived. Applied by Celery beat every hour."""
+
+    record_type = models.CharField(max_length=100, unique=True)
+    age_days = models.PositiveIntegerField()
+    action = models.CharField(max_length=20)
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["record_type"]
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.record_type}: {self.action} after {self.age_days} days"
+
+
+class LegalHold(models.Model):
+    """One record no retention policy may touch while the hold stands (a dispute, an inquiry)."""
+
+    record_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)  # the record's primary key, as text (some are UUIDs)
+    reason = models.CharField(max_length=500)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "object_id"],
+                condition=models.Q(released_at__isnull=True),
+                name="one_standing_hold_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold on {self.record_type} {self.object_id}"
+
+
+class RetentionRun(models.Model):
+    """The log: one application (or dry-run preview) of a policy, with what it found and did."""
+
+    policy = models.ForeignKey(RetentionPolicy, null=True, on_delete=models.SET_NULL, related_name="runs")
+    record_type = models.CharField(max_length=100)
+    action = models.CharField(max_length=20)
+    age_days = models.PositiveIntegerField()
+    dry_run = models.BooleanField(default=False)
+    matched = models.PositiveIntegerField(default=0)  # older than the age
+    held = models.PositiveIntegerField(default=0)  # of which under a legal hold: kept
+    acted = models.PositiveIntegerField(default=0)  # deleted, anonymised or archived
+    archive = models.CharField(max_length=500, blank=True)  # the archive's name in storage
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {'preview' if self.dry_run else 'run'} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,9 @@
 """The compliance pages' data tables."""
 
 import django_tables2 as tables
+from django.utils.html import format_html
 
-from apps.core.tables import DataTable
+from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
 
 
 class InventoryTable(DataTable):
@@ -20,3 +21,98 @@ class InventoryTable(DataTable):
     class Meta(DataTable.Meta):
         row_attrs = {"data-model": lambda record: record["model"]}
         empty_text = "No app declares personal data."
+
+
+def _label(key: str) -> str:
+    from .retention import retention_types
+
+    kind = retention_types().get(key)
+    return kind.label if kind else key
+
+
+_THEN = {"delete": "Deleted", "anonymise": "Anonymised", "archive": "Archived, then deleted"}
+
+
+class PoliciesTable(DataTable):
+    record_type = tables.Column(verbose_name="Records")
+    age_days = tables.Column(verbose_name="Kept for")
+    action = tables.Column(verbose_name="Then")
+    enabled = tables.Column(verbose_name="State")
+    updated = TimeColumn(verbose_name="Changed")
+    actions = ActionsColumn("compliance/_policy_actions.html")
+
+    export_name = "retention-policies"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-policy": lambda record: record.record_type}
+        empty_text = "No retention policy: every record is kept until someone deletes it."
+
+    def render_record_type(self, value):
+        return _label(value)
+
+    def render_age_days(self, value):
+        return f"{value:,} day{'s' if value != 1 else ''}"
+
+    def render_action(self, value):
+        return _THEN.get(value, value)
+
+    def render_enabled(self, value):
+        return badge("Applied every hour", "success") if value else badge("Paused", "neutral")
+
+    def value_enabled(self, value):
+        return "applied" if value else "paused"
+
+
+class HoldsTable(DataTable):
+    record_type = tables.Column(verbose_name="Records")
+    object_id = tables.Column(verbose_name="Record id")
+    reason = tables.Column(verbose_name="Why", orderable=False)
+    placed_by = tables.Column(verbose_name="Placed by", accessor="placed_by__email", default="—")
+    placed_at = TimeColumn(verbose_name="Placed")
+    released_at = TimeColumn(verbose_name="Released", default="Standing")
+    actions = ActionsColumn("compliance/_hold_actions.html")
+
+    search_fields = ("object_id", "reason")
+    export_name = "legal-holds"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-hold": lambda record: f"{record.record_type}:{record.object_id}"}
+        empty_text = "No legal hold."
+
+    def render_record_type(self, value):
+        return _label(value)
+
+
+class RunsTable(DataTable):
+    started_at = TimeColumn(verbose_name="When")
+    record_type = tables.Column(verbose_name="Records")
+    what = tables.Column(verbose_name="What", accessor="dry_run", orderable=False)
+    matched = tables.Column(verbose_name="Older than the age")
+    held = tables.Column(verbose_name="Kept (legal hold)")
+    acted = tables.Column(verbose_name="Acted on")
+    outcome = tables.Column(verbose_name="Outcome", accessor="error", orderable=False, default="")
+
+    export_name = "retention-log"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-run": lambda record: record.pk}
+        empty_text = "No retention has run yet."
+
+    def render_record_type(self, value):
+        return _label(value)
+
+    def render_what(self, value, record):
+        verb = {"delete": "delete", "anonymise": "anonymise", "archive": "archive"}.get(record.action, record.action)
+        if value:
+            return f"Preview ({verb} after {record.age_days} days)"
+        return f"{_THEN.get(record.action)} after {record.age_days} days"
+
+    def value_what(self, value, record):
+        return self.render_what(value, record)
+
+    def render_outcome(self, value, record):
+        if value:
+            return format_html("{} {}", badge("Failed", "danger"), value)
+        if record.archive:
+            return f"Archived to {record.archive}"
+        return "—"

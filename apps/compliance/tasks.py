@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.tenancy.selectors import task_to_every_tenant
 
-from . import siem
+from . import retention, siem
 
 
 @shared_task(ignore_result=True)
@@ -17,3 +17,17 @@ def siem_forward() -> int:
 def siem_forward_all_tenants() -> int:
     """Beat runs this in the public schema; it sends one forwarding run per active tenant."""
     return task_to_every_tenant(siem_forward)
+
+
+@shared_task(ignore_result=True)
+def retention_apply() -> int:
+    """Applies the tenant's enabled retention policies."""
+    from django.db import connection
+
+    return retention.retention_apply_all(tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def retention_apply_all_tenants() -> int:
+    """Beat, every hour: one retention run per active tenant."""
+    return task_to_every_tenant(retention_apply)

@@ -4,19 +4,22 @@ hashes), where it is forwarded (SIEM). Thin: validate, call a service, render.""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.core.forms import apply_errors
 from apps.core.tables import csv_stream, data_table
 from apps.identity.decorators import tenant_member_required
 
-from . import selectors, services
+from . import retention, selectors, services
 from .chain import EXPORT_COLUMNS, audit_chain_rows
-from .forms import SiemForm
-from .tables import InventoryTable
+from .forms import HoldForm, PolicyForm, SiemForm
+from .models import LegalHold, RetentionPolicy, RetentionRun
+from .tables import HoldsTable, InventoryTable, PoliciesTable, RunsTable
 
 MANAGE = "compliance.manage"
+DONE = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived to storage"}
 AUDIT = "audit.view"  # as the audit log page: whoever reads the log may check and export it
 
 
@@ -98,3 +101,117 @@ def inventory_json(request):
     response = JsonResponse(body, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="data-inventory-{timezone.now():%Y%m%d}.json"'
     return response
+
+
+# --- Retention policies and legal holds -----------------------------------------------------------
+
+
+def _retention_page(request, policy_form=None, hold_form=None, status=200):
+    types = retention.retention_types()
+    tables_ = {
+        "policies": data_table(request, PoliciesTable, RetentionPolicy.objects.all(), prefix="p-"),
+        "holds": data_table(request, HoldsTable, LegalHold.objects.select_related("placed_by"), prefix="h-"),
+        "runs": data_table(request, RunsTable, RetentionRun.objects.all(), prefix="r-"),
+    }
+    for table in tables_.values():
+        if table.response:
+            return table.response
+    context = {
+        **tables_,
+        "policy_form": policy_form or PolicyForm(types=types, initial={"enabled": True, "age_days": 365}),
+        "hold_form": hold_form or HoldForm(types=types),
+        "types": [
+            {"label": t.label, "can": _either([DONE[a] for a in t.actions]), "note": t.note} for t in types.values()
+        ],
+    }
+    return render(request, "compliance/retention.html", context, status=status)
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+@tenant_member_required(MANAGE)
+def retention_page(request):
+    if request.method != "POST":
+        return _retention_page(request)
+    types = retention.retention_types()
+    form = PolicyForm(request.POST, types=types)
+    if form.is_valid():
+        try:
+            policy = retention.policy_save(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Retention of {types[policy.record_type].label.lower()} saved.")
+            return redirect("compliance:retention")
+    return _retention_page(request, policy_form=form, status=400)
+
+
+def _policy(pk) -> RetentionPolicy:
+    return get_object_or_404(RetentionPolicy, pk=pk)
+
+
+@require_POST
+@tenant_member_required(MANAGE)
+def retention_apply(request, pk):
+    """Preview (a dry run: counts only) or apply a policy now."""
+    policy = _policy(pk)
+    preview = request.POST.get("preview") == "1"
+    run = retention.policy_apply(tenant=request.tenant, policy=policy, dry_run=preview, actor=request.user)
+    label = retention.retention_types().get(policy.record_type)
+    label = label.label.lower() if label else policy.record_type
+    if run.error:
+        messages.error(request, f"Retention of {label} failed: {run.error}")
+    elif preview:
+        verb = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived"}[policy.action]
+        messages.info(
+            request,
+            f"Preview: {run.matched:,} {label} are older than {policy.age_days:,} days; "
+            f"{run.matched - run.held:,} would be {verb} and {run.held:,} kept under legal hold. Nothing changed.",
+        )
+    else:
+        messages.success(
+            request, f"Retention applied: {run.acted:,} {label} acted on, {run.held:,} kept under legal hold."
+        )
+    return redirect("compliance:retention")
+
+
+@require_POST
+@tenant_member_required(MANAGE)
+def retention_delete(request, pk):
+    policy = _policy(pk)
+    retention.policy_delete(tenant=request.tenant, actor=request.user, policy=policy)
+    messages.success(request, "Retention policy removed: those records are kept until someone deletes them.")
+    return redirect("compliance:retention")
+
+
+@require_POST
+@tenant_member_required(MANAGE)
+def hold_place(request):
+    types = retention.retention_types()
+    form = HoldForm(request.POST, types=types)
+    if form.is_valid():
+        try:
+            hold = retention.hold_place(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{types[hold.record_type].label}: record {hold.object_id} is under a legal hold."
+            )
+            return redirect("compliance:retention")
+    return _retention_page(request, hold_form=form, status=400)
+
+
+@require_POST
+@tenant_member_required(MANAGE)
+def hold_release(request, pk):
+    hold = get_object_or_404(LegalHold, pk=pk)
+    try:
+        retention.hold_release(tenant=request.tenant, actor=request.user, hold=hold)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Legal hold on record {hold.object_id} released.")
+    return redirect("compliance:retention")

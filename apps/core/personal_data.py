@@ -30,7 +30,7 @@ def user_references(model) -> list[str]:
     ]
 
 
-def _email_fields(model) -> list[str]:
+def email_fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if isinstance(f, models.EmailField)]
 
 
@@ -38,7 +38,7 @@ def _rows_of(model, user):
     refers = Q(pk__in=[])
     for name in user_references(model):
         refers |= Q(**{name: user})
-    for name in _email_fields(model):
+    for name in email_fields(model):
         refers |= Q(**{f"{name}__iexact": user.email})
     return model.objects.filter(refers).distinct()
 
@@ -76,7 +76,7 @@ def erase_held(holds: tuple[PersonalData, ...], *, user) -> int:
                         count += through.filter(**{field.m2m_reverse_field_name(): user}).delete()[0]
                     else:
                         count += model.objects.filter(**{name: user}).update(**{name: None})
-                for name in _email_fields(model):
+                for name in email_fields(model):
                     count += model.objects.filter(**{f"{name}__iexact": user.email}).update(**{name: ""})
     return count
 

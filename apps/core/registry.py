@@ -272,6 +272,33 @@ def _rows_of_tenant(model, tenant):
     return model.objects.filter(tenant=tenant)
 
 
+RETENTION_ACTIONS = {
+    "delete": "Delete",
+    "anonymise": "Anonymise (people's references removed, the record kept)",
+    "archive": "Archive to storage, then delete",
+}
+
+
+@dataclass(frozen=True)
+class RetentionType:
+    """A kind of record a tenant may keep for a limited time (apps.compliance's retention
+    policies): rows of `model` whose `date_field` is older than a policy's age are deleted,
+    anonymised (every reference to a person set to nothing, e-mail addresses blanked: only where
+    those fields may be empty) or archived (written to storage as JSON lines, then deleted).
+    Rows whose `date_field` is empty (a run still going) are never touched."""
+
+    key: str  # "notifications.notification"
+    label: str  # "Notifications", as people name them
+    model: str  # "app_label.ModelName"
+    date_field: str
+    actions: tuple[str, ...] = ("delete", "archive")
+    note: str = ""
+
+    def __post_init__(self):
+        if not self.actions or set(self.actions) - set(RETENTION_ACTIONS):
+            raise ValueError(f"retention type {self.key}: actions must be among {sorted(RETENTION_ACTIONS)}")
+
+
 @dataclass(frozen=True)
 class BackupPart:
     """Rows of a public-schema model that belong to a tenant, written into its backups.
@@ -385,6 +412,7 @@ _SPECS: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "plugins": (Plugin, lambda i: i.label),
     "graphql_types": (GraphQLType, lambda i: i.name),
     "workflow_nodes": (WorkflowNode, lambda i: i.key),
+    "retention_types": (RetentionType, lambda i: i.key),
 }
 STORES = tuple(_SPECS)
 
@@ -543,6 +571,9 @@ class Registry(Mapping):
     def register_backup_part(self, *items: BackupPart) -> None:
         self._add("backup_parts", items)
 
+    def register_retention_type(self, *items: RetentionType) -> None:
+        self._add("retention_types", items)
+
     def register_plugin(self, *items: Plugin) -> None:
         self._add("plugins", items)
 
@@ -652,6 +683,7 @@ register_permission = registry.register_permission
 register_api_scope = registry.register_api_scope
 register_periodic_task = registry.register_periodic_task
 register_sweeper = registry.register_sweeper
+register_retention_type = registry.register_retention_type
 register_search_provider = registry.register_search_provider
 register_data_exporter = registry.register_data_exporter
 register_data_eraser = registry.register_data_eraser

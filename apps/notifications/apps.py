@@ -24,6 +24,7 @@ class NotificationsConfig(HubAppConfig):
             EventHandler,
             GraphQLType,
             NavItem,
+            RetentionType,
             SearchProvider,
             Sweeper,
             Widget,
@@ -34,6 +35,7 @@ class NotificationsConfig(HubAppConfig):
             register_graphql_type,
             register_nav_item,
             register_notification_rule,
+            register_retention_type,
             register_search_provider,
             register_sweeper,
             register_widget,
@@ -47,6 +49,16 @@ class NotificationsConfig(HubAppConfig):
 
         register_event_type(*EVENT_TYPES)
         register_notification_rule(*NOTIFICATION_RULES)
+        register_retention_type(
+            RetentionType("notifications.notification", "Notifications", "notifications.Notification", "created"),
+            RetentionType(
+                "notifications.webhook_delivery",
+                "Webhook deliveries",
+                "notifications.WebhookDelivery",
+                "completed_at",
+                note="Finished deliveries only (delivered or given up); those still being tried are kept.",
+            ),
+        )
         register_graphql_type(
             GraphQLType(
                 "WebhookEndpoint", graphql.WebhookEndpoint, graphql.ROOT_FIELDS, "Webhook endpoints.",

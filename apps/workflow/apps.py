@@ -64,6 +64,7 @@ class WorkflowConfig(HubAppConfig):
             NotificationRule,
             PeriodicTask,
             Permission,
+            RetentionType,
             register_api_scope,
             register_event_handler,
             register_event_type,
@@ -71,6 +72,7 @@ class WorkflowConfig(HubAppConfig):
             register_notification_rule,
             register_periodic_task,
             register_permission,
+            register_retention_type,
             register_workflow_node,
         )
 
@@ -111,6 +113,17 @@ class WorkflowConfig(HubAppConfig):
         )
         register_api_scope(ApiScope("workflows", "Workflows: their graphs, runs and approvals.", label="Workflows"))
         register_event_type(*EVENT_TYPES)
+        register_retention_type(
+            RetentionType(
+                "workflow.run",
+                "Workflow runs",
+                "workflow.WorkflowRun",
+                "finished_at",
+                ("delete", "anonymise", "archive"),
+                note="Finished runs only, with their steps and approvals; anonymising removes who started "
+                "them (the data a run carried stays).",
+            )
+        )
         register_event_handler(EventHandler("*", workflows_for_events, batch=True))
         register_notification_rule(
             NotificationRule(

@@ -20,6 +20,7 @@ from apps.core.registry import (
     NavItem,
     NotificationRule,
     PeriodicTask,
+    RetentionType,
     Permission,
     Plugin,
     Registry,
@@ -79,6 +80,10 @@ CASES = {
     "workflow_nodes": (
         "register_workflow_node",
         lambda k, v=0: WorkflowNode(k, "action", f"Label {v}", run=_handler),
+    ),
+    "retention_types": (
+        "register_retention_type",
+        lambda k, v=0: RetentionType(k, f"Label {v}", "notifications.Notification", "created"),
     ),
 }
 
