@@ -188,10 +188,15 @@ def policy_apply(*, tenant, policy: RetentionPolicy, dry_run: bool = False, acto
         run.held = due.filter(pk__in=held).count() if held else 0
         if not dry_run:
             targets = due.exclude(pk__in=held) if held else due
-            run.acted, run.archive = _act(kind, model, targets, policy.action)
+            if policy.action == "archive":
+                run.archive = f"retention/{connection.schema_name}/{kind.key}/{timezone.now():%Y%m%dT%H%M%S}"
+            batches = _anonymised(model, targets) if policy.action == "anonymise" else _removed(model, targets, run)
+            for count in batches:  # each batch is committed: counted even when a later one fails
+                run.acted += count
     except Exception as exc:  # noqa: BLE001 - logged on the run, shown on the page; the next run goes on
         log.exception("retention: %s failed", policy.record_type)
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
+    run.archive = run.archive if run.acted else ""
     run.finished_at = timezone.now()
     run.save()
     if not dry_run and run.acted:
@@ -200,30 +205,27 @@ def policy_apply(*, tenant, policy: RetentionPolicy, dry_run: bool = False, acto
     return run
 
 
-def _act(kind: RetentionType, model, targets, action: str) -> tuple[int, str]:
-    """Acts on `targets` batch by batch: (records acted on, the archive's folder in storage)."""
-    if action == "anonymise":
-        return _anonymise(model, targets), ""
-    folder = (
-        f"retention/{connection.schema_name}/{kind.key}/{timezone.now():%Y%m%dT%H%M%S}" if action == "archive" else ""
-    )
-    done = 0
+def _removed(model, targets, run: RetentionRun):
+    """Deletes `targets` batch by batch (archived first to run.archive when set); yields each
+    batch's size once it is committed."""
+    part = 0
     while ids := list(targets.order_by("pk").values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
             batch = model.objects.filter(pk__in=ids)
-            if folder:  # written before the rows go: a storage failure deletes nothing
+            if run.archive:  # written before the rows go: a storage failure deletes nothing
+                part += 1
                 lines = "\n".join(json.dumps(row, cls=DjangoJSONEncoder) for row in batch.values())
                 default_storage.save(
-                    f"{folder}/part-{done // BATCH + 1:05}.jsonl.gz", ContentFile(gzip.compress(lines.encode()))
+                    f"{run.archive}/part-{part:05}.jsonl.gz", ContentFile(gzip.compress(lines.encode()))
                 )
             batch.delete()
-        done += len(ids)
-    return done, folder if done else ""
+        yield len(ids)
 
 
-def _anonymise(model, targets) -> int:
+def _anonymised(model, targets):
     """Sets every reference to a person to nothing and blanks e-mail addresses, in the rows that
-    still have one (rows anonymised by an earlier run are not counted again)."""
+    still have one (rows anonymised by an earlier run are not counted again); yields each batch's
+    size once it is committed."""
     references = [model._meta.get_field(name) for name in user_references(model)]
     emails = email_fields(model)
     someone = Q(pk__in=[])
@@ -232,7 +234,6 @@ def _anonymise(model, targets) -> int:
     for name in emails:
         someone |= ~Q(**{name: ""})
     targets = targets.filter(someone).distinct()
-    done = 0
     while ids := list(targets.order_by("pk").values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
             batch = model.objects.filter(pk__in=ids)
@@ -243,8 +244,7 @@ def _anonymise(model, targets) -> int:
                     batch.update(**{field.name: None})
             if emails:
                 batch.update(**dict.fromkeys(emails, ""))
-        done += len(ids)
-    return done
+        yield len(ids)
 
 
 def retention_apply_all(*, tenant) -> int:

@@ -193,3 +193,17 @@ def test_members_and_other_tenants_cannot_see_or_touch_a_policy(tenant_a, tenant
     assert other.post(f"/compliance/retention/{chosen.pk}/delete/").status_code == 404
     with schema_context(tenant_a.schema_name):
         assert RetentionPolicy.objects.filter(pk=chosen.pk).exists() and not RetentionRun.objects.exists()
+
+
+def test_an_archive_that_cannot_be_written_deletes_nothing_and_says_why(tenant_a, owner_a, settings, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the storage's folder should be")
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(blocked)}}}  # fmt: skip
+    notifications(tenant_a, owner_a, old=2, new=0)
+    chosen = policy(tenant_a, owner_a, action="archive")
+    with schema_context(tenant_a.schema_name):
+        run = retention.policy_apply(tenant=tenant_a, policy=chosen)
+        assert run.acted == 0 and run.archive == "" and run.error
+        assert Notification.objects.filter(user=owner_a).count() == 2
+        assert not Event.objects.filter(type="compliance.retention_applied").exists()
