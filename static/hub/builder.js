@@ -66,15 +66,17 @@ function builder(palette) {
   }
 
   // --- changes: each one undoable, written to the form -------------------------------------------
-  function change(apply, words) {
+  // A parameter typed in the panel keeps the panel as it is (`keepPanel`): drawing it again would
+  // take the keyboard's place away from the field the person tabbed to.
+  function change(apply, words, keepPanel = false) {
     history.undo.push(JSON.stringify(graph));
     history.redo.length = 0;
     apply();
-    written(words);
+    written(words, keepPanel);
   }
-  function written(words) {
+  function written(words, keepPanel = false) {
     field.value = JSON.stringify(graph, null, 2);
-    render();
+    render(keepPanel);
     if (words) say.textContent = words;
   }
   function travel(from, to, words) {
@@ -134,7 +136,7 @@ function builder(palette) {
     const ports = portsOf(node);
     return ((ports.indexOf(port) + 1) * H) / (ports.length + 1);
   }
-  function render() {
+  function render(keepPanel = false) {
     edgeLayer.replaceChildren();
     nodeLayer.replaceChildren();
     graph.edges.forEach((edge) => {
@@ -181,7 +183,7 @@ function builder(palette) {
       `${graph.nodes.length} step${graph.nodes.length === 1 ? "" : "s"}, ${graph.edges.length} connection${graph.edges.length === 1 ? "" : "s"}`;
     root.querySelectorAll("[data-builder=undo]").forEach((b) => { b.disabled = !history.undo.length; });
     root.querySelectorAll("[data-builder=redo]").forEach((b) => { b.disabled = !history.redo.length; });
-    showPanel();
+    if (!keepPanel) showPanel();
   }
 
   // --- the side panel: the selected step's parameters and connections ---------------------------
@@ -248,7 +250,7 @@ function builder(palette) {
         const target = byId(node.id);
         target.parameters = target.parameters || {};
         if (next === undefined) delete target.parameters[name]; else target.parameters[name] = next;
-      }, `${node.id}: ${name} changed.`);
+      }, `${node.id}: ${name} changed.`, true);
     });
     return input(`${name}${required ? " *" : ""}`, control, schema.description);
   }

@@ -109,9 +109,11 @@ def test_an_owner_builds_a_workflow_on_the_canvas_with_the_mouse_and_runs_it(off
         builder.get_by_role("button", name="Add", exact=True).click()
         builder.get_by_label("title *").fill("Greeting: {{ vars.greeting }}")
         builder.get_by_label("title *").press("Tab")
+        expect(builder.get_by_label("body")).to_be_focused()  # the panel keeps the keyboard's place
         builder.get_by_label("role").select_option("owner")
 
         # Drag the second step to the right, then connect the first step's "out" port to it.
+        builder.locator(".builder-scroll").scroll_into_view_if_needed()
         box = builder.locator('[data-node="notify"] rect').bounding_box()
         page.mouse.move(box["x"] + 60, box["y"] + 20)
         page.mouse.down()
