@@ -5,6 +5,8 @@ from django.urls import reverse
 from apps.core.events import payload_schema
 from apps.core.registry import EventType
 
+from .retention import DONE
+
 _CHECK = payload_schema(
     {"ok": {"type": "boolean"}, "entries": {"type": "integer"}, "broken_entry": {"type": ["integer", "null"]}},
     ["ok", "entries", "broken_entry"],
@@ -60,7 +62,6 @@ _HOLD = payload_schema(
     },
     ["record_type", "label", "object_id", "reason"],
 )
-_DONE = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived"}
 
 
 def _retention_page(event) -> str:
@@ -74,14 +75,14 @@ def _policy_sentence(event) -> str:
     label = str(p.get("label", "records")).lower()
     if p.get("deleted"):
         return f"{who} removed the retention policy of {label}"
-    return f"{who} set {label} to be {_DONE.get(p.get('action'), p.get('action'))} after {p.get('age_days')} days"
+    return f"{who} set {label} to be {DONE.get(p.get('action'), p.get('action'))} after {p.get('age_days')} days"
 
 
 def _applied_sentence(event) -> str:
     p = event.payload
     label, held = str(p.get("label", "records")).lower(), p.get("held") or 0
     kept = f" ({held:,} kept under legal hold)" if held else ""
-    done = _DONE.get(p.get("action"), p.get("action"))
+    done = DONE.get(p.get("action"), p.get("action"))
     return f"Retention {done} {p.get('acted', 0):,} {label} older than {p.get('age_days')} days{kept}"
 
 

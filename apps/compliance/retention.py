@@ -33,15 +33,18 @@ BATCH = 1000
 MAX_AGE_DAYS = 36_500
 
 
-def retention_types() -> dict[str, RetentionType]:
-    return dict(registry["retention_types"].items())
+DONE = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived"}  # what a policy did, in words
 
 
-def anonymisable(kind: RetentionType) -> bool:
-    """Whether every reference to a person in its rows may be set to nothing."""
-    model = apps.get_model(kind.model)
-    fields = [model._meta.get_field(name) for name in user_references(model)]
-    return bool(fields or email_fields(model)) and all(f.many_to_many or f.null for f in fields)
+def retention_types():
+    """The kinds of record the apps declared, by key (the registry's store: a mapping)."""
+    return registry["retention_types"]
+
+
+def label_of(record_type: str) -> str:
+    """How people name a kind of record (its key, if no app declares it any more)."""
+    kind = retention_types().get(record_type)
+    return kind.label if kind else record_type
 
 
 def _checked(record_type: str, age_days, action: str) -> RetentionType:
@@ -59,11 +62,11 @@ def _checked(record_type: str, age_days, action: str) -> RetentionType:
     return kind
 
 
-def _payload(policy: RetentionPolicy, kind: RetentionType) -> dict:
+def _payload(policy: RetentionPolicy) -> dict:
     return {
         "policy_id": policy.pk,
         "record_type": policy.record_type,
-        "label": kind.label,
+        "label": label_of(policy.record_type),
         "age_days": policy.age_days,
         "action": policy.action,
     }
@@ -71,7 +74,7 @@ def _payload(policy: RetentionPolicy, kind: RetentionType) -> dict:
 
 def policy_save(*, tenant, actor=None, record_type: str, age_days: int, action: str, enabled: bool = True):
     """Adds the policy of `record_type`, or changes it (one per kind of record)."""
-    kind = _checked(record_type, age_days, action)
+    _checked(record_type, age_days, action)
     with transaction.atomic():
         policy, created = RetentionPolicy.objects.select_for_update().get_or_create(
             record_type=record_type,
@@ -80,13 +83,12 @@ def policy_save(*, tenant, actor=None, record_type: str, age_days: int, action: 
         if not created:
             policy.age_days, policy.action, policy.enabled = age_days, action, enabled
             policy.save(update_fields=["age_days", "action", "enabled", "updated"])
-        publish("compliance.retention_changed", _payload(policy, kind), tenant=tenant, actor=actor)
+        publish("compliance.retention_changed", _payload(policy), tenant=tenant, actor=actor)
     return policy
 
 
 def policy_delete(*, tenant, actor=None, policy: RetentionPolicy) -> None:
-    kind = retention_types().get(policy.record_type) or RetentionType(policy.record_type, policy.record_type, "", "")
-    payload = {**_payload(policy, kind), "deleted": True}
+    payload = {**_payload(policy), "deleted": True}
     with transaction.atomic():
         policy.delete()
         publish("compliance.retention_changed", payload, tenant=tenant, actor=actor)
@@ -111,26 +113,25 @@ def hold_place(*, tenant, actor=None, record_type: str, object_id: str, reason: 
         hold = LegalHold.objects.create(
             record_type=record_type, object_id=object_id, reason=reason, placed_by=_user(actor)
         )
-        publish("compliance.legal_hold_placed", _hold_payload(hold, kind), tenant=tenant, actor=actor)
+        publish("compliance.legal_hold_placed", _hold_payload(hold), tenant=tenant, actor=actor)
     return hold
 
 
 def hold_release(*, tenant, actor=None, hold: LegalHold) -> LegalHold:
     if hold.released_at is not None:
         raise ValidationError("This hold was released already.")
-    kind = retention_types().get(hold.record_type)
     with transaction.atomic():
         hold.released_at, hold.released_by = timezone.now(), _user(actor)
         hold.save(update_fields=["released_at", "released_by"])
-        publish("compliance.legal_hold_released", _hold_payload(hold, kind), tenant=tenant, actor=actor)
+        publish("compliance.legal_hold_released", _hold_payload(hold), tenant=tenant, actor=actor)
     return hold
 
 
-def _hold_payload(hold: LegalHold, kind: RetentionType | None) -> dict:
+def _hold_payload(hold: LegalHold) -> dict:
     return {
         "hold_id": hold.pk,
         "record_type": hold.record_type,
-        "label": kind.label if kind else hold.record_type,
+        "label": label_of(hold.record_type),
         "object_id": hold.object_id,
         "reason": hold.reason,
     }
@@ -200,7 +201,7 @@ def policy_apply(*, tenant, policy: RetentionPolicy, dry_run: bool = False, acto
     run.finished_at = timezone.now()
     run.save()
     if not dry_run and run.acted:
-        payload = {**_payload(policy, kind), "run_id": run.pk, "acted": run.acted, "held": run.held}
+        payload = {**_payload(policy), "run_id": run.pk, "acted": run.acted, "held": run.held}
         publish("compliance.retention_applied", payload, tenant=tenant, actor=actor)
     return run
 

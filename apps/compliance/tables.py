@@ -5,6 +5,8 @@ from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
 
+from .retention import label_of
+
 
 class InventoryTable(DataTable):
     area = tables.Column(verbose_name="Where")
@@ -21,13 +23,6 @@ class InventoryTable(DataTable):
     class Meta(DataTable.Meta):
         row_attrs = {"data-model": lambda record: record["model"]}
         empty_text = "No app declares personal data."
-
-
-def _label(key: str) -> str:
-    from .retention import retention_types
-
-    kind = retention_types().get(key)
-    return kind.label if kind else key
 
 
 _THEN = {"delete": "Deleted", "anonymise": "Anonymised", "archive": "Archived, then deleted"}
@@ -48,7 +43,7 @@ class PoliciesTable(DataTable):
         empty_text = "No retention policy: every record is kept until someone deletes it."
 
     def render_record_type(self, value):
-        return _label(value)
+        return label_of(value)
 
     def render_age_days(self, value):
         return f"{value:,} day{'s' if value != 1 else ''}"
@@ -80,7 +75,7 @@ class HoldsTable(DataTable):
         empty_text = "No legal hold."
 
     def render_record_type(self, value):
-        return _label(value)
+        return label_of(value)
 
 
 class RunsTable(DataTable):
@@ -99,12 +94,11 @@ class RunsTable(DataTable):
         empty_text = "No retention has run yet."
 
     def render_record_type(self, value):
-        return _label(value)
+        return label_of(value)
 
     def render_what(self, value, record):
-        verb = {"delete": "delete", "anonymise": "anonymise", "archive": "archive"}.get(record.action, record.action)
         if value:
-            return f"Preview ({verb} after {record.age_days} days)"
+            return f"Preview ({record.action} after {record.age_days} days)"
         return f"{_THEN.get(record.action)} after {record.age_days} days"
 
     def value_what(self, value, record):

@@ -19,7 +19,6 @@ from .models import LegalHold, RetentionPolicy, RetentionRun
 from .tables import HoldsTable, InventoryTable, PoliciesTable, RunsTable
 
 MANAGE = "compliance.manage"
-DONE = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived to storage"}
 AUDIT = "audit.view"  # as the audit log page: whoever reads the log may check and export it
 
 
@@ -120,14 +119,14 @@ def _retention_page(request, policy_form=None, hold_form=None, status=200):
         **tables_,
         "policy_form": policy_form or PolicyForm(types=types, initial={"enabled": True, "age_days": 365}),
         "hold_form": hold_form or HoldForm(types=types),
-        "types": [
-            {"label": t.label, "can": _either([DONE[a] for a in t.actions]), "note": t.note} for t in types.values()
-        ],
+        "types": [{"label": t.label, "can": _can(t), "note": t.note} for t in types.values()],
     }
     return render(request, "compliance/retention.html", context, status=status)
 
 
-def _either(words: list[str]) -> str:
+def _can(kind) -> str:
+    """What a kind of record's policy may do to it, in words: "deleted or archived to storage"."""
+    words = [retention.DONE[a] + (" to storage" if a == "archive" else "") for a in kind.actions]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
@@ -143,7 +142,7 @@ def retention_page(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, f"Retention of {types[policy.record_type].label.lower()} saved.")
+            messages.success(request, f"Retention of {retention.label_of(policy.record_type).lower()} saved.")
             return redirect("compliance:retention")
     return _retention_page(request, policy_form=form, status=400)
 
@@ -159,12 +158,11 @@ def retention_apply(request, pk):
     policy = _policy(pk)
     preview = request.POST.get("preview") == "1"
     run = retention.policy_apply(tenant=request.tenant, policy=policy, dry_run=preview, actor=request.user)
-    label = retention.retention_types().get(policy.record_type)
-    label = label.label.lower() if label else policy.record_type
+    label = retention.label_of(policy.record_type).lower()
     if run.error:
         messages.error(request, f"Retention of {label} failed: {run.error}")
     elif preview:
-        verb = {"delete": "deleted", "anonymise": "anonymised", "archive": "archived"}[policy.action]
+        verb = retention.DONE[policy.action]
         messages.info(
             request,
             f"Preview: {run.matched:,} {label} are older than {policy.age_days:,} days; "
