@@ -5,7 +5,8 @@ class ComplianceConfig(HubAppConfig):
     """Compliance: the tenant's tamper-evident audit trail (every audit entry chained by hashes,
     append-only at the database, verified by `verify_audit`, forwarded to the tenant's SIEM), the
     personal-data map (which models of which app hold personal data, and how each is exported
-    and erased), and retention policies with legal holds.
+    and erased), data subject requests (copies, erasure, correction), and retention policies with
+    legal holds.
 
     TENANT app: the audit log it seals is each tenant's own (auditlog_logentry in the tenant's
     schema), so the seals and the SIEM settings live beside it and go with the tenant. The
@@ -21,16 +22,21 @@ class ComplianceConfig(HubAppConfig):
 
         from apps.core.registry import (
             NavItem,
+            NotificationRule,
             PeriodicTask,
             Permission,
             register_event_type,
             register_nav_item,
+            register_notification_rule,
             register_periodic_task,
             register_permission,
         )
+        from apps.identity.selectors import event_admin_ids
+        from apps.tenancy.models import tenant_restored
 
-        from .events import EVENT_TYPES
-        from .models import LegalHold, RetentionPolicy, SiemSettings
+        from . import data_requests
+        from .events import EVENT_TYPES, request_subject
+        from .models import DataRequest, LegalHold, RetentionPolicy, SiemSettings
 
         register_permission(
             Permission(
@@ -45,10 +51,20 @@ class ComplianceConfig(HubAppConfig):
         register_periodic_task(
             PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
             PeriodicTask("compliance-retention", "apps.compliance.tasks.retention_apply_all_tenants", 3600.0),
+            PeriodicTask("compliance-requests-due", "apps.compliance.tasks.data_requests_remind_all_tenants", 3600.0),
         )
+        mine = "/compliance/my-data/"
+        register_notification_rule(
+            NotificationRule("compliance.data_request_opened", event_admin_ids, default_channel="both"),
+            NotificationRule("compliance.data_request_due", event_admin_ids, default_channel="both"),
+            NotificationRule("compliance.data_request_completed", request_subject, url=mine, default_channel="both"),
+            NotificationRule("compliance.data_request_refused", request_subject, url=mine, default_channel="both"),
+        )
+        tenant_restored.connect(data_requests.tenant_restored, dispatch_uid="compliance_erasures_replay")
         auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
         auditlog.register(RetentionPolicy)
         auditlog.register(LegalHold)
+        auditlog.register(DataRequest, include_fields=["kind", "law", "status", "verified_at", "completed_at"])
         # Personal data in the audit trail: kept, as the record the organisation must keep (the
         # entries are append-only, and a person's erasure must not erase the evidence of what they did).
         from apps.core.personal_data import personal_data_parts
@@ -75,6 +91,13 @@ class ComplianceConfig(HubAppConfig):
                 PersonalData(
                     "compliance.RetentionRun", ("activity",), ("record_type", "started_at"),
                     "Who ran a retention policy by hand.",
+                ),
+                PersonalData(
+                    "compliance.DataRequest", ("identity",),
+                    ("kind", "law", "status", "subject_name", "details", "opened_at", "verification", "completed_at"),
+                    "The person's requests about their data, and how each was answered.", erasure="keep",
+                    note="Kept as the proof each request was answered; an erasure replaces the person's name "
+                    "on it and what they wrote.",
                 ),
             ),
         )  # fmt: skip

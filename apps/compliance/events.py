@@ -86,6 +86,87 @@ def _applied_sentence(event) -> str:
     return f"Retention {done} {p.get('acted', 0):,} {label} older than {p.get('age_days')} days{kept}"
 
 
+_REQUEST = payload_schema(
+    {
+        "request_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["access", "portability", "erasure", "rectification"]},
+        "law": {"type": "string", "enum": ["gdpr", "ccpa"]},
+        "subject_id": {"type": ["integer", "null"]},
+        "due": {"type": "string", "format": "date"},
+        "rows": {"type": "integer"},
+        "days_left": {"type": "integer"},
+    },
+    ["request_id", "kind", "law", "subject_id", "due"],
+)
+# What a person asked for, in words: "<name> asked …", "<actor> opened … request for <name>".
+_ASKED = {
+    "access": "asked for a copy of their data",
+    "portability": "asked for their data in a machine-readable form",
+    "erasure": "asked for their data to be erased",
+    "rectification": "asked for their data to be corrected",
+}
+
+
+def _requests_page(event) -> str:
+    return reverse("compliance:request", args=[event.payload.get("request_id")])
+
+
+def request_subject(event) -> list:
+    """Who hears that their request was answered: the person it is about."""
+    return [event.payload.get("subject_id")]
+
+
+def _subject(event) -> str:
+    from apps.identity.selectors import user_name
+
+    return user_name(event.payload.get("subject_id"), fallback="") or "an erased person"
+
+
+def _opened_sentence(event) -> str:
+    from apps.core.registry import actor_name
+
+    p, subject = event.payload, _subject(event)
+    if event.actor_id and event.actor_id == p.get("subject_id"):
+        return f"{subject} {_ASKED.get(p.get('kind'), 'made a request about their data')}"
+    who = actor_name(event) or "The platform"
+    return f"{who} opened {_a(p.get('kind'))} request for {subject}"
+
+
+def _a(kind) -> str:
+    word = kind if kind in _ASKED else "data"
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _completed_sentence(event) -> str:
+    from apps.core.registry import actor_name
+
+    p, who = event.payload, actor_name(event) or "The platform"
+    kind = p.get("kind")
+    if kind == "erasure":
+        return f"{who} erased a person's data ({p.get('rows', 0):,} records, request #{p.get('request_id')})"
+    if kind in ("access", "portability"):
+        return f"The copy of {_subject(event)}'s data is ready ({p.get('rows', 0):,} records)"
+    return f"{who} corrected {_subject(event)}'s data"
+
+
+def _refused_sentence(event) -> str:
+    from apps.core.registry import actor_name
+
+    who = actor_name(event) or "The platform"
+    return f"{who} refused {_subject(event)}'s {event.payload.get('kind') or 'data'} request"
+
+
+def _due_sentence(event) -> str:
+    p = event.payload
+    days = p.get("days_left", 0)
+    when = (
+        f"is overdue by {-days} day{'s' if days != -1 else ''}"
+        if days < 0
+        else ("is due today" if days == 0 else f"is due in {days} day{'s' if days != 1 else ''}")
+    )
+    return f"{_a(p.get('kind')).capitalize()} request of {_subject(event)} {when}"
+
+
 EVENT_TYPES = [
     EventType(
         "compliance.audit_checked",
@@ -134,5 +215,37 @@ EVENT_TYPES = [
         _HOLD,
         summary="{actor} released the legal hold on {label} {object_id}",
         link=_retention_page,
+    ),
+    EventType(
+        "compliance.data_request_opened",
+        "Data request opened",
+        "A person asked for a copy, the erasure or the correction of their personal data.",
+        _REQUEST,
+        summary=_opened_sentence,
+        link=_requests_page,
+    ),
+    EventType(
+        "compliance.data_request_completed",
+        "Data request completed",
+        "A data request was answered: the copy made, the data erased or corrected.",
+        _REQUEST,
+        summary=_completed_sentence,
+        link=_requests_page,
+    ),
+    EventType(
+        "compliance.data_request_refused",
+        "Data request refused",
+        "A data request was refused, with the reason the person reads.",
+        _REQUEST,
+        summary=_refused_sentence,
+        link=_requests_page,
+    ),
+    EventType(
+        "compliance.data_request_due",
+        "Data request due soon",
+        "An unanswered data request is due within a week, or overdue (said once a day).",
+        _REQUEST,
+        summary=_due_sentence,
+        link=_requests_page,
     ),
 ]

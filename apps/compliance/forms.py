@@ -2,7 +2,7 @@ from django import forms
 
 from apps.core.registry import RETENTION_ACTIONS
 
-from .models import SiemSettings
+from .models import DataRequest, SiemSettings
 
 
 class SiemForm(forms.Form):
@@ -37,3 +37,38 @@ class HoldForm(forms.Form):
     def __init__(self, *args, types=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["record_type"].choices = [(t.key, t.label) for t in (types or {}).values()]
+
+
+class MyRequestForm(forms.Form):
+    """A member's request about their own data."""
+
+    kind = forms.ChoiceField(label="I want", choices=DataRequest.Kind.choices, widget=forms.RadioSelect)
+    law = forms.ChoiceField(
+        label="Under", choices=DataRequest.Law.choices, initial=DataRequest.Law.GDPR,
+        help_text="The law that gives you the right: it sets when you get an answer.",
+    )  # fmt: skip
+    details = forms.CharField(
+        label="Anything to add", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For a correction: what is wrong, and what it should be.",
+    )  # fmt: skip
+
+
+class DataRequestForm(MyRequestForm):
+    """An admin opens a request for a member."""
+
+    email = forms.EmailField(label="The person's e-mail address", max_length=254)
+    verified_how = forms.CharField(
+        label="How you checked it is them", required=False, max_length=200,
+        help_text="E.g. “Called them on the number we hold”. Leave it empty to e-mail them a link to confirm.",
+    )  # fmt: skip
+    field_order = ["email", "kind", "law", "details", "verified_how"]
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), help_text="The person reads it."
+    )
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(label="What you corrected", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))

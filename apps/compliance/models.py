@@ -137,3 +137,76 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type} {'preview' if self.dry_run else 'run'} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DataRequest(models.Model):
+    """A person's request about their personal data (GDPR articles 15–20, CCPA): a copy of it
+    (access; portability: the same files, machine-readable), its erasure, or its correction
+    (rectification). Opened by the person or by an admin for them; answered by the due date the
+    law sets (30 days, 45 under the CCPA). See apps/compliance/requests.py."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access (a copy of their data)"
+        PORTABILITY = "portability", "Portability (their data, machine-readable)"
+        ERASURE = "erasure", "Erasure"
+        RECTIFICATION = "rectification", "Rectification (correct their data)"
+
+    class Law(models.TextChoices):
+        GDPR = "gdpr", "GDPR (answer within 30 days)"
+        CCPA = "ccpa", "CCPA (answer within 45 days)"
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Waiting for the person to confirm"
+        OPEN = "open", "Open"
+        RUNNING = "running", "In progress"
+        DONE = "done", "Completed"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    law = models.CharField(max_length=8, choices=Law.choices, default=Law.GDPR)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNVERIFIED)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject_name = models.CharField(max_length=300)  # as the request was opened: "Erased person" after erasure
+    details = models.TextField(blank=True)  # what the person says (for a rectification: what is wrong)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.CharField(max_length=300, blank=True)  # how the person's identity was verified
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, while the copy is made
+    file = models.CharField(max_length=300, blank=True)  # the copy's ZIP in default storage
+    file_size = models.BigIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)  # rows exported, or erased/anonymised
+    outcome = models.JSONField(default=dict, blank=True)  # per part: rows exported or erased
+    resolution = models.TextField(blank=True)  # why it was refused, what was corrected, or the error
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)  # the last day the admins were reminded
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [models.Index(fields=["status", "due_at"], name="compliance_request_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind_name} request #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED)
+
+    @property
+    def kind_name(self) -> str:
+        return self.get_kind_display().split(" (")[0]
+
+    @property
+    def kind_word(self) -> str:
+        return self.kind_name.lower()
+
+
+# A request still waiting for its answer (the person's confirmation, an admin, or the copy).
+UNFINISHED = (DataRequest.Status.UNVERIFIED, DataRequest.Status.OPEN, DataRequest.Status.RUNNING)

@@ -1,6 +1,6 @@
 """Compliance reads."""
 
-from .models import GENESIS, AuditSeal
+from .models import GENESIS, UNFINISHED, AuditSeal, DataRequest
 
 
 def audit_trail_summary() -> dict:
@@ -39,3 +39,8 @@ def data_inventory() -> list[dict]:
             }
         )
     return rows
+
+
+def data_requests_unanswered() -> int:
+    """How many data requests wait for an answer (unconfirmed, open or being made)."""
+    return DataRequest.objects.filter(status__in=UNFINISHED).count()

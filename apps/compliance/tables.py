@@ -1,6 +1,7 @@
 """The compliance pages' data tables."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.core.tables import ActionsColumn, DataTable, TimeColumn, badge
@@ -110,3 +111,52 @@ class RunsTable(DataTable):
         if record.archive:
             return f"Archived to {record.archive}"
         return "—"
+
+
+STATUS_TONES = {
+    "unverified": "warning",
+    "open": "info",
+    "running": "info",
+    "done": "success",
+    "refused": "neutral",
+    "failed": "danger",
+}
+
+
+class DataRequestsTable(DataTable):
+    pk = tables.Column(verbose_name="Request", linkify=("compliance:request", {"pk": tables.A("pk")}))
+    subject_name = tables.Column(verbose_name="Person")
+    status = tables.Column(verbose_name="State")
+    opened_at = TimeColumn(verbose_name="Opened")
+    due_at = tables.DateColumn(verbose_name="Due", format="j M Y")
+
+    search_fields = ("subject_name",)
+    export_name = "data-requests"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-request": lambda record: record.pk}
+        empty_text = "No data request yet."
+
+    def render_pk(self, value, record):
+        return f"{record.kind_name} #{value}"
+
+    def value_pk(self, value, record):
+        return self.render_pk(value, record)
+
+    def render_status(self, value, record):
+        return badge(record.get_status_display(), STATUS_TONES.get(value, "neutral"))
+
+    def value_status(self, value, record):
+        return record.get_status_display()
+
+    def render_due_at(self, value, record):
+        text = f"{value:%-d %b %Y}"
+        if not record.finished and value < timezone.now():
+            return format_html("{} {}", text, badge("Overdue", "danger"))
+        return text
+
+
+class MyRequestsTable(DataRequestsTable):
+    class Meta(DataRequestsTable.Meta):
+        exclude = ("subject_name",)
+        empty_text = "You have made no request about your data."

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.tenancy.selectors import task_to_every_tenant
 
-from . import retention, siem
+from . import data_requests, retention, siem
 
 
 @shared_task(ignore_result=True)
@@ -31,3 +31,24 @@ def retention_apply() -> int:
 def retention_apply_all_tenants() -> int:
     """Beat, every hour: one retention run per active tenant."""
     return task_to_every_tenant(retention_apply)
+
+
+@shared_task(ignore_result=True)
+def data_request_build(request_id: int) -> None:
+    """Makes the copy of a person's data for an access or portability request."""
+    from django.db import connection
+
+    data_requests.data_request_build(request_id=request_id, tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def data_requests_remind() -> int:
+    from django.db import connection
+
+    return data_requests.data_requests_remind(tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def data_requests_remind_all_tenants() -> int:
+    """Beat, every hour: reminders of requests due soon (each at most once a day)."""
+    return task_to_every_tenant(data_requests_remind)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_requests
 
 app_name = "compliance"
 
@@ -16,4 +16,14 @@ urlpatterns = [
     path("retention/<int:pk>/delete/", views.retention_delete, name="retention_delete"),
     path("retention/holds/", views.hold_place, name="hold_place"),
     path("retention/holds/<int:pk>/release/", views.hold_release, name="hold_release"),
+    path("requests/", views_requests.requests_page, name="requests"),
+    path("requests/<int:pk>/", views_requests.request_page, name="request"),
+    path("requests/<int:pk>/erase/", views_requests.request_erase, name="request_erase"),
+    path("requests/<int:pk>/complete/", views_requests.request_complete, name="request_complete"),
+    path("requests/<int:pk>/refuse/", views_requests.request_refuse, name="request_refuse"),
+    path("requests/<int:pk>/retry/", views_requests.request_retry, name="request_retry"),
+    path("requests/<int:pk>/certificate.pdf", views_requests.request_certificate, name="request_certificate"),
+    path("requests/download/<str:token>/", views_requests.request_download, name="request_download"),
+    path("requests/confirm/<str:token>/", views_requests.request_confirm, name="request_confirm"),
+    path("my-data/", views_requests.my_data, name="my_data"),
 ]

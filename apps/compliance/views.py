@@ -27,7 +27,12 @@ def _page(request, form=None, status=200):
     form = form or SiemForm(
         initial={"transport": config.transport, "host": config.host, "port": config.port, "url": config.url}
     )
-    context = {"form": form, "siem": config, "trail": selectors.audit_trail_summary()}
+    context = {
+        "form": form,
+        "siem": config,
+        "trail": selectors.audit_trail_summary(),
+        "open_requests": selectors.data_requests_unanswered(),
+    }
     return render(request, "compliance/index.html", context, status=status)
 
 

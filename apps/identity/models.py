@@ -384,3 +384,30 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} from {self.ip_address}"
+
+
+def email_fingerprint(email: str) -> str:
+    """A one-way, keyed fingerprint of an address (HMAC-SHA256 with the secret key): it tells whether
+    an address is one that was erased without keeping the address."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("hub.identity.erasure", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
+class ErasureRecord(models.Model):
+    """One person erased from one organisation. In the public schema, outside every tenant's backup,
+    so restoring an older backup replays the erasure (apps.compliance.requests.erasures_replay):
+    the person is known again only by their address's fingerprint, never by the address."""
+
+    tenant_slug = models.CharField(max_length=63)  # not a key: a restore replaces the tenant row
+    fingerprint = models.CharField(max_length=64)
+    user_id = models.BigIntegerField()  # the account as it was (no key: a restore may make a new one)
+    request_id = models.BigIntegerField(null=True, blank=True)  # the tenant's DataRequest
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-erased_at", "-pk"]
+        indexes = [models.Index(fields=["tenant_slug", "fingerprint"], name="identity_erasure_lookup")]
+
+    def __str__(self) -> str:
+        return f"erasure in {self.tenant_slug} at {self.erased_at:%Y-%m-%d}"

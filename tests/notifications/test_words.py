@@ -263,6 +263,22 @@ EXAMPLES = {
         },
         ["Jane Doe released the legal hold on Workflow runs 77"],
     ),
+    "compliance.data_request_opened": (
+        {"request_id": 3, "kind": "erasure", "law": "gdpr", "subject_id": "BOB", "due": "2026-12-31"},
+        ["Jane Doe opened an erasure request for Bob Brown"],
+    ),
+    "compliance.data_request_completed": (
+        {"request_id": 3, "kind": "access", "law": "gdpr", "subject_id": "BOB", "due": "2026-12-31", "rows": 1520},
+        ["The copy of Bob Brown's data is ready (1,520 records)"],
+    ),
+    "compliance.data_request_refused": (
+        {"request_id": 3, "kind": "portability", "law": "ccpa", "subject_id": "BOB", "due": "2027-01-15"},
+        ["Jane Doe refused Bob Brown's portability request"],
+    ),
+    "compliance.data_request_due": (
+        {"request_id": 3, "kind": "access", "law": "gdpr", "subject_id": "BOB", "due": "2026-12-31", "days_left": 1},
+        ["An access request of Bob Brown is due in 1 day"],
+    ),
     "flags.experiment_created": (EXPERIMENT, ["Jane Doe created the experiment “Checkout copy”"]),
     "flags.experiment_changed": (EXPERIMENT, ["Jane Doe changed the experiment “Checkout copy”"]),
     "flags.experiment_started": (EXPERIMENT, ["Jane Doe started the experiment “Checkout copy”"]),

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from psycopg import sql
 
-from ..models import Domain, Tenant
+from ..models import Domain, Tenant, tenant_restored
 from ..routing import routing_changed
 from ..services import tenant_create, tenant_delete
 from .archive import CHUNK, BackupError, check_manifest, members, one_line, read_json
@@ -193,6 +193,9 @@ def _restore(path, manifest, public, entries, slug, existing, progress, written)
 
         _restore_tenant_row(tenant, tenant_fields)
         public_counts = _restore_public_rows(public["parts"], context)
+        people = get_user_model().objects.filter(pk__in=context.user_map.values())
+        replies = tenant_restored.send(sender=Tenant, tenant=tenant, slugs={manifest["slug"], slug}, users=people)
+        context.notes.extend(note for _, note in replies if note)
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # Check every deferred reference now.
 
