@@ -28,7 +28,7 @@ from bench.api import api_list  # noqa: E402
 from bench.backup import backup_restore  # noqa: E402
 from bench.caching import cache_db_queries  # noqa: E402
 from bench.common import log, prepare_database  # noqa: E402
-from bench.compliance import audit_verify_1m_s  # noqa: E402
+from bench.compliance import audit_verify_1m_s, dsar_export_s  # noqa: E402
 from bench.content import upload_mb_per_s  # noqa: E402
 from bench.content_dedup import dedup_100_versions_mb  # noqa: E402
 from bench.content_s3 import content_upload_s3_mb_per_s  # noqa: E402
@@ -132,6 +132,9 @@ BENCHMARKS = {
     "workflow_runs": workflow_runs,
     # Compliance: verify_audit over 1,000,000 chained audit entries (also audit_seal_1m_s, writing them).
     "audit_verify_1m_s": audit_verify_1m_s,
+    # Compliance: a data subject access request's copy (data_request_build: every app's export, the
+    # ZIP of JSON and CSV) for a member with 100,000 rows across apps (also prints dsar_export_rows).
+    "dsar_export_s": dsar_export_s,
     # Plugins per tenant: enabling one with two tables; the home page with 10 enabled plugins vs none
     # (also prints plugin_overhead_rps_with_10 and _without).
     "plugin_enable_ms": plugin_enable_ms,

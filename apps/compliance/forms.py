@@ -63,6 +63,11 @@ class DataRequestForm(MyRequestForm):
     )  # fmt: skip
     field_order = ["email", "kind", "law", "details", "verified_how"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].label = "They want"
+        self.fields["details"].label = "What they said"
+
 
 class RefuseForm(forms.Form):
     reason = forms.CharField(

@@ -103,12 +103,15 @@ def request_page(request, pk, refuse_form=None, complete_form=None, status=200):
         "download_url": data_requests.download_url(found) if found.file else "",
         "refuse_form": refuse_form or RefuseForm(),
         "complete_form": complete_form or CompleteForm(),
-        "outcome": data_requests.outcome_words(found),
+        "outcome": [(part, count) for part, count in data_requests.outcome_words(found) if count],
         "tone": STATUS_TONES.get(found.status, "neutral"),
         "overdue": not found.finished and found.due_at < timezone.now(),
     }
     if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
-        return render(request, "compliance/_request_progress.html", context)
+        response = render(request, "compliance/_request_progress.html", context)
+        if found.status in (DataRequest.Status.DONE, DataRequest.Status.FAILED):
+            response["HX-Refresh"] = "true"  # the whole page changes (its state, the certificate)
+        return response
     return render(request, "compliance/request.html", context, status=status)
 
 
@@ -122,7 +125,7 @@ def request_erase(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, f"Erased: {done.rows:,} records deleted or anonymised, their sessions and keys ended."
+            request, f"Erased: {done.rows:,} records deleted or anonymised; their sessions and API keys ended."
         )
     return redirect("compliance:request", pk=pk)
 

@@ -386,12 +386,17 @@ class UserSession(models.Model):
         return f"{self.user} from {self.ip_address}"
 
 
-def email_fingerprint(email: str) -> str:
+def email_fingerprint(email: str, *, secret: str | None = None) -> str:
     """A one-way, keyed fingerprint of an address (HMAC-SHA256 with the secret key): it tells whether
     an address is one that was erased without keeping the address."""
     from django.utils.crypto import salted_hmac
 
-    return salted_hmac("hub.identity.erasure", email.strip().lower(), algorithm="sha256").hexdigest()
+    return salted_hmac("hub.identity.erasure", email.strip().lower(), secret=secret, algorithm="sha256").hexdigest()
+
+
+def email_fingerprints(email: str) -> set[str]:
+    """The address's fingerprints under the secret key and every key it replaced (SECRET_KEY_FALLBACKS)."""
+    return {email_fingerprint(email, secret=key) for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]}
 
 
 class ErasureRecord(models.Model):

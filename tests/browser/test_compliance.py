@@ -95,3 +95,93 @@ def test_the_pages_on_a_phone_in_the_dark(chromium, live_hub, audited):  # noqa:
         page_checked(page, "compliance-retention")
     finally:
         context.close()
+
+
+def _member_of(tenant, email):
+    from apps.identity.models import Membership, User
+
+    def make():
+        user = User.objects.create_user(email=email, password=PASSWORD, full_name="Dana Subject")
+        Membership.objects.create(tenant=tenant, user=user, role="member")
+        return user
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(make).result()
+
+
+def _build_copies(tenant):
+    """What the Celery worker does for each open copy (tests/e2e runs it in a real worker)."""
+    from django_tenants.utils import schema_context
+
+    from apps.compliance import data_requests
+    from apps.compliance.models import DataRequest
+
+    def build():
+        with schema_context(tenant.schema_name):
+            for pk in DataRequest.objects.filter(status="open", kind="access").values_list("pk", flat=True):
+                data_requests.data_request_build(request_id=pk, tenant=tenant)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(build).result()
+
+
+def test_a_member_gets_a_copy_and_an_admin_erases_someone(chromium, live_hub, audited, tmp_path):  # noqa: F811
+    tenant, owner = audited
+    person = _member_of(tenant, f"dana-{secrets.token_hex(3)}@{tenant.slug}.example.com")
+    context = new_context(chromium, bypass_csp=True, accept_downloads=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, person)
+        page.goto(url(live_hub, tenant, "/profile/"))
+        page.get_by_role("link", name="Your data requests").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your data")
+        page.get_by_label("Access (a copy of their data)").check()
+        page.get_by_role("button", name="Send the request").click()
+        expect(page.locator(".message-success")).to_contain_text("the copy is being made")
+        expect(page.get_by_text("Waiting for a worker")).to_be_visible()
+        _build_copies(tenant)
+        expect(page.get_by_role("link", name="Download the copy (ZIP)")).to_be_visible()  # the page polls
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download the copy (ZIP)").click()
+        assert download.value.suggested_filename.endswith(".zip")
+        page_checked(page, "compliance-request-copy")
+        page.goto(url(live_hub, tenant, "/compliance/my-data/"))
+        page_checked(page, "compliance-my-data")
+        context.clear_cookies()
+
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/compliance/"))
+        page.get_by_role("link", name="Open data requests").click()
+        page.get_by_label("The person's e-mail address").fill("nobody@nowhere.example")
+        page.get_by_label("Erasure").check()
+        page.get_by_role("button", name="Open the request").click()
+        expect(page.get_by_text("has the address nobody@nowhere.example")).to_be_visible()
+        page.get_by_label("The person's e-mail address").fill(person.email)
+        page.get_by_label("How you checked it is them").fill("Called them on the number we hold")
+        page.get_by_role("button", name="Open the request").click()
+        expect(page.locator(".message-success")).to_contain_text("opened")
+        page.get_by_role("button", name="Erase their data").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text("This cannot be undone")
+        dialog.get_by_role("button", name="Erase").click()
+        expect(page.locator(".message-success")).to_contain_text("Erased:")
+        expect(page.get_by_role("heading", name="What was erased")).to_be_visible()
+        page_checked(page, "compliance-request-erased")
+        page.get_by_role("link", name="← Data requests").click()
+        page_checked(page, "compliance-requests")
+    finally:
+        context.close()
+
+
+def test_the_data_request_pages_on_a_phone_in_the_dark(chromium, live_hub, audited):  # noqa: F811
+    tenant, owner = audited
+    context = new_context(chromium, theme="dark", viewport="phone", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/compliance/requests/"))
+        page_checked(page, "compliance-requests")
+        page.goto(url(live_hub, tenant, "/compliance/my-data/"))
+        page_checked(page, "compliance-my-data")
+    finally:
+        context.close()

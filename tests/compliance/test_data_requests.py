@@ -275,3 +275,15 @@ def test_restoring_an_older_backup_replays_the_erasure(tmp_path):
     assert not Membership.objects.filter(tenant=restored, user__email__iexact="gone@replay.example.com").exists()
     assert not User.objects.filter(email__iexact="gone@replay.example.com", is_active=True).exists()
     assert Membership.objects.filter(tenant=restored, user=owner).exists()
+
+
+def test_an_erasure_logged_before_the_secret_key_was_rotated_still_replays(tenant_a, owner_a, settings):
+    person = MembershipFactory(tenant=tenant_a, role="member").user
+    ErasureRecord.objects.create(tenant_slug=tenant_a.slug, fingerprint=email_fingerprint(person.email), user_id=1)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert email_fingerprint(person.email) != ErasureRecord.objects.get(user_id=1).fingerprint
+    with schema_context(tenant_a.schema_name):
+        assert data_requests.erasures_replay(tenant=tenant_a, slugs={"other-co"}, users=[person]) == 0
+        assert data_requests.erasures_replay(tenant=tenant_a, slugs={tenant_a.slug}, users=[person]) == 1
+    assert not Membership.objects.filter(tenant=tenant_a, user=person).exists()
