@@ -21,10 +21,12 @@ class ComplianceConfig(HubAppConfig):
         from auditlog.registry import auditlog
 
         from apps.core.registry import (
+            ApiScope,
             NavItem,
             NotificationRule,
             PeriodicTask,
             Permission,
+            register_api_scope,
             register_event_type,
             register_nav_item,
             register_notification_rule,
@@ -36,7 +38,7 @@ class ComplianceConfig(HubAppConfig):
 
         from . import data_requests
         from .events import EVENT_TYPES, request_subject
-        from .models import DataRequest, LegalHold, RetentionPolicy, SiemSettings
+        from .models import ConsentPurpose, DataRequest, LegalHold, RetentionPolicy, SiemSettings
 
         register_permission(
             Permission(
@@ -48,6 +50,9 @@ class ComplianceConfig(HubAppConfig):
             NavItem("Compliance", "compliance:index", icon="shield", permission="compliance.manage", weight=88)
         )
         register_event_type(*EVENT_TYPES)
+        register_api_scope(
+            ApiScope("compliance", "Consent records and data subject requests.", label="Consent and data requests")
+        )
         register_periodic_task(
             PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
             PeriodicTask("compliance-retention", "apps.compliance.tasks.retention_apply_all_tenants", 3600.0),
@@ -64,6 +69,7 @@ class ComplianceConfig(HubAppConfig):
         auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
         auditlog.register(RetentionPolicy)
         auditlog.register(LegalHold)
+        auditlog.register(ConsentPurpose)
         auditlog.register(DataRequest, include_fields=["kind", "law", "status", "verified_at", "completed_at"])
         # Personal data in the audit trail: kept, as the record the organisation must keep (the
         # entries are append-only, and a person's erasure must not erase the evidence of what they did).
@@ -91,6 +97,14 @@ class ComplianceConfig(HubAppConfig):
                 PersonalData(
                     "compliance.RetentionRun", ("activity",), ("record_type", "started_at"),
                     "Who ran a retention policy by hand.",
+                ),
+                PersonalData(
+                    "compliance.ConsentRecord", ("preferences", "network"),
+                    ("purpose_id", "subject", "granted", "method", "purpose_version", "source", "ip_address",
+                     "user_agent", "recorded_at"),
+                    "Proof of what the person consented to, when and how.", erasure="delete",
+                    note="Records the banner or the API gave under the site's own id for the person (not a member's "
+                    "account) are found by that id only.",
                 ),
                 PersonalData(
                     "compliance.DataRequest", ("identity",),

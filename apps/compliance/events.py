@@ -167,6 +167,21 @@ def _due_sentence(event) -> str:
     return f"{_a(p.get('kind')).capitalize()} request of {_subject(event)} {when}"
 
 
+_PURPOSE = payload_schema(
+    {
+        "purpose_id": {"type": "integer"},
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "version": {"type": "integer"},
+    },
+    ["purpose_id", "key", "name", "version"],
+)
+
+
+def _consent_page(event) -> str:
+    return reverse("compliance:consent")
+
+
 EVENT_TYPES = [
     EventType(
         "compliance.audit_checked",
@@ -247,5 +262,13 @@ EVENT_TYPES = [
         _REQUEST,
         summary=_due_sentence,
         link=_requests_page,
+    ),
+    EventType(
+        "compliance.consent_purpose_changed",
+        "Consent purpose changed",
+        "A purpose people are asked to consent to was added or changed (new words make a new version).",
+        _PURPOSE,
+        summary="{actor} changed the consent purpose “{name}” (version {version})",
+        link=_consent_page,
     ),
 ]

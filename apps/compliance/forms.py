@@ -77,3 +77,24 @@ class RefuseForm(forms.Form):
 
 class CompleteForm(forms.Form):
     note = forms.CharField(label="What you corrected", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PurposeForm(forms.Form):
+    key = forms.SlugField(
+        label="Key",
+        max_length=50,
+        help_text="How your site and the API name it, e.g. analytics. The same key again changes it.",
+    )
+    name = forms.CharField(label="Name", max_length=100)
+    description = forms.CharField(
+        label="What people consent to", widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown in the banner. Changing these words makes a new version.",
+    )  # fmt: skip
+    required = forms.BooleanField(label="Strictly necessary (always on)", required=False)
+    active = forms.BooleanField(label="Offered", required=False, initial=True)
+
+
+class ConsentLookupForm(forms.Form):
+    subject = forms.CharField(
+        label="Person", max_length=200, help_text="Your site's id for them, as the banner or API sent it."
+    )

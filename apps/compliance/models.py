@@ -210,3 +210,56 @@ class DataRequest(models.Model):
 
 # A request still waiting for its answer (the person's confirmation, an admin, or the copy).
 UNFINISHED = (DataRequest.Status.UNVERIFIED, DataRequest.Status.OPEN, DataRequest.Status.RUNNING)
+
+
+class ConsentPurpose(models.Model):
+    """Something the tenant asks people's consent for (analytics, marketing e-mails…), in the words
+    shown to them. Changing the words makes a new `version`: consent given to the earlier words is
+    shown as given to an older text."""
+
+    key = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField()  # the text people are shown
+    version = models.PositiveIntegerField(default=1)
+    required = models.BooleanField(default=False)  # strictly necessary: shown, always on, never withdrawn
+    active = models.BooleanField(default=True)  # offered in the banner and accepted by the API
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-required", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentRecord(models.Model):
+    """One grant or withdrawal, as given: by whom (`subject`: how the tenant's site knows the person,
+    or the banner's visitor id), when, how, and the text they were shown. Append-only: a person's
+    consent to a purpose is their latest record for it."""
+
+    class Method(models.TextChoices):
+        BANNER = "banner", "The consent banner"
+        API = "api", "The API"
+        DASHBOARD = "dashboard", "Recorded by an admin"
+
+    purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="records")
+    subject = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted = models.BooleanField()
+    method = models.CharField(max_length=12, choices=Method.choices)
+    text_shown = models.TextField()
+    purpose_version = models.PositiveIntegerField()
+    source = models.CharField(max_length=500, blank=True)  # the page it was given on
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["subject", "purpose", "-recorded_at"], name="compliance_consent_latest")]
+
+    def __str__(self) -> str:
+        return f"{'granted' if self.granted else 'withdrawn'}: {self.purpose_id} by {self.subject}"

@@ -44,3 +44,25 @@ def data_inventory() -> list[dict]:
 def data_requests_unanswered() -> int:
     """How many data requests wait for an answer (unconfirmed, open or being made)."""
     return DataRequest.objects.filter(status__in=UNFINISHED).count()
+
+
+def consent_purposes_with_counts():
+    """The purposes, each with `granted`: how many people's latest choice for it is a grant."""
+    from django.db import connection
+
+    from .models import ConsentPurpose
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT purpose_id, count(*) FROM (
+                SELECT DISTINCT ON (purpose_id, subject) purpose_id, granted
+                FROM compliance_consentrecord ORDER BY purpose_id, subject, recorded_at DESC, id DESC
+            ) latest WHERE granted GROUP BY purpose_id
+            """
+        )
+        granted = dict(cursor.fetchall())
+    purposes = list(ConsentPurpose.objects.all())
+    for purpose in purposes:
+        purpose.granted = granted.get(purpose.pk, 0)
+    return purposes

@@ -160,3 +160,64 @@ class MyRequestsTable(DataRequestsTable):
     class Meta(DataRequestsTable.Meta):
         exclude = ("subject_name",)
         empty_text = "You have made no request about your data."
+
+
+class PurposesTable(DataTable):
+    name = tables.Column(verbose_name="Purpose")
+    key = tables.Column(verbose_name="Key")
+    version = tables.Column(verbose_name="Version")
+    state = tables.Column(verbose_name="State", accessor="active", orderable=False)
+    granted = tables.Column(verbose_name="Granted now", orderable=False)
+    updated = TimeColumn(verbose_name="Changed")
+
+    export_name = "consent-purposes"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-purpose": lambda record: record.key}
+        empty_text = "No purpose yet: add the first one below."
+
+    def render_key(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def value_key(self, value):
+        return value
+
+    def render_state(self, value, record):
+        if record.required:
+            return badge("Always on", "info")
+        return badge("Offered", "success") if value else badge("Not offered", "neutral")
+
+    def value_state(self, value, record):
+        return "always on" if record.required else ("offered" if value else "not offered")
+
+    def render_granted(self, value):
+        return f"{value:,} {'person' if value == 1 else 'people'}"
+
+
+class ConsentHistoryTable(DataTable):
+    recorded_at = TimeColumn(verbose_name="When")
+    purpose = tables.Column(verbose_name="Purpose", accessor="purpose__name")
+    granted = tables.Column(verbose_name="Choice")
+    method = tables.Column(verbose_name="How")
+    purpose_version = tables.Column(verbose_name="Words shown")
+    source = tables.Column(verbose_name="Page", default="—")
+
+    export_name = "consent-history"
+
+    class Meta(DataTable.Meta):
+        empty_text = "No consent recorded for this person."
+
+    def render_granted(self, value):
+        return badge("Granted", "success") if value else badge("Withdrawn", "neutral")
+
+    def value_granted(self, value):
+        return "granted" if value else "withdrawn"
+
+    def render_method(self, value, record):
+        return record.get_method_display()
+
+    def render_purpose_version(self, value, record):
+        return format_html('<span title="{}">Version {}</span>', record.text_shown, value)
+
+    def value_purpose_version(self, value):
+        return value

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_requests
+from . import views, views_consent, views_requests
 
 app_name = "compliance"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("requests/download/<str:token>/", views_requests.request_download, name="request_download"),
     path("requests/confirm/<str:token>/", views_requests.request_confirm, name="request_confirm"),
     path("my-data/", views_requests.my_data, name="my_data"),
+    path("consent/", views_consent.consent_page, name="consent"),
 ]

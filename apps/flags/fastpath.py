@@ -37,6 +37,7 @@ from django.utils.cache import patch_vary_headers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.renderers import JSONRenderer
 
+from apps.analytics.cors import cors
 from apps.api.authentication import check_entry
 from apps.api.keycache import cache as api_keys
 from apps.api.keycache import split_key
@@ -51,7 +52,6 @@ from apps.tenancy.routing import routes
 from . import selectors
 from .api.auth import ProjectKeyUser, project_key_of
 from .api.views import EvaluateView, evaluation
-from .cors import cors
 
 PATH = "/api/v1/flags/evaluate"
 MAX_BODY = 64 * 1024  # a larger body goes to Django (its DATA_UPLOAD_MAX_MEMORY_SIZE applies there)

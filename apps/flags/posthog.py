@@ -16,12 +16,12 @@ import uuid
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.analytics.cors import cors as _cors
+from apps.analytics.cors import preflight
 from apps.core.http import problem
 
 from . import selectors
 from .api.auth import project_key_of
-from .cors import cors as _cors
-from .cors import preflight
 
 
 def _problem(status: int, detail: str, field: str = "", code: str = "invalid") -> JsonResponse:

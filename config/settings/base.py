@@ -674,6 +674,8 @@ SPECTACULAR_SETTINGS = {
         "WorkflowRunStatusEnum": "apps.workflow.models.WorkflowRun.Status",
         "WorkflowStepStatusEnum": "apps.workflow.models.StepRun.Status",
         "WorkflowApprovalStatusEnum": "apps.workflow.models.Approval.Status",
+        "DataRequestKindEnum": "apps.compliance.models.DataRequest.Kind",
+        "DataRequestStatusEnum": "apps.compliance.models.DataRequest.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

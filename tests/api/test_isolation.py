@@ -108,7 +108,23 @@ def a_objects(tenant_a, tenant_b, owner_a):
     objects.update(_content_objects(tenant_a, tenant_b, owner_a))
     objects.update(_integration_objects(tenant_a, tenant_b))
     objects.update(_experiment_objects(tenant_a, tenant_b))
+    objects.update(_compliance_objects(tenant_a, tenant_b, owner_membership))
     return objects
+
+
+def _compliance_objects(tenant_a, tenant_b, owner_membership):
+    """A data request of tenant A with an id unknown to B."""
+    from apps.compliance.data_requests import data_request_open
+    from apps.compliance.models import DataRequest
+
+    with schema_context(tenant_b.schema_name):
+        taken = set(DataRequest.objects.values_list("pk", flat=True))
+    with schema_context(tenant_a.schema_name):
+        made = data_request_open(tenant=tenant_a, actor=owner_membership, kind="access")
+        while made.pk in taken:  # another kind each time: one open request per kind and person
+            made.delete()
+            made = data_request_open(tenant=tenant_a, actor=owner_membership, kind="access")
+    return {"/api/v1/compliance/requests/": made.pk}
 
 
 def _workflow_objects(tenant_a, tenant_b):

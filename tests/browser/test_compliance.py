@@ -185,3 +185,87 @@ def test_the_data_request_pages_on_a_phone_in_the_dark(chromium, live_hub, audit
         page_checked(page, "compliance-my-data")
     finally:
         context.close()
+
+
+def test_the_consent_banner_on_the_organisation_s_own_site(chromium, live_hub, audited, tmp_path):  # noqa: F811
+    """A page of another origin carries the snippet; the visitor's choices reach the hub."""
+    import http.server
+    import threading
+
+    from django_tenants.utils import schema_context
+
+    from apps.analytics import services as analytics
+    from apps.compliance import consent
+    from apps.compliance.models import ConsentRecord
+    from tests.processes import free_port
+
+    tenant, owner = audited
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+
+    def prepare():
+        with schema_context(tenant.schema_name):
+            for key, name, words, required in (
+                ("necessary", "Necessary", "Keeps your basket.", True),
+                ("analytics", "Product analytics", "We count page views.", False),
+                ("marketing", "Marketing", "We tell you about offers.", False),
+            ):
+                consent.purpose_save(
+                    tenant=tenant, actor=None, key=key, name=name, description=words, required=required
+                )
+            return analytics.project_key_create(tenant=tenant, actor=None, name="Shop", allowed_origins=[site])[1]
+
+    with ThreadPoolExecutor(1) as pool:
+        raw = pool.submit(prepare).result()
+    script = url(live_hub, tenant, "/static/hub/consent-banner.js")
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Our shop</h1>'
+        f'<script src="{script}" data-key="{raw}" data-subject="customer-7" defer></script></body></html>'
+    )
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = new_context(chromium)
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/index.html")
+        banner = page.get_by_role("dialog", name="Your privacy choices")
+        expect(banner).to_be_visible()
+        expect(banner.get_by_label("Necessary (always on)", exact=False)).to_be_disabled()
+        page_checked(page, "compliance-consent-banner")
+        banner.get_by_label("Product analytics", exact=False).check()
+        banner.get_by_role("button", name="Save my choices").click()
+        expect(banner).to_be_hidden()
+        assert page.evaluate("window.hubConsent.get('analytics')") is True
+        assert page.evaluate("window.hubConsent.get('marketing')") is False
+        page.reload()
+        page.wait_for_function("window.hubConsent !== undefined")
+        expect(page.get_by_role("dialog", name="Your privacy choices")).to_have_count(0)  # remembered
+
+        def recorded():
+            with schema_context(tenant.schema_name):
+                return {
+                    r.purpose.key: (r.granted, r.method)
+                    for r in ConsentRecord.objects.filter(subject="customer-7").select_related("purpose")
+                }
+
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(recorded).result() == {
+                "necessary": (True, "banner"),
+                "analytics": (True, "banner"),
+                "marketing": (False, "banner"),
+            }
+        for theme, viewport in (("light", "desktop"), ("dark", "phone")):
+            admin = new_context(chromium, theme=theme, viewport=viewport, bypass_csp=True)
+            try:
+                admin_page = admin.new_page()
+                log_in(admin_page, live_hub, tenant, owner)
+                admin_page.goto(url(live_hub, tenant, "/compliance/consent/?subject=customer-7"))
+                expect(admin_page.locator("#person")).to_contain_text("Withdrawn")
+                page_checked(admin_page, "compliance-consent")
+            finally:
+                admin.close()
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()

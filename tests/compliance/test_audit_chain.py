@@ -22,6 +22,7 @@ NOT_AUDITED = {
     "auditlog.LogEntry": "the audit log itself",
     "compliance.AuditSeal": "the audit log's hash chain, written by the database",
     "compliance.RetentionRun": "the retention log, itself a record (each run that acted is also an event)",
+    "compliance.ConsentRecord": "the consent log, itself an append-only record of each grant and withdrawal",
     "events.Event": "the event outbox: itself the record of what happened, with its actor",
     "events.StreamEntry": "a copy of events for the live stream",
     "notifications.Notification": "made from events (each already recorded); read marks are not changes",

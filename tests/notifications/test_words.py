@@ -279,6 +279,10 @@ EXAMPLES = {
         {"request_id": 3, "kind": "access", "law": "gdpr", "subject_id": "BOB", "due": "2026-12-31", "days_left": 1},
         ["An access request of Bob Brown is due in 1 day"],
     ),
+    "compliance.consent_purpose_changed": (
+        {"purpose_id": 1, "key": "analytics", "name": "Product analytics", "version": 2},
+        ["Jane Doe changed the consent purpose “Product analytics” (version 2)"],
+    ),
     "flags.experiment_created": (EXPERIMENT, ["Jane Doe created the experiment “Checkout copy”"]),
     "flags.experiment_changed": (EXPERIMENT, ["Jane Doe changed the experiment “Checkout copy”"]),
     "flags.experiment_started": (EXPERIMENT, ["Jane Doe started the experiment “Checkout copy”"]),

@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.analytics.cors import cors, preflight
 from apps.api.authentication import ApiKeyAuthentication, SessionAuthentication
 from apps.core.api.exceptions import Unprocessable, problem_response
 from apps.core.api.views import HubAPIView, HubModelViewSet
 
 from .. import experiments, selectors, services
-from ..cors import cors, preflight
 from ..models import DeclaredProperty, Flag
 from .auth import EvaluatePermission, ProjectKeyAuthentication, ProjectKeyCredential
 from .serializers import (

@@ -3,7 +3,7 @@
 from django.db import connection
 from django.http import HttpResponse
 
-from apps.analytics import keys
+from . import keys
 
 
 def cors(response, origin: str):
