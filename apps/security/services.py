@@ -138,7 +138,8 @@ def actions_for(incident: Incident) -> list[str]:
     rule = RULES.get(incident.rule)
     if rule is None or not incident.is_open:
         return []
-    actions = [a for a in rule.actions if a != Action.REVOKE_KEY or incident.api_key_id]
+    key = incident.api_key if incident.api_key_id else None
+    actions = [a for a in rule.actions if a != Action.REVOKE_KEY or (key is not None and key.revoked_at is None)]
     if incident.user_id is None:
         actions = [a for a in actions if a == Action.REVOKE_KEY]
     user = User.objects.filter(pk=incident.user_id).first() if incident.user_id else None

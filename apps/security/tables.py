@@ -52,11 +52,11 @@ class IncidentsTable(DataTable):
     def render_pk(self, value):
         return f"#{value}"
 
-    def render_severity(self, value):
-        return severity_badge(value)
+    def render_severity(self, value, record):
+        return severity_badge(record.severity)
 
-    def value_severity(self, value):
-        return value
+    def value_severity(self, value, record):
+        return record.severity
 
     def render_rule(self, value):
         return rule_label(value)
@@ -64,8 +64,8 @@ class IncidentsTable(DataTable):
     def render_status(self, value, record):
         return status_badge(record)
 
-    def value_status(self, value):
-        return value
+    def value_status(self, value, record):
+        return record.status
 
     def render_summary(self, value, record):
         return format_html("{}", value)

@@ -77,7 +77,7 @@ def close(request, pk):
                 status=form.cleaned_data["status"], note=form.cleaned_data["note"],
             )  # fmt: skip
         except ValidationError as exc:
-            apply_errors(form, exc)
+            messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"Incident #{found.pk} closed.")
             return redirect("security:incident", pk=found.pk)

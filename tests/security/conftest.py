@@ -8,6 +8,7 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from tests.conftest import PASSWORD, host_of
+from tests.events.fixtures import eager_tasks, run_now  # noqa: F401
 
 CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
