@@ -20,7 +20,8 @@ class RuleForm(forms.Form):
     )
 
     def __init__(self, *args, rule, **kwargs):
-        super().__init__(*args, **kwargs)
+        # One form per rule on the page: ids of their own, so each label names its own box.
+        super().__init__(*args, auto_id=f"id_{rule.code}_%s", **kwargs)
         self.rule = rule
         self.fields["auto_actions"].choices = [(a, Action(a).label) for a in rule.actions]
         if not rule.actions:
