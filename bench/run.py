@@ -48,6 +48,7 @@ from bench.reports import export_and_report  # noqa: E402
 from bench.routing import routing_ratio  # noqa: E402
 from bench.scale import migrate_noop_1000_s, provision_p50_ms  # noqa: E402
 from bench.streams import stream_events_per_s  # noqa: E402
+from bench.threat import threat_detect_ms  # noqa: E402
 from bench.workflow import rule_eval_us, workflow_runs  # noqa: E402
 
 BENCHMARKS = {
@@ -63,6 +64,7 @@ BENCHMARKS = {
     "cache_db_queries": cache_db_queries,
     # Identity.
     "login_p95_ms": login_p95_ms,
+    "threat_detect_ms": threat_detect_ms,
     "login_pbkdf2_p95_ms": login_pbkdf2_p95_ms,
     "session_overhead_ms": session_overhead_ms,
     # Integrator API; also prints api_list_p95_ms, api_list_rps, api_list_plain_rps.

@@ -11,6 +11,7 @@ from apps.core.api.authentication import Credential
 from apps.identity.selectors import membership_get
 
 from .keycache import KeyEntry, cache, membership_copy, split_key
+from .signals import api_key_used
 
 
 @dataclass
@@ -71,6 +72,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         entry = cache.get(tenant, prefix)
         membership = check_entry(entry, raw)
         request._request.membership = membership
+        if api_key_used.receivers:
+            api_key_used.send(sender=tenant, key=entry, ip=request._request.META.get("REMOTE_ADDR") or None)
         return membership.user, KeyPrincipal(entry)
 
     def authenticate_header(self, request):

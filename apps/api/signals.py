@@ -1,12 +1,18 @@
 """Cached API keys act with their creator's membership: when a membership or a user changes,
-the key cache of that tenant (or of every tenant) is dropped in every process."""
+the key cache of that tenant (or of every tenant) is dropped in every process.
+
+`api_key_used` is sent after a call authenticates with a key (sender: the tenant; `key`: its
+cached entry, `ip`: the caller's address), for the apps above that watch keys (apps.security's
+threat detection). Its receivers must be cheap: it runs on every keyed call."""
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from apps.identity.models import Membership, User
 
 from .keycache import keys_changed
+
+api_key_used = Signal()
 
 
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="api_keys_membership_changed")

@@ -5,11 +5,16 @@ Or, with HUB_CONTENT_SERVE = "redirect" (the default on an object store), a 302 
 presigned URL of the blob in the bucket: the caller's permissions are checked by the view before, the bucket serves the
 bytes (ranges included) with the Content-Disposition, Content-Type and Cache-Control asked in the
 signed URL, so they come down as an attachment under the document's safe name.
+
+`downloaded` is sent for each download served (not for a 304, nor for a range after the first
+byte: one download, one signal), with the request and the version, for the apps that watch
+downloads (apps.security's mass-download rule).
 """
 
 import re
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
@@ -24,6 +29,13 @@ INLINE_TYPES = {
     "video/mp4", "video/webm", "audio/mpeg", "audio/ogg", "audio/wav",
 }  # fmt: skip
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+downloaded = Signal()
+
+
+def _from_first_byte(request) -> bool:
+    """Whether a request asks for the file from its start (no range, or one that starts at 0)."""
+    match = RANGE.match(request.headers.get("Range", ""))
+    return "Range" not in request.headers or (match is not None and match.group(1) == "0")
 
 
 def version_response(request, *, schema: str, version: Version, inline: bool = False):
@@ -40,9 +52,12 @@ def version_response(request, *, schema: str, version: Version, inline: bool = F
         # A version's bytes never change: caches may keep them (only for this user).
         "Cache-Control": "private, max-age=31536000, immutable",
     }
+    not_modified = etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    if not not_modified and _from_first_byte(request):
+        downloaded.send(sender=Version, request=request, version=version)
     if serve_mode() == "redirect":
         return _redirect(schema, version, disposition=headers["Content-Disposition"], show=show)
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if not_modified:
         return HttpResponse(status=304, headers=headers)
     start, end, status = 0, blob.size - 1, 200
     wanted = request.headers.get("Range", "")

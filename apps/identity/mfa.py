@@ -37,6 +37,9 @@ from .sms import normalise_number, sms_send
 
 MFA_STATE_KEY = "hub_mfa"
 VERIFIED, SSO, PENDING, NONE = "verified", "sso", "pending", "none"
+# Set on one session (by session_require_factor): it must check, or first add, a second factor
+# before it reaches anything, whatever the tenant's policy (a security response asked for it).
+FACTOR_REQUIRED_KEY = "hub_mfa_required"
 FACTOR_MODELS = (TOTPDevice, EmailDevice, SMSDevice, WebAuthnCredential)
 KIND_MODELS = {"totp": TOTPDevice, "email": EmailDevice, "sms": SMSDevice, "passkey": WebAuthnCredential}
 
@@ -112,6 +115,12 @@ def mfa_required_for(*, user: User, tenant: Tenant | None = None) -> bool:
 
 
 # --- Writes ------------------------------------------------------------------------------------
+
+
+def session_require_factor(*, session) -> None:
+    """This session may reach nothing until its user checks a second factor (adding one first if
+    they have none): SecurityPolicyMiddleware sends it to the Security page to enrol."""
+    session[FACTOR_REQUIRED_KEY] = True
 
 
 def mark_verified(*, request, device) -> None:

@@ -7,7 +7,8 @@ the tenant's log-in policy for sessions that did not pass one of its entry check
 - A session without a checked factor ("none") is held to the tenant's policy on every request:
   where SSO is mandatory for its email it is logged out and sent to the SSO page; on a tenant
   that requires MFA, a member reaches only the Security page (to enrol) and log-out, until a
-  factor is confirmed.
+  factor is confirmed. So does a session marked as needing a factor (mfa.session_require_factor:
+  a security response asked for it), whatever the tenant's policy.
 The rule is second_factor_step(), which the websocket applies too.
 It also refreshes the session's last activity for the Sessions page (at most once a minute).
 
@@ -71,6 +72,8 @@ def second_factor_step(*, session, user, tenant) -> str | None:
     if state == mfa.PENDING:
         return entry.VERIFY
     if state == mfa.NONE:
+        if session.get(mfa.FACTOR_REQUIRED_KEY):
+            return entry.ENROL
         return entry.tenant_entry(tenant=tenant, user=user, state=state)
     return None
 

@@ -58,6 +58,7 @@ HUB_APPS = [
     "apps.workflow",
     "apps.integrations",
     "apps.compliance",
+    "apps.security",
     "apps.marketplace",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
@@ -494,6 +495,32 @@ HUB_LOGIN_LOCK_THRESHOLD = env.int("HUB_LOGIN_LOCK_THRESHOLD", default=5)
 HUB_LOGIN_LOCK_BASE_SECONDS = env.int("HUB_LOGIN_LOCK_BASE_SECONDS", default=30)
 HUB_LOGIN_LOCK_MAX_SECONDS = env.int("HUB_LOGIN_LOCK_MAX_SECONDS", default=3600)
 HUB_LOGIN_IP_LOCK_THRESHOLD = env.int("HUB_LOGIN_IP_LOCK_THRESHOLD", default=50)
+
+# --- Threat detection (apps.security; docs/security.md) -------------------------------------------
+# The operator's MaxMind-format city database (GeoLite2-City.mmdb). Without one, the rules that need
+# a place (log-in from a new country, impossible travel) are off, and the security page says so.
+HUB_GEOIP_DATABASE = env("HUB_GEOIP_DATABASE", default="")
+# Brute force: failed log-ins from one address for this many different accounts within the window.
+HUB_THREAT_BRUTE_FORCE_ACCOUNTS = env.int("HUB_THREAT_BRUTE_FORCE_ACCOUNTS", default=5)
+HUB_THREAT_BRUTE_FORCE_WINDOW = env.int("HUB_THREAT_BRUTE_FORCE_WINDOW", default=600)
+# Credential stuffing: this many different accounts failing from this many addresses within the
+# window, while failures are at least this share of all log-ins then (or the accounts alone reach
+# the second number, whatever the share).
+HUB_THREAT_STUFFING_ACCOUNTS = env.int("HUB_THREAT_STUFFING_ACCOUNTS", default=20)
+HUB_THREAT_STUFFING_ADDRESSES = env.int("HUB_THREAT_STUFFING_ADDRESSES", default=5)
+HUB_THREAT_STUFFING_RATIO = env.float("HUB_THREAT_STUFFING_RATIO", default=0.5)
+HUB_THREAT_STUFFING_ACCOUNTS_ALONE = env.int("HUB_THREAT_STUFFING_ACCOUNTS_ALONE", default=200)
+HUB_THREAT_STUFFING_WINDOW = env.int("HUB_THREAT_STUFFING_WINDOW", default=300)
+# Impossible travel: two log-ins of one person further apart than this distance, faster than this speed.
+HUB_THREAT_TRAVEL_KMH = env.int("HUB_THREAT_TRAVEL_KMH", default=900)
+HUB_THREAT_TRAVEL_MIN_KM = env.int("HUB_THREAT_TRAVEL_MIN_KM", default=300)
+# Mass deletion or download: this many by one person within the window.
+HUB_THREAT_MASS_COUNT = env.int("HUB_THREAT_MASS_COUNT", default=50)
+HUB_THREAT_MASS_WINDOW = env.int("HUB_THREAT_MASS_WINDOW", default=600)
+# How long the places, devices and networks seen for a person or a key are remembered.
+HUB_THREAT_HISTORY_DAYS = env.int("HUB_THREAT_HISTORY_DAYS", default=180)
+# The whole detection (off: nothing is counted; the benchmark's baseline).
+HUB_THREAT_DETECTION = env.bool("HUB_THREAT_DETECTION", default=True)
 HUB_SMS_BACKEND = env("HUB_SMS_BACKEND", default="apps.identity.sms.ConsoleSMSBackend")
 HUB_TWILIO_ACCOUNT_SID = env("HUB_TWILIO_ACCOUNT_SID", default="")
 HUB_TWILIO_AUTH_TOKEN = env("HUB_TWILIO_AUTH_TOKEN", default="")

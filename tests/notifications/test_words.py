@@ -51,6 +51,11 @@ SPEC = {"spec_id": 2, "key": "billing", "title": "Billing API", "operations": 12
 PLUGIN = {"label": "pulse", "name": "Pulse", "version": "1.0"}
 RUN = {"run_id": 8, "workflow_id": 4, "workflow": "Welcome new members", "version": 2, "trigger": "event"}
 
+INCIDENT = {
+    "incident_id": 3, "rule": "brute_force", "rule_label": "Brute force from one address", "severity": "high",
+    "summary": "Failed log-ins for 5 different accounts from 192.0.2.66 within 10 minutes", "user_id": None,
+    "ip_address": "192.0.2.66", "api_key_id": None,
+}  # fmt: skip
 EXAMPLES = {
     "member.joined": (
         {"membership_id": 1, "user_id": "BOB", "email": "bob@example.com", "role": "member"},
@@ -323,6 +328,47 @@ EXAMPLES = {
         {**RUN, "approval_id": 1, "title": "Refund over 500", "assignee_id": None, "role": "owner"},
         ["The approval “Refund over 500” of the workflow “Welcome new members” was not decided in time and went up"],
     ),
+    "security.incident_raised": (
+        {
+            **INCIDENT,
+            "rule": "new_country",
+            "rule_label": "Log-in from a new country",
+            "severity": "medium",
+            "summary": "bob@example.com logged in from Sydney, Australia, a country they had not logged in from before",
+        },
+        ["Log-in from a new country (medium): bob@example.com logged in from Sydney, Australia"],
+    ),
+    "security.serious_incident_raised": (
+        INCIDENT,
+        ["Brute force from one address (high): Failed log-ins for 5 different accounts from 192.0.2.66"],
+    ),
+    "security.incident_responded": (
+        {
+            "incident_id": 3,
+            "action": "lock_account",
+            "automatic": False,
+            "outcome": "Locked bob@example.com's account: they cannot log in until it is unlocked",
+        },
+        ["Jane Doe locked the account for incident #3: Locked bob@example.com's account"],
+    ),
+    "security.incident_closed": (
+        {
+            "incident_id": 3,
+            "status": "dismissed",
+            "summary": "bob@example.com logged in from a new device",
+            "note": "His new laptop",
+        },
+        ["Jane Doe dismissed incident #3: bob@example.com logged in from a new device"],
+    ),
+    "security.rule_changed": (
+        {
+            "rule": "new_device",
+            "rule_label": "Log-in from a new device",
+            "enabled": True,
+            "auto_actions": ["end_sessions"],
+        },
+        ["Jane Doe set the rule “Log-in from a new device” (with automatic responses)"],
+    ),
 }
 # Types that are never published as events: only notifications carry them, with their own words.
 NOT_PUBLISHED = {"workflow.message"}
@@ -472,6 +518,16 @@ def test_activity_page_is_for_members_of_the_tenant_only(tenant_a, tenant_b, own
             "The organisation was renamed to “B”",
         ),
         ("api_key.created", {"key_id": 1, "name": "Nightly", "prefix": "hub_1"}, "The API key “Nightly” was created"),
+        (
+            "security.incident_responded",
+            {
+                "incident_id": 3,
+                "action": "end_sessions",
+                "automatic": True,
+                "outcome": "Ended 2 sessions of b@example.com.",
+            },
+            "The platform automatically ended the sessions for incident #3: Ended 2 sessions of b@example.com.",
+        ),
         (
             "invitation.sent",
             {"invitation_id": 1, "email": "c@example.com", "role": "admin"},
