@@ -38,7 +38,16 @@ class ComplianceConfig(HubAppConfig):
 
         from . import data_requests
         from .events import EVENT_TYPES, request_subject
-        from .models import ConsentPurpose, DataRequest, LegalHold, RetentionPolicy, SiemSettings
+        from .models import (
+            AccessReview,
+            AccessReviewItem,
+            ComplianceReport,
+            ConsentPurpose,
+            DataRequest,
+            LegalHold,
+            RetentionPolicy,
+            SiemSettings,
+        )
 
         register_permission(
             Permission(
@@ -57,6 +66,7 @@ class ComplianceConfig(HubAppConfig):
             PeriodicTask("compliance-siem-forward", "apps.compliance.tasks.siem_forward_all_tenants", 30.0),
             PeriodicTask("compliance-retention", "apps.compliance.tasks.retention_apply_all_tenants", 3600.0),
             PeriodicTask("compliance-requests-due", "apps.compliance.tasks.data_requests_remind_all_tenants", 3600.0),
+            PeriodicTask("compliance-daily", "apps.compliance.tasks.compliance_daily_all_tenants", 86400.0),
         )
         mine = "/compliance/my-data/"
         register_notification_rule(
@@ -64,12 +74,17 @@ class ComplianceConfig(HubAppConfig):
             NotificationRule("compliance.data_request_due", event_admin_ids, default_channel="both"),
             NotificationRule("compliance.data_request_completed", request_subject, url=mine, default_channel="both"),
             NotificationRule("compliance.data_request_refused", request_subject, url=mine, default_channel="both"),
+            NotificationRule("compliance.access_review_opened", event_admin_ids, default_channel="both"),
+            NotificationRule("compliance.report_ready", event_admin_ids),
         )
         tenant_restored.connect(data_requests.tenant_restored, dispatch_uid="compliance_erasures_replay")
         auditlog.register(SiemSettings, include_fields=["transport", "host", "port", "url"])
         auditlog.register(RetentionPolicy)
         auditlog.register(LegalHold)
         auditlog.register(ConsentPurpose)
+        auditlog.register(AccessReview)
+        auditlog.register(AccessReviewItem, include_fields=["decision", "decided_at"])
+        auditlog.register(ComplianceReport, include_fields=["period_start", "status"])
         auditlog.register(DataRequest, include_fields=["kind", "law", "status", "verified_at", "completed_at"])
         # Personal data in the audit trail: kept, as the record the organisation must keep (the
         # entries are append-only, and a person's erasure must not erase the evidence of what they did).
@@ -105,6 +120,16 @@ class ComplianceConfig(HubAppConfig):
                     "Proof of what the person consented to, when and how.", erasure="delete",
                     note="Records the banner or the API gave under the site's own id for the person (not a member's "
                     "account) are found by that id only.",
+                ),
+                PersonalData(
+                    "compliance.AccessReviewItem", ("identity", "security"),
+                    ("name", "role", "has_second_factor", "last_login", "decision", "decided_at"),
+                    "Each quarter's review of who has access, and who decided.", erasure="keep",
+                    note="Kept as the evidence of the access reviews an auditor asks for.",
+                ),
+                PersonalData(
+                    "compliance.ComplianceReport", ("activity",), ("period_start", "created"),
+                    "Who asked for a compliance report.",
                 ),
                 PersonalData(
                     "compliance.DataRequest", ("identity",),

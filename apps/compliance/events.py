@@ -182,6 +182,38 @@ def _consent_page(event) -> str:
     return reverse("compliance:consent")
 
 
+_REVIEW = payload_schema(
+    {
+        "review_id": {"type": "integer"},
+        "period": {"type": "string"},
+        "members": {"type": "integer"},
+        "kept": {"type": "integer"},
+        "removed": {"type": "integer"},
+    },
+    ["review_id", "period"],
+)
+_REPORT = payload_schema({"report_id": {"type": "integer"}, "month": {"type": "string"}}, ["report_id", "month"])
+
+
+def _review_page(event) -> str:
+    return reverse("compliance:access_review")
+
+
+def _reports_page(event) -> str:
+    return reverse("compliance:reports")
+
+
+def _report_sentence(event) -> str:
+    from datetime import date
+
+    month = str(event.payload.get("month", ""))
+    try:
+        month = f"{date.fromisoformat(month + '-01'):%B %Y}"
+    except ValueError:
+        pass
+    return f"The compliance report of {month} is ready"
+
+
 EVENT_TYPES = [
     EventType(
         "compliance.audit_checked",
@@ -270,5 +302,29 @@ EVENT_TYPES = [
         _PURPOSE,
         summary="{actor} changed the consent purpose “{name}” (version {version})",
         link=_consent_page,
+    ),
+    EventType(
+        "compliance.access_review_opened",
+        "Access review opened",
+        "This quarter's review of who has access began: each member's role is to be confirmed or removed.",
+        _REVIEW,
+        summary="The access review of {period} is open: confirm each of the {members} members' access",
+        link=_review_page,
+    ),
+    EventType(
+        "compliance.access_review_completed",
+        "Access review completed",
+        "Every member's access was confirmed or removed for the quarter.",
+        _REVIEW,
+        summary="{actor} completed the access review of {period}: {kept} kept, {removed} removed",
+        link=_review_page,
+    ),
+    EventType(
+        "compliance.report_ready",
+        "Compliance report ready",
+        "A month's compliance report (PDF) is ready to download.",
+        _REPORT,
+        summary=_report_sentence,
+        link=_reports_page,
     ),
 ]

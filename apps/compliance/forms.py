@@ -98,3 +98,10 @@ class ConsentLookupForm(forms.Form):
     subject = forms.CharField(
         label="Person", max_length=200, help_text="Your site's id for them, as the banner or API sent it."
     )
+
+
+class ReportForm(forms.Form):
+    month = forms.DateField(
+        label="Month", widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m", "%Y-%m-%d"],
+        help_text="A month that has ended.",
+    )  # fmt: skip

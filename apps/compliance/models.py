@@ -263,3 +263,75 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{'granted' if self.granted else 'withdrawn'}: {self.purpose_id} by {self.subject}"
+
+
+class AccessReview(models.Model):
+    """A quarter's review of who has access: an admin confirms each member's role, or removes them.
+    Opened at the start of each quarter (or by hand); complete when every member is decided."""
+
+    period = models.CharField(max_length=7, unique=True)  # "2026-Q4"
+    opened_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return f"access review {self.period}"
+
+
+class AccessReviewItem(models.Model):
+    """One member's access in a review, as it was when the review opened, and the decision."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Not reviewed yet"
+        KEPT = "kept", "Access confirmed"
+        REMOVED = "removed", "Removed from the organisation"
+        LEFT = "left", "Left before the review"
+
+    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=300)  # as the review opened
+    role = models.CharField(max_length=20)
+    has_second_factor = models.BooleanField(default=False)
+    last_login = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["review", "user"], name="one_item_per_member_and_review")]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.review_id}: {self.decision}"
+
+
+class ComplianceReport(models.Model):
+    """The monthly compliance report (PDF): evidence for the tenant's customers and auditors."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Being made"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    period_start = models.DateField()
+    period_end = models.DateField()  # inclusive
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.CharField(max_length=300, blank=True)
+    file_size = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "-pk"]
+
+    def __str__(self) -> str:
+        return f"compliance report {self.period_start:%B %Y}"

@@ -1,6 +1,7 @@
 """The compliance pages' data tables."""
 
 import django_tables2 as tables
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -221,3 +222,60 @@ class ConsentHistoryTable(DataTable):
 
     def value_purpose_version(self, value):
         return value
+
+
+class ReviewItemsTable(DataTable):
+    name = tables.Column(verbose_name="Member")
+    role = tables.Column(verbose_name="Role")
+    has_second_factor = tables.Column(verbose_name="Second factor")
+    last_login = TimeColumn(verbose_name="Last log-in", default="Never")
+    decision = tables.Column(verbose_name="Decision")
+    actions = ActionsColumn("compliance/_review_actions.html")
+
+    search_fields = ("name",)
+    export_name = "access-review"
+    rows_per_page = 100
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-member": lambda record: record.user_id or ""}
+        empty_text = "No member to review."
+
+    def render_role(self, value):
+        return value.capitalize()
+
+    def render_has_second_factor(self, value):
+        return badge("Yes", "success") if value else badge("No", "warning")
+
+    def value_has_second_factor(self, value):
+        return "yes" if value else "no"
+
+    def render_decision(self, value, record):
+        tone = {"pending": "warning", "kept": "success", "removed": "danger"}.get(value, "neutral")
+        return badge(record.get_decision_display(), tone)
+
+    def value_decision(self, value, record):
+        return record.get_decision_display()
+
+
+class ReportsTable(DataTable):
+    period_start = tables.DateColumn(verbose_name="Month", format="F Y")
+    status = tables.Column(verbose_name="State")
+    created = TimeColumn(verbose_name="Asked")
+    file_size = tables.Column(verbose_name="Size")
+    actions = ActionsColumn("compliance/_report_actions.html")
+
+    export_name = "compliance-reports"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-report": lambda record: f"{record.period_start:%Y-%m}"}
+        empty_text = "No report yet: last month's is made on the first day of each month."
+
+    def render_status(self, value, record):
+        tone = {"done": "success", "failed": "danger"}.get(value, "info")
+        return badge(record.get_status_display(), tone)
+
+    def value_status(self, value, record):
+        return record.get_status_display()
+
+    def render_file_size(self, value):
+        return filesizeformat(value) if value else "—"

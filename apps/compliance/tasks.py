@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.tenancy.selectors import task_to_every_tenant
 
-from . import data_requests, retention, siem
+from . import data_requests, report, retention, reviews, siem
 
 
 @shared_task(ignore_result=True)
@@ -52,3 +52,24 @@ def data_requests_remind() -> int:
 def data_requests_remind_all_tenants() -> int:
     """Beat, every hour: reminders of requests due soon (each at most once a day)."""
     return task_to_every_tenant(data_requests_remind)
+
+
+@shared_task(ignore_result=True)
+def compliance_report_build(report_id: int) -> None:
+    from django.db import connection
+
+    report.report_build(report_id=report_id, tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def compliance_daily() -> None:
+    """This quarter's access review and last month's report, each made once."""
+    from django.db import connection
+
+    reviews.reviews_open_due(tenant=connection.tenant)
+    report.reports_monthly(tenant=connection.tenant)
+
+
+@shared_task(ignore_result=True)
+def compliance_daily_all_tenants() -> int:
+    return task_to_every_tenant(compliance_daily)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_consent, views_requests
+from . import views, views_consent, views_reports, views_requests
 
 app_name = "compliance"
 
@@ -27,4 +27,8 @@ urlpatterns = [
     path("requests/confirm/<str:token>/", views_requests.request_confirm, name="request_confirm"),
     path("my-data/", views_requests.my_data, name="my_data"),
     path("consent/", views_consent.consent_page, name="consent"),
+    path("access-review/", views_reports.access_review, name="access_review"),
+    path("access-review/<int:pk>/", views_reports.access_review_decide, name="access_review_decide"),
+    path("reports/", views_reports.reports_page, name="reports"),
+    path("reports/<int:pk>/download/", views_reports.report_download, name="report_download"),
 ]

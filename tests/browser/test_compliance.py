@@ -269,3 +269,31 @@ def test_the_consent_banner_on_the_organisation_s_own_site(chromium, live_hub, a
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def test_an_admin_reviews_access_and_asks_for_a_report(chromium, live_hub, audited):  # noqa: F811
+    tenant, owner = audited
+    leaver = _member_of(tenant, f"leaver-{secrets.token_hex(3)}@{tenant.slug}.example.com")
+    for theme, viewport in (("light", "desktop"), ("dark", "phone")):
+        context = new_context(chromium, theme=theme, viewport=viewport, bypass_csp=True)
+        page = context.new_page()
+        try:
+            log_in(page, live_hub, tenant, owner)
+            page.goto(url(live_hub, tenant, "/compliance/access-review/"))
+            if viewport == "desktop":
+                page.get_by_role("button", name="Open this quarter's review").click()
+                row = page.locator(f'tr[data-member="{leaver.pk}"]')
+                row.get_by_role("button", name="Remove").click()
+                dialog = page.get_by_role("dialog")
+                expect(dialog).to_contain_text("They lose access at once")
+                dialog.get_by_role("button", name="Remove").click()
+                expect(page.locator(".message-success")).to_contain_text("removed from the organisation")
+            page_checked(page, "compliance-access-review")
+            page.goto(url(live_hub, tenant, "/compliance/reports/"))
+            if viewport == "desktop":
+                page.get_by_label("Month").fill("2026-01")
+                page.get_by_role("button", name="Make the report").click()
+                expect(page.locator(".message-success")).to_contain_text("The report of January 2026 is being made")
+            page_checked(page, "compliance-reports")
+        finally:
+            context.close()

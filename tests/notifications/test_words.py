@@ -288,6 +288,18 @@ EXAMPLES = {
         {"purpose_id": 1, "key": "analytics", "name": "Product analytics", "version": 2},
         ["Jane Doe changed the consent purpose “Product analytics” (version 2)"],
     ),
+    "compliance.access_review_opened": (
+        {"review_id": 1, "period": "2026-Q4", "members": 12},
+        ["The access review of 2026-Q4 is open: confirm each of the 12 members' access"],
+    ),
+    "compliance.access_review_completed": (
+        {"review_id": 1, "period": "2026-Q4", "kept": 11, "removed": 1},
+        ["Jane Doe completed the access review of 2026-Q4: 11 kept, 1 removed"],
+    ),
+    "compliance.report_ready": (
+        {"report_id": 3, "month": "2026-11"},
+        ["The compliance report of November 2026 is ready"],
+    ),
     "flags.experiment_created": (EXPERIMENT, ["Jane Doe created the experiment “Checkout copy”"]),
     "flags.experiment_changed": (EXPERIMENT, ["Jane Doe changed the experiment “Checkout copy”"]),
     "flags.experiment_started": (EXPERIMENT, ["Jane Doe started the experiment “Checkout copy”"]),
