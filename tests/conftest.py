@@ -68,7 +68,7 @@ def tenant_b(_session_tenants, db):
     return Tenant.objects.get(pk=_session_tenants["beta"])
 
 
-def provision_afresh(slug: str, *, plan: str = "free", owner_password=None):
+def provision_afresh(slug: str, *, plan: str = "free", owner_password=None, region: str = ""):
     """Provisions `<Slug> Ltd` with owner@<slug>.example.com, first deleting a tenant of that slug
     an interrupted run left behind; returns (tenant, owner)."""
     from apps.tenancy.services import tenant_delete
@@ -82,6 +82,7 @@ def provision_afresh(slug: str, *, plan: str = "free", owner_password=None):
         owner_email=f"owner@{slug}.example.com",
         owner_password=owner_password,
         plan=plan,
+        region=region,
     )
 
 

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.taskref import TaskRef
 from apps.identity.roles import has_permission
+from apps.tenancy.regions import region_storage
 
 from . import conf, report_files
 from .models import Insight
@@ -263,8 +263,8 @@ def report_job_run(*, job_id: int, tenant) -> ReportJob | None:
                 out.write(data)
                 rows = len(insights)
             out.seek(0)
-            name = default_storage.save(_file_name(job), File(out))
-            size = default_storage.size(name)
+            name = region_storage().save(_file_name(job), File(out))
+            size = region_storage().size(name)
     except Exception as exc:  # noqa: BLE001 — a failed job says why on its page
         logger.exception("analytics: report job %s failed", job_id)
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else "The file could not be made."
@@ -305,7 +305,7 @@ def job_delete(*, actor, job: ReportJob) -> None:
     if actor is not None and job.requested_by_id != actor.user_id:
         _require(actor, "analytics.reports.manage", "Only the member who asked for it, or an admin, can delete it.")
     if job.file:
-        default_storage.delete(job.file)
+        region_storage().delete(job.file)
     job.delete()
 
 
@@ -315,7 +315,7 @@ def report_jobs_prune(*, now: datetime | None = None) -> int:
     old = list(ReportJob.objects.filter(created__lt=cutoff))
     for job in old:
         if job.file:
-            default_storage.delete(job.file)
+            region_storage().delete(job.file)
         job.delete()
     return len(old)
 

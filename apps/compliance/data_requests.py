@@ -30,7 +30,6 @@ import orjson
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -45,6 +44,7 @@ from apps.core.taskref import TaskRef
 from apps.identity.models import ErasureRecord, Membership, User, email_fingerprint, email_fingerprints
 from apps.identity.roles import Role, has_permission
 from apps.tenancy.emails import email_message, email_subject
+from apps.tenancy.regions import region_storage
 from apps.tenancy.services import tenant_url
 
 from .models import UNFINISHED, DataRequest
@@ -313,8 +313,8 @@ def data_request_build(*, request_id: int, tenant) -> DataRequest | None:
         with tempfile.TemporaryFile() as out:
             counts = copy_write(out, user=request.subject, request=request, on_progress=progress)
             out.seek(0)
-            name = default_storage.save(f"{file_prefix()}{request.pk}-{secrets.token_hex(8)}.zip", File(out))
-            size = default_storage.size(name)
+            name = region_storage().save(f"{file_prefix()}{request.pk}-{secrets.token_hex(8)}.zip", File(out))
+            size = region_storage().size(name)
     except Exception:  # noqa: BLE001 — a failed copy says so on its page and can be made again
         log.exception("compliance: the copy of request %s failed", request_id)
         DataRequest.objects.filter(pk=request_id).update(

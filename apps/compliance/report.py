@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
@@ -26,6 +25,7 @@ from apps.identity.mfa import tenant_security_get, user_has_factor
 from apps.identity.models import Membership
 from apps.identity.roles import Role, has_permission
 from apps.security.selectors import incident_list
+from apps.tenancy.regions import region_storage
 
 from .chain import audit_chain_verify
 from .models import AccessReview, ComplianceReport, DataRequest, RetentionPolicy, SiemSettings
@@ -152,7 +152,7 @@ def report_build(*, report_id: int, tenant) -> ComplianceReport | None:
     report = ComplianceReport.objects.get(pk=report_id)
     try:
         pdf = report_pdf(evidence(tenant=tenant, report=report))
-        name = default_storage.save(
+        name = region_storage().save(
             f"{file_prefix()}{report.period_start:%Y-%m}-{secrets.token_hex(6)}.pdf", ContentFile(pdf)
         )
     except Exception:  # noqa: BLE001 — a failed report says so on the page and can be asked again

@@ -16,7 +16,6 @@ from datetime import timedelta
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Q
@@ -25,6 +24,7 @@ from django.utils import timezone
 from apps.core.events import publish
 from apps.core.personal_data import email_fields, user_references
 from apps.core.registry import RETENTION_ACTIONS, RetentionType, registry
+from apps.tenancy.regions import region_storage
 
 from .models import LegalHold, RetentionPolicy, RetentionRun
 
@@ -216,7 +216,7 @@ def _removed(model, targets, run: RetentionRun):
             if run.archive:  # written before the rows go: a storage failure deletes nothing
                 part += 1
                 lines = "\n".join(json.dumps(row, cls=DjangoJSONEncoder) for row in batch.values())
-                default_storage.save(
+                region_storage().save(
                     f"{run.archive}/part-{part:05}.jsonl.gz", ContentFile(gzip.compress(lines.encode()))
                 )
             batch.delete()

@@ -3,7 +3,6 @@ and report.py, render."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
+from apps.tenancy.regions import region_storage
 
 from . import report, reviews
 from .forms import ReportForm
@@ -78,10 +78,10 @@ def reports_page(request):
 @tenant_member_required(MANAGE)
 def report_download(request, pk):
     found = get_object_or_404(ComplianceReport, pk=pk, status=ComplianceReport.Status.DONE)
-    if not found.file.startswith(report.file_prefix()) or not default_storage.exists(found.file):
+    if not found.file.startswith(report.file_prefix()) or not region_storage().exists(found.file):
         raise Http404("No such file.")
     response = FileResponse(
-        default_storage.open(found.file, "rb"),
+        region_storage().open(found.file, "rb"),
         as_attachment=True,
         filename=f"compliance-report-{found.period_start:%Y-%m}.pdf",
         content_type="application/pdf",

@@ -8,7 +8,6 @@ member who may not manage compliance sees only the requests about themselves.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from apps.core.forms import apply_errors
 from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
+from apps.tenancy.regions import region_storage
 
 from . import data_requests
 from .forms import CompleteForm, DataRequestForm, MyRequestForm, RefuseForm
@@ -190,10 +190,10 @@ def request_download(request, token):
         found = data_requests.download_find(token, user=request.user, membership=request.membership)
     except data_requests.LinkExpired:
         return render(request, "compliance/link_expired.html", status=410)
-    if found is None or not default_storage.exists(found.file):
+    if found is None or not region_storage().exists(found.file):
         raise Http404("No such file.")
     response = FileResponse(
-        default_storage.open(found.file, "rb"), as_attachment=True, filename=f"my-data-{found.pk}.zip"
+        region_storage().open(found.file, "rb"), as_attachment=True, filename=f"my-data-{found.pk}.zip"
     )
     response["Content-Type"] = "application/zip"
     response["Cache-Control"] = "private, no-store"

@@ -1,7 +1,8 @@
 """Blobs' bytes: received, checked, hashed and stored once per tenant.
 
-The `content` storage (settings.STORAGES["content"]) is the local file system under
-HUB_CONTENT_ROOT by default and an S3-compatible bucket by settings only. A tenant's blobs sit
+The `content` storage of the tenant's region (settings.HUB_REGIONS; by default STORAGES["content"])
+is the local file system under HUB_CONTENT_ROOT by default and an S3-compatible bucket by settings
+only. A tenant's blobs sit
 under its own prefix, `<schema>/blobs/<aa>/<bb>/<sha256>`; nothing there has a URL: downloads go
 through views that check permissions on every request.
 """
@@ -16,8 +17,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
+
+from apps.tenancy.regions import region_storage
 
 from . import sanitize
 
@@ -36,8 +38,9 @@ SAME_KIND = [
 ZIP_BASED = {"application/zip", "application/octet-stream"}
 
 
-def store():
-    return storages["content"]
+def store(schema: str | None = None):
+    """The content storage of the tenant's region (apps.tenancy.regions; default: the one served)."""
+    return region_storage("content", schema=schema)
 
 
 def blob_name(schema: str, sha256: str) -> str:
@@ -161,11 +164,11 @@ def _check_pixels(path: Path) -> None:
 def put(schema: str, incoming: Incoming) -> None:
     """Stores the bytes under their hash (writing them again writes the same bytes)."""
     with incoming.path.open("rb") as f:
-        store().save(blob_name(schema, incoming.sha256), File(f))
+        store(schema).save(blob_name(schema, incoming.sha256), File(f))
 
 
 def open_blob(schema: str, sha256: str):
-    return store().open(blob_name(schema, sha256), "rb")
+    return store(schema).open(blob_name(schema, sha256), "rb")
 
 
 def signs_urls() -> bool:
@@ -178,7 +181,7 @@ def signed_url(
 ) -> str:
     """A URL of the blob that works for `seconds`, answered with these headers (S3's response-* query
     parameters, covered by the signature so they cannot be changed by whoever holds the URL)."""
-    return store().url(
+    return store(schema).url(
         blob_name(schema, sha256),
         parameters={
             "ResponseContentType": content_type,
@@ -190,7 +193,7 @@ def signed_url(
 
 
 def delete(schema: str, sha256: str) -> None:
-    store().delete(blob_name(schema, sha256))
+    store(schema).delete(blob_name(schema, sha256))
 
 
 def limits(tenant) -> dict:

@@ -105,6 +105,7 @@ def organisation_provision(
     owner_email: str = "",
     owner_password: str | None = None,
     plan: str = Tenant.Plan.FREE,
+    region: str = "",
 ) -> tuple[Tenant, User]:
     """Creates a tenant with its owner (an existing user, or a new one) in one all-or-nothing step."""
     with transaction.atomic():
@@ -113,7 +114,7 @@ def organisation_provision(
             owner = User.objects.filter(email__iexact=email).first() or User.objects.create_user(
                 email=email, password=owner_password
             )
-        tenant = tenant_create(name=name, slug=slug, plan=plan)
+        tenant = tenant_create(name=name, slug=slug, plan=plan, region=region)
         Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     return tenant, owner
 

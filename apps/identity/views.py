@@ -14,6 +14,7 @@ from apps.core.forms import apply_errors
 from apps.core.images import image_response
 from apps.core.tables import data_table, table_action_done
 from apps.tenancy.models import Tenant
+from apps.tenancy.regions import region_label, region_of
 from apps.tenancy.services import public_url, tenant_delete, tenant_settings_update
 
 from . import entry, services
@@ -175,7 +176,11 @@ def _organisation_settings_page(request, form=None, delete_form=None, status=200
     form = form or OrganisationForm(initial={"name": tenant.name, "time_zone": tenant.time_zone})
     if not tenant.logo:
         form.fields.pop("remove_logo", None)  # nothing to remove
-    context = {"form": form, "delete_form": delete_form or DeleteOrganisationForm(tenant=tenant)}
+    context = {
+        "form": form,
+        "delete_form": delete_form or DeleteOrganisationForm(tenant=tenant),
+        "region": region_label(region_of(tenant.schema_name)),
+    }
     return render(request, "identity/organisation_settings.html", context, status=status)
 
 

@@ -11,10 +11,10 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "plan", "status", "created")
+    list_display = ("slug", "name", "plan", "status", "region", "created")
     list_filter = ("status", "plan")
     search_fields = ("slug", "name")
-    readonly_fields = ("schema_name", "slug", "created")
+    readonly_fields = ("schema_name", "slug", "region", "created")  # a region is kept: moving is a restore
     inlines = [DomainInline]
     actions = ["suspend", "resume"]
 

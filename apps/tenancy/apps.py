@@ -14,6 +14,8 @@ class TenancyConfig(HubAppConfig):
     api_prefix = ""  # /api/v1/tenant/
 
     def ready(self):
+        from django.core import checks
+
         from apps.core.registry import (
             ApiScope,
             BackupPart,
@@ -25,6 +27,9 @@ class TenancyConfig(HubAppConfig):
         )
 
         from . import signals  # noqa: F401  (drops routing caches when a tenant or domain changes)
+        from .regions import check_regions
+
+        checks.register(check_regions, "hub")
         from .backup import adjust_domain
         from .events import EVENT_TYPES
 

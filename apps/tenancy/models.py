@@ -37,6 +37,9 @@ class Tenant(TenantMixin):
     logo = models.ImageField(upload_to=logo_path, blank=True)
     # A zoneinfo name: the default time zone of its members' pages.
     time_zone = models.CharField(max_length=64, default="UTC")
+    # Data residency: where the tenant's files and exports are kept (a key of settings.HUB_REGIONS,
+    # chosen at creation; "" = HUB_DEFAULT_REGION). See apps.tenancy.regions.
+    region = models.CharField(max_length=32, blank=True, default="")
 
     # The provisioning service creates the schema explicitly, inside its own transaction.
     auto_create_schema = False

@@ -10,11 +10,12 @@ from apps.core.events import publish
 from apps.core.images import image_store, image_validate
 
 from .models import Domain, Tenant
+from .regions import region_check, region_forget
 from .schemas import schema_create
 from .validators import schema_name_for, validate_slug, validate_time_zone
 
 
-def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tenant:
+def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE, region: str = "") -> Tenant:
     """Creates the tenant row, its schema (all tenant migrations) and its primary domain.
 
     All or nothing: PostgreSQL's DDL is transactional, so a failure anywhere leaves no schema,
@@ -32,13 +33,18 @@ def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.FREE) -> Tena
         errors["slug"] = exc.messages
     if plan not in Tenant.Plan.values:
         errors["plan"] = [f"Choose one of: {', '.join(Tenant.Plan.values)}."]
+    try:
+        region = region_check(region)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
 
     try:
         with schema_context("public"), transaction.atomic():
-            tenant = Tenant(name=name, slug=slug, plan=plan, schema_name=schema_name_for(slug))
+            tenant = Tenant(name=name, slug=slug, plan=plan, region=region, schema_name=schema_name_for(slug))
             tenant.save()
+            region_forget(tenant.schema_name)
             schema_create(tenant.schema_name)
             Domain.objects.create(domain=f"{slug}.{settings.HUB_BASE_HOSTNAME}", tenant=tenant, is_primary=True)
     except (IntegrityError, ValidationError):  # Someone took the slug between the check and the insert.

@@ -601,6 +601,15 @@ if env("HUB_CONTENT_S3_BUCKET", default=""):
             "signature_version": "s3v4",
         },
     }
+# Data residency (apps.tenancy.regions): each region's STORAGES aliases for a tenant's files
+# ("default": exports, reports, copies, archives; "content": documents' blobs). A tenant's region
+# is chosen when it is created. More storages for other regions' buckets: HUB_EXTRA_STORAGES (JSON,
+# merged into STORAGES), e.g. {"files-eu": {"BACKEND": "storages.backends.s3.S3Storage", ...}}.
+STORAGES.update(env.json("HUB_EXTRA_STORAGES", default={}))
+HUB_REGIONS = env.json(
+    "HUB_REGIONS", default={"local": {"label": "This server", "default": "default", "content": "content"}}
+)
+HUB_DEFAULT_REGION = env("HUB_DEFAULT_REGION", default="local")
 # How downloads are served: "redirect" (a 302 to a presigned URL of the bucket: the app never proxies
 # the bytes) or "proxy" (streamed by the app). Empty: redirect on S3, proxy on the local file system.
 HUB_CONTENT_SERVE = env("HUB_CONTENT_SERVE", default="")

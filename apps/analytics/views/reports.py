@@ -7,7 +7,6 @@ scheduled report is looked up in the tenant's own schema (another tenant's does 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from apps.core.tables import data_table
 from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 from apps.identity.selectors import member_list
+from apps.tenancy.regions import region_storage
 
 from .. import bi, reports
 from ..forms import ExportForm, ReportForm, ScheduledReportForm
@@ -102,10 +102,10 @@ def download(request, token):
         job = reports.download_find(token)
     except reports.LinkExpired:
         return render(request, "analytics/link_expired.html", status=410)
-    if job is None or not default_storage.exists(job.file):
+    if job is None or not region_storage().exists(job.file):
         raise Http404("No such file.")
     response = FileResponse(
-        default_storage.open(job.file, "rb"), as_attachment=True, filename=reports.download_filename(job)
+        region_storage().open(job.file, "rb"), as_attachment=True, filename=reports.download_filename(job)
     )
     response["Content-Type"] = reports.CONTENT_TYPES[job.format]
     response["Cache-Control"] = "private, no-store"

@@ -12,7 +12,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import serializers
-from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from psycopg import sql
@@ -20,7 +19,7 @@ from psycopg import sql
 from ..models import Tenant
 from .archive import FORMAT, FORMAT_VERSION, BackupError, add_bytes
 from .catalogue import column_list, qualified, schema_migrations, schema_tables
-from .parts import USER_FIELDS, file_parts, model_class, public_parts
+from .parts import USER_FIELDS, file_parts, model_class, part_store, public_parts
 from .progress import Progress
 
 
@@ -175,7 +174,7 @@ def _files_listed(schema: str) -> dict[str, list[tuple[str, int]]]:
     a file listed but gone from the store (purged since the snapshot) is left out."""
     listed = {}
     for label, part in file_parts().items():
-        store = storages[part.file_storage]
+        store = part_store(part, schema)
         listed[label] = []
         for name in part.files(schema):
             try:
@@ -187,7 +186,7 @@ def _files_listed(schema: str) -> dict[str, list[tuple[str, int]]]:
 
 def _add_files(tar: tarfile.TarFile, schema: str, files: dict, progress: Progress) -> None:
     for label, listed in files.items():
-        store = storages[file_parts()[label].file_storage]
+        store = part_store(file_parts()[label], schema)
         progress.start(f"files of {label}", sum(size for _, size in listed))
         for name, size in listed:
             info = tarfile.TarInfo(f"files/{label}/{name}")

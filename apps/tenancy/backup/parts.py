@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 
 from apps.core.registry import BackupPart, registry
 
 from ..models import Domain, Tenant
+from ..regions import KINDS, region_storage
 
 # The fields of a user kept in a backup. Operator flags (is_staff, is_superuser) never are.
 USER_FIELDS = ("email", "full_name", "is_active", "date_joined")
@@ -63,3 +65,11 @@ def adjust_domain(domain: Domain, context: RestoreContext) -> Domain | None:
         context.notes.append(f"domain {domain.domain} not restored: it is served by {holder.tenant.slug}")
         return None
     return domain
+
+
+def part_store(part: BackupPart, schema: str):
+    """The storage a file part's files of `schema` are in: the tenant's region's for the kinds a
+    region keeps (apps.tenancy.regions), else the part's own."""
+    if part.file_storage in KINDS:
+        return region_storage(part.file_storage, schema=schema)
+    return storages[part.file_storage]

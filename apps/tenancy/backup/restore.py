@@ -15,7 +15,6 @@ from django.core import serializers
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.storage import storages
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from psycopg import sql
@@ -25,7 +24,7 @@ from ..routing import routing_changed
 from ..services import tenant_create, tenant_delete
 from .archive import CHUNK, BackupError, check_manifest, members, one_line, read_json
 from .catalogue import TableInfo, column_list, qualified, schema_migrations, schema_tables
-from .parts import RestoreContext, file_parts, model_class, public_parts, schema_preparers
+from .parts import RestoreContext, file_parts, model_class, part_store, public_parts, schema_preparers
 from .progress import Progress
 
 log = logging.getLogger(__name__)
@@ -94,12 +93,12 @@ def tenant_restore(
     if existing is not None and not replace:
         raise BackupError(f"A tenant with the slug “{slug}” exists; pass --replace to overwrite it.")
 
-    written: list[tuple[str, str]] = []  # (storage, name) of the files written: removed on failure
+    written: list[tuple] = []  # (storage, name) of the files written: removed on failure
     try:
         return _restore(path, manifest, public, entries, slug, existing, progress, written)
     except BaseException:
-        for storage, name in written:
-            storages[storage].delete(name)
+        for store, name in written:
+            store.delete(name)
         raise
 
 
@@ -109,7 +108,12 @@ def _restore(path, manifest, public, entries, slug, existing, progress, written)
         if existing is not None:
             tenant_delete(tenant=existing)
         try:
-            tenant = tenant_create(name=tenant_fields["name"], slug=slug, plan=tenant_fields["plan"])
+            tenant = tenant_create(
+                name=tenant_fields["name"],
+                slug=slug,
+                plan=tenant_fields["plan"],
+                region=tenant_fields.get("region", ""),
+            )
         except ValidationError as exc:
             raise BackupError("; ".join(exc.messages)) from None
         context = RestoreContext(manifest=manifest, tenant=tenant)
@@ -224,7 +228,7 @@ def _restore_file(path: Path, member: tarfile.TarInfo, stream, schema: str, writ
     part = file_parts().get(label)
     if part is None or not name or any(piece in ("", ".", "..") for piece in name.split("/")):
         raise BackupError(f"{path} is not a tenant backup (unexpected entry {member.name}).")
-    store, target = storages[part.file_storage], f"{schema}/{name}"
+    store, target = part_store(part, schema), f"{schema}/{name}"
     if store.exists(target):
         return
     with tempfile.TemporaryFile(prefix="hub-restore-") as copy:
@@ -235,7 +239,7 @@ def _restore_file(path: Path, member: tarfile.TarInfo, stream, schema: str, writ
             raise BackupError(f"{path} is damaged ({one_line(exc)} in {member.name}).") from None
         copy.seek(0)
         saved = store.save(target, File(copy))
-    written.append((part.file_storage, saved))
+    written.append((store, saved))
 
 
 def _schema_prepare(schema: str, backed_up) -> None:
