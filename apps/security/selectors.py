@@ -47,7 +47,7 @@ def factor_requirements():
 
 def posture_scan_list(*, limit: int = 10) -> list[PostureScan]:
     """The last scans, newest first."""
-    return list(PostureScan.objects.all()[:limit])
+    return list(PostureScan.objects.select_related("checked_by")[:limit])
 
 
 def posture_scan_last() -> PostureScan | None:

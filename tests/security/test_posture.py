@@ -262,3 +262,48 @@ def test_the_command_refuses_in_one_line(db, args, line):
     result = manage("security_scan", *args)
     assert result.returncode == 1
     assert line in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- The page -----------------------------------------------------------------------------------
+
+
+def test_the_page_checks_and_shows_the_score_findings_and_last_checks(tenant_a, owner_a):
+    client = client_for(tenant_a, owner_a)
+    first = client.get("/security-incidents/posture/")
+    assert first.status_code == 200 and "Not checked yet" in first.content.decode()
+    answer = client.post("/security-incidents/posture/check/", follow=True)
+    page = answer.content.decode()
+    assert answer.redirect_chain == [("/security-incidents/posture/", 302)]
+    assert "Checked: 60/100 (grade D), 2 things to fix." in page
+    assert 'data-score="60"' in page and "Weak" in page
+    assert 'data-finding="admins_without_factor"' in page and 'data-finding="mfa_policy_off"' in page
+    assert 'href="/settings/security/"' in page and "Fix this" in page
+    assert page.count("data-scan=") == 1
+    client.post("/security-incidents/posture/check/")
+    assert client.get("/security-incidents/posture/").content.decode().count("data-scan=") == 2
+    export = client.get("/security-incidents/posture/?f-_export=csv")
+    text = b"".join(export.streaming_content).decode()
+    assert "Owners or admins without a second factor" in text and "critical" in text
+
+
+def test_members_cannot_see_or_run_the_check(tenant_a):
+    member = UserFactory()
+    MembershipFactory(tenant=tenant_a, user=member, role="member")
+    client = client_for(tenant_a, member)
+    assert client.get("/security-incidents/posture/").status_code == 403
+    assert client.post("/security-incidents/posture/check/").status_code == 403
+    with tenant_context(tenant_a):
+        assert not PostureScan.objects.exists()
+
+
+def test_another_tenant_never_sees_the_scans(tenant_a, tenant_b, owner_a, owner_b):
+    with schema_context(tenant_a.schema_name):
+        WebhookEndpoint.objects.create(url="http://alpha-only.example.com/", secret=signing.secret_generate())
+    client_for(tenant_a, owner_a).post("/security-incidents/posture/check/")
+    mine = client_for(tenant_a, owner_a).get("/security-incidents/posture/").content.decode()
+    assert "alpha-only.example.com" in mine
+    page = client_for(tenant_b, owner_b).get("/security-incidents/posture/").content.decode()
+    assert "Not checked yet" in page and "alpha-only" not in page
+    assert client_for(tenant_b, owner_a).get("/security-incidents/posture/").status_code in (302, 403, 404)
+    with tenant_context(tenant_b):
+        assert not PostureScan.objects.exists()
