@@ -9,13 +9,14 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 ONLY ?=
 
-.PHONY: help venv services migrate run test bench load lint docs screenshots openapi graphql stop clean
+.PHONY: help venv services migrate run test audit bench load lint docs screenshots openapi graphql stop clean
 
 help:
 	@echo "make run      venv + services + migrate + demo data, then web, worker and beat"
 	@echo "make test     run the tests with coverage (PYTEST_ARGS='-k foo -x' to pass options; floors checked without)"
 	@echo "make bench    run the benchmarks (ONLY=name for one)"
 	@echo "make load     the locust mix (dashboards, API, capture, websockets) at LOAD_USERS users for LOAD_SECONDS"
+	@echo "make audit    pip-audit over the pins of requirements/*.txt: fails on a known vulnerability (scripts/audit.py)"
 	@echo "make lint     ruff check and the import contracts (lint-imports)"
 	@echo "make docs     build the documentation site (docs/, MkDocs --strict) into .site/"
 	@echo "make screenshots  keep the main pages' screenshots of the last browser-test run in docs/screenshots/"
@@ -45,11 +46,17 @@ run: migrate
 	$(PY) scripts/serve.py
 
 # Coverage (lines and branches, pyproject.toml) is measured on every run, subprocesses included;
-# its floors are checked only when the whole suite runs (no PYTEST_ARGS).
-test: services
+# its floors are checked only when the whole suite runs (no PYTEST_ARGS). The pins are audited
+# first (make audit); Django's deploy check runs as a test (tests/core/test_entry_points_and_errors.py).
+test: services audit
 	python3 scripts/sysdeps.py test
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 --cov --cov-report=term-missing:skip-covered $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
 	$(PY) scripts/coverage_floor.py $(if $(PYTEST_ARGS),,--check)
+
+# Known vulnerabilities in the pinned requirements (pip-audit; the ignore list and what happens when
+# its vulnerability service cannot be reached are in scripts/audit.py).
+audit: venv
+	$(PY) scripts/audit.py
 
 bench: services
 	python3 scripts/sysdeps.py bench

@@ -5,7 +5,8 @@ class SecurityConfig(HubAppConfig):
     """Security: threat detection. Rules watch log-ins, API-key calls, downloads and domain events
     (sliding windows in Redis), raise incidents with a severity (at most once per rule, subject
     and window), tell the admins, and offer one-click responses (end sessions, lock the account,
-    revoke the key, require a second factor), automatic per rule if the tenant wants.
+    revoke the key, require a second factor), automatic per rule if the tenant wants. Posture
+    scanning: checks of the organisation's settings and records, scored (posture.py), stored daily.
 
     TENANT app: incidents, responses and rule settings are the organisation's own records (about
     its members, its keys, its content), in its schema beside its audit log. Its pages are at
@@ -28,6 +29,7 @@ class SecurityConfig(HubAppConfig):
             EventHandler,
             NavItem,
             NotificationRule,
+            PeriodicTask,
             Permission,
             PersonalData,
             register_data_eraser,
@@ -36,6 +38,7 @@ class SecurityConfig(HubAppConfig):
             register_event_type,
             register_nav_item,
             register_notification_rule,
+            register_periodic_task,
             register_permission,
         )
         from apps.identity.selectors import event_admin_ids
@@ -57,6 +60,9 @@ class SecurityConfig(HubAppConfig):
             )
         )
         register_event_type(*EVENT_TYPES)
+        register_periodic_task(
+            PeriodicTask("security-posture-scan", "apps.security.tasks.posture_scan_all_tenants", 24 * 3600.0)
+        )
         register_notification_rule(
             NotificationRule("security.incident_raised", event_admin_ids),
             NotificationRule("security.serious_incident_raised", event_admin_ids, default_channel="both"),
@@ -94,6 +100,11 @@ class SecurityConfig(HubAppConfig):
                 PersonalData(
                     "security.FactorRequirement", ("security",), ("created",),
                     "That the person must use a second factor here.",
+                ),
+                PersonalData(
+                    "security.PostureScan", ("activity",), ("checked_at", "score"),
+                    "Which security posture checks the person asked for.",
+                    note="The check stays (the organisation's record); who asked for it comes off.",
                 ),
             ),
         )  # fmt: skip

@@ -115,3 +115,21 @@ class FactorRequirement(models.Model):
 
     def __str__(self):
         return f"Second factor required of user {self.user_id}"
+
+
+class PostureScan(models.Model):
+    """One check of the organisation's security posture (apps/security/posture.py): its score,
+    grade and findings as they were then. Written by the daily check, the security_scan command
+    (no one) or an admin's “Check again”; never changed."""
+
+    score = models.PositiveSmallIntegerField()
+    grade = models.CharField(max_length=2)
+    findings = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(db_index=True)
+    checked_by = _user_fk()
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self):
+        return f"Security posture {self.score}/100 ({self.grade})"

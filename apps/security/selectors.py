@@ -5,7 +5,7 @@ from django.db.models import Count
 from apps.identity.models import User
 
 from . import geo
-from .models import FactorRequirement, Incident, RuleSetting
+from .models import FactorRequirement, Incident, PostureScan, RuleSetting
 from .rules import RULES
 
 
@@ -43,3 +43,13 @@ def subject_user(incident: Incident) -> User | None:
 
 def factor_requirements():
     return FactorRequirement.objects.all()
+
+
+def posture_scan_list(*, limit: int = 10) -> list[PostureScan]:
+    """The last scans, newest first."""
+    return list(PostureScan.objects.select_related("checked_by")[:limit])
+
+
+def posture_scan_last() -> PostureScan | None:
+    """The newest scan of the tenant being served (what the monthly report cites), or None."""
+    return PostureScan.objects.first()

@@ -1,5 +1,5 @@
 """Security writes: raising incidents from what the rules found, the responses (by a person or
-automatic), closing incidents, the tenant's rule settings.
+automatic), closing incidents, the tenant's rule settings, and storing posture scans.
 
 Bad input is refused with ValidationError saying why (a closed incident, a response that does
 not apply, an owner who would leave nobody to unlock them); the pages show the message.
@@ -20,7 +20,17 @@ from apps.identity.models import Membership, User
 from apps.identity.roles import Role, can_manage
 
 from . import detect
-from .models import SEVERITY_RANK, Action, FactorRequirement, Incident, IncidentResponse, RuleSetting, Severity
+from .models import (
+    SEVERITY_RANK,
+    Action,
+    FactorRequirement,
+    Incident,
+    IncidentResponse,
+    PostureScan,
+    RuleSetting,
+    Severity,
+)
+from .posture import tenant_posture
 from .rules import RULES, rule_label
 
 log = logging.getLogger(__name__)
@@ -256,3 +266,16 @@ def factor_requirement_lift(*, requirement: FactorRequirement) -> None:
 
 def schema_name() -> str:
     return connection.schema_name
+
+
+# --- Posture scans -----------------------------------------------------------------------------------
+
+
+def posture_scan_run(*, tenant, actor: User | None = None) -> PostureScan:
+    """Checks the posture of `tenant` (its schema current) and stores the result; `actor` is the
+    admin who asked (None: the daily check or the command)."""
+    posture = tenant_posture(tenant)
+    return PostureScan.objects.create(
+        score=posture.score, grade=posture.grade, checked_at=posture.checked_at, checked_by=actor,
+        findings=[finding.as_dict() for finding in posture.findings],
+    )  # fmt: skip

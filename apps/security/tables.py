@@ -69,3 +69,72 @@ class IncidentsTable(DataTable):
 
     def render_summary(self, value, record):
         return format_html("{}", value)
+
+
+GRADE_TONES = {"A": "success", "B": "success", "C": "info", "D": "warning", "E": "warning", "F": "danger"}
+
+
+class FindingsTable(DataTable):
+    """The findings of one posture scan (dicts as PostureScan.findings keeps them), the worst first."""
+
+    severity = tables.Column(verbose_name="Severity")
+    title = tables.Column(verbose_name="Finding", attrs={"td": {"class": "prose"}})
+    count = tables.Column(verbose_name="How many", attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    fix_url = tables.Column(
+        verbose_name="Fix", orderable=False, exclude_from_export=True, attrs={"td": {"class": "actions"}}
+    )
+
+    export_name = "security-posture"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-finding": lambda record: record["code"]}
+        empty_text = "Nothing to fix: every check passed."
+        orderable = False
+
+    def render_severity(self, value):
+        return severity_badge(value)
+
+    def value_severity(self, value):
+        return value
+
+    def render_title(self, value, record):
+        return format_html('<strong>{}</strong><br><span class="muted">{}</span>', value, record["detail"])
+
+    def value_title(self, value, record):
+        return f"{value}: {record['detail']}"
+
+    def render_fix_url(self, value, record):
+        return format_html('<a href="{}">Fix this<span class="visually-hidden">: {}</span></a>', value, record["title"])
+
+
+class ScansTable(DataTable):
+    """The last posture scans: the trend."""
+
+    checked_at = TimeColumn(verbose_name="Checked", orderable=False)
+    score = tables.Column(verbose_name="Score", orderable=False, attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    grade = tables.Column(verbose_name="Grade", orderable=False)
+    findings = tables.Column(
+        verbose_name="Findings", orderable=False, attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+    checked_by = tables.Column(verbose_name="By", orderable=False, empty_values=())
+
+    export_name = "security-posture-history"
+
+    class Meta(DataTable.Meta):
+        row_attrs = {"data-scan": lambda record: record.pk}
+        empty_text = "No check yet."
+
+    def render_grade(self, value):
+        return badge(value, GRADE_TONES.get(value, "neutral"))
+
+    def render_findings(self, value):
+        return len(value)
+
+    def value_findings(self, value):
+        return len(value)
+
+    def render_checked_by(self, value, record):
+        return (value.get_full_name() or value.email) if value else "The platform"
+
+    def value_checked_by(self, value, record):
+        return value.email if value else ""

@@ -1,5 +1,6 @@
 """The security pages (admins with `security.incidents`): incidents as a data table, one incident
-with its responses, the detection rules. Thin: validate, call a service, render. An incident is
+with its responses, the detection rules, the security posture (the last scan, its findings, the
+trend; "Check again"). Thin: validate, call a service, render. An incident is
 looked up in the tenant's own schema (another tenant's does not exist here: 404)."""
 
 from django.contrib import messages
@@ -15,8 +16,9 @@ from apps.identity.decorators import tenant_member_required
 from . import geo, selectors, services
 from .forms import CloseForm, RuleForm
 from .models import Action, Incident
+from .posture import GRADE_WORDS
 from .rules import RULES
-from .tables import IncidentsTable, severity_badge, status_badge
+from .tables import GRADE_TONES, FindingsTable, IncidentsTable, ScansTable, severity_badge, status_badge
 
 PERMISSION = "security.incidents"
 
@@ -120,3 +122,33 @@ def rule_save(request, code):
             messages.success(request, f"“{rule.label}” saved.")
             return redirect("security:rules")
     return _rules_page(request, failed=form, status=400)
+
+
+@tenant_member_required(PERMISSION)
+def posture(request):
+    scans = selectors.posture_scan_list(limit=10)
+    last = scans[0] if scans else None
+    findings = data_table(request, FindingsTable, last.findings if last else [], prefix="f-")
+    if findings.response:
+        return findings.response
+    history = data_table(request, ScansTable, scans, prefix="h-")
+    if history.response:
+        return history.response
+    context = {
+        "last": last,
+        "grade_words": GRADE_WORDS.get(last.grade, "") if last else "",
+        "grade_tone": GRADE_TONES.get(last.grade, "neutral") if last else "",
+        "findings": findings,
+        "history": history,
+    }
+    return render(request, "security/posture.html", context)
+
+
+@require_POST
+@tenant_member_required(PERMISSION)
+def posture_check(request):
+    scan = services.posture_scan_run(tenant=request.tenant, actor=request.user)
+    found = len(scan.findings)
+    things = "nothing to fix" if not found else f"{found} thing{'' if found == 1 else 's'} to fix"
+    messages.success(request, f"Checked: {scan.score}/100 (grade {scan.grade}), {things}.")
+    return redirect("security:posture")

@@ -521,6 +521,13 @@ HUB_THREAT_MASS_WINDOW = env.int("HUB_THREAT_MASS_WINDOW", default=600)
 HUB_THREAT_HISTORY_DAYS = env.int("HUB_THREAT_HISTORY_DAYS", default=180)
 # The whole detection (off: nothing is counted; the benchmark's baseline).
 HUB_THREAT_DETECTION = env.bool("HUB_THREAT_DETECTION", default=True)
+# Security posture (apps.security.posture; docs/security.md#security-scanning): an active API key
+# older than the first number of days, or unused for the second; an owner or admin not logged in
+# for the third; more owners than the fourth.
+HUB_POSTURE_KEY_MAX_AGE_DAYS = env.int("HUB_POSTURE_KEY_MAX_AGE_DAYS", default=365)
+HUB_POSTURE_KEY_UNUSED_DAYS = env.int("HUB_POSTURE_KEY_UNUSED_DAYS", default=90)
+HUB_POSTURE_DORMANT_ADMIN_DAYS = env.int("HUB_POSTURE_DORMANT_ADMIN_DAYS", default=90)
+HUB_POSTURE_MAX_OWNERS = env.int("HUB_POSTURE_MAX_OWNERS", default=3)
 HUB_SMS_BACKEND = env("HUB_SMS_BACKEND", default="apps.identity.sms.ConsoleSMSBackend")
 HUB_TWILIO_ACCOUNT_SID = env("HUB_TWILIO_ACCOUNT_SID", default="")
 HUB_TWILIO_AUTH_TOKEN = env("HUB_TWILIO_AUTH_TOKEN", default="")

@@ -1,7 +1,9 @@
 """The security pages in a real Chromium: an admin finds Security incidents in the navigation,
 opens an incident, ends the person's sessions (asked once, in the kit's dialog), dismisses another,
-turns on an automatic response; the pages pass axe and are photographed (light desktop, dark phone)."""
+turns on an automatic response, checks the security posture and follows a finding's fix link; the
+pages pass axe and are photographed (light desktop, dark phone)."""
 
+import re
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -122,5 +124,35 @@ def test_the_pages_on_a_phone_in_the_dark(chromium, live_hub, guarded):  # noqa:
         page_checked(page, "security-incident")
         page.goto(url(live_hub, tenant, "/security-incidents/rules/"))
         page_checked(page, "security-rules")
+        page.goto(url(live_hub, tenant, "/security-incidents/posture/"))
+        page.locator("[data-check-again]").click()
+        expect(page.locator(".message-success")).to_contain_text("Checked: ")
+        page_checked(page, "security-posture")
+    finally:
+        context.close()
+
+
+def test_an_admin_checks_the_security_posture_and_follows_a_fix(chromium, live_hub, guarded):  # noqa: F811
+    tenant, owner, _person, _incidents = guarded
+    context = new_context(chromium, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/security-incidents/"))
+        page.get_by_role("link", name="Security posture").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Security posture")
+        page.get_by_role("button", name=re.compile("Check (now|again)")).click()
+        expect(page.locator(".message-success")).to_contain_text("Checked: ")
+        expect(page.locator("[data-score]")).to_contain_text("/100")
+        expect(page.locator('tr[data-finding="admins_without_factor"]')).to_contain_text(owner.email)
+        expect(page.locator('tr[data-finding="mfa_policy_off"]')).to_contain_text("Second factors are not required")
+        expect(page.locator('tr[data-finding="admins_without_factor"] .badge')).to_have_text("Critical")
+        before = page.locator("tr[data-scan]").count()
+        page.get_by_role("button", name="Check again").click()
+        expect(page.locator("tr[data-scan]")).to_have_count(before + 1)
+        expect(page.locator("tr[data-scan]").first).to_contain_text(owner.get_full_name())
+        page_checked(page, "security-posture")
+        page.locator('tr[data-finding="mfa_policy_off"]').get_by_role("link", name="Fix this").click()
+        expect(page).to_have_url(url(live_hub, tenant, "/settings/security/"))
     finally:
         context.close()

@@ -41,6 +41,7 @@ NOT_AUDITED = {
     "analytics.PersonOverride": "derived from identify/alias merges of ingested persons, rebuilt from events",
     "workflow.WorkflowRun": "machine record of a run; its changes are the run log itself (and its events)",
     "workflow.StepRun": "machine record of a run's step, written by the engine on every attempt",
+    "security.PostureScan": "each posture check is itself the record (score, findings, when, who), written once",
 }
 
 

@@ -61,6 +61,19 @@ def badge(label, tone="neutral"):
     return format_html('<span class="badge badge-{}">{}</span>', tone, label)
 
 
+@register.simple_tag
+def score(value, grade, words="", tone="neutral"):
+    """A score out of 100, large, with its grade in a disc of the tone and the grade's words:
+    <div class="score"><span class="score-value">82<small>/100</small></span> … </div>."""
+    if tone not in BADGE_TONES:
+        tone = "neutral"
+    return format_html(
+        '<div class="score" data-score="{}"><span class="score-value">{}<small>/100</small></span>'
+        '<span class="badge badge-{} score-grade" title="Grade {}">{}</span><span class="score-words">{}</span></div>',
+        value, value, tone, grade, grade, words,
+    )  # fmt: skip
+
+
 @register.inclusion_tag("core/_empty_state.html")
 def empty_state(title, text="", action_url="", action_label=""):
     """What an empty list shows: a title, a sentence, and a button to the first step."""

@@ -2,31 +2,18 @@ from django.core.management.base import CommandError
 from django_tenants.utils import schema_context
 
 from apps.compliance.chain import audit_chain_verify
-from apps.core.management import HubCommand
 from apps.tenancy.backup.progress import Progress
-from apps.tenancy.models import Tenant
-from apps.tenancy.selectors import tenant_get
+from apps.tenancy.management.tenants import TenantsCommand
 
 
-class Command(HubCommand):
+class Command(TenantsCommand):
     help = (
         "Checks the hash chain of a tenant's audit trail (or every tenant's): each entry is re-hashed "
         "with the one before it. Exits 1 naming the first entry where the chain breaks."
     )
 
-    def add_arguments(self, parser):
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--tenant", help="The tenant's slug.")
-        which.add_argument("--all", action="store_true", help="Every tenant, one after another.")
-
     def handle(self, *args, tenant=None, all=False, **options):
-        if all:
-            tenants = list(Tenant.objects.exclude(schema_name="public").order_by("slug"))
-        else:
-            found = tenant_get(slug=tenant)
-            if found is None:
-                raise CommandError(f"No tenant with the slug “{tenant}”.")
-            tenants = [found]
+        tenants = self.tenants_chosen(tenant=tenant, all=all)
         broken = []
         for each in tenants:
             self.stdout.write(f"Checking the audit trail of {each.slug}")
