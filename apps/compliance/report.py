@@ -1,7 +1,7 @@
 """The monthly compliance report: a PDF (WeasyPrint) with the evidence an organisation shows its
 customers and auditors — members and roles, second-factor and SSO coverage, the latest access
 review, API keys and their age, retention policies, data requests, the audit trail's volume and
-chain status, security incidents. Celery beat makes last month's on the first days of each month
+chain status, security incidents and the latest security posture score. Celery beat makes last month's on the first days of each month
 (once); an admin can make one for any past month. Files live in the default storage under the
 tenant's own prefix; the page serves them to admins only."""
 
@@ -24,7 +24,7 @@ from apps.core.taskref import TaskRef
 from apps.identity.mfa import tenant_security_get, user_has_factor
 from apps.identity.models import Membership
 from apps.identity.roles import Role, has_permission
-from apps.security.selectors import incident_list
+from apps.security.selectors import incident_list, posture_scan_last
 from apps.tenancy.regions import region_storage
 
 from .chain import audit_chain_verify
@@ -132,6 +132,7 @@ def evidence(*, tenant, report: ComplianceReport) -> dict:
         "chain": chain,
         "siem": (SiemSettings.objects.first() or SiemSettings()).get_transport_display(),
         "incidents": list(incidents.order_by("-raised_at")[:20]),
+        "posture": posture_scan_last(),
         "incident_counts": dict(incidents.values_list("severity").annotate(n=Count("pk"))),
     }
 
