@@ -101,6 +101,7 @@ def usage_flush(*, schema: str) -> int:
     meter.flush()
     r = redis()
     moved = 0
+    first_uses = []
     for name in r.scan_iter(match=usage_key(schema, "*"), count=100):
         day = date.fromisoformat(name.decode().rsplit(":", 1)[1])
         counts = {int(k): int(v) for k, v in r.hgetall(name).items()}
@@ -112,6 +113,7 @@ def usage_flush(*, schema: str) -> int:
                 updated = ApiKeyUsage.objects.filter(key_id=key_id, day=day).update(count=F("count") + n)
                 if not updated:
                     ApiKeyUsage.objects.create(key_id=key_id, day=day, count=n)
+                    first_uses.append((key_id, day))
                 moved += n
         pipe = r.pipeline(transaction=False)
         for key_id, n in counts.items():
@@ -121,11 +123,38 @@ def usage_flush(*, schema: str) -> int:
         for key_id, n in r.hgetall(name).items():
             if int(n) == 0:
                 r.hdel(name, key_id)
+    _audit_first_uses(first_uses)
     stamps = r.hgetall(last_used_key(schema))
     for key_id, ts in stamps.items():
         when = datetime.fromtimestamp(float(ts), UTC)
         ApiKey.objects.filter(pk=int(key_id)).exclude(last_used_at__gte=when).update(last_used_at=when)
     return moved
+
+
+def _audit_first_uses(first_uses: list[tuple[int, date]]) -> None:
+    """API-key use in the audit trail: an entry for each key's first calls of a day (its every call
+    is counted in ApiKeyUsage; an entry per call would drown the trail), acting as its maker."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    if not first_uses:
+        return
+    keys = ApiKey.objects.select_related("created_by").in_bulk([key_id for key_id, _ in first_uses])
+    content_type = ContentType.objects.get_for_model(ApiKey)
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(key_id),
+            object_id=key_id,
+            object_repr=str(keys[key_id])[:200],
+            action=LogEntry.Action.ACCESS,
+            changes_text="api_key.used",
+            actor=keys[key_id].created_by,
+            additional_data={"event": "api_key.used", "day": day.isoformat(), "prefix": keys[key_id].prefix},
+        )
+        for key_id, day in first_uses
+        if key_id in keys
+    )
 
 
 def idempotency_purge() -> int:

@@ -100,6 +100,7 @@ SECURITY_EVENT_WORDS = {
     "mfa.policy_changed": "Changed the second-factor policy",
     "sso.settings_changed": "Changed the single sign-on settings",
     "sessions.ended": "Ended sessions",
+    "api_key.used": "Used an API key (its first call of the day)",
 }
 ACTION_WORDS = {
     LogEntry.Action.CREATE: "Created",

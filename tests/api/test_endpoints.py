@@ -309,6 +309,10 @@ def test_usage_is_metered_per_key_per_day_and_flushed(tenant_a, api_a, key_a):
         assert ApiKeyUsage.objects.get(key=key).count == 4
         assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
         assert usage_flush(schema=tenant_a.schema_name) == 0  # nothing counted twice
+        from auditlog.models import LogEntry
+
+        used = LogEntry.objects.filter(changes_text="api_key.used", object_pk=str(key.pk))
+        assert used.count() == 1 and used.get().additional_data["day"] == today  # the day's first use, once
     rows = api_a.get(f"/api/v1/usage/?key={key.pk}").json()
     assert rows == [{"key_id": key.pk, "key_prefix": key.prefix, "day": today, "calls": 5}]
     assert api_a.get("/api/v1/usage/?since=2020-01-01&until=2019-01-01").status_code == 422
