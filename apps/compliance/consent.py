@@ -79,7 +79,8 @@ def consent_record(
     if not isinstance(choices, dict) or not choices:
         errors["choices"] = ['Give at least one choice, e.g. {"analytics": true}.']
         raise ValidationError(errors)
-    known = {p.key: p for p in purposes_active().filter(key__in=[str(k) for k in choices])}
+    shaped = [key for key in choices if isinstance(key, str) and KEY.match(key)]  # nothing odd reaches SQL
+    known = {p.key: p for p in purposes_active().filter(key__in=shaped)}
     for key, granted in choices.items():
         purpose = known.get(key)
         if purpose is None:

@@ -42,7 +42,7 @@ from apps.core.events import publish
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
 from apps.identity.models import ErasureRecord, Membership, User, email_fingerprint, email_fingerprints
-from apps.identity.roles import Role, has_permission
+from apps.identity.roles import Role, can_manage, has_permission
 from apps.tenancy.emails import email_message, email_subject
 from apps.tenancy.regions import region_storage
 from apps.tenancy.services import tenant_url
@@ -125,6 +125,8 @@ def data_request_open(
     subject = actor if own else _subject_of(email, tenant)
     if subject is None:
         errors["email"] = [f"No member of {tenant.name} has the address {email}."]
+    elif not own and kind == DataRequest.Kind.ERASURE and not can_manage(actor.role, subject.role):
+        errors["email"] = ["Only an owner can ask for an owner's erasure."]
     elif kind == DataRequest.Kind.ERASURE and _only_owner(subject):
         who = "You are" if own else f"{subject.user.get_full_name()} is"
         errors["email" if not own else "kind"] = [
@@ -329,10 +331,35 @@ def data_request_build(*, request_id: int, tenant) -> DataRequest | None:
     return request
 
 
+def copies_delete(requests) -> int:
+    """Deletes the files of these requests' copies (after commit: a rolled-back erasure keeps them)."""
+    names = list(requests.values_list("file", flat=True))
+    requests.update(file="", file_size=0)
+    storage = region_storage()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return len(names)
+
+
+def copies_prune(*, now=None) -> int:
+    """Daily: the copies made more than LINK_DAYS ago are deleted (the person was told how long)."""
+    cutoff = (now or timezone.now()) - timedelta(days=LINK_DAYS)
+    with transaction.atomic():
+        return copies_delete(DataRequest.objects.filter(completed_at__lt=cutoff).exclude(file=""))
+
+
+STALE = timedelta(hours=1)  # a copy "being made" for longer than this was lost with its worker
+
+
+def is_stale(request: DataRequest) -> bool:
+    return request.status == DataRequest.Status.RUNNING and (request.verified_at or request.opened_at) < (
+        timezone.now() - STALE
+    )
+
+
 def data_request_retry(*, actor: Membership, request: DataRequest) -> DataRequest:
     if not _is_manager(actor) and request.subject_id != actor.user_id:
         raise PermissionDenied("Only the person or an admin can make the copy again.")
-    if request.status != DataRequest.Status.FAILED or request.kind not in COPIES:
+    if not (request.status == DataRequest.Status.FAILED or is_stale(request)) or request.kind not in COPIES:
         raise ValidationError("Only a copy that failed can be made again.")
     with transaction.atomic():
         DataRequest.objects.filter(pk=request.pk).update(status=DataRequest.Status.OPEN, progress=0, resolution="")
@@ -401,13 +428,22 @@ def data_request_erase(*, tenant, actor: Membership, request: DataRequest) -> Da
         if request.status != DataRequest.Status.OPEN:
             raise ValidationError("This request was answered meanwhile.")
         user = request.subject
+        list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER))  # one erasure at a time
         membership = Membership.objects.filter(tenant=tenant, user=user).first() if user else None
         if membership is not None and _only_owner(membership):
             raise ValidationError(
                 f"{user.get_full_name()} is the organisation's only owner: make someone else an owner first."
             )
+        if (
+            membership is not None
+            and membership.user_id != actor.user_id
+            and not can_manage(actor.role, membership.role)
+        ):
+            raise ValidationError("Only an owner can erase an owner's data.")
         fingerprint = email_fingerprint(user.email) if user else ""
         outcome = erase_person(user=user) if user else {}
+        if user is not None:
+            copies_delete(DataRequest.objects.filter(subject=user).exclude(file=""))
         if user is not None:
             ErasureRecord.objects.create(
                 tenant_slug=tenant.slug, fingerprint=fingerprint, user_id=user.pk, request_id=request.pk
@@ -442,7 +478,8 @@ def data_request_refuse(*, tenant, actor: Membership, request: DataRequest, reas
     """Refused with the reason the person reads (e.g. the law's exemption that applies)."""
     _require_manager(actor, "refusing data requests")
     reason = (reason or "").strip()
-    if request.status not in (DataRequest.Status.UNVERIFIED, DataRequest.Status.OPEN, DataRequest.Status.FAILED):
+    answerable = (DataRequest.Status.UNVERIFIED, DataRequest.Status.OPEN, DataRequest.Status.FAILED)
+    if request.status not in answerable and not is_stale(request):
         raise ValidationError({"reason": ["This request is already answered, or being answered."]})
     if not reason:
         raise ValidationError({"reason": ["Give the reason the person will read."]})
@@ -479,10 +516,14 @@ def data_requests_remind(*, tenant, today: date | None = None) -> int:
     return count
 
 
-def erasures_replay(*, tenant, slugs: set[str], users) -> int:
+def erasures_replay(*, tenant, slugs: set[str], users, since=None) -> int:
     """After a restore: the restored people who were erased from this organisation (by the
-    ErasureRecords of `slugs`: its slug then and now) are erased again. Returns how many."""
-    wanted = set(ErasureRecord.objects.filter(tenant_slug__in=slugs).values_list("fingerprint", flat=True))
+    ErasureRecords of `slugs`: its slug then and now) after the backup was made (`since`) are
+    erased again — someone erased and then invited back before the backup stays. Returns how many."""
+    records = ErasureRecord.objects.filter(tenant_slug__in=slugs)
+    if since is not None:
+        records = records.filter(erased_at__gt=since)
+    wanted = set(records.values_list("fingerprint", flat=True))
     if not wanted:
         return 0
     count = 0
@@ -530,10 +571,10 @@ def certificate_pdf(*, tenant, request: DataRequest) -> bytes:
     return HTML(string=render_to_string("compliance/certificate_pdf.html", context)).write_pdf()
 
 
-def tenant_restored(sender, *, tenant, slugs, users, **kwargs) -> str:
+def tenant_restored(sender, *, tenant, slugs, users, made_at=None, **kwargs) -> str:
     """Receiver of apps.tenancy's tenant_restored: the erasures made since the backup, again."""
     from django_tenants.utils import schema_context
 
     with schema_context(tenant.schema_name):
-        count = erasures_replay(tenant=tenant, slugs=slugs, users=users)
+        count = erasures_replay(tenant=tenant, slugs=slugs, users=users, since=made_at)
     return f"{count} erasure{'s' if count != 1 else ''} of people made since the backup replayed" if count else ""

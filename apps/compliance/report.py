@@ -1,9 +1,9 @@
 """The monthly compliance report: a PDF (WeasyPrint) with the evidence an organisation shows its
 customers and auditors — members and roles, second-factor and SSO coverage, the latest access
 review, API keys and their age, retention policies, data requests, the audit trail's volume and
-chain status, security incidents and the latest security posture score. Celery beat makes last month's on the first days of each month
-(once); an admin can make one for any past month. Files live in the default storage under the
-tenant's own prefix; the page serves them to admins only."""
+chain status, security incidents and the latest security posture score. Celery beat makes last
+month's on the first days of each month (once); an admin can make one for any past month. Files
+live in the tenant's region's storage under its own prefix; the page serves them to admins only."""
 
 import logging
 import secrets

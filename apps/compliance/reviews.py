@@ -63,6 +63,8 @@ def item_decide(*, tenant, actor: Membership, item: AccessReviewItem, decision: 
         raise ValidationError("This review is complete: open this quarter's review for new decisions.")
     with transaction.atomic():
         item = AccessReviewItem.objects.select_for_update().select_related("review").get(pk=item.pk)
+        if item.decision != Decision.PENDING:
+            raise ValidationError(f"{item.name}: already decided ({item.get_decision_display().lower()}).")
         membership = Membership.objects.filter(tenant=tenant, user_id=item.user_id).select_related("user").first()
         if membership is None:
             decision = Decision.LEFT

@@ -63,11 +63,12 @@ def compliance_report_build(report_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def compliance_daily() -> None:
-    """This quarter's access review and last month's report, each made once."""
+    """This quarter's access review and last month's report, each made once; old copies deleted."""
     from django.db import connection
 
     reviews.reviews_open_due(tenant=connection.tenant)
     report.reports_monthly(tenant=connection.tenant)
+    data_requests.copies_prune()
 
 
 @shared_task(ignore_result=True)

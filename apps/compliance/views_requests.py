@@ -106,6 +106,7 @@ def request_page(request, pk, refuse_form=None, complete_form=None, status=200):
         "outcome": [(part, count) for part, count in data_requests.outcome_words(found) if count],
         "tone": STATUS_TONES.get(found.status, "neutral"),
         "overdue": not found.finished and found.due_at < timezone.now(),
+        "stale": data_requests.is_stale(found),
     }
     if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
         response = render(request, "compliance/_request_progress.html", context)

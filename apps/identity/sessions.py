@@ -86,6 +86,12 @@ def session_end_others(*, user: User, keep_session_key: str | None) -> int:
     return _end(user=user, session_keys=list(others.values_list("session_key", flat=True)))
 
 
+def session_end_in(*, user: User, tenant) -> int:
+    """Ends the person's sessions on `tenant`'s site only (their other organisations' stay)."""
+    here = UserSession.objects.filter(user=user, tenant=tenant)
+    return _end(user=user, session_keys=list(here.values_list("session_key", flat=True)))
+
+
 def session_forget(*, user: User, session_key: str | None) -> None:
     """After a log-out (Django has deleted the session's data): its row goes, its sockets close."""
     if session_key:

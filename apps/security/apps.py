@@ -73,6 +73,7 @@ class SecurityConfig(HubAppConfig):
             EventHandler("member.joined", watch.on_owner_made),
         )
         user_logged_in.connect(watch.on_login, dispatch_uid="security.on_login")
+        user_logged_in.connect(watch.on_login_factor, dispatch_uid="security.on_login_factor")
         user_login_failed.connect(watch.on_login_failed, dispatch_uid="security.on_login_failed")
         api_key_used.connect(watch.on_api_key_used, dispatch_uid="security.on_api_key_used")
         downloaded.connect(watch.on_download, dispatch_uid="security.on_download")

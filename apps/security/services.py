@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.api.services import api_key_revoke
@@ -203,9 +203,9 @@ def _end_current(request, user: User) -> None:
 
 
 def _end_sessions(*, tenant, incident, user, actor, request) -> str:
-    ended = sessions.session_end_others(user=user, keep_session_key=None)
+    ended = sessions.session_end_in(user=user, tenant=tenant)  # this organisation's only
     _end_current(request, user)
-    return f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email}."
+    return f"Ended {ended} session{'s' if ended != 1 else ''} of {user.email} in this organisation."
 
 
 def _actor_membership(tenant, actor: User | None) -> Membership | None:
@@ -225,6 +225,14 @@ def _lock(*, tenant, incident, user, actor, request) -> str:
         others = Membership.objects.filter(tenant=tenant, role=Role.OWNER, user__is_active=True).exclude(user=user)
         if not others.exists():
             raise ValidationError(f"{user.email} is the only owner: locking them would leave nobody to unlock them.")
+    elsewhere = Membership.objects.filter(user=user).exclude(tenant=tenant).count()
+    if elsewhere:
+        # One account serves every organisation: a lock here would lock them out of the others too.
+        raise ValidationError(
+            f"{user.email} also belongs to {elsewhere} other organisation{'s' if elsewhere != 1 else ''}: "
+            "end their sessions here and require a second factor instead (the platform's operators can "
+            "lock the account itself)."
+        )
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     ended = sessions.session_end_others(user=user, keep_session_key=None)
@@ -235,6 +243,12 @@ def _lock(*, tenant, incident, user, actor, request) -> str:
 def _unlock(*, tenant, incident, user, actor, request) -> str:
     if user.email.endswith(ERASED_DOMAIN):
         raise ValidationError("This account was erased: it cannot be unlocked.")
+    if not incident.responses.filter(action=Action.LOCK_ACCOUNT).exists():
+        raise ValidationError("Only an account this incident locked is unlocked from it.")
+    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    mine = _actor_membership(tenant, actor)
+    if membership is None or (actor is not None and (mine is None or not can_manage(mine.role, membership.role))):
+        raise PermissionDenied("Only an owner can unlock an owner's account, and only a member's.")
     User.objects.filter(pk=user.pk).update(is_active=True)
     return f"Unlocked {user.email}'s account: they can log in again."
 
@@ -258,14 +272,6 @@ def _require_factor(*, tenant, incident, user, actor, request) -> str:
 
 def factor_required(*, user_id: int) -> bool:
     return FactorRequirement.objects.filter(user_id=user_id).exists()
-
-
-def factor_requirement_lift(*, requirement: FactorRequirement) -> None:
-    requirement.delete()
-
-
-def schema_name() -> str:
-    return connection.schema_name
 
 
 # --- Posture scans -----------------------------------------------------------------------------------

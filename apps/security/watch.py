@@ -15,6 +15,7 @@ from django.db import connection
 
 from apps.identity.audit import client_ip, user_agent
 from apps.identity.mfa import session_require_factor
+from apps.identity.models import Membership
 from apps.identity.sessions import describe_device
 
 from . import detect, services
@@ -41,13 +42,17 @@ def _guarded(watcher):
     return run
 
 
+def on_login_factor(sender, request, user, **kwargs):
+    """A second factor required by an incident's response applies whether detection is on or not."""
+    if _tenant_of(request) is not None and hasattr(request, "session") and services.factor_required(user_id=user.pk):
+        session_require_factor(session=request.session)
+
+
 @_guarded
 def on_login(sender, request, user, **kwargs):
     tenant = _tenant_of(request)
-    if tenant is None:
-        return
-    if services.factor_required(user_id=user.pk) and hasattr(request, "session"):
-        session_require_factor(session=request.session)
+    if tenant is None or not Membership.objects.filter(tenant=tenant, user=user).exists():
+        return  # a non-member's log-in on this site is the platform's business, not the tenant's
     ua = user_agent(request)
     found = detect.login_succeeded(
         schema=tenant.schema_name, user_id=user.pk, email=user.email, ip=client_ip(request),

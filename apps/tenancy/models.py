@@ -6,9 +6,10 @@ from django_tenants.models import DomainMixin, TenantMixin
 # the schema can still be read: for apps that keep something of the tenant outside its schema.
 schema_dropping = Signal()
 # Sent (sender=Tenant, tenant=…, slugs={its slug in the backup, its slug now}, users=[the people
-# the backup names, as accounts now]) at the end of a restore, inside its transaction: for apps
-# that must redo what happened after the backup was made (erasures). A receiver returns a note
-# for the restore's report, or "". An exception undoes the whole restore.
+# the backup names, as accounts now], made_at=when the backup was made) at the end of a restore,
+# inside its transaction: for apps that must redo what happened after the backup was made
+# (erasures). A receiver returns a note for the restore's report, or "". An exception undoes the
+# whole restore.
 tenant_restored = Signal()
 
 

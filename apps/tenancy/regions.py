@@ -22,10 +22,6 @@ _REGION_SECONDS = 60.0
 _regions: dict[str, tuple[float, str]] = {}  # schema -> (read at, region)
 
 
-def region_choices() -> list[tuple[str, str]]:
-    return [(key, conf.get("label", key)) for key, conf in settings.HUB_REGIONS.items()]
-
-
 def region_check(region: str) -> str:
     """The region to record for a new tenant (the default one when empty), or a ValidationError."""
     region = (region or "").strip() or settings.HUB_DEFAULT_REGION

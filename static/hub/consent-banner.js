@@ -18,6 +18,7 @@
   var store = "hub-consent:" + hub;
   var saved = read();
   var subject = script.dataset.subject || saved.subject || "visitor-" + randomId();
+  if (saved.subject && saved.subject !== subject) saved = {}; // another person signed in: their own choices
   var purposes = [];
 
   function read() {

@@ -76,6 +76,8 @@ def test_bad_consent_is_refused_naming_the_field_and_nothing_is_kept(tenant_a, o
     unknown = post_json(api, CONSENT, {"subject": "u1", "choices": {"analytics": True, "ads": True}})
     assert unknown.status_code == 422 and unknown["Content-Type"] == "application/problem+json"
     assert [e["field"] for e in unknown.json()["errors"]] == ["choices.ads"]
+    odd = post_json(api, CONSENT, {"subject": "u1", "choices": {"\u0000x": True, "A B": False}})
+    assert odd.status_code == 422 and len(odd.json()["errors"]) == 2  # no purpose has such a key
     withdrawn = post_json(api, CONSENT, {"subject": "u1", "choices": {"necessary": False}})
     assert withdrawn.status_code == 422 and "cannot be withdrawn" in withdrawn.json()["errors"][0]["message"]
     empty = post_json(api, CONSENT, {"subject": "", "choices": {}})
@@ -105,10 +107,13 @@ def test_the_banner_records_with_the_project_key_from_allowed_origins_only(tenan
     elsewhere = post_json(site, RECORD, body, HTTP_ORIGIN="https://evil.example")
     assert elsewhere.status_code == 403
     assert post_json(site, RECORD, {**body, "api_key": "phc_nope_nope"}).status_code == 401
+    assert post_json(site, RECORD, body).status_code == 403  # no Origin: not from a page of the site
+    bad = post_json(site, RECORD, {**body, "choices": {"ads": True}}, HTTP_ORIGIN="https://www.alpha.example")
+    assert bad.status_code == 422 and bad["Access-Control-Allow-Origin"] == "https://www.alpha.example"
     preflight = site.options(RECORD, HTTP_ORIGIN="https://www.alpha.example")
     assert preflight.status_code == 204 and "POST" in preflight["Access-Control-Allow-Methods"]
     # Another tenant's host does not know this key, nor this person.
-    assert post_json(host_client(tenant_b), RECORD, body).status_code == 401
+    assert post_json(host_client(tenant_b), RECORD, body, HTTP_ORIGIN="https://www.alpha.example").status_code == 401
     with schema_context(tenant_b.schema_name):
         assert not ConsentRecord.objects.exists()
 
@@ -123,3 +128,18 @@ def test_the_page_shows_one_person_s_consent_and_another_tenant_sees_none(tenant
     assert b"This person never answered" in other.content and b"Product analytics" not in other.content
     b_api = api_client(tenant_b, make_key(tenant_b, scope_list=["compliance:read"])[1])
     assert b_api.get(CONSENT, {"subject": "ann@example.com"}).json()["consent"] == {}
+
+
+def test_the_banner_is_rate_limited_per_address(tenant_a, owner_a, settings):
+    purposes(tenant_a, owner_a)
+    settings.HUB_API_RATE_LIMITS = {plan: 3 for plan in settings.HUB_API_RATE_LIMITS}
+    _, raw = project_key(tenant_a, origins=["https://www.alpha.example"])
+    site = host_client(tenant_a)
+    body = {"api_key": raw, "subject": "visitor-9", "choices": {"analytics": True}}
+    answers = [
+        post_json(site, RECORD, body, HTTP_ORIGIN="https://www.alpha.example", REMOTE_ADDR="203.0.113.9").status_code
+        for _ in range(5)
+    ]
+    assert answers[:3] == [201, 201, 201] and answers[3:] == [429, 429]
+    other = post_json(site, RECORD, body, HTTP_ORIGIN="https://www.alpha.example", REMOTE_ADDR="203.0.113.10")
+    assert other.status_code == 201

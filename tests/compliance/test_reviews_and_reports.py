@@ -116,3 +116,16 @@ def test_reports_are_asked_for_ended_months_only_and_stay_in_their_tenant(tenant
     assert b"data-report=" not in other.get("/compliance/reports/").content
     member = MembershipFactory(tenant=tenant_a, role="member").user
     assert client_for(tenant_a, member).get(f"/compliance/reports/{asked.pk}/download/").status_code == 403
+
+
+def test_a_decision_is_made_once(tenant_a, owner_a):
+    member = MembershipFactory(tenant=tenant_a, role="member").user
+    admin = client_for(tenant_a, owner_a)
+    admin.post("/compliance/access-review/")
+    with schema_context(tenant_a.schema_name):
+        item = AccessReviewItem.objects.get(user=member)
+    admin.post(f"/compliance/access-review/{item.pk}/", {"decision": "removed"})
+    again = admin.post(f"/compliance/access-review/{item.pk}/", {"decision": "removed"}, follow=True)
+    assert b"already decided" in again.content
+    with schema_context(tenant_a.schema_name):
+        assert AccessReviewItem.objects.get(pk=item.pk).decision == "removed"

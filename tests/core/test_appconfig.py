@@ -55,6 +55,7 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         "apps.workflow",
         "apps.integrations",
         "apps.compliance",
+        "apps.security",
         "apps.marketplace",
         "plugins.hello",  # enabled in the test settings, with the two below
         "plugins.chatnotify",

@@ -195,3 +195,31 @@ def test_the_pages_show_incidents_in_words(tenant_a, owner_a, bob, geoip):
     assert 'data-rule="impossible_travel"' in rules and "Needs a GeoIP database" not in rules
     csv = b"".join(admin.get("/security-incidents/?_export=csv").streaming_content).decode()
     assert "new device" in csv and "low" in csv
+
+
+def test_responses_stay_within_the_organisation(tenant_a, owner_a, tenant_b, bob):
+    """One account serves every organisation: A ends only A's sessions, and does not lock an
+    account that also belongs to B; an account A did not lock is not A's to unlock."""
+    MembershipFactory(tenant=tenant_b, user=bob, role="member")
+    in_a, in_b = log_in(tenant_a, bob.email, ip=LONDON), log_in(tenant_b, bob.email, ip=LONDON)
+    incident = raise_about(tenant_a, bob)
+    assert respond(tenant_a, owner_a, incident, "end_sessions").status_code == 302
+    assert in_a.get("/").status_code == 302 and in_b.get("/").status_code == 200  # B's session stays
+    refused = client_for(tenant_a, owner_a).post(
+        f"/security-incidents/{incident.pk}/respond/", {"action": "lock_account"}, follow=True
+    )
+    assert b"also belongs to 1 other organisation" in refused.content
+    bob.refresh_from_db()
+    assert bob.is_active
+    unlock = client_for(tenant_a, owner_a).post(
+        f"/security-incidents/{incident.pk}/respond/", {"action": "unlock_account"}, follow=True
+    )
+    assert unlock.status_code == 400 and b"does not apply to this incident" in unlock.content
+
+
+def test_a_required_second_factor_holds_with_detection_off(tenant_a, owner_a, bob, settings):
+    incident = raise_about(tenant_a, bob)
+    assert respond(tenant_a, owner_a, incident, "require_mfa").status_code == 302
+    settings.HUB_THREAT_DETECTION = False
+    browser = log_in(tenant_a, bob.email, ip=LONDON)
+    assert browser.get("/").status_code == 302  # to adding a second factor, before anything else

@@ -3,14 +3,17 @@ integrators (an API key with the compliance scope, created by an admin); and the
 consent banner calls from the tenant's own site with the analytics project key (CORS for the
 origins the key allows; left out of the OpenAPI document, like analytics capture)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.analytics import keys
 from apps.analytics.cors import cors, preflight
-from apps.core.api.exceptions import problem_response
+from apps.api.metering import meter
+from apps.core.api.exceptions import problem_exception_handler, problem_response
 from apps.core.api.views import HubAPIView, HubGenericViewSet
 
 from .. import consent, data_requests
@@ -159,20 +162,37 @@ class BannerRecordView(_BannerView):
     """POST …/consent/banner/record {api_key, subject, choices, source}: the visitor's choices."""
 
     def post(self, request, *args, **kwargs):
-        origin = request._request.headers.get("Origin", "")
+        """Only from a page of an origin the key allows (a browser always says which), at most the
+        plan's API rate per minute and address: the key is public, so what it records is what a
+        browser claimed (integrators with proof of who consents record through the API)."""
+        http = request._request
+        origin = http.headers.get("Origin", "")
         data = request.data if isinstance(request.data, dict) else {}
-        refused = self._refused(origin, self._key(data.get("api_key")))
+        key = self._key(data.get("api_key"))
+        refused = self._refused(origin, key)
         if refused:
             return refused
-        body = ConsentGiveSerializer(data=data)
-        body.is_valid(raise_exception=True)
-        http = request._request
-        consent.consent_record(
-            subject=body.validated_data["subject"],
-            choices=body.validated_data["choices"],
-            method=ConsentRecord.Method.BANNER,
-            source=body.validated_data["source"] or http.headers.get("Referer", ""),
-            ip_address=http.META.get("REMOTE_ADDR") or None,
-            user_agent=http.headers.get("User-Agent", ""),
-        )
+        if not origin and "*" not in key.allowed_origins:
+            return problem_response(
+                403, "Consent is recorded from a page of an allowed origin only.", "origin_required"
+            )
+        ip = http.META.get("REMOTE_ADDR") or ""
+        limit = meter.hit(tenant=request.tenant, principal=f"consent-banner:{ip}", key_id=None)
+        if limit is not None and limit.remaining < 0:
+            return self._answer(
+                problem_response(429, "Too many choices from this address: wait a minute.", "throttled"), origin
+            )
+        try:
+            body = ConsentGiveSerializer(data=data)
+            body.is_valid(raise_exception=True)
+            consent.consent_record(
+                subject=body.validated_data["subject"],
+                choices=body.validated_data["choices"],
+                method=ConsentRecord.Method.BANNER,
+                source=body.validated_data["source"] or http.headers.get("Referer", ""),
+                ip_address=ip or None,
+                user_agent=http.headers.get("User-Agent", ""),
+            )
+        except (ValidationError, DjangoValidationError) as exc:  # the page's script reads the reason too
+            return self._answer(problem_exception_handler(exc, {}), origin)
         return self._answer(Response({"recorded": len(body.validated_data["choices"])}, status=201), origin)

@@ -6,6 +6,7 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -198,7 +199,10 @@ def _restore(path, manifest, public, entries, slug, existing, progress, written)
         _restore_tenant_row(tenant, tenant_fields)
         public_counts = _restore_public_rows(public["parts"], context)
         people = get_user_model().objects.filter(pk__in=context.user_map.values())
-        replies = tenant_restored.send(sender=Tenant, tenant=tenant, slugs={manifest["slug"], slug}, users=people)
+        made_at = datetime.fromisoformat(manifest["created"]) if manifest.get("created") else None
+        replies = tenant_restored.send(
+            sender=Tenant, tenant=tenant, slugs={manifest["slug"], slug}, users=people, made_at=made_at
+        )
         context.notes.extend(note for _, note in replies if note)
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # Check every deferred reference now.
