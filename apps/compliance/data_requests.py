@@ -31,7 +31,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -153,7 +153,7 @@ def data_request_open(
             )
         now = timezone.now()
         verified = own or bool(verified_how.strip())
-        request = DataRequest.objects.create(
+        request = _created(
             kind=kind,
             law=law,
             subject=subject.user,
@@ -175,6 +175,15 @@ def data_request_open(
         else:
             transaction.on_commit(lambda: _send_confirmation(request, tenant))
     return request
+
+
+def _created(**fields) -> DataRequest:
+    """The request, or the reason two opened at once were refused (one unanswered per person and kind)."""
+    try:
+        with transaction.atomic():
+            return DataRequest.objects.create(**fields)
+    except IntegrityError:
+        raise ValidationError({"kind": ["This person has an open request of this kind already."]}) from None
 
 
 def _build_on_commit(request: DataRequest) -> None:
@@ -361,10 +370,13 @@ def data_request_retry(*, actor: Membership, request: DataRequest) -> DataReques
         raise PermissionDenied("Only the person or an admin can make the copy again.")
     if not (request.status == DataRequest.Status.FAILED or is_stale(request)) or request.kind not in COPIES:
         raise ValidationError("Only a copy that failed can be made again.")
-    with transaction.atomic():
-        DataRequest.objects.filter(pk=request.pk).update(status=DataRequest.Status.OPEN, progress=0, resolution="")
-        request.refresh_from_db()
-        _build_on_commit(request)
+    try:
+        with transaction.atomic():
+            DataRequest.objects.filter(pk=request.pk).update(status=DataRequest.Status.OPEN, progress=0, resolution="")
+            request.refresh_from_db()
+            _build_on_commit(request)
+    except IntegrityError:
+        raise ValidationError("A newer request of this kind is open: its copy is the one being made.") from None
     return request
 
 

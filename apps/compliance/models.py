@@ -191,6 +191,13 @@ class DataRequest(models.Model):
     class Meta:
         ordering = ["-opened_at", "-pk"]
         indexes = [models.Index(fields=["status", "due_at"], name="compliance_request_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "kind"],
+                condition=models.Q(status__in=["unverified", "open", "running"]),
+                name="one_unanswered_request_per_person_and_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind_name} request #{self.pk}"

@@ -14,6 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
@@ -339,3 +340,18 @@ def test_a_restore_replays_only_the_erasures_made_after_its_backup(tenant_a):
         since = timezone.now() - timedelta(days=7)
         assert data_requests.erasures_replay(tenant=tenant_a, slugs={tenant_a.slug}, users=[person], since=since) == 0
     assert Membership.objects.filter(tenant=tenant_a, user=person).exists()
+
+
+def test_one_unanswered_request_per_person_and_kind_even_at_once(tenant_a, owner_a):
+    """The database keeps the rule too: a failed copy made again while a newer one is open is refused."""
+    with schema_context(tenant_a.schema_name):
+        first = data_requests.data_request_open(tenant=tenant_a, actor=_membership(tenant_a, owner_a), kind="access")
+        DataRequest.objects.filter(pk=first.pk).update(status="failed")
+        data_requests.data_request_open(tenant=tenant_a, actor=_membership(tenant_a, owner_a), kind="access")
+        first.refresh_from_db()
+        with pytest.raises(ValidationError, match="A newer request of this kind is open"):
+            data_requests.data_request_retry(actor=_membership(tenant_a, owner_a), request=first)
+        with pytest.raises(ValidationError, match="open request of this kind already"):
+            data_requests._created(
+                kind="access", law="gdpr", subject=owner_a, subject_name="x", due_at=timezone.now(), status="open"
+            )
