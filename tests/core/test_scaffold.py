@@ -62,14 +62,22 @@ def test_a_generated_app_passes_lint_and_its_tests_with_one_line_of_settings(tmp
         )
         migrations = subprocess.run(
             [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert migrations.returncode == 0, migrations.stdout + migrations.stderr
         # Their own tests, and the API isolation test's cases for their endpoints.
         tests = [f"tests/{name}" for name in names.values()] + ["tests/api/test_isolation.py"]
         run = subprocess.run(
             [sys.executable, "-m", "pytest", *tests, "-k", " or ".join(names.values()), "-q", "-p", "no:cacheprovider"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
         assert "26 passed" in run.stdout, run.stdout[-3000:]

@@ -21,11 +21,11 @@ from django.shortcuts import render
 from graphql import GraphQLError, OperationType, get_operation_ast, parse, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework import exceptions, permissions
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import _flatten
+from apps.core.api.parsers import JSONParser
 from apps.core.api.views import HubAPIView
 from apps.core.graphql import FORBIDDEN, INTERNAL, UNAUTHENTICATED, Context, error_code
 

@@ -8,10 +8,11 @@ from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.api.exceptions import Conflict
+from apps.core.api.parsers import JSONParser
 from apps.core.api.serializers import valid
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from apps.core.api.parsers import JSONParser
 from apps.core.api.serializers import valid
 from apps.core.api.views import HubGenericViewSet, mixins
 from apps.identity.models import User
