@@ -194,7 +194,9 @@ class DataRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["subject", "kind"],
-                condition=models.Q(status__in=["unverified", "open", "running"]),
+                # OR of equalities, not IN: a cloned schema re-creates the index from its printed
+                # definition, and an IN list prints as an array expression that reads back differently.
+                condition=models.Q(status="unverified") | models.Q(status="open") | models.Q(status="running"),
                 name="one_unanswered_request_per_person_and_kind",
             )
         ]

@@ -3,7 +3,6 @@ audit trail for tampering, is told why a syslog destination is refused, opens th
 the pages pass axe and are photographed (light desktop, dark phone)."""
 
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +11,7 @@ from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
 from tests.browser.test_kit import log_in, url
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, committed
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +26,12 @@ def audited(django_db_setup, django_db_blocker):
             name="Audited Ltd", slug=slug, owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD
         )
 
-    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
-        tenant, owner = pool.submit(provision).result()
+    with django_db_blocker.unblock():
+        tenant, owner = committed(provision)  # threads of their own that give their connection back
         try:
             yield tenant, owner
         finally:
-            pool.submit(tenant_delete, tenant=tenant).result()
+            committed(lambda: tenant_delete(tenant=tenant))
 
 
 @pytest.mark.django_db  # makes pytest-django set up the test database when this file runs alone
@@ -105,8 +104,7 @@ def _member_of(tenant, email):
         Membership.objects.create(tenant=tenant, user=user, role="member")
         return user
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(make).result()
+    return committed(make)  # a thread of its own that closes its connection (the pool's)
 
 
 def _build_copies(tenant):
@@ -121,8 +119,7 @@ def _build_copies(tenant):
             for pk in DataRequest.objects.filter(status="open", kind="access").values_list("pk", flat=True):
                 data_requests.data_request_build(request_id=pk, tenant=tenant)
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(build).result()
+    committed(build)
 
 
 def test_a_member_gets_a_copy_and_an_admin_erases_someone(chromium, live_hub, audited, tmp_path):  # noqa: F811
@@ -215,8 +212,7 @@ def test_the_consent_banner_on_the_organisation_s_own_site(chromium, live_hub, a
                 )
             return analytics.project_key_create(tenant=tenant, actor=None, name="Shop", allowed_origins=[site])[1]
 
-    with ThreadPoolExecutor(1) as pool:
-        raw = pool.submit(prepare).result()
+    raw = committed(prepare)
     script = url(live_hub, tenant, "/static/hub/consent-banner.js")
     (tmp_path / "index.html").write_text(
         f'<!doctype html><html lang="en"><head><title>Shop</title></head><body><h1>Our shop</h1>'
@@ -249,12 +245,11 @@ def test_the_consent_banner_on_the_organisation_s_own_site(chromium, live_hub, a
                     for r in ConsentRecord.objects.filter(subject="customer-7").select_related("purpose")
                 }
 
-        with ThreadPoolExecutor(1) as pool:
-            assert pool.submit(recorded).result() == {
-                "necessary": (True, "banner"),
-                "analytics": (True, "banner"),
-                "marketing": (False, "banner"),
-            }
+        assert committed(recorded) == {
+            "necessary": (True, "banner"),
+            "analytics": (True, "banner"),
+            "marketing": (False, "banner"),
+        }
         for theme, viewport in (("light", "desktop"), ("dark", "phone")):
             admin = new_context(chromium, theme=theme, viewport=viewport, bypass_csp=True)
             try:

@@ -6,7 +6,6 @@ pages pass axe and are photographed (light desktop, dark phone)."""
 import re
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
@@ -15,7 +14,7 @@ from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
 from tests.browser.test_kit import log_in, url
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, committed
 
 pytestmark = pytest.mark.browser
 
@@ -63,12 +62,12 @@ def guarded(django_db_setup, django_db_blocker):
         Membership.objects.create(tenant=tenant, user=person, role="member")
         return tenant, owner, person, _raise_incidents(tenant, person)
 
-    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
-        made = pool.submit(provision).result()
+    with django_db_blocker.unblock():
+        made = committed(provision)  # threads of their own that give their connection back
         try:
             yield made
         finally:
-            pool.submit(tenant_delete, tenant=made[0]).result()
+            committed(lambda: tenant_delete(tenant=made[0]))
 
 
 @pytest.mark.django_db  # makes pytest-django set up the test database when this file runs alone

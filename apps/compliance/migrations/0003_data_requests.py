@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-opened_at', '-pk'],
                 'indexes': [models.Index(fields=['status', 'due_at'], name='compliance_request_due')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['unverified', 'open', 'running'])), fields=('subject', 'kind'), name='one_unanswered_request_per_person_and_kind')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'unverified'), ('status', 'open'), ('status', 'running'), _connector='OR'), fields=('subject', 'kind'), name='one_unanswered_request_per_person_and_kind')],
             },
         ),
     ]
