@@ -15,13 +15,13 @@ import tempfile
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.core.links import LinkExpired, tenant_link_read, tenant_link_token  # noqa: F401 (LinkExpired: the views')
 from apps.core.taskref import TaskRef
 from apps.identity.roles import has_permission
 from apps.tenancy.regions import region_storage
@@ -326,27 +326,18 @@ def report_jobs_prune(*, now: datetime | None = None) -> int:
 def download_token(job: ReportJob) -> str:
     """A link's token for the job's current file, in this tenant; it works for
     HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS."""
-    return signing.dumps({"s": connection.schema_name, "j": job.pk, "f": job.file}, salt=DOWNLOAD_SALT, compress=True)
+    return tenant_link_token({"j": job.pk, "f": job.file}, salt=DOWNLOAD_SALT)
 
 
 def download_url(job: ReportJob) -> str:
     return f"/analytics/reports/download/{download_token(job)}/"
 
 
-class LinkExpired(Exception):
-    pass
-
-
 def download_find(token: str) -> ReportJob | None:
     """The finished job a token is for, in the current tenant: None when the token is not one of
     ours, is another tenant's, or names another file than the job's; LinkExpired when old."""
-    try:
-        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=conf.get("HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS"))
-    except signing.SignatureExpired:
-        raise LinkExpired from None
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("s") != connection.schema_name:
+    data = tenant_link_read(token, salt=DOWNLOAD_SALT, max_age=conf.get("HUB_ANALYTICS_DOWNLOAD_MAX_AGE_SECONDS"))
+    if data is None:
         return None
     job = ReportJob.objects.filter(pk=data.get("j"), status=ReportJob.Status.DONE).first()
     if job is None or not job.file or job.file != data.get("f") or not job.file.startswith(file_prefix()):

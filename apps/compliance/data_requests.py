@@ -27,7 +27,6 @@ import zipfile
 from datetime import date, timedelta
 
 import orjson
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
@@ -39,6 +38,7 @@ from django.utils import timezone
 from apps.api.models import ApiKey
 from apps.api.services import api_key_revoke
 from apps.core.events import publish
+from apps.core.links import LinkExpired, tenant_link_read, tenant_link_token  # noqa: F401 (LinkExpired: the views')
 from apps.core.registry import registry
 from apps.core.taskref import TaskRef
 from apps.identity.models import ErasureRecord, Membership, User, email_fingerprint, email_fingerprints
@@ -196,7 +196,7 @@ def _build_on_commit(request: DataRequest) -> None:
 
 
 def confirm_token(request: DataRequest) -> str:
-    return signing.dumps({"s": connection.schema_name, "r": request.pk}, salt=_VERIFY_SALT)
+    return tenant_link_token({"r": request.pk}, salt=_VERIFY_SALT)
 
 
 def _send_confirmation(request: DataRequest, tenant) -> None:
@@ -210,21 +210,8 @@ def _send_confirmation(request: DataRequest, tenant) -> None:
     ).send()
 
 
-class LinkExpired(Exception):
-    pass
-
-
 def _signed(token: str, salt: str) -> dict | None:
-    """A link's data when it is ours, of this tenant and fresh; None when it is not; LinkExpired."""
-    try:
-        data = signing.loads(token, salt=salt, max_age=timedelta(days=LINK_DAYS))
-    except signing.SignatureExpired:
-        raise LinkExpired from None
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("s") != connection.schema_name:
-        return None
-    return data
+    return tenant_link_read(token, salt=salt, max_age=timedelta(days=LINK_DAYS))
 
 
 def confirm_find(token: str) -> DataRequest | None:
@@ -381,7 +368,7 @@ def data_request_retry(*, actor: Membership, request: DataRequest) -> DataReques
 
 
 def download_token(request: DataRequest) -> str:
-    return signing.dumps({"s": connection.schema_name, "r": request.pk, "f": request.file}, salt=_DOWNLOAD_SALT)
+    return tenant_link_token({"r": request.pk, "f": request.file}, salt=_DOWNLOAD_SALT)
 
 
 def download_url(request: DataRequest) -> str:
