@@ -42,7 +42,16 @@ class HoldForm(forms.Form):
 class MyRequestForm(forms.Form):
     """A member's request about their own data."""
 
-    kind = forms.ChoiceField(label="I want", choices=DataRequest.Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="I want",
+        choices=[
+            (DataRequest.Kind.ACCESS, "A copy of my data"),
+            (DataRequest.Kind.PORTABILITY, "My data, machine-readable"),
+            (DataRequest.Kind.ERASURE, "My data erased"),
+            (DataRequest.Kind.RECTIFICATION, "My data corrected"),
+        ],
+        widget=forms.RadioSelect,
+    )
     law = forms.ChoiceField(
         label="Under", choices=DataRequest.Law.choices, initial=DataRequest.Law.GDPR,
         help_text="The law that gives you the right: it sets when you get an answer.",
@@ -66,6 +75,7 @@ class DataRequestForm(MyRequestForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].label = "They want"
+        self.fields["kind"].choices = DataRequest.Kind.choices
         self.fields["details"].label = "What they said"
 
 

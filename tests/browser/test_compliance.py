@@ -132,7 +132,7 @@ def test_a_member_gets_a_copy_and_an_admin_erases_someone(chromium, live_hub, au
         page.goto(url(live_hub, tenant, "/profile/"))
         page.get_by_role("link", name="Your data requests").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your data")
-        page.get_by_label("Access (a copy of their data)").check()
+        page.get_by_label("A copy of my data").check()
         page.get_by_role("button", name="Send the request").click()
         expect(page.locator(".message-success")).to_contain_text("the copy is being made")
         expect(page.get_by_text("Waiting for a worker")).to_be_visible()
