@@ -65,6 +65,7 @@ class Outcome:
     waiting: bool = False  # an approval, a sub-workflow: something else finishes the step
     items: list | None = None  # a loop: its iterations
     variables: dict = field(default_factory=dict)  # set variables
+    stop: bool = False  # a test run: the step would wait here, and the run stops (test_stop)
 
 
 # --- sending steps -------------------------------------------------------------------------------
@@ -117,10 +118,13 @@ def _starts(graph) -> list[str]:
     return [node["id"] for node in graph.get("nodes", []) if node["id"] not in targets]
 
 
-def run_create(*, workflow: Workflow, trigger: str, data: dict, actor=None, dedupe_key: str = "", parent_step=None):
-    """A run of the workflow's published version, started now if the limits allow (else queued).
-    Returns None when a run with the same `dedupe_key` exists (the event was handled already)."""
-    version = workflow.published
+def run_create(
+    *, workflow: Workflow, trigger: str, data: dict, actor=None, dedupe_key: str = "", parent_step=None, version=None
+):
+    """A run of the workflow's published version (or of `version`: a test run's snapshot of the
+    draft), started now if the limits allow (else queued). Returns None when a run with the same
+    `dedupe_key` exists (the event was handled already)."""
+    version = version or workflow.published
     if version is None:
         raise ValueError(f"the workflow “{workflow.name}” has no published version")
     with transaction.atomic():
@@ -179,6 +183,8 @@ def _start(run: WorkflowRun) -> None:
 
 
 def _publish(run: WorkflowRun, event_type: str, **extra) -> None:
+    if run.is_test:
+        return  # a test run from the builder tells nobody, and starts no workflow listening for runs
     payload = {
         "run_id": run.pk,
         "workflow_id": run.workflow_id,
@@ -418,6 +424,14 @@ _RAW = {"condition", "switch", "loop", "transform"}
 assert set(HANDLERS) == set(BUILTINS)
 
 
+# What a test run does not wait for: it stops at the first of them (test_stop).
+TEST_STOPS = {
+    "wait": "A test run does not wait: it stops here.",
+    "approval": "A test run asks nobody for approval: it stops here.",
+    "subworkflow": "A test run starts no sub-workflow: it stops here.",
+}
+
+
 def _execute(step: StepRun, node: dict) -> Outcome:
     raw = node.get("parameters") or {}
     context = context_of(step)
@@ -425,6 +439,8 @@ def _execute(step: StepRun, node: dict) -> Outcome:
     params = raw if node_type in _RAW else expressions.render(raw, context)
     step_input = {k: v for k, v in params.items() if k not in ("retries", "backoff", "timeout")}
     StepRun.objects.filter(pk=step.pk).update(input={**step.input, **_jsonable(step_input)})
+    if step.run.is_test and node_type in TEST_STOPS:
+        return Outcome({"would_wait": TEST_STOPS[node_type]}, stop=True)
     handler = HANDLERS.get(node_type)
     if handler is not None:
         return handler(step, params, raw, context)
@@ -637,6 +653,11 @@ def _finish(step: StepRun, outcome: Outcome) -> None:
         run.variables = {**run.variables, **_jsonable(outcome.variables)}
         run.save(update_fields=["variables"])
         step.run.variables = run.variables
+    if outcome.stop:
+        step.status, step.finished_at, step.lease_until = Status.WOULD_WAIT, now, None
+        step.save(update_fields=["status", "output", "finished_at", "lease_until"])
+        test_stop(step)
+        return
     if outcome.wait_until is not None and outcome.wait_until > now:
         step.status, step.not_before, step.lease_until = Status.WAITING, outcome.wait_until, None
         step.save(update_fields=["status", "output", "not_before", "lease_until"])
@@ -776,6 +797,16 @@ def _close_open_steps(run: WorkflowRun) -> None:
         _close_open_steps(child)
         child.status, child.finished_at = WorkflowRun.Status.CANCELLED, now
         child.save(update_fields=["status", "finished_at"])
+
+
+def test_stop(step: StepRun) -> None:
+    """A test run reached a step that would wait (a wait, an approval, a sub-workflow): the run
+    ends there, as succeeded so far, its other open steps cancelled, rather than wait for ever."""
+    run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("workflow", "version").get(pk=step.run_id)
+    if run.status not in WorkflowRun.ACTIVE:
+        return
+    _close_open_steps(run)
+    _end_run(run, WorkflowRun.Status.SUCCEEDED, f"A test run stops where it would wait: at “{step.node_id}”.")
 
 
 def _fail_run(run: WorkflowRun, reason: str) -> None:

@@ -51,3 +51,13 @@ class RunForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(required=False, max_length=2000)
+
+
+class CheckForm(forms.Form):
+    """What the builder sends to be checked (the canvas's graph, saved or not)."""
+
+    graph = JSONField(label="Graph (JSON)")
+
+
+class TestRunForm(CheckForm):
+    sample = JSONField(required=False, label="Sample trigger data (JSON)")

@@ -375,3 +375,77 @@ def missing_types(graph) -> list[str]:
     """Node types the graph uses that this hub no longer has (an app or plugin removed)."""
     nodes = (graph or {}).get("nodes") or []
     return sorted({n.get("type") for n in nodes if isinstance(n, dict) and not known_type(n.get("type"))})
+
+
+def problems_for_people(graph) -> list[dict]:
+    """graph_problems() as the builder shows them while the graph is edited: each problem with the
+    node it is about (its id, or None for the trigger or the graph as a whole) and a sentence
+    (“Step “tell”, title: this parameter is required”), the check's own `where` kept for the API."""
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    nodes = nodes if isinstance(nodes, list) else []
+    edges = graph.get("edges") if isinstance(graph, dict) else None
+    edges = edges if isinstance(edges, list) else []
+    ids = {n.get("id") for n in nodes if isinstance(n, dict)}
+    found = []
+    for where, why in graph_problems(graph):
+        parts = where.split(".")
+        node, subject = None, "The workflow"
+        if parts[0] == "trigger":
+            subject = "The trigger" + (f", {parts[1].replace('_', ' ')}" if len(parts) > 1 else "")
+        elif parts[0] == "nodes" and len(parts) > 1:
+            if parts[1].isdigit() and int(parts[1]) < len(nodes) and isinstance(nodes[int(parts[1])], dict):
+                node = nodes[int(parts[1])].get("id")
+            elif parts[1] in ids:
+                node = parts[1]
+            rest = [p for p in parts[2:] if p != "parameters"]
+            subject = f"Step “{node}”" if node else f"Step {int(parts[1]) + 1}" if parts[1].isdigit() else "A step"
+            subject += f", {'.'.join(rest)}" if rest else ""
+        elif parts[0] == "edges" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(edges):
+            edge = edges[int(parts[1])] if isinstance(edges[int(parts[1])], dict) else {}
+            node = edge.get("from") if edge.get("from") in ids else None
+            subject = f"The connection {edge.get('from')} ({edge.get('port', 'out')}) → {edge.get('to')}"
+        found.append({"where": where, "node": node if isinstance(node, str) else None, "text": f"{subject}: {why}"})
+    return found
+
+
+def _sample_of(schema: dict, depth: int = 0):
+    if not isinstance(schema, dict) or depth > 4:
+        return None
+    for key in ("examples", "example", "default", "const"):
+        if key in schema:
+            value = schema[key]
+            return value[0] if key == "examples" and isinstance(value, list) and value else value
+    if "enum" in schema and schema["enum"]:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {name: _sample_of(sub, depth + 1) for name, sub in (schema.get("properties") or {}).items()}
+    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(kind)
+
+
+def trigger_sample(trigger) -> dict:
+    """A sample of what the trigger gives a run, for the builder's test run: an event's payload
+    made from its type's payload schema (its examples where it has some), a manual trigger's
+    inputs (empty), a schedule's minute; {} for a webhook (its body is the caller's)."""
+    if not isinstance(trigger, dict):
+        return {}
+    if trigger.get("type") == "event":
+        event = registry["event_types"].get(trigger.get("event_type"))
+        sample = _sample_of(event.payload_schema) if event is not None else None
+        return sample if isinstance(sample, dict) else {}
+    if trigger.get("type") == "manual" and isinstance(trigger.get("inputs"), list):
+        return {i["name"]: "" for i in trigger["inputs"] if isinstance(i, dict) and isinstance(i.get("name"), str)}
+    if trigger.get("type") == "schedule":
+        return {"scheduled_for": "2030-01-07T09:00:00+00:00"}
+    return {}
+
+
+def inputs_missing(trigger, inputs: dict) -> list[str]:
+    """The required inputs of a manual trigger that `inputs` leaves empty."""
+    if not isinstance(trigger, dict) or trigger.get("type") != "manual":
+        return []
+    declared = trigger.get("inputs") if isinstance(trigger.get("inputs"), list) else []
+    return [
+        i["name"] for i in declared if isinstance(i, dict) and i.get("required") and inputs.get(i["name"]) in (None, "")
+    ]

@@ -47,12 +47,16 @@ class Workflow(models.Model):
 
 
 class WorkflowVersion(models.Model):
-    """A published graph. Never changed: a run refers to the version it started on."""
+    """A published graph. Never changed: a run refers to the version it started on.
+
+    A `test` version is the snapshot of a draft that one test run from the builder ran on (number
+    0, never published, not listed among the versions; it goes with its run)."""
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     graph = models.JSONField()
     note = models.CharField(max_length=200, blank=True)
+    test = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -60,10 +64,14 @@ class WorkflowVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
-        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "number"], condition=models.Q(test=False), name="workflow_version_unique"
+            )
+        ]
 
     def __str__(self):
-        return f"{self.workflow_id} v{self.number}"
+        return f"{self.workflow_id} test" if self.test else f"{self.workflow_id} v{self.number}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -80,11 +88,12 @@ class WorkflowRun(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    TEST = "test"  # `trigger` of a test run from the builder (its version a test snapshot of the draft)
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
     version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    trigger = models.CharField(max_length=20)  # event, schedule, manual, webhook, subworkflow
+    trigger = models.CharField(max_length=20)  # event, schedule, manual, webhook, subworkflow, test
     trigger_data = models.JSONField(default=dict)  # the event's payload, the inputs, the webhook's body
     variables = models.JSONField(default=dict)  # what "set variables" nodes set
     dedupe_key = models.CharField(max_length=200, blank=True)  # "event:<id>": one run per event
@@ -112,6 +121,10 @@ class WorkflowRun(models.Model):
         return f"run {self.pk} of {self.workflow_id}"
 
     @property
+    def is_test(self) -> bool:
+        return self.trigger == self.TEST
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
@@ -129,6 +142,7 @@ class StepRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        WOULD_WAIT = "would_wait", "Would wait"  # a test run stops at a wait, an approval, a sub-workflow
 
     OPEN = (Status.PENDING, Status.RUNNING, Status.WAITING)
 

@@ -13,7 +13,7 @@ def workflow_list() -> QuerySet[Workflow]:
 
 
 def workflow_versions(*, workflow: Workflow) -> QuerySet[WorkflowVersion]:
-    return workflow.versions.select_related("created_by").order_by("-number")
+    return workflow.versions.filter(test=False).select_related("created_by").order_by("-number")
 
 
 def run_list(*, workflow: Workflow | None = None) -> QuerySet[WorkflowRun]:
@@ -56,3 +56,12 @@ def workflow_health(workflow: Workflow) -> list[str]:
 
 def draft_problems(workflow: Workflow) -> list[tuple[str, str]]:
     return graph_problems(workflow.draft)
+
+
+def test_run_of(*, workflow: Workflow, run_id) -> WorkflowRun | None:
+    """A test run of `workflow` (None when there is none of that id: another workflow's, a real run)."""
+    return (
+        WorkflowRun.objects.select_related("workflow", "version")
+        .filter(pk=run_id, workflow=workflow, trigger=WorkflowRun.TEST)
+        .first()
+    )

@@ -19,7 +19,7 @@ from apps.identity.models import Membership
 from apps.identity.roles import RANK, has_permission
 
 from . import conditions, engine
-from .graph import cron_matches, graph_problems
+from .graph import cron_matches, graph_problems, inputs_missing
 from .models import Approval, Workflow, WorkflowRun, WorkflowVersion, new_token
 
 logger = logging.getLogger(__name__)
@@ -158,14 +158,57 @@ def run_manual(*, tenant, workflow: Workflow, inputs: dict | None = None, actor=
     inputs = inputs or {}
     if not isinstance(inputs, dict):
         raise ValidationError({"inputs": ["Inputs are an object: name → value."]})
-    trigger = workflow.published.graph.get("trigger", {})
-    if trigger.get("type") == "manual":
-        missing = [
-            i["name"] for i in trigger.get("inputs", []) if i.get("required") and inputs.get(i["name"]) in (None, "")
-        ]
-        if missing:
-            raise ValidationError({f"inputs.{name}": ["This input is required."] for name in missing})
+    missing = inputs_missing(workflow.published.graph.get("trigger", {}), inputs)
+    if missing:
+        raise ValidationError({f"inputs.{name}": ["This input is required."] for name in missing})
     return engine.run_create(workflow=workflow, trigger="manual", data=inputs, actor=actor)
+
+
+TEST_RUNS_KEPT = 10  # a workflow's newest finished test runs kept (with their snapshots); older ones go
+
+
+def workflow_test_run(*, tenant, workflow: Workflow, graph: dict, sample: dict, actor=None) -> WorkflowRun:
+    """A test run from the builder: `graph` (the canvas, saved or not) checked as publishing checks
+    it, copied into a test snapshot (a WorkflowVersion marked `test`, never published) and run by
+    the engine like any run, with `sample` as its trigger data; the same limits hold (it may wait
+    its turn, queued). Its steps' actions happen for real; it stops at the first step that would
+    wait (a wait, an approval, a sub-workflow: engine.test_stop) and publishes no run events.
+    ValidationError says what is wrong with the graph or the sample, in words."""
+    if not isinstance(graph, dict):
+        raise ValidationError({"graph": ["A graph is an object: trigger, nodes, edges."]})
+    if not isinstance(sample, dict):
+        raise ValidationError({"sample": ["The sample is a JSON object: {…}."]})
+    problems = graph_problems(graph)
+    if problems:
+        raise ValidationError(
+            {"graph": [f"The draft has {len(problems)} problem{'s' if len(problems) > 1 else ''} to mend first."]}
+        )
+    missing = inputs_missing(graph["trigger"], sample)
+    if missing:
+        raise ValidationError({"sample": [f"Fill in the required input “{name}”." for name in missing]})
+    with transaction.atomic():
+        _test_runs_prune(workflow)
+        version = WorkflowVersion.objects.create(
+            workflow=workflow,
+            number=0,
+            graph=graph,
+            test=True,
+            note="test run",
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        run = engine.run_create(workflow=workflow, trigger=WorkflowRun.TEST, data=sample, actor=actor, version=version)
+    run.refresh_from_db(fields=["status"])  # started, or queued behind the limits
+    return run
+
+
+def _test_runs_prune(workflow: Workflow) -> None:
+    finished = WorkflowRun.objects.filter(workflow=workflow, trigger=WorkflowRun.TEST).exclude(
+        status__in=WorkflowRun.ACTIVE
+    )
+    old = list(finished.order_by("-created", "-pk").values_list("pk", flat=True)[TEST_RUNS_KEPT - 1 :])
+    if old:
+        WorkflowRun.objects.filter(pk__in=old).delete()
+        WorkflowVersion.objects.filter(workflow=workflow, test=True, runs__isnull=True).delete()
 
 
 _TRIGGER_CONDITIONS: dict = {}

@@ -24,6 +24,7 @@ STEP_TONES = {
     StepRun.Status.SUCCEEDED: "success",
     StepRun.Status.FAILED: "danger",
     StepRun.Status.CANCELLED: "neutral",
+    StepRun.Status.WOULD_WAIT: "warning",
 }
 APPROVAL_TONES = {"pending": "warning", "approved": "success", "rejected": "danger", "cancelled": "neutral"}
 
@@ -133,6 +134,12 @@ class RunsTable(DataTable):
 
     def render_status(self, value, record):
         return badge(record.get_status_display(), RUN_TONES.get(record.status, "neutral"))
+
+    def render_trigger(self, value, record):
+        return "a test from the builder" if record.is_test else value
+
+    def value_trigger(self, value, record, **kwargs):
+        return self.render_trigger(value, record)
 
     def value_status(self, record, **kwargs):
         return record.get_status_display()

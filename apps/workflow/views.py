@@ -3,8 +3,9 @@ JSON, a structured view of the published graph, versions, runs, publish/run/paus
 run log and a run's view with each step's data (cancel, re-run from the failed step), the
 approvals inbox, and the incoming webhook. Thin: validate, call a service, render.
 
-The visual builder (a drag-and-drop canvas) is not built yet: the workflow page's "Builder" card
-is its place; until then the draft is edited as JSON."""
+The visual builder (static/hub/builder.js) draws the draft on a canvas; it asks `check` for the
+problems of the graph as it changes, starts test runs of it (`test_run`) and follows them
+(`test_run_status`), all as JSON."""
 
 import hashlib
 import json
@@ -23,8 +24,8 @@ from apps.identity.decorators import tenant_member_required
 from apps.identity.roles import has_permission
 
 from . import selectors, services
-from .forms import DecisionForm, DraftForm, NewWorkflowForm, RunForm
-from .graph import BUILTINS, TRIGGERS, action_of, builder_palette
+from .forms import CheckForm, DecisionForm, DraftForm, NewWorkflowForm, RunForm, TestRunForm
+from .graph import BUILTINS, TRIGGERS, action_of, builder_palette, problems_for_people, trigger_sample
 from .library import TEMPLATES
 from .models import Approval, Workflow, WorkflowRun
 from .tables import (
@@ -177,6 +178,84 @@ def palette(request):
         response = HttpResponse(body, content_type="application/json")
     response["ETag"], response["Cache-Control"] = etag, "private, max-age=300"
     return response
+
+
+def _form_errors(form, **extra) -> JsonResponse:
+    errors = {name: [str(m) for m in messages_] for name, messages_ in form.errors.items()}
+    return JsonResponse({"errors": errors, **extra}, status=400)
+
+
+@require_POST
+@tenant_member_required("workflow.edit")
+def workflow_check(request, pk):
+    """The problems of the graph on the builder's canvas (the checks publishing makes:
+    graph.graph_problems), each with its node and in words, and a sample of what its trigger gives
+    a run (for the test run's form)."""
+    _workflow(pk)
+    form = CheckForm(request.POST)
+    if not form.is_valid():
+        return _form_errors(form)
+    graph = form.cleaned_data["graph"]
+    return JsonResponse({"problems": problems_for_people(graph), "sample": trigger_sample(graph.get("trigger"))})
+
+
+@require_POST
+@tenant_member_required("workflow.edit")
+def workflow_test_run(request, pk):
+    """Starts a test run of the canvas's graph with a sample of its trigger's data (202, where to
+    follow it), or says what is wrong in words (400: {"errors": {field: [...]}, "problems": [...]})."""
+    workflow = _workflow(pk)
+    form = TestRunForm(request.POST)
+    if not form.is_valid():
+        return _form_errors(form)
+    graph = form.cleaned_data["graph"]
+    try:
+        run = services.workflow_test_run(
+            tenant=request.tenant,
+            workflow=workflow,
+            graph=graph,
+            sample=form.cleaned_data["sample"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        for name, why in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, why)
+        return _form_errors(form, problems=problems_for_people(graph))
+    url = reverse("workflow:test_run_status", args=[workflow.pk, run.pk])
+    return JsonResponse({"run_id": run.pk, "status": run.status, "url": url}, status=202)
+
+
+@tenant_member_required("workflow.edit")
+def workflow_test_run_status(request, pk, run_pk):
+    """A test run as the builder shows it: its status and, per node, its step's status, input,
+    output and error (the last visit's; `visits` counts them) and the port it left by."""
+    run = selectors.test_run_of(workflow=_workflow(pk), run_id=run_pk)
+    if run is None:
+        raise Http404
+    nodes = {}
+    for step in selectors.run_steps(run=run):
+        seen = nodes.get(step.node_id, {}).get("visits", 0)
+        nodes[step.node_id] = {
+            "status": step.status,
+            "label": step.get_status_display(),
+            "input": step.input,
+            "output": step.output,
+            "error": step.error,
+            "port": step.port,
+            "visits": seen + 1,
+        }
+    return JsonResponse(
+        {
+            "run_id": run.pk,
+            "status": run.status,
+            "label": run.get_status_display(),
+            "active": run.status in WorkflowRun.ACTIVE,
+            "reason": run.error,
+            "steps_count": run.steps_count,
+            "url": reverse("workflow:run", args=[run.pk]),
+            "nodes": nodes,
+        }
+    )
 
 
 @require_POST
