@@ -4,7 +4,11 @@
 // its schema, with the data of the steps before it offered as {{ … }}), zoom, undo and redo. Every
 // change is written to the draft form's JSON field: "Save the draft" sends it as before, and the
 // server checks it. Keyboard: Tab to a step, Enter to edit it, arrows to move it, Delete to remove
-// it; the panel's "Goes on to" lists connect ports without a mouse; Ctrl+Z / Ctrl+Y.
+// it; the panel's "Goes on to" lists connect ports without a mouse; Ctrl+Z / Ctrl+Y. A node type is
+// also dragged from the palette strip onto the canvas. As the graph changes, the server checks it
+// (data-check: the checks publishing makes) and its problems are outlined and listed, Publish off
+// while there are some; "Test run" runs the canvas's graph with a sample (data-test) and shows each
+// step's status, input and output on the canvas.
 (function () {
   "use strict";
   const root = document.getElementById("builder-app");
@@ -47,6 +51,7 @@ function builder(palette) {
   const history = { undo: [], redo: [] };
   let graph = parse(field.value) || { trigger: { type: "manual" }, nodes: [], edges: [] };
   let selected = null, connecting = null, zoom = 1, drag = null;
+  let problems = [], tested = null;  // the server's check of the canvas; the last test run's steps
 
   function parse(text) {
     try {
@@ -78,6 +83,7 @@ function builder(palette) {
     field.value = JSON.stringify(graph, null, 2);
     render(keepPanel);
     if (words) say.textContent = words;
+    checkSoon();
   }
   function travel(from, to, words) {
     if (!from.length) return;
@@ -144,16 +150,21 @@ function builder(palette) {
       if (!a || !b) return;
       const x1 = a.position.x + W, y1 = a.position.y + portY(a, edge.port || "out");
       const x2 = b.position.x, y2 = b.position.y + H / 2, bend = Math.max(40, Math.abs(x2 - x1) / 2);
+      const from = tested && tested.nodes[edge.from];
+      const taken = from && tested.nodes[edge.to]
+        && (from.port === (edge.port || "out") || (from.status === "failed" && edge.port === "error"));
       const path = el("path", {
         d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
-        class: `builder-edge${edge.port === "error" ? " builder-edge-error" : ""}`,
+        class: `builder-edge${edge.port === "error" ? " builder-edge-error" : ""}${taken ? " is-taken" : ""}`,
         "data-edge": `${edge.from}:${edge.port || "out"}:${edge.to}`,
       }, edgeLayer);
       el("title", {}, path).textContent = `${edge.from} (${edge.port || "out"}) → ${edge.to}`;
     });
     graph.nodes.forEach((node) => {
+      const step = tested && (tested.nodes[node.id] || { status: "skipped", label: "Not reached" });
       const g = el("g", {
-        class: `builder-node${node.id === selected ? " is-selected" : ""}${types[node.type] ? "" : " is-missing"}`,
+        class: `builder-node${node.id === selected ? " is-selected" : ""}${types[node.type] ? "" : " is-missing"}`
+          + `${problems.some((p) => p.node === node.id) ? " has-problem" : ""}${step ? ` run-${step.status}` : ""}`,
         transform: `translate(${node.position.x},${node.position.y})`,
         tabindex: "0",
         role: "button",
@@ -164,6 +175,10 @@ function builder(palette) {
       el("text", { x: 12, y: 24, class: "builder-node-label" }, g).textContent = labelOf(node);
       el("text", { x: 12, y: 46, class: "builder-node-id" }, g).textContent = node.id;
       el("circle", { cx: 0, cy: H / 2, r: 6, class: "builder-port builder-port-in" }, g);
+      if (step) {
+        el("text", { x: 2, y: H + 16, class: "builder-node-run", "data-run-status": step.status }, g).textContent =
+          `${step.label}${step.visits > 1 ? ` (${step.visits}×)` : ""}`;
+      }
       portsOf(node).forEach((port) => {
         const y = portY(node, port);
         el("circle", {
@@ -272,6 +287,7 @@ function builder(palette) {
     about.className = "muted";
     about.textContent = (types[node.type] || {}).description || "This node type is no longer installed: replace it.";
     panel.append(heading, about);
+    if (tested) panel.append(testedStep(node));
     const list = `builder-upstream-${node.id}`;
     const datalist = document.createElement("datalist");
     datalist.id = list;
@@ -355,15 +371,18 @@ function builder(palette) {
   }
 
   // --- edits -------------------------------------------------------------------------------------
-  function addNode(type) {
+  const snap = (v) => Math.max(0, Math.round(v / GRID) * GRID);
+  function addNode(type, at) {  // at: where it was dropped (the canvas's units); else a free place in view
+    if (!types[type]) return;
     const id = freeId(type);
     const box = root.querySelector(".builder-scroll");
-    const x = Math.round((box.scrollLeft / zoom + 40) / GRID) * GRID;
-    let y = Math.round((box.scrollTop / zoom + 30) / GRID) * GRID;
-    while (graph.nodes.some((n) => Math.abs(n.position.x - x) < W && Math.abs(n.position.y - y) < H + 20)) y += H + 40;
+    const x = at ? snap(at.x) : snap(box.scrollLeft / zoom + 40);
+    let y = at ? snap(at.y) : snap(box.scrollTop / zoom + 30);
+    while (!at && graph.nodes.some((n) => Math.abs(n.position.x - x) < W && Math.abs(n.position.y - y) < H + 20)) y += H + 40;
     const empty = { values: {}, conditions: {}, cases: [] };  // the rest of what it needs: text to fill in
     const params = Object.fromEntries(((types[type] || {}).required || []).map((k) => [k, k in empty ? empty[k] : ""]));
-    change(() => graph.nodes.push({ id, type, parameters: params, position: { x, y } }), `Step ${id} added.`);
+    change(() => graph.nodes.push({ id, type, parameters: params, position: { x, y } }),
+      `Step ${id} added${at ? ` where it was dropped` : ""}.`);
     select(id);
   }
   function removeNode(id) {
@@ -503,6 +522,212 @@ function builder(palette) {
   on("zoom-in", () => setZoom(zoom * 1.2));
   on("zoom-out", () => setZoom(zoom / 1.2));
   on("zoom-reset", () => setZoom(1));
+
+  // --- the palette strip: drag a node type onto the canvas (pointer events: mouse, pen, finger) ---
+  const strip = root.querySelector("[data-builder-palette]");
+  if (strip && canEdit) {
+    palette.forEach((p) => {
+      const chip = document.createElement("span");
+      chip.className = "builder-chip";
+      chip.dataset.type = p.type;
+      chip.textContent = p.label;
+      chip.title = `${p.description} Drag it onto the canvas.`;
+      strip.append(chip);
+    });
+    let carrying = null;
+    const drop = (event, cancelled) => {
+      const { type, ghost } = carrying;
+      carrying = null;
+      ghost.remove();
+      const box = root.querySelector(".builder-scroll").getBoundingClientRect();
+      const inside = event.clientX >= box.left && event.clientX <= box.right
+        && event.clientY >= box.top && event.clientY <= box.bottom;
+      if (cancelled || !inside) return void (say.textContent = "Not added: drop a step on the canvas.");
+      const at = point(event);
+      addNode(type, { x: at.x - W / 2, y: at.y - H / 2 });
+    };
+    strip.addEventListener("pointerdown", (event) => {
+      const chip = event.target.closest(".builder-chip");
+      if (!chip || event.button !== 0) return;
+      event.preventDefault();
+      const ghost = Object.assign(document.createElement("div"), { className: "builder-ghost", textContent: chip.textContent });
+      document.body.append(ghost);
+      carrying = { type: chip.dataset.type, ghost };
+      chip.setPointerCapture(event.pointerId);
+      ghost.style.transform = `translate(${event.clientX + 8}px, ${event.clientY + 8}px)`;
+    });
+    strip.addEventListener("pointermove", (event) => {
+      if (carrying) carrying.ghost.style.transform = `translate(${event.clientX + 8}px, ${event.clientY + 8}px)`;
+    });
+    strip.addEventListener("pointerup", (event) => carrying && drop(event, false));
+    strip.addEventListener("pointercancel", (event) => carrying && drop(event, true));
+  }
+
+  // --- asking the server: the check as the graph changes, test runs ----------------------------
+  const csrf = () => (document.querySelector("[name=csrfmiddlewaretoken]") || {}).value || "";
+  function post(url, fields) {
+    const body = new FormData();
+    Object.entries(fields).forEach(([k, v]) => body.append(k, v));
+    return fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    }).then((response) => response.json().then((data) => ({ status: response.status, data })));
+  }
+  let checkTimer = null, checking = 0, serverSample = "";
+  function checkSoon() {
+    if (!canEdit || !root.dataset.check) return;
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 400);
+  }
+  function check() {
+    const asked = ++checking;
+    post(root.dataset.check, { graph: JSON.stringify(graph) }).then(({ status, data }) => {
+      if (asked !== checking) return;  // a newer check is on its way
+      if (status !== 200) return showProblems([{ node: null, text: "The draft could not be checked: " + Object.values(data.errors || {}).flat().join(" ") }]);
+      showProblems(data.problems);
+      prefill(data.sample || {});
+    }).catch(() => { if (asked === checking) say.textContent = "The draft could not be checked (is the connection down?)."; });
+  }
+  const publishButton = document.querySelector("[data-publish]");
+  const publishReason = document.querySelector("[data-publish-reason]");
+  const problemBox = root.querySelector("[data-builder-problems]");
+  const testButton = root.querySelector("[data-builder=test]");
+  function showProblems(found) {
+    problems = found;
+    render(true);
+    if (!problemBox) return;
+    problemBox.hidden = !found.length;
+    problemBox.querySelector(".builder-problems-title").textContent =
+      `${found.length} problem${found.length === 1 ? "" : "s"} to mend before publishing${found.some((p) => p.node) ? " (choose one to select its step)" : ""}:`;
+    const list = problemBox.querySelector("ul");
+    list.replaceChildren(...found.map((p) => {
+      const li = document.createElement("li");
+      if (p.node && byId(p.node)) li.append(button(p.text, "builder-problem", () => select(p.node)));
+      else li.textContent = p.text;
+      return li;
+    }));
+    const reason = found.length
+      ? `Publishing is off: the steps on the canvas have ${found.length} problem${found.length === 1 ? "" : "s"} (listed under the builder).`
+      : "";
+    if (publishButton) publishButton.disabled = Boolean(reason) || publishButton.hasAttribute("data-unchanged");
+    if (publishReason) {
+      publishReason.textContent = reason;
+      publishReason.hidden = !reason;
+    }
+    if (testButton) testButton.title = reason ? "Mend the problems first" : "";
+  }
+
+  const testForm = root.querySelector("[data-builder-test]");
+  const sample = root.querySelector("#builder-sample");
+  const sampleError = root.querySelector("#builder-sample-error");
+  const result = root.querySelector("[data-builder-test-result]");
+  const progress = root.querySelector("[data-builder-progress]");
+  const inputsBox = root.querySelector("[data-builder-inputs]");
+  function prefill(data) {
+    if (!sample) return;
+    const text = JSON.stringify(data, null, 2);
+    if (!sample.value.trim() || sample.value === serverSample) sample.value = text;
+    serverSample = text;
+    const inputs = ((graph.trigger || {}).type === "manual" && (graph.trigger.inputs || [])) || [];
+    const names = inputs.filter((i) => i && i.name).map((i) => i.name);
+    if (inputsBox.dataset.names === names.join("\n")) return;
+    inputsBox.dataset.names = names.join("\n");
+    inputsBox.replaceChildren(...names.map((name) => {
+      const control = document.createElement("input");
+      control.type = "text";
+      control.addEventListener("input", () => {
+        let value = {};
+        try { value = JSON.parse(sample.value || "{}"); } catch (e) { value = {}; }
+        if (!value || typeof value !== "object" || Array.isArray(value)) value = {};
+        value[name] = control.value;
+        sample.value = JSON.stringify(value, null, 2);
+      });
+      const required = inputs.find((i) => i.name === name).required;
+      return input(`Input: ${name}${required ? " *" : ""}`, control);
+    }));
+  }
+  function sampleProblem(words) {
+    sampleError.replaceChildren(...words.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
+    sampleError.hidden = !words.length;
+    if (words.length) {
+      sample.setAttribute("aria-invalid", "true");
+      sample.setAttribute("aria-describedby", "builder-sample-error builder-sample-help");
+    } else {
+      sample.removeAttribute("aria-invalid");
+      sample.setAttribute("aria-describedby", "builder-sample-help");
+    }
+  }
+  function busy(on) {
+    testButton.disabled = on;
+    testButton.setAttribute("aria-busy", on ? "true" : "false");
+    progress.hidden = !on;
+  }
+  if (testForm) testForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sampleProblem([]);
+    if (problems.length) {
+      result.textContent = `The test cannot start: the steps on the canvas have ${problems.length} problem${problems.length === 1 ? "" : "s"} to mend first (listed above).`;
+      return;
+    }
+    busy(true);
+    result.textContent = "Starting the test run…";
+    post(root.dataset.test, { graph: JSON.stringify(graph), sample: sample.value }).then(({ status, data }) => {
+      if (status !== 202) {
+        busy(false);
+        const errors = data.errors || {};
+        sampleProblem(errors.sample || []);
+        if (data.problems) showProblems(data.problems);
+        result.textContent = "The test did not start: " + Object.values(errors).flat().join(" ");
+        if (errors.sample) sample.focus();
+        return;
+      }
+      follow(data.url);
+    }).catch(() => { busy(false); result.textContent = "The test did not start (is the connection down?)."; });
+  });
+  function follow(url) {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((run) => {
+        tested = run;
+        const focusInPanel = panel.contains(document.activeElement);
+        render(focusInPanel);
+        if (run.active) {
+          result.textContent = `${run.label}: ${run.steps_count} step${run.steps_count === 1 ? "" : "s"} so far…`;
+          setTimeout(() => follow(url), 700);
+          return;
+        }
+        busy(false);
+        result.replaceChildren(
+          `Test run ${run.label.toLowerCase()}: ${run.steps_count} step${run.steps_count === 1 ? "" : "s"}. ${run.reason ? run.reason + " " : ""}Choose a step to see its input and output. `,
+          Object.assign(document.createElement("a"), { href: run.url, textContent: "The whole run" }),
+        );
+      })
+      .catch(() => { busy(false); result.textContent = "The test run could not be followed: see the runs below."; });
+  }
+  function testedStep(node) {
+    const step = tested.nodes[node.id];
+    const wrap = document.createElement("div");
+    wrap.className = "builder-result";
+    const title = document.createElement("p");
+    title.className = "builder-result-title";
+    title.textContent = step ? `Test run: ${step.label}${step.visits > 1 ? ` (${step.visits} times; the last shown)` : ""}` : "Test run: not reached";
+    wrap.append(title);
+    if (!step) return wrap;
+    [["Input", step.input], ["Output", step.output]].forEach(([words, value]) => {
+      const label = document.createElement("p");
+      label.className = "builder-result-label";
+      label.textContent = words;
+      const pre = document.createElement("pre");
+      pre.tabIndex = 0;
+      pre.dataset.result = words.toLowerCase();
+      pre.textContent = value == null ? "—" : JSON.stringify(value, null, 2);
+      wrap.append(label, pre);
+    });
+    if (step.error) wrap.append(Object.assign(document.createElement("p"), { className: "builder-result-error", textContent: step.error }));
+    return wrap;
+  }
+
   root.hidden = false;
   render();
+  if (canEdit) check();
 }

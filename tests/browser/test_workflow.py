@@ -5,6 +5,7 @@ parameter form, undoes and redoes), saves, publishes and runs it; the pages pass
 (light on a desktop, dark on a phone) and fit a phone (screenshots in
 test-results/screenshots/workflow-*). The steps are run by this process (drain), as a worker would."""
 
+import re
 import secrets
 
 import pytest
@@ -157,6 +158,87 @@ def test_an_owner_builds_a_workflow_on_the_canvas_with_the_mouse_and_runs_it(off
             return list(Notification.objects.filter(user=owner).values_list("title", flat=True))
 
     assert "Greeting: hello Ada" in committed(greeted)
+
+
+def test_an_owner_drags_a_step_from_the_palette_sees_its_problem_live_and_test_runs_it(office, live_hub, chromium):  # noqa: F811
+    tenant, owner = office
+    context = new_context(chromium, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/workflows/"))
+        page.get_by_label("Name").fill("Tester")
+        page.get_by_role("button", name="Create workflow").click()
+        builder = page.locator("#builder-app")
+        expect(builder).to_be_visible()
+        publish = page.get_by_role("button", name="Publish the draft")
+
+        # Drag "Set variables" from the palette strip and drop it on the canvas, with the mouse.
+        chip = builder.locator(".builder-chip", has_text="Set variables")
+        canvas = builder.locator(".builder-scroll")
+        canvas.scroll_into_view_if_needed()
+        start, area = chip.bounding_box(), canvas.bounding_box()
+        page.mouse.move(start["x"] + 10, start["y"] + 8)
+        page.mouse.down()
+        page.mouse.move(area["x"] + 300, area["y"] + 150, steps=10)
+        expect(page.locator(".builder-ghost")).to_have_text("Set variables")
+        page.mouse.up()
+        node = builder.locator('[data-node="set"]')
+        expect(node).to_be_visible()
+        dropped = node.locator("rect").bounding_box()
+        assert abs(dropped["x"] + dropped["width"] / 2 - (area["x"] + 300)) <= 15  # where it was let go, on the grid
+        expect(page.locator(".builder-ghost")).to_have_count(0)
+
+        # Its "values" are empty: the server's check says so on the canvas, and Publish is off.
+        problems = builder.locator("[data-builder-problems]")
+        expect(problems).to_contain_text("Step “set”, values: this parameter is required")
+        expect(node).to_have_class(re.compile("has-problem"))
+        expect(publish).to_be_disabled()
+        expect(page.locator("#publish-reason")).to_contain_text("Publishing is off")
+        page.get_by_label("Add a step").focus()
+        problems.get_by_role("button", name="Step “set”, values: this parameter is required").click()
+        expect(node).to_be_focused()
+        builder.get_by_label("Parameters (JSON)").fill('{"values": {"greeting": "Hello {{ trigger.name }}"}}')
+        builder.get_by_label("Parameters (JSON)").press("Tab")
+        expect(problems).to_be_hidden()
+        expect(node).not_to_have_class(re.compile("has-problem"))
+        expect(publish).to_be_enabled()
+        expect(page.locator("#publish-reason")).to_be_hidden()
+
+        # A test run with a sample: bad JSON is refused in words, then the canvas shows the run.
+        expect(page.get_by_text("Test runs perform the steps' actions for real")).to_be_visible()
+        sample = builder.get_by_label("Sample trigger data (JSON)")
+        expect(sample).to_have_value("{}")
+        sample.fill('{"name": Ada}')
+        builder.get_by_role("button", name="Test run", exact=True).click()
+        expect(builder.locator("#builder-sample-error")).to_contain_text("Not valid JSON")
+        expect(sample).to_have_attribute("aria-invalid", "true")
+        sample.fill('{"name": "Ada"}')
+        builder.get_by_role("button", name="Test run", exact=True).click()
+        expect(builder.locator("[data-builder-progress]")).to_be_visible()
+        expect(builder.locator("#builder-sample-error")).to_be_hidden()
+        result = builder.locator("[data-builder-test-result]")
+        expect(result).to_contain_text("Running: 1 step so far")  # started: a worker's turn
+        _drain(tenant)
+        expect(result).to_contain_text("Test run succeeded: 1 step.")
+        expect(builder.locator("[data-builder-progress]")).to_be_hidden()
+        expect(node.locator("[data-run-status]")).to_have_text("Succeeded")
+        expect(node).to_have_class(re.compile("run-succeeded"))
+        node.locator("rect").click()
+        expect(builder.locator(".builder-panel pre[data-result=output]")).to_contain_text('"greeting": "Hello Ada"')
+        expect(builder.locator(".builder-panel pre[data-result=input]")).to_contain_text('"greeting": "Hello Ada"')
+        page_checked(page, "workflow-builder-test-run")
+    finally:
+        context.close()
+
+    def saved():
+        from apps.workflow.models import Workflow
+
+        with tenant_context(tenant):
+            workflow = Workflow.objects.get(name="Tester")
+            return workflow.draft.get("nodes"), workflow.runs.filter(trigger="test").count()
+
+    assert committed(saved) == ([], 1)  # the canvas was tested unsaved; nothing was saved
 
 
 @pytest.mark.parametrize("theme, viewport", [("light", "desktop"), ("dark", "phone")])
