@@ -52,6 +52,7 @@ function builder(palette) {
   let graph = parse(field.value) || { trigger: { type: "manual" }, nodes: [], edges: [] };
   let selected = null, connecting = null, zoom = 1, drag = null;
   let problems = [], tested = null;  // the server's check of the canvas; the last test run's steps
+  const saved = JSON.stringify(graph);  // the draft as saved: what Publish publishes
 
   function parse(text) {
     try {
@@ -608,7 +609,7 @@ function builder(palette) {
     }));
     const reason = found.length
       ? `Publishing is off: the steps on the canvas have ${found.length} problem${found.length === 1 ? "" : "s"} (listed under the builder).`
-      : "";
+      : JSON.stringify(graph) !== saved ? "Save the draft first: Publish takes the saved draft." : "";
     if (publishButton) publishButton.disabled = Boolean(reason) || publishButton.hasAttribute("data-unchanged");
     if (publishReason) {
       publishReason.textContent = reason;

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from apps.identity.services import organisation_provision
 from apps.tenancy.services import tenant_delete
 from apps.workflow.models import WorkflowRun
-from tests.browser.conftest import chromium, live_hub, new_context, page_checked  # noqa: F401
+from tests.browser.conftest import chromium, live_hub, new_context, page_checked, save_screenshot  # noqa: F401
 from tests.browser.test_kit import log_in, url
 from tests.conftest import PASSWORD, committed
 from tests.workflow.conftest import drain
@@ -195,6 +195,7 @@ def test_an_owner_drags_a_step_from_the_palette_sees_its_problem_live_and_test_r
         expect(node).to_have_class(re.compile("has-problem"))
         expect(publish).to_be_disabled()
         expect(page.locator("#publish-reason")).to_contain_text("Publishing is off")
+        save_screenshot(page, "workflow-builder-problem")
         page.get_by_label("Add a step").focus()
         problems.get_by_role("button", name="Step “set”, values: this parameter is required").click()
         expect(node).to_be_focused()
@@ -202,8 +203,8 @@ def test_an_owner_drags_a_step_from_the_palette_sees_its_problem_live_and_test_r
         builder.get_by_label("Parameters (JSON)").press("Tab")
         expect(problems).to_be_hidden()
         expect(node).not_to_have_class(re.compile("has-problem"))
-        expect(publish).to_be_enabled()
-        expect(page.locator("#publish-reason")).to_be_hidden()
+        expect(publish).to_be_disabled()  # the canvas's changes are not saved yet
+        expect(page.locator("#publish-reason")).to_have_text("Save the draft first: Publish takes the saved draft.")
 
         # A test run with a sample: bad JSON is refused in words, then the canvas shows the run.
         expect(page.get_by_text("Test runs perform the steps' actions for real")).to_be_visible()
