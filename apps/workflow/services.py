@@ -8,13 +8,13 @@ import json
 import logging
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.core.links import LinkExpired, tenant_link_read, tenant_link_token
 from apps.identity.models import Membership
 from apps.identity.roles import RANK, has_permission
 
@@ -381,20 +381,18 @@ APPROVAL_LINK_SALT = "workflow.approval-link"
 def approval_link_token(*, approval: Approval, user_id: int, decision: str) -> str:
     """What the e-mail's Approve and Reject buttons carry: this approval, this person, this
     decision, this tenant, signed; good for HUB_WORKFLOW_APPROVAL_LINK_DAYS."""
-    data = {"a": approval.pk, "u": user_id, "d": decision, "s": connection.schema_name}
-    return signing.dumps(data, salt=APPROVAL_LINK_SALT, compress=True)
+    return tenant_link_token({"a": approval.pk, "u": user_id, "d": decision}, salt=APPROVAL_LINK_SALT)
 
 
 def approval_from_link(*, token: str):
     """(approval, membership, decision) from a link's token, or ValidationError saying why not:
     expired, not valid, the approval gone or decided, the person no longer able to decide."""
     try:
-        data = signing.loads(token, salt=APPROVAL_LINK_SALT, max_age=settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS * 86400)
-    except signing.SignatureExpired:
+        days = settings.HUB_WORKFLOW_APPROVAL_LINK_DAYS
+        data = tenant_link_read(token, salt=APPROVAL_LINK_SALT, max_age=days * 86400)
+    except LinkExpired:
         raise ValidationError("This link has expired.") from None
-    except signing.BadSignature:
-        raise ValidationError("This link is not valid (was it copied whole?).") from None
-    if data.get("s") != connection.schema_name or data.get("d") not in ("approve", "reject"):
+    if data is None or data.get("d") not in ("approve", "reject"):
         raise ValidationError("This link is not valid (was it copied whole?).")
     approval = Approval.objects.select_related("step__run__workflow").filter(pk=data["a"]).first()
     if approval is None:
