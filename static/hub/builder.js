@@ -28,7 +28,22 @@ function builder(palette) {
   const field = document.getElementById("id_graph");
   const SVG = "http://www.w3.org/2000/svg";
   const W = 190, H = 64, GRID = 10;
+  // An integration's actions come as one entry per service ({connector, source, actions: [[key, label]]});
+  // their parameters are fetched when a step of one is placed or opened (details()).
+  palette = palette.flatMap((p) => (p.actions ? p.actions.map(([key, label]) => ({
+    type: `${p.connector}.${key}`, label: `${p.source}: ${label}`, description: "Loading its parameters…", ports: ["out"], source: p.source, lazy: true,
+  })) : [p]));
   const types = Object.fromEntries(palette.map((p) => [p.type, p]));
+  function details(type) {  // resolves once types[type] has its fields (at once for all but lazy ones)
+    const known = types[type];
+    if (!known || !known.lazy) return Promise.resolve();
+    known.loading = known.loading || fetch(`${root.dataset.palette}${encodeURIComponent(type)}/`, {
+      credentials: "same-origin", headers: { Accept: "application/json" },
+    }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((item) => { Object.assign(known, item, { lazy: false }); })
+      .catch(() => { known.loading = null; say.textContent = `The parameters of ${known.label} could not be loaded: reload the page.`; });
+    return known.loading;
+  }
   const picker = root.querySelector("#builder-type");
   if (picker) {  // the palette, by where its node types come from
     const groups = {};
@@ -257,6 +272,9 @@ function builder(palette) {
   function showPanel() {
     panel.replaceChildren();
     const node = selected && byId(selected);
+    if (node && types[node.type] && types[node.type].lazy) {
+      details(node.type).then(() => selected === node.id && showPanel());
+    }
     if (!node) {
       const p = document.createElement("p");
       p.className = "muted";
@@ -356,6 +374,7 @@ function builder(palette) {
 
   // --- edits -------------------------------------------------------------------------------------
   function addNode(type) {
+    if (types[type] && types[type].lazy) return void details(type).then(() => !types[type].lazy && addNode(type));
     const id = freeId(type);
     const box = root.querySelector(".builder-scroll");
     const x = Math.round((box.scrollLeft / zoom + 40) / GRID) * GRID;
@@ -505,4 +524,5 @@ function builder(palette) {
   on("zoom-reset", () => setZoom(1));
   root.hidden = false;
   render();
+  Promise.all([...new Set(graph.nodes.map((n) => n.type))].map(details)).then(() => render(true));  // their outputs
 }
