@@ -168,3 +168,23 @@ def test_the_count_in_the_docs_is_the_number_of_integrations_tested_here():
     assert stated and int(stated.group(1)) == total, f"docs/integrations.md should say {total}"
     for service in BUNDLED.values():
         assert f"| {service['label']} |" in docs, f"{service['label']} is not listed in docs/integrations.md"
+
+
+def test_a_form_body_is_sent_the_way_stripe_reads_it(tenant_a, fake):
+    """Stripe and Twilio take forms, not JSON: nested keys in brackets, a list repeats its key."""
+    fake.route("POST", "/v1/customers")(lambda request: (200, {"id": "cus_1", "object": "customer"}))
+    connection = make_connection(tenant_a, name="Stripe", connector="stripe", base_url=fake.url + "/")
+    body = {
+        "email": "ada@example.com",
+        "metadata": {"plan": "pro"},
+        "preferred_locales": ["en", "fr"],
+        "tax_exempt": "none",
+    }
+    output = run_node(tenant_a, "stripe.PostCustomers", {"credential": connection.pk, "body": body})
+    assert output == {"id": "cus_1", "object": "customer"}
+    [request] = fake.requests
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.body.decode() == (
+        "email=ada%40example.com&metadata%5Bplan%5D=pro&preferred_locales=en&preferred_locales=fr&tax_exempt=none"
+    )
+    assert request.headers["authorization"] == "Bearer t0ken"
