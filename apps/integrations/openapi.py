@@ -11,7 +11,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ SPECS = Path(__file__).parent / "specs"
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 LOCATIONS = ("path", "query", "header")
 MAX_DOCUMENT = 8 * 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 
 def parse(text: str | bytes) -> dict:
@@ -157,9 +158,10 @@ def operations(document: dict) -> list[dict]:
             body = _deref(document, operation.get("requestBody")) or {}
             content = body.get("content") or {}
             json_type = next((t for t in content if t == "application/json" or t.endswith("+json")), None)
-            if json_type is not None:
+            body_type = json_type or (FORM if FORM in content else None)
+            if body_type is not None:
                 properties["body"] = {
-                    **_schema(document, (content[json_type] or {}).get("schema") or {}, defs),
+                    **_schema(document, (content[body_type] or {}).get("schema") or {}, defs),
                     "x-in": "body",
                 }
                 if body.get("required"):
@@ -185,6 +187,7 @@ def operations(document: dict) -> list[dict]:
                     output = {**output, "$defs": defs}
             found.append(
                 {
+                    **({"body_type": "form"} if body_type == FORM else {}),
                     "id": _operation_id(method, path, operation, taken),
                     "method": method.upper(),
                     "path": path,
@@ -209,6 +212,25 @@ def server_url(document: dict) -> str:
     return ""
 
 
+def form_fields(value, prefix: str = "") -> list[tuple[str, str]]:
+    """A form body's fields: a list of plain values repeats its key (OpenAPI's default "form"
+    style), an object's keys go in brackets ("metadata[plan]", the "deepObject" style Stripe reads)."""
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            found += form_fields(item, f"{prefix}[{key}]" if prefix else str(key))
+        return found
+    if isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value):
+            return [(prefix, _form_value(v)) for v in value if v is not None]
+        return [pair for i, item in enumerate(value) for pair in form_fields(item, f"{prefix}[{i}]")]
+    return [] if value is None else [(prefix, _form_value(value))]
+
+
+def _form_value(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def call(client, operation: dict, inputs: dict):
     """Validates `inputs` against the operation's input schema, sends the request with the
     client's connection, returns the answer's JSON (or text)."""
@@ -221,10 +243,20 @@ def call(client, operation: dict, inputs: dict):
         if where == "path":
             path = path.replace("{" + name + "}", quote(str(value), safe=""))
         elif where == "query":
-            query[name] = json.dumps(value) if isinstance(value, dict) else value
+            if isinstance(value, dict):
+                query[name] = json.dumps(value)
+            elif isinstance(value, list):
+                query[name] = [_form_value(v) for v in value]
+            else:
+                query[name] = _form_value(value)  # true/false, not Python's True/False
         elif where == "header":
             headers[name] = str(value)
-    kwargs = {"json_body": inputs["body"]} if "body" in inputs else {}
+    kwargs = {}
+    if "body" in inputs and operation.get("body_type") == "form":
+        kwargs["body"] = urlencode(form_fields(inputs["body"]), doseq=True).encode()
+        headers["Content-Type"] = FORM
+    elif "body" in inputs:
+        kwargs["json_body"] = inputs["body"]
     reply = client.request(operation["method"], path, query=query or None, headers=headers or None, **kwargs)
     return reply.data()
 
@@ -233,10 +265,21 @@ def call(client, operation: dict, inputs: dict):
 
 
 @cache
+def manifest() -> dict[str, dict]:
+    """The bundled documents of other services, by key, as scripts/bundle_openapi.py wrote them
+    (label, category, source, operations, the kinds of credential, the operation its test calls);
+    those it could not bundle ("excluded", with the reason) are left out."""
+    services = json.loads((SPECS / "manifest.json").read_text())["services"]
+    return {s["key"]: s for s in services if not s.get("excluded")}
+
+
+@cache
 def bundled() -> dict[str, tuple[dict, list[dict]]]:
     """The bundled documents by key (the file's name): (document info, operations)."""
     found = {}
     for path in sorted(SPECS.glob("*.json")):
+        if path.stem != "hub" and path.stem not in manifest():
+            continue  # the manifest itself, or a document it no longer lists
         document = json.loads(path.read_text())
         found[path.stem] = (
             {"title": document.get("info", {}).get("title", path.stem), "server_url": server_url(document)},
@@ -267,9 +310,16 @@ def _bundled_call(operation):
 def bundled_connectors():
     made = []
     for key, (info, ops) in bundled().items():
-        label, description, auth_types = BUNDLED_INFO.get(
-            key, (info["title"], info["title"], ("none", "api_key", "bearer"))
-        )
+        service = manifest().get(key)
+        if service is not None:
+            source = service["source"]
+            label, auth_types = service["label"], tuple(service["auth"])
+            description = (
+                f"{service['category']}: {service['label']} ({len(ops)} of the {source['operations_in_source']} "
+                f"operations of its OpenAPI document “{info['title']}” {source['version']}, from APIs.guru)."
+            )
+        else:
+            label, description, auth_types = BUNDLED_INFO[key]
         actions = tuple(
             Action(
                 f"{key}.{op['id']}",
@@ -281,7 +331,18 @@ def bundled_connectors():
             )
             for op in ops
         )
+        help_ = (service or {}).get("settings_help", "")
+        if not info["server_url"]:
+            help_ = f"{help_} Base URL: the address of the organisation's own server.".strip()
         made.append(
-            Connector(key, label, description, auth_types, default_base_url=info["server_url"], actions=actions)
+            Connector(
+                key,
+                label,
+                description,
+                auth_types,
+                default_base_url=info["server_url"],
+                actions=actions,
+                settings_help=help_,
+            )
         )
     return tuple(made)

@@ -130,23 +130,44 @@ def node_catalogue() -> list[dict]:
     return items
 
 
-def builder_palette() -> list[dict]:
-    """node_catalogue() as the builder needs it (static/hub/builder.js): each parameter's type,
-    choices and description only, and the names of an action's outputs; a few dozen kB, where
-    the whole schemas of 200 node types weigh about 600."""
+def _palette_item(item: dict) -> dict:
+    """A node_catalogue() item as the builder shows it: each parameter's type, choices and
+    description only, and the names of an action's outputs."""
 
     def field(schema: dict) -> dict:
         return {k: schema[k] for k in ("type", "enum", "description") if k in schema}
 
-    items = []
+    config, output = item.pop("config_schema", None) or {}, item.pop("output_schema", None) or {}
+    if config.get("properties"):
+        item["fields"] = {name: field(schema) for name, schema in config["properties"].items()}
+        item["required"] = list(config.get("required", []))
+    item["outputs"] = list((output.get("properties") or {}).keys())
+    return item
+
+
+def builder_palette() -> list[dict]:
+    """node_catalogue() as the builder needs it (static/hub/builder.js). The integration hub's
+    actions (two thousand, of 130 services) come as one item per service, {"connector", "source":
+    its name, "actions": [[the key after "<connector>.", label], …]}, their parameters fetched
+    when a step of one is placed or opened (palette_detail); the rest with their parameters."""
+    items, services = [], {}
+    nodes = registry["workflow_nodes"]
     for item in node_catalogue():
-        config, output = item.pop("config_schema", None) or {}, item.pop("output_schema", None) or {}
-        if config.get("properties"):
-            item["fields"] = {name: field(schema) for name, schema in config["properties"].items()}
-            item["required"] = list(config.get("required", []))
-        item["outputs"] = list((output.get("properties") or {}).keys())
-        items.append(item)
-    return items
+        node = nodes.get(item["type"]) if item["source"] != "built-in" else None
+        connector = getattr(node, "connector", "")
+        if connector and item["type"].startswith(connector + "."):
+            name, _, label = item["label"].partition(": ")
+            group = services.setdefault(connector, {"connector": connector, "source": name, "actions": []})
+            group["actions"].append([item["type"][len(connector) + 1 :], (label or name)[:80]])
+            continue
+        items.append(_palette_item(item))
+    return items + list(services.values())
+
+
+def palette_detail(node_type: str) -> dict | None:
+    """One node type as builder_palette() would show it with its parameters (None if unknown)."""
+    item = next((i for i in node_catalogue() if i["type"] == node_type), None)
+    return _palette_item(item) if item else None
 
 
 def action_of(node_type: str):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("new/", views.workflow_new, name="new"),
     path("palette/", views.palette, name="palette"),
+    path("palette/<str:node_type>/", views.palette_node, name="palette_node"),
     path("<int:pk>/", views.workflow_detail, name="workflow"),
     path("<int:pk>/save/", views.workflow_save, name="save"),
     path("<int:pk>/publish/", views.workflow_publish, name="publish"),

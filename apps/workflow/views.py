@@ -25,7 +25,15 @@ from apps.identity.roles import has_permission
 
 from . import selectors, services
 from .forms import CheckForm, DecisionForm, DraftForm, NewWorkflowForm, RunForm, TestRunForm
-from .graph import BUILTINS, TRIGGERS, action_of, builder_palette, problems_for_people, trigger_sample
+from .graph import (
+    BUILTINS,
+    TRIGGERS,
+    action_of,
+    builder_palette,
+    palette_detail,
+    problems_for_people,
+    trigger_sample,
+)
 from .library import TEMPLATES
 from .models import Approval, Workflow, WorkflowRun
 from .tables import (
@@ -166,11 +174,9 @@ def _workflow_page(request, workflow, form, run_form=None, status=200):
     return render(request, "workflow/workflow.html", context, status=status)
 
 
-@tenant_member_required("workflow.view")
-def palette(request):
-    """The node types the builder offers (graph.builder_palette: this tenant's, its plugins'
-    included), fetched by static/hub/builder.js and kept by the browser between pages."""
-    body = json.dumps(builder_palette(), ensure_ascii=False, separators=(",", ":")).encode()
+def _kept_json(request, data):
+    """`data` as JSON the browser keeps for five minutes and asks again for with its ETag."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
@@ -178,6 +184,23 @@ def palette(request):
         response = HttpResponse(body, content_type="application/json")
     response["ETag"], response["Cache-Control"] = etag, "private, max-age=300"
     return response
+
+
+@tenant_member_required("workflow.view")
+def palette(request):
+    """The node types the builder offers (graph.builder_palette: this tenant's, its plugins'
+    included), fetched by static/hub/builder.js and kept by the browser between pages."""
+    return _kept_json(request, builder_palette())
+
+
+@tenant_member_required("workflow.view")
+def palette_node(request, node_type):
+    """One node type with its parameters (an integration's action, which the palette lists by
+    name only), fetched by the builder when a step of it is placed or opened."""
+    item = palette_detail(node_type)
+    if item is None:
+        return HttpResponse(status=404)
+    return _kept_json(request, item)
 
 
 def _form_errors(form, **extra) -> JsonResponse:

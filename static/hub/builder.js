@@ -32,7 +32,22 @@ function builder(palette) {
   const field = document.getElementById("id_graph");
   const SVG = "http://www.w3.org/2000/svg";
   const W = 190, H = 64, GRID = 10;
+  // An integration's actions come as one entry per service ({connector, source, actions: [[key, label]]});
+  // their parameters are fetched when a step of one is placed or opened (details()).
+  palette = palette.flatMap((p) => (p.actions ? p.actions.map(([key, label]) => ({
+    type: `${p.connector}.${key}`, label: `${p.source}: ${label}`, description: "Loading its parameters…", ports: ["out"], source: p.source, lazy: true,
+  })) : [p]));
   const types = Object.fromEntries(palette.map((p) => [p.type, p]));
+  function details(type) {  // resolves once types[type] has its fields (at once for all but lazy ones)
+    const known = types[type];
+    if (!known || !known.lazy) return Promise.resolve();
+    known.loading = known.loading || fetch(`${root.dataset.palette}${encodeURIComponent(type)}/`, {
+      credentials: "same-origin", headers: { Accept: "application/json" },
+    }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((item) => { Object.assign(known, item, { lazy: false }); })
+      .catch(() => { known.loading = null; say.textContent = `The parameters of ${known.label} could not be loaded: reload the page.`; });
+    return known.loading;
+  }
   const picker = root.querySelector("#builder-type");
   if (picker) {  // the palette, by where its node types come from
     const groups = {};
@@ -273,6 +288,9 @@ function builder(palette) {
   function showPanel() {
     panel.replaceChildren();
     const node = selected && byId(selected);
+    if (node && types[node.type] && types[node.type].lazy) {
+      details(node.type).then(() => selected === node.id && showPanel());
+    }
     if (!node) {
       const p = document.createElement("p");
       p.className = "muted";
@@ -374,6 +392,7 @@ function builder(palette) {
   // --- edits -------------------------------------------------------------------------------------
   const snap = (v) => Math.max(0, Math.round(v / GRID) * GRID);
   function addNode(type, at) {  // at: where it was dropped (the canvas's units); else a free place in view
+    if (types[type] && types[type].lazy) return void details(type).then(() => !types[type].lazy && addNode(type, at));
     if (!types[type]) return;
     const id = freeId(type);
     const box = root.querySelector(".builder-scroll");
@@ -527,14 +546,31 @@ function builder(palette) {
   // --- the palette strip: drag a node type onto the canvas (pointer events: mouse, pen, finger) ---
   const strip = root.querySelector("[data-builder-palette]");
   if (strip && canEdit) {
-    palette.forEach((p) => {
+    // The built-in steps and the registry's actions as chips; an integration's (over a thousand)
+    // only when the filter finds them.
+    const chips = palette.map((p) => {
       const chip = document.createElement("span");
       chip.className = "builder-chip";
       chip.dataset.type = p.type;
       chip.textContent = p.label;
       chip.title = `${p.description} Drag it onto the canvas.`;
-      strip.append(chip);
+      chip.hidden = Boolean(p.lazy);
+      return chip;
     });
+    const find = root.querySelector("#builder-palette-find");
+    if (find) {
+      find.addEventListener("input", () => {
+        const words = find.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+        let shown = 0;
+        chips.forEach((chip, i) => {
+          const text = `${palette[i].label} ${palette[i].type}`.toLowerCase();
+          chip.hidden = words.length ? !words.every((w) => text.includes(w)) || shown >= 60 : Boolean(palette[i].lazy);
+          if (!chip.hidden) shown += 1;
+        });
+        say.textContent = words.length ? `${shown} step${shown === 1 ? "" : "s"} found.` : "";
+      });
+    }
+    strip.append(...chips);
     let carrying = null;
     const drop = (event, cancelled) => {
       const { type, ghost } = carrying;
@@ -731,4 +767,5 @@ function builder(palette) {
   root.hidden = false;
   render();
   if (canEdit) check();
+  Promise.all([...new Set(graph.nodes.map((n) => n.type))].map(details)).then(() => render(true));  // their outputs
 }

@@ -312,3 +312,39 @@ def test_an_approval_is_decided_from_its_e_mail_link_on_a_phone_in_the_dark(offi
             return approval.status, approval.decided_by_id, approval.comment
 
     assert committed(decided) == ("approved", owner.pk, "Booked for the morning")
+
+
+def test_an_integration_action_is_placed_with_its_parameters_fetched_on_demand(office, live_hub, chromium):  # noqa: F811
+    """The palette lists the integration hub's actions by service and name only: placing one
+    fetches its parameters (its required ones pre-filled, each a field of the panel)."""
+    tenant, owner = office
+    context = new_context(chromium, bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_hub, tenant, owner)
+        page.goto(url(live_hub, tenant, "/workflows/"))
+        page.get_by_label("Name").fill("Customers")
+        page.get_by_role("button", name="Create workflow").click()
+        builder = page.locator("#builder-app")
+        expect(builder).to_be_visible()
+        assert builder.locator('optgroup[label="Stripe"] option[value="stripe.GetCustomers"]').count() == 1
+        # Not among the palette strip's chips until the filter finds it; then dragged onto the canvas.
+        chip = builder.locator('.builder-chip[data-type="stripe.GetCustomers"]')
+        expect(chip).to_be_hidden()
+        builder.get_by_label("Find a step, an integration's action too").fill("stripe customers")
+        expect(chip).to_be_visible()
+        expect(builder.locator(".builder-chip", has_text="Set variables")).to_be_hidden()
+        canvas = builder.locator(".builder-scroll")
+        start, area = chip.bounding_box(), canvas.bounding_box()
+        with page.expect_response(lambda r: r.url.endswith("/workflows/palette/stripe.GetCustomers/")) as fetched:
+            page.mouse.move(start["x"] + 10, start["y"] + 8)
+            page.mouse.down()
+            page.mouse.move(area["x"] + 250, area["y"] + 120, steps=8)
+            page.mouse.up()
+        assert fetched.value.status == 200
+        expect(builder.locator('[data-node="getcustomers"]')).to_be_visible()
+        expect(builder.get_by_label("credential *")).to_be_visible()
+        expect(builder.get_by_label("email", exact=True)).to_be_visible()
+        expect(builder.locator(".builder-panel")).to_contain_text("GET /v1/customers")
+    finally:
+        context.close()

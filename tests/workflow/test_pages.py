@@ -222,12 +222,31 @@ def test_the_builders_palette_is_json_the_browser_keeps(tenant_a, owner_a):
     answer = client.get("/workflows/palette/")
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     assert answer["Cache-Control"] == "private, max-age=300"
-    types = {item["type"]: item for item in answer.json()}
+    types = {item["type"]: item for item in answer.json() if "type" in item}
     assert types["set"]["required"] == ["values"] and types["approval"]["ports"] == ["approved", "rejected"]
     notify = types["workflow.notify"]
     assert notify["fields"]["channel"] == {"type": "string", "enum": ["in_app", "email", "both"]}
     assert notify["required"] == ["title"] and notify["outputs"] == ["notified", "channel"]
     assert len(answer.content) < 150_000  # each field's type, choices and words only
+    stripe = next(item for item in answer.json() if item.get("connector") == "stripe")
+    listing = dict(stripe["actions"])["GetCustomers"]
+    assert stripe["source"] == "Stripe" and listing.startswith("Returns a list of your customers")
     again = client.get("/workflows/palette/", HTTP_IF_NONE_MATCH=answer["ETag"])
     assert again.status_code == 304 and again.content == b""
     assert Client(HTTP_HOST=host_of(tenant_a)).get("/workflows/palette/").status_code == 302  # members only
+
+
+def test_an_integration_actions_parameters_are_fetched_on_their_own(tenant_a, owner_a):
+    """The palette lists the integration hub's two thousand actions by name; the builder fetches
+    one's parameters when a step of it is placed or opened."""
+    client = client_for(tenant_a, owner_a)
+    answer = client.get("/workflows/palette/stripe.GetCustomers/")
+    assert answer.status_code == 200 and answer["Cache-Control"] == "private, max-age=300"
+    item = answer.json()
+    assert item["label"].startswith("Stripe: Returns a list of your customers")
+    assert item["description"] == "GET /v1/customers"
+    assert item["fields"]["credential"]["type"] == "integer" and item["required"] == ["credential"]
+    assert item["fields"]["email"]["type"] == "string" and "data" in item["outputs"]
+    assert client.get("/workflows/palette/stripe.nothing_such/").status_code == 404
+    assert client.get("/workflows/palette/set/").json()["required"] == ["values"]  # built-ins too
+    assert Client(HTTP_HOST=host_of(tenant_a)).get("/workflows/palette/stripe.GetCustomers/").status_code == 302
