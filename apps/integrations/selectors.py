@@ -15,8 +15,9 @@ def spec_list() -> QuerySet[ApiSpec]:
     return ApiSpec.objects.order_by("key")
 
 
-def connector_catalogue() -> list[dict]:
-    """Every ready connector with its actions, for the API and the pages."""
+def connector_catalogue(*, key: str | None = None, schemas: bool = True) -> list[dict]:
+    """The ready connectors (only `key`'s when given) with their actions, for the API and the
+    pages; each action's input and output JSON Schemas with `schemas`."""
     return [
         {
             "key": c.key,
@@ -30,11 +31,11 @@ def connector_catalogue() -> list[dict]:
                     "label": a.label,
                     "description": a.description,
                     "auth_types": list(a.auth_types),
-                    "input_schema": a.input_schema,
-                    "output_schema": a.output_schema,
+                    **({"input_schema": a.input_schema, "output_schema": a.output_schema} if schemas else {}),
                 }
                 for a in c.actions
             ],
         }
         for c in connectors().values()
+        if key is None or c.key == key
     ]

@@ -225,3 +225,22 @@ def test_another_tenant_cannot_see_test_change_or_delete_a_connection(tenant_a, 
     with pytest.raises(CredentialError, match="There is no connection"):
         run_node(tenant_b, "http.request", {"credential": conn.pk, "path": "/"})
     assert fake.requests == []
+
+
+def test_the_connector_catalogue_lists_actions_by_name_and_gives_schemas_when_asked(tenant_a):
+    """130 services' actions with their JSON Schemas weigh megabytes: the list names them, and a
+    connector's own entry (or ?expand=schemas) carries the schemas."""
+    client = api_client(tenant_a, make_key(tenant_a, scope_list=["integrations:read"])[1])
+    listed = client.get("/api/v1/integrations/connectors/")
+    assert listed.status_code == 200 and len(listed.content) < 1_000_000
+    stripe = next(c for c in listed.json() if c["key"] == "stripe")
+    assert {"key", "label", "description"} <= set(stripe["actions"][0]) and "input_schema" not in stripe["actions"][0]
+    one = client.get("/api/v1/integrations/connectors/", {"key": "stripe"}).json()
+    assert [c["key"] for c in one] == ["stripe"] and one[0]["actions"][0]["input_schema"]["type"] == "object"
+    assert (
+        "input_schema" in client.get("/api/v1/integrations/connectors/", {"expand": "schemas"}).json()[0]["actions"][0]
+    )
+    assert client.get("/api/v1/integrations/connectors/", {"key": "nothing-such"}).json() == []
+    bad = client.get("/api/v1/integrations/connectors/", {"expand": "everything"})
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "expand"

@@ -61,8 +61,16 @@ def test_templates_make_ready_workflows(tenant_a):
     assert made.json()["published_version"] == 1 and made.json()["event_type"] == "member.joined"
     unknown = client.post("/api/v1/workflows/", {"template": "nope"}, content_type="application/json")
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "template"
-    types = {t["type"] for t in client.get("/api/v1/workflows/node-types/").json()}
-    assert {"loop", "approval", "workflow.http"} <= types
+    listed = client.get("/api/v1/workflows/node-types/")
+    types = {t["type"]: t for t in listed.json()}
+    assert {"loop", "approval", "workflow.http"} <= set(types) and len(listed.content) < 1_000_000
+    assert "config_schema" not in types["workflow.http"]  # schemas when asked: they weigh megabytes
+    one = client.get("/api/v1/workflows/node-types/", {"key": "workflow.http"}).json()
+    assert [t["type"] for t in one] == ["workflow.http"] and one[0]["config_schema"]["type"] == "object"
+    expanded = client.get("/api/v1/workflows/node-types/", {"expand": "schemas"}).json()
+    assert "config_schema" in next(t for t in expanded if t["type"] == "workflow.http")
+    bad = client.get("/api/v1/workflows/node-types/", {"expand": "all"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "expand"
 
 
 def test_cancel_retry_and_approvals_through_the_api(tenant_a, owner_a):

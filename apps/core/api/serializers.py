@@ -16,6 +16,16 @@ def valid(serializer_class, data, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
+class CatalogueQuerySerializer(serializers.Serializer):
+    """A catalogue's query: its items' JSON Schemas are left out unless `expand=schemas` (with
+    hundreds of integration actions they weigh megabytes); `key` narrows it to one item."""
+
+    expand = serializers.ChoiceField(
+        choices=["schemas"], required=False, help_text="`schemas`: each item's JSON Schemas too"
+    )
+    key = serializers.CharField(required=False, max_length=200, help_text="Only this item (its schemas included)")
+
+
 class StrictStringMixin:
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.serializers import CatalogueQuerySerializer, valid
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import selectors, services
@@ -97,11 +98,18 @@ class ApiSpecViewSet(
 
 
 class ConnectorListView(HubAPIView):
-    """GET /api/v1/integrations/connectors/: the ready connectors and their actions."""
+    """GET /api/v1/integrations/connectors/: the ready connectors and their actions (each action's
+    JSON Schemas with `?expand=schemas` or `?key=<connector>`)."""
 
     api_scope = "integrations"
     read_permission = "integrations.view"
 
-    @extend_schema(summary="The ready connectors and their actions", responses=ConnectorSerializer(many=True))
+    @extend_schema(
+        summary="The ready connectors and their actions",
+        parameters=[CatalogueQuerySerializer],
+        responses=ConnectorSerializer(many=True),
+    )
     def get(self, request, *args, **kwargs):
-        return Response(selectors.connector_catalogue())
+        query = valid(CatalogueQuerySerializer, request.query_params)
+        key = query.get("key")
+        return Response(selectors.connector_catalogue(key=key, schemas=bool(key) or "expand" in query))

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api.filters import HubFilterSet, IdFilter
-from apps.core.api.serializers import storable_json
+from apps.core.api.serializers import CatalogueQuerySerializer, storable_json, valid
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
 
 from .. import selectors, services
@@ -211,9 +211,22 @@ class ApprovalViewSet(_Permissions, mixins.ListModelMixin, mixins.RetrieveModelM
 
 
 class NodeTypesView(HubAPIView):
+    """GET /api/v1/workflows/node-types/: the node types a graph may use now (each one's
+    `config_schema` and `output_schema` with `?expand=schemas` or `?key=<type>`)."""
+
     api_scope = "workflows"
     read_permission = "workflow.view"
+    SCHEMAS = ("config_schema", "output_schema")
 
-    @extend_schema(summary="The node types a graph may use now", responses=NodeTypeSerializer(many=True))
+    @extend_schema(
+        summary="The node types a graph may use now",
+        parameters=[CatalogueQuerySerializer],
+        responses=NodeTypeSerializer(many=True),
+    )
     def get(self, request, *args, **kwargs):
-        return Response(NodeTypeSerializer(node_catalogue(), many=True).data)
+        query = valid(CatalogueQuerySerializer, request.query_params)
+        key = query.get("key")
+        items = [i for i in node_catalogue() if key is None or i["type"] == key]
+        if not key and "expand" not in query:
+            items = [{k: v for k, v in i.items() if k not in self.SCHEMAS} for i in items]
+        return Response(NodeTypeSerializer(items, many=True).data)
