@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django (flag evaluation first through its fast path),
 websockets through Channels.
 
-A websocket must come from a page of the host it connects to (SameOriginWebsocketMiddleware),
+A websocket must come from a page of the host it connects to (SameOriginWebsocketMiddleware; a
+program's connection to /graphql/, with no Origin, goes on without cookies and needs an API key),
 resolves its tenant from the Host header (TenantWebsocketMiddleware), then the session
 authenticates the user, then the URL picks the consumer."""
 
@@ -43,7 +44,8 @@ application = ProtocolTypeRouter(
         # Flag evaluation is answered from memory when it can be, before Django (apps.flags.fastpath).
         "http": EvaluateFastPath(django_asgi_app) if settings.HUB_FLAGS_FAST_PATH else django_asgi_app,
         "websocket": SameOriginWebsocketMiddleware(
-            TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            cookieless=("/graphql/",),  # GraphQL subscriptions from programs, with an API key
         ),
     }
 )

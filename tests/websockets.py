@@ -21,14 +21,14 @@ def logged_in(user, host) -> tuple[Client, str]:
     return client, f"sessionid={client.cookies['sessionid'].value}"
 
 
-def communicator(host, cookie=None, *, origin="same", path="/ws/") -> WebsocketCommunicator:
+def communicator(host, cookie=None, *, origin="same", path="/ws/", subprotocols=None) -> WebsocketCommunicator:
     """A connection to `host`, sent from a page of `origin` ("same": the host itself; None: no Origin)."""
     headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", (f"http://{host}" if origin == "same" else origin).encode()))
     if cookie:
         headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers, subprotocols=subprotocols)
 
 
 async def opened(host, cookie=None, **kwargs) -> WebsocketCommunicator:

@@ -49,6 +49,22 @@ def check_entry(entry: KeyEntry | None, raw: str):
     return membership
 
 
+def key_authenticate(raw: str, *, tenant, ip: str | None):
+    """(KeyPrincipal, membership) of the API key `raw` on `tenant`'s domain, or AuthenticationFailed
+    saying why not. For the HTTP API (ApiKeyAuthentication) and the GraphQL websocket alike."""
+    raw = raw.strip()
+    prefix = split_key(raw)
+    if prefix is None:
+        raise exceptions.AuthenticationFailed("Malformed API key: expected `Bearer hub_<prefix>_<secret>`.")
+    if tenant is None or tenant.is_public:
+        raise exceptions.AuthenticationFailed("API keys work on an organisation's own domain only.")
+    entry = cache.get(tenant, prefix)
+    membership = check_entry(entry, raw)
+    if api_key_used.receivers:
+        api_key_used.send(sender=tenant, key=entry, ip=ip)
+    return KeyPrincipal(entry), membership
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <key>`. A key is looked up in the schema of the tenant whose domain
     was called, so another tenant's key is simply not found (401)."""
@@ -62,19 +78,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        raw = raw.strip()
-        prefix = split_key(raw)
-        if prefix is None:
-            raise exceptions.AuthenticationFailed("Malformed API key: expected `Bearer hub_<prefix>_<secret>`.")
-        tenant = getattr(request._request, "tenant", None)
-        if tenant is None or tenant.is_public:
-            raise exceptions.AuthenticationFailed("API keys work on an organisation's own domain only.")
-        entry = cache.get(tenant, prefix)
-        membership = check_entry(entry, raw)
-        request._request.membership = membership
-        if api_key_used.receivers:
-            api_key_used.send(sender=tenant, key=entry, ip=request._request.META.get("REMOTE_ADDR") or None)
-        return membership.user, KeyPrincipal(entry)
+        http = request._request
+        principal, membership = key_authenticate(
+            raw, tenant=getattr(http, "tenant", None), ip=http.META.get("REMOTE_ADDR") or None
+        )
+        http.membership = membership
+        return membership.user, principal
 
     def authenticate_header(self, request):
         return f'{self.keyword} realm="api"'

@@ -59,6 +59,16 @@ class ComplianceConfig(HubAppConfig):
             NavItem("Compliance", "compliance:index", icon="shield", permission="compliance.manage", weight=88)
         )
         register_event_type(*EVENT_TYPES)
+        from apps.core.registry import GraphQLType, register_graphql_type
+
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "DataRequest", graphql.DataRequest, graphql.ROOT_FIELDS, "Data requests.",
+                query=graphql.ComplianceQuery, mutation=graphql.ComplianceMutation,
+            )
+        )  # fmt: skip
         register_api_scope(
             ApiScope("compliance", "Consent records and data subject requests.", label="Consent and data requests")
         )

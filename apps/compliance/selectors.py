@@ -66,3 +66,8 @@ def consent_purposes_with_counts():
     for purpose in purposes:
         purpose.granted = granted.get(purpose.pk, 0)
     return purposes
+
+
+def data_request_list():
+    """The organisation's data requests, newest first (the API's list, REST and GraphQL)."""
+    return DataRequest.objects.order_by("-id")

@@ -99,6 +99,16 @@ def pk_of(id) -> int:
     return int(text) if text.isdigit() and len(text) <= 18 else 0
 
 
+def filtered_by_choice(rows, name: str, value: str | None, choices):
+    """`rows` whose field `name` is `value` (all of them for None), or BAD_USER_INPUT naming the
+    argument `name` for a value that is not one of `choices` (a TextChoices)."""
+    if value is None:
+        return rows
+    if value not in choices.values:
+        raise ValidationError({name: [f"Choose one of {', '.join(choices.values)}."]})
+    return rows.filter(**{name: value})
+
+
 def needs_of(field) -> Needs | None:
     """The Needs class of a strawberry field (None if it declares none)."""
     for cls in getattr(field, "permission_classes", None) or ():

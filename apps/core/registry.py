@@ -352,9 +352,10 @@ class Plugin:
 class GraphQLType:
     """A type an app offers to the GraphQL gateway (apps.api.graphql), e.g. "Member".
 
-    `graphql_type` is the strawberry type; `query` and `mutation` are strawberry types whose fields
-    the gateway adds to its Query and Mutation (each with a permission from apps.core.graphql.needs);
-    `root_fields` names those fields, so the gateway can check that no two apps claim one.
+    `graphql_type` is the strawberry type; `query`, `mutation` and `subscription` are strawberry
+    types whose fields the gateway adds to its Query, Mutation and Subscription (each with a
+    permission from apps.core.graphql.needs); `root_fields` names those fields, so the gateway can
+    check that no two apps claim one.
     """
 
     name: str
@@ -363,6 +364,7 @@ class GraphQLType:
     description: str = ""
     query: Any = None
     mutation: Any = None
+    subscription: Any = None
 
 
 @dataclass(frozen=True)

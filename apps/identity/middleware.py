@@ -24,6 +24,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
 from . import entry, mfa, sessions
+from .selectors import membership_get
 
 ALWAYS_OPEN = ("/static/", "/accounts/logout/", "/saml2/")
 
@@ -76,6 +77,18 @@ def second_factor_step(*, session, user, tenant) -> str | None:
             return entry.ENROL
         return entry.tenant_entry(tenant=tenant, user=user, state=state)
     return None
+
+
+def socket_membership(*, session, user, tenant):
+    """The membership in `tenant` of a websocket's session, or None when it may not reach the
+    tenant's pages: not signed in, not a member, or the second-factor step unmet (as for HTTP).
+    The dashboard's /ws/ and GraphQL's /graphql/ websocket admit a session by it."""
+    if user is None or not user.is_authenticated or session is None:
+        return None
+    membership = membership_get(user=user, tenant=tenant)
+    if membership is None or second_factor_step(session=session, user=user, tenant=tenant) is not None:
+        return None
+    return membership
 
 
 class LazyOTPMiddleware(OTPMiddleware):

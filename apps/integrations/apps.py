@@ -48,6 +48,17 @@ class IntegrationsConfig(HubAppConfig):
             ),
         )
         register_nav_item(NavItem("Integrations", "integrations:index", permission="integrations.view", weight=60))
+        from apps.core.registry import GraphQLType, register_graphql_type
+
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "Connection", graphql.Connection, graphql.ROOT_FIELDS, "Connections to outside services.",
+                query=graphql.IntegrationsQuery, mutation=graphql.IntegrationsMutation,
+            ),
+            GraphQLType("ConnectionTest", graphql.ConnectionTest, description="What testing a connection found."),
+        )  # fmt: skip
         register_api_scope(
             ApiScope(
                 "integrations", "Integrations: connections to outside services and imported APIs.", label="Integrations"

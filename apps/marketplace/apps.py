@@ -45,6 +45,16 @@ class MarketplaceConfig(HubAppConfig):
             ),
         )
         register_nav_item(NavItem("Plugins", "marketplace:index", permission="marketplace.manage", weight=90))
+        from apps.core.registry import GraphQLType, register_graphql_type
+
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "Plugin", graphql.Plugin, graphql.ROOT_FIELDS, "Plugins and their state here.",
+                query=graphql.MarketplaceQuery, mutation=graphql.MarketplaceMutation,
+            )
+        )  # fmt: skip
         register_api_scope(API_SCOPE)
         register_event_type(*EVENT_TYPES)
         auditlog.register(PluginInstall, exclude_fields=["secrets"])

@@ -63,7 +63,11 @@ class NotificationsConfig(HubAppConfig):
             GraphQLType(
                 "WebhookEndpoint", graphql.WebhookEndpoint, graphql.ROOT_FIELDS, "Webhook endpoints.",
                 query=graphql.WebhooksQuery,
-            )
+            ),
+            GraphQLType(
+                "Event", graphql.Event, graphql.SUBSCRIPTION_FIELDS, "Domain events as they happen.",
+                subscription=graphql.EventsSubscription,
+            ),
         )  # fmt: skip
         register_event_handler(
             EventHandler("*", notify_for_events, batch=True),

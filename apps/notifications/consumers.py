@@ -5,8 +5,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from apps.core import metrics, realtime, tracing
-from apps.identity.middleware import second_factor_step
-from apps.identity.selectors import membership_get
+from apps.identity.middleware import socket_membership
 from apps.identity.sessions import session_tag
 from apps.tenancy.channels import tenant_database_sync_to_async
 
@@ -18,9 +17,7 @@ from .services import notification_as_dict
 def _admitted(tenant, user, session) -> bool:
     """A member of the tenant whose session may reach the tenant's pages: the same second-factor
     rule as for HTTP (a factor pending, or the tenant's "second factor required" unmet: no socket)."""
-    if user is None or not user.is_authenticated or membership_get(user=user, tenant=tenant) is None:
-        return False
-    return second_factor_step(session=session, user=user, tenant=tenant) is None
+    return socket_membership(session=session, user=user, tenant=tenant) is not None
 
 
 def _sync(tenant, user, after_id: int | None) -> dict:

@@ -227,7 +227,9 @@ def notify_for_events(events) -> None:
 
 
 def live_event(event) -> None:
-    """Event handler: every open dashboard of the tenant hears about the event, after commit."""
+    """Event handler: every open dashboard of the tenant hears about the event, after commit, and
+    every GraphQL subscription to the tenant's events (apps.notifications.graphql). The dashboards
+    get `event` only; `data` (the payload) is for the subscriptions, whose callers may read it."""
     schema = connection.schema_name
     message = {
         "type": "hub.event",
@@ -238,6 +240,7 @@ def live_event(event) -> None:
             "url": registry.event_url(event),
             "occurred_at": event.occurred_at.isoformat(),
         },
+        "data": event.payload,
     }
     transaction.on_commit(lambda: realtime.group_send(realtime.tenant_group(schema), message))
     if event.type == "member.removed" and event.payload.get("user_id"):

@@ -60,6 +60,7 @@ class WorkflowConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             EventHandler,
+            GraphQLType,
             NavItem,
             NotificationRule,
             PeriodicTask,
@@ -68,6 +69,7 @@ class WorkflowConfig(HubAppConfig):
             register_api_scope,
             register_event_handler,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_periodic_task,
@@ -112,6 +114,16 @@ class WorkflowConfig(HubAppConfig):
             NavItem("Approvals", "workflow:approvals", permission="workflow.approve", weight=56),
         )
         register_api_scope(ApiScope("workflows", "Workflows: their graphs, runs and approvals.", label="Workflows"))
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "Workflow", graphql.Workflow, graphql.ROOT_FIELDS, "Workflows, their runs and approvals.",
+                query=graphql.WorkflowQuery, mutation=graphql.WorkflowMutation,
+            ),
+            GraphQLType("Run", graphql.Run, description="A workflow's run."),
+            GraphQLType("Approval", graphql.Approval, description="An approval a run waits for."),
+        )  # fmt: skip
         register_event_type(*EVENT_TYPES)
         register_retention_type(
             RetentionType(

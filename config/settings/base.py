@@ -746,6 +746,8 @@ HUB_GRAPHQL_MAX_COST = env.int("HUB_GRAPHQL_MAX_COST", default=50)
 HUB_GRAPHQL_MAX_NODES = env.int("HUB_GRAPHQL_MAX_NODES", default=50_000)
 HUB_GRAPHQL_INTROSPECTION = env.bool("HUB_GRAPHQL_INTROSPECTION", default=True)
 HUB_GRAPHQL_PERSISTED_DAYS = 30
+# Subscriptions one GraphQL websocket may run at once (apps.api.graphql.sockets).
+HUB_GRAPHQL_SUBSCRIPTIONS_MAX = env.int("HUB_GRAPHQL_SUBSCRIPTIONS_MAX", default=10)
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

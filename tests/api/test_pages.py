@@ -135,6 +135,8 @@ def test_usage_chart_data_is_in_the_page_busiest_keys_first_the_rest_together(te
 def test_no_calls_no_chart(tenant_a, owner_a):
     html = client_for(tenant_a, owner_a).get("/developers/keys/").content.decode()
     assert _usage_chart(html) is None and "No calls in the last 14 days." in html
+
+
 def test_keys_table_filters_exports_and_never_shows_another_tenants_keys(tenant_a, tenant_b, owner_a, owner_b):
     import csv
     import io

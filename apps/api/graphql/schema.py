@@ -1,6 +1,7 @@
-"""The gateway's schema, made from the registry's graphql_types store: each app's `query` and
-`mutation` types merged into one Query and one Mutation. Made once per process, on first use
-(every app has registered by then); `printed()` is what tests/api/schema.graphql holds."""
+"""The gateway's schema, made from the registry's graphql_types store: each app's `query`,
+`mutation` and `subscription` types merged into one Query, one Mutation and one Subscription.
+Made once per process, on first use (every app has registered by then); `printed()` is what
+tests/api/schema.graphql holds."""
 
 import functools
 import logging
@@ -34,10 +35,10 @@ class HubSchema(strawberry.Schema):
 
 def build():
     """A schema from the registered types (ImproperlyConfigured if root fields are not as declared)."""
-    queries, mutations, claimed = [], [], {}
+    queries, mutations, subscriptions, claimed = [], [], [], {}
     for item in registry["graphql_types"].values():
         declared = set()
-        for cls, kind in ((item.query, queries), (item.mutation, mutations)):
+        for cls, kind in ((item.query, queries), (item.mutation, mutations), (item.subscription, subscriptions)):
             if cls is not None:
                 kind.append(cls)
                 declared |= _fields(cls)
@@ -54,11 +55,13 @@ def build():
         raise ImproperlyConfigured("No app registers a GraphQL query.")
     query = merge_types("Query", tuple(queries))
     mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
+    subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
     # Queries repeat: parse and validate each text once per process, not on every request.
     # (Factories: strawberry makes each request its own extension; their caches live at module level.)
     return HubSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
     )
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from graphql import GraphQLError, OperationType, get_operation_ast, parse, validate
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, get_operation_ast, parse, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework import exceptions, permissions
 from rest_framework.renderers import JSONRenderer
@@ -31,7 +31,7 @@ from apps.core.graphql import FORBIDDEN, INTERNAL, UNAUTHENTICATED, Context, err
 
 from ..docs import DOCS_CSP
 from ..throttling import MeteringThrottle
-from .cost import price
+from .cost import Price, price
 from .persisted import persisted_get, persisted_put, sha256
 from .schema import schema
 
@@ -91,6 +91,42 @@ def _json_param(value, name: str):
     raise Refused(400, "BAD_REQUEST", f"`{name}` must be a JSON object.")
 
 
+def checked(query: str, variables: dict | None, operation: str | None) -> tuple[OperationDefinitionNode, Price]:
+    """The operation to run of `query` and its price, or Refused: not GraphQL, not valid against the
+    schema, no operation named, deeper or costlier than allowed (for HTTP and the websocket alike)."""
+    document, errors = _document(query, settings.HUB_GRAPHQL_INTROSPECTION)
+    if errors:
+        found = [{"message": e.message, "locations": [loc._asdict() for loc in e.locations or ()]} for e in errors]
+        raise Refused(400, "GRAPHQL_VALIDATION_FAILED", errors[0].message, errors=found)
+    op = get_operation_ast(document, operation)
+    if op is None:
+        raise Refused(400, "BAD_REQUEST", "Name the operation to run (operationName).")
+    cost = price(schema()._schema, document, variables, operation)
+    if cost.depth > settings.HUB_GRAPHQL_MAX_DEPTH:
+        raise Refused(
+            400, "QUERY_TOO_DEEP", f"The query is {cost.depth} levels deep; at most "
+            f"{settings.HUB_GRAPHQL_MAX_DEPTH} are allowed.", depth=cost.depth,
+            maxDepth=settings.HUB_GRAPHQL_MAX_DEPTH,
+        )  # fmt: skip
+    if cost.cost > settings.HUB_GRAPHQL_MAX_COST or cost.nodes > settings.HUB_GRAPHQL_MAX_NODES:
+        raise Refused(
+            400, "QUERY_TOO_COMPLEX", f"The query costs {cost.cost} and may return {cost.nodes} nodes; at most "
+            f"{settings.HUB_GRAPHQL_MAX_COST} and {settings.HUB_GRAPHQL_MAX_NODES} are allowed. Ask for fewer "
+            "nodes (first/last) or split the query.", cost=cost.cost, maxCost=settings.HUB_GRAPHQL_MAX_COST,
+            nodes=cost.nodes, maxNodes=settings.HUB_GRAPHQL_MAX_NODES,
+        )  # fmt: skip
+    return op, cost
+
+
+def charge(throttle: MeteringThrottle, request, cost: Price) -> None:
+    """Takes the query's price from the caller's rate limit (and counts the call), or Refused (429)."""
+    if not throttle.charge(request, cost.cost):
+        raise Refused(
+            429, "RATE_LIMITED", f"This query costs {cost.cost}, more than is left of the rate limit.",
+            cost=cost.cost, retryAfter=throttle.wait(),
+        )  # fmt: skip
+
+
 class GraphQLView(HubAPIView):
     permission_classes = [Member]
     throttle_classes = []  # charged the query's price in run(), once it is known
@@ -147,40 +183,17 @@ class GraphQLView(HubAPIView):
                 raise Refused(400, "PERSISTED_QUERY_HASH_MISMATCH", "The sha256Hash is not the query's SHA-256.")
         if not query:
             raise Refused(400, "BAD_REQUEST", "Send a query.")
-        document, errors = _document(query, settings.HUB_GRAPHQL_INTROSPECTION)
-        if errors:
-            found = [{"message": e.message, "locations": [loc._asdict() for loc in e.locations or ()]} for e in errors]
-            raise Refused(400, "GRAPHQL_VALIDATION_FAILED", errors[0].message, errors=found)
-        op = get_operation_ast(document, operation)
-        if op is None:
-            raise Refused(400, "BAD_REQUEST", "Name the operation to run (operationName).")
+        op, cost = checked(query, variables, operation)
         if op.operation == OperationType.SUBSCRIPTION:
-            raise Refused(400, "BAD_REQUEST", "Subscriptions are not offered over HTTP.")
+            raise Refused(
+                400, "BAD_REQUEST", "Subscriptions run over the websocket at /graphql/ (graphql-transport-ws)."
+            )
         if method == "GET" and op.operation != OperationType.QUERY:
             raise Refused(405, "METHOD_NOT_ALLOWED", "Mutations are sent with POST.")
-        cost = price(schema()._schema, document, variables, operation)
-        if cost.depth > settings.HUB_GRAPHQL_MAX_DEPTH:
-            raise Refused(
-                400, "QUERY_TOO_DEEP", f"The query is {cost.depth} levels deep; at most "
-                f"{settings.HUB_GRAPHQL_MAX_DEPTH} are allowed.", depth=cost.depth,
-                maxDepth=settings.HUB_GRAPHQL_MAX_DEPTH,
-            )  # fmt: skip
-        if cost.cost > settings.HUB_GRAPHQL_MAX_COST or cost.nodes > settings.HUB_GRAPHQL_MAX_NODES:
-            raise Refused(
-                400, "QUERY_TOO_COMPLEX", f"The query costs {cost.cost} and may return {cost.nodes} nodes; at most "
-                f"{settings.HUB_GRAPHQL_MAX_COST} and {settings.HUB_GRAPHQL_MAX_NODES} are allowed. Ask for fewer "
-                "nodes (first/last) or split the query.", cost=cost.cost, maxCost=settings.HUB_GRAPHQL_MAX_COST,
-                nodes=cost.nodes, maxNodes=settings.HUB_GRAPHQL_MAX_NODES,
-            )  # fmt: skip
         if digest is not None:
             persisted_put(digest, query)
-        throttle = MeteringThrottle()
-        self._throttles = [throttle]  # its RateLimit headers go on the answer
-        if not throttle.charge(request, cost.cost):
-            raise Refused(
-                429, "RATE_LIMITED", f"This query costs {cost.cost}, more than is left of the rate limit.",
-                cost=cost.cost, retryAfter=throttle.wait(),
-            )  # fmt: skip
+        self._throttles = [throttle := MeteringThrottle()]  # its RateLimit headers go on the answer
+        charge(throttle, request, cost)
         http = request._request
         result = schema().execute_sync(
             query, variable_values=variables, operation_name=operation,

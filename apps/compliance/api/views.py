@@ -18,6 +18,7 @@ from apps.core.api.views import HubAPIView, HubGenericViewSet
 
 from .. import consent, data_requests
 from ..models import ConsentRecord, DataRequest
+from ..selectors import data_request_list
 from .serializers import (
     ConsentGiveSerializer,
     ConsentPurposeSerializer,
@@ -89,7 +90,7 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     ordering_fields = ["id", "opened_at", "due_at"]
 
     def get_queryset(self):
-        return DataRequest.objects.order_by("-id")
+        return data_request_list()
 
     @extend_schema(summary="The data requests, newest first")
     def list(self, request, *args, **kwargs):

@@ -7,12 +7,14 @@ import uuid
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from graphql import build_schema
 from strawberry.schema.name_converter import NameConverter
 
 from apps.analytics.models import Dashboard, DashboardTile, Insight
 from apps.api.models import ApiKey
+from apps.compliance.models import DataRequest
 from apps.content import services as content
 from apps.content.models import Document, Folder
 from apps.core.api import scopes
@@ -23,10 +25,16 @@ from apps.flags.models import Flag
 from apps.identity.models import Invitation, Membership
 from apps.identity.roles import RANK, Role, has_permission
 from apps.identity.services import invitation_create
+from apps.integrations.models import Connection
+from apps.marketplace.models import PluginInstall
+from apps.marketplace.services import plugins_sync
 from apps.notifications.models import WebhookEndpoint
+from apps.workflow import services as workflow_services
+from apps.workflow.models import Approval, Workflow, WorkflowRun
 from tests.api.conftest import make_key
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
+from tests.workflow.conftest import drain, graph_of, make_workflow
 
 from .conftest import Gql, errors_of, key_gql
 from .test_schema import SNAPSHOT
@@ -79,6 +87,31 @@ CASES = {
     "insight": ('{ insight(id: "{insight}") { id name } }', "null"),
     "dashboards": ("{ dashboards(first: 100) { edges { node { id name insights { name } } } } }", "no-a"),
     "dashboard": ('{ dashboard(id: "{dashboard}") { id name } }', "null"),
+    "workflows": (
+        "{ workflows(first: 100) { edges { node { id name runs(first: 5) { edges { node { id } } } } } } }",
+        "no-a",
+    ),
+    "workflow": ('{ workflow(id: "{workflow}") { id name } }', "null"),
+    "runs": ('{ runs(first: 100, workflow: "{workflow}") { edges { node { id trigger } } } }', "no-a"),
+    "run": ('{ run(id: "{run}") { id status } }', "null"),
+    "approvals": ("{ approvals(first: 100) { edges { node { id title workflow } } } }", "no-a"),
+    "approval": ('{ approval(id: "{approval}") { id title } }', "null"),
+    "startRun": ('mutation { startRun(workflow: "{workflow}", inputs: {}) { id } }', "NOT_FOUND"),
+    "cancelRun": ('mutation { cancelRun(id: "{run}") { id status } }', "NOT_FOUND"),
+    "decideApproval": ('mutation { decideApproval(id: "{approval}", decision: "approve") { id } }', "NOT_FOUND"),
+    "connections": ("{ connections(first: 100) { edges { node { id name hasSecrets } } } }", "no-a"),
+    "connection": ('{ connection(id: "{connection}") { id name } }', "null"),
+    "testConnection": ('mutation { testConnection(id: "{connection}") { ok reason } }', "NOT_FOUND"),
+    "dataRequests": ("{ dataRequests(first: 100) { edges { node { id subjectName details } } } }", "no-a"),
+    "dataRequest": ('{ dataRequest(id: "{datarequest}") { id subjectName } }', "null"),
+    "openDataRequest": (
+        'mutation { openDataRequest(kind: "access", email: "owner@alpha.example.com", verifiedHow: "x") { id } }',
+        "BAD_USER_INPUT",
+    ),
+    "plugins": ("{ plugins(first: 100) { edges { node { label state reason } } } }", "no-a"),
+    "plugin": ('{ plugin(label: "{plugin}") { label reason } }', "null"),
+    "enablePlugin": ('mutation { enablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
+    "disablePlugin": ('mutation { disablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
 }
 
 
@@ -139,17 +172,48 @@ def a_objects(tenant_a, tenant_b, owner_a):
         insight = _unknown_to(tenant_b, Insight, lambda: Insight.objects.create(name="only-in-alpha", query=QUERY))
         dashboard = _unknown_to(tenant_b, Dashboard, lambda: Dashboard.objects.create(name="only-in-alpha"))
         DashboardTile.objects.create(dashboard=dashboard, insight=insight)
+        workflow = _unknown_to(
+            tenant_b,
+            Workflow,
+            lambda: make_workflow(
+                tenant_a,
+                graph_of(("ask", "approval", {"title": "only-in-alpha"})),
+                name=f"only-in-alpha {uuid.uuid4().hex[:6]}",
+            ),
+        )
+        run = drain(workflow_services.run_manual(tenant=tenant_a, workflow=workflow))
+        approval = Approval.objects.get(step__run=run)
+        connection = _unknown_to(
+            tenant_b,
+            Connection,
+            lambda: Connection.objects.create(
+                name=f"only-in-alpha {uuid.uuid4().hex[:6]}", connector="http", auth_type="none"
+            ),
+        )
+        data_request = _unknown_to(
+            tenant_b,
+            DataRequest,
+            lambda: DataRequest.objects.create(kind="access", subject_name="only-in-alpha", due_at=timezone.now()),
+        )
+        plugins_sync()
+        PluginInstall.objects.filter(label="hello").update(reason="only-in-alpha")
     key = _unknown_to(tenant_b, ApiKey, lambda: make_key(tenant_a, name="only-in-alpha")[0])
     return {
         "member": owner.pk, "invitation": invitation.pk, "folder": folder.pk, "document": document.pk,
         "key": key.pk, "flag": flag.pk, "webhook": webhook.pk, "insight": insight.pk, "dashboard": dashboard.pk,
+        "workflow": workflow.pk, "run": run.pk, "approval": approval.pk, "connection": connection.pk,
+        "datarequest": data_request.pk, "plugin": "only-in-alpha-plugin",
     }  # fmt: skip
 
 
 # Scopes and roles are checked before a field resolves: any id will do.
 ANY_IDS = dict.fromkeys(
-    ("member", "invitation", "folder", "document", "key", "flag", "webhook", "insight", "dashboard"), 1
-)
+    (
+        "member", "invitation", "folder", "document", "key", "flag", "webhook", "insight", "dashboard", "workflow",
+        "run", "approval", "connection", "datarequest", "plugin",
+    ),
+    1,
+)  # fmt: skip
 QUERY = {"kind": "trends", "date_from": "2026-03-05", "date_to": "2026-03-06", "series": [{"event": "view"}]}
 
 
@@ -167,6 +231,10 @@ def _a_intact(tenant_a, objects):
         assert not Folder.objects.filter(name="iso").exists()
         assert ApiKey.objects.get(pk=objects["key"]).revoked_at is None
         assert Flag.objects.get(pk=objects["flag"]).active
+        assert WorkflowRun.objects.get(pk=objects["run"]).status == "running"
+        assert WorkflowRun.objects.filter(workflow_id=objects["workflow"]).count() == 1
+        assert Approval.objects.get(pk=objects["approval"]).status == "pending"
+        assert Connection.objects.get(pk=objects["connection"]).checked_at is None
     assert not Invitation.objects.filter(tenant=tenant_a, email="iso@example.com").exists()
 
 
@@ -176,7 +244,8 @@ def test_tenant_b_cannot_see_or_change_a_objects(tenant_a, tenant_b, gql_b, a_ob
     # B's keys do not (API keys are rows of each tenant's schema: ids repeat across tenants).
     query, expected = CASES[name]
     body = gql_b(_fill(query, a_objects))
-    text = json.dumps(body)
+    text = json.dumps(body).replace("owner@alpha.example.com", "") if "owner@alpha" in query else json.dumps(body)
+    # (an address B's caller sent itself may come back in an error's words: "No member … has the address …")
     assert "only-in-alpha" not in text and "owner@alpha" not in text, body
     if expected == "null":
         assert body["data"][name] is None and "errors" not in body, body
