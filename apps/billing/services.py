@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.core.caching import topics_bump_on_commit
 from apps.core.events import publish
+from apps.core.registry import registry
 from apps.identity.roles import has_permission
 from apps.tenancy.models import Tenant
 
@@ -172,8 +173,14 @@ def _limits_reached_announce(tenant: Tenant, day: date) -> None:
             continue
         if not cache.add(f"billing:reached:{tenant.schema_name}:{quantity}:{day:%Y-%m}", 1, timeout=40 * 86400):
             continue
-        publish(
+        publish(  # fmt: skip
             "billing.limit_reached",
-            {"quantity": quantity, "label": Quantity(quantity).label, "used": used, "limit": limit, "plan": plan.name},
+            {
+                "quantity": quantity,
+                "label": registry["quotas"][quantity].label,
+                "used": used,
+                "limit": limit,
+                "plan": plan.name,
+            },
             tenant=tenant,
         )

@@ -49,6 +49,7 @@ HUB_APPS = [
     "apps.identity",
     "apps.ops",
     "apps.flags.platform",
+    "apps.billing",
     "apps.events",
     "apps.notifications",
     "apps.api",
@@ -60,7 +61,6 @@ HUB_APPS = [
     "apps.compliance",
     "apps.security",
     "apps.marketplace",
-    "apps.billing",
 ]
 # Plugins enabled on this platform (comma-separated module names, e.g. "plugins.hello"); pip-
 # installed plugins found by their `reactdjango_hub.plugins` entry point are added to them.
