@@ -135,6 +135,12 @@ def event_list() -> QuerySet[Event]:
     return Event.objects.order_by("-timestamp", "-uuid")
 
 
+def events_received_count(*, since, until) -> int:
+    """How many of the current tenant's events were received (captured) in [since, until), as
+    written by the writer (events still queued are not counted yet): billing's metering."""
+    return event_list().filter(received_at__gte=since, received_at__lt=until).count()
+
+
 def persons_of(distinct_ids) -> dict[str, Person]:
     """The person of each of `distinct_ids` that has one (one query)."""
     links = PersonDistinctId.objects.select_related("person").filter(distinct_id__in=set(distinct_ids))

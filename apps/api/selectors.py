@@ -86,3 +86,8 @@ def api_key_last_used(*, keys) -> dict[int, datetime]:
         pending = datetime.fromtimestamp(float(ts), UTC) if ts else None
         result[key.pk] = max(filter(None, [key.last_used_at, pending]), default=None)
     return result
+
+
+def api_calls_count(*, day: date) -> int:
+    """API key calls of the current tenant on `day` (UTC): flushed and still in Redis."""
+    return sum(row["calls"] for row in api_usage_list(since=day, until=day))

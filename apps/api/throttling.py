@@ -8,6 +8,7 @@ must not import rest_framework.views, nor apps.core.api.views or .schema, at mod
 from rest_framework.throttling import BaseThrottle
 
 from apps.core.api.authentication import principal_of
+from apps.core.limits import limit_check
 
 from .authentication import KeyPrincipal
 from .metering import POLICY, WINDOW, meter
@@ -29,10 +30,13 @@ class MeteringThrottle(BaseThrottle):
         if user is None or not user.is_authenticated:
             return True
         key = request.auth if isinstance(request.auth, KeyPrincipal) else None
-        self.state = meter.hit(
-            tenant=request._request.tenant, principal=principal_of(request), key_id=key and key.id, cost=cost
-        )
-        return self.state is None or not self.state.exceeded
+        tenant = request._request.tenant
+        self.state = meter.hit(tenant=tenant, principal=principal_of(request), key_id=key and key.id, cost=cost)
+        if self.state is not None and self.state.exceeded:
+            return False
+        if key is not None:  # an integrator's call: the plan's API calls a month (LimitReached: a 402)
+            limit_check(tenant=tenant, quantity="api_calls", adding=cost)
+        return True
 
     def wait(self):
         return self.state.reset

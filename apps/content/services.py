@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django_tenants.utils import schema_context
 
 from apps.core.events import publish
+from apps.core.limits import LimitReached, limit_check
 from apps.core.taskref import TaskRef
 
 from . import processing, search, selectors, storage
@@ -138,6 +139,12 @@ def _receive(tenant, fileobj, name: str) -> storage.Incoming:
                 ]
             }
         )
+    if not known:
+        try:
+            limit_check(tenant=tenant, quantity="storage_bytes", adding=incoming.size)  # the plan's storage
+        except LimitReached:
+            incoming.discard()
+            raise
     # Outside any transaction: the bytes are in place before a row refers to them.
     if not known:
         storage.put(tenant.schema_name, incoming)

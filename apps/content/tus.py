@@ -26,6 +26,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.core.limits import limit_check
+
 from . import selectors, services, storage
 from .models import Blob, Document, Folder, Upload
 
@@ -102,6 +104,7 @@ def upload_create(*, tenant, actor, length: int, metadata_header: str) -> Upload
                 f"{filesizeformat(limits['quota_bytes'])} used, and this file is {filesizeformat(length)}. "
                 "Delete files from the trash or move to a larger plan."
             )
+        limit_check(tenant=tenant, quantity="storage_bytes", adding=length)  # the plan's storage
         if document_id is not None:
             try:
                 document = selectors.document_get(pk=document_id)

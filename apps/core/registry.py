@@ -4,7 +4,8 @@ Everything the platform needs to know about an app arrives here, through one `re
 function per store: its navigation and home widgets, the event types it publishes and the
 handlers it runs, the notification rules, permissions and API scopes it declares, its periodic
 tasks and recovery sweeps, its search providers, personal-data exporters and erasers, the public
-rows that belong to a tenant's backup, GraphQL types and workflow nodes. The stores are
+rows that belong to a tenant's backup, GraphQL types, workflow nodes and the quantities plans
+limit. The stores are
 complete: no app adds one.
 
     from apps.core.registry import NavItem, register_nav_item
@@ -330,6 +331,18 @@ class BackupPart:
 
 
 @dataclass(frozen=True)
+class Quota:
+    """A quantity a tenant's plan may limit (apps.billing declares them). `check(tenant=, adding=)`
+    raises apps.core.limits.LimitReached when adding `adding` more would pass the plan's limit; it
+    is called where the quantity grows (apps.core.limits.limit_check), so it must be cheap.
+    `label` names the quantity for people ("members", "API calls this month")."""
+
+    key: str  # "seats", "api_calls", "storage_bytes", "analytics_events", "workflow_runs"
+    label: str
+    check: Callable[..., None]
+
+
+@dataclass(frozen=True)
 class Plugin:
     """An installed plugin (registered by its PluginConfig). `asks_for` names what it may do
     (apps.core.plugins.PLUGIN_PERMISSIONS), shown before a tenant enables it; `config_schema` is
@@ -415,6 +428,7 @@ _SPECS: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "graphql_types": (GraphQLType, lambda i: i.name),
     "workflow_nodes": (WorkflowNode, lambda i: i.key),
     "retention_types": (RetentionType, lambda i: i.key),
+    "quotas": (Quota, lambda i: i.key),
 }
 STORES = tuple(_SPECS)
 
@@ -576,6 +590,9 @@ class Registry(Mapping):
     def register_retention_type(self, *items: RetentionType) -> None:
         self._add("retention_types", items)
 
+    def register_quota(self, *items: Quota) -> None:
+        self._add("quotas", items)
+
     def register_plugin(self, *items: Plugin) -> None:
         self._add("plugins", items)
 
@@ -693,3 +710,4 @@ register_backup_part = registry.register_backup_part
 register_plugin = registry.register_plugin
 register_graphql_type = registry.register_graphql_type
 register_workflow_node = registry.register_workflow_node
+register_quota = registry.register_quota

@@ -127,3 +127,9 @@ def someone_invited(*, tenant: Tenant, user=None) -> bool:
 def recent_signup_list(*, limit: int = 10) -> list[User]:
     """The newest accounts, each with the organisations it belongs to (`memberships`)."""
     return list(User.objects.order_by("-date_joined").prefetch_related("memberships__tenant")[:limit])
+
+
+def seats_used(*, tenant: Tenant, pending: bool = False) -> int:
+    """The tenant's members (with `pending`, plus its pending invitations: seats they will take)."""
+    used = Membership.objects.filter(tenant=tenant).count()
+    return used + (invitation_pending_list(tenant=tenant).count() if pending else 0)

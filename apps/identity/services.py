@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.core.events import publish
 from apps.core.images import image_store, image_validate
+from apps.core.limits import limit_check
 from apps.tenancy.emails import email_message, email_subject
 from apps.tenancy.models import Tenant
 from apps.tenancy.services import public_url, tenant_create, tenant_url
@@ -184,6 +185,8 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> tuple[Invi
     tenant = actor.tenant
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise ValidationError({"email": [f"{email} is already a member."]})
+    if not Invitation.objects.pending().filter(tenant=tenant, email__iexact=email).exists():
+        limit_check(tenant=tenant, quantity="seats")  # the plan's members (a renewed invitation takes none)
     token = Invitation.new_token()
     with transaction.atomic():
         # A new invitation replaces any pending one for the same address.

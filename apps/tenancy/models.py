@@ -23,6 +23,7 @@ class Tenant(TenantMixin):
     class Plan(models.TextChoices):
         FREE = "free", "Free"
         TEAM = "team", "Team"
+        BUSINESS = "business", "Business"
         ENTERPRISE = "enterprise", "Enterprise"
 
     class Status(models.TextChoices):
@@ -31,6 +32,9 @@ class Tenant(TenantMixin):
 
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=40, unique=True)
+    # The one record of which plan the tenant is on (read by rate limits, metrics labels, platform
+    # flags, plan limits); changed only by apps.billing.services.plan_change, which also records
+    # the price taken (apps.billing.models.Subscription).
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     created = models.DateTimeField(auto_now_add=True)

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.core.events import publish
+from apps.core.limits import limit_check
 from apps.core.taskref import TaskRef
 from apps.identity.roles import RANK
 
@@ -127,6 +128,8 @@ def run_create(
     version = version or workflow.published
     if version is None:
         raise ValueError(f"the workflow “{workflow.name}” has no published version")
+    if parent_step is None and trigger != WorkflowRun.TEST:
+        limit_check(tenant=connection.tenant, quantity="workflow_runs")  # the plan's runs a month
     with transaction.atomic():
         if dedupe_key and WorkflowRun.objects.filter(workflow=workflow, dedupe_key=dedupe_key).exists():
             return None

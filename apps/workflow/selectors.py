@@ -65,3 +65,13 @@ def test_run_of(*, workflow: Workflow, run_id) -> WorkflowRun | None:
         .filter(pk=run_id, workflow=workflow, trigger=WorkflowRun.TEST)
         .first()
     )
+
+
+def runs_started_count(*, since, until) -> int:
+    """Runs created in [since, until) in the current tenant, test runs and sub-workflows' runs
+    left out (those a plan counts: billing's metering and limits)."""
+    return (
+        WorkflowRun.objects.filter(created__gte=since, created__lt=until, parent_step__isnull=True)
+        .exclude(trigger=WorkflowRun.TEST)
+        .count()
+    )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.events import publish
+from apps.core.limits import LimitReached
 from apps.core.links import LinkExpired, tenant_link_read, tenant_link_token
 from apps.identity.models import Membership
 from apps.identity.roles import RANK, has_permission
@@ -259,6 +260,8 @@ def workflows_for_events(events) -> None:
             try:
                 with transaction.atomic():  # one workflow's trouble never holds the tenant's events back
                     engine.run_create(workflow=workflow, trigger="event", data=data, dedupe_key=f"event:{event.pk}")
+            except LimitReached as exc:
+                logger.warning("workflow %s not started for event %s: %s", workflow.pk, event.pk, exc.message)
             except Exception:  # noqa: BLE001
                 logger.exception("workflow %s could not start for event %s", workflow.pk, event.pk)
 
@@ -285,12 +288,16 @@ def schedules_fire(*, now=None) -> int:
         with transaction.atomic():
             fired = Workflow.objects.filter(pk=workflow.pk).exclude(last_scheduled__gte=now).update(last_scheduled=now)
             if fired:
-                run = engine.run_create(
-                    workflow=workflow,
-                    trigger="schedule",
-                    data={"scheduled_for": now.isoformat()},
-                    dedupe_key=f"schedule:{now.isoformat()}",
-                )
+                try:
+                    run = engine.run_create(
+                        workflow=workflow,
+                        trigger="schedule",
+                        data={"scheduled_for": now.isoformat()},
+                        dedupe_key=f"schedule:{now.isoformat()}",
+                    )
+                except LimitReached as exc:  # this minute is spent: the next one asks again
+                    logger.warning("scheduled workflow %s not started: %s", workflow.pk, exc.message)
+                    continue
                 started += run is not None
     return started
 

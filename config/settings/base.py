@@ -49,6 +49,7 @@ HUB_APPS = [
     "apps.identity",
     "apps.ops",
     "apps.flags.platform",
+    "apps.billing",
     "apps.events",
     "apps.notifications",
     "apps.api",
@@ -200,6 +201,7 @@ TEMPLATES = [
                 "apps.identity.context_processors.shell",
                 "apps.notifications.context_processors.bell",
                 "apps.analytics.context_processors.page_views",
+                "apps.billing.context_processors.plan_limits",
             ],
         },
     }
@@ -635,6 +637,7 @@ HUB_CONTENT_ZIP_LIMITS = {
 HUB_CONTENT_LIMITS = {
     "free": {"max_file_bytes": 25 * 2**20, "quota_bytes": 1 * 2**30},
     "team": {"max_file_bytes": 2 * 2**30, "quota_bytes": 100 * 2**30},
+    "business": {"max_file_bytes": 5 * 2**30, "quota_bytes": 500 * 2**30},
     "enterprise": {"max_file_bytes": 20 * 2**30, "quota_bytes": 2 * 2**40},
 }
 # Processing (apps.content.processing) stops a hostile file from exhausting the worker: the text
@@ -725,7 +728,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # Requests per minute per API key (or per logged-in user on the dashboards' calls), by plan.
-HUB_API_RATE_LIMITS = {"free": 120, "team": 600, "enterprise": 3000}
+HUB_API_RATE_LIMITS = {"free": 120, "team": 600, "business": 1200, "enterprise": 3000}
 # Versions past their prime: {"v1": {"deprecated": "2027-01-01", "sunset": "2027-07-01"}}
 # (ISO dates); their responses carry Deprecation and Sunset headers, and after the sunset 410.
 HUB_API_DEPRECATED_VERSIONS = env.json("HUB_API_DEPRECATED_VERSIONS", default={})

@@ -344,6 +344,13 @@ def _plugin_objects(tenant_a, tenant_b):
         with schema_context(tenant_a.schema_name):
             checkin = checkin_create(user=tenant_a.memberships.first().user, score=3, note="only in alpha")
         objects["/api/v1/plugins/pulse/checkins/"] = checkin.pk
+    # Billing's usage (public rows naming tenant A): B's list never shows them.
+    from django.utils import timezone
+
+    from apps.billing.models import UsageRecord
+
+    usage = UsageRecord.objects.create(tenant=tenant_a, day=timezone.now().date(), quantity="seats", amount=7)
+    objects["/api/v1/billing/usage/"] = usage.pk
     return objects
 
 

@@ -41,8 +41,10 @@ def test_shared_and_tenant_apps_are_derived_from_each_apps_schema():
         ["apps.events", "plugins.hello"],
     )
     # The lists django-tenants reads: the hub's shared apps first, then the third-party ones.
-    assert settings.SHARED_APPS[:5] == ["apps.core", "apps.tenancy", "apps.identity", "apps.ops", "apps.flags.platform"]
-    assert settings.SHARED_APPS[5:] == settings.THIRD_PARTY_SHARED_APPS
+    assert settings.SHARED_APPS[:6] == [
+        "apps.core", "apps.tenancy", "apps.identity", "apps.ops", "apps.flags.platform", "apps.billing",
+    ]  # fmt: skip
+    assert settings.SHARED_APPS[6:] == settings.THIRD_PARTY_SHARED_APPS
     assert settings.TENANT_APPS == [
         "django.contrib.contenttypes",
         "auditlog",

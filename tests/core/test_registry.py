@@ -22,6 +22,7 @@ from apps.core.registry import (
     PeriodicTask,
     Permission,
     Plugin,
+    Quota,
     Registry,
     RetentionType,
     SearchProvider,
@@ -85,6 +86,7 @@ CASES = {
         "register_retention_type",
         lambda k, v=0: RetentionType(k, f"Label {v}", "notifications.Notification", "created"),
     ),
+    "quotas": ("register_quota", lambda k, v=0: Quota(k, f"Label {v}", _handler)),
 }
 
 

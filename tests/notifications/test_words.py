@@ -220,6 +220,22 @@ EXAMPLES = {
         {"key_id": 3, "name": "CI deploy", "prefix": "hub_1234abcd"},
         ["Jane Doe revoked the API key “CI deploy”"],
     ),
+    "billing.plan_changed": (
+        {
+            "from_plan": "free",
+            "from_plan_name": "Free",
+            "to_plan": "team",
+            "to_plan_name": "Team",
+            "monthly": "49.00",
+            "per_seat": "8.00",
+            "currency": "EUR",
+        },
+        ["Jane Doe moved the organisation from the Free plan to the Team plan"],
+    ),  # fmt: skip
+    "billing.limit_reached": (
+        {"quantity": "seats", "label": "members", "used": 10, "limit": 10, "plan": "Team"},
+        ["The organisation reached the Team plan's limit of members"],
+    ),
     "compliance.audit_checked": (
         {"ok": True, "entries": 120, "broken_entry": None},
         ["checked the audit trail: 120 entries, unbroken"],

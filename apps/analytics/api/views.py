@@ -16,8 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from apps.core.api.exceptions import problem_response
+from apps.core.api.exceptions import limit_problem, problem_response
 from apps.core.api.views import HubAPIView, HubGenericViewSet, mixins
+from apps.core.limits import LimitReached, limit_check
 
 from .. import capture, keys, selectors, services
 from .serializers import (
@@ -342,6 +343,14 @@ class CaptureView(HubAPIView):
         origin = http.headers.get("Origin", "")
         if origin and not key.allows_origin(origin):
             return _problem(403, f"This project key does not allow sending from {origin}.", "origin_not_allowed")
+        try:
+            # The plan's events a month: an allowance kept in the process, no query per event.
+            limit_check(tenant=http.tenant, quantity="analytics_events", adding=len(payload.events))
+        except LimitReached as exc:
+            response = limit_problem(exc)
+            if origin:
+                self._cors(response, origin)
+            return response
         try:
             checked = services.events_capture(schema=schema, payload=payload)
         except capture.CaptureError as exc:  # a bad sent_at

@@ -11,6 +11,14 @@ or choice; a parameter; malformed JSON). `errors` names each field:
 422 Unprocessable Content: the request matches the document, but a rule the document cannot
 express refused it (a time in the past, the last owner, someone already a member, a reused
 Idempotency-Key); the same `errors` when fields are at fault.
+
+402 Payment Required: a limit of the organisation's plan (apps.core.limits) refused it; the type
+is PROBLEM_TYPE and the document names the quantity, the limit, the usage and the plan:
+
+{"type": "https://reactdjango-hub.dev/problems/plan-limit", "title": "Payment Required", "status": 402,
+ "detail": "You have 10 members; the Team plan allows 10. Upgrade the plan to add more.",
+ "code": "plan_limit", "quantity": "seats", "limit": 10, "used": 10, "plan": "Team",
+ "upgrade_url": "/billing/", "errors": [{"field": "seats", "message": "…", "code": "plan_limit"}]}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apps.core.http import PROBLEM, problem_body
+from apps.core.limits import PROBLEM_TYPE, LimitReached
 
 
 class Unprocessable(exceptions.ValidationError):
@@ -78,7 +87,20 @@ def problem_response(status_code: int, detail: str, code: str = "", headers=None
     )
 
 
+def limit_problem(exc: LimitReached) -> Response:
+    """The 402 answer to a plan limit (see the module's docstring)."""
+    body = problem_body(
+        402, exc.message, "plan_limit", quantity=exc.quantity, limit=exc.limit, used=exc.used, plan=exc.plan,
+        upgrade_url=exc.upgrade_url, errors=[{"field": exc.quantity, "message": exc.message, "code": "plan_limit"}],
+    )  # fmt: skip
+    body["type"] = PROBLEM_TYPE
+    return Response(body, status=402, content_type=PROBLEM)
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, LimitReached):
+        set_rollback()
+        return limit_problem(exc)
     if isinstance(exc, DjangoValidationError):
         # Raised by a service: a business rule, checked once the request was found well formed.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

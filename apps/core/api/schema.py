@@ -47,6 +47,8 @@ class ProblemSerializer(serializers.Serializer):
 ERRORS = {
     400: "The request does not match this document: `errors` names each field or parameter at fault.",
     401: "No valid credentials (missing, malformed, unknown, revoked or expired API key).",
+    402: "A limit of the organisation's plan refused it (type "
+    "`https://reactdjango-hub.dev/problems/plan-limit`: `quantity`, `limit`, `used`, `plan`, `upgrade_url`).",
     403: "The caller's role or the key's scopes do not allow this.",
     404: "No such object in this organisation (or a cursor this list did not issue).",
     406: "The Accept header asks for something other than JSON.",
@@ -130,7 +132,9 @@ class HubAutoSchema(AutoSchema):
         )
         codes = [401, 403, 404, 406, 410]
         if self.view.throttle_classes:
-            codes.append(429)
+            codes += [402, 429]  # the plan's API calls a month, the rate limit
+        elif 402 in getattr(self.view, "problem_statuses", ()):
+            codes.append(402)
         if takes_input:
             codes.append(400)
         if "requestBody" in operation:
