@@ -25,6 +25,11 @@ class CatalogueQuerySerializer(serializers.Serializer):
     )
     key = serializers.CharField(required=False, max_length=200, help_text="Only this item (its schemas included)")
 
+    def validate(self, attrs):
+        if "key" in self.initial_data and "key" not in attrs:  # `?key=`: DRF reads an empty form value as absent
+            raise serializers.ValidationError({"key": ["Name an item, or leave `key` out for all."]})
+        return attrs
+
 
 class StrictStringMixin:
     def to_internal_value(self, data):
