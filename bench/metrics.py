@@ -10,8 +10,11 @@ server exports its spans (the request's and its SQL statement's) by OTLP/HTTP to
 stand-in in this process that answers each export and counts its bytes. The servers: both off;
 metrics only (metrics_only_ratio); metrics and tracing as deployed (metrics_overhead_ratio); and
 metrics with every request traced (metrics_tracing_all_ratio, OTEL_TRACES_SAMPLER=always_on). wrk -t2 -c32 measures them
-in turn after a warm-up; ratios are those of the medians. metrics_overhead_cpu_ratio is the
-same comparison by worker CPU per request (off ÷ on), which a busy machine moves less.
+in turn after a warm-up, ROUNDS rounds (5), the order reversed every other round. Each ratio is the
+median of the rounds' own ratios (a server against "off" measured seconds apart in the same round),
+so that the machine's drift between rounds, which moved the four servers' figures by up to 20 %,
+cancels out instead of deciding the result. metrics_overhead_cpu_ratio is the same comparison by
+worker CPU per request (off ÷ on), which a busy machine moves less.
 """
 
 import os
@@ -26,7 +29,7 @@ from bench.common import asgi_server, http_get, log, median, report
 from bench.routing import WARMUP, WORKERS, Server, bench_tenant
 
 PATH = "/bench/work/"
-ROUNDS = int(os.environ.get("BENCH_METRICS_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_METRICS_ROUNDS", "5"))
 DURATION = os.environ.get("BENCH_METRICS_DURATION", "10s")
 
 
@@ -61,13 +64,13 @@ def otlp_sink():
 
 
 def _servers(endpoint: str) -> dict[str, dict]:
-    """Each server's environment: both off; metrics only; metrics and tracing as deployed (the
-    production settings' sampler); metrics and every request traced."""
+    """Each server's environment: both off; metrics and tracing as deployed (the production
+    settings' sampler); metrics only; metrics and every request traced."""
     tracing = {"HUB_TRACING_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SERVICE_NAME": "hub-bench"}
     return {
         "off": {"HUB_METRICS_ENABLED": "false", "HUB_TRACING_ENABLED": "false"},
+        "on": {"HUB_METRICS_ENABLED": "true", **tracing},  # measured next to "off" in every round
         "metrics": {"HUB_METRICS_ENABLED": "true", "HUB_TRACING_ENABLED": "false"},
-        "on": {"HUB_METRICS_ENABLED": "true", **tracing},
         "all": {"HUB_METRICS_ENABLED": "true", **tracing, "OTEL_TRACES_SAMPLER": "always_on"},
     }
 
@@ -124,10 +127,16 @@ def metrics_overhead_ratio():
         if max(values) / min(values) - 1 > 0.05:
             log(f"WARNING: metrics {name} runs differ by more than 5%; the machine is busy, the ratio unreliable")
         log(f"metrics: {name} worker CPU per request {median(cpu[name]):.0f} µs (median)")
-    off = median(rps["off"])
+
+    def paired(name, figures=rps, invert=False):
+        """The median of each round's ratio of `name` to "off" (off to `name` for CPU)."""
+        ratios = [b / a if invert else a / b for a, b in zip(figures[name], figures["off"], strict=True)]
+        log(f"metrics: {name} / off by round: {', '.join(f'{r:.3f}' for r in ratios)}")
+        return median(ratios)
+
     report("metrics_on_rps", median(rps["on"]), "req/s", 0)
-    report("metrics_off_rps", off, "req/s", 0)
-    report("metrics_overhead_ratio", median(rps["on"]) / off, "ratio", 3)
-    report("metrics_only_ratio", median(rps["metrics"]) / off, "ratio", 3)
-    report("metrics_tracing_all_ratio", median(rps["all"]) / off, "ratio", 3)
-    report("metrics_overhead_cpu_ratio", median(cpu["off"]) / median(cpu["on"]), "ratio", 3)
+    report("metrics_off_rps", median(rps["off"]), "req/s", 0)
+    report("metrics_overhead_ratio", paired("on"), "ratio", 3)
+    report("metrics_only_ratio", paired("metrics"), "ratio", 3)
+    report("metrics_tracing_all_ratio", paired("all"), "ratio", 3)
+    report("metrics_overhead_cpu_ratio", paired("on", cpu, invert=True), "ratio", 3)

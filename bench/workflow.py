@@ -13,10 +13,12 @@ first step is a task, and the quick built-ins after it run in that task (HUB_WOR
 in the environment measures one task per step, the engine before), each persisted before the next.
 Runs finished per second, from the first publish to the last run's end.
 
-trigger_latency_p95_ms: the same workflow, LATENCY_EVENTS events published at LATENCY_RATE per
-second (a load the worker keeps up with); per event, from its outbox row (occurred_at, written at
-publish) to its run's first step starting (started_at, as the worker claims it); the p95.
-Target: < 200 ms.
+trigger_latency_p95_ms: the same workflow, LATENCY_EVENTS events published at a steady rate the
+worker keeps up with: LATENCY_LOAD (half) of the workflow_runs_per_s just measured, or
+BENCH_WORKFLOW_LATENCY_RATE events a second when set; per event, from its outbox row (occurred_at,
+written at publish) to its run's first step starting (started_at, as the worker claims it); the
+p95. Target: < 200 ms. trigger_latency_saturated_p95_ms: the same at the full measured
+throughput, where the p95 is mostly time in the queue (what the trigger adds is the figure above).
 """
 
 import os
@@ -26,7 +28,8 @@ from bench.common import fresh_tenant, log, median, percentile, report
 
 RUNS = int(os.environ.get("BENCH_WORKFLOW_RUNS", 200))
 LATENCY_EVENTS = int(os.environ.get("BENCH_WORKFLOW_LATENCY_EVENTS", 100))
-LATENCY_RATE = float(os.environ.get("BENCH_WORKFLOW_LATENCY_RATE", 10))
+LATENCY_RATE = os.environ.get("BENCH_WORKFLOW_LATENCY_RATE")  # events/s; unset: LATENCY_LOAD of the throughput
+LATENCY_LOAD = 0.5
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKFLOW_WORKERS", 4))
 
 TEN_CLAUSES = {
@@ -150,7 +153,6 @@ def workflow_runs():
     from django.db.models import Max, Min
     from django_tenants.utils import tenant_context
 
-    from apps.events.models import Event
     from apps.workflow import services
     from apps.workflow.models import StepRun, WorkflowRun
     from bench.events import _stop_group
@@ -170,27 +172,42 @@ def workflow_runs():
             with tenant_context(tenant):
                 span = WorkflowRun.objects.filter(workflow=workflow).aggregate(a=Min("created"), b=Max("finished_at"))
                 steps = StepRun.objects.filter(run__workflow=workflow).count()
-            report("workflow_runs_per_s", RUNS / (ended - started), "runs/s")
+            throughput = RUNS / (ended - started)
+            report("workflow_runs_per_s", throughput, "runs/s")
             log(f"workflow: {steps} steps; runs from {span['a']} to {span['b']}")
-            # Latency: a steady load.
-            with tenant_context(tenant):
-                WorkflowRun.objects.all().delete()
-                Event.objects.all().delete()
-            _publish(tenant, LATENCY_EVENTS, LATENCY_RATE)
-            _wait_done(tenant, workflow, LATENCY_EVENTS)
-            with tenant_context(tenant):
-                occurred = dict(
-                    Event.objects.filter(type="organisation.settings_changed").values_list("pk", "occurred_at")
+            # Latency: a steady load the worker keeps up with, then the worker's full throughput.
+            steady = float(LATENCY_RATE) if LATENCY_RATE else throughput * LATENCY_LOAD
+            for name, rate in (("trigger_latency_p95_ms", steady), ("trigger_latency_saturated_p95_ms", throughput)):
+                latencies = _latencies(tenant, workflow, rate)
+                report(name, percentile(latencies, 95), "ms")
+                log(
+                    f"workflow: {rate:.1f} events/s: trigger latency p50 {percentile(latencies, 50):.0f} ms,"
+                    f" max {max(latencies):.0f} ms"
                 )
-                latencies = []
-                for run in WorkflowRun.objects.filter(workflow=workflow):
-                    first = StepRun.objects.filter(run=run, node_id="check").values_list("started_at", flat=True).get()
-                    event_at = occurred[_uuid(run.trigger_data["event"]["id"])]
-                    latencies.append((first - event_at).total_seconds() * 1000)
-            report("trigger_latency_p95_ms", percentile(latencies, 95), "ms")
-            log(f"workflow: trigger latency p50 {percentile(latencies, 50):.0f} ms, max {max(latencies):.0f} ms")
         finally:
             _stop_group(worker)
+
+
+def _latencies(tenant, workflow, rate: float) -> list[float]:
+    """LATENCY_EVENTS events published at `rate` a second; per run, ms from its event's outbox row to
+    its first step starting."""
+    from django_tenants.utils import tenant_context
+
+    from apps.events.models import Event
+    from apps.workflow.models import StepRun, WorkflowRun
+
+    with tenant_context(tenant):
+        WorkflowRun.objects.all().delete()
+        Event.objects.all().delete()
+    _publish(tenant, LATENCY_EVENTS, rate)
+    _wait_done(tenant, workflow, LATENCY_EVENTS)
+    with tenant_context(tenant):
+        occurred = dict(Event.objects.filter(type="organisation.settings_changed").values_list("pk", "occurred_at"))
+        latencies = []
+        for run in WorkflowRun.objects.filter(workflow=workflow):
+            first = StepRun.objects.filter(run=run, node_id="check").values_list("started_at", flat=True).get()
+            latencies.append((first - occurred[_uuid(run.trigger_data["event"]["id"])]).total_seconds() * 1000)
+    return latencies
 
 
 def _start_worker():
