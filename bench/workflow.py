@@ -158,12 +158,14 @@ def workflow_runs():
     from bench.events import _stop_group
 
     with fresh_tenant("bench-workflow", "Bench workflow") as tenant:
-        with tenant_context(tenant):
-            workflow = services.workflow_create(
-                tenant=tenant, name="Bench", graph=GRAPH, publish_now=True, max_concurrent_runs=1000
-            )
+        # The worker first: starting it empties the queue, which would drop the dispatch task that
+        # publishing the workflow sends (and its "queued" flag would hold back the next ones).
         worker = _start_worker()
         try:
+            with tenant_context(tenant):
+                workflow = services.workflow_create(
+                    tenant=tenant, name="Bench", graph=GRAPH, publish_now=True, max_concurrent_runs=1000
+                )
             # Throughput: everything at once.
             started = time.time()
             _publish(tenant, RUNS, None)
