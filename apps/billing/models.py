@@ -25,8 +25,10 @@ class Quantity(models.TextChoices):
 MONTHLY = frozenset({Quantity.API_CALLS, Quantity.ANALYTICS_EVENTS, Quantity.WORKFLOW_RUNS})
 
 
-def _limit(help_text: str):
-    return models.PositiveBigIntegerField(null=True, blank=True, help_text=f"{help_text} Empty: unlimited.")
+def _limit(help_text: str, verbose_name: str | None = None):
+    return models.PositiveBigIntegerField(
+        verbose_name, null=True, blank=True, help_text=f"{help_text} Empty: unlimited."
+    )
 
 
 class Plan(models.Model):
@@ -38,7 +40,7 @@ class Plan(models.Model):
     order = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first, and is a smaller plan.")
     offered = models.BooleanField(default=True, help_text="Tenants may choose it on their Plan and usage page.")
     seats = _limit("Members.")
-    api_calls = _limit("API calls a month.")
+    api_calls = _limit("API calls a month.", "API calls")
     storage_bytes = _limit("Bytes of files stored.")
     analytics_events = _limit("Analytics events captured a month.")
     workflow_runs = _limit("Workflow runs started a month.")

@@ -93,6 +93,27 @@ def test_the_hot_paths_draw_on_an_allowance_without_a_query_per_call(tenant_a, d
     assert refused.value.quantity == "analytics_events" and refused.value.limit == 5
 
 
+def test_the_events_allowance_starts_from_the_collected_days_not_the_event_table(
+    tenant_a, django_assert_max_num_queries
+):
+    """Counting a busy tenant's events would hold up capture: the allowance reads the month's
+    usage records (today's from the hourly collection) and nothing of analytics."""
+    _limit("free", analytics_events=5)
+    UsageRecord.objects.create(tenant=tenant_a, day=quotas.today(), quantity="analytics_events", amount=3)
+    UsageRecord.objects.create(
+        tenant=tenant_a, day=quotas.today().replace(day=1) - timedelta(days=1), quantity="analytics_events", amount=99
+    )  # last month's: not counted
+    quotas.forget()
+    quotas.plan_limits("free")
+    with schema_context(tenant_a.schema_name), django_assert_max_num_queries(2) as queries:  # the schema's, and one
+        limit_check(tenant=tenant_a, quantity="analytics_events", adding=2)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert any("billing_usagerecord" in sql for sql in statements)
+    assert not any('analytics_event"' in sql for sql in statements), statements
+    with schema_context(tenant_a.schema_name), pytest.raises(LimitReached):
+        limit_check(tenant=tenant_a, quantity="analytics_events", adding=1)
+
+
 def test_analytics_capture_past_the_month_refused_with_402(tenant_a, owner_a):
     from apps.analytics.services import project_key_create
 

@@ -51,6 +51,18 @@ def _drain(tenant):
     committed(work)
 
 
+def _new_workflow(page, base, tenant, owner, name):
+    """Logs the owner in, creates the workflow `name` from the list page and returns its builder."""
+    log_in(page, base, tenant, owner)
+    page.goto(url(base, tenant, "/workflows/"))
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create workflow").click()
+    expect(page.locator(".message-success")).to_contain_text(f"Workflow “{name}” created.")
+    builder = page.locator("#builder-app")
+    expect(builder).to_be_visible()
+    return builder
+
+
 def test_an_owner_runs_a_workflow_and_approves_its_request(office, live_hub, chromium):  # noqa: F811
     tenant, owner = office
     context = new_context(chromium, bypass_csp=True)
@@ -93,13 +105,7 @@ def test_an_owner_builds_a_workflow_on_the_canvas_with_the_mouse_and_runs_it(off
     context = new_context(chromium, bypass_csp=True)
     page = context.new_page()
     try:
-        log_in(page, live_hub, tenant, owner)
-        page.goto(url(live_hub, tenant, "/workflows/"))
-        page.get_by_label("Name").fill("Greeter")
-        page.get_by_role("button", name="Create workflow").click()
-        expect(page.locator(".message-success")).to_contain_text("Workflow “Greeter” created.")
-        builder = page.locator("#builder-app")
-        expect(builder).to_be_visible()
+        builder = _new_workflow(page, live_hub, tenant, owner, "Greeter")
 
         builder.get_by_label("Add a step").select_option(label="Set variables")
         builder.get_by_role("button", name="Add", exact=True).click()
@@ -165,12 +171,7 @@ def test_an_owner_drags_a_step_from_the_palette_sees_its_problem_live_and_test_r
     context = new_context(chromium, bypass_csp=True)
     page = context.new_page()
     try:
-        log_in(page, live_hub, tenant, owner)
-        page.goto(url(live_hub, tenant, "/workflows/"))
-        page.get_by_label("Name").fill("Tester")
-        page.get_by_role("button", name="Create workflow").click()
-        builder = page.locator("#builder-app")
-        expect(builder).to_be_visible()
+        builder = _new_workflow(page, live_hub, tenant, owner, "Tester")
         publish = page.get_by_role("button", name="Publish the draft")
 
         # Drag "Set variables" from the palette strip and drop it on the canvas, with the mouse.
@@ -321,12 +322,7 @@ def test_an_integration_action_is_placed_with_its_parameters_fetched_on_demand(o
     context = new_context(chromium, bypass_csp=True)
     page = context.new_page()
     try:
-        log_in(page, live_hub, tenant, owner)
-        page.goto(url(live_hub, tenant, "/workflows/"))
-        page.get_by_label("Name").fill("Customers")
-        page.get_by_role("button", name="Create workflow").click()
-        builder = page.locator("#builder-app")
-        expect(builder).to_be_visible()
+        builder = _new_workflow(page, live_hub, tenant, owner, "Customers")
         assert builder.locator('optgroup[label="Stripe"] option[value="stripe.GetCustomers"]').count() == 1
         # Not among the palette strip's chips until the filter finds it; then dragged onto the canvas.
         chip = builder.locator('.builder-chip[data-type="stripe.GetCustomers"]')

@@ -26,8 +26,10 @@ class CatalogueQuerySerializer(serializers.Serializer):
     key = serializers.CharField(required=False, max_length=200, help_text="Only this item (its schemas included)")
 
     def validate(self, attrs):
-        if "key" in self.initial_data and "key" not in attrs:  # `?key=`: DRF reads an empty form value as absent
-            raise serializers.ValidationError({"key": ["Name an item, or leave `key` out for all."]})
+        # `?key=`: DRF reads an empty form value as absent; it is a value that is not allowed.
+        empty = [name for name in self.fields if name in self.initial_data and name not in attrs]
+        if empty:
+            raise serializers.ValidationError({name: ["Give a value, or leave the parameter out."] for name in empty})
         return attrs
 
 

@@ -60,7 +60,11 @@ class Command(HubCommand):
         tenant = tenant_get(slug=DEMO["slug"])
         if tenant is None:
             tenant, owner = organisation_provision(
-                name=DEMO["name"], slug=DEMO["slug"], owner_email=DEMO["email"], owner_password=DEMO["password"]
+                name=DEMO["name"],
+                slug=DEMO["slug"],
+                owner_email=DEMO["email"],
+                owner_password=DEMO["password"],
+                plan="business",  # its members and invitations are more than the free plan's seats
             )
             owner.full_name = "Demo Owner"
             owner.save(update_fields=["full_name"])
