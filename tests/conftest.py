@@ -226,17 +226,21 @@ def broker_down():
         app._after_fork()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def session_tenants_left_as_found(django_db_blocker):
     """What a module commits in the session tenants alpha and beta through live processes (a
-    worker, a live server: events, the notifications made of them, audit entries) is deleted after
-    the module, so the tests after it find those tenants as the session made them (a module that
-    published 30 events left 30 unread notifications in every later test's bell). Every module of
-    tests/e2e uses it; a module elsewhere that drives a live server asks for it with
-    `pytestmark = pytest.mark.usefixtures("session_tenants_left_as_found")`."""
+    worker, a live server: events, the notifications made of them, audit entries, the analytics
+    events and persons the domain events were recorded as) is deleted after the module, so the
+    tests after it find those tenants as the session made them (a module that published 30 events
+    left 30 unread notifications in every later test's bell; a worker that dispatched another
+    module's outbox left analytics events in tests that count the whole event table). Every module
+    uses it; one that commits nothing finds nothing to delete."""
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
+    from apps.analytics import storage
+    from apps.analytics.models import Event as AnalyticsEvent
+    from apps.analytics.models import EventUuid, Person
     from apps.events.models import Event
     from apps.notifications.models import Notification
 
@@ -250,6 +254,11 @@ def session_tenants_left_as_found(django_db_blocker):
                 Notification.objects.filter(created__gte=started).delete()
                 Event.objects.filter(occurred_at__gte=started).delete()
                 audit_entries_remove(tenant.schema_name, timestamp__gte=started)
+                if storage.event_table_exists():
+                    recorded = AnalyticsEvent.objects.filter(received_at__gte=started)
+                    EventUuid.objects.filter(uuid__in=list(recorded.values_list("uuid", flat=True))).delete()
+                    recorded.delete()
+                Person.objects.filter(created__gte=started).delete()
 
 
 def audit_entries_remove(schema: str, **filters) -> int:

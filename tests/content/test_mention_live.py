@@ -4,7 +4,6 @@ commit by apps.notifications."""
 
 import asyncio
 
-import pytest
 from django_tenants.utils import tenant_context
 
 from apps.content import comments, services
@@ -14,8 +13,6 @@ from tests.conftest import committed
 from tests.content.conftest import text_file
 from tests.events.fixtures import add_member
 from tests.websockets import communicator, logged_in
-
-pytestmark = pytest.mark.usefixtures("session_tenants_left_as_found")
 
 
 def test_the_mentioned_member_hears_it_live(tenant_a, owner_a):

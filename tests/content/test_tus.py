@@ -28,7 +28,6 @@ from tests.processes import free_port, uvicorn
 from .conftest import PDF
 
 # The live server commits into tenant A (documents, their events and audit entries).
-pytestmark = pytest.mark.usefixtures("session_tenants_left_as_found")
 
 
 class Sha256Uploader(Uploader):

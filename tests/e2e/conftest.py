@@ -15,11 +15,6 @@ from tests.conftest import audit_entries_remove, owner_of
 from tests.e2e.probe_urls import MARKER
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _left_as_found(session_tenants_left_as_found):
-    """Every end-to-end module leaves the session tenants as it found them (tests/conftest.py)."""
-
-
 @pytest.fixture(scope="module")
 def markers(_session_tenants, django_db_blocker):
     """One committed row in each session tenant's own audit log (a table every tenant schema has)."""

@@ -25,7 +25,6 @@ from .conftest import make_flag
 # The SDK warns that its per-flag calls (get_feature_flag…) will go: they are what most integrations use.
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.usefixtures("session_tenants_left_as_found"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 DECLARE_NAMES = False  # make_flag declares them on the committing connection

@@ -15,8 +15,6 @@ from tests.conftest import committed
 from tests.events.fixtures import add_member
 from tests.websockets import communicator, logged_in
 
-pytestmark = pytest.mark.usefixtures("session_tenants_left_as_found")
-
 PROTOCOL = ["graphql-transport-ws"]
 EVENTS = "subscription ($types: [String!]) { events(types: $types) { id type occurredAt summary url data } }"
 
