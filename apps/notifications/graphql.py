@@ -5,8 +5,9 @@ selectors of /api/v1/notifications/webhooks/ (api/views.py), with the same scope
 And the subscription `events`: the tenant's domain events as they are dispatched, heard from the
 same fan-out that pushes them to the dashboards (live_event sends each to the tenant's group on the
 channel layer; a subscription listens to that group, it never polls the database). Over the
-gateway's websocket (apps.api.graphql.sockets); the scope and permission of the event types'
-REST endpoint (`events:read`, any member: tenant.view)."""
+gateway's websocket (apps.api.graphql.sockets). Events carry their data (payloads), which the REST
+API gives only through webhooks and their deliveries: the subscription asks what those ask
+(`webhooks:read`, settings.change: admins and owners), not what the event types' schema asks."""
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterable
@@ -96,7 +97,7 @@ def _wanted(types: list[str] | None) -> frozenset[str]:
 
 @strawberry.type
 class EventsSubscription:
-    @strawberry.subscription(permission_classes=[needs("events", "tenant.view")])
+    @strawberry.subscription(permission_classes=[READ])
     async def events(self, info: Info, types: list[str] | None = None) -> AsyncGenerator[Event, None]:
         """The organisation's events as they happen (of `types` only, if given), from now on: none
         of the past, and none missed while the connection is down."""

@@ -29,6 +29,7 @@ from apps.integrations.models import Connection
 from apps.marketplace.models import PluginInstall
 from apps.marketplace.services import plugins_sync
 from apps.notifications.models import WebhookEndpoint
+from apps.tenancy.models import Tenant
 from apps.workflow import services as workflow_services
 from apps.workflow.models import Approval, Workflow, WorkflowRun
 from tests.api.conftest import make_key
@@ -112,6 +113,12 @@ CASES = {
     "plugin": ('{ plugin(label: "{plugin}") { label reason } }', "null"),
     "enablePlugin": ('mutation { enablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
     "disablePlugin": ('mutation { disablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
+    # Billing's rows are public rows naming their tenant: B's fields read B's (test_billing.py
+    # checks A's figures never show); planChange moves only the caller's own organisation.
+    "billingPlan": ("{ billingPlan { key name usage { quantity used limit } } }", "no-a"),
+    "billingUsage": ("{ billingUsage(first: 100) { edges { node { id day quantity amount } } } }", "no-a"),
+    "plans": ("{ plans { key name limits { quantity limit } price { monthly } } }", "no-a"),
+    "planChange": ('mutation { planChange(plan: "free") { key } }', "BAD_USER_INPUT"),
 }
 
 
@@ -236,6 +243,7 @@ def _a_intact(tenant_a, objects):
         assert Approval.objects.get(pk=objects["approval"]).status == "pending"
         assert Connection.objects.get(pk=objects["connection"]).checked_at is None
     assert not Invitation.objects.filter(tenant=tenant_a, email="iso@example.com").exists()
+    assert Tenant.objects.get(pk=tenant_a.pk).plan == "free"
 
 
 @pytest.mark.parametrize("kind, name", FIELDS)
