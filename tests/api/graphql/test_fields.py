@@ -28,7 +28,7 @@ from apps.identity.services import invitation_create
 from apps.integrations.models import Connection
 from apps.marketplace.models import PluginInstall
 from apps.marketplace.services import plugins_sync
-from apps.notifications.models import WebhookEndpoint
+from apps.notifications.models import WebhookDelivery, WebhookEndpoint
 from apps.tenancy.models import Tenant
 from apps.workflow import services as workflow_services
 from apps.workflow.models import Approval, Workflow, WorkflowRun
@@ -119,6 +119,12 @@ CASES = {
     "billingUsage": ("{ billingUsage(first: 100) { edges { node { id day quantity amount } } } }", "no-a"),
     "plans": ("{ plans { key name limits { quantity limit } price { monthly } } }", "no-a"),
     "planChange": ('mutation { planChange(plan: "free") { key } }', "BAD_USER_INPUT"),
+    "organisation": ("{ organisation { slug name plan url } }", "no-a"),
+    "renameOrganisation": ('mutation { renameOrganisation(name: "") { name } }', "BAD_USER_INPUT"),
+    "webhookDeliveries": (
+        '{ webhookDeliveries(first: 100, endpoint: "{webhook}") { edges { node { id eventType webhookId } } } }',
+        "no-a",
+    ),
 }
 
 
@@ -175,6 +181,9 @@ def a_objects(tenant_a, tenant_b, owner_a):
             lambda: WebhookEndpoint.objects.create(
                 url="https://alpha.localhost/hook", description="only-in-alpha", secret="whsec_" + "A" * 44
             ),
+        )
+        WebhookDelivery.objects.create(
+            endpoint=webhook, message_id="msg_only-in-alpha", event_type="only-in-alpha", body="{}"
         )
         insight = _unknown_to(tenant_b, Insight, lambda: Insight.objects.create(name="only-in-alpha", query=QUERY))
         dashboard = _unknown_to(tenant_b, Dashboard, lambda: Dashboard.objects.create(name="only-in-alpha"))
@@ -244,6 +253,7 @@ def _a_intact(tenant_a, objects):
         assert Connection.objects.get(pk=objects["connection"]).checked_at is None
     assert not Invitation.objects.filter(tenant=tenant_a, email="iso@example.com").exists()
     assert Tenant.objects.get(pk=tenant_a.pk).plan == "free"
+    assert Tenant.objects.get(pk=tenant_a.pk).name == tenant_a.name
 
 
 @pytest.mark.parametrize("kind, name", FIELDS)
