@@ -41,6 +41,7 @@ from bench.graphql_list import graphql_list  # noqa: E402
 from bench.integrations import connector_call_p95_ms, openapi_import_ms  # noqa: E402
 from bench.load import mixed_load  # noqa: E402
 from bench.login import login_p95_ms, login_pbkdf2_p95_ms, session_overhead_ms  # noqa: E402
+from bench.metering import metering_events_per_s  # noqa: E402
 from bench.metrics import metrics_overhead_ratio  # noqa: E402
 from bench.plugins import plugin_enable_ms, plugin_overhead_ratio  # noqa: E402
 from bench.provision import provision_ms  # noqa: E402
@@ -72,6 +73,9 @@ BENCHMARKS = {
     # The same 20 members through GraphQL beside the REST list (also prints graphql_list_rps,
     # graphql_list_rest_rps, graphql_list_ratio).
     "graphql_list": graphql_list,
+    # Billing: usage records written by the metering collection over 40 tenants' counters (also
+    # prints metering_tenants_per_s).
+    "metering_events_per_s": metering_events_per_s,
     # Feature flags: one flag with 5 rules evaluated in-process, and the evaluate endpoint for 20
     # flags under 32 connections (also prints flag_api_rps, and the view-only baseline flag_api_view_*).
     "flag_eval_us": flag_eval_us,

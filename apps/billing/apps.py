@@ -25,6 +25,7 @@ class BillingConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             BackupPart,
+            GraphQLType,
             NavItem,
             NotificationRule,
             PeriodicTask,
@@ -33,6 +34,7 @@ class BillingConfig(HubAppConfig):
             register_api_scope,
             register_backup_part,
             register_event_type,
+            register_graphql_type,
             register_nav_item,
             register_notification_rule,
             register_periodic_task,
@@ -41,7 +43,7 @@ class BillingConfig(HubAppConfig):
         )
         from apps.identity.selectors import event_admin_ids
 
-        from . import quotas
+        from . import graphql, quotas
         from .events import EVENT_TYPES
         from .models import Plan, PlanPrice, Quantity, Subscription
 
@@ -55,8 +57,18 @@ class BillingConfig(HubAppConfig):
             NavItem("Plan and usage", "billing:index", icon="card", permission="billing.manage", weight=92)
         )
         register_api_scope(
-            ApiScope("billing", "The plan, its limits and the usage per day.", read_only=True, label="Plan and usage")
+            ApiScope(
+                "billing", "The plan, its limits and the usage per day; changing the plan.", label="Plan and usage"
+            )
         )
+        register_graphql_type(
+            GraphQLType(
+                "BillingPlan", graphql.BillingPlan, graphql.ROOT_FIELDS, "The plan and its usage.",
+                query=graphql.BillingQuery, mutation=graphql.BillingMutation,
+            ),
+            GraphQLType("Plan", graphql.Plan, description="A plan one may choose."),
+            GraphQLType("UsageRecord", graphql.UsageRecord, description="Usage of a quantity on a day."),
+        )  # fmt: skip
         register_event_type(*EVENT_TYPES)
         register_notification_rule(
             NotificationRule("billing.plan_changed", event_admin_ids),

@@ -17,7 +17,7 @@ ValidationError, PermissionDenied or DoesNotExist becomes a GraphQL error with a
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NewType
 
 import strawberry
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -29,6 +29,7 @@ from strawberry.permission import BasePermission
 from .api import scopes
 from .api.authentication import Credential
 from .api.exceptions import _flatten
+from .registry import registry
 
 
 @dataclass
@@ -49,6 +50,17 @@ class Context:
 def context(info) -> Context:
     return info.context
 
+
+BigInt = NewType("BigInt", int)
+# Scalars of the hub's own, for the gateway's schema config (StrawberryConfig.scalar_map).
+SCALARS = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A whole number that may pass 2^31 (bytes, counts), as a JSON number (exact up to 2^53).",
+        serialize=int,
+        parse_value=int,
+    )
+}
 
 # Codes in errors' `extensions.code` (Apollo's names where it has one).
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -78,7 +90,9 @@ class Needs(BasePermission):
             self.message = "You are not a member of this organisation."
             return False
         if not membership.allows(self.permission):
-            self.message = f"Your role ({membership.role}) does not allow this."
+            declared = registry["permissions"].get(self.permission)
+            takes = f": it takes “{declared.label}” ({declared.role} or above)" if declared else ""
+            self.message = f"Your role ({membership.role}) does not allow this{takes}."
             return False
         return True
 

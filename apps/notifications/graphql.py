@@ -5,8 +5,9 @@ selectors of /api/v1/notifications/webhooks/ (api/views.py), with the same scope
 And the subscription `events`: the tenant's domain events as they are dispatched, heard from the
 same fan-out that pushes them to the dashboards (live_event sends each to the tenant's group on the
 channel layer; a subscription listens to that group, it never polls the database). Over the
-gateway's websocket (apps.api.graphql.sockets); the scope and permission of the event types'
-REST endpoint (`events:read`, any member: tenant.view)."""
+gateway's websocket (apps.api.graphql.sockets). Events carry their data (payloads), which the REST
+API gives only through webhooks and their deliveries: the subscription asks what those ask
+(`webhooks:read`, settings.change: admins and owners), not what the event types' schema asks."""
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterable
@@ -20,10 +21,11 @@ from strawberry import Info, relay
 from strawberry.scalars import JSON
 
 from apps.core import realtime
-from apps.core.graphql import context, needs, pk_of
+from apps.core.graphql import context, filtered_by_choice, needs, pk_of
 from apps.core.registry import registry
 
-from .selectors import endpoint_list
+from .models import WebhookDelivery as WebhookDeliveryModel
+from .selectors import delivery_log, endpoint_list
 
 READ = needs("webhooks", "settings.change")
 
@@ -41,6 +43,27 @@ class WebhookEndpoint:
     created: datetime
 
 
+@strawberry.type(description="One message to a webhook endpoint and how its sending went.")
+class WebhookDelivery:
+    id: strawberry.ID
+    event_type: str
+    status: str = strawberry.field(description="pending, succeeded or failed.")
+    attempt_count: int
+    next_attempt_at: datetime | None
+    created: datetime
+    completed_at: datetime | None
+    is_test: bool
+    is_replay: bool
+
+    @strawberry.field(description="The webhook-id header it was sent with (the same on every retry and resend).")
+    def webhook_id(self: WebhookDeliveryModel) -> str:
+        return self.message_id
+
+    @strawberry.field
+    def endpoint_id(self: WebhookDeliveryModel) -> strawberry.ID:
+        return strawberry.ID(str(self.endpoint_id))
+
+
 @strawberry.type
 class WebhooksQuery:
     @relay.connection(relay.ListConnection[WebhookEndpoint], permission_classes=[READ])
@@ -53,8 +76,25 @@ class WebhooksQuery:
         """One endpoint (null: no such endpoint here)."""
         return endpoint_list().filter(pk=pk_of(id)).first()
 
+    @relay.connection(relay.ListConnection[WebhookDelivery], permission_classes=[READ])
+    def webhook_deliveries(
+        self,
+        info: Info,
+        endpoint: strawberry.ID | None = None,
+        status: str | None = None,
+        event_type: str | None = None,
+    ) -> Iterable[WebhookDelivery]:
+        """The delivery log, newest first (as GET /api/v1/notifications/deliveries/): of one endpoint,
+        one status, one event type if given."""
+        rows = filtered_by_choice(delivery_log(), "status", status, WebhookDeliveryModel.Status)
+        if endpoint is not None:
+            rows = rows.filter(endpoint_id=pk_of(endpoint))
+        if event_type is not None:
+            rows = rows.filter(event_type=event_type)
+        return rows
 
-ROOT_FIELDS = ("webhookEndpoints", "webhookEndpoint")
+
+ROOT_FIELDS = ("webhookEndpoints", "webhookEndpoint", "webhookDeliveries")
 
 # Events a subscriber has not taken yet; one that falls this far behind is ended (and told why).
 BACKLOG = 1000
@@ -96,7 +136,7 @@ def _wanted(types: list[str] | None) -> frozenset[str]:
 
 @strawberry.type
 class EventsSubscription:
-    @strawberry.subscription(permission_classes=[needs("events", "tenant.view")])
+    @strawberry.subscription(permission_classes=[READ])
     async def events(self, info: Info, types: list[str] | None = None) -> AsyncGenerator[Event, None]:
         """The organisation's events as they happen (of `types` only, if given), from now on: none
         of the past, and none missed while the connection is down."""

@@ -67,6 +67,11 @@ def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.all()
 
 
+def delivery_log() -> QuerySet[WebhookDelivery]:
+    """Every endpoint's deliveries, newest first (the API's delivery log, REST and GraphQL)."""
+    return WebhookDelivery.objects.select_related("endpoint").order_by("-created", "-pk")
+
+
 @dataclass(frozen=True)
 class ActivityItem:
     """One line of the activity feed: what happened, in words, and where it happened."""

@@ -19,10 +19,12 @@ class TenancyConfig(HubAppConfig):
         from apps.core.registry import (
             ApiScope,
             BackupPart,
+            GraphQLType,
             Permission,
             register_api_scope,
             register_backup_part,
             register_event_type,
+            register_graphql_type,
             register_permission,
         )
 
@@ -40,6 +42,14 @@ class TenancyConfig(HubAppConfig):
             Permission("tenant.delete", "Delete the organisation", role="owner"),
         )
         register_api_scope(ApiScope("tenancy", "The organisation's name and plan.", label="Organisation"))
+        from . import graphql
+
+        register_graphql_type(
+            GraphQLType(
+                "Organisation", graphql.Organisation, graphql.ROOT_FIELDS, "The organisation.",
+                query=graphql.TenancyQuery, mutation=graphql.TenancyMutation,
+            )
+        )  # fmt: skip
         register_backup_part(
             BackupPart("tenancy.Domain", adjust=adjust_domain),
             BackupPart("tenancy.Tenant", skip_reason="the tenant row itself is written by the restore"),

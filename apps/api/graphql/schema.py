@@ -8,11 +8,13 @@ import logging
 
 import strawberry
 from django.core.exceptions import ImproperlyConfigured
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
-from apps.core.graphql import INTERNAL, error_code
+from apps.core.graphql import INTERNAL, SCALARS, error_code
 from apps.core.registry import registry
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ class HubSchema(strawberry.Schema):
         """Logs only what is a bug (an error the gateway answers as INTERNAL_SERVER_ERROR)."""
         for error in errors:
             original = error.original_error
-            if original is not None and error_code(original)[0] == INTERNAL:
+            # A refusal (a field's permission) is a GraphQLError of its own, with its code: no bug.
+            if original is not None and not isinstance(original, GraphQLError) and error_code(original)[0] == INTERNAL:
                 log.error("GraphQL resolver failed", exc_info=original)
 
 
@@ -62,6 +65,7 @@ def build():
         query=query,
         mutation=mutation,
         subscription=subscription,
+        config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
     )
 

@@ -170,7 +170,7 @@ class WebhookDeliveryViewSet(WebhookPermissions, mixins.ListModelMixin, mixins.R
     lookup_value_regex = "[^/]{1,64}"
 
     def get_queryset(self):
-        return WebhookDelivery.objects.select_related("endpoint").order_by("-created")
+        return selectors.delivery_log()
 
     def get_serializer_class(self):
         return DeliveryDetailSerializer if self.action == "retrieve" else DeliverySerializer

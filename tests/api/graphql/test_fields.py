@@ -28,7 +28,8 @@ from apps.identity.services import invitation_create
 from apps.integrations.models import Connection
 from apps.marketplace.models import PluginInstall
 from apps.marketplace.services import plugins_sync
-from apps.notifications.models import WebhookEndpoint
+from apps.notifications.models import WebhookDelivery, WebhookEndpoint
+from apps.tenancy.models import Tenant
 from apps.workflow import services as workflow_services
 from apps.workflow.models import Approval, Workflow, WorkflowRun
 from tests.api.conftest import make_key
@@ -112,6 +113,18 @@ CASES = {
     "plugin": ('{ plugin(label: "{plugin}") { label reason } }', "null"),
     "enablePlugin": ('mutation { enablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
     "disablePlugin": ('mutation { disablePlugin(label: "{plugin}") { label } }', "NOT_FOUND"),
+    # Billing's rows are public rows naming their tenant: B's fields read B's (test_billing.py
+    # checks A's figures never show); planChange moves only the caller's own organisation.
+    "billingPlan": ("{ billingPlan { key name usage { quantity used limit } } }", "no-a"),
+    "billingUsage": ("{ billingUsage(first: 100) { edges { node { id day quantity amount } } } }", "no-a"),
+    "plans": ("{ plans { key name limits { quantity limit } price { monthly } } }", "no-a"),
+    "planChange": ('mutation { planChange(plan: "free") { key } }', "BAD_USER_INPUT"),
+    "organisation": ("{ organisation { slug name plan url } }", "no-a"),
+    "renameOrganisation": ('mutation { renameOrganisation(name: "") { name } }', "BAD_USER_INPUT"),
+    "webhookDeliveries": (
+        '{ webhookDeliveries(first: 100, endpoint: "{webhook}") { edges { node { id eventType webhookId } } } }',
+        "no-a",
+    ),
 }
 
 
@@ -168,6 +181,9 @@ def a_objects(tenant_a, tenant_b, owner_a):
             lambda: WebhookEndpoint.objects.create(
                 url="https://alpha.localhost/hook", description="only-in-alpha", secret="whsec_" + "A" * 44
             ),
+        )
+        WebhookDelivery.objects.create(
+            endpoint=webhook, message_id="msg_only-in-alpha", event_type="only-in-alpha", body="{}"
         )
         insight = _unknown_to(tenant_b, Insight, lambda: Insight.objects.create(name="only-in-alpha", query=QUERY))
         dashboard = _unknown_to(tenant_b, Dashboard, lambda: Dashboard.objects.create(name="only-in-alpha"))
@@ -236,6 +252,8 @@ def _a_intact(tenant_a, objects):
         assert Approval.objects.get(pk=objects["approval"]).status == "pending"
         assert Connection.objects.get(pk=objects["connection"]).checked_at is None
     assert not Invitation.objects.filter(tenant=tenant_a, email="iso@example.com").exists()
+    assert Tenant.objects.get(pk=tenant_a.pk).plan == "free"
+    assert Tenant.objects.get(pk=tenant_a.pk).name == tenant_a.name
 
 
 @pytest.mark.parametrize("kind, name", FIELDS)

@@ -93,8 +93,8 @@ def test_a_subscriber_hears_its_tenants_events_and_another_tenants_does_not(tena
     assert nothing_for_b
 
 
-def test_a_key_without_the_events_scope_is_refused(tenant_a, keys):
-    key = keys(tenant_a, scope_list=["content:read"])
+def test_a_key_without_the_webhooks_scope_is_refused(tenant_a, keys):
+    key = keys(tenant_a, scope_list=["content:read", "events:read"])
 
     async def talk():
         ws, _ack = await opened("alpha.localhost", key=key)
@@ -107,7 +107,7 @@ def test_a_key_without_the_events_scope_is_refused(tenant_a, keys):
     assert answer["type"] in ("next", "error"), answer
     errors = answer["payload"]["errors"] if answer["type"] == "next" else answer["payload"]
     assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], answer
-    assert "events:read" in errors[0]["message"]
+    assert "webhooks:read" in errors[0]["message"]
 
 
 def test_an_unknown_event_type_is_refused_in_words(tenant_a, keys):
@@ -189,23 +189,39 @@ def test_queries_go_over_http_and_subscriptions_are_limited_per_connection(tenan
     }  # fmt: skip
 
 
-def test_a_viewers_session_subscribes_and_hears_only_the_types_asked(tenant_a):
-    # The REST twin (GET /api/v1/events/event-types/) asks for tenant.view, which every role has.
-    viewer = committed(lambda: add_member(tenant_a, f"viewer-{uuid.uuid4().hex[:6]}@example.com", role="viewer"))
-    cookie = logged_in(viewer.user, "alpha.localhost")[1]
+def test_a_viewer_is_refused_and_an_admins_session_hears_only_the_types_asked(tenant_a):
+    # Events carry their data: the subscription asks what webhooks (REST's way to the payloads) ask,
+    # settings.change (admins and owners), not tenant.view as the event types' schema does.
+    def member(role):
+        return committed(lambda: add_member(tenant_a, f"{role}-{uuid.uuid4().hex[:6]}@example.com", role=role))
+
+    viewer_cookie = logged_in(member("viewer").user, "alpha.localhost")[1]
+    admin_cookie = logged_in(member("admin").user, "alpha.localhost")[1]
 
     async def talk():
-        ws, ack = await opened("alpha.localhost", cookie=cookie, origin="same")
+        viewer, _ack = await opened("alpha.localhost", cookie=viewer_cookie, origin="same")
+        await subscribe(viewer, id="v")
+        refused = await viewer.receive_json_from(timeout=3)
+        ws, ack = await opened("alpha.localhost", cookie=admin_cookie, origin="same")
         await subscribe(ws, id="joined", variables={"types": ["member.joined"]})
         await subscribe(ws, id="folders", variables={"types": ["content.folder_created"]})
         await asyncio.sleep(0.3)
-        await asyncio.to_thread(publish, tenant_a, "for-the-viewer")
+        await asyncio.to_thread(publish, tenant_a, "for-the-admin")
         heard = await ws.receive_json_from(timeout=5)
         nothing_more = await ws.receive_nothing(timeout=0.5)
+        nothing_for_viewer = await viewer.receive_nothing(timeout=0.1)
         await ws.disconnect()
-        return ack, heard, nothing_more
+        await viewer.disconnect()
+        return refused, ack, heard, nothing_more, nothing_for_viewer
 
-    ack, heard, nothing_more = asyncio.run(talk())
+    refused, ack, heard, nothing_more, nothing_for_viewer = asyncio.run(talk())
+    assert refused["id"] == "v" and refused["type"] in ("next", "error"), refused
+    errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
+    assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], refused
+    assert errors[0]["message"] == (
+        "Your role (viewer) does not allow this: it takes “Change the organisation's settings” (admin or above)."
+    )
+    assert nothing_for_viewer
     assert ack["type"] == "websocket.send" and '"connection_ack"' in ack["text"], ack
-    assert heard["id"] == "folders" and heard["payload"]["data"]["events"]["data"]["name"] == "for-the-viewer", heard
+    assert heard["id"] == "folders" and heard["payload"]["data"]["events"]["data"]["name"] == "for-the-admin", heard
     assert nothing_more  # the member.joined subscription heard nothing
